@@ -1,0 +1,49 @@
+use clap::Args;
+use mlflow_login_core::ErrorKind;
+
+use super::{Run, logins};
+use crate::failure::Failure;
+use crate::ui;
+
+/// List the servers: the active one is marked with *, and whether a password is stored.
+#[derive(Debug, Args)]
+pub struct List {
+    /// Print JSON (an array of objects) instead of a table.
+    #[arg(long)]
+    json: bool,
+}
+
+impl Run for List {
+    fn run(self) -> Result<(), Failure> {
+        let logins = logins()?;
+        let entries = match logins.list(true) {
+            Ok(e) => e,
+            Err(e) if matches!(e.kind(), ErrorKind::KeychainLocked | ErrorKind::KeychainUnavailable | ErrorKind::KeychainTimeout) => {
+                ui::warning(format!("cannot tell which passwords are stored: {e}"));
+                logins.list(false)?
+            }
+            Err(e) => return Err(e.into()),
+        };
+        if self.json {
+            println!("{}", serde_json::to_string_pretty(&entries).unwrap_or_default());
+            return Ok(());
+        }
+        if entries.is_empty() {
+            println!("no servers yet: mlflow-login login NAME --url URL --username USER");
+            return Ok(());
+        }
+        let width = entries.iter().map(|e| e.name.len()).max().unwrap_or(0);
+        for e in &entries {
+            let mark = if e.active { '*' } else { ' ' };
+            let user = e.server.username.as_deref().unwrap_or("(token)");
+            let pw = match e.has_secret {
+                Some(true) => "logged in",
+                Some(false) => "no password",
+                None => "?",
+            };
+            let warn = if e.server.warnings().is_empty() { "" } else { "  (!)" };
+            println!("{mark} {:width$}  {user} @ {}  [{pw}]{warn}", e.name, e.server.url);
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,67 @@
+//! One module per subcommand, each an `impl Run`.
+
+mod completions;
+mod env;
+mod exec;
+mod list;
+mod login;
+mod logout;
+mod remove;
+mod rename;
+mod status;
+mod use_;
+
+use clap::Subcommand;
+use mlflow_login_core::{ConfigStore, KeyringVault, Logins};
+
+use crate::failure::Failure;
+
+/// A subcommand.
+pub trait Run {
+    fn run(self) -> Result<(), Failure>;
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    Login(login::Login),
+    Logout(logout::Logout),
+    List(list::List),
+    Use(use_::Use),
+    Status(status::Status),
+    Env(env::Env),
+    Exec(exec::Exec),
+    Remove(remove::Remove),
+    Rename(rename::Rename),
+    Completions(completions::Completions),
+}
+
+impl Run for Command {
+    fn run(self) -> Result<(), Failure> {
+        match self {
+            Command::Login(c) => c.run(),
+            Command::Logout(c) => c.run(),
+            Command::List(c) => c.run(),
+            Command::Use(c) => c.run(),
+            Command::Status(c) => c.run(),
+            Command::Env(c) => c.run(),
+            Command::Exec(c) => c.run(),
+            Command::Remove(c) => c.run(),
+            Command::Rename(c) => c.run(),
+            Command::Completions(c) => c.run(),
+        }
+    }
+}
+
+/// The config and the real OS keychain; slow keychain calls say what they wait for.
+pub fn logins() -> Result<Logins<KeyringVault>, Failure> {
+    let vault = KeyringVault::default().on_wait(|m| crate::ui::note(m));
+    Ok(Logins::new(ConfigStore::from_env()?, vault))
+}
+
+/// A runtime for the network commands (login, status). `env` and `exec` never start one.
+pub fn runtime() -> Result<tokio::runtime::Runtime, Failure> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Failure::new(crate::failure::OTHER, format!("cannot start the async runtime: {e}")))
+}

@@ -1,0 +1,62 @@
+//! `mlflow-login`: log in to MLflow tracking servers from the terminal.
+//!
+//! `main` only parses and dispatches; each subcommand lives in `cmd/<name>.rs`.
+
+mod cmd;
+mod failure;
+mod ui;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use crate::cmd::{Command, Run};
+
+const EXIT_CODES: &str = "\
+Exit codes:
+  0  done; for login and status: the server accepted the credentials
+  1  another error (config file, I/O, unknown server)
+  2  usage error (bad arguments, invalid URL or name)
+  3  the server refused the credentials (wrong password, other auth scheme, forbidden),
+     or no password is stored
+  4  the server could not be checked (unreachable, TLS, not MLflow, wrong path,
+     MLflow down behind the proxy)
+  5  the keychain failed (locked, absent, timed out)";
+
+/// Log in to MLflow tracking servers. Passwords live in the OS keychain, are checked
+/// against the server when you enter them, and reach your shells and runs through
+/// MLFLOW_TRACKING_* variables.
+#[derive(Debug, Parser)]
+#[command(name = "mlflow-login", version, after_long_help = EXIT_CODES, max_term_width = 100)]
+pub(crate) struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
+        }
+    };
+    match cli.command.run() {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(failure) => {
+            ui::print_failure(&failure);
+            ExitCode::from(failure.code)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cli_is_well_formed() {
+        use clap::CommandFactory;
+        Cli::command().debug_assert();
+    }
+}

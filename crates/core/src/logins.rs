@@ -1,0 +1,271 @@
+//! The operations every front end performs, over the config file and a vault.
+//!
+//! The CLI and the tray both go through [`Logins`], so a login, a switch or a logout does
+//! the same thing (and bumps the state file the same way) wherever it came from. The
+//! keychain is always changed before the config: if the keychain fails, the config is
+//! untouched and nothing is lost.
+
+use serde::Serialize;
+
+use crate::config::{Config, ConfigStore};
+use crate::error::{Error, Result};
+use crate::secret::Secret;
+use crate::server::{Server, validate_name};
+use crate::vault::{EntryKey, Vault};
+
+/// A server as listed: its settings, whether it is active, whether a password is stored.
+#[derive(Debug, Clone, Serialize)]
+pub struct ServerEntry {
+    /// Its name.
+    pub name: String,
+    /// Its settings.
+    #[serde(flatten)]
+    pub server: Server,
+    /// Whether it is the active server.
+    pub active: bool,
+    /// Whether the keychain holds its password (`None` when the keychain could not say).
+    pub has_secret: Option<bool>,
+}
+
+/// Whether [`Logins::save`] makes the server active.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Activate {
+    /// Only when no server is active yet.
+    IfNone,
+    /// Always.
+    Yes,
+}
+
+/// What [`Logins::save`] did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Saved {
+    /// The server is new (not a new password for a known one).
+    pub created: bool,
+    /// The server is now the active one.
+    pub active: bool,
+}
+
+/// Config plus vault.
+#[derive(Debug)]
+pub struct Logins<V> {
+    store: ConfigStore,
+    vault: V,
+}
+
+impl<V: Vault> Logins<V> {
+    /// Operations over this config and vault.
+    pub fn new(store: ConfigStore, vault: V) -> Self {
+        Self { store, vault }
+    }
+
+    /// The config store.
+    pub fn store(&self) -> &ConfigStore {
+        &self.store
+    }
+
+    /// The vault.
+    pub fn vault(&self) -> &V {
+        &self.vault
+    }
+
+    /// The current config.
+    pub fn config(&self) -> Result<Config> {
+        self.store.load()
+    }
+
+    /// The stored secret of `server`, if any.
+    pub fn secret(&self, server: &Server) -> Result<Option<Secret>> {
+        self.vault.get(&EntryKey::for_server(server))
+    }
+
+    /// The named (or active) server with its secret.
+    pub fn resolve(&self, name: Option<&str>) -> Result<(String, Server, Option<Secret>)> {
+        let config = self.store.load()?;
+        let (name, server) = config.resolve(name)?;
+        let secret = self.secret(server)?;
+        Ok((name, server.clone(), secret))
+    }
+
+    /// Every server. `check_secrets` asks the keychain about each one; a keychain error
+    /// then fails the whole listing, unless it is only unavailable for listing purposes,
+    /// in which case `has_secret` is `None`.
+    pub fn list(&self, check_secrets: bool) -> Result<Vec<ServerEntry>> {
+        let config = self.store.load()?;
+        let mut out = Vec::with_capacity(config.servers.len());
+        for (name, server) in &config.servers {
+            let has_secret = if check_secrets { Some(self.secret(server)?.is_some()) } else { None };
+            out.push(ServerEntry {
+                name: name.clone(),
+                server: server.clone(),
+                active: config.active.as_deref() == Some(name),
+                has_secret,
+            });
+        }
+        Ok(out)
+    }
+
+    /// Stores `secret` for `server` (when given) and saves the server as `name`.
+    ///
+    /// The keychain is written first. When the server's URL or username changed, the old
+    /// entry is deleted unless another server still uses it.
+    pub fn save(&self, name: &str, server: Server, secret: Option<&Secret>, activate: Activate) -> Result<Saved> {
+        validate_name(name)?;
+        server.validate()?;
+        if let Some(secret) = secret {
+            secret.validate().map_err(|m| Error::InvalidInput { field: "password", message: m.into() })?;
+            self.vault.set(&EntryKey::for_server(&server), secret)?;
+        }
+        let new_key = EntryKey::for_server(&server);
+        let (saved, old_key) = self.store.update(|config| {
+            let old = config.servers.insert(name.to_string(), server.clone());
+            let active = match activate {
+                Activate::Yes => true,
+                Activate::IfNone => config.active_server().is_none() || config.active.as_deref() == Some(name),
+            };
+            if active {
+                config.active = Some(name.to_string());
+            }
+            let old_key = old
+                .as_ref()
+                .map(EntryKey::for_server)
+                .filter(|k| *k != new_key)
+                .filter(|k| !config.servers.values().any(|s| EntryKey::for_server(s) == *k));
+            let bump = active || secret.is_some();
+            Ok(((Saved { created: old.is_none(), active }, old_key), bump))
+        })?;
+        if let Some(old_key) = old_key {
+            self.vault.delete(&old_key)?;
+        }
+        Ok(saved)
+    }
+
+    /// Makes `name` the active server (`None`: no server is active).
+    pub fn set_active(&self, name: Option<&str>) -> Result<()> {
+        self.store.update(|config| {
+            if let Some(name) = name {
+                config.get(name)?;
+            }
+            config.active = name.map(str::to_string);
+            Ok(((), true))
+        })
+    }
+
+    /// Deletes the password of `name` from the keychain; `false` when none was stored.
+    /// Every server sharing the entry (same URL and user) is logged out with it.
+    pub fn logout(&self, name: &str) -> Result<bool> {
+        let config = self.store.load()?;
+        let server = config.get(name)?;
+        let deleted = self.vault.delete(&EntryKey::for_server(server))?;
+        self.store.bump_state()?;
+        Ok(deleted)
+    }
+
+    /// Forgets `name` and deletes its password (unless another server shares it).
+    pub fn remove(&self, name: &str) -> Result<()> {
+        let config = self.store.load()?;
+        let server = config.get(name)?;
+        let key = EntryKey::for_server(server);
+        let shared = config.servers.iter().any(|(n, s)| n != name && EntryKey::for_server(s) == key);
+        if !shared {
+            self.vault.delete(&key)?;
+        }
+        self.store.update(|config| {
+            config.servers.remove(name).ok_or_else(|| Error::NotFound(name.to_string()))?;
+            if config.active.as_deref() == Some(name) {
+                config.active = None;
+            }
+            Ok(((), true))
+        })
+    }
+
+    /// Renames a server. Its password stays (entries are named from URL and user).
+    pub fn rename(&self, old: &str, new: &str) -> Result<()> {
+        validate_name(new)?;
+        self.store.update(|config| {
+            if config.servers.contains_key(new) {
+                return Err(Error::invalid("name", format!("a server named \"{new}\" already exists")));
+            }
+            let server = config.servers.remove(old).ok_or_else(|| Error::NotFound(old.to_string()))?;
+            config.servers.insert(new.to_string(), server);
+            let was_active = config.active.as_deref() == Some(old);
+            if was_active {
+                config.active = Some(new.to_string());
+            }
+            Ok(((), was_active))
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Paths;
+    use crate::vault::MemoryVault;
+    use crate::ErrorKind;
+
+    fn logins() -> (tempfile::TempDir, Logins<MemoryVault>) {
+        let dir = tempfile::tempdir().unwrap();
+        let l = Logins::new(ConfigStore::new(Paths::in_dir(dir.path())), MemoryVault::default());
+        (dir, l)
+    }
+
+    fn pw(s: &str) -> Secret {
+        Secret::new(s.into())
+    }
+
+    #[test]
+    fn first_server_becomes_active_and_state_bumps() {
+        let (_d, l) = logins();
+        let s = Server::new_basic("https://h", "alice").unwrap();
+        let saved = l.save("prod", s.clone(), Some(&pw("p1")), Activate::IfNone).unwrap();
+        assert_eq!(saved, Saved { created: true, active: true });
+        let st = l.store().state().unwrap();
+        assert!(!st.is_empty());
+        let saved = l.save("staging", Server::new_basic("https://s", "alice").unwrap(), Some(&pw("p2")), Activate::IfNone).unwrap();
+        assert!(!saved.active);
+        assert_ne!(l.store().state().unwrap(), st);
+        let (name, _, secret) = l.resolve(None).unwrap();
+        assert_eq!((name.as_str(), secret.unwrap().expose()), ("prod", "p1"));
+        l.set_active(Some("staging")).unwrap();
+        assert_eq!(l.resolve(None).unwrap().0, "staging");
+        assert_eq!(l.set_active(Some("nope")).unwrap_err().kind(), ErrorKind::NotFound);
+    }
+
+    #[test]
+    fn keychain_failure_changes_nothing() {
+        let (_d, l) = logins();
+        *l.vault().fail_with.lock().unwrap() = Some(ErrorKind::KeychainLocked);
+        let err = l.save("prod", Server::new_basic("https://h", "a").unwrap(), Some(&pw("p")), Activate::IfNone).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::KeychainLocked);
+        assert!(l.config().unwrap().servers.is_empty());
+        assert_eq!(l.store().state().unwrap(), "");
+    }
+
+    #[test]
+    fn rename_keeps_password_and_url_change_moves_it() {
+        let (_d, l) = logins();
+        l.save("prod", Server::new_basic("https://h", "a").unwrap(), Some(&pw("p")), Activate::IfNone).unwrap();
+        l.rename("prod", "live").unwrap();
+        let (name, _, secret) = l.resolve(None).unwrap();
+        assert_eq!((name.as_str(), secret.unwrap().expose()), ("live", "p"));
+        l.save("live", Server::new_basic("https://h2", "a").unwrap(), Some(&pw("q")), Activate::IfNone).unwrap();
+        let old = EntryKey::for_server(&Server::new_basic("https://h", "a").unwrap());
+        assert!(l.vault().get(&old).unwrap().is_none(), "old entry deleted");
+    }
+
+    #[test]
+    fn logout_and_remove() {
+        let (_d, l) = logins();
+        l.save("prod", Server::new_basic("https://h", "a").unwrap(), Some(&pw("p")), Activate::IfNone).unwrap();
+        l.save("twin", Server::new_basic("https://h", "a").unwrap(), None, Activate::IfNone).unwrap();
+        l.remove("twin").unwrap();
+        assert!(l.resolve(Some("prod")).unwrap().2.is_some(), "shared entry kept");
+        assert!(l.logout("prod").unwrap());
+        assert!(!l.logout("prod").unwrap());
+        assert!(l.resolve(None).unwrap().2.is_none());
+        l.remove("prod").unwrap();
+        let c = l.config().unwrap();
+        assert!(c.servers.is_empty() && c.active.is_none());
+        assert_eq!(l.remove("prod").unwrap_err().kind(), ErrorKind::NotFound);
+    }
+}

@@ -1,0 +1,288 @@
+//! A tracking server as the user configured it, and the rules for its fields.
+//!
+//! The tracking URL is kept normalised (see [`normalize_url`]): the keychain entry is named
+//! from it, so `https://Host:443/mlflow/` and `https://host/mlflow` share one password.
+
+use std::net::IpAddr;
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+use url::Url;
+
+use crate::error::{Error, Result};
+
+/// How the server wants the client to authenticate.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AuthKind {
+    /// HTTP Basic (`MLFLOW_TRACKING_USERNAME` + `MLFLOW_TRACKING_PASSWORD`).
+    #[default]
+    Basic,
+    /// A bearer token (`MLFLOW_TRACKING_TOKEN`).
+    Bearer,
+}
+
+/// One configured server. The name is the key in [`crate::Config::servers`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Server {
+    /// Normalised tracking URL, e.g. `https://host/mlflow`.
+    pub url: String,
+    /// The login name (Basic). For bearer servers, an optional label for the token.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub username: Option<String>,
+    /// Basic (default) or Bearer.
+    #[serde(default, skip_serializing_if = "is_default")]
+    pub auth: AuthKind,
+    /// A PEM bundle of extra CA certificates to trust for this server.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ca_bundle: Option<PathBuf>,
+    /// A PEM file holding a client certificate and its private key.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_cert: Option<PathBuf>,
+    /// Skip TLS certificate verification. Shown as a warning everywhere.
+    #[serde(default, skip_serializing_if = "is_default")]
+    pub insecure_tls: bool,
+}
+
+fn is_default<T: Default + PartialEq>(v: &T) -> bool {
+    *v == T::default()
+}
+
+/// Something legal but risky about a server's settings, to show the user.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Warning {
+    /// Credentials would cross the network unencrypted.
+    PlainHttp,
+    /// TLS certificates are not verified.
+    InsecureTls,
+}
+
+impl Warning {
+    /// The warning in words.
+    pub fn message(self) -> &'static str {
+        match self {
+            Warning::PlainHttp => {
+                "this server uses plain http:// on a non-loopback host: the password crosses the network unencrypted"
+            }
+            Warning::InsecureTls => "TLS certificate verification is off for this server",
+        }
+    }
+}
+
+impl Server {
+    /// A Basic-auth server with the given URL (validated and normalised) and username.
+    pub fn new_basic(url: &str, username: &str) -> Result<Self> {
+        let url = normalize_url(url)?;
+        validate_username(username)?;
+        Ok(Server {
+            url: url.to_string_normalized(),
+            username: Some(username.to_string()),
+            auth: AuthKind::Basic,
+            ca_bundle: None,
+            client_cert: None,
+            insecure_tls: false,
+        })
+    }
+
+    /// Checks every field; config files written by hand go through this too.
+    pub fn validate(&self) -> Result<()> {
+        let url = normalize_url(&self.url)?;
+        if url.to_string_normalized() != self.url {
+            return Err(Error::invalid("url", format!("the URL is not normalised (expected {})", url.to_string_normalized())));
+        }
+        match (self.auth, &self.username) {
+            (AuthKind::Basic, None) => return Err(Error::invalid("username", "a username is required for Basic auth")),
+            (_, Some(u)) => validate_username(u)?,
+            (AuthKind::Bearer, None) => {}
+        }
+        Ok(())
+    }
+
+    /// The parsed tracking URL.
+    pub fn parsed_url(&self) -> Result<Url> {
+        Url::parse(&self.url).map_err(|e| Error::invalid("url", format!("{e}: {}", self.url)))
+    }
+
+    /// The host (with port, when not the default) for display.
+    pub fn host_display(&self) -> String {
+        match self.parsed_url() {
+            Ok(u) => {
+                let host = u.host_str().unwrap_or_default().to_string();
+                match u.port() {
+                    Some(p) => format!("{host}:{p}"),
+                    None => host,
+                }
+            }
+            Err(_) => self.url.clone(),
+        }
+    }
+
+    /// Risky settings to show next to this server.
+    pub fn warnings(&self) -> Vec<Warning> {
+        let mut w = Vec::new();
+        if let Ok(u) = self.parsed_url()
+            && u.scheme() == "http"
+            && !is_loopback(&u)
+        {
+            w.push(Warning::PlainHttp);
+        }
+        if self.insecure_tls {
+            w.push(Warning::InsecureTls);
+        }
+        w
+    }
+
+    /// The keychain account: the username, or `token` for an unnamed bearer token.
+    pub fn account(&self) -> &str {
+        self.username.as_deref().unwrap_or("token")
+    }
+}
+
+/// Whether the URL's host is a loopback address or `localhost`.
+pub fn is_loopback(url: &Url) -> bool {
+    match url.host() {
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost") || d.ends_with(".localhost"),
+        Some(url::Host::Ipv4(ip)) => IpAddr::V4(ip).is_loopback(),
+        Some(url::Host::Ipv6(ip)) => IpAddr::V6(ip).is_loopback(),
+        None => false,
+    }
+}
+
+/// A parsed, normalised tracking URL.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TrackingUrl(Url);
+
+impl TrackingUrl {
+    /// The URL as a string, without a trailing slash (`https://host/mlflow`).
+    pub fn to_string_normalized(&self) -> String {
+        let s = self.0.as_str();
+        s.strip_suffix('/').unwrap_or(s).to_string()
+    }
+
+    /// The parsed URL.
+    pub fn url(&self) -> &Url {
+        &self.0
+    }
+}
+
+/// Validates and normalises a tracking URL typed by a user.
+///
+/// Lower-cases scheme and host, drops a default port, a trailing slash, refuses
+/// credentials, a query or a fragment, and any scheme but `http`/`https`.
+pub fn normalize_url(input: &str) -> Result<TrackingUrl> {
+    let input = input.trim();
+    if input.is_empty() {
+        return Err(Error::invalid("url", "the tracking URL is empty"));
+    }
+    if !input.contains("://") {
+        return Err(Error::invalid(
+            "url",
+            format!("\"{input}\" has no scheme: write https://{input} (or http:// for a server without TLS)"),
+        ));
+    }
+    let mut url = Url::parse(input).map_err(|e| Error::invalid("url", format!("\"{input}\" is not a valid URL: {e}")))?;
+    if url.scheme() != "http" && url.scheme() != "https" {
+        return Err(Error::invalid("url", format!("the URL must start with https:// or http://, not {}://", url.scheme())));
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(Error::invalid(
+            "url",
+            "the URL contains credentials (user:password@host): remove them; the username goes in its own field and the password into the keychain",
+        ));
+    }
+    if url.host_str().is_none_or(str::is_empty) {
+        return Err(Error::invalid("url", format!("\"{input}\" has no host")));
+    }
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err(Error::invalid("url", "the tracking URL cannot have a query (?...) or fragment (#...)"));
+    }
+    // Collapse trailing slashes so `/mlflow/` and `/mlflow` are one server.
+    let path = url.path().trim_end_matches('/').to_string();
+    url.set_path(if path.is_empty() { "/" } else { &path });
+    Ok(TrackingUrl(url))
+}
+
+/// A server name: short, for the command line and the menu.
+pub fn validate_name(name: &str) -> Result<()> {
+    let ok = !name.is_empty()
+        && name.len() <= 64
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+        && !name.starts_with(['-', '.']);
+    if ok {
+        Ok(())
+    } else {
+        Err(Error::invalid(
+            "name",
+            format!("\"{name}\" is not a valid server name: use 1-64 letters, digits, '-', '_' or '.', not starting with '-' or '.'"),
+        ))
+    }
+}
+
+/// A username for Basic auth: not empty, no `:` (RFC 7617), no control characters.
+pub fn validate_username(username: &str) -> Result<()> {
+    if username.is_empty() {
+        return Err(Error::invalid("username", "the username is empty"));
+    }
+    if username.contains(':') {
+        return Err(Error::invalid("username", "a username cannot contain ':' (HTTP Basic auth splits on it)"));
+    }
+    if username.chars().any(char::is_control) {
+        return Err(Error::invalid("username", "the username contains a control character"));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn normalises() {
+        let cases = [
+            ("https://Example.COM:443/mlflow/", "https://example.com/mlflow"),
+            ("http://127.0.0.1:5000", "http://127.0.0.1:5000"),
+            ("http://127.0.0.1:80/", "http://127.0.0.1"),
+            ("  https://h/a//  ", "https://h/a"),
+            ("https://h/a/b/", "https://h/a/b"),
+        ];
+        for (input, want) in cases {
+            assert_eq!(normalize_url(input).unwrap().to_string_normalized(), want, "{input}");
+        }
+    }
+
+    #[test]
+    fn refuses_bad_urls() {
+        for bad in ["", "example.com", "ftp://h", "https://u:p@h", "https://u@h", "https://h/?x=1", "https://h/#f", "http://"] {
+            let err = normalize_url(bad).unwrap_err();
+            assert_eq!(err.kind(), crate::ErrorKind::InvalidInput, "{bad}");
+        }
+        let msg = normalize_url("https://alice:pw@h").unwrap_err().to_string();
+        assert!(msg.contains("credentials") && !msg.contains("pw@"), "{msg}");
+    }
+
+    #[test]
+    fn names_and_usernames() {
+        for ok in ["prod", "staging-2", "a.b_c"] {
+            validate_name(ok).unwrap();
+        }
+        for bad in ["", "-x", ".x", "a b", "a/b", &"x".repeat(65)] {
+            assert!(validate_name(bad).is_err(), "{bad}");
+        }
+        validate_username("alice@example.com").unwrap();
+        assert!(validate_username("a:b").is_err());
+        assert!(validate_username("").is_err());
+    }
+
+    #[test]
+    fn warnings() {
+        let s = Server::new_basic("http://mlflow.example.com", "a").unwrap();
+        assert_eq!(s.warnings(), vec![Warning::PlainHttp]);
+        let s = Server::new_basic("http://localhost:5000", "a").unwrap();
+        assert!(s.warnings().is_empty());
+        let mut s = Server::new_basic("https://h", "a").unwrap();
+        s.insecure_tls = true;
+        assert_eq!(s.warnings(), vec![Warning::InsecureTls]);
+    }
+}
