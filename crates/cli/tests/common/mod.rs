@@ -1,0 +1,135 @@
+//! Shared helpers for the CLI's end-to-end tests: a private config dir and keychain
+//! prefix per test, the fixture URLs, and `secret-tool` to look into the real keychain.
+#![allow(dead_code, clippy::unwrap_used)]
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+pub const BIN: &str = env!("CARGO_BIN_EXE_mlflow-login");
+
+/// A fixture variable exported by tests/fixtures/with-servers.sh.
+pub fn fx(name: &str) -> String {
+    std::env::var(name).unwrap_or_else(|_| {
+        panic!("{name} is not set: run these tests under `tests/fixtures/with-keyring.sh tests/fixtures/with-servers.sh` (or `make test`)")
+    })
+}
+
+/// Fails unless a private Secret Service is there.
+pub fn require_keyring() {
+    assert!(
+        std::env::var_os("DBUS_SESSION_BUS_ADDRESS").is_some() && std::env::var_os("MLL_TEST_HOME").is_some(),
+        "no private keychain: run under tests/fixtures/with-keyring.sh (or `make test`)"
+    );
+    assert!(which("secret-tool"), "secret-tool is missing: apt-get install libsecret-tools");
+}
+
+pub fn which(tool: &str) -> bool {
+    Command::new("sh").args(["-c", &format!("command -v {tool}")]).output().is_ok_and(|o| o.status.success())
+}
+
+/// One test's private world: config dir and keychain prefix.
+pub struct World {
+    pub dir: tempfile::TempDir,
+    pub prefix: String,
+}
+
+impl World {
+    pub fn new() -> Self {
+        require_keyring();
+        let home = std::env::var("MLL_TEST_HOME").unwrap();
+        let dir = tempfile::Builder::new().prefix("mll-cli-").tempdir_in(home).unwrap();
+        let prefix = format!("mll-test-{:016x}:", fastrand_u64());
+        World { dir, prefix }
+    }
+
+    pub fn config_dir(&self) -> PathBuf {
+        self.dir.path().join("config")
+    }
+
+    pub fn cmd(&self) -> Command {
+        let mut c = Command::new(BIN);
+        c.env("MLFLOW_LOGIN_CONFIG_DIR", self.config_dir())
+            .env("MLFLOW_LOGIN_KEYCHAIN_PREFIX", &self.prefix)
+            .env("NO_COLOR", "1")
+            .env_remove("MLFLOW_TRACKING_URI")
+            .env_remove("MLFLOW_TRACKING_USERNAME")
+            .env_remove("MLFLOW_TRACKING_PASSWORD")
+            .stdin(Stdio::null());
+        c
+    }
+
+    pub fn run(&self, args: &[&str]) -> Output {
+        self.cmd().args(args).output().unwrap()
+    }
+
+    /// Runs with `input` on stdin.
+    pub fn run_stdin(&self, args: &[&str], input: &str) -> Output {
+        let mut child =
+            self.cmd().args(args).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+        child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+        child.wait_with_output().unwrap()
+    }
+
+    /// `login NAME --url URL --username USER --password-stdin EXTRA...`
+    pub fn login(&self, name: &str, url: &str, user: &str, password: &str, extra: &[&str]) -> Output {
+        let mut args = vec!["login", name, "--url", url, "--username", user, "--password-stdin"];
+        args.extend_from_slice(extra);
+        self.run_stdin(&args, password)
+    }
+
+    /// The password in the real keychain, read by `secret-tool` (not by our code).
+    pub fn keychain(&self, url: &str, user: &str) -> Option<String> {
+        let out = Command::new("secret-tool")
+            .args(["lookup", "service", &format!("{}{url}", self.prefix), "username", user])
+            .output()
+            .unwrap();
+        out.status.success().then(|| String::from_utf8(out.stdout).unwrap())
+    }
+
+    pub fn list_json(&self) -> serde_json::Value {
+        let out = self.run(&["list", "--json"]);
+        assert!(out.status.success(), "{}", text(&out));
+        serde_json::from_slice(&out.stdout).unwrap()
+    }
+}
+
+fn fastrand_u64() -> u64 {
+    use std::hash::{BuildHasher, RandomState};
+    RandomState::new().hash_one(std::time::SystemTime::now())
+}
+
+/// stdout + stderr, for assertion messages.
+pub fn text(out: &Output) -> String {
+    format!("status {:?}\n--- stdout\n{}--- stderr\n{}", out.status.code(), String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))
+}
+
+pub fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+pub fn stdout(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// Every file under `root` whose bytes contain `needle`.
+pub fn files_containing(root: &Path, needle: &[u8]) -> Vec<PathBuf> {
+    let mut hits = Vec::new();
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&dir) else { continue };
+        for e in entries.flatten() {
+            let p = e.path();
+            let Ok(ft) = e.file_type() else { continue };
+            if ft.is_dir() {
+                stack.push(p);
+            } else if ft.is_file()
+                && let Ok(bytes) = std::fs::read(&p)
+                && bytes.windows(needle.len()).any(|w| w == needle)
+            {
+                hits.push(p);
+            }
+        }
+    }
+    hits
+}

@@ -1,0 +1,95 @@
+//! A whole session against the real fixture: login, list, status, env, exec with the real
+//! MLflow client logging a run through nginx, logout, remove; then no file under the test
+//! HOME holds the password.
+
+mod common;
+
+use std::process::Command;
+
+use common::*;
+
+#[test]
+fn full_flow_and_no_password_on_disk() {
+    let w = World::new();
+    let url = fx("MLL_NGINX_URL");
+    let pw = fx("MLL_ALICE_PW");
+    let python = fx("MLL_MLFLOW_PYTHON");
+
+    let out = w.login("prod", &url, "alice", &pw, &[]);
+    assert!(out.status.success(), "{}", text(&out));
+    let out = w.login("sub", &fx("MLL_NGINX_SUBPATH_URL"), "bob", &fx("MLL_BOB_PW"), &[]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(stdout(&out).contains("mlflow-login use sub"), "second server is not made active: {}", text(&out));
+
+    let out = w.run(&["status"]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(stdout(&out).contains("prod") && stdout(&out).contains(" ok "), "{}", text(&out));
+    let out = w.run(&["status", "--all", "--json"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v.as_array().unwrap().len(), 2);
+    assert!(v.as_array().unwrap().iter().all(|r| r["outcome"]["kind"] == "ok"), "{v}");
+
+    // The real MLflow client, with the variables from `env`, logs a run through nginx.
+    let script = "import mlflow, uuid\n\
+        mlflow.set_experiment('mll-flow-' + uuid.uuid4().hex)\n\
+        with mlflow.start_run() as r:\n    mlflow.log_metric('m', 1.0)\n\
+        print('RUN', r.info.run_id)\n";
+    let out = Command::new("bash")
+        .args(["--noprofile", "--norc", "-c", r#"eval "$("$BIN" env --shell bash)" && exec "$PY" -c "$SCRIPT""#])
+        .env("BIN", BIN)
+        .env("PY", &python)
+        .env("SCRIPT", script)
+        .env("MLFLOW_LOGIN_CONFIG_DIR", w.config_dir())
+        .env("MLFLOW_LOGIN_KEYCHAIN_PREFIX", &w.prefix)
+        .output()
+        .unwrap();
+    assert!(out.status.success() && stdout(&out).contains("RUN "), "{}", text(&out));
+
+    // ... and through `exec`, with another server.
+    let out = w.cmd().args(["exec", "sub", "--", &python, "-c", script]).output().unwrap();
+    assert!(out.status.success() && stdout(&out).contains("RUN "), "{}", text(&out));
+
+    // Without credentials the same client is refused: the variables are what made it work.
+    let out = Command::new(&python)
+        .args(["-c", "import mlflow; mlflow.search_experiments()"])
+        .env("MLFLOW_TRACKING_URI", &url)
+        .env("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "0")
+        .output()
+        .unwrap();
+    assert!(!out.status.success(), "MLflow worked without credentials: {}", text(&out));
+
+    // Switch, log out, remove.
+    assert!(w.run(&["use", "sub"]).status.success());
+    assert_eq!(w.list_json().as_array().unwrap().iter().find(|s| s["active"] == true).unwrap()["name"], "sub");
+    let out = w.run(&["logout", "prod"]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(w.keychain(&url, "alice"), None);
+    let out = w.run(&["exec", "prod", "--", "true"]);
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out));
+    let out = w.run(&["status", "prod"]);
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out));
+    assert!(w.run(&["remove", "sub"]).status.success());
+    assert_eq!(w.keychain(&fx("MLL_NGINX_SUBPATH_URL"), "bob"), None);
+
+    // No file anywhere under the test HOME holds either password.
+    let home = std::path::PathBuf::from(fx("MLL_TEST_HOME"));
+    for secret in [pw, fx("MLL_BOB_PW")] {
+        let hits = files_containing(&home, secret.as_bytes());
+        assert!(hits.is_empty(), "password found on disk in {hits:?}");
+    }
+}
+
+#[test]
+fn status_all_checks_servers_concurrently() {
+    let w = World::new();
+    let urls = fx("MLL_SLOW_URLS");
+    for (i, url) in urls.split_whitespace().enumerate() {
+        let out = w.login(&format!("slow{i}"), url, "u", "pw", &["--no-verify"]);
+        assert!(out.status.success(), "{}", text(&out));
+    }
+    let out = w.run(&["status", "--all", "--json"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v.as_array().unwrap().len(), urls.split_whitespace().count());
+}

@@ -1,0 +1,154 @@
+//! Bad input gets a clear error and loses nothing: damaged config, credentials in the URL,
+//! invalid names, a keychain that is absent or hangs.
+
+mod common;
+
+use std::io::Read;
+
+use common::*;
+
+#[test]
+fn damaged_config_is_reported_with_line_and_kept() {
+    let w = World::new();
+    std::fs::create_dir_all(w.config_dir()).unwrap();
+    let file = w.config_dir().join("config.toml");
+    let bad = "active = \"prod\"\n[servers.prod]\nurl = https://h\n";
+    std::fs::write(&file, bad).unwrap();
+    for args in [&["list"][..], &["use", "prod"], &["env"]] {
+        let out = w.run(args);
+        assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+        assert!(stderr(&out).contains("config.toml:3"), "{}", text(&out));
+    }
+    let out = w.login("x", "https://h", "a", "pw", &["--no-verify"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), bad, "a damaged config must never be rewritten");
+}
+
+#[test]
+fn credentials_in_the_url_are_refused() {
+    let w = World::new();
+    let out = w.login("x", "https://alice:hunter2@mlflow.example.com", "alice", "pw", &["--no-verify"]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(stderr(&out).contains("credentials"), "{}", text(&out));
+    assert!(!text(&out).contains("hunter2"), "{}", text(&out));
+}
+
+#[test]
+fn invalid_names_and_usernames() {
+    let w = World::new();
+    for (name, user) in [("-x", "a"), ("a b", "a"), ("ok", "a:b")] {
+        let out = w.login(name, "https://h", user, "pw", &["--no-verify"]);
+        assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    }
+    assert!(!w.config_dir().join("config.toml").exists());
+}
+
+#[test]
+fn plain_http_to_a_remote_host_is_warned_about() {
+    let w = World::new();
+    let out = w.login("x", "http://mlflow.example.com", "a", "pw", &["--no-verify"]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(stderr(&out).contains("unencrypted"), "{}", text(&out));
+}
+
+#[test]
+fn unknown_server_and_no_active_server() {
+    let w = World::new();
+    let out = w.run(&["env"]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(stderr(&out).contains("no server is configured"), "{}", text(&out));
+    let out = w.run(&["use", "nope"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(stderr(&out).contains("no server named \"nope\""), "{}", text(&out));
+}
+
+#[test]
+fn no_secret_service_is_exit_5_and_changes_nothing() {
+    let w = World::new();
+    let out = w
+        .cmd()
+        .args(["login", "x", "--url", "https://h", "--username", "a", "--password-stdin", "--no-verify"])
+        .env("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent/bus")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .and_then(|mut c| {
+            use std::io::Write;
+            c.stdin.take().unwrap().write_all(b"pw")?;
+            c.wait_with_output()
+        })
+        .unwrap();
+    assert_eq!(out.status.code(), Some(5), "{}", text(&out));
+    assert!(stderr(&out).contains("keychain"), "{}", text(&out));
+    assert!(stderr(&out).contains("help:"), "{}", text(&out));
+    assert!(!w.config_dir().join("config.toml").exists());
+}
+
+#[test]
+fn hanging_secret_service_times_out_with_exit_5() {
+    // A "bus" that accepts the connection and never says a word.
+    let w = World::new();
+    let sock = w.dir.path().join("hang.sock");
+    let listener = std::os::unix::net::UnixListener::bind(&sock).unwrap();
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for s in listener.incoming().flatten() {
+            let mut s2 = s.try_clone().unwrap();
+            std::thread::spawn(move || {
+                let mut buf = [0u8; 256];
+                while s2.read(&mut buf).is_ok_and(|n| n > 0) {}
+            });
+            held.push(s);
+        }
+    });
+    let out = w
+        .cmd()
+        .args(["list"])
+        .env("DBUS_SESSION_BUS_ADDRESS", format!("unix:path={}", sock.display()))
+        .env("MLFLOW_LOGIN_KEYCHAIN_TIMEOUT", "2")
+        .output()
+        .unwrap();
+    // `list` still lists (from the config), and warns that the keychain did not answer.
+    assert!(out.status.success(), "{}", text(&out));
+    std::fs::create_dir_all(w.config_dir()).unwrap();
+    std::fs::write(w.config_dir().join("config.toml"), "active = \"x\"\n[servers.x]\nurl = \"https://h\"\nusername = \"a\"\n").unwrap();
+    let out = w
+        .cmd()
+        .args(["env"])
+        .env("DBUS_SESSION_BUS_ADDRESS", format!("unix:path={}", sock.display()))
+        .env("MLFLOW_LOGIN_KEYCHAIN_TIMEOUT", "2")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(5), "{}", text(&out));
+    assert!(stderr(&out).contains("did not answer within 2 s"), "{}", text(&out));
+}
+
+#[test]
+fn locked_keychain_is_exit_5_without_a_display() {
+    // A nested private keyring, locked, in a session with no display: no unlock prompt
+    // can appear, so the call must fail fast with the fix, not hang.
+    require_keyring();
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let script = format!(
+        r#"set -e
+export MLFLOW_LOGIN_CONFIG_DIR=$HOME/cfg MLFLOW_LOGIN_KEYCHAIN_PREFIX=mll-lock:
+printf pw | {bin} login x --url https://h --username a --password-stdin --no-verify >/dev/null
+dbus-send --session --print-reply --dest=org.freedesktop.secrets /org/freedesktop/secrets \
+  org.freedesktop.Secret.Service.Lock array:objpath:/org/freedesktop/secrets/collection/login >/dev/null
+unset DISPLAY WAYLAND_DISPLAY
+set +e
+{bin} env x >/dev/null 2>$HOME/err; echo "rc=$?"; cat $HOME/err"#,
+        bin = BIN
+    );
+    let out = std::process::Command::new(root.join("tests/fixtures/with-keyring.sh"))
+        .args(["bash", "-c", &script])
+        .env("MLFLOW_LOGIN_KEYCHAIN_TIMEOUT", "10")
+        .output()
+        .unwrap();
+    let all = text(&out);
+    assert!(out.status.success(), "{all}");
+    assert!(stdout(&out).contains("rc=5"), "{all}");
+    assert!(stdout(&out).contains("the keychain is locked"), "{all}");
+    assert!(stdout(&out).contains("help: unlock"), "{all}");
+}

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# `make bench`: every benchmark, in one run, each printing a table of ratios against its
+# baseline. Release builds; a private keychain and the fixture servers, as in `make test`.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/../.."
+
+if [[ -z "${_MLL_BENCH_INNER:-}" ]]; then
+    export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$HOME/.cache/mlflow-login/target}
+    cargo build --release -p mlflow-login
+    _MLL_BENCH_INNER=1 exec tests/fixtures/with-keyring.sh tests/fixtures/with-servers.sh "$0" "$@"
+fi
+
+bin=$CARGO_TARGET_DIR/release/mlflow-login
+status=0
+run() {
+    printf '\n== %s\n' "$1"
+    shift
+    "$@" || { echo "(failed: $*)"; status=1; }
+}
+run "CLI (issue 2)" tests/bench/cli.sh "$bin"
+[[ -x tests/bench/hook.sh ]] && run "shell hook per prompt (issue 3)" tests/bench/hook.sh "$bin"
+[[ -x tests/bench/plugin.sh ]] && run "MLflow auth plugin per request (issue 5)" tests/bench/plugin.sh "$bin"
+[[ -x tests/bench/tray.sh ]] && run "tray app idle (issue 4)" tests/bench/tray.sh
+exit $status

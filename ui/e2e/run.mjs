@@ -1,0 +1,443 @@
+// Renders the built pages (ui/dist) in Debian's Chromium with a fake Tauri backend and
+// checks what a user would: validation messages, each outcome and error kind in its place,
+// keyboard use, busy states. Saves the screenshots the README shows (ui/screenshots/) and
+// one per state for eyeballing (ui/screenshots/states/).
+//
+//   npm run build && npm run e2e            (tests/ui/run.sh does both)
+//   E2E_ONLY=login npm run e2e              (only tests whose name contains "login")
+import assert from "node:assert/strict";
+import { mkdir, readFile } from "node:fs/promises";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { closePages, launch, openPage, serve } from "./harness.mjs";
+import { materialize } from "../test/fake-backend.js";
+
+const UI = join(dirname(fileURLToPath(import.meta.url)), "..");
+const SHOTS = join(UI, "screenshots");
+const STATES = join(SHOTS, "states");
+const fixtures = JSON.parse(await readFile(join(UI, "test", "fixtures.json"), "utf8"));
+const fx = materialize(fixtures);
+/** The servers with "2 min ago" counted from now (a run takes minutes). */
+const fresh = () => materialize(fixtures).servers;
+const SECRET = "correct horse:battery staple";
+// The window sizes src-tauri/src/windows.rs opens (WindowKind::size).
+const LOGIN_SIZE = { width: 440, height: 520 };
+const SERVERS_SIZE = { width: 760, height: 480 };
+
+const tests = [];
+const test = (name, fn) => tests.push({ name, fn });
+
+// ---- helpers ----------------------------------------------------------------------------
+
+let browser;
+let baseUrl;
+const pages = [];
+
+async function page(scenario, opts = {}) {
+  const p = await openPage(browser, baseUrl, scenario, opts);
+  pages.push(p);
+  return p;
+}
+
+const login = (script = {}, opts = {}, server = null) =>
+  page({ context: { window: "login", server }, script }, { viewport: LOGIN_SIZE, ...opts });
+const servers = (list = fresh(), script = {}, opts = {}) =>
+  page({ context: { window: "servers" }, servers: list, script }, { viewport: SERVERS_SIZE, ...opts });
+
+async function fill(p, { name = "prod", url = "https://mlflow.example.com", username = "alice", password = SECRET } = {}) {
+  await p.fill("#name", name);
+  await p.fill("#url", url);
+  await p.fill("#username", username);
+  await p.fill("#password", password);
+}
+
+const calls = (p, cmd) => p.evaluate((c) => window.__calls.filter((x) => !c || x.cmd === c), cmd);
+const focusedId = (p) => p.evaluate(() => document.activeElement?.id ?? "");
+const textOf = (p, sel) => p.locator(sel).innerText();
+
+async function shot(p, file) {
+  // Let the spinner and focus ring settle; reducedMotion slows the spinner down.
+  await p.waitForTimeout(60);
+  await p.screenshot({ path: file });
+}
+
+/** Both schemes of one state, to the states folder (and to `main` names when given). */
+async function shots(make, name, main = null) {
+  for (const scheme of ["light", "dark"]) {
+    const p = await make(scheme);
+    const file = main ? join(SHOTS, scheme === "light" ? `${main}.png` : `${main}-dark.png`) : join(STATES, `${name}-${scheme}.png`);
+    await shot(p, file);
+  }
+}
+
+// ---- login dialog -----------------------------------------------------------------------
+
+test("login: validation messages, shown next to their fields, nothing sent", async () => {
+  const p = await login();
+  await p.fill("#name", ".prod");
+  await p.fill("#url", "https://alice:pw@mlflow.example.com");
+  await p.fill("#username", "ali:ce");
+  await p.press("#username", "Enter");
+  assert.match(await textOf(p, "#name-msg"), /cannot start/);
+  assert.match(await textOf(p, "#url-msg"), /Remove the username and password from the URL/);
+  assert.match(await textOf(p, "#username-msg"), /cannot contain “:”/);
+  assert.match(await textOf(p, "#password-msg"), /Enter the password/);
+  assert.equal(await focusedId(p), "name");
+  assert.equal(await p.getAttribute("#url", "aria-invalid"), "true");
+  assert.deepEqual(await calls(p, "login"), []);
+  await p.fill("#url", "mlflow.example.com");
+  await p.press("#url", "Enter");
+  assert.equal(await textOf(p, "#url-msg"), "The URL must start with http:// or https://.");
+});
+
+test("login: Tab goes through the form in reading order", async () => {
+  const p = await login();
+  await p.click("#advanced summary");
+  await p.focus("#name");
+  const order = ["name"];
+  for (let i = 0; i < 12; i++) {
+    await p.keyboard.press("Tab");
+    order.push((await focusedId(p)) || (await p.evaluate(() => document.activeElement?.tagName.toLowerCase())));
+  }
+  assert.deepEqual(order, [
+    "name",
+    "url",
+    "auth-basic",
+    "username",
+    "password",
+    "reveal",
+    "summary",
+    "ca_bundle",
+    "insecure",
+    "make-active",
+    "save-unchecked",
+    "cancel",
+    "submit",
+  ]);
+});
+
+for (const [check, where, focus] of [
+  ["bad_credentials", "#password-msg", "password"],
+  ["forbidden_proxy", "#username-msg", "username"],
+  ["not_mlflow", "#url-msg", "url"],
+  ["use_https", "#url-msg", "url"],
+  ["unreachable_dns", "#url-msg", "url"],
+  ["tls_ca", "#ca_bundle-msg", "ca_bundle"],
+  ["server_down", "#outcome", "password"],
+  ["client_cert", "#outcome", "password"],
+]) {
+  test(`login: outcome ${check} is shown at ${where}`, async () => {
+    const c = fx.checks[check];
+    const p = await login({ login: [{ ok: { saved: false, check: c } }] });
+    await fill(p);
+    await p.press("#password", "Enter");
+    await p.waitForSelector(`${where}[data-kind="${c.kind}"]`);
+    const shown = await textOf(p, where);
+    assert.ok(shown.startsWith(c.summary.charAt(0).toUpperCase()), shown);
+    assert.ok(await p.isVisible(where), `${where} visible`);
+    assert.equal(await focusedId(p), focus);
+    assert.equal(await p.inputValue("#password"), "");
+    if (where !== "#outcome") assert.equal(await textOf(p, "#outcome"), "");
+  });
+}
+
+for (const kind of ["keychain_locked", "keychain_unavailable", "keychain_timeout", "config", "io", "internal", "not_found"]) {
+  test(`login: error ${kind} is shown under the form`, async () => {
+    const p = await login({ login: [{ err: fx.errors[kind] }] });
+    await fill(p);
+    await p.click("#submit");
+    await p.waitForSelector(`#outcome[data-kind="${kind}"]`);
+    const shown = await textOf(p, "#outcome");
+    if (kind === "keychain_locked") assert.match(shown, /Unlock your keyring and try again/);
+    assert.ok(shown.includes(fx.errors[kind].message.slice(1, 20)), shown);
+  });
+}
+
+test("login: the password goes to `login` only, once, and leaves the page", async () => {
+  const p = await login({ login: [{ ok: { saved: false, check: fx.checks.bad_credentials } }] });
+  await fill(p);
+  await p.click("#reveal");
+  await p.press("#password", "Enter");
+  await p.waitForSelector("#password-msg[data-kind]");
+  const all = await calls(p);
+  const logins = all.filter((c) => c.cmd === "login");
+  assert.equal(logins.length, 1);
+  assert.equal(logins[0].args.request.password, SECRET);
+  for (const c of all.filter((c) => c.cmd !== "login")) assert.ok(!JSON.stringify(c).includes(SECRET), c.cmd);
+  assert.equal(await p.inputValue("#password"), "");
+  assert.equal(await p.getAttribute("#password", "type"), "password");
+  assert.ok(!(await p.content()).includes(SECRET));
+});
+
+test("login: busy state disables the button and shows a spinner", async () => {
+  const p = await login({ login: [{ hold: true }] });
+  await fill(p);
+  await p.press("#password", "Enter");
+  await p.waitForSelector("#submit .spinner");
+  assert.equal(await p.isDisabled("#submit"), true);
+  assert.equal(await p.isDisabled("#save-unchecked"), true);
+  assert.match(await textOf(p, "#submit"), /Checking/);
+  await p.keyboard.press("Enter");
+  assert.equal((await calls(p, "login")).length, 1);
+});
+
+test("login: Esc closes the window", async () => {
+  const p = await login();
+  await p.fill("#name", "x");
+  await p.keyboard.press("Escape");
+  assert.equal(await p.evaluate(() => window.__closed), 1);
+});
+
+test("login: success says Signed in, then the window closes", async () => {
+  const p = await login();
+  await fill(p);
+  await p.press("#password", "Enter");
+  await p.waitForSelector("#outcome.ok");
+  assert.match(await textOf(p, "#outcome"), /Signed in as alice — MLflow 2\.19\.0/);
+  assert.equal(await p.evaluate(() => window.__closed), 0);
+  await p.waitForFunction(() => window.__closed === 1, null, { timeout: 3000 });
+});
+
+test("login: log in again starts in the password field", async () => {
+  const p = await login({}, {}, { name: "staging", url: "https://staging.example.com/mlflow", username: "alice" });
+  assert.equal(await focusedId(p), "password");
+  assert.equal(await p.inputValue("#name"), "staging");
+  assert.equal(await p.evaluate(() => document.querySelector("#name").readOnly), true);
+  await p.keyboard.type(SECRET);
+  await p.keyboard.press("Enter");
+  await p.waitForSelector("#outcome.ok");
+  const [req] = (await calls(p, "login")).map((c) => c.args.request);
+  assert.equal(req.name, "staging");
+  assert.equal(req.url, "https://staging.example.com/mlflow");
+});
+
+test("login: token sign-in hides the username", async () => {
+  const p = await login();
+  await p.click('label[for="auth-bearer"]');
+  assert.equal(await p.isChecked("#auth-bearer"), true);
+  assert.equal(await p.isVisible("#username"), false);
+  assert.equal(await textOf(p, 'label[for="password"]'), "Token");
+});
+
+test("login: screenshots", async () => {
+  await shots(async (scheme) => login({}, { scheme }), "login-empty");
+  await shots(async (scheme) => {
+    const p = await login({ login: [{ ok: { saved: false, check: fx.checks.bad_credentials } }] }, { scheme, scale: 2 });
+    await fill(p);
+    await p.press("#password", "Enter");
+    await p.waitForSelector("#password-msg[data-kind]");
+    return p;
+  }, "login-error", "login-error");
+  await shots(async (scheme) => {
+    const p = await login({ login: [{ ok: { saved: false, check: fx.checks.tls_ca } }] }, { scheme });
+    await fill(p, { url: "https://mlflow.corp.example" });
+    await p.click("#advanced summary");
+    await p.click("#insecure");
+    await p.press("#password", "Enter");
+    await p.waitForSelector("#ca_bundle-msg[data-kind]");
+    return p;
+  }, "login-tls");
+  await shots(async (scheme) => {
+    const p = await login({}, { scheme });
+    await p.fill("#name", "-prod");
+    await p.fill("#url", "https://alice:pw@mlflow.example.com");
+    await p.press("#url", "Enter");
+    return p;
+  }, "login-validation");
+  await shots(async (scheme) => {
+    const p = await login({ login: [{ hold: true }] }, { scheme });
+    await fill(p);
+    await p.press("#password", "Enter");
+    await p.waitForSelector("#submit .spinner");
+    return p;
+  }, "login-busy");
+  await shots(async (scheme) => {
+    const p = await login({ login: [{ err: fx.errors.keychain_locked }] }, { scheme });
+    await fill(p);
+    await p.press("#password", "Enter");
+    await p.waitForSelector("#outcome[data-kind]");
+    return p;
+  }, "login-keychain-locked");
+  await shots(async (scheme) => {
+    const p = await login({ login: [{ ok: { saved: false, check: fx.checks.server_down } }] }, { scheme });
+    await fill(p, { url: "http://10.0.4.17:5000" });
+    await p.press("#password", "Enter");
+    await p.waitForSelector("#outcome[data-kind]");
+    return p;
+  }, "login-server-down");
+  await shots(async (scheme) => {
+    const p = await login({ login: [{ delayMs: 5000 }] }, { scheme }, { name: "staging", url: "https://staging.example.com/mlflow", username: "alice" });
+    return p;
+  }, "login-again");
+  await shots(async (scheme) => {
+    const p = await login({}, { scheme });
+    await fill(p);
+    await p.press("#password", "Enter");
+    await p.waitForSelector("#outcome.ok");
+    return p;
+  }, "login-signed-in");
+});
+
+// ---- servers window ---------------------------------------------------------------------
+
+test("servers: the list shows user, URL, last check, warnings", async () => {
+  const p = await servers();
+  await p.waitForSelector(".server-list");
+  assert.equal(await p.locator("li.server").count(), 4);
+  assert.match(await textOf(p, 'li[data-name="prod"]'), /Active/);
+  assert.match(await textOf(p, 'li[data-name="prod"] .check-line'), /Signed in\s+MLflow 2\.19\.0 · 42 ms · 2 min ago/);
+  assert.match(await textOf(p, 'li[data-name="staging"] .check-line'), /Wrong username or password/);
+  assert.match(await textOf(p, 'li[data-name="lab"] .warnings'), /plain http/);
+});
+
+test("servers: empty state leads to Add server", async () => {
+  const p = await servers([]);
+  await p.waitForSelector(".empty");
+  await p.click("#empty-add");
+  assert.deepEqual(await calls(p, "open_login"), [{ cmd: "open_login", args: {} }]);
+});
+
+test("servers: keyboard: remove asks first, Enter on the safe answer keeps it", async () => {
+  const p = await servers();
+  await p.waitForSelector(".server-list");
+  await p.focus('li[data-name="lab"] button[data-focus="lab:more"]');
+  await p.keyboard.press("Enter");
+  await p.keyboard.press("Tab"); // into "More": Rename…
+  await p.keyboard.press("Tab"); // Log out
+  await p.keyboard.press("Tab"); // Remove…
+  assert.equal(await p.evaluate(() => document.activeElement.textContent), "Remove…");
+  await p.keyboard.press("Enter");
+  assert.equal(await p.evaluate(() => document.activeElement.textContent), "Keep");
+  assert.match(await textOf(p, 'li[data-name="lab"] .confirm'), /Remove lab\?/);
+  await p.keyboard.press("Enter");
+  assert.equal(await p.locator('li[data-name="lab"] .confirm').count(), 0);
+  assert.deepEqual(await calls(p, "remove_server"), []);
+  await p.keyboard.press("Enter"); // focus went back to Remove…
+  await p.keyboard.press("Shift+Tab");
+  assert.equal(await p.evaluate(() => document.activeElement.textContent), "Remove");
+  await p.keyboard.press("Enter");
+  await p.waitForFunction(() => !document.querySelector('li[data-name="lab"]'));
+  assert.deepEqual(await calls(p, "remove_server"), [{ cmd: "remove_server", args: { name: "lab" } }]);
+});
+
+test("servers: keyboard: inline rename with Enter", async () => {
+  const p = await servers();
+  await p.waitForSelector(".server-list");
+  await p.click('button[data-focus="lab:more"]');
+  await p.click('button[data-focus="lab:rename"]');
+  assert.equal(await p.evaluate(() => document.activeElement.className), "rename-input");
+  await p.keyboard.press("Control+A");
+  await p.keyboard.type("lab-gpu");
+  await p.keyboard.press("Enter");
+  await p.waitForSelector('li[data-name="lab-gpu"]');
+  assert.deepEqual(await calls(p, "rename_server"), [{ cmd: "rename_server", args: { old: "lab", new: "lab-gpu" } }]);
+});
+
+test("servers: verify all shows spinners, then results", async () => {
+  const p = await servers(fresh(), { verify_all: [{ delayMs: 300 }] });
+  await p.waitForSelector(".server-list");
+  await p.click("#verify-all");
+  await p.waitForSelector(".check-line.checking");
+  assert.equal(await p.locator(".check-line.checking").count(), 4);
+  await p.waitForSelector(".check-line.checking", { state: "detached" });
+  assert.equal((await calls(p, "verify_all")).length, 1);
+});
+
+for (const kind of ["keychain_locked", "keychain_unavailable", "keychain_timeout", "io", "internal"]) {
+  test(`servers: error ${kind} is shown in a banner`, async () => {
+    const p = await servers(fresh(), { verify_server: [{ err: fx.errors[kind] }] });
+    await p.waitForSelector(".server-list");
+    await p.click('button[data-focus="staging:verify"]');
+    await p.waitForSelector(`.banner[data-kind="${kind}"]`);
+    const shown = await textOf(p, ".banner");
+    assert.match(shown, /^Could not verify staging: /);
+    if (kind === "keychain_locked") assert.match(shown, /Unlock your keyring and try again/);
+  });
+}
+
+test("servers: a damaged config is shown instead of the list", async () => {
+  const p = await servers(fresh(), { list_servers: [{ err: fx.errors.config }] });
+  await p.waitForSelector('.empty.failed[data-kind="config"]');
+  assert.match(await textOf(p, ".empty.failed"), /config\.toml line 7/);
+});
+
+test("servers: screenshots", async () => {
+  await shots(async (scheme) => {
+    const p = await servers(fresh(), {}, { scheme, scale: 2 });
+    await p.waitForSelector(".server-list");
+    return p;
+  }, "servers", "servers");
+  await shots(async (scheme) => {
+    const p = await servers([], {}, { scheme });
+    await p.waitForSelector(".empty");
+    return p;
+  }, "servers-empty");
+  await shots(async (scheme) => {
+    const p = await servers(fresh(), { verify_all: [{ hold: true }] }, { scheme });
+    await p.waitForSelector(".server-list");
+    await p.click("#verify-all");
+    await p.waitForSelector(".check-line.checking");
+    return p;
+  }, "servers-busy");
+  await shots(async (scheme) => {
+    const p = await servers(fresh(), { verify_server: [{ err: fx.errors.keychain_locked }] }, { scheme });
+    await p.waitForSelector(".server-list");
+    await p.click('button[data-focus="staging:verify"]');
+    await p.waitForSelector(".banner");
+    return p;
+  }, "servers-keychain-locked");
+  await shots(async (scheme) => {
+    const p = await servers(fresh(), { list_servers: [{ err: fx.errors.config }] }, { scheme });
+    await p.waitForSelector(".empty.failed");
+    return p;
+  }, "servers-config-error");
+  await shots(async (scheme) => {
+    const p = await servers(fresh(), {}, { scheme });
+    await p.waitForSelector(".server-list");
+    await p.click('button[data-focus="lab:more"]');
+    await p.click('button[data-focus="lab:remove"]');
+    return p;
+  }, "servers-confirm-remove");
+  await shots(async (scheme) => {
+    const p = await servers(fresh(), {}, { scheme });
+    await p.waitForSelector(".server-list");
+    await p.click('button[data-focus="staging:more"]');
+    await p.click('button[data-focus="staging:rename"]');
+    await p.keyboard.type("/x");
+    await p.keyboard.press("Enter");
+    return p;
+  }, "servers-rename");
+});
+
+// ---- run --------------------------------------------------------------------------------
+
+await mkdir(STATES, { recursive: true });
+const only = process.env.E2E_ONLY;
+const selected = tests.filter((t) => !only || t.name.includes(only));
+const site = await serve(join(UI, "dist"));
+baseUrl = site.url;
+const chromium = await launch();
+browser = chromium.browser;
+let failed = 0;
+try {
+  for (const t of selected) {
+    const started = Date.now();
+    try {
+      await t.fn();
+      const problems = pages.flatMap((p) => p.problems);
+      assert.deepEqual(problems, [], "console errors, page errors or CSP violations");
+      console.log(`ok   ${t.name} (${Date.now() - started} ms)`);
+    } catch (e) {
+      failed++;
+      console.log(`FAIL ${t.name}\n     ${String(e?.stack ?? e).split("\n").slice(0, 8).join("\n     ")}`);
+    } finally {
+      pages.length = 0;
+    }
+  }
+} finally {
+  await closePages();
+  await chromium.close();
+  await site.close();
+}
+console.log(`\n${selected.length - failed} passed, ${failed} failed; screenshots in ${SHOTS}`);
+process.exit(failed ? 1 : 0);

@@ -1,0 +1,103 @@
+/**
+ * The one door from the webview to Rust: a typed wrapper per command of docs/ipc.md.
+ *
+ * This is the only module that imports `invoke`. Every wrapper rejects with an
+ * {@link IpcError} (never a bare string), so callers can `switch (err.kind)`. The password
+ * goes out through {@link login} and nowhere else; no command returns a secret.
+ */
+import { invoke, type InvokeArgs } from "@tauri-apps/api/core";
+import {
+  ERROR_KINDS,
+  type CheckView,
+  type ErrorKind,
+  type IpcError,
+  type LoginRequest,
+  type LoginResult,
+  type ServerView,
+  type WindowContext,
+} from "./types";
+
+export * from "./types";
+
+/** The command names, as the Rust side registers them (pinned by the contract test). */
+export const COMMANDS = [
+  "window_context",
+  "list_servers",
+  "login",
+  "verify_server",
+  "verify_all",
+  "set_active",
+  "rename_server",
+  "remove_server",
+  "logout_server",
+  "open_login",
+  "close_window",
+] as const;
+
+export type Command = (typeof COMMANDS)[number];
+
+function isErrorKind(value: unknown): value is ErrorKind {
+  return typeof value === "string" && (ERROR_KINDS as readonly string[]).includes(value);
+}
+
+export function isIpcError(value: unknown): value is IpcError {
+  if (typeof value !== "object" || value === null) return false;
+  const v = value as Record<string, unknown>;
+  return isErrorKind(v.kind) && typeof v.message === "string";
+}
+
+/**
+ * Whatever a command rejected with, as an {@link IpcError}. Tauri itself rejects with a
+ * plain string when a command is missing or its arguments do not deserialise; those, and
+ * kinds this build does not know yet, become `internal` with the original text kept.
+ */
+export function toIpcError(value: unknown): IpcError {
+  if (isIpcError(value)) {
+    return { kind: value.kind, message: value.message, field: value.field ?? null, help: value.help ?? null };
+  }
+  if (typeof value === "object" && value !== null && "message" in value) {
+    const v = value as { kind?: unknown; message: unknown };
+    const kind = typeof v.kind === "string" ? `${v.kind}: ` : "";
+    return { kind: "internal", message: `${kind}${String(v.message)}`, field: null, help: null };
+  }
+  return { kind: "internal", message: String(value), field: null, help: null };
+}
+
+async function call<T>(cmd: Command, args?: InvokeArgs): Promise<T> {
+  try {
+    return await invoke<T>(cmd, args);
+  } catch (e) {
+    throw toIpcError(e);
+  }
+}
+
+/** Which page this window shows, and the server to prefill for "Log in again". */
+export const windowContext = () => call<WindowContext>("window_context");
+
+export const listServers = () => call<ServerView[]>("list_servers");
+
+/**
+ * Verify and (if the server accepted, or `saveWithoutChecking`) store. A refused or
+ * unchecked outcome resolves with `saved: false` and the `check`; it is not an error.
+ */
+export const login = (request: LoginRequest) => call<LoginResult>("login", { request });
+
+export const verifyServer = (name: string) => call<CheckView>("verify_server", { name });
+
+/** Checks every server concurrently on the Rust side; keyed by server name. */
+export const verifyAll = () => call<Record<string, CheckView>>("verify_all");
+
+export const setActive = (name: string) => call<null>("set_active", { name });
+
+export const renameServer = (oldName: string, newName: string) =>
+  call<null>("rename_server", { old: oldName, new: newName });
+
+export const removeServer = (name: string) => call<null>("remove_server", { name });
+
+/** Deletes the stored password; the server stays configured. */
+export const logoutServer = (name: string) => call<null>("logout_server", { name });
+
+/** Opens (or focuses) the login dialog, prefilled for `name` when given. */
+export const openLogin = (name?: string) => call<null>("open_login", name === undefined ? {} : { name });
+
+export const closeWindow = () => call<null>("close_window");

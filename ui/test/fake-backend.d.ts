@@ -1,0 +1,31 @@
+import type { CheckView, IpcError, ServerView, WindowContext } from "../src/ipc";
+
+export interface Answer {
+  ok?: unknown;
+  err?: unknown;
+  delayMs?: number;
+  hold?: boolean;
+}
+
+export interface Scenario {
+  context: WindowContext;
+  servers?: ServerView[];
+  script?: Record<string, Answer[]>;
+  okCheck?: CheckView;
+}
+
+export interface Call {
+  cmd: string;
+  args: Record<string, unknown>;
+}
+
+export function fakeBackend(scenario: Scenario): {
+  calls: Call[];
+  servers: ServerView[];
+  handle: (cmd: string, args?: unknown) => Promise<unknown>;
+};
+
+export function materialize(
+  fixtures: unknown,
+  now?: number,
+): { checks: Record<string, CheckView>; servers: ServerView[]; errors: Record<IpcError["kind"], IpcError> };

@@ -1,0 +1,205 @@
+import { describe, expect, it } from "vitest";
+import type { ServerView } from "../src/ipc";
+import { $, $$, flush, fx, key, setup, text, type } from "./helpers";
+
+async function open(servers: ServerView[] = fx.servers, script: Record<string, object[]> = {}) {
+  return setup({ context: { window: "servers" }, servers, script });
+}
+
+const row = (name: string) => $(`li.server[data-name="${name}"]`);
+const btn = (name: string, label: string) => {
+  const b = Array.from(row(name).querySelectorAll("button")).find((x) => x.textContent === label);
+  if (!b) throw new Error(`no button ${label} in ${name}`);
+  return b;
+};
+
+describe("servers window: the list", () => {
+  it("shows name, user, URL, active marker, last check and warnings", async () => {
+    await open();
+    expect($$("li.server").map((r) => r.dataset.name)).toEqual(["prod", "staging", "lab", "gpu-cluster"]);
+    const prod = row("prod");
+    expect(prod.querySelector(".badge")?.textContent).toBe("Active");
+    expect(prod.querySelector(".who")?.textContent).toBe("alice @ mlflow.example.com");
+    expect(prod.querySelector(".check-line")?.textContent).toMatch(/Signed in.*MLflow 2\.19\.0 · 42 ms · 2 min ago/);
+    expect(row("staging").querySelector(".badge")).toBeNull();
+    expect(row("staging").querySelector(".check-line")?.textContent).toMatch(/Wrong username or password/);
+    expect(row("staging").querySelector(".check-line")?.className).toContain("refused");
+    expect(row("lab").querySelector(".warnings")?.textContent).toMatch(/Basic auth over plain http/);
+    expect(row("gpu-cluster").querySelector(".who")?.textContent).toBe("token @ mlflow.gpu.internal");
+    expect(row("gpu-cluster").querySelector(".check-line")?.textContent).toMatch(/No token stored/);
+    // The active server has no "Use"; a server without a secret offers "Log in…".
+    expect(Array.from(prod.querySelectorAll("button")).map((b) => b.textContent)).not.toContain("Use");
+    expect(btn("gpu-cluster", "Log in…").className).toContain("primary");
+  });
+
+  it("has an empty state that leads to adding a server", async () => {
+    const { calls } = await open([]);
+    expect(text(".empty h2")).toBe("No servers yet");
+    expect($<HTMLButtonElement>("#verify-all").disabled).toBe(true);
+    $("#empty-add").click();
+    await flush();
+    expect(calls.at(-1)).toEqual({ cmd: "open_login", args: {} });
+  });
+
+  it("says when the list cannot be loaded, by kind, and can retry", async () => {
+    const { calls } = await open(fx.servers, { list_servers: [{ err: fx.errors.config }, { ok: [] }] });
+    expect($(".empty.failed").dataset.kind).toBe("config");
+    expect(text(".empty.failed")).toMatch(/configuration file cannot be read.*config\.toml line 7/);
+    $("#retry").click();
+    await flush();
+    expect(calls.filter((c) => c.cmd === "list_servers")).toHaveLength(2);
+    expect(text(".empty h2")).toBe("No servers yet");
+  });
+});
+
+describe("servers window: actions", () => {
+  it("Use makes a server active", async () => {
+    const { calls } = await open();
+    btn("staging", "Use").click();
+    await flush();
+    expect(calls).toContainEqual({ cmd: "set_active", args: { name: "staging" } });
+    expect(row("staging").querySelector(".badge")?.textContent).toBe("Active");
+    expect(row("prod").querySelector(".badge")).toBeNull();
+  });
+
+  it("Verify shows a spinner in that row, then the new result", async () => {
+    const { calls } = await open(fx.servers, { verify_server: [{ delayMs: 30, ok: fx.checks.server_down }] });
+    btn("prod", "Verify").click();
+    await flush(1);
+    expect(row("prod").querySelector(".check-line.checking .spinner")).not.toBeNull();
+    expect(row("prod").getAttribute("aria-busy")).toBe("true");
+    expect(row("staging").querySelector(".checking")).toBeNull();
+    await new Promise((r) => setTimeout(r, 50));
+    await flush();
+    expect(calls).toContainEqual({ cmd: "verify_server", args: { name: "prod" } });
+    expect(row("prod").querySelector(".check-line")?.textContent).toMatch(/MLflow behind it did not/);
+    expect($("#live").textContent).toMatch(/^prod: The proxy answered/);
+  });
+
+  it("Verify all spins every row and the button, then shows the results", async () => {
+    const { calls } = await open(fx.servers, { verify_all: [{ delayMs: 30 }] });
+    $("#verify-all").click();
+    await flush(1);
+    expect($$(".check-line.checking")).toHaveLength(4);
+    expect($("#verify-all").getAttribute("aria-busy")).toBe("true");
+    expect($("#verify-all").querySelector(".spinner")).not.toBeNull();
+    // A second click while busy does nothing.
+    $("#verify-all").click();
+    await new Promise((r) => setTimeout(r, 50));
+    await flush();
+    expect(calls.filter((c) => c.cmd === "verify_all")).toHaveLength(1);
+    expect($$(".check-line.checking")).toHaveLength(0);
+    expect($("#live").textContent).toMatch(/need attention/);
+  });
+
+  it("Log in again opens the dialog for that server; Add server… for a new one", async () => {
+    const { calls } = await open();
+    btn("staging", "Log in again…").click();
+    $("#add-server").click();
+    await flush();
+    expect(calls).toContainEqual({ cmd: "open_login", args: { name: "staging" } });
+    expect(calls).toContainEqual({ cmd: "open_login", args: {} });
+  });
+
+  it("Log out and Remove sit behind More; Remove asks first, in the page", async () => {
+    const { calls } = await open();
+    expect(row("lab").querySelector(".more-actions")).toBeNull();
+    btn("lab", "More").click();
+    expect(btn("lab", "Less").getAttribute("aria-expanded")).toBe("true");
+    btn("lab", "Remove…").click();
+    await flush();
+    expect(calls.some((c) => c.cmd === "remove_server")).toBe(false);
+    expect(row("lab").querySelector(".confirm")?.textContent).toMatch(/Remove lab\?/);
+    // The safe answer has focus; "Keep" backs out.
+    expect(document.activeElement?.textContent).toBe("Keep");
+    btn("lab", "Keep").click();
+    expect(row("lab").querySelector(".confirm")).toBeNull();
+    btn("lab", "Remove…").click();
+    btn("lab", "Remove").click();
+    await flush();
+    expect(calls).toContainEqual({ cmd: "remove_server", args: { name: "lab" } });
+    expect($$("li.server").map((r) => r.dataset.name)).not.toContain("lab");
+  });
+
+  it("Log out deletes the password and says so in the row", async () => {
+    const { calls } = await open();
+    btn("staging", "More").click();
+    btn("staging", "Log out").click();
+    await flush();
+    expect(calls).toContainEqual({ cmd: "logout_server", args: { name: "staging" } });
+    expect(row("staging").querySelector(".check-line")?.textContent).toMatch(/No password stored/);
+  });
+
+  it("renames inline: Enter saves, Esc cancels, bad names are refused in place", async () => {
+    const { calls } = await open();
+    btn("lab", "More").click();
+    btn("lab", "Rename…").click();
+    const input = () => $<HTMLInputElement>(".rename-input");
+    expect(document.activeElement).toBe(input());
+    key(input(), "Escape");
+    expect(document.querySelector(".rename-input")).toBeNull();
+
+    btn("lab", "Rename…").click();
+    type(".rename-input", ".bad");
+    key(input(), "Enter");
+    await flush();
+    expect(text(".rename .msg")).toMatch(/cannot start/);
+    expect(calls.some((c) => c.cmd === "rename_server")).toBe(false);
+
+    type(".rename-input", "prod");
+    key(input(), "Enter");
+    await flush();
+    expect(text(".rename .msg")).toMatch(/already exists/);
+
+    type(".rename-input", "lab-2");
+    key(input(), "Enter");
+    await flush();
+    expect(calls).toContainEqual({ cmd: "rename_server", args: { old: "lab", new: "lab-2" } });
+    expect(row("lab-2").querySelector(".name")?.textContent).toBe("lab-2");
+  });
+});
+
+describe("servers window: errors by kind", () => {
+  it.each([
+    ["keychain_locked", /Unlock your keyring and try again\./],
+    ["keychain_unavailable", /Start a Secret Service/],
+    ["keychain_timeout", /did not answer in time/],
+    ["io", /permission denied/],
+    ["internal", /something went wrong/],
+  ] as const)("%s is shown in a banner naming the server", async (kind, message) => {
+    await open(fx.servers, { verify_server: [{ err: fx.errors[kind] }] });
+    btn("staging", "Verify").click();
+    await flush();
+    const banner = $(".banner");
+    expect(banner.dataset.kind).toBe(kind);
+    expect(banner.textContent).toMatch(/^Could not verify staging: /);
+    expect(banner.textContent).toMatch(message);
+    expect($("#banner").getAttribute("role")).toBe("alert");
+    banner.querySelector("button")!.click();
+    expect(document.querySelector(".banner")).toBeNull();
+  });
+
+  it("not_found reloads the list (the CLI removed the server)", async () => {
+    const { calls, backend } = await open();
+    backend.servers.splice(1, 1); // "staging" is gone behind our back
+    btn("staging", "Use").click();
+    await flush();
+    expect(text(".banner")).toMatch(/not configured any more/);
+    expect(calls.filter((c) => c.cmd === "list_servers").length).toBeGreaterThanOrEqual(2);
+    expect(document.querySelector('li.server[data-name="staging"]')).toBeNull();
+  });
+});
+
+describe("servers window: keyboard focus", () => {
+  it("stays on the button that was used across re-renders", async () => {
+    await open(fx.servers, { verify_server: [{ delayMs: 20 }] });
+    btn("staging", "Verify").focus();
+    btn("staging", "Verify").click();
+    await flush(1);
+    expect(document.activeElement?.textContent).toBe("Verify");
+    expect(document.activeElement?.getAttribute("aria-disabled")).toBe("true");
+    await new Promise((r) => setTimeout(r, 40));
+    await flush();
+    expect(document.activeElement).toBe(btn("staging", "Verify"));
+  });
+});
