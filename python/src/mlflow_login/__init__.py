@@ -1,0 +1,154 @@
+"""MLflow Login's auth plugin for MLflow.
+
+Every HTTP request MLflow sends gets the credentials of the MLflow Login server whose URL
+is the longest prefix of the request's URL, read from the OS keychain by the
+``mlflow-login`` program, with no password in any environment variable or file::
+
+    export MLFLOW_TRACKING_AUTH=mlflow-login      # or, in Python:
+    import mlflow_login; mlflow_login.activate()
+
+A switch in the tray or ``mlflow-login use``, or a new password, applies to the next
+request of a running process (a Jupyter kernel, say) without a restart. A request to a URL
+no server is configured for fails with an error saying how to add it; it is never sent
+unauthenticated.
+
+Importing this package imports neither MLflow nor ``requests``.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+from ._resolver import (
+    PLUGIN_NAME,
+    MlflowLoginError,
+    NoCredentialError,
+    ProgramError,
+    Resolver,
+    UnknownServerError,
+)
+
+__all__ = [
+    "PLUGIN_NAME",
+    "MlflowLoginAuth",
+    "MlflowLoginError",
+    "NoCredentialError",
+    "ProgramError",
+    "UnknownServerError",
+    "activate",
+    "auth",
+    "plugin_status",
+]
+
+try:
+    from importlib.metadata import PackageNotFoundError, version as _version
+
+    __version__ = _version("mlflow-login-auth")
+except PackageNotFoundError:  # pragma: no cover - running from a source tree
+    __version__ = "0+unknown"
+
+
+class MlflowLoginAuth:
+    """A ``requests`` auth object (``requests.auth.AuthBase`` protocol): sets the
+    ``Authorization`` header of each request from MLflow Login. It replaces any header
+    already there, so ``MLFLOW_TRACKING_USERNAME``/``PASSWORD`` and ``~/.netrc`` never win."""
+
+    def __init__(self, resolver: Resolver | None = None):
+        self._resolver = resolver or Resolver()
+
+    def __call__(self, request):
+        request.headers["Authorization"] = self._resolver.header_for(request.url)
+        return request
+
+    @property
+    def resolver(self) -> Resolver:
+        return self._resolver
+
+    def __repr__(self) -> str:
+        return "MlflowLoginAuth()"
+
+    def __eq__(self, other):
+        return self is other
+
+    __hash__ = object.__hash__
+
+    def __reduce__(self):
+        # A pickled auth object (multiprocessing) starts with an empty cache.
+        return (MlflowLoginAuth, ())
+
+
+_default: MlflowLoginAuth | None = None
+
+
+def auth() -> MlflowLoginAuth:
+    """The process's auth object. MLflow asks for it on every request, so it is one
+    object, holding the cache."""
+    global _default
+    if _default is None:
+        _default = MlflowLoginAuth()
+    return _default
+
+
+def activate(*, set_tracking_uri: bool = True) -> str | None:
+    """Makes MLflow use MLflow Login in this process (and in the processes it starts):
+    sets ``MLFLOW_TRACKING_AUTH=mlflow-login`` and, when no tracking URI is set yet (neither
+    ``MLFLOW_TRACKING_URI`` nor ``mlflow.set_tracking_uri``), sets ``MLFLOW_TRACKING_URI``
+    to the active server's URL. Returns the tracking URI MLflow will use (``None`` when
+    it was already set and is left as it is).
+
+    Raises :class:`MlflowLoginError` when a tracking URI is needed and no server is active.
+    """
+    os.environ["MLFLOW_TRACKING_AUTH"] = PLUGIN_NAME
+    if not set_tracking_uri or _tracking_uri_is_set():
+        return None
+    info = auth().resolver.describe()
+    active = info.get("active")
+    if not active:
+        raise MlflowLoginError(
+            "no MLflow Login server is active: run `mlflow-login use NAME` "
+            "(or `mlflow-login login NAME --url URL --username USER`), or set the tracking URI"
+        )
+    url = info["servers"][active]
+    os.environ["MLFLOW_TRACKING_URI"] = url
+    return url
+
+
+def _tracking_uri_is_set() -> bool:
+    if os.environ.get("MLFLOW_TRACKING_URI"):
+        return True
+    utils = sys.modules.get("mlflow.tracking._tracking_service.utils")
+    return bool(utils is not None and getattr(utils, "_tracking_uri", None))
+
+
+def plugin_status() -> dict:
+    """What ``mlflow-login doctor`` reports about this Python: whether the plugin is
+    registered with MLflow, whether MLflow and the program are there. No secret is read."""
+    from importlib import metadata
+
+    from ._resolver import find_program
+
+    eps = [e for e in metadata.entry_points(group="mlflow.request_auth_provider") if e.name == PLUGIN_NAME]
+    try:
+        mlflow_version = metadata.version("mlflow")
+    except metadata.PackageNotFoundError:
+        try:
+            mlflow_version = metadata.version("mlflow-skinny")
+        except metadata.PackageNotFoundError:
+            mlflow_version = None
+    try:
+        program = find_program()
+    except ProgramError as e:
+        program, program_error = None, str(e)
+    else:
+        program_error = None
+    return {
+        "python": sys.executable,
+        "plugin_version": __version__,
+        "entry_point": eps[0].value if eps else None,
+        "mlflow_version": mlflow_version,
+        "program": program,
+        "program_error": program_error,
+        "tracking_auth": os.environ.get("MLFLOW_TRACKING_AUTH"),
+        "ok": bool(eps) and mlflow_version is not None and program is not None,
+    }

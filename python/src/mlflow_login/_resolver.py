@@ -1,0 +1,401 @@
+"""Which credentials a request URL gets, and the cache that keeps the answer cheap.
+
+One source of truth with the CLI: the servers, the active one and the passwords are never
+read here. When the cache is empty or stale, the resolver runs the ``mlflow-login`` program
+once (``mlflow-login credential --url URL``) and reads one JSON object from its stdout (a
+pipe): every configured server (no secrets), the server the URL belongs to, and that
+server's credential. The program does the config parsing, the URL normalisation and the
+keychain read, exactly as ``mlflow-login env`` does. It is also the cheaper first request:
+Python ``keyring`` costs an import plus a backend probe, several times the program's run
+(numbers: ``tests/bench/plugin.sh``, and python/README.md).
+
+Later requests are answered from memory. The cache is keyed on ``os.stat`` of two files in
+the config dir: ``state`` (rewritten, by rename, on every switch, login, logout and removal,
+by the CLI and the tray alike) and ``config.toml`` (every other edit). Two ``stat`` calls per
+request, a few microseconds, and no process: a switch in the tray or a new password applies
+to the next request of a running process.
+
+Secrets: the JSON text and the password live only in locals while the program's answer is
+read; the cache keeps the finished ``Authorization`` header inside :class:`_Header`, whose
+``repr`` is redacted and which refuses to be pickled. No message raised here ever formats a header, a password or the program's
+stdout.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import shutil
+import subprocess
+import sys
+import threading
+import time
+import weakref
+from pathlib import Path
+
+PLUGIN_NAME = "mlflow-login"
+BIN_ENV = "MLFLOW_LOGIN_BIN"
+CONFIG_DIR_ENV = "MLFLOW_LOGIN_CONFIG_DIR"
+FORMAT_VERSION = 1
+
+# A failed run of the program (keychain locked, program missing) is not retried for this
+# long, so a training loop that logs 100 metrics a second does not start 100 processes a
+# second; the error is raised again from memory meanwhile.
+RETRY_AFTER_S = 2.0
+# The program bounds its own keychain wait (10 s headless, 120 s where an unlock prompt
+# can appear); this only guards against a program that hangs for another reason.
+PROGRAM_TIMEOUT_S = 180.0
+
+_API_MARKERS = ("/api/2.0/", "/api/3.0/", "/ajax-api/", "/get-artifact", "/model-versions/")
+
+
+class MlflowLoginError(Exception):
+    """MLflow Login could not give this request credentials. The message says why and
+    what to do; it never holds a secret."""
+
+
+class UnknownServerError(MlflowLoginError):
+    """No configured server's URL is a prefix of the request URL."""
+
+    def __init__(self, url: str, servers: list[tuple[str, str]]):
+        self.url = url
+        self.tracking_url = tracking_url_guess(url)
+        known = ", ".join(f"{name} ({prefix})" for prefix, name in servers) or "none"
+        super().__init__(
+            f"no MLflow Login server is configured for {url} (configured: {known}); "
+            f"add it with: mlflow-login login NAME --url {self.tracking_url} --username USER"
+        )
+
+
+class NoCredentialError(MlflowLoginError):
+    """The server is configured but no password (or token) is stored for it."""
+
+
+class ProgramError(MlflowLoginError):
+    """The ``mlflow-login`` program is missing or failed (keychain locked, config damaged)."""
+
+
+def tracking_url_guess(url: str) -> str:
+    """The tracking URL a request URL most likely belongs to: the part before MLflow's API
+    path (``https://h/mlflow/api/2.0/mlflow/runs/get?x`` -> ``https://h/mlflow``)."""
+    base = url.split("?", 1)[0].split("#", 1)[0]
+    for marker in _API_MARKERS:
+        i = base.find(marker)
+        if i > 0:
+            return base[:i]
+    return base.rstrip("/") or base
+
+
+def normalize(url: str) -> str:
+    """Normalises a URL like the Rust side's ``normalize_url``: lower-case scheme and host,
+    no default port, no user info, no query or fragment, no trailing slash."""
+    scheme, sep, rest = url.partition("://")
+    if not sep:
+        raise MlflowLoginError(f"not an absolute URL: {url.split('?', 1)[0]!r}")
+    scheme = scheme.lower()
+    for stop in "?#":
+        rest = rest.split(stop, 1)[0]
+    slash = rest.find("/")
+    netloc, path = (rest, "") if slash < 0 else (rest[:slash], rest[slash:])
+    netloc = netloc.rpartition("@")[2].lower()
+    default = {"http": ":80", "https": ":443"}.get(scheme)
+    if default and netloc.endswith(default):
+        netloc = netloc[: -len(default)]
+    return f"{scheme}://{netloc}{path.rstrip('/')}"
+
+
+def default_config_dir() -> Path:
+    """Where the CLI keeps ``config.toml`` and ``state``: ``$MLFLOW_LOGIN_CONFIG_DIR``, else
+    the platform config dir (the Rust ``directories`` crate's choice)."""
+    override = os.environ.get(CONFIG_DIR_ENV)
+    if override:
+        return Path(override)
+    home = Path.home()
+    if sys.platform == "darwin":
+        return home / "Library" / "Application Support" / "mlflow-login"
+    if os.name == "nt":
+        appdata = os.environ.get("APPDATA") or str(home / "AppData" / "Roaming")
+        return Path(appdata) / "mlflow-login" / "config"
+    xdg = os.environ.get("XDG_CONFIG_HOME")
+    base = Path(xdg) if xdg and os.path.isabs(xdg) else home / ".config"
+    return base / "mlflow-login"
+
+
+def find_program() -> str:
+    """The ``mlflow-login`` program: ``$MLFLOW_LOGIN_BIN``, else the one on ``PATH``."""
+    explicit = os.environ.get(BIN_ENV)
+    if explicit:
+        if os.path.isfile(explicit) and os.access(explicit, os.X_OK):
+            return explicit
+        raise ProgramError(f"${BIN_ENV} is {explicit!r}, which is not an executable file")
+    found = shutil.which(PLUGIN_NAME)
+    if found:
+        return found
+    raise ProgramError(
+        "the mlflow-login program was not found on PATH: install MLflow Login, "
+        f"or set {BIN_ENV} to the path of the mlflow-login program"
+    )
+
+
+def _watch_key(paths: tuple[str, str]):
+    """What ``stat`` says about the watched files. Writers replace them by rename, so the
+    inode changes on every write, whatever the file system's timestamp granularity.
+    Unrolled: this runs on every request."""
+    state, config = paths
+    try:
+        st = os.stat(state)
+        a = (st.st_ino, st.st_mtime_ns, st.st_size)
+    except FileNotFoundError:
+        a = None
+    try:
+        st = os.stat(config)
+        b = (st.st_ino, st.st_mtime_ns, st.st_size)
+    except FileNotFoundError:
+        b = None
+    return (a, b)
+
+
+def _watched(config_dir: Path) -> tuple[str, str]:
+    return (os.path.join(config_dir, "state"), os.path.join(config_dir, "config.toml"))
+
+
+def _strip_query(url: str) -> str:
+    url = url.partition("?")[0]
+    return url.partition("#")[0] if "#" in url else url
+
+
+class _Header:
+    """An ``Authorization`` header value. Its ``repr`` never shows it."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: str):
+        self.value = value
+
+    def __repr__(self) -> str:
+        return "<Authorization header: REDACTED>"
+
+    __str__ = __repr__
+
+    def __reduce__(self):
+        raise TypeError("an MLflow Login credential cannot be pickled")
+
+
+def _header_for(credential: dict) -> _Header:
+    scheme = credential.get("scheme")
+    secret = credential.get("secret")
+    if not isinstance(secret, str):
+        raise ProgramError("the mlflow-login program returned a credential without a secret")
+    if scheme == "bearer":
+        return _Header("Bearer " + secret)
+    if scheme == "basic":
+        token = base64.b64encode(f"{credential.get('username') or ''}:{secret}".encode()).decode("ascii")
+        return _Header("Basic " + token)
+    raise ProgramError(f"the mlflow-login program returned an unknown auth scheme {scheme!r}")
+
+
+class _Snapshot:
+    """What one run of the program said, valid while the watched files are unchanged."""
+
+    __slots__ = ("key", "config_dir", "watched", "active", "servers", "headers", "by_url")
+
+    # Request URLs seen (without query) -> header or error, so a warm request costs a dict
+    # lookup instead of a normalisation and a prefix scan. MLflow's endpoints are few;
+    # the bound only guards against a client that puts ids in paths.
+    MAX_URLS = 1024
+
+    def __init__(self, key, config_dir: Path, active, servers):
+        self.key = key
+        self.config_dir = config_dir
+        self.watched = _watched(config_dir)
+        self.active = active
+        # (normalised url, name): the first prefix that matches wins. The order is the
+        # program's choice (crates/cli/src/cmd/credential.rs): longest URL first; on the
+        # same URL (two accounts on one server) the active server, then by name.
+        self.servers = sorted(servers, key=lambda s: (-len(s[0]), s[1] != active, s[1]))
+        # name -> the header, or the error to raise for it (no password stored).
+        self.headers: dict[str, _Header | MlflowLoginError] = {}
+        self.by_url: dict[str, _Header | MlflowLoginError] = {}
+
+    def current(self) -> bool:
+        return self.key is not None and self.key == _watch_key(self.watched)
+
+    def lookup(self, base: str):
+        """The header (or error) for a URL without query; ``None`` when the server's
+        credential was not fetched yet."""
+        found = self.by_url.get(base)
+        if found is not None:
+            return found
+        normalized = normalize(base)
+        for prefix, name in self.servers:
+            if normalized.startswith(prefix) and (len(normalized) == len(prefix) or normalized[len(prefix)] == "/"):
+                found = self.headers.get(name)
+                break
+        else:
+            found = UnknownServerError(base, self.servers)
+        if found is not None and len(self.by_url) < self.MAX_URLS:
+            self.by_url[base] = found
+        return found
+
+    def __repr__(self) -> str:
+        return f"<snapshot of {len(self.servers)} server(s), {len(self.headers)} credential(s) cached>"
+
+
+class _FailedSnapshot(_Snapshot):
+    """A failed run of the program: every URL gets its error, from memory, until
+    RETRY_AFTER_S has passed; then the next request runs the program again."""
+
+    __slots__ = ("error", "until")
+
+    def __init__(self, error: MlflowLoginError, config_dir: Path):
+        super().__init__(None, config_dir, None, [])
+        self.error = error
+        self.until = time.monotonic() + RETRY_AFTER_S
+
+    def current(self) -> bool:
+        return time.monotonic() < self.until
+
+    def lookup(self, base: str):
+        return self.error
+
+    def __repr__(self) -> str:
+        return f"<failed snapshot: {self.error}>"
+
+
+class Resolver:
+    """Maps request URLs to ``Authorization`` headers. Thread-safe; one per process."""
+
+    def __init__(self, config_dir: Path | None = None):
+        self._config_dir = config_dir
+        self._snapshot: _Snapshot | None = None
+        self._lock = threading.Lock()
+        self.program_runs = 0  # how often the program was started (tests, benchmark)
+        if hasattr(os, "register_at_fork"):
+            # A child forked while another thread held the lock would wait forever.
+            ref = weakref.ref(self)
+            os.register_at_fork(after_in_child=lambda: (r := ref()) is not None and r._after_fork())
+
+    def _after_fork(self) -> None:
+        self._lock = threading.Lock()
+
+    def __repr__(self) -> str:
+        return f"<mlflow_login.Resolver {self._snapshot!r}>"
+
+    # -- the per-request path: two stats and a dict lookup -------------------------------
+
+    def header_for(self, url: str) -> str:
+        """The ``Authorization`` value for ``url``; raises :class:`MlflowLoginError`."""
+        base = _strip_query(url)
+        snap = self._snapshot
+        if snap is None or not snap.current():
+            snap = self._refresh(snap, base)
+        found = snap.lookup(base)
+        if found is None:
+            # A server this snapshot lists but has no credential for yet (the first
+            # request to a second server): one more run of the program.
+            found = self._fetch(snap, base).lookup(base)
+            if found is None:
+                raise ProgramError(f"the mlflow-login program returned no credential for {tracking_url_guess(base)}")
+        if isinstance(found, MlflowLoginError):
+            # The same error object is raised again on later requests: drop the old
+            # traceback so it does not grow (and keeps no old frames alive).
+            raise found.with_traceback(None)
+        return found.value
+
+    # -- the slow path: run the program, under the lock ----------------------------------
+
+    def _refresh(self, stale: _Snapshot | None, base: str) -> _Snapshot:
+        with self._lock:
+            snap = self._snapshot
+            if snap is not None and snap is not stale and snap.current():
+                return snap  # another thread refreshed it meanwhile
+            config_dir = snap.config_dir if snap is not None else (self._config_dir or default_config_dir())
+            self._snapshot = snap = self._load(base, config_dir)
+            return snap
+
+    def _fetch(self, snap: _Snapshot, base: str) -> _Snapshot:
+        with self._lock:
+            if self._snapshot is not snap:
+                return self._snapshot or snap
+            fresh = self._load(base, snap.config_dir)
+            if isinstance(fresh, _FailedSnapshot) or fresh.key != snap.key or fresh.servers != snap.servers:
+                self._snapshot = fresh  # the config changed meanwhile, or the run failed
+                return fresh
+            snap.headers.update(fresh.headers)
+            return snap
+
+    def _load(self, base: str, config_dir: Path) -> _Snapshot:
+        key = _watch_key(_watched(config_dir))  # before the run: a change during it shows next time
+        try:
+            doc = self._run(["credential", "--url", base])
+            reported_dir = Path(doc.get("config_dir") or config_dir)
+            if reported_dir != config_dir:
+                key = None  # we watched the wrong folder: ask again next time, then watch this one
+            try:
+                servers = [(normalize(s["url"]), s["name"]) for s in doc["servers"]]
+            except (KeyError, TypeError):
+                raise ProgramError("the mlflow-login program printed servers this plugin does not understand") from None
+            snap = _Snapshot(key, reported_dir, doc.get("active"), servers)
+            picked = doc.get("server")
+            if picked:
+                credential = doc.get("credential")
+                snap.headers[picked] = self._no_credential(picked) if credential is None else _header_for(credential)
+            return snap
+        except MlflowLoginError as e:
+            return _FailedSnapshot(e, config_dir)
+
+    @staticmethod
+    def _no_credential(name: str) -> NoCredentialError:
+        return NoCredentialError(
+            f'no password is stored for the MLflow Login server "{name}": run `mlflow-login login {name}`'
+        )
+
+    def _run(self, args: list[str]) -> dict:
+        program = find_program()
+        self.program_runs += 1
+        try:
+            proc = subprocess.run(
+                [program, *args],
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                timeout=PROGRAM_TIMEOUT_S,
+                check=False,
+            )
+        except subprocess.TimeoutExpired:
+            raise ProgramError(f"{program} did not answer within {PROGRAM_TIMEOUT_S:.0f} s") from None
+        except OSError as e:
+            raise ProgramError(f"cannot run {program}: {e.strerror or e}") from None
+        if proc.returncode != 0:
+            # The program's stderr is its cargo-style error text, which never holds a secret.
+            detail = " ".join(proc.stderr.decode("utf-8", "replace").split())
+            what = "the keychain failed" if proc.returncode == 5 else "the mlflow-login program failed"
+            raise ProgramError(f"{what} (exit code {proc.returncode}): {detail}")
+        try:
+            doc = json.loads(proc.stdout)
+        except ValueError:
+            doc = None
+        del proc
+        if not isinstance(doc, dict) or doc.get("version") != FORMAT_VERSION:
+            raise ProgramError(
+                f"{program} does not speak version {FORMAT_VERSION} of the plugin protocol: "
+                "install matching versions of MLflow Login and mlflow-login-auth"
+            )
+        return doc
+
+    # -- for activate() and doctor --------------------------------------------------------
+
+    def describe(self) -> dict:
+        """The servers and the active one, without reading any secret."""
+        doc = self._run(["credential", "--no-secret"])
+        return {
+            "config_dir": doc.get("config_dir"),
+            "active": doc.get("active"),
+            "servers": {s["name"]: s["url"] for s in doc.get("servers", [])},
+        }
+
+    def invalidate(self) -> None:
+        """Forgets everything cached (the next request runs the program again)."""
+        with self._lock:
+            self._snapshot = None

@@ -1,0 +1,357 @@
+"""The resolver against a stand-in program: matching, caching, errors, redaction.
+
+The stand-in prints the JSON a test wrote to a file and counts its runs, so the cache
+logic is tested without a keychain. The same behaviours against the real program and
+servers are in test_real.py.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import pickle
+import stat
+import sys
+import threading
+import time
+import traceback
+
+import pytest
+import requests
+
+import mlflow_login
+from mlflow_login import _resolver
+from mlflow_login._resolver import (
+    MlflowLoginError,
+    NoCredentialError,
+    ProgramError,
+    Resolver,
+    UnknownServerError,
+    normalize,
+    tracking_url_guess,
+)
+
+SECRET = "s3cr3t-üñí:$'\"`\\"
+
+
+class Fake:
+    """A stand-in `mlflow-login` program and the config dir it reports."""
+
+    def __init__(self, tmp_path, monkeypatch):
+        self.dir = tmp_path / "cfg"
+        self.dir.mkdir()
+        self.doc_file = tmp_path / "doc.json"
+        self.runs_file = tmp_path / "runs"
+        self.runs_file.write_text("")
+        prog = tmp_path / "mlflow-login"
+        prog.write_text(
+            f"#!{sys.executable}\n"
+            "import json, sys\n"
+            f"open({str(self.runs_file)!r}, 'a').write(' '.join(sys.argv[1:]) + '\\n')\n"
+            f"doc = json.load(open({str(self.doc_file)!r}))\n"
+            "if 'exit' in doc:\n"
+            "    sys.stderr.write(doc['stderr']); sys.exit(doc['exit'])\n"
+            "from mlflow_login._resolver import normalize\n"
+            "url = normalize(sys.argv[sys.argv.index('--url') + 1]) if '--url' in sys.argv else None\n"
+            "pick = None\n"
+            "if url:\n"
+            "    # the real program's choice: longest URL, then the active server, then by name\n"
+            "    order = sorted(doc['servers'], key=lambda s: (-len(s['url']), s['name'] != doc.get('active'), s['name']))\n"
+            "    pick = next((s for s in order if url == s['url'] or url.startswith(s['url'] + '/')), None)\n"
+            "out = {'version': doc.get('version', 1), 'config_dir': doc['config_dir'], 'state': '',\n"
+            "       'active': doc.get('active'), 'servers': [{k: s[k] for k in ('name', 'url', 'auth', 'username')} for s in doc['servers']],\n"
+            "       'server': pick and pick['name'],\n"
+            "       'credential': pick and pick.get('secret') and {'scheme': pick['auth'], 'username': pick['username'], 'secret': pick['secret']}}\n"
+            "print(json.dumps(out))\n"
+        )
+        prog.chmod(prog.stat().st_mode | stat.S_IXUSR)
+        monkeypatch.setenv("MLFLOW_LOGIN_BIN", str(prog))
+        monkeypatch.setenv("MLFLOW_LOGIN_CONFIG_DIR", str(self.dir))
+        self.servers = []
+        self.active = None
+
+    def add(self, name, url, username="alice", secret=SECRET, auth="basic"):
+        self.servers.append({"name": name, "url": url, "username": username, "secret": secret, "auth": auth})
+        return self
+
+    def write(self, **extra):
+        """Writes the doc and bumps the state file, as the real CLI does on a change."""
+        doc = {"config_dir": str(self.dir), "servers": self.servers, "active": self.active, **extra}
+        self.doc_file.write_text(json.dumps(doc))
+        tmp = self.dir / ".state.tmp"
+        tmp.write_text(f"{time.time_ns()}\n")
+        os.replace(tmp, self.dir / "state")
+
+    @property
+    def runs(self) -> int:
+        return len(self.runs_file.read_text().splitlines())
+
+
+@pytest.fixture
+def fake(tmp_path, monkeypatch):
+    for var in ("MLFLOW_TRACKING_USERNAME", "MLFLOW_TRACKING_PASSWORD"):
+        monkeypatch.delenv(var, raising=False)
+    return Fake(tmp_path, monkeypatch)
+
+
+def basic(user, pw):
+    # UTF-8, as the product sends passwords (requests' own helper would use latin-1).
+    return "Basic " + base64.b64encode(f"{user}:{pw}".encode()).decode()
+
+
+def prepared(url):
+    return requests.Request("GET", url).prepare()
+
+
+# -- URL normalisation: the same cases as crates/core/src/server.rs `normalises` --------
+
+
+@pytest.mark.parametrize(
+    "url, want",
+    [
+        ("https://Example.COM:443/mlflow/", "https://example.com/mlflow"),
+        ("http://127.0.0.1:5000", "http://127.0.0.1:5000"),
+        ("http://127.0.0.1:80/", "http://127.0.0.1"),
+        ("https://h/a/b/", "https://h/a/b"),
+        ("HTTP://H:8080/Mlflow/api?x=1#f", "http://h:8080/Mlflow/api"),
+        ("http://[::1]:80/x", "http://[::1]/x"),
+        ("https://u:p@h/x", "https://h/x"),
+    ],
+)
+def test_normalize(url, want):
+    assert normalize(url) == want
+
+
+def test_tracking_url_guess():
+    assert tracking_url_guess("https://h/mlflow/api/2.0/mlflow/runs/get?run_id=1") == "https://h/mlflow"
+    assert tracking_url_guess("http://h:5000/ajax-api/2.0/mlflow/x") == "http://h:5000"
+    assert tracking_url_guess("http://h:5000/") == "http://h:5000"
+
+
+# -- matching --------------------------------------------------------------------------
+
+
+def test_longest_prefix_and_segment_boundary(fake):
+    fake.add("root", "http://h:8080", "carol", "pw-root").add("sub", "http://h:8080/mlflow", "bob", "pw-sub").write()
+    r = Resolver()
+    assert r.header_for("http://h:8080/mlflow/api/2.0/mlflow/x?y=1") == basic("bob", "pw-sub")
+    assert r.header_for("http://H:8080/api/2.0/mlflow/x") == basic("carol", "pw-root")
+    assert r.header_for("http://h:8080/mlflow2/api") == basic("carol", "pw-root")
+    assert r.header_for("http://h:8080/mlflow") == basic("bob", "pw-sub")
+    assert fake.runs == 2, "one run per server, then from memory"
+    for _ in range(100):
+        r.header_for("http://h:8080/mlflow/api/2.0/mlflow/runs/log-metric")
+        r.header_for("http://h:8080/api/2.0/mlflow/runs/log-metric")
+    assert fake.runs == 2
+
+
+def test_same_url_two_accounts_follows_the_active_one(fake):
+    fake.add("a", "http://h", "alice", "pa").add("b", "http://h", "bob", "pb")
+    fake.active = "b"
+    fake.write()
+    r = Resolver()
+    assert r.header_for("http://h/api") == basic("bob", "pb")
+    fake.active = "a"
+    fake.write()
+    assert r.header_for("http://h/api") == basic("alice", "pa")
+    fake.active = None
+    fake.write()
+    assert r.header_for("http://h/api") == basic("alice", "pa"), "no active one: the first by name"
+    assert fake.runs == 3
+
+
+def test_unknown_url_fails_clearly_without_a_run(fake):
+    fake.add("prod", "https://prod.example.com/mlflow").write()
+    r = Resolver()
+    r.header_for("https://prod.example.com/mlflow/api/2.0/mlflow/x")
+    runs = fake.runs
+    with pytest.raises(UnknownServerError) as e:
+        r.header_for("http://127.0.0.1:5000/api/2.0/mlflow/runs/create?token=abc")
+    msg = str(e.value)
+    assert "http://127.0.0.1:5000/api/2.0/mlflow/runs/create" in msg
+    assert "token=abc" not in msg, "the query can hold anything: left out"
+    assert "mlflow-login login NAME --url http://127.0.0.1:5000 --username USER" in msg
+    assert "prod (https://prod.example.com/mlflow)" in msg
+    assert fake.runs == runs
+    with pytest.raises(UnknownServerError):
+        r.header_for("https://prod.example.com/mlflow2/api")  # not a segment boundary
+
+
+def test_state_change_reloads_once(fake):
+    fake.add("prod", "http://h", "alice", "p1").write()
+    r = Resolver()
+    assert r.header_for("http://h/api") == basic("alice", "p1")
+    fake.servers[0]["secret"] = "p2"
+    fake.write()
+    assert r.header_for("http://h/api") == basic("alice", "p2")
+    assert r.header_for("http://h/api") == basic("alice", "p2")
+    assert fake.runs == 2
+
+
+def test_config_edit_without_state_bump_reloads(fake):
+    fake.add("prod", "http://h", "alice", "p1").write()
+    r = Resolver()
+    r.header_for("http://h/api")
+    (fake.dir / "config.toml").write_text("# edited\n")
+    fake.servers.append({"name": "sub", "url": "http://h/sub", "username": "bob", "secret": "p3", "auth": "basic"})
+    fake.doc_file.write_text(json.dumps({"config_dir": str(fake.dir), "servers": fake.servers}))
+    assert r.header_for("http://h/sub/api") == basic("bob", "p3")
+
+
+def test_bearer(fake):
+    fake.add("tok", "https://h", "bot", "tkn", auth="bearer").write()
+    assert Resolver().header_for("https://h/api") == "Bearer tkn"
+
+
+def test_no_password_stored(fake):
+    fake.add("prod", "http://h", "alice", None).write()
+    r = Resolver()
+    for _ in range(3):
+        with pytest.raises(NoCredentialError, match='no password is stored for the MLflow Login server "prod": run `mlflow-login login prod`'):
+            r.header_for("http://h/api")
+    assert fake.runs == 1, "the missing password is remembered until the state changes"
+
+
+def test_program_failure_is_reported_and_not_retried_per_request(fake, monkeypatch):
+    fake.add("prod", "http://h").write(exit=5, stderr="error: the keychain is locked: unlock it\n")
+    r = Resolver()
+    for _ in range(5):
+        with pytest.raises(ProgramError, match=r"the keychain failed \(exit code 5\): error: the keychain is locked"):
+            r.header_for("http://h/api")
+    assert fake.runs == 1
+    monkeypatch.setattr(_resolver, "RETRY_AFTER_S", 0.0)
+    r._snapshot.until = 0
+    fake.write()
+    assert r.header_for("http://h/api") == basic("alice", SECRET)
+
+
+def test_missing_program(monkeypatch, tmp_path):
+    monkeypatch.setenv("MLFLOW_LOGIN_BIN", str(tmp_path / "nope"))
+    with pytest.raises(ProgramError, match="MLFLOW_LOGIN_BIN is .* not an executable"):
+        Resolver().header_for("http://h/api")
+    monkeypatch.delenv("MLFLOW_LOGIN_BIN")
+    monkeypatch.setenv("PATH", str(tmp_path))
+    with pytest.raises(ProgramError, match="not found on PATH: install MLflow Login, or set MLFLOW_LOGIN_BIN"):
+        Resolver().header_for("http://h/api")
+
+
+def test_wrong_protocol_version(fake):
+    fake.add("prod", "http://h").write(version=99)
+    with pytest.raises(ProgramError, match="does not speak version 1"):
+        Resolver().header_for("http://h/api")
+
+
+def test_threads_share_one_run(fake):
+    fake.add("prod", "http://h", "alice", "p").write()
+    r = Resolver()
+    results, errors = [], []
+
+    def work():
+        try:
+            for _ in range(50):
+                results.append(r.header_for("http://h/api/2.0/mlflow/x"))
+        except Exception as e:  # pragma: no cover - reported below
+            errors.append(e)
+
+    threads = [threading.Thread(target=work) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    assert set(results) == {basic("alice", "p")}
+    assert fake.runs == 1
+
+
+# -- the auth object ---------------------------------------------------------------------
+
+
+def test_auth_object_replaces_any_authorization_header(fake):
+    fake.add("prod", "http://h", "alice", SECRET).write()
+    auth = mlflow_login.MlflowLoginAuth()
+    req = prepared("http://h/api/2.0/mlflow/experiments/search")
+    req.headers["Authorization"] = basic("mallory", "wrong")
+    assert auth(req).headers["Authorization"] == basic("alice", SECRET)
+
+
+def test_nothing_shows_the_secret(fake):
+    fake.add("prod", "http://h", "alice", SECRET).add("empty", "http://e", "bob", None).write()
+    auth = mlflow_login.MlflowLoginAuth()
+    auth(prepared("http://h/api"))
+    texts = [repr(auth), str(auth), repr(auth.resolver), str(auth.resolver), repr(auth.resolver._snapshot)]
+    texts += [repr(h) for h in auth.resolver._snapshot.headers.values()]
+    errors = []
+    for url in ("http://e/api", "http://unknown/api"):
+        try:
+            auth(prepared(url))
+        except MlflowLoginError as e:
+            errors.append(e)
+    assert len(errors) == 2
+    for e in errors:
+        texts += [str(e), repr(e), "".join(traceback.format_exception(e))]
+    token = basic("alice", SECRET).split()[1]
+    for text in texts:
+        assert SECRET not in text and token not in text, text
+    with pytest.raises(TypeError):
+        pickle.dumps(auth.resolver._snapshot.headers["prod"])
+    assert pickle.loads(pickle.dumps(auth)).resolver._snapshot is None
+
+
+def test_plugin_status_names_the_entry_point(fake):
+    status = mlflow_login.plugin_status()
+    assert status["entry_point"] == "mlflow_login.provider:MlflowLoginAuthProvider"
+    assert status["program"] == os.environ["MLFLOW_LOGIN_BIN"]
+    assert status["ok"] is True
+
+
+def test_provider_is_registered_with_mlflow():
+    from mlflow.tracking.request_auth.registry import fetch_auth
+
+    first = fetch_auth("mlflow-login")
+    assert isinstance(first, mlflow_login.MlflowLoginAuth)
+    assert fetch_auth("mlflow-login") is first, "one auth object (and cache) per process"
+
+
+def test_status_command_for_doctor(fake):
+    import subprocess
+
+    proc = subprocess.run([sys.executable, "-m", "mlflow_login", "status"], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    status = json.loads(proc.stdout)
+    assert status["entry_point"] == "mlflow_login.provider:MlflowLoginAuthProvider" and status["ok"]
+    env = dict(os.environ, MLFLOW_LOGIN_BIN="/nonexistent/mlflow-login")
+    proc = subprocess.run([sys.executable, "-m", "mlflow_login"], capture_output=True, text=True, env=env, timeout=60)
+    assert proc.returncode == 1
+    assert "not an executable file" in json.loads(proc.stdout)["program_error"]
+
+
+def test_warm_requests_start_no_process(fake):
+    fake.add("prod", "http://h", "alice", "p").write()
+    auth = mlflow_login.MlflowLoginAuth()
+    req = prepared("http://h/api/2.0/mlflow/runs/log-metric")
+    auth(req)
+    spawned = []
+
+    def hook(event, args):
+        if event in ("subprocess.Popen", "os.posix_spawn", "os.fork", "os.exec", "os.system"):
+            spawned.append(event)
+
+    sys.addaudithook(hook)  # cannot be removed: it only records into this test's list
+    for i in range(1000):
+        auth(prepared(f"http://h/api/2.0/mlflow/runs/get?run_id={i}"))
+    assert spawned == [] and fake.runs == 1
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="no fork on this platform")
+def test_fork_while_locked_does_not_hang(fake):
+    fake.add("prod", "http://h", "alice", "p").write()
+    r = Resolver()
+    r.header_for("http://h/api")
+    with r._lock:
+        pid = os.fork()
+        if pid == 0:  # the child: its lock must be a fresh one
+            ok = r._lock.acquire(timeout=5)
+            os._exit(0 if ok else 1)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0

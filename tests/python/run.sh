@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# The MLflow auth plugin's tests (python/tests, pytest) against the real fixtures.
+#
+#   tests/fixtures/with-keyring.sh tests/fixtures/with-servers.sh tests/python/run.sh [PYTEST ARGS...]
+#
+# Needs the private keychain (with-keyring.sh: MLL_TEST_HOME), the fixture servers
+# (with-servers.sh: MLL_MLFLOW_PYTHON, MLL_NGINX_URL, ...) and the mlflow-login program
+# (tests/python/find-program.sh). Each missing piece fails the run saying how to get it.
+# The plugin runs from its own venv (tests/python/venv.sh).
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/../.."
+
+die() {
+    printf 'tests/python/run.sh: error: %s\n' "$*" >&2
+    exit 1
+}
+
+fixtures='run me as: tests/fixtures/with-keyring.sh tests/fixtures/with-servers.sh tests/python/run.sh'
+[[ -n "${MLL_TEST_HOME:-}" ]] || die "no private keychain (MLL_TEST_HOME is not set); $fixtures"
+[[ -n "${MLL_MLFLOW_PYTHON:-}" && -n "${MLL_NGINX_URL:-}" ]] ||
+    die "no fixture servers (MLL_MLFLOW_PYTHON / MLL_NGINX_URL not set); $fixtures"
+
+MLFLOW_LOGIN_BIN=$(tests/python/find-program.sh) || exit 1
+export MLFLOW_LOGIN_BIN
+py=$(tests/python/venv.sh) || exit 1
+
+# pytest exits 5 when it collected nothing: a failure here, never a pass.
+rc=0
+"$py" -m pytest -p no:cacheprovider python/tests "$@" || rc=$?
+if ((rc == 5)); then
+    die "pytest collected no tests"
+fi
+exit "$rc"
