@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Every test suite, cheap to real, stopping at the first that fails.
+#
+# `make test` runs this as
+#   tests/fixtures/with-keyring.sh tests/fixtures/with-servers.sh tests/run-all.sh
+# so a private unlocked keychain (MLL_TEST_HOME) and the fixture servers (MLL_*, see
+# tests/fixtures/up.sh) are there. Run alone, suites that need them must fail saying so.
+#
+# Order: cheap to real. Each suite fails (never skips) when a tool or fixture it needs is
+# missing, saying how to get it.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+step() {
+    printf '\n==> %s\n' "$*"
+    "$@"
+}
+
+# The fixtures answer as the tests expect (cheap; catches an MLflow/nginx drift first).
+if [[ -n "${MLL_FX_DIR:-}" ]]; then
+    step tests/fixtures/selfcheck.sh "$MLL_FX_DIR"
+fi
+
+# Our own shell scripts.
+# Tracked and new (not ignored) files, so a script not yet committed is checked too.
+mapfile -t scripts < <(git ls-files --cached --others --exclude-standard -- 'scripts/*.sh' 'tests/*.sh' .ci/run 2>/dev/null || true)
+if ((${#scripts[@]} == 0)); then
+    scripts=(scripts/*.sh tests/*.sh tests/fixtures/*.sh .ci/run)
+fi
+step shellcheck "${scripts[@]}"
+
+# Unit and snapshot tests of the workspace, the tray's tauri::test command tests.
+step cargo test --workspace --exclude mlflow-login
+# The CLI against the real keychain and the real nginx + MLflow fixtures.
+step cargo test -p mlflow-login --bins --test outcomes --test flow --test input
+# Real bash, zsh, fish, dash: hooks, round trips, zero processes per prompt.
+step tests/shell/run.sh
+# The UI: vitest + mockIPC, then Playwright in Debian's Chromium.
+step tests/ui/run.sh
+# The MLflow auth plugin (pytest) with the real MLflow client.
+step tests/python/run.sh
+# The tray app for real: menu over D-Bus, WebDriver end to end.
+if [[ -x tests/tray/run.sh ]]; then step tests/tray/run.sh; fi
+# The .deb installs and runs.
+if [[ -x tests/package/run.sh ]]; then step tests/package/run.sh; fi
+echo
+echo "all suites passed"
