@@ -2,6 +2,8 @@
 //! MLflow client logging a run through nginx, logout, remove; then no file under the test
 //! HOME holds the password.
 
+#![allow(clippy::unwrap_used)]
+
 mod common;
 
 use std::process::Command;

@@ -1,6 +1,8 @@
 //! Bad input gets a clear error and loses nothing: damaged config, credentials in the URL,
 //! invalid names, a keychain that is absent or hangs.
 
+#![allow(clippy::unwrap_used)]
+
 mod common;
 
 use std::io::Read;
@@ -112,7 +114,11 @@ fn hanging_secret_service_times_out_with_exit_5() {
     // `list` still lists (from the config), and warns that the keychain did not answer.
     assert!(out.status.success(), "{}", text(&out));
     std::fs::create_dir_all(w.config_dir()).unwrap();
-    std::fs::write(w.config_dir().join("config.toml"), "active = \"x\"\n[servers.x]\nurl = \"https://h\"\nusername = \"a\"\n").unwrap();
+    std::fs::write(
+        w.config_dir().join("config.toml"),
+        "active = \"x\"\n[servers.x]\nurl = \"https://h\"\nusername = \"a\"\n",
+    )
+    .unwrap();
     let out = w
         .cmd()
         .args(["env"])

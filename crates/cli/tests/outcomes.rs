@@ -2,6 +2,8 @@
 //! auth_basic in front of a real MLflow, MLflow's own basic-auth app, TLS with a private
 //! CA, and the decoys. Each refused or unchecked login stores nothing.
 
+#![allow(clippy::unwrap_used)]
+
 mod common;
 
 use common::*;

@@ -75,9 +75,11 @@ impl Config {
 
     fn validate(&self, path: &Path) -> Result<()> {
         for (name, server) in &self.servers {
-            validate_name(name)
-                .and_then(|()| server.validate())
-                .map_err(|e| Error::Config { path: path.to_path_buf(), line: None, message: format!("server \"{name}\": {e}") })?;
+            validate_name(name).and_then(|()| server.validate()).map_err(|e| Error::Config {
+                path: path.to_path_buf(),
+                line: None,
+                message: format!("server \"{name}\": {e}"),
+            })?;
         }
         if let Some(active) = &self.active
             && !self.servers.contains_key(active)
@@ -105,7 +107,10 @@ impl Paths {
             return Ok(Self::in_dir(dir));
         }
         let dirs = directories::ProjectDirs::from("", "", "mlflow-login").ok_or_else(|| {
-            Error::invalid("config", format!("no home directory found: set ${CONFIG_DIR_ENV} to a folder for the config"))
+            Error::invalid(
+                "config",
+                format!("no home directory found: set ${CONFIG_DIR_ENV} to a folder for the config"),
+            )
         })?;
         Ok(Self::in_dir(dirs.config_dir()))
     }
@@ -219,7 +224,8 @@ impl ConfigStore {
     fn lock(&self) -> Result<File> {
         create_dir_private(self.paths.dir())?;
         let path = self.paths.lock_file();
-        let file = OpenOptions::new().create(true).truncate(false).write(true).open(&path).map_err(|e| Error::io(&path, e))?;
+        let file =
+            OpenOptions::new().create(true).truncate(false).write(true).open(&path).map_err(|e| Error::io(&path, e))?;
         file.lock().map_err(|e| Error::io(&path, e))?;
         Ok(file)
     }
@@ -316,7 +322,11 @@ mod tests {
         assert!(store.load().unwrap_err().to_string().contains("\"nope\" is not defined"));
         fs::write(store.paths().config_file(), "[servers.x]\nurl = \"https://u:p@h\"\nusername = \"a\"\n").unwrap();
         assert!(store.load().unwrap_err().to_string().contains("server \"x\""));
-        fs::write(store.paths().config_file(), "[servers.x]\nurl = \"https://h\"\nusername = \"a\"\npassword = \"p\"\n").unwrap();
+        fs::write(
+            store.paths().config_file(),
+            "[servers.x]\nurl = \"https://h\"\nusername = \"a\"\npassword = \"p\"\n",
+        )
+        .unwrap();
         assert_eq!(store.load().unwrap_err().kind(), ErrorKind::Config);
     }
 

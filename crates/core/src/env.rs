@@ -30,8 +30,7 @@ pub const SERVER_NAME: &str = "MLFLOW_LOGIN_SERVER";
 pub const PLUGIN_NAME: &str = "mlflow-login";
 
 /// Every variable we may set; [`vars_cleared`] unsets these.
-pub const MANAGED: &[&str] =
-    &[URI, USERNAME, PASSWORD, TOKEN, SERVER_CERT, CLIENT_CERT, INSECURE_TLS, SERVER_NAME];
+pub const MANAGED: &[&str] = &[URI, USERNAME, PASSWORD, TOKEN, SERVER_CERT, CLIENT_CERT, INSECURE_TLS, SERVER_NAME];
 
 /// One variable to set (`Some`) or unset (`None`). Values are [`Secret`]s so that a
 /// `Debug` print of a variable list never shows a password.

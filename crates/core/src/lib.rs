@@ -4,6 +4,7 @@
 //! No UI code lives here: the `mlflow-login` CLI and the tray app are thin adapters that
 //! parse input, call this crate, and show the result. Nothing here prints.
 
+pub mod checks;
 pub mod config;
 pub mod env;
 pub mod error;

@@ -199,9 +199,9 @@ impl<V: Vault> Logins<V> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ErrorKind;
     use crate::config::Paths;
     use crate::vault::MemoryVault;
-    use crate::ErrorKind;
 
     fn logins() -> (tempfile::TempDir, Logins<MemoryVault>) {
         let dir = tempfile::tempdir().unwrap();
@@ -221,7 +221,9 @@ mod tests {
         assert_eq!(saved, Saved { created: true, active: true });
         let st = l.store().state().unwrap();
         assert!(!st.is_empty());
-        let saved = l.save("staging", Server::new_basic("https://s", "alice").unwrap(), Some(&pw("p2")), Activate::IfNone).unwrap();
+        let saved = l
+            .save("staging", Server::new_basic("https://s", "alice").unwrap(), Some(&pw("p2")), Activate::IfNone)
+            .unwrap();
         assert!(!saved.active);
         assert_ne!(l.store().state().unwrap(), st);
         let (name, _, secret) = l.resolve(None).unwrap();
@@ -235,7 +237,8 @@ mod tests {
     fn keychain_failure_changes_nothing() {
         let (_d, l) = logins();
         *l.vault().fail_with.lock().unwrap() = Some(ErrorKind::KeychainLocked);
-        let err = l.save("prod", Server::new_basic("https://h", "a").unwrap(), Some(&pw("p")), Activate::IfNone).unwrap_err();
+        let err =
+            l.save("prod", Server::new_basic("https://h", "a").unwrap(), Some(&pw("p")), Activate::IfNone).unwrap_err();
         assert_eq!(err.kind(), ErrorKind::KeychainLocked);
         assert!(l.config().unwrap().servers.is_empty());
         assert_eq!(l.store().state().unwrap(), "");

@@ -90,7 +90,10 @@ impl Server {
     pub fn validate(&self) -> Result<()> {
         let url = normalize_url(&self.url)?;
         if url.to_string_normalized() != self.url {
-            return Err(Error::invalid("url", format!("the URL is not normalised (expected {})", url.to_string_normalized())));
+            return Err(Error::invalid(
+                "url",
+                format!("the URL is not normalised (expected {})", url.to_string_normalized()),
+            ));
         }
         match (self.auth, &self.username) {
             (AuthKind::Basic, None) => return Err(Error::invalid("username", "a username is required for Basic auth")),
@@ -182,9 +185,13 @@ pub fn normalize_url(input: &str) -> Result<TrackingUrl> {
             format!("\"{input}\" has no scheme: write https://{input} (or http:// for a server without TLS)"),
         ));
     }
-    let mut url = Url::parse(input).map_err(|e| Error::invalid("url", format!("\"{input}\" is not a valid URL: {e}")))?;
+    let mut url =
+        Url::parse(input).map_err(|e| Error::invalid("url", format!("\"{input}\" is not a valid URL: {e}")))?;
     if url.scheme() != "http" && url.scheme() != "https" {
-        return Err(Error::invalid("url", format!("the URL must start with https:// or http://, not {}://", url.scheme())));
+        return Err(Error::invalid(
+            "url",
+            format!("the URL must start with https:// or http://, not {}://", url.scheme()),
+        ));
     }
     if !url.username().is_empty() || url.password().is_some() {
         return Err(Error::invalid(
@@ -215,7 +222,9 @@ pub fn validate_name(name: &str) -> Result<()> {
     } else {
         Err(Error::invalid(
             "name",
-            format!("\"{name}\" is not a valid server name: use 1-64 letters, digits, '-', '_' or '.', not starting with '-' or '.'"),
+            format!(
+                "\"{name}\" is not a valid server name: use 1-64 letters, digits, '-', '_' or '.', not starting with '-' or '.'"
+            ),
         ))
     }
 }
@@ -254,7 +263,9 @@ mod tests {
 
     #[test]
     fn refuses_bad_urls() {
-        for bad in ["", "example.com", "ftp://h", "https://u:p@h", "https://u@h", "https://h/?x=1", "https://h/#f", "http://"] {
+        for bad in
+            ["", "example.com", "ftp://h", "https://u:p@h", "https://u@h", "https://h/?x=1", "https://h/#f", "http://"]
+        {
             let err = normalize_url(bad).unwrap_err();
             assert_eq!(err.kind(), crate::ErrorKind::InvalidInput, "{bad}");
         }

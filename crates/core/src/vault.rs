@@ -123,10 +123,13 @@ fn can_prompt() -> bool {
     }
 }
 
+/// Told what a slow keychain call waits for.
+type WaitNotice = Box<dyn Fn(&str) + Send + Sync>;
+
 /// The OS keychain.
 pub struct KeyringVault {
     wait: Wait,
-    on_wait: Option<Box<dyn Fn(&str) + Send + Sync>>,
+    on_wait: Option<WaitNotice>,
 }
 
 impl std::fmt::Debug for KeyringVault {
@@ -165,7 +168,9 @@ impl KeyringVault {
             .map_err(|e| Error::KeychainUnavailable(format!("cannot start a thread: {e}")))?;
         match rx.recv_timeout(self.wait.notice_after.min(self.wait.limit)) {
             Ok(r) => return r,
-            Err(mpsc::RecvTimeoutError::Disconnected) => return Err(Error::KeychainUnavailable("the keychain call panicked".into())),
+            Err(mpsc::RecvTimeoutError::Disconnected) => {
+                return Err(Error::KeychainUnavailable("the keychain call panicked".into()));
+            }
             Err(mpsc::RecvTimeoutError::Timeout) => {}
         }
         if let Some(f) = &self.on_wait {
@@ -178,7 +183,9 @@ impl KeyringVault {
         // The CLI exits right after; the tray only ever has one such call in flight.
         match rx.recv_timeout(self.wait.limit.saturating_sub(self.wait.notice_after)) {
             Ok(r) => r,
-            Err(mpsc::RecvTimeoutError::Disconnected) => Err(Error::KeychainUnavailable("the keychain call panicked".into())),
+            Err(mpsc::RecvTimeoutError::Disconnected) => {
+                Err(Error::KeychainUnavailable("the keychain call panicked".into()))
+            }
             Err(mpsc::RecvTimeoutError::Timeout) => Err(Error::KeychainTimeout(self.wait.limit.as_secs())),
         }
     }
@@ -200,9 +207,13 @@ fn map_err(e: keyring::Error) -> Error {
         K::NoDefaultStore => Error::KeychainUnavailable("no credential store is available on this system".into()),
         K::PlatformFailure(inner) => Error::KeychainUnavailable(inner.to_string()),
         K::BadEncoding(_) => Error::KeychainUnavailable("the stored password is not valid UTF-8".into()),
-        K::TooLong(what, max) => Error::invalid("password", format!("the {what} is too long for this keychain (at most {max})")),
+        K::TooLong(what, max) => {
+            Error::invalid("password", format!("the {what} is too long for this keychain (at most {max})"))
+        }
         K::Invalid(what, why) => Error::invalid("password", format!("the keychain refused the {what}: {why}")),
-        K::Ambiguous(_) => Error::KeychainUnavailable("several keychain entries match this server; remove the extra ones".into()),
+        K::Ambiguous(_) => {
+            Error::KeychainUnavailable("several keychain entries match this server; remove the extra ones".into())
+        }
         other => Error::KeychainUnavailable(other.to_string()),
     }
 }

@@ -17,9 +17,11 @@
 //! the URL, and a 401 then says that no password was sent ([`Sent::None`]).
 //!
 //! Each call builds its own HTTP client (with the server's CA bundle, client certificate
-//! and insecure flag), so concurrent checks of several servers share nothing and take
-//! about the time of the slowest. The system proxy (`HTTPS_PROXY`, `NO_PROXY`) is honoured;
-//! the OS trust store is used through rustls-platform-verifier.
+//! and insecure flag) on tokio's blocking pool, since loading the OS trust store is
+//! blocking work; concurrent checks of several servers share nothing and take about the
+//! time of the slowest. The OS trust store is used through rustls-platform-verifier, with
+//! the CA bundle added to it; the system proxy (`HTTPS_PROXY`, `NO_PROXY`) is honoured.
+//! Must run inside a tokio runtime (as reqwest does).
 //!
 //! Server-supplied text that ends up in an outcome (realm, redirect target, error details)
 //! is stripped of control characters and shortened, so it is safe to print. No outcome
@@ -375,7 +377,7 @@ impl Outcome {
     /// One sentence for the user (lower-case, no final period, like the crate's errors).
     pub fn summary(&self) -> String {
         match self {
-            Outcome::Ok => "signed in: the server accepted the credentials and answered as MLflow".into(),
+            Outcome::Ok => "signed in: the MLflow API answered".into(),
             Outcome::BadCredentials { refused_by, realm, sent } => {
                 let realm = realm.as_deref().map(|r| format!(" (realm \"{r}\")")).unwrap_or_default();
                 match (sent, refused_by) {
@@ -454,7 +456,9 @@ impl Outcome {
                 TlsProblem::PlainHttpToHttpsPort => "the URL says http, but the server expects https on this port".into(),
                 TlsProblem::Other => format!("the TLS connection failed: {detail}"),
             },
-            Outcome::InvalidResponse { .. } => "the server's answer is not valid HTTP".into(),
+            Outcome::InvalidResponse { .. } => {
+                "the server closed the connection without an answer, or answered something that is not HTTP".into()
+            }
             Outcome::UnexpectedStatus { status: 407 } => {
                 "the HTTP proxy (HTTPS_PROXY / HTTP_PROXY) asks for its own login (407)".into()
             }
@@ -609,14 +613,14 @@ fn reason_phrase(status: u16) -> &'static str {
 /// Checks the credentials against the server. Never panics, never follows a redirect.
 ///
 /// With `secret` `None`, no credentials are sent (see the module docs). Returns within
-/// about `total_timeout` (plus up to [`FOLLOW_UP_TIMEOUT`] for a follow-up request).
+/// about `total_timeout`, plus at most 3 s for a follow-up request after a 200 or a 404.
 pub async fn verify(server: &Server, secret: Option<&Secret>, opts: &VerifyOptions) -> Verification {
-    let start = Instant::now();
-    let check = match transport::Check::new(server, secret, opts) {
+    let check = match transport::Check::new(server, secret, opts).await {
         Ok(check) => check,
         Err(outcome) => return Verification { outcome, latency_ms: 0, server_version: None },
     };
     let url = api_url(check.base());
+    let start = Instant::now();
     // reqwest enforces the total timeout itself; this outer bound is a backstop (e.g. a
     // system proxy lookup that hangs) so that no caller ever waits much longer.
     let backstop = opts.total_timeout + Duration::from_millis(500);
@@ -683,7 +687,7 @@ pub(crate) fn clean(text: &str, max: usize) -> String {
         let bidi = matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{200e}' | '\u{200f}');
         if c.is_control() || bidi {
             // Keep words apart where a newline or tab was.
-            if !out.ends_with(' ') {
+            if !out.is_empty() && !out.ends_with(' ') {
                 out.push(' ');
             }
         } else {
@@ -701,7 +705,9 @@ pub(crate) fn error_chain(err: &(dyn std::error::Error + 'static)) -> String {
     let mut current = Some(err);
     while let Some(e) = current {
         let text = e.to_string();
-        if !text.is_empty() && !parts.iter().any(|p| p.contains(&text)) {
+        // hyper-util's wrappers ("client error (Connect)") say nothing to a user.
+        let noise = text.starts_with("client error (") && text.ends_with(')');
+        if !text.is_empty() && !noise && !parts.iter().any(|p| p.contains(&text)) {
             parts.push(text);
         }
         current = e.source();

@@ -15,7 +15,7 @@ use crate::ui;
 #[derive(Debug, Args)]
 #[command(verbatim_doc_comment)]
 pub struct Env {
-    /// The server (default: the active one).
+    /// The server (default: the one pinned in this shell with `use --here`, else the active one).
     name: Option<String>,
     /// The shell to quote for (default: from $SHELL).
     #[arg(long, value_enum, conflicts_with = "format")]
@@ -78,7 +78,8 @@ enum Format {
 impl Run for Env {
     fn run(self) -> Result<(), Failure> {
         let logins = logins()?;
-        let (name, server, secret) = logins.resolve(self.name.as_deref())?;
+        let name = self.name.or_else(super::init::pin_from_env);
+        let (name, server, secret) = logins.resolve(name.as_deref())?;
         if secret.is_none() && !self.no_password {
             ui::warning(format!("no password is stored for \"{name}\": run `mlflow-login login {name}`"));
         }

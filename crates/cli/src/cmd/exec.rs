@@ -14,7 +14,7 @@ use crate::failure::{self, Failure};
 #[derive(Debug, Args)]
 #[command(verbatim_doc_comment)]
 pub struct Exec {
-    /// The server (default: the active one).
+    /// The server (default: the one pinned in this shell with `use --here`, else the active one).
     name: Option<String>,
     /// The command and its arguments, after `--`.
     #[arg(last = true, required = true, value_name = "COMMAND")]
@@ -24,7 +24,8 @@ pub struct Exec {
 impl Run for Exec {
     fn run(self) -> Result<(), Failure> {
         let logins = logins()?;
-        let (name, server, secret) = logins.resolve(self.name.as_deref())?;
+        let name = self.name.or_else(super::init::pin_from_env);
+        let (name, server, secret) = logins.resolve(name.as_deref())?;
         let Some(secret) = secret else {
             return Err(Failure::new(failure::REFUSED, format!("no password is stored for \"{name}\""))
                 .help(format!("mlflow-login login {name}")));
@@ -53,6 +54,7 @@ fn run(mut cmd: Command, program: &OsString) -> Result<(), Failure> {
 
 #[cfg(not(unix))]
 fn run(mut cmd: Command, program: &OsString) -> Result<(), Failure> {
-    let status = cmd.status().map_err(|e| Failure::new(127, format!("cannot run {}: {e}", program.to_string_lossy())))?;
+    let status =
+        cmd.status().map_err(|e| Failure::new(127, format!("cannot run {}: {e}", program.to_string_lossy())))?;
     std::process::exit(status.code().unwrap_or(1));
 }

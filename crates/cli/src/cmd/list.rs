@@ -18,7 +18,12 @@ impl Run for List {
         let logins = logins()?;
         let entries = match logins.list(true) {
             Ok(e) => e,
-            Err(e) if matches!(e.kind(), ErrorKind::KeychainLocked | ErrorKind::KeychainUnavailable | ErrorKind::KeychainTimeout) => {
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    ErrorKind::KeychainLocked | ErrorKind::KeychainUnavailable | ErrorKind::KeychainTimeout
+                ) =>
+            {
                 ui::warning(format!("cannot tell which passwords are stored: {e}"));
                 logins.list(false)?
             }

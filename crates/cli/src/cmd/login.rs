@@ -134,7 +134,8 @@ impl Login {
         };
         server.username = username;
         server.auth = auth;
-        server.ca_bundle = pem_path(self.ca_bundle.as_deref(), "ca_bundle")?.or(known.and_then(|k| k.ca_bundle.clone()));
+        server.ca_bundle =
+            pem_path(self.ca_bundle.as_deref(), "ca_bundle")?.or(known.and_then(|k| k.ca_bundle.clone()));
         server.client_cert =
             pem_path(self.client_cert.as_deref(), "client_cert")?.or(known.and_then(|k| k.client_cert.clone()));
         server.insecure_tls = self.insecure_tls || known.is_some_and(|k| k.insecure_tls);
@@ -172,8 +173,9 @@ fn read_secret(server: &Server, from_stdin: bool) -> Result<Secret, Failure> {
         rpassword::prompt_password(format!("{} for {who}{}: ", capitalise(what), server.host_display()))
             .map_err(|e| Failure::usage(format!("cannot read the {what} from the terminal: {e}")))?
     } else {
-        return Err(Failure::usage(format!("no terminal to ask for the {what}"))
-            .help(format!("pipe it in with --password-stdin, e.g. `printf '%s' \"$PW\" | mlflow-login login NAME --password-stdin`")));
+        return Err(Failure::usage(format!("no terminal to ask for the {what}")).help(
+            "pipe it in with --password-stdin, e.g. `printf '%s' \"$PW\" | mlflow-login login NAME --password-stdin`",
+        ));
     };
     let secret = Secret::new(text);
     secret.validate().map_err(|m| Failure::usage(m.replace("password", what)))?;

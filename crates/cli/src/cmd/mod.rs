@@ -1,8 +1,11 @@
 //! One module per subcommand, each an `impl Run`.
 
 mod completions;
+mod credential;
+mod doctor;
 mod env;
 mod exec;
+mod init;
 mod list;
 mod login;
 mod logout;
@@ -33,6 +36,12 @@ pub enum Command {
     Remove(remove::Remove),
     Rename(rename::Rename),
     Completions(completions::Completions),
+    Init(init::Init),
+    Doctor(doctor::Doctor),
+    #[command(hide = true)]
+    HookEnv(init::HookEnv),
+    #[command(hide = true)]
+    Credential(credential::Credential),
 }
 
 impl Run for Command {
@@ -48,6 +57,10 @@ impl Run for Command {
             Command::Remove(c) => c.run(),
             Command::Rename(c) => c.run(),
             Command::Completions(c) => c.run(),
+            Command::Init(c) => c.run(),
+            Command::Doctor(c) => c.run(),
+            Command::HookEnv(c) => c.run(),
+            Command::Credential(c) => c.run(),
         }
     }
 }

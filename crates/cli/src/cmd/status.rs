@@ -65,7 +65,9 @@ impl Run for Status {
         // Keychain reads first (each bounded), then every network check at once.
         let mut jobs: Vec<(String, Server, Option<Secret>)> = Vec::new();
         for (name, server) in targets {
-            let secret = logins.secret(&server).map_err(|e| Failure::context(format!("cannot read the password of \"{name}\""), e))?;
+            let secret = logins
+                .secret(&server)
+                .map_err(|e| Failure::context(format!("cannot read the password of \"{name}\""), e))?;
             jobs.push((name, server, secret));
         }
         let opts = VerifyOptions::default();

@@ -122,7 +122,7 @@ fn strip_bom(body: &[u8]) -> &[u8] {
     body.strip_prefix(b"\xef\xbb\xbf").unwrap_or(body)
 }
 
-fn header_text<'a>(reply: &'a Reply, name: reqwest::header::HeaderName) -> Option<&'a str> {
+fn header_text(reply: &Reply, name: reqwest::header::HeaderName) -> Option<&str> {
     reply.headers.get(name).and_then(|v| v.to_str().ok())
 }
 
@@ -161,7 +161,9 @@ fn looks_like(reply: &Reply) -> LooksLike {
     let lower = text.map(str::to_lowercase);
     let html = content_type.starts_with("text/html")
         || content_type.starts_with("application/xhtml")
-        || lower.as_deref().is_some_and(|t| ["<!doctype html", "<html", "<head", "<body"].iter().any(|p| t.starts_with(p)));
+        || lower
+            .as_deref()
+            .is_some_and(|t| ["<!doctype html", "<html", "<head", "<body"].iter().any(|p| t.starts_with(p)));
     if html {
         return if lower.as_deref().is_some_and(is_login_page) { LooksLike::LoginPage } else { LooksLike::WebPage };
     }
@@ -175,14 +177,26 @@ fn looks_like(reply: &Reply) -> LooksLike {
 }
 
 fn is_login_page(lower_html: &str) -> bool {
-    ["type=\"password\"", "type='password'", "type=password", "sign in", "sign-in", "signin", "log in", "login", "single sign-on"]
-        .iter()
-        .any(|needle| lower_html.contains(needle))
+    [
+        "type=\"password\"",
+        "type='password'",
+        "type=password",
+        "sign in",
+        "sign-in",
+        "signin",
+        "log in",
+        "login",
+        "single sign-on",
+    ]
+    .iter()
+    .any(|needle| lower_html.contains(needle))
 }
 
 fn is_login_url(url: &str) -> bool {
     let lower = url.to_lowercase();
-    ["login", "signin", "sign-in", "sign_in", "sso", "oauth", "saml", "openid", "auth"].iter().any(|n| lower.contains(n))
+    ["login", "signin", "sign-in", "sign_in", "sso", "oauth", "saml", "openid", "auth"]
+        .iter()
+        .any(|n| lower.contains(n))
 }
 
 fn redirect(asked: Asked<'_>, reply: &Reply) -> Outcome {
@@ -247,7 +261,8 @@ fn unauthorized(asked: Asked<'_>, reply: &Reply) -> Outcome {
 }
 
 fn is_mlflow_401(basic: &Challenge, reply: &Reply) -> bool {
-    basic.realm.as_deref().is_some_and(|r| r.eq_ignore_ascii_case("mlflow")) && body_text(reply).contains(MLFLOW_401_BODY)
+    basic.realm.as_deref().is_some_and(|r| r.eq_ignore_ascii_case("mlflow"))
+        && body_text(reply).contains(MLFLOW_401_BODY)
 }
 
 fn forbidden_reason(reply: &Reply) -> ForbiddenReason {
@@ -326,9 +341,9 @@ pub(crate) fn parse_challenges(header: &str, out: &mut Vec<Challenge>) {
         }
         let (token, rest) = part.split_at(token_len);
         let rest = rest.trim_start();
-        let param = if rest.starts_with('=') {
+        let param = if let Some(value) = rest.strip_prefix('=') {
             // An auth-param of the current challenge: `name=value`.
-            Some((token, &rest[1..]))
+            Some((token, value))
         } else {
             out.push(Challenge { scheme: token.to_string(), realm: None });
             // The challenge's first auth-param, if any (a token68 has no name: ignored).
@@ -360,6 +375,7 @@ fn unquote(value: &str) -> String {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

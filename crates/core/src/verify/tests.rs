@@ -2,6 +2,8 @@
 //! proxies and MLflow answer (bodies and realms as in nginx and MLflow 3.17.2), and what
 //! hostile or broken servers do.
 
+#![allow(clippy::unwrap_used)]
+
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -146,7 +148,11 @@ fn header<'a>(head: &'a str, name: &str) -> Option<&'a str> {
 }
 
 fn opts() -> VerifyOptions {
-    VerifyOptions { connect_timeout: Duration::from_secs(2), total_timeout: Duration::from_secs(3), body_cap: 64 * 1024 }
+    VerifyOptions {
+        connect_timeout: Duration::from_secs(2),
+        total_timeout: Duration::from_secs(3),
+        body_cap: 64 * 1024,
+    }
 }
 
 fn basic(url: &str) -> Server {
@@ -185,7 +191,9 @@ fn assert_shows_no_secret(v: &Verification) {
 
 #[tokio::test]
 async fn ok_sends_basic_auth_as_utf8_and_reads_the_version() {
-    let server = serve(|head| if is_api(head) { json_ok(r#"{"experiments": []}"#) } else { http("200 OK", &[], b"3.17.2") }).await;
+    let server =
+        serve(|head| if is_api(head) { json_ok(r#"{"experiments": []}"#) } else { http("200 OK", &[], b"3.17.2") })
+            .await;
     let v = check(&server.url).await;
     assert_eq!(v.outcome, Outcome::Ok);
     assert_eq!(v.class(), OutcomeClass::Ok);
@@ -232,7 +240,8 @@ async fn a_version_that_is_not_one_is_ignored() {
 
 #[tokio::test]
 async fn not_mlflow_when_200_is_not_a_json_object() {
-    let cases: [(&[(&str, &str)], &[u8], LooksLike); 8] = [
+    type Case = (&'static [(&'static str, &'static str)], &'static [u8], LooksLike);
+    let cases: [Case; 8] = [
         (&[("Content-Type", "application/json")], b"[]", LooksLike::Json),
         (&[("Content-Type", "application/json")], b"\"{}\"", LooksLike::Json),
         (&[("Content-Type", "text/html; charset=utf-8")], SSO_PAGE.as_bytes(), LooksLike::LoginPage),
@@ -243,7 +252,8 @@ async fn not_mlflow_when_200_is_not_a_json_object() {
         (&[("Content-Type", "application/json")], b"\xff\xfe{\x00}\x00", LooksLike::Binary),
     ];
     for (headers, body, looks_like) in cases {
-        let (headers, body) = (headers.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect::<Vec<_>>(), body.to_vec());
+        let (headers, body) =
+            (headers.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect::<Vec<_>>(), body.to_vec());
         let server = serve(move |_| {
             let headers: Vec<(&str, &str)> = headers.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
             http("200 OK", &headers, &body)
@@ -302,7 +312,8 @@ async fn bad_credentials_from_the_proxy_name_the_realm() {
     })
     .await;
     let v = check(&server.url).await;
-    let want = Outcome::BadCredentials { refused_by: RefusedBy::Proxy, realm: Some("MLflow proxy".into()), sent: Sent::Basic };
+    let want =
+        Outcome::BadCredentials { refused_by: RefusedBy::Proxy, realm: Some("MLflow proxy".into()), sent: Sent::Basic };
     assert_eq!(v.outcome, want);
     assert_eq!(v.class(), OutcomeClass::Refused);
     assert_eq!(v.outcome.field(), Some("password"));
@@ -316,17 +327,19 @@ async fn bad_credentials_from_the_proxy_name_the_realm() {
 
 #[tokio::test]
 async fn bad_credentials_from_mlflows_auth_app() {
-    let server = serve(|_| {
-        http("401 UNAUTHORIZED", &[("WWW-Authenticate", "Basic realm=\"mlflow\"")], MLFLOW_401.as_bytes())
-    })
-    .await;
+    let server =
+        serve(|_| http("401 UNAUTHORIZED", &[("WWW-Authenticate", "Basic realm=\"mlflow\"")], MLFLOW_401.as_bytes()))
+            .await;
     let v = check(&server.url).await;
-    let want = Outcome::BadCredentials { refused_by: RefusedBy::Mlflow, realm: Some("mlflow".into()), sent: Sent::Basic };
+    let want =
+        Outcome::BadCredentials { refused_by: RefusedBy::Mlflow, realm: Some("mlflow".into()), sent: Sent::Basic };
     assert_eq!(v.outcome, want);
     assert!(v.outcome.summary().contains("MLflow's auth app"));
 
     // MLflow's realm without MLflow's body: a proxy that borrowed the name.
-    let server = serve(|_| http("401 Unauthorized", &[("WWW-Authenticate", "Basic realm=\"MLflow\"")], NGINX_401.as_bytes())).await;
+    let server =
+        serve(|_| http("401 Unauthorized", &[("WWW-Authenticate", "Basic realm=\"MLflow\"")], NGINX_401.as_bytes()))
+            .await;
     let v = check(&server.url).await;
     assert!(matches!(v.outcome, Outcome::BadCredentials { refused_by: RefusedBy::Proxy, .. }), "{v:?}");
 }
@@ -352,7 +365,7 @@ async fn other_auth_schemes() {
     for (challenge, scheme) in [
         (Some("Bearer realm=\"x\""), Some("Bearer")),
         (Some("Negotiate"), Some("Negotiate")),
-        (Some("\u{1}"), None),
+        (Some("\"quoted\""), None),
         (None, None),
     ] {
         let server = serve(move |_| match challenge {
@@ -366,11 +379,18 @@ async fn other_auth_schemes() {
     }
     // Basic among several challenges wins.
     let server = serve(|_| {
-        http("401 Unauthorized", &[("WWW-Authenticate", "Negotiate"), ("WWW-Authenticate", "Bearer realm=\"a, b\", Basic realm=\"y\"")], b"")
+        http(
+            "401 Unauthorized",
+            &[("WWW-Authenticate", "Negotiate"), ("WWW-Authenticate", "Bearer realm=\"a, b\", Basic realm=\"y\"")],
+            b"",
+        )
     })
     .await;
     let v = check(&server.url).await;
-    assert_eq!(v.outcome, Outcome::BadCredentials { refused_by: RefusedBy::Proxy, realm: Some("y".into()), sent: Sent::Basic });
+    assert_eq!(
+        v.outcome,
+        Outcome::BadCredentials { refused_by: RefusedBy::Proxy, realm: Some("y".into()), sent: Sent::Basic }
+    );
 }
 
 #[tokio::test]
@@ -387,7 +407,10 @@ async fn bearer_tokens() {
     bearer.auth = AuthKind::Bearer;
     let token = Secret::new("tok-123".into());
     let v = run(&bearer, Some(&token), &opts()).await;
-    assert_eq!(v.outcome, Outcome::BadCredentials { refused_by: RefusedBy::Server, realm: Some("api".into()), sent: Sent::Bearer });
+    assert_eq!(
+        v.outcome,
+        Outcome::BadCredentials { refused_by: RefusedBy::Server, realm: Some("api".into()), sent: Sent::Bearer }
+    );
     assert!(v.outcome.summary().contains("token"));
 
     // A token that cannot be a header value: nothing is sent.
@@ -438,7 +461,11 @@ async fn redirects_are_reported_not_followed() {
     // Relative, and to MLflow's API under another path: suggest that base.
     let server = serve(|head| {
         if head.starts_with("GET /api/") {
-            http("301 Moved Permanently", &[("Location", "/mlflow/api/2.0/mlflow/experiments/search?max_results=1")], b"")
+            http(
+                "301 Moved Permanently",
+                &[("Location", "/mlflow/api/2.0/mlflow/experiments/search?max_results=1")],
+                b"",
+            )
         } else {
             json_ok("{}")
         }
@@ -459,7 +486,10 @@ async fn redirects_are_reported_not_followed() {
     // No Location at all, and one that is not a URL.
     let server = serve(|_| http("307 Temporary Redirect", &[], b"")).await;
     let v = check(&server.url).await;
-    assert_eq!(v.outcome, Outcome::NotMlflow { status: 307, location: None, suggested_url: None, looks_like: LooksLike::Redirect });
+    assert_eq!(
+        v.outcome,
+        Outcome::NotMlflow { status: 307, location: None, suggested_url: None, looks_like: LooksLike::Redirect }
+    );
     let server = serve(|_| http("302 Found", &[("Location", "http://[::1")], b"")).await;
     let v = check(&server.url).await;
     assert!(matches!(v.outcome, Outcome::NotMlflow { status: 302, location: Some(_), .. }), "{v:?}");
@@ -488,7 +518,10 @@ async fn a_redirect_to_https_on_the_same_host_says_use_https() {
     // Any https target on the same host (here: the site root) keeps the sub-path.
     let server = serve(|_| http("301 Moved Permanently", &[("Location", "https://127.0.0.1/")], b"")).await;
     let v = check(&format!("{}/mlflow", server.url)).await;
-    assert!(matches!(&v.outcome, Outcome::UseHttps { suggested_url, .. } if suggested_url == "https://127.0.0.1/mlflow"), "{v:?}");
+    assert!(
+        matches!(&v.outcome, Outcome::UseHttps { suggested_url, .. } if suggested_url == "https://127.0.0.1/mlflow"),
+        "{v:?}"
+    );
 }
 
 #[tokio::test]
@@ -563,7 +596,13 @@ async fn https_to_a_plain_http_server_is_a_tls_error() {
 
 #[tokio::test]
 async fn other_statuses_are_unexpected() {
-    for (status, code) in [("500 Internal Server Error", 500), ("429 Too Many Requests", 429), ("407 Proxy Authentication Required", 407), ("400 Bad Request", 400), ("418 I'm a teapot", 418)] {
+    for (status, code) in [
+        ("500 Internal Server Error", 500),
+        ("429 Too Many Requests", 429),
+        ("407 Proxy Authentication Required", 407),
+        ("400 Bad Request", 400),
+        ("418 I'm a teapot", 418),
+    ] {
         let server = serve(move |_| http(status, &[], b"{\"error_code\": \"INTERNAL_ERROR\"}")).await;
         let v = check(&server.url).await;
         assert_eq!(v.outcome, Outcome::UnexpectedStatus { status: code });
@@ -603,7 +642,10 @@ async fn a_blackhole_times_out_within_the_total_timeout() {
 
 #[tokio::test]
 async fn a_slow_loris_body_times_out() {
-    let server = serve(|_| Act::Trickle(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 1000000\r\n\r\n{".to_vec())).await;
+    let server = serve(|_| {
+        Act::Trickle(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 1000000\r\n\r\n{".to_vec())
+    })
+    .await;
     let opts = VerifyOptions { total_timeout: Duration::from_millis(700), ..opts() };
     let start = Instant::now();
     let v = run(&basic(&server.url), Some(&password()), &opts).await;
@@ -613,7 +655,7 @@ async fn a_slow_loris_body_times_out() {
 
 #[tokio::test]
 async fn broken_answers() {
-    let huge_header = format!("HTTP/1.1 200 OK\r\nX-Big: {}\r\nContent-Length: 2\r\n\r\n{{}}", "a".repeat(500_000));
+    let huge_header = format!("HTTP/1.1 200 OK\r\nX-Big: {}\r\nContent-Length: 2\r\n\r\n{{}}", "a".repeat(5_000_000));
     let many_headers = format!("HTTP/1.1 200 OK\r\n{}Content-Length: 2\r\n\r\n{{}}", "X-A: b\r\n".repeat(1000));
     let cases = [
         Act::Close,
@@ -635,13 +677,13 @@ async fn broken_answers() {
 #[tokio::test]
 async fn hostile_text_is_cleaned() {
     let server = serve(|_| {
-        let realm = format!("Basic realm=\"\u{1b}[31mevil\u{202e}{}\"", "r".repeat(1000));
+        let realm = format!("Basic realm=\"\u{85}evil\u{202e}{}\"", "r".repeat(1000));
         http("401 Unauthorized", &[("WWW-Authenticate", &realm)], b"")
     })
     .await;
     let v = check(&server.url).await;
     let Outcome::BadCredentials { realm: Some(realm), .. } = &v.outcome else { panic!("{v:?}") };
-    assert!(realm.starts_with("[31mevil") || realm.starts_with(" [31mevil") || realm.starts_with("? [31m"), "{realm:?}");
+    assert!(realm.starts_with("evil rrr") && realm.ends_with("r…"), "{realm:?}");
     assert!(realm.chars().count() <= 101);
 }
 
@@ -755,7 +797,12 @@ fn messages_and_json_shapes() {
             json!({"kind": "forbidden", "reason": "proxy"}),
         ),
         (
-            Outcome::NotMlflow { status: 302, location: s("https://sso/login"), suggested_url: None, looks_like: LooksLike::LoginPage },
+            Outcome::NotMlflow {
+                status: 302,
+                location: s("https://sso/login"),
+                suggested_url: None,
+                looks_like: LooksLike::LoginPage,
+            },
             OutcomeClass::Unchecked,
             Some("url"),
             json!({"kind": "not_mlflow", "status": 302, "location": "https://sso/login", "suggested_url": null, "looks_like": "login_page"}),
@@ -772,7 +819,12 @@ fn messages_and_json_shapes() {
             Some("url"),
             json!({"kind": "wrong_path", "suggested_url": "https://h/mlflow"}),
         ),
-        (Outcome::ServerDown { status: 502 }, OutcomeClass::Unchecked, None, json!({"kind": "server_down", "status": 502})),
+        (
+            Outcome::ServerDown { status: 502 },
+            OutcomeClass::Unchecked,
+            None,
+            json!({"kind": "server_down", "status": 502}),
+        ),
         (
             Outcome::Unreachable { reason: UnreachableReason::Timeout, detail: "operation timed out".into() },
             OutcomeClass::Unchecked,
@@ -780,7 +832,12 @@ fn messages_and_json_shapes() {
             json!({"kind": "unreachable", "reason": "timeout", "detail": "operation timed out"}),
         ),
         (
-            Outcome::Tls { problem: TlsProblem::UnknownIssuer, fix: TlsFix::CaBundle, suggested_url: None, detail: "invalid peer certificate: UnknownIssuer".into() },
+            Outcome::Tls {
+                problem: TlsProblem::UnknownIssuer,
+                fix: TlsFix::CaBundle,
+                suggested_url: None,
+                detail: "invalid peer certificate: UnknownIssuer".into(),
+            },
             OutcomeClass::Unchecked,
             Some("ca_bundle"),
             json!({"kind": "tls", "problem": "unknown_issuer", "fix": "ca_bundle", "suggested_url": null, "detail": "invalid peer certificate: UnknownIssuer"}),
@@ -792,7 +849,12 @@ fn messages_and_json_shapes() {
             json!({"kind": "tls", "problem": "expired", "fix": "admin", "suggested_url": null, "detail": "x"}),
         ),
         (
-            Outcome::Tls { problem: TlsProblem::ClientCertificate, fix: TlsFix::ClientCert, suggested_url: None, detail: "x".into() },
+            Outcome::Tls {
+                problem: TlsProblem::ClientCertificate,
+                fix: TlsFix::ClientCert,
+                suggested_url: None,
+                detail: "x".into(),
+            },
             OutcomeClass::Unchecked,
             Some("client_cert"),
             json!({"kind": "tls", "problem": "client_certificate", "fix": "client_cert", "suggested_url": null, "detail": "x"}),
@@ -803,16 +865,36 @@ fn messages_and_json_shapes() {
             Some("url"),
             json!({"kind": "invalid_response", "detail": "x"}),
         ),
-        (Outcome::UnexpectedStatus { status: 500 }, OutcomeClass::Unchecked, None, json!({"kind": "unexpected_status", "status": 500})),
+        (
+            Outcome::UnexpectedStatus { status: 500 },
+            OutcomeClass::Unchecked,
+            None,
+            json!({"kind": "unexpected_status", "status": 500}),
+        ),
         (
             Outcome::BadTlsFile { setting: TlsFile::ClientCert, path: "/c.pem".into(), detail: "x".into() },
             OutcomeClass::Unchecked,
             Some("client_cert"),
             json!({"kind": "bad_tls_file", "setting": "client_cert", "path": "/c.pem", "detail": "x"}),
         ),
-        (Outcome::UnusableSecret { detail: "x".into() }, OutcomeClass::Unchecked, Some("password"), json!({"kind": "unusable_secret", "detail": "x"})),
-        (Outcome::InvalidUrl { detail: "x".into() }, OutcomeClass::Unchecked, Some("url"), json!({"kind": "invalid_url", "detail": "x"})),
-        (Outcome::ClientSetup { detail: "x".into() }, OutcomeClass::Unchecked, None, json!({"kind": "client_setup", "detail": "x"})),
+        (
+            Outcome::UnusableSecret { detail: "x".into() },
+            OutcomeClass::Unchecked,
+            Some("password"),
+            json!({"kind": "unusable_secret", "detail": "x"}),
+        ),
+        (
+            Outcome::InvalidUrl { detail: "x".into() },
+            OutcomeClass::Unchecked,
+            Some("url"),
+            json!({"kind": "invalid_url", "detail": "x"}),
+        ),
+        (
+            Outcome::ClientSetup { detail: "x".into() },
+            OutcomeClass::Unchecked,
+            None,
+            json!({"kind": "client_setup", "detail": "x"}),
+        ),
     ];
     for (outcome, class, field, shape) in cases {
         assert_eq!(outcome.class(), class, "{outcome:?}");
@@ -832,51 +914,141 @@ fn clean_strips_control_characters_and_shortens() {
     assert_eq!(clean("", 3), "");
 }
 
-/// Against the real fixture (tests/fixtures/up.sh): `source DIR/env`, then
-/// `cargo test -p mlflow-login-core verify::tests::real -- --ignored --nocapture`.
+/// Against the real nginx + MLflow 3.17.2 fixture:
+/// `tests/fixtures/with-servers.sh cargo test -p mlflow-login-core verify::tests::real -- --ignored`.
 #[tokio::test]
-#[ignore = "needs the nginx + MLflow fixture (MLL_NGINX_URL etc.)"]
+#[ignore = "needs the nginx + MLflow fixture: run under tests/fixtures/with-servers.sh"]
 async fn real_fixture() {
-    let Ok(nginx) = std::env::var("MLL_NGINX_URL") else {
-        panic!("MLL_NGINX_URL is not set: start tests/fixtures/up.sh DIR and source DIR/env");
+    let env = |name: &str| {
+        std::env::var(name).unwrap_or_else(|_| {
+            panic!("{name} is not set: run under tests/fixtures/with-servers.sh (see tests/fixtures/up.sh)")
+        })
     };
-    let env = |name: &str| std::env::var(name).unwrap_or_else(|_| panic!("{name} is not set"));
-    let pw = |name: &str| Secret::new(env(name));
+    let pw = |name: &str| Some(Secret::new(env(name)));
+    let wrong = || Some(Secret::new("wrong".into()));
     let user = |url: &str, name: &str| Server::new_basic(url, name).unwrap();
-    let mut tls = user(&env("MLL_NGINX_TLS_URL"), "alice");
+    let nginx = env("MLL_NGINX_URL");
+    let sub = env("MLL_NGINX_SUBPATH_URL");
+    let auth = env("MLL_MLFLOW_AUTH_URL");
+    let admin = env("MLL_MLFLOW_ADMIN_USER");
+    let tls = user(&env("MLL_NGINX_TLS_URL"), "alice");
     let mut tls_ca = tls.clone();
     tls_ca.ca_bundle = Some(env("MLL_TLS_CA").into());
+    let mut tls_insecure = tls.clone();
+    tls_insecure.insecure_tls = true;
     let mut bearer = user(&env("MLL_BEARER_URL"), "x");
     bearer.auth = AuthKind::Bearer;
-    let cases: Vec<(&str, Server, Option<Secret>)> = vec![
-        ("nginx alice", user(&nginx, "alice"), Some(pw("MLL_ALICE_PW"))),
-        ("nginx bob (apr1)", user(&nginx, "bob"), Some(pw("MLL_BOB_PW"))),
-        ("nginx carol (UTF-8)", user(&nginx, "carol"), Some(pw("MLL_CAROL_PW"))),
-        ("nginx wrong", user(&nginx, "alice"), Some(Secret::new("wrong".into()))),
-        ("nginx none", user(&nginx, "alice"), None),
-        ("nginx dave", user(&nginx, "dave"), Some(pw("MLL_DAVE_PW"))),
-        ("subpath ok", user(&env("MLL_NGINX_SUBPATH_URL"), "alice"), Some(pw("MLL_ALICE_PW"))),
-        ("subpath root", user(env("MLL_NGINX_SUBPATH_URL").trim_end_matches("/mlflow"), "alice"), Some(pw("MLL_ALICE_PW"))),
-        ("tls no CA", tls.clone(), Some(pw("MLL_ALICE_PW"))),
-        ("tls with CA", tls_ca, Some(pw("MLL_ALICE_PW"))),
-        ("tls as http", user(&env("MLL_NGINX_TLS_AS_HTTP_URL"), "alice"), Some(pw("MLL_ALICE_PW"))),
-        ("down", user(&env("MLL_NGINX_DOWN_URL"), "alice"), Some(pw("MLL_ALICE_PW"))),
-        ("hostcheck", user(&env("MLL_HOSTCHECK_URL"), "alice"), Some(pw("MLL_ALICE_PW"))),
-        ("bearer", bearer, Some(Secret::new("tok".into()))),
-        ("https redirect", user(&env("MLL_HTTPS_REDIRECT_URL"), "alice"), Some(pw("MLL_ALICE_PW"))),
-        ("mlflow admin", user(&env("MLL_MLFLOW_AUTH_URL"), &env("MLL_MLFLOW_ADMIN_USER")), Some(pw("MLL_MLFLOW_ADMIN_PW"))),
-        ("mlflow erin", user(&env("MLL_MLFLOW_AUTH_URL"), "erin"), Some(pw("MLL_ERIN_PW"))),
-        ("mlflow wrong", user(&env("MLL_MLFLOW_AUTH_URL"), "erin"), Some(Secret::new("wrong".into()))),
-        ("mlflow direct", user(&env("MLL_MLFLOW_DIRECT_URL"), "x"), None),
-        ("sso", user(&env("MLL_SSO_URL"), "alice"), Some(pw("MLL_ALICE_PW"))),
-        ("login redirect", user(&env("MLL_LOGIN_REDIRECT_URL"), "alice"), Some(pw("MLL_ALICE_PW"))),
-        ("closed", user(&env("MLL_CLOSED_URL"), "alice"), Some(pw("MLL_ALICE_PW"))),
-        ("blackhole", user(&env("MLL_BLACKHOLE_URL"), "alice"), Some(pw("MLL_ALICE_PW"))),
+
+    type Expect = fn(&Verification) -> bool;
+    let signed_in: Expect = |v| v.outcome == Outcome::Ok && v.server_version.as_deref() == Some("3.17.2");
+    let cases: Vec<(&str, Server, Option<Secret>, Expect)> = vec![
+        ("nginx alice", user(&nginx, "alice"), pw("MLL_ALICE_PW"), signed_in),
+        ("nginx bob (apr1)", user(&nginx, "bob"), pw("MLL_BOB_PW"), signed_in),
+        ("nginx carol (UTF-8)", user(&nginx, "carol"), pw("MLL_CAROL_PW"), signed_in),
+        ("nginx wrong", user(&nginx, "alice"), wrong(), |v| {
+            v.outcome
+                == Outcome::BadCredentials {
+                    refused_by: RefusedBy::Proxy,
+                    realm: Some("MLflow proxy".into()),
+                    sent: Sent::Basic,
+                }
+        }),
+        ("nginx none", user(&nginx, "alice"), None, |v| {
+            matches!(v.outcome, Outcome::BadCredentials { refused_by: RefusedBy::Proxy, sent: Sent::None, .. })
+        }),
+        ("nginx dave", user(&nginx, "dave"), pw("MLL_DAVE_PW"), |v| {
+            v.outcome == Outcome::Forbidden { reason: ForbiddenReason::Proxy }
+        }),
+        ("subpath", user(&sub, "alice"), pw("MLL_ALICE_PW"), signed_in),
+        (
+            "subpath at root",
+            user(sub.trim_end_matches("/mlflow"), "alice"),
+            pw("MLL_ALICE_PW"),
+            |v| matches!(&v.outcome, Outcome::WrongPath { suggested_url: Some(u) } if u.ends_with("/mlflow")),
+        ),
+        ("tls without CA", tls, pw("MLL_ALICE_PW"), |v| {
+            matches!(v.outcome, Outcome::Tls { problem: TlsProblem::UnknownIssuer, fix: TlsFix::CaBundle, .. })
+        }),
+        ("tls with CA", tls_ca, pw("MLL_ALICE_PW"), signed_in),
+        ("tls insecure", tls_insecure, pw("MLL_ALICE_PW"), signed_in),
+        (
+            "tls as http",
+            user(&env("MLL_NGINX_TLS_AS_HTTP_URL"), "alice"),
+            pw("MLL_ALICE_PW"),
+            |v| matches!(&v.outcome, Outcome::Tls { problem: TlsProblem::PlainHttpToHttpsPort, suggested_url: Some(u), .. } if u.starts_with("https://localhost:")),
+        ),
+        ("down", user(&env("MLL_NGINX_DOWN_URL"), "alice"), pw("MLL_ALICE_PW"), |v| {
+            v.outcome == Outcome::ServerDown { status: 502 }
+        }),
+        ("host check", user(&env("MLL_HOSTCHECK_URL"), "alice"), pw("MLL_ALICE_PW"), |v| {
+            v.outcome == Outcome::Forbidden { reason: ForbiddenReason::HostCheck }
+        }),
+        ("bearer", bearer, Some(Secret::new("tok".into())), |v| {
+            matches!(v.outcome, Outcome::BadCredentials { refused_by: RefusedBy::Server, sent: Sent::Bearer, .. })
+        }),
+        ("basic on bearer", user(&env("MLL_BEARER_URL"), "alice"), pw("MLL_ALICE_PW"), |v| {
+            v.outcome == Outcome::OtherAuthScheme { scheme: Some("Bearer".into()) }
+        }),
+        (
+            "https redirect",
+            user(&env("MLL_HTTPS_REDIRECT_URL"), "alice"),
+            pw("MLL_ALICE_PW"),
+            |v| matches!(&v.outcome, Outcome::UseHttps { suggested_url, .. } if suggested_url.starts_with("https://127.0.0.1:")),
+        ),
+        ("mlflow admin", user(&auth, &admin), pw("MLL_MLFLOW_ADMIN_PW"), signed_in),
+        ("mlflow erin", user(&auth, "erin"), pw("MLL_ERIN_PW"), signed_in),
+        ("mlflow wrong", user(&auth, "erin"), wrong(), |v| {
+            v.outcome
+                == Outcome::BadCredentials {
+                    refused_by: RefusedBy::Mlflow,
+                    realm: Some("mlflow".into()),
+                    sent: Sent::Basic,
+                }
+        }),
+        ("mlflow erin, wrong path", user(&format!("{auth}/wrong"), "erin"), pw("MLL_ERIN_PW"), |v| {
+            v.outcome == Outcome::Forbidden { reason: ForbiddenReason::MlflowPermission }
+        }),
+        ("mlflow admin, wrong path", user(&format!("{auth}/mlflow"), &admin), pw("MLL_MLFLOW_ADMIN_PW"), |v| {
+            matches!(&v.outcome, Outcome::WrongPath { suggested_url: Some(_) })
+        }),
+        ("mlflow direct", user(&env("MLL_MLFLOW_DIRECT_URL"), "x"), None, signed_in),
+        ("sso", user(&env("MLL_SSO_URL"), "alice"), pw("MLL_ALICE_PW"), |v| {
+            matches!(v.outcome, Outcome::NotMlflow { status: 200, looks_like: LooksLike::LoginPage, .. })
+        }),
+        (
+            "login redirect",
+            user(&env("MLL_LOGIN_REDIRECT_URL"), "alice"),
+            pw("MLL_ALICE_PW"),
+            |v| matches!(&v.outcome, Outcome::NotMlflow { status: 302, location: Some(l), looks_like: LooksLike::LoginPage, .. } if l.ends_with("/login")),
+        ),
+        ("closed", user(&env("MLL_CLOSED_URL"), "alice"), pw("MLL_ALICE_PW"), |v| {
+            matches!(v.outcome, Outcome::Unreachable { reason: UnreachableReason::Refused, .. })
+        }),
+        ("blackhole", user(&env("MLL_BLACKHOLE_URL"), "alice"), pw("MLL_ALICE_PW"), |v| {
+            matches!(v.outcome, Outcome::Unreachable { reason: UnreachableReason::Timeout, .. })
+        }),
     ];
-    tls.insecure_tls = true;
     let opts = VerifyOptions { total_timeout: Duration::from_secs(3), ..VerifyOptions::default() };
-    for (name, server, secret) in cases.iter().map(|(n, s, p)| (n, s, p.as_ref())).chain([("tls insecure", &tls, None)].map(|(n, s, p)| (&n, s, p))) {
-        let v = verify(server, secret, &opts).await;
-        println!("{name:22} {:?} {:?}\n{:22} {}\n{:22} help: {}", v.outcome, v.server_version, "", v.outcome.summary(), "", v.outcome.help().unwrap_or_default());
+    let mut failed = Vec::new();
+    for (name, server, secret, expect) in &cases {
+        let v = run(server, secret.as_ref(), &opts).await;
+        println!("{name:26} {:5} ms  {:?}  {}", v.latency_ms, v.outcome, v.outcome.summary());
+        if !expect(&v) {
+            failed.push(format!("{name}: {v:?}"));
+        }
     }
+    assert!(failed.is_empty(), "unexpected outcomes:\n{}", failed.join("\n"));
+
+    let start = Instant::now();
+    let mut set = tokio::task::JoinSet::new();
+    for url in env("MLL_SLOW_URLS").split_whitespace() {
+        let s = user(url, "alice");
+        set.spawn(async move { verify(&s, None, &VerifyOptions::default()).await });
+    }
+    let results = set.join_all().await;
+    let elapsed = start.elapsed();
+    assert!(results.iter().all(|v| v.outcome == Outcome::Ok), "{results:?}");
+    let latencies: Vec<u64> = results.iter().map(|v| v.latency_ms).collect();
+    println!("8 slow servers (300 ms each), concurrently: {elapsed:?}, latencies {latencies:?} ms");
+    assert!(elapsed < Duration::from_secs(2), "{elapsed:?}");
 }

@@ -38,30 +38,22 @@ pub(crate) struct Check<'a> {
 impl<'a> Check<'a> {
     /// Reads the TLS files and builds the client. Nothing is sent yet; a setting that
     /// cannot work comes back as its outcome.
-    pub(crate) fn new(server: &'a Server, secret: Option<&'a Secret>, opts: &VerifyOptions) -> Result<Self, Outcome> {
+    pub(crate) async fn new(
+        server: &'a Server,
+        secret: Option<&'a Secret>,
+        opts: &VerifyOptions,
+    ) -> Result<Self, Outcome> {
         let base = base_url(&server.url)?;
-        let auth = match (server.auth, secret, server.username.as_deref()) {
-            (_, None, _) | (AuthKind::Basic, _, None) => Auth::None,
-            (AuthKind::Basic, Some(password), Some(username)) => Auth::Basic { username, password },
-            (AuthKind::Bearer, Some(token), _) => {
-                let text = Zeroizing::new(format!("Bearer {}", token.expose()));
-                let mut value = HeaderValue::from_str(&text).map_err(|_| Outcome::UnusableSecret {
-                    detail: "it holds a character an HTTP header cannot carry (a line break or control character)"
-                        .into(),
-                })?;
-                value.set_sensitive(true);
-                Auth::Bearer(value)
-            }
+        let auth = auth(server, secret)?;
+        // Reading the TLS files and loading the OS trust store is blocking work (about
+        // 10 ms, more in debug builds): off the async threads, so that concurrent checks
+        // overlap and a tray's event loop never stalls.
+        let (owned_server, owned_opts, owned_base) = (server.clone(), opts.clone(), base.clone());
+        let client = match tokio::task::spawn_blocking(move || client(&owned_server, &owned_opts, &owned_base)).await {
+            Ok(client) => client?,
+            // The runtime is shutting down: do the work here instead.
+            Err(_) => client(server, opts, &base)?,
         };
-        let certs = match &server.ca_bundle {
-            Some(path) => ca_certs(path)?,
-            None => Vec::new(),
-        };
-        let identity = match &server.client_cert {
-            Some(path) => Some(identity(path)?),
-            None => None,
-        };
-        let client = client(server, opts, &base, certs, identity)?;
         Ok(Check { client, base, auth, kind: server.auth })
     }
 
@@ -112,6 +104,21 @@ impl<'a> Check<'a> {
         }
         Ok(Reply { status, headers, body, truncated })
     }
+}
+
+fn auth<'a>(server: &'a Server, secret: Option<&'a Secret>) -> Result<Auth<'a>, Outcome> {
+    Ok(match (server.auth, secret, server.username.as_deref()) {
+        (_, None, _) | (AuthKind::Basic, _, None) => Auth::None,
+        (AuthKind::Basic, Some(password), Some(username)) => Auth::Basic { username, password },
+        (AuthKind::Bearer, Some(token), _) => {
+            let text = Zeroizing::new(format!("Bearer {}", token.expose()));
+            let mut value = HeaderValue::from_str(&text).map_err(|_| Outcome::UnusableSecret {
+                detail: "it holds a character an HTTP header cannot carry (a line break or control character)".into(),
+            })?;
+            value.set_sensitive(true);
+            Auth::Bearer(value)
+        }
+    })
 }
 
 /// `base` with `suffix` appended to its path, and the query `query`.
@@ -213,14 +220,17 @@ fn build(
     builder.build()
 }
 
-/// Builds the client; on failure, finds the setting at fault by leaving settings out.
-fn client(
-    server: &Server,
-    opts: &VerifyOptions,
-    base: &Url,
-    certs: Vec<Certificate>,
-    identity: Option<Identity>,
-) -> Result<Client, Outcome> {
+/// Reads the TLS files and builds the client; on failure, finds the setting at fault by
+/// leaving settings out. Blocking.
+fn client(server: &Server, opts: &VerifyOptions, base: &Url) -> Result<Client, Outcome> {
+    let certs = match &server.ca_bundle {
+        Some(path) => ca_certs(path)?,
+        None => Vec::new(),
+    };
+    let identity = match &server.client_cert {
+        Some(path) => Some(identity(path)?),
+        None => None,
+    };
     let err = match build(server, opts, &certs, identity.as_ref()) {
         Ok(client) => return Ok(client),
         Err(err) => err,

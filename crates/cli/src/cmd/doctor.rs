@@ -1,0 +1,380 @@
+//! `doctor`: finds what breaks MLflow logins without an error message.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use clap::Args;
+use mlflow_login_core::env::MANAGED;
+use mlflow_login_core::shell::{self, Shell, parse_function_env};
+use mlflow_login_core::{Config, EntryKey, ErrorKind, Vault};
+
+use super::env::ShellArg;
+use super::{Run, logins};
+use crate::failure::{self, Failure};
+
+/// Check this shell and this machine for what makes MLflow use other credentials than
+/// yours, each with its fix:
+///
+///   - this shell has no MLflow Login hook (it will not follow switches)
+///   - a ~/.netrc entry for a server's host (Python's requests may send it instead)
+///   - ~/.mlflow/credentials (a plain-text password MLflow falls back to)
+///   - MLFLOW_TRACKING_* set in a shell start-up file (it fights the hook)
+///   - a user name or password inside MLFLOW_TRACKING_URI
+///   - a keychain that is locked or missing, or no password for the active server
+///
+/// Exits with 1 when it finds a problem. Nothing is changed; nothing secret is printed.
+#[derive(Debug, Args)]
+#[command(verbatim_doc_comment)]
+pub struct Doctor {}
+
+/// One check's result.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Finding {
+    problem: bool,
+    title: String,
+    why: Option<String>,
+    fix: Option<String>,
+}
+
+impl Finding {
+    fn ok(title: impl Into<String>) -> Self {
+        Self { problem: false, title: title.into(), why: None, fix: None }
+    }
+    fn problem(title: impl Into<String>, why: impl Into<String>, fix: impl Into<String>) -> Self {
+        Self { problem: true, title: title.into(), why: Some(why.into()), fix: Some(fix.into()) }
+    }
+}
+
+impl Run for Doctor {
+    fn run(self) -> Result<(), Failure> {
+        let home = home_dir();
+        let logins = logins()?;
+        let config = logins.config()?;
+        let mut findings = vec![check_hook(&home)];
+        findings.extend(check_keychain(&config, logins.vault()));
+        findings.extend(check_netrc(&home, &config));
+        findings.extend(check_mlflow_credentials(&home));
+        findings.extend(check_rc_files(&home));
+        findings.extend(check_uri_env());
+        for f in &findings {
+            let label = if f.problem { "problem" } else { "ok" };
+            println!("{label:>7}  {}", f.title);
+            if let Some(why) = &f.why {
+                println!("         {why}");
+            }
+            if let Some(fix) = &f.fix {
+                println!("         fix: {fix}");
+            }
+        }
+        let problems = findings.iter().filter(|f| f.problem).count();
+        if problems > 0 {
+            let s = if problems == 1 { "" } else { "s" };
+            return Err(Failure::new(failure::OTHER, format!("doctor found {problems} problem{s}")));
+        }
+        println!("\nno problems found");
+        Ok(())
+    }
+}
+
+fn home_dir() -> PathBuf {
+    std::env::var_os("HOME").filter(|h| !h.is_empty()).map(PathBuf::from).unwrap_or_default()
+}
+
+/// `~/...` for display.
+fn tilde(home: &Path, p: &Path) -> String {
+    match p.strip_prefix(home) {
+        Ok(rest) if !home.as_os_str().is_empty() => format!("~/{}", rest.display()),
+        _ => p.display().to_string(),
+    }
+}
+
+fn init_line(shell: Shell) -> String {
+    match shell {
+        Shell::Fish => "mlflow-login init fish | source".into(),
+        Shell::Pwsh => "Invoke-Expression (& mlflow-login init pwsh | Out-String)".into(),
+        s => format!("eval \"$(mlflow-login init {})\"", s.name()),
+    }
+}
+
+fn rc_file_of(shell: Shell) -> &'static str {
+    match shell {
+        Shell::Bash => "~/.bashrc",
+        Shell::Zsh => "~/.zshrc",
+        Shell::Fish => "~/.config/fish/config.fish",
+        Shell::Pwsh => "$PROFILE",
+        Shell::Cmd | Shell::Posix => "~/.profile",
+    }
+}
+
+/// The init script's function sets MLFLOW_LOGIN_SHELL for the program it runs, so doctor
+/// run through it knows this shell is hooked.
+fn check_hook(home: &Path) -> Finding {
+    if let Some((shell, no_password)) = std::env::var(shell::FUNCTION_ENV).ok().as_deref().and_then(parse_function_env)
+    {
+        let mode = if no_password { " (--no-password: the plugin reads the keychain)" } else { "" };
+        let pin = match super::init::pin_from_env() {
+            Some(p) => format!(", pinned to \"{p}\" (`mlflow-login use --unpin` to follow the active server)"),
+            None => String::new(),
+        };
+        return Finding::ok(format!("this {} shell has the MLflow Login hook{mode}{pin}", shell.name()));
+    }
+    let shell = ShellArg::from_env().to_shell();
+    let rc = rc_file_of(shell);
+    let rc_path = home.join(rc.trim_start_matches("~/"));
+    let has_line = fs::read_to_string(&rc_path).is_ok_and(|t| t.contains("mlflow-login init"));
+    if has_line {
+        Finding::problem(
+            "this shell has no MLflow Login hook",
+            format!(
+                "{rc} has the init line, but this shell did not run it (or doctor was not run through the `mlflow-login` function)"
+            ),
+            "open a new shell",
+        )
+    } else {
+        Finding::problem(
+            "this shell has no MLflow Login hook: it will not follow the active server",
+            "without it, MLFLOW_TRACKING_* stay whatever this shell started with",
+            format!("add `{}` to {rc} and open a new shell (see `mlflow-login init --help`)", init_line(shell)),
+        )
+    }
+}
+
+fn check_keychain(config: &Config, vault: &dyn Vault) -> Vec<Finding> {
+    let active = config.active_server();
+    let key = match active {
+        Some((_, server)) => EntryKey::for_server(server),
+        None => EntryKey {
+            service: format!("{}doctor-probe", mlflow_login_core::vault::service_prefix()),
+            account: "doctor".into(),
+        },
+    };
+    match (vault.get(&key), active) {
+        (Ok(Some(_)), Some((name, _))) => {
+            vec![Finding::ok(format!("the keychain holds the password of \"{name}\", the active server"))]
+        }
+        (Ok(None), Some((name, _))) => vec![Finding::problem(
+            format!("no password is stored for \"{name}\", the active server"),
+            "shells and runs get MLFLOW_TRACKING_URI without credentials",
+            format!("mlflow-login login {name}"),
+        )],
+        (Ok(_), None) => vec![Finding::ok("the keychain answers (no server is active)")],
+        (Err(e), _) => {
+            let what = match e.kind() {
+                ErrorKind::KeychainLocked => "the keychain is locked",
+                ErrorKind::KeychainTimeout => "the keychain does not answer",
+                _ => "the keychain is not available",
+            };
+            vec![Finding::problem(
+                what,
+                e.to_string(),
+                e.help().unwrap_or_else(|| "start or unlock your keyring".into()),
+            )]
+        }
+    }
+}
+
+/// The hosts of the configured servers.
+fn server_hosts(config: &Config) -> Vec<(String, String)> {
+    config.servers.iter().filter_map(|(name, s)| url_host(&s.url).map(|h| (name.clone(), h))).collect()
+}
+
+fn url_host(url: &str) -> Option<String> {
+    let rest = url.split_once("://")?.1;
+    let authority = rest.split(['/', '?', '#']).next()?;
+    let host_port = authority.rsplit('@').next()?;
+    let host =
+        if let Some(v6) = host_port.strip_prefix('[') { v6.split(']').next()? } else { host_port.split(':').next()? };
+    (!host.is_empty()).then(|| host.to_ascii_lowercase())
+}
+
+/// `machine HOST` and `default` entries of a netrc file, with their line numbers.
+fn netrc_entries(text: &str) -> Vec<(Option<String>, usize)> {
+    let mut out = Vec::new();
+    let mut expect_machine = false;
+    let mut in_macdef = false;
+    for (i, line) in text.lines().enumerate() {
+        if in_macdef {
+            // A macro body runs to the first empty line.
+            in_macdef = !line.trim().is_empty();
+            continue;
+        }
+        for word in line.split_whitespace() {
+            if expect_machine {
+                out.push((Some(word.to_ascii_lowercase()), i + 1));
+                expect_machine = false;
+            } else if word == "machine" {
+                expect_machine = true;
+            } else if word == "default" {
+                out.push((None, i + 1));
+            } else if word == "macdef" {
+                in_macdef = true;
+                break;
+            }
+        }
+    }
+    out
+}
+
+fn check_netrc(home: &Path, config: &Config) -> Vec<Finding> {
+    let path = std::env::var_os("NETRC").map(PathBuf::from).unwrap_or_else(|| home.join(".netrc"));
+    let Ok(text) = fs::read_to_string(&path) else {
+        return vec![Finding::ok(format!("no {} file", tilde(home, &path)))];
+    };
+    let shown = tilde(home, &path);
+    let hosts = server_hosts(config);
+    let mut out = Vec::new();
+    for (machine, line) in netrc_entries(&text) {
+        let users: Vec<&str> =
+            hosts.iter().filter(|(_, h)| machine.as_deref().is_none_or(|m| m == h)).map(|(n, _)| n.as_str()).collect();
+        if users.is_empty() {
+            continue;
+        }
+        let (entry, what) = match &machine {
+            Some(m) => (format!("\"machine {m}\""), format!("an entry for {m}")),
+            None => ("\"default\"".to_string(), "a \"default\" entry, which matches every host".to_string()),
+        };
+        out.push(Finding::problem(
+            format!("{shown} has {what} (line {line}), used by {}", users.join(", ")),
+            "Python's requests can send these credentials instead of MLFLOW_TRACKING_USERNAME/PASSWORD",
+            format!("delete the {entry} entry from {shown} (MLflow Login keeps the password in the keychain)"),
+        ));
+    }
+    if out.is_empty() {
+        out.push(Finding::ok(format!("{shown} has no entry for a configured server")));
+    }
+    out
+}
+
+fn check_mlflow_credentials(home: &Path) -> Vec<Finding> {
+    let path = home.join(".mlflow").join("credentials");
+    if !path.exists() {
+        return vec![Finding::ok("no ~/.mlflow/credentials file")];
+    }
+    vec![Finding::problem(
+        format!("{} exists", tilde(home, &path)),
+        "it holds a password in plain text, and MLflow uses it whenever MLFLOW_TRACKING_USERNAME/PASSWORD are not set",
+        format!("delete it once its servers are logged in with mlflow-login: rm {}", tilde(home, &path)),
+    )]
+}
+
+/// Shell start-up files that could set MLFLOW_TRACKING_* behind the hook's back.
+fn rc_files(home: &Path) -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> =
+        [".bashrc", ".bash_profile", ".bash_login", ".profile", ".zshenv", ".zprofile", ".zshrc", ".zlogin"]
+            .iter()
+            .map(|f| home.join(f))
+            .collect();
+    if let Some(zdot) = std::env::var_os("ZDOTDIR").map(PathBuf::from).filter(|d| d != home) {
+        files.extend([".zshenv", ".zprofile", ".zshrc", ".zlogin"].iter().map(|f| zdot.join(f)));
+    }
+    let config = std::env::var_os("XDG_CONFIG_HOME").map(PathBuf::from).unwrap_or_else(|| home.join(".config"));
+    files.push(config.join("fish/config.fish"));
+    if let Ok(dir) = fs::read_dir(config.join("fish/conf.d")) {
+        let mut more: Vec<PathBuf> = dir.filter_map(|e| e.ok().map(|e| e.path())).collect();
+        more.sort();
+        files.extend(more);
+    }
+    files.push(config.join("powershell/Microsoft.PowerShell_profile.ps1"));
+    files.push(config.join("powershell/profile.ps1"));
+    files
+}
+
+/// The variable a line sets, when it sets one of ours (`export X=`, `X=`, `set -gx X`,
+/// `setenv X`, `$env:X =`). Comments are skipped.
+fn sets_managed_var(line: &str) -> Option<&'static str> {
+    let line = line.trim_start();
+    if line.starts_with('#') {
+        return None;
+    }
+    MANAGED.iter().copied().filter(|v| v.starts_with("MLFLOW_TRACKING_")).find(|var| {
+        line.match_indices(var).any(|(i, _)| {
+            let before = line[..i].trim_end();
+            let after = &line[i + var.len()..];
+            let assigns = after.starts_with('=') || after.trim_start().starts_with('=');
+            let boundary = line[..i].chars().last().is_none_or(|c| !(c.is_alphanumeric() || c == '_'))
+                && after.chars().next().is_none_or(|c| !(c.is_alphanumeric() || c == '_'));
+            boundary
+                && (before.ends_with("$env:")
+                    || (assigns && !before.ends_with('$'))
+                    || before.ends_with("setenv")
+                    || before.split_whitespace().next() == Some("set") && before.contains('x'))
+        })
+    })
+}
+
+fn check_rc_files(home: &Path) -> Vec<Finding> {
+    let mut out = Vec::new();
+    for path in rc_files(home) {
+        let Ok(text) = fs::read_to_string(&path) else { continue };
+        for (i, line) in text.lines().enumerate() {
+            if let Some(var) = sets_managed_var(line) {
+                let shown = tilde(home, &path);
+                out.push(Finding::problem(
+                    format!("{shown}:{} sets {var}", i + 1),
+                    "every new shell starts with it, and it fights the hook (a password there is also in plain text)",
+                    format!("delete that line from {shown}: mlflow-login sets {var} for the active server"),
+                ));
+            }
+        }
+    }
+    if out.is_empty() {
+        out.push(Finding::ok("no shell start-up file sets MLFLOW_TRACKING_*"));
+    }
+    out
+}
+
+fn check_uri_env() -> Vec<Finding> {
+    let Ok(uri) = std::env::var(mlflow_login_core::env::URI) else { return Vec::new() };
+    let authority = uri.split_once("://").map(|(_, r)| r.split(['/', '?', '#']).next().unwrap_or_default());
+    match authority.and_then(|a| a.rsplit_once('@')) {
+        Some((_, host)) => vec![Finding::problem(
+            "MLFLOW_TRACKING_URI in this shell holds a user name or password",
+            format!("the credentials before @{host} end up in logs and process listings, and beat the keychain's"),
+            "set the URI without them (`mlflow-login login NAME --url https://HOST/...`) and remove the line that exports it",
+        )],
+        None => vec![Finding::ok("MLFLOW_TRACKING_URI holds no credentials")],
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn netrc_parsing() {
+        let text = "machine a.example login x password y\n\nmachine B.example\n  login u\nmacdef init\nmachine fake\n\ndefault login z password w\n";
+        assert_eq!(netrc_entries(text), vec![(Some("a.example".into()), 1), (Some("b.example".into()), 3), (None, 8)]);
+    }
+
+    #[test]
+    fn hosts_from_urls() {
+        assert_eq!(url_host("https://H.example:8443/mlflow").as_deref(), Some("h.example"));
+        assert_eq!(url_host("http://[::1]:5000").as_deref(), Some("::1"));
+        assert_eq!(url_host("nope"), None);
+    }
+
+    #[test]
+    fn rc_lines_that_set_our_variables() {
+        for line in [
+            "export MLFLOW_TRACKING_PASSWORD=hunter2",
+            "MLFLOW_TRACKING_URI=https://h",
+            "  export MLFLOW_TRACKING_USERNAME='a'",
+            "set -gx MLFLOW_TRACKING_TOKEN abc",
+            "set -x MLFLOW_TRACKING_URI https://h",
+            "setenv MLFLOW_TRACKING_URI https://h",
+            "$env:MLFLOW_TRACKING_PASSWORD = 'x'",
+            "typeset -x MLFLOW_TRACKING_URI=https://h",
+        ] {
+            assert!(sets_managed_var(line).is_some(), "{line}");
+        }
+        for line in [
+            "# export MLFLOW_TRACKING_PASSWORD=x",
+            "echo $MLFLOW_TRACKING_URI",
+            "eval \"$(mlflow-login init bash)\"",
+            "export MLFLOW_TRACKING_URIX=1",
+            "[ -n \"$MLFLOW_TRACKING_URI\" ] && echo",
+        ] {
+            assert!(sets_managed_var(line).is_none(), "{line}");
+        }
+    }
+}

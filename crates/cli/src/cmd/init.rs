@@ -1,0 +1,178 @@
+//! `init SHELL` (the shell integration) and the hidden `hook-env` that its prompt hook
+//! runs when the state file changed.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::Args;
+use mlflow_login_core::env::{EnvOptions, vars_cleared, vars_for};
+use mlflow_login_core::shell::{self, InitOptions, Shell, render_env, render_init, render_state};
+use mlflow_login_core::vault::Wait;
+use mlflow_login_core::{ConfigStore, EntryKey, KeyringVault, Paths, Vault};
+
+use super::Run;
+use super::env::ShellArg;
+use crate::failure::Failure;
+use crate::ui;
+
+/// Print the shell integration: every shell that runs it follows the active server.
+///
+/// Add the line for your shell to its start-up file, then open a new shell:
+///
+///   bash  (~/.bashrc)                   eval "$(mlflow-login init bash)"
+///   zsh   (~/.zshrc)                    eval "$(mlflow-login init zsh)"
+///   fish  (~/.config/fish/config.fish)  mlflow-login init fish | source
+///   pwsh  ($PROFILE)                    Invoke-Expression (& mlflow-login init pwsh | Out-String)
+///   sh    (~/.profile)                  eval "$(mlflow-login init posix)"
+///
+/// The shell starts with the active server's MLFLOW_TRACKING_* variables and, at each
+/// prompt, picks up a switch, login or logout made anywhere (tray, other terminals). An
+/// unchanged prompt costs no process. POSIX sh has no prompt hook: it gets the variables
+/// at start-up only (run `mlflow_login_refresh` to catch up).
+///
+/// It also defines an `mlflow-login` function, so that `mlflow-login use NAME --here` can
+/// pin a server in this shell only, and MLFLOW_LOGIN_SERVER names the server for your
+/// prompt (starship `env_var`, PS1).
+#[derive(Debug, Args)]
+#[command(verbatim_doc_comment)]
+pub struct Init {
+    /// Your shell.
+    #[arg(value_enum)]
+    shell: ShellArg,
+    /// Export no password or token: set MLFLOW_TRACKING_AUTH=mlflow-login instead, so the
+    /// MLflow Login plugin for Python reads the keychain per request.
+    #[arg(long)]
+    no_password: bool,
+}
+
+impl Run for Init {
+    fn run(self) -> Result<(), Failure> {
+        let shell = self.shell.to_shell();
+        let paths = Paths::from_env()?;
+        let program = program_path()?;
+        let opts = InitOptions { program: &program, state_file: &paths.state_file(), no_password: self.no_password };
+        let mut out = render_init(shell, &opts)?;
+        out.push('\n');
+        out.push_str(&hook_exports(shell, self.no_password, pin_from_env().as_deref(), Start::Yes));
+        print!("{out}");
+        Ok(())
+    }
+}
+
+/// The new exports for a hooked shell. Run by the prompt hook when the state file changed.
+#[derive(Debug, Args)]
+pub struct HookEnv {
+    /// The shell to print for.
+    #[arg(long, value_enum)]
+    shell: ShellArg,
+    /// As `init --no-password`.
+    #[arg(long)]
+    no_password: bool,
+}
+
+impl Run for HookEnv {
+    fn run(self) -> Result<(), Failure> {
+        print!("{}", hook_exports(self.shell.to_shell(), self.no_password, pin_from_env().as_deref(), Start::No));
+        Ok(())
+    }
+}
+
+/// The server this shell is pinned to (`use NAME --here`), if any.
+pub fn pin_from_env() -> Option<String> {
+    std::env::var(shell::PIN_ENV).ok().filter(|p| !p.is_empty())
+}
+
+/// Whether [`hook_exports`] runs for a shell's start-up (`init`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Start {
+    /// At start-up with no server active, variables the user set elsewhere are left alone.
+    Yes,
+    /// Later, no server active means the hook unsets what it had set.
+    No,
+}
+
+/// What a hooked shell evaluates: the variables of `pin` (or of the active server; all
+/// unset when there is none, except at start-up), then the state they belong to.
+///
+/// It never fails: its output is evaluated at a prompt, so a problem is a warning on
+/// stderr and the shell keeps what it can. The state is read before the config, so a
+/// change that lands in between is picked up at the next prompt.
+pub fn hook_exports(shell: Shell, no_password: bool, pin: Option<&str>, start: Start) -> String {
+    let warn = |m: String| ui::warning(format!("mlflow-login: {m}"));
+    let store = match ConfigStore::from_env() {
+        Ok(s) => s,
+        Err(e) => {
+            warn(e.to_string());
+            return String::new();
+        }
+    };
+    let state = store.state().unwrap_or_else(|e| {
+        warn(e.to_string());
+        String::new()
+    });
+    let opts = EnvOptions { no_password };
+    let mut out = String::new();
+    match store.load() {
+        Err(e) => warn(format!("{e}; this shell keeps its MLFLOW_TRACKING_* variables")),
+        Ok(config) => {
+            let vars = match pin.or(config.active.as_deref()) {
+                None if start == Start::Yes => Vec::new(),
+                None => vars_cleared(opts),
+                Some(name) => match config.servers.get(name) {
+                    None => {
+                        warn(format!(
+                            "\"{name}\", pinned in this shell, no longer exists: its variables are unset (`mlflow-login use --unpin` follows the active server again)"
+                        ));
+                        vars_cleared(opts)
+                    }
+                    Some(server) => {
+                        let secret = if no_password {
+                            None
+                        } else {
+                            hook_vault().get(&EntryKey::for_server(server)).unwrap_or_else(|e| {
+                                let help = e.help().map(|h| format!(" ({h})")).unwrap_or_default();
+                                warn(format!(
+                                    "{e}: no password exported for \"{name}\"; run `mlflow-login use {name}` once it works{help}"
+                                ));
+                                None
+                            })
+                        };
+                        vars_for(name, server, secret.as_ref(), opts)
+                    }
+                },
+            };
+            out.push_str(&render_env(shell, &vars));
+        }
+    }
+    out.push_str(&render_state(shell, &state));
+    out
+}
+
+/// The keychain for a prompt: a shell must not hang for minutes on an unlock prompt, so
+/// the wait is at most 10 s unless MLFLOW_LOGIN_KEYCHAIN_TIMEOUT says otherwise.
+fn hook_vault() -> KeyringVault {
+    let mut wait = Wait::for_environment();
+    if std::env::var_os("MLFLOW_LOGIN_KEYCHAIN_TIMEOUT").is_none() {
+        wait.limit = wait.limit.min(Duration::from_secs(10));
+    }
+    KeyringVault::new(wait).on_wait(|m| ui::note(m))
+}
+
+/// This program's absolute path as it was started, symlinks kept, so that an upgrade that
+/// moves the real file (a Homebrew cellar, say) does not break the hook.
+fn program_path() -> Result<PathBuf, Failure> {
+    let arg0 = std::env::args_os().next().map(PathBuf::from).unwrap_or_default();
+    let candidate = if arg0.components().count() > 1 {
+        std::path::absolute(&arg0).ok()
+    } else {
+        std::env::var_os("PATH")
+            .and_then(|path| std::env::split_paths(&path).map(|d| d.join(&arg0)).find(|p| p.is_file()))
+            .and_then(|p| std::path::absolute(p).ok())
+    };
+    match candidate.filter(|p| p.is_file()) {
+        Some(p) => Ok(p),
+        None => std::env::current_exe().map_err(|e| {
+            Failure::new(crate::failure::OTHER, format!("cannot find the mlflow-login program's path: {e}"))
+        }),
+    }
+}

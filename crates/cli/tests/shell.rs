@@ -1,0 +1,706 @@
+//! Real shells against the real keychain: the init hook follows switches, logouts and
+//! removals at the next prompt, `--here` pins, an unchanged prompt starts no process, and
+//! passwords survive `env --shell X` evaluated by shell X byte for byte.
+//!
+//! Needs a Secret Service: run under `tests/fixtures/with-keyring.sh` (tests/shell/run.sh
+//! does). Shells run in tmux (a real terminal, real prompts) with their rc files off and a
+//! temp HOME; strace counts processes.
+
+#![allow(clippy::unwrap_used)] // a test that cannot unwrap should panic
+
+use std::collections::BTreeMap;
+use std::io::{BufRead, BufReader, Write};
+use std::path::PathBuf;
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+const BIN: &str = env!("CARGO_BIN_EXE_mlflow-login");
+
+/// Fails (never skips) when a tool is missing, saying how to get it.
+fn require(tool: &str, package: &str) {
+    let found = std::env::var_os("PATH").is_some_and(|p| std::env::split_paths(&p).any(|d| d.join(tool).is_file()));
+    assert!(found, "`{tool}` is not installed: apt-get install {package} (or scripts/install-deps.sh)");
+}
+
+fn require_keyring() {
+    assert!(
+        std::env::var_os("DBUS_SESSION_BUS_ADDRESS").is_some(),
+        "no D-Bus session, so no keychain: run these tests under tests/fixtures/with-keyring.sh \
+         (e.g. tests/fixtures/with-keyring.sh tests/shell/run.sh)"
+    );
+}
+
+/// One test's private config dir, keychain prefix and HOME.
+struct Sandbox {
+    dir: tempfile::TempDir,
+    prefix: String,
+}
+
+impl Sandbox {
+    fn new() -> Self {
+        require_keyring();
+        let dir = tempfile::tempdir().unwrap();
+        for d in ["cfg", "home", "out"] {
+            std::fs::create_dir_all(dir.path().join(d)).unwrap();
+        }
+        let prefix = format!("mll-test-{:016x}:", rand_u64());
+        Self { dir, prefix }
+    }
+
+    fn path(&self, p: &str) -> PathBuf {
+        self.dir.path().join(p)
+    }
+
+    /// The environment every process of this test gets (nothing else leaks in).
+    fn envs(&self) -> Vec<(String, String)> {
+        let mut v = vec![
+            ("HOME".into(), self.path("home").display().to_string()),
+            ("PATH".into(), "/usr/local/bin:/usr/bin:/bin".into()),
+            ("LC_ALL".into(), "C.UTF-8".into()),
+            ("TERM".into(), "xterm-256color".into()),
+            ("MLFLOW_LOGIN_CONFIG_DIR".into(), self.path("cfg").display().to_string()),
+            ("MLFLOW_LOGIN_KEYCHAIN_PREFIX".into(), self.prefix.clone()),
+            ("NO_COLOR".into(), "1".into()),
+        ];
+        for k in ["DBUS_SESSION_BUS_ADDRESS", "XDG_RUNTIME_DIR"] {
+            if let Ok(val) = std::env::var(k) {
+                v.push((k.into(), val));
+            }
+        }
+        v
+    }
+
+    fn cmd(&self, args: &[&str]) -> Command {
+        let mut c = Command::new(BIN);
+        c.args(args).env_clear().envs(self.envs());
+        c
+    }
+
+    fn mll(&self, args: &[&str]) -> Output {
+        let out = self.cmd(args).output().unwrap();
+        assert!(out.status.success(), "mlflow-login {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        out
+    }
+
+    fn login(&self, name: &str, url: &str, user: &str, password: &str) {
+        let mut c = self.cmd(&["login", name, "--url", url, "--username", user, "--password-stdin", "--no-verify"]);
+        let out = run_with_stdin(&mut c, format!("{password}\n").as_bytes());
+        assert!(out.status.success(), "login {name}: {}", String::from_utf8_lossy(&out.stderr));
+    }
+}
+
+impl Drop for Sandbox {
+    fn drop(&mut self) {
+        // The keychain is private to the with-keyring run; still, leave it clean.
+        let _ = self.cmd(&["logout", "--all"]).output();
+    }
+}
+
+fn rand_u64() -> u64 {
+    use std::hash::{BuildHasher, RandomState};
+    RandomState::new().hash_one(std::process::id()) ^ Instant::now().elapsed().as_nanos() as u64
+}
+
+fn run_with_stdin(cmd: &mut Command, stdin: &[u8]) -> Output {
+    let mut child = cmd.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+    let mut input = child.stdin.take().unwrap();
+    let data = stdin.to_vec();
+    let writer = std::thread::spawn(move || input.write_all(&data));
+    let out = child.wait_with_output().unwrap();
+    writer.join().unwrap().unwrap();
+    out
+}
+
+fn wait_for(what: &str, timeout: Duration, mut f: impl FnMut() -> bool) {
+    let start = Instant::now();
+    while !f() {
+        assert!(start.elapsed() < timeout, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+// ---- shells in tmux ---------------------------------------------------------------------
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Sh {
+    Bash,
+    Zsh,
+    Fish,
+}
+
+impl Sh {
+    fn argv(self) -> &'static [&'static str] {
+        match self {
+            Sh::Bash => &["bash", "--norc", "--noprofile"],
+            Sh::Zsh => &["zsh", "-f"],
+            Sh::Fish => &["fish", "--no-config"],
+        }
+    }
+    fn name(self) -> &'static str {
+        self.argv()[0]
+    }
+    /// A plain prompt (fish's default one may run git) and the init line.
+    fn setup(self, bin: &str) -> Vec<String> {
+        let q = shell_quote(bin);
+        match self {
+            Sh::Bash => vec!["PS1='$ '".into(), format!("eval \"$({q} init bash)\"")],
+            Sh::Zsh => vec!["PS1='%% '".into(), format!("eval \"$({q} init zsh)\"")],
+            Sh::Fish => vec![
+                "function fish_prompt; echo -n '> '; end; function fish_title; end; function fish_greeting; end".into(),
+                format!("{q} init fish | source"),
+            ],
+        }
+    }
+    fn status_var(self) -> &'static str {
+        if self == Sh::Fish { "$status" } else { "$?" }
+    }
+}
+
+fn shell_quote(s: &str) -> String {
+    format!("'{}'", s.replace('\'', r"'\''"))
+}
+
+/// A shell in its own tmux server (private socket), killed on drop.
+struct Term {
+    socket: String,
+    out: PathBuf,
+    probes: usize,
+    sh: Sh,
+}
+
+impl Term {
+    fn start(sb: &Sandbox, sh: Sh, bin: &str) -> Self {
+        require("tmux", "tmux");
+        require(sh.name(), sh.name());
+        let socket = format!("mll-test-{:x}", rand_u64());
+        let mut c = Command::new("tmux");
+        c.args([
+            "-L",
+            &socket,
+            "-f",
+            "/dev/null",
+            "new-session",
+            "-d",
+            "-s",
+            "t",
+            "-x",
+            "220",
+            "-y",
+            "50",
+            "--",
+            "env",
+            "-i",
+        ]);
+        for (k, v) in sb.envs() {
+            c.arg(format!("{k}={v}"));
+        }
+        c.arg(format!("SHELL=/usr/bin/{}", sh.name()));
+        c.args(sh.argv());
+        let status = c.status().unwrap();
+        assert!(status.success(), "tmux new-session failed");
+        let mut t = Term { socket, out: sb.path("out"), probes: 0, sh };
+        for line in sh.setup(bin) {
+            t.send(&line);
+        }
+        t.env(); // waits until the init ran
+        t
+    }
+
+    fn tmux(&self, args: &[&str]) -> Output {
+        let out = Command::new("tmux").arg("-L").arg(&self.socket).args(args).output().unwrap();
+        assert!(out.status.success(), "tmux {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        out
+    }
+
+    /// Types a line and Enter.
+    fn send(&self, line: &str) {
+        if !line.is_empty() {
+            self.tmux(&["send-keys", "-t", "t", "-l", line]);
+        }
+        self.tmux(&["send-keys", "-t", "t", "Enter"]);
+    }
+
+    /// An empty command line: one more prompt, so one more hook run.
+    fn prompt(&self) {
+        self.send("");
+    }
+
+    fn screen(&self) -> String {
+        String::from_utf8_lossy(&self.tmux(&["capture-pane", "-p", "-t", "t", "-S", "-200"]).stdout).into_owned()
+    }
+
+    fn pid(&self) -> u32 {
+        let out = self.tmux(&["display-message", "-p", "-t", "t", "#{pane_pid}"]);
+        String::from_utf8_lossy(&out.stdout).trim().parse().unwrap()
+    }
+
+    /// Runs `cmd > FILE` in the shell and returns FILE's bytes once it is complete.
+    fn run_to_file(&mut self, cmd: &str) -> Vec<u8> {
+        self.probes += 1;
+        let file = self.out.join(format!("probe{}", self.probes));
+        let tmp = self.out.join(format!("probe{}.tmp", self.probes));
+        let (f, t) = (file.display().to_string(), tmp.display().to_string());
+        self.send(&format!("{cmd} > {t} && mv {t} {f}"));
+        wait_for(&format!("`{cmd}` in {:?}; screen:\n{}", self.sh, self.screen()), Duration::from_secs(30), || {
+            file.exists()
+        });
+        std::fs::read(&file).unwrap()
+    }
+
+    /// The shell's exported variables.
+    fn env(&mut self) -> BTreeMap<String, String> {
+        let raw = self.run_to_file("env -0");
+        raw.split(|b| *b == 0)
+            .filter_map(|kv| {
+                let kv = String::from_utf8_lossy(kv);
+                kv.split_once('=').map(|(k, v)| (k.to_string(), v.to_string()))
+            })
+            .filter(|(k, _)| is_ours(k))
+            .collect()
+    }
+}
+
+impl Drop for Term {
+    fn drop(&mut self) {
+        let _ = Command::new("tmux").args(["-L", &self.socket, "kill-server"]).output();
+    }
+}
+
+/// The variables the hook manages (not the test's own MLFLOW_LOGIN_CONFIG_DIR and prefix).
+fn is_ours(name: &str) -> bool {
+    (name.starts_with("MLFLOW_TRACKING_") || name.starts_with("MLFLOW_LOGIN_"))
+        && !name.ends_with("_DIR")
+        && !name.ends_with("_PREFIX")
+}
+
+fn expect(env: &BTreeMap<String, String>, want: &[(&str, &str)], ctx: &str) {
+    let want: BTreeMap<String, String> = want.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+    assert_eq!(env, &want, "{ctx}");
+}
+
+const PROD_PW: &str = "pr'od $HOME `x` \\ pw";
+const STAGING_PW: &str = "st\"ag\ning ☃";
+
+fn prod(pw: bool) -> Vec<(&'static str, &'static str)> {
+    let mut v = vec![("MLFLOW_TRACKING_URI", "https://prod.example/mlflow"), ("MLFLOW_LOGIN_SERVER", "prod")];
+    if pw {
+        v.extend([("MLFLOW_TRACKING_USERNAME", "alice"), ("MLFLOW_TRACKING_PASSWORD", PROD_PW)]);
+    }
+    v
+}
+
+fn staging(pw: bool) -> Vec<(&'static str, &'static str)> {
+    let mut v = vec![("MLFLOW_TRACKING_URI", "https://staging.example"), ("MLFLOW_LOGIN_SERVER", "staging")];
+    if pw {
+        v.extend([("MLFLOW_TRACKING_USERNAME", "bob"), ("MLFLOW_TRACKING_PASSWORD", STAGING_PW)]);
+    }
+    v
+}
+
+/// Init, a switch from another process, logout, removal, `$?` kept, `--here` and `--unpin`.
+fn follows_switches(sh: Sh) {
+    let sb = Sandbox::new();
+    sb.login("prod", "https://prod.example/mlflow", "alice", PROD_PW);
+    sb.login("staging", "https://staging.example", "bob", STAGING_PW);
+    let mut t = Term::start(&sb, sh, BIN);
+    expect(&t.env(), &prod(true), "a new shell starts with the active server");
+
+    sb.mll(&["use", "staging"]);
+    t.prompt();
+    expect(&t.env(), &staging(true), "after `use staging` in another process, the next prompt");
+
+    // The switch lands between a failing command and the prompt; `$?` must survive the hook.
+    t.send(&format!("{} use prod >/dev/null 2>&1; sh -c 'exit 7'", shell_quote(BIN)));
+    let status = t.run_to_file(&format!("echo {}", t.sh.status_var()));
+    assert_eq!(String::from_utf8_lossy(&status).trim(), "7", "{sh:?}: the hook must keep the exit status");
+    expect(&t.env(), &prod(true), "switched back to prod");
+
+    sb.mll(&["logout", "prod"]);
+    t.prompt();
+    expect(&t.env(), &prod(false), "after logout: the URI stays (runs fail loudly), credentials are unset");
+
+    sb.mll(&["remove", "prod"]);
+    t.prompt();
+    expect(&t.env(), &[], "after removing the active server, nothing is set");
+
+    sb.login("prod", "https://prod.example/mlflow", "alice", PROD_PW);
+    t.prompt();
+    expect(&t.env(), &prod(true), "a new login of the (again) active server");
+
+    t.send("mlflow-login use staging --here");
+    let mut pinned = staging(true);
+    pinned.push(("MLFLOW_LOGIN_PIN", "staging"));
+    expect(&t.env(), &pinned, "`use staging --here` pins this shell");
+
+    sb.login("dev", "https://dev.example", "carol", "dev-pw");
+    sb.mll(&["use", "dev"]);
+    t.prompt();
+    expect(&t.env(), &pinned, "a pinned shell ignores a global switch");
+
+    sb.mll(&["logout", "staging"]);
+    t.prompt();
+    let mut pinned_out = staging(false);
+    pinned_out.push(("MLFLOW_LOGIN_PIN", "staging"));
+    expect(&t.env(), &pinned_out, "a pinned shell follows its own server's logout");
+
+    t.send("mlflow-login use --unpin");
+    let dev = [
+        ("MLFLOW_TRACKING_URI", "https://dev.example"),
+        ("MLFLOW_LOGIN_SERVER", "dev"),
+        ("MLFLOW_TRACKING_USERNAME", "carol"),
+        ("MLFLOW_TRACKING_PASSWORD", "dev-pw"),
+    ];
+    expect(&t.env(), &dev, "`use --unpin` follows the active server again");
+
+    let screen = t.screen();
+    for bad in ["error", "warning", "not found", "Unknown command", "No such file"] {
+        assert!(!screen.contains(bad), "{sh:?}: unexpected `{bad}` on screen:\n{screen}");
+    }
+}
+
+#[test]
+fn bash_follows_switches() {
+    follows_switches(Sh::Bash);
+}
+
+#[test]
+fn zsh_follows_switches() {
+    follows_switches(Sh::Zsh);
+}
+
+#[test]
+fn fish_follows_switches() {
+    follows_switches(Sh::Fish);
+}
+
+/// After the program is uninstalled the hook is silent and keeps `$?`.
+fn silent_when_uninstalled(sh: Sh) {
+    let sb = Sandbox::new();
+    sb.login("prod", "https://prod.example/mlflow", "alice", PROD_PW);
+    let copy = sb.path("bin/mlflow-login");
+    std::fs::create_dir_all(copy.parent().unwrap()).unwrap();
+    std::fs::copy(BIN, &copy).unwrap();
+    let mut t = Term::start(&sb, sh, copy.to_str().unwrap());
+    expect(&t.env(), &prod(true), "started");
+    std::fs::remove_file(&copy).unwrap();
+    sb.login("staging", "https://staging.example", "bob", STAGING_PW);
+    sb.mll(&["use", "staging"]);
+    t.send("sh -c 'exit 3'");
+    let status = t.run_to_file(&format!("echo {}", t.sh.status_var()));
+    assert_eq!(String::from_utf8_lossy(&status).trim(), "3");
+    t.prompt();
+    expect(&t.env(), &prod(true), "without the program, the shell keeps what it had");
+    let screen = t.screen();
+    for bad in ["error", "warning", "not found", "No such file", "Unknown command"] {
+        assert!(!screen.contains(bad), "{sh:?}: the hook must stay silent, screen:\n{screen}");
+    }
+}
+
+#[test]
+fn bash_hook_silent_when_uninstalled() {
+    silent_when_uninstalled(Sh::Bash);
+}
+
+#[test]
+fn zsh_hook_silent_when_uninstalled() {
+    silent_when_uninstalled(Sh::Zsh);
+}
+
+#[test]
+fn fish_hook_silent_when_uninstalled() {
+    silent_when_uninstalled(Sh::Fish);
+}
+
+// ---- zero processes per unchanged prompt ------------------------------------------------
+
+const PROMPTS: usize = 60;
+
+/// strace follows the shell over many prompts: the hook opens the state file at each one
+/// (so it ran) and no fork, clone (other than a thread) or execve happens.
+fn zero_processes_per_prompt(sh: Sh) {
+    require("strace", "strace");
+    let sb = Sandbox::new();
+    sb.login("prod", "https://prod.example/mlflow", "alice", PROD_PW);
+    let mut t = Term::start(&sb, sh, BIN);
+    expect(&t.env(), &prod(true), "started");
+    let trace = sb.path("out/trace");
+    let mut strace: Child = Command::new("strace")
+        .args(["-f", "-e", "trace=process,openat", "-o"])
+        .arg(&trace)
+        .args(["-p", &t.pid().to_string()])
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(strace.stderr.take().unwrap()).lines();
+    let first = lines.next().and_then(|l| l.ok()).unwrap_or_default();
+    assert!(first.contains("attached"), "strace did not attach: {first}");
+    std::thread::spawn(move || lines.for_each(drop));
+
+    for _ in 0..PROMPTS {
+        t.prompt();
+    }
+    // A builtin with a redirection marks the end, without starting a process itself.
+    let marker = sb.path("out/marker");
+    t.send(&format!("echo done > {}", marker.display()));
+    wait_for("the prompts to run", Duration::from_secs(30), || marker.exists());
+    std::thread::sleep(Duration::from_millis(200));
+    // Detaches from the shell; strace is our own child.
+    Command::new("kill").args(["-INT", &strace.id().to_string()]).status().unwrap();
+    strace.wait().unwrap();
+
+    let text = std::fs::read_to_string(&trace).unwrap();
+    let state = sb.path("cfg/state").display().to_string();
+    let reads = text.lines().filter(|l| l.contains("openat(") && l.contains(&state)).count();
+    assert!(reads >= PROMPTS, "{sh:?}: the hook read the state file {reads} times over {PROMPTS} prompts:\n{text}");
+    let spawns: Vec<&str> = text
+        .lines()
+        .filter(|l| {
+            let process = ["fork(", "vfork(", "execve(", "clone(", "clone3("].iter().any(|c| l.contains(c));
+            process && !l.contains("CLONE_THREAD") && !l.contains("resumed>")
+        })
+        .collect();
+    assert!(spawns.is_empty(), "{sh:?}: processes started over {PROMPTS} unchanged prompts:\n{}", spawns.join("\n"));
+}
+
+#[test]
+fn bash_unchanged_prompt_starts_no_process() {
+    zero_processes_per_prompt(Sh::Bash);
+}
+
+#[test]
+fn zsh_unchanged_prompt_starts_no_process() {
+    zero_processes_per_prompt(Sh::Zsh);
+}
+
+#[test]
+fn fish_unchanged_prompt_starts_no_process() {
+    zero_processes_per_prompt(Sh::Fish);
+}
+
+// ---- dash: exports at start-up ------------------------------------------------------------
+
+#[test]
+fn dash_init_exports_at_startup() {
+    require("dash", "dash");
+    let sb = Sandbox::new();
+    sb.login("prod", "https://prod.example/mlflow", "alice", PROD_PW);
+    let script = format!(
+        "eval \"$({} init posix)\"\nenv -0\nprintf '@@MARK@@'\n{} use --here prod 2>&1; echo \"rc=$?\"\n",
+        shell_quote(BIN),
+        shell_quote(BIN)
+    );
+    let mut c = Command::new("dash");
+    c.arg("-s").env_clear().envs(sb.envs()).env("SHELL", "/bin/sh");
+    let out = run_with_stdin(&mut c, script.as_bytes());
+    assert!(out.stderr.is_empty(), "{}", String::from_utf8_lossy(&out.stderr));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let (env_part, rest) = stdout.split_once("@@MARK@@").unwrap();
+    let env: BTreeMap<String, String> = env_part
+        .split('\0')
+        .filter_map(|kv| kv.split_once('=').map(|(k, v)| (k.to_string(), v.to_string())))
+        .filter(|(k, _)| is_ours(k))
+        .collect();
+    expect(&env, &prod(true), "dash exports the active server at start-up");
+    assert!(rest.contains("needs the shell integration") && rest.contains("rc=2"), "{rest}");
+}
+
+// ---- round trips through the program ----------------------------------------------------
+
+/// Passwords that the shells and `login --password-stdin` can carry (stdin loses a final
+/// `\r\n`, so none ends with `\r`).
+fn passwords(seed: u64, n: usize) -> Vec<String> {
+    #[rustfmt::skip]
+    const PIECES: &[&str] = &[
+        "'", "\"", "$", "`", "\\", "%", "!", "\n", "\t", " ", "-", "--", "$(id)", "`id`", "${HOME}", "%PATH%", "!!",
+        "\u{e9}", "\u{2603}", "\u{1f600}", "\u{2018}", "\u{2019}", "\\'", "'\\''", "*", "?", "~", ";", "&", "|",
+    ];
+    let mut rng = seed;
+    let mut next = move |m: usize| {
+        rng ^= rng << 13;
+        rng ^= rng >> 7;
+        rng ^= rng << 17;
+        (rng % m as u64) as usize
+    };
+    let mut out: Vec<String> = ["-n", "--help", "'", "\\", "a\nb\n", "$(echo pwned)", "`echo pwned`", "‘’"]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    while out.len() < n {
+        let mut pw = if next(5) == 0 { "-".to_string() } else { String::new() };
+        for _ in 0..1 + next(12) {
+            if next(2) == 0 {
+                pw.push_str(PIECES[next(PIECES.len())]);
+            } else {
+                pw.push((b'a' + next(26) as u8) as char);
+            }
+        }
+        out.push(pw);
+    }
+    out
+}
+
+/// `env NAME --shell X` output, evaluated by shell X as a user would, prints the very bytes.
+fn env_round_trip(shell: &str, argv: &[&str], line: impl Fn(&str, usize) -> String) {
+    require(argv[0], argv[0]);
+    let sb = Sandbox::new();
+    let pws = passwords(0xfeed + shell.len() as u64, 40);
+    let mut script = String::new();
+    for (i, pw) in pws.iter().enumerate() {
+        sb.login(&format!("s{i}"), &format!("https://h{i}.example"), "u", pw);
+        script.push_str(&line(&shell_quote(BIN), i));
+        script.push_str("printf '%s\\0' \"$MLFLOW_TRACKING_PASSWORD\"\n");
+    }
+    let mut c = Command::new(argv[0]);
+    c.args(&argv[1..]).env_clear().envs(sb.envs());
+    let out = run_with_stdin(&mut c, script.as_bytes());
+    assert!(out.stderr.is_empty(), "{shell}: {}", String::from_utf8_lossy(&out.stderr));
+    let got: Vec<String> = out.stdout.split(|b| *b == 0).map(|s| String::from_utf8_lossy(s).into_owned()).collect();
+    for (i, pw) in pws.iter().enumerate() {
+        assert_eq!(got.get(i), Some(pw), "{shell}: password #{i}");
+    }
+}
+
+#[test]
+fn env_round_trip_bash() {
+    env_round_trip("bash", &["bash", "--norc", "--noprofile", "-s"], |b, i| {
+        format!("eval \"$({b} env s{i} --shell bash)\"\n")
+    });
+}
+
+#[test]
+fn env_round_trip_zsh() {
+    env_round_trip("zsh", &["zsh", "-f", "-s"], |b, i| format!("eval \"$({b} env s{i} --shell zsh)\"\n"));
+}
+
+#[test]
+fn env_round_trip_fish() {
+    env_round_trip("fish", &["fish", "--no-config"], |b, i| format!("{b} env s{i} --shell fish | source\n"));
+}
+
+#[test]
+fn env_round_trip_dash() {
+    env_round_trip("dash", &["dash", "-s"], |b, i| format!("eval \"$({b} env s{i} --shell posix)\"\n"));
+}
+
+// ---- exec keeps the password out of every command line ----------------------------------
+
+#[test]
+fn exec_keeps_password_out_of_cmdlines() {
+    let sb = Sandbox::new();
+    let pw = format!("cmdline-canary-{:x}", rand_u64());
+    sb.login("prod", "https://prod.example/mlflow", "alice", &pw);
+    let mut child = sb.cmd(&["exec", "prod", "--", "sleep", "2"]).spawn().unwrap();
+    let pid = child.id();
+    // `exec` replaces itself with the command; wait until it has.
+    wait_for("exec to start sleep", Duration::from_secs(10), || {
+        std::fs::read(format!("/proc/{pid}/cmdline")).is_ok_and(|c| c.starts_with(b"sleep\0"))
+    });
+    let environ = std::fs::read(format!("/proc/{pid}/environ")).unwrap();
+    assert!(contains(&environ, pw.as_bytes()), "the command must get the password in its environment");
+    let mut seen = 0;
+    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+        if let Ok(cmdline) = std::fs::read(entry.path().join("cmdline")) {
+            seen += 1;
+            assert!(!contains(&cmdline, pw.as_bytes()), "{}/cmdline holds the password", entry.path().display());
+        }
+    }
+    assert!(seen > 1);
+    assert!(child.wait().unwrap().success());
+}
+
+fn contains(hay: &[u8], needle: &[u8]) -> bool {
+    hay.windows(needle.len()).any(|w| w == needle)
+}
+
+// ---- doctor -------------------------------------------------------------------------------
+
+#[test]
+fn doctor_finds_the_traps_without_printing_secrets() {
+    let sb = Sandbox::new();
+    sb.login("prod", "https://prod.example/mlflow", "alice", PROD_PW);
+    let home = sb.path("home");
+    std::fs::write(
+        home.join(".netrc"),
+        "machine other.example login x password netrc-other\nmachine prod.example login alice password netrc-secret\n",
+    )
+    .unwrap();
+    std::fs::create_dir_all(home.join(".mlflow")).unwrap();
+    std::fs::write(home.join(".mlflow/credentials"), "[mlflow]\nmlflow_tracking_password = creds-secret\n").unwrap();
+    std::fs::write(home.join(".bashrc"), "# hi\nexport MLFLOW_TRACKING_PASSWORD=rc-secret\n").unwrap();
+    let out = sb
+        .cmd(&["doctor"])
+        .env("SHELL", "/bin/bash")
+        .env("MLFLOW_TRACKING_URI", "https://u:uri-secret@prod.example")
+        .output()
+        .unwrap();
+    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    for want in [
+        "this shell has no MLflow Login hook",
+        "eval \"$(mlflow-login init bash)\"",
+        "~/.netrc has an entry for prod.example (line 2)",
+        "~/.mlflow/credentials exists",
+        "~/.bashrc:2 sets MLFLOW_TRACKING_PASSWORD",
+        "MLFLOW_TRACKING_URI in this shell holds a user name or password",
+        "the keychain holds the password of \"prod\"",
+        "doctor found 5 problems",
+    ] {
+        assert!(text.contains(want), "doctor output lacks `{want}`:\n{text}");
+    }
+    for secret in ["netrc-secret", "creds-secret", "rc-secret", "uri-secret", PROD_PW] {
+        assert!(!text.contains(secret), "doctor printed a secret:\n{text}");
+    }
+
+    for f in [".netrc", ".mlflow/credentials", ".bashrc"] {
+        std::fs::remove_file(home.join(f)).unwrap();
+    }
+    let out = sb.cmd(&["doctor"]).env("MLFLOW_LOGIN_SHELL", "zsh").output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}{}", String::from_utf8_lossy(&out.stderr));
+    assert!(text.contains("this zsh shell has the MLflow Login hook"), "{text}");
+
+    sb.mll(&["logout", "prod"]);
+    let out = sb.cmd(&["doctor"]).env("MLFLOW_LOGIN_SHELL", "zsh").output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("no password is stored for \"prod\""));
+}
+
+// ---- init variants ------------------------------------------------------------------------
+
+fn bash_env_after(sb: &Sandbox, init: &str, extra: &[(&str, &str)]) -> BTreeMap<String, String> {
+    let script = format!("eval \"$({} {init})\"\nenv -0\n", shell_quote(BIN));
+    let mut c = Command::new("bash");
+    c.args(["--norc", "--noprofile", "-s"]).env_clear().envs(sb.envs()).envs(extra.iter().copied());
+    let out = run_with_stdin(&mut c, script.as_bytes());
+    assert!(out.status.success() && out.stderr.is_empty(), "{}", String::from_utf8_lossy(&out.stderr));
+    out.stdout
+        .split(|b| *b == 0)
+        .filter_map(|kv| String::from_utf8_lossy(kv).split_once('=').map(|(k, v)| (k.to_string(), v.to_string())))
+        .filter(|(k, _)| is_ours(k) || k == "MLFLOW_TRACKING_AUTH")
+        .collect()
+}
+
+#[test]
+fn init_no_password_exports_no_secret() {
+    require("bash", "bash");
+    let sb = Sandbox::new();
+    sb.login("prod", "https://prod.example/mlflow", "alice", PROD_PW);
+    let env = bash_env_after(&sb, "init bash --no-password", &[]);
+    expect(
+        &env,
+        &[
+            ("MLFLOW_TRACKING_URI", "https://prod.example/mlflow"),
+            ("MLFLOW_TRACKING_AUTH", "mlflow-login"),
+            ("MLFLOW_LOGIN_SERVER", "prod"),
+        ],
+        "--no-password: the URI and the plugin, no credentials",
+    );
+}
+
+#[test]
+fn init_without_active_server_leaves_user_variables_alone() {
+    require("bash", "bash");
+    let sb = Sandbox::new();
+    let env = bash_env_after(&sb, "init bash", &[("MLFLOW_TRACKING_URI", "http://127.0.0.1:5000")]);
+    expect(&env, &[("MLFLOW_TRACKING_URI", "http://127.0.0.1:5000")], "nothing configured: nothing unset at start-up");
+}

@@ -1,0 +1,120 @@
+#!/usr/bin/env bash
+# Per-prompt cost of the MLflow Login hook against direnv's hook (issue 3), in bash, zsh
+# and fish: microseconds and processes per unchanged prompt, as a table with ratios.
+#
+#   tests/bench/hook.sh [PATH/TO/mlflow-login]     (default: mlflow-login from PATH)
+#
+# Each shell calls its prompt hook N times in a loop, exactly as PROMPT_COMMAND, precmd or
+# the fish_prompt event would; the cost of starting the shell is taken out by a run with
+# N = 0. direnv runs in a folder without .envrc. Processes are counted with strace
+# (fork, vfork, and clone without CLONE_THREAD). Needs a keychain (the init reads
+# the active server's password): run under tests/fixtures/with-keyring.sh (make bench does).
+set -euo pipefail
+
+bin=${1:-$(command -v mlflow-login || true)}
+[[ -n "$bin" && -x "$bin" ]] || {
+    echo "hook.sh: no mlflow-login binary: pass its path, or put it on PATH (cargo build --release -p mlflow-login)" >&2
+    exit 1
+}
+bin=$(cd "$(dirname "$bin")" && pwd)/$(basename "$bin")
+: "${DBUS_SESSION_BUS_ADDRESS:?hook.sh: no keychain: run under tests/fixtures/with-keyring.sh}"
+for tool in bash zsh fish direnv strace; do
+    command -v "$tool" >/dev/null || { echo "hook.sh: $tool is missing: apt-get install $tool" >&2; exit 1; }
+done
+
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+mkdir -p "$work/empty" "$work/home"
+export HOME=$work/home XDG_CONFIG_HOME=$work/home/.config XDG_DATA_HOME=$work/home/.local/share
+export MLFLOW_LOGIN_CONFIG_DIR=$work/config MLFLOW_LOGIN_KEYCHAIN_PREFIX="mll-bench-$$-$RANDOM:"
+printf 'bench-pw\n' | "$bin" login prod --url https://prod.example/mlflow --username alice --password-stdin --no-verify \
+    >/dev/null 2>&1
+cd "$work/empty"
+
+# The script that calls `hook` N times in `shell`, after `setup`.
+script() { # shell setup hook n
+    case $1 in
+    bash) printf '%s\ni=0; while ((i < %d)); do %s; ((i += 1)); done\n' "$2" "$4" "$3" ;;
+    zsh) printf '%s\nfor ((i = 0; i < %d; i++)); do %s; done\n' "$2" "$4" "$3" ;;
+    fish) printf '%s\nfor i in (seq %d); %s; end\n' "$2" "$4" "$3" ;;
+    esac
+}
+shell_argv() { # shell script -> argv in the array `argv`
+    case $1 in
+    bash) argv=(bash --norc --noprofile -c "$2") ;;
+    zsh) argv=(zsh -f -c "$2") ;;
+    fish) argv=(fish --no-config -c "$2") ;;
+    esac
+}
+run_shell() { # shell script
+    local argv
+    shell_argv "$1" "$2"
+    "${argv[@]}"
+}
+now_ns() { date +%s%N; }
+
+# Best of three: nanoseconds for the whole run.
+elapsed() { # shell script
+    local best=0 t0 t1 d k
+    for k in 1 2 3; do
+        t0=$(now_ns)
+        run_shell "$1" "$2" >/dev/null 2>&1
+        t1=$(now_ns)
+        d=$((t1 - t0))
+        if ((k == 1 || d < best)); then best=$d; fi
+    done
+    echo "$best"
+}
+
+# Processes started by a run (strace), not counting the shell itself.
+processes() { # shell script
+    local out=$work/trace argv
+    shell_argv "$1" "$2"
+    strace -f -qq -e trace=fork,vfork,clone,clone3 -o "$out" "${argv[@]}" >/dev/null 2>&1
+    # A new process is a fork, vfork or clone without CLONE_THREAD (its execve is the same process).
+    grep -E '(fork|vfork|clone3?)\(' "$out" | grep -v CLONE_THREAD | grep -v 'resumed>' | grep -c . || true
+}
+
+# µs per prompt and processes per prompt of one hook.
+measure() { # shell setup hook n
+    local t0 tn p0 pn pn_runs=100
+    t0=$(elapsed "$1" "$(script "$1" "$2" "$3" 0)")
+    tn=$(elapsed "$1" "$(script "$1" "$2" "$3" "$4")")
+    p0=$(processes "$1" "$(script "$1" "$2" "$3" 0)")
+    pn=$(processes "$1" "$(script "$1" "$2" "$3" "$pn_runs")")
+    awk -v t0="$t0" -v tn="$tn" -v n="$4" -v p0="$p0" -v pn="$pn" -v pr="$pn_runs" \
+        'BEGIN { us = (tn - t0) / n / 1000; if (us < 0) us = 0; printf "%.1f %.2f\n", us, (pn - p0) / pr }'
+}
+
+q=$(printf '%q' "$bin")
+# shellcheck disable=SC2016 # the direnv lines are shell code, expanded by the shell under test
+declare -A setup=(
+    [mll_bash]="eval \"\$($q init bash)\""
+    [mll_zsh]="eval \"\$($q init zsh)\""
+    [mll_fish]="$q init fish | source"
+    [direnv_bash]='eval "$(direnv hook bash)"'
+    [direnv_zsh]='eval "$(direnv hook zsh)"'
+    [direnv_fish]='direnv hook fish | source'
+)
+declare -A hook=(
+    [mll_bash]=__mll_hook [mll_zsh]=__mll_hook [mll_fish]=__mll_hook
+    [direnv_bash]=_direnv_hook [direnv_zsh]=_direnv_hook [direnv_fish]=__direnv_export_eval
+)
+
+status=0
+printf '%-6s %-13s %12s %18s %14s\n' shell hook "µs/prompt" "processes/prompt" "vs direnv"
+for sh in bash zsh fish; do
+    read -r mus mproc < <(measure "$sh" "${setup[mll_$sh]}" "${hook[mll_$sh]}" 5000)
+    read -r dus dproc < <(measure "$sh" "${setup[direnv_$sh]}" "${hook[direnv_$sh]}" 200)
+    ratio=$(awk -v m="$mus" -v d="$dus" 'BEGIN { if (m <= 0) m = 0.1; printf "%.0f", d / m }')
+    printf '%-6s %-13s %12s %18s %14s\n' "$sh" mlflow-login "$mus" "$mproc" "${ratio}x cheaper"
+    printf '%-6s %-13s %12s %18s %14s\n' "$sh" direnv "$dus" "$dproc" 1x
+    if [[ "$mproc" != 0.00 ]]; then
+        echo "MISSED: $sh: the hook started processes on unchanged prompts" >&2
+        status=1
+    fi
+    if ((ratio < 100)); then
+        echo "note: $sh: under the 100x target (${ratio}x)" >&2
+    fi
+done
+exit $status

@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Shell integration suite: snapshots, shellcheck and generated-password round trips (core),
+# then real bash/zsh/fish/dash in tmux against the real keychain (crates/cli/tests/shell.rs).
+#
+# Runs inside tests/fixtures/with-keyring.sh (tests/run-all.sh is); alone:
+#   tests/fixtures/with-keyring.sh tests/shell/run.sh
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/../.."
+
+if [[ -z "${DBUS_SESSION_BUS_ADDRESS:-}" ]]; then
+    echo "tests/shell/run.sh: no D-Bus session, so no keychain: run it as tests/fixtures/with-keyring.sh tests/shell/run.sh" >&2
+    exit 1
+fi
+missing=()
+for tool in bash zsh fish dash tmux strace shellcheck; do
+    command -v "$tool" >/dev/null 2>&1 || missing+=("$tool")
+done
+if ((${#missing[@]})); then
+    echo "tests/shell/run.sh: missing ${missing[*]}: apt-get install ${missing[*]} (or scripts/install-deps.sh)" >&2
+    exit 1
+fi
+
+export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-${MLL_CACHE:-$HOME/.cache/mlflow-login}/target}
+
+cargo test -p mlflow-login-core --lib shell::
+cargo test -p mlflow-login --bin mlflow-login doctor
+# The tmux/strace tests are timing-sensitive on 2 cores: two at a time is plenty.
+cargo test -p mlflow-login --test shell -- --test-threads 2
