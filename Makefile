@@ -62,5 +62,6 @@ bench: ## run the benchmarks (tests/bench/run.sh)
 		echo "bench: no benchmarks yet (tests/bench/run.sh)"; \
 	fi
 
-package: ## build installable packages (not yet)
-	@echo "package: not implemented yet (the tray app's bundles will be built here)"
+package: ## build the .deb (Tauri bundler): both binaries, desktop entry, icons
+	scripts/build-ui.sh
+	scripts/package.sh

@@ -33,7 +33,9 @@ packages=(
     # headless desktop + private keychain for tests
     xvfb xauth dbus dbus-x11 gnome-keyring libsecret-tools
     # tray e2e (WebKitWebDriver), tray icon host, window poking, screenshots
-    webkit2gtk-driver trayer xdotool imagemagick
+    webkit2gtk-driver trayer xdotool imagemagick xsel python3-dbus python3-gi
+    # the MLflow fixture venv (node + npm come with the machine image)
+    python3-venv
     # fixture servers: nginx + htpasswd + certificates
     nginx apache2-utils openssl curl ca-certificates
     # real-shell tests

@@ -31,6 +31,8 @@ step shellcheck "${scripts[@]}"
 
 # Unit and snapshot tests of the workspace, the tray's tauri::test command tests.
 step cargo test --workspace --exclude mlflow-login
+# The verifier against the real nginx + MLflow fixtures, row by row.
+step cargo test -p mlflow-login-core --lib verify::tests::real_fixture -- --ignored --exact
 # The CLI against the real keychain and the real nginx + MLflow fixtures.
 step cargo test -p mlflow-login --bins --test outcomes --test flow --test input
 # Real bash, zsh, fish, dash: hooks, round trips, zero processes per prompt.
@@ -39,9 +41,9 @@ step tests/shell/run.sh
 step tests/ui/run.sh
 # The MLflow auth plugin (pytest) with the real MLflow client.
 step tests/python/run.sh
-# The tray app for real: menu over D-Bus, WebDriver end to end.
-if [[ -x tests/tray/run.sh ]]; then step tests/tray/run.sh; fi
-# The .deb installs and runs.
-if [[ -x tests/package/run.sh ]]; then step tests/package/run.sh; fi
+# The tray app: tauri::test commands, then the real tray menu over D-Bus under Xvfb.
+MLL_PROFILE=debug step tests/tray/run.sh
+# The .deb (release build, Tauri bundler) installs with dpkg -i and runs.
+step tests/package/run.sh
 echo
 echo "all suites passed"

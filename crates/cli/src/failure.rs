@@ -62,7 +62,7 @@ pub fn code_of_class(class: OutcomeClass) -> u8 {
 impl From<Error> for Failure {
     fn from(err: Error) -> Self {
         let code = match err.kind() {
-            ErrorKind::KeychainUnavailable | ErrorKind::KeychainLocked | ErrorKind::KeychainTimeout => KEYCHAIN,
+            k if k.is_keychain() => KEYCHAIN,
             ErrorKind::InvalidInput => USAGE,
             _ => OTHER,
         };

@@ -75,6 +75,14 @@ pub enum Error {
     },
 }
 
+impl ErrorKind {
+    /// The keychain failed (unavailable, locked, timed out): nothing about the request
+    /// itself was wrong.
+    pub fn is_keychain(self) -> bool {
+        matches!(self, ErrorKind::KeychainUnavailable | ErrorKind::KeychainLocked | ErrorKind::KeychainTimeout)
+    }
+}
+
 impl Error {
     /// The matchable kind of this error.
     pub fn kind(&self) -> ErrorKind {

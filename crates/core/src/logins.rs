@@ -104,6 +104,17 @@ impl<V: Vault> Logins<V> {
         Ok(out)
     }
 
+    /// Every server, asking the keychain which have a password; when the keychain cannot
+    /// say (locked, absent, slow), the listing still succeeds with `has_secret: None` and
+    /// the keychain's error returned beside it.
+    pub fn list_best_effort(&self) -> Result<(Vec<ServerEntry>, Option<Error>)> {
+        match self.list(true) {
+            Ok(entries) => Ok((entries, None)),
+            Err(e) if e.kind().is_keychain() => Ok((self.list(false)?, Some(e))),
+            Err(e) => Err(e),
+        }
+    }
+
     /// Stores `secret` for `server` (when given) and saves the server as `name`.
     ///
     /// The keychain is written first. When the server's URL or username changed, the old

@@ -1,5 +1,4 @@
 use clap::Args;
-use mlflow_login_core::ErrorKind;
 
 use super::{Run, logins};
 use crate::failure::Failure;
@@ -16,19 +15,10 @@ pub struct List {
 impl Run for List {
     fn run(self) -> Result<(), Failure> {
         let logins = logins()?;
-        let entries = match logins.list(true) {
-            Ok(e) => e,
-            Err(e)
-                if matches!(
-                    e.kind(),
-                    ErrorKind::KeychainLocked | ErrorKind::KeychainUnavailable | ErrorKind::KeychainTimeout
-                ) =>
-            {
-                ui::warning(format!("cannot tell which passwords are stored: {e}"));
-                logins.list(false)?
-            }
-            Err(e) => return Err(e.into()),
-        };
+        let (entries, keychain_error) = logins.list_best_effort()?;
+        if let Some(e) = keychain_error {
+            ui::warning(format!("cannot tell which passwords are stored: {e}"));
+        }
         if self.json {
             println!("{}", serde_json::to_string_pretty(&entries).unwrap_or_default());
             return Ok(());

@@ -3,8 +3,8 @@
 //! What MLflow itself answers was read in MLflow 3.17.2's source:
 //! - `mlflow/server/auth/__init__.py` `make_basic_auth_response`: 401, `WWW-Authenticate:
 //!   Basic realm="mlflow"`, body "You are not authenticated. Please see
-//!   https://www.mlflow.org/docs/latest/auth/index.html#authenticating-to-mlflow on how to
-//!   authenticate." (the FastAPI middleware sends the same text);
+//!   `https://www.mlflow.org/docs/latest/auth/index.html#authenticating-to-mlflow` on how
+//!   to authenticate." (the FastAPI middleware sends the same text);
 //! - same file, `make_forbidden_response`: 403, body exactly "Permission denied" — also
 //!   the fail-closed answer (`MLFLOW_BASIC_AUTH_FAIL_CLOSED`) to a path it does not know;
 //! - `mlflow/server/security_utils.py` `INVALID_HOST_MSG`: 403, body "Invalid Host header -

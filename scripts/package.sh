@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# Builds the Debian package with the Tauri bundler (@tauri-apps/cli from npm):
+# mlflow-login-tray and mlflow-login in /usr/bin, the desktop entry, the icons.
+#
+#   scripts/package.sh            # prints the path of the .deb
+#
+# The CLI (`tauri`) is installed once into $MLL_CACHE/tauri-cli at the pinned version.
+set -euo pipefail
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$HOME/.cache/mlflow-login/target}
+cache=${MLL_CACHE:-$HOME/.cache/mlflow-login}
+tauri_cli_version=2.12.5
+
+die() {
+    printf 'package.sh: %s\n' "$*" >&2
+    exit 1
+}
+command -v npm >/dev/null || die "npm not found: apt-get install npm"
+command -v dpkg-deb >/dev/null || die "dpkg-deb not found: apt-get install dpkg"
+
+tools=$cache/tauri-cli
+if [[ "$("$tools/node_modules/.bin/tauri" --version 2>/dev/null)" != "tauri-cli $tauri_cli_version" ]]; then
+    echo "==> installing @tauri-apps/cli $tauri_cli_version into $tools"
+    mkdir -p "$tools"
+    npm install --prefix "$tools" --no-save --no-audit --no-fund "@tauri-apps/cli@$tauri_cli_version" >&2
+fi
+
+cd "$root"
+if [[ -f ui/package.json ]]; then
+    echo "==> building the UI"
+    npm --prefix ui ci --no-audit --no-fund
+    npm --prefix ui run build
+else
+    echo "package.sh: warning: no ui/ yet; the windows will show a placeholder page" >&2
+fi
+
+echo "==> building mlflow-login (release)"
+cargo build --release --locked -p mlflow-login
+cli_bin=$CARGO_TARGET_DIR/release/mlflow-login
+
+# The CLI goes into the same package, next to the tray binary.
+extra=$(mktemp "${TMPDIR:-/tmp}/mll-tauri-conf.XXXXXX.json")
+trap 'rm -f "$extra"' EXIT
+printf '{"bundle":{"linux":{"deb":{"files":{"/usr/bin/mlflow-login":"%s"}}}}}\n' "$cli_bin" >"$extra"
+
+echo "==> bundling (tauri build --bundles deb)"
+(cd src-tauri && "$tools/node_modules/.bin/tauri" build --bundles deb --config "$extra" -- --locked)
+
+deb=
+for f in "$CARGO_TARGET_DIR"/release/bundle/deb/*.deb; do
+    if [[ -z $deb || $f -nt $deb ]]; then deb=$f; fi
+done
+[[ -f "$deb" ]] || die "no .deb was produced"
+echo "$deb"

@@ -1,0 +1,45 @@
+//! Tauri's build step: config, capabilities, and the ACL of the app's own commands.
+//!
+//! Every command the webview may call is listed here; `capabilities/*.json` grant them
+//! per window (least privilege). A command missing from every capability is compiled out.
+
+/// The app's IPC commands (docs/ipc.md).
+const COMMANDS: &[&str] = &[
+    "window_context",
+    "list_servers",
+    "login",
+    "verify_server",
+    "verify_all",
+    "set_active",
+    "rename_server",
+    "remove_server",
+    "logout_server",
+    "open_login",
+    "close_window",
+];
+
+fn main() {
+    ensure_frontend_dist();
+    let attributes = tauri_build::Attributes::new().app_manifest(tauri_build::AppManifest::new().commands(COMMANDS));
+    if let Err(e) = tauri_build::try_build(attributes) {
+        panic!("tauri-build failed: {e:#}");
+    }
+}
+
+/// Tauri refuses to compile when `frontendDist` (../ui/dist) does not exist. The UI is
+/// built by `npm --prefix ui ci && npm --prefix ui run build` (make build does it first);
+/// a plain `cargo build` before that gets a one-page placeholder saying so, instead of a
+/// broken workspace build. ui/dist is build output (git-ignored).
+fn ensure_frontend_dist() {
+    let dist = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../ui/dist");
+    println!("cargo:rerun-if-changed={}", dist.display());
+    if dist.join("index.html").exists() {
+        return;
+    }
+    let page = "<!doctype html><meta charset=utf-8><title>MLflow Login</title>\
+        <p>The user interface was not built. Run <code>npm --prefix ui ci &amp;&amp; npm --prefix ui run build</code>, \
+        then build the tray app again.</p>\n";
+    if let Err(e) = std::fs::create_dir_all(&dist).and_then(|()| std::fs::write(dist.join("index.html"), page)) {
+        println!("cargo:warning=cannot write a placeholder {}: {e}", dist.display());
+    }
+}

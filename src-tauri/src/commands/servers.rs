@@ -1,0 +1,47 @@
+//! Listing and changing servers: `list_servers`, `set_active`, `rename_server`,
+//! `remove_server`, `logout_server`.
+
+use tauri::State;
+
+use crate::error::IpcResult;
+use crate::state::AppState;
+use crate::views::ServerView;
+
+/// Every server with its last check. When the keychain cannot say which passwords are
+/// stored (locked, absent, slow), `hasSecret` is `null` rather than the listing failing.
+pub fn list(state: &AppState) -> IpcResult<Vec<ServerView>> {
+    let (entries, _keychain_error) = state.logins().list_best_effort()?;
+    let mut checks = state.checks().load();
+    Ok(entries
+        .into_iter()
+        .map(|entry| {
+            let check = checks.remove(&entry.name);
+            ServerView::new(entry, check)
+        })
+        .collect())
+}
+
+#[tauri::command]
+pub async fn list_servers(state: State<'_, AppState>) -> IpcResult<Vec<ServerView>> {
+    state.blocking(list).await
+}
+
+#[tauri::command]
+pub async fn set_active(state: State<'_, AppState>, name: String) -> IpcResult<()> {
+    state.blocking(move |s| Ok(s.logins().set_active(Some(&name))?)).await
+}
+
+#[tauri::command]
+pub async fn rename_server(state: State<'_, AppState>, old: String, new: String) -> IpcResult<()> {
+    state.blocking(move |s| Ok(s.logins().rename(&old, &new)?)).await
+}
+
+#[tauri::command]
+pub async fn remove_server(state: State<'_, AppState>, name: String) -> IpcResult<()> {
+    state.blocking(move |s| Ok(s.logins().remove(&name)?)).await
+}
+
+#[tauri::command]
+pub async fn logout_server(state: State<'_, AppState>, name: String) -> IpcResult<()> {
+    state.blocking(move |s| s.logins().logout(&name).map(drop).map_err(Into::into)).await
+}

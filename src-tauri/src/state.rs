@@ -1,0 +1,87 @@
+//! The window process's state: core's [`Logins`] over the OS keychain, and the login
+//! dialog's prefill. Blocking work (keychain, file locks) runs on Tauri's blocking pool,
+//! never on the UI thread.
+
+use std::sync::{Arc, Mutex};
+
+use mlflow_login_core::checks::Checks;
+use mlflow_login_core::{ConfigStore, KeyringVault, Logins, Vault, VerifyOptions};
+
+use crate::error::{IpcError, IpcResult};
+
+/// Config plus a vault (the real keychain, or an in-memory one in unit tests).
+pub type DynLogins = Logins<Arc<dyn Vault>>;
+
+/// Shared by every command of a window process.
+#[derive(Debug, Clone)]
+pub struct AppState {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    logins: DynLogins,
+    checks: Checks,
+    verify: VerifyOptions,
+    login_prefill: Mutex<Option<String>>,
+}
+
+impl std::fmt::Debug for Inner {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Inner").field("store", self.logins.store()).finish_non_exhaustive()
+    }
+}
+
+impl AppState {
+    /// State over `store` and `vault`.
+    pub fn new(store: ConfigStore, vault: Arc<dyn Vault>) -> Self {
+        let checks = Checks::new(store.paths().clone());
+        let inner = Inner {
+            logins: Logins::new(store, vault),
+            checks,
+            verify: VerifyOptions::default(),
+            login_prefill: Mutex::new(None),
+        };
+        Self { inner: Arc::new(inner) }
+    }
+
+    /// The config from the environment and the OS keychain (what the shipped binary uses).
+    pub fn from_env() -> mlflow_login_core::Result<Self> {
+        Ok(Self::new(ConfigStore::from_env()?, Arc::new(KeyringVault::default())))
+    }
+
+    /// Config and vault.
+    pub fn logins(&self) -> &DynLogins {
+        &self.inner.logins
+    }
+
+    /// The shared checks file.
+    pub fn checks(&self) -> &Checks {
+        &self.inner.checks
+    }
+
+    /// Verification timeouts.
+    pub fn verify_options(&self) -> &VerifyOptions {
+        &self.inner.verify
+    }
+
+    /// The server the login dialog prefills.
+    pub fn login_prefill(&self) -> Option<String> {
+        self.inner.login_prefill.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// Sets the server the login dialog prefills.
+    pub fn set_login_prefill(&self, name: Option<String>) {
+        *self.inner.login_prefill.lock().unwrap_or_else(|e| e.into_inner()) = name;
+    }
+
+    /// Runs blocking core work (keychain, locked file writes) off the async and UI threads.
+    pub async fn blocking<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&AppState) -> IpcResult<T> + Send + 'static,
+    ) -> IpcResult<T> {
+        let state = self.clone();
+        tauri::async_runtime::spawn_blocking(move || f(&state))
+            .await
+            .map_err(|e| IpcError::internal(format!("a background task failed: {e}")))?
+    }
+}

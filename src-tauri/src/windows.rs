@@ -1,0 +1,112 @@
+//! Windows, and the short-lived process that holds them.
+//!
+//! The tray process never creates a webview: a Tauri process whose last window closed
+//! keeps WebKit's network process and grows for good (issue 4 measured 113 → 146 MB). So
+//! "Log in…" and "Manage servers…" start this same binary with `--window login|servers`;
+//! that process opens the window, talks to core exactly as the CLI does, and exits when
+//! its last window closes. A second request reaches the running window process through the
+//! single-instance plugin (its own D-Bus name) and focuses the open window.
+
+use std::process::{Command, Stdio};
+
+use tauri::{AppHandle, Manager, Runtime, WebviewUrl, WebviewWindowBuilder};
+
+use crate::args::Mode;
+use crate::state::AppState;
+
+/// A window of the window process. The label is also the capability's window name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WindowKind {
+    /// The login dialog.
+    Login,
+    /// The servers window.
+    Servers,
+}
+
+impl WindowKind {
+    /// The window label (`login`, `servers`).
+    pub fn label(self) -> &'static str {
+        match self {
+            WindowKind::Login => "login",
+            WindowKind::Servers => "servers",
+        }
+    }
+
+    /// The kind with this label.
+    pub fn from_label(label: &str) -> Option<Self> {
+        match label {
+            "login" => Some(WindowKind::Login),
+            "servers" => Some(WindowKind::Servers),
+            _ => None,
+        }
+    }
+
+    fn title(self) -> &'static str {
+        match self {
+            WindowKind::Login => "Log in to MLflow",
+            WindowKind::Servers => "MLflow servers",
+        }
+    }
+
+    fn size(self) -> (f64, f64) {
+        match self {
+            WindowKind::Login => (440.0, 520.0),
+            WindowKind::Servers => (760.0, 480.0),
+        }
+    }
+}
+
+/// Opens `kind` in this process, or focuses it when it is open. For the login dialog,
+/// `server` is the server to prefill; a dialog open for another server reloads.
+pub fn open<R: Runtime>(
+    app: &AppHandle<R>,
+    state: &AppState,
+    kind: WindowKind,
+    server: Option<String>,
+) -> tauri::Result<()> {
+    let mut reload = false;
+    if kind == WindowKind::Login {
+        reload = state.login_prefill() != server;
+        state.set_login_prefill(server);
+    }
+    if let Some(window) = app.get_webview_window(kind.label()) {
+        if reload {
+            window.eval("location.reload()")?;
+        }
+        let _ = window.unminimize();
+        window.show()?;
+        window.set_focus()?;
+        return Ok(());
+    }
+    let (width, height) = kind.size();
+    WebviewWindowBuilder::new(app, kind.label(), WebviewUrl::App("index.html".into()))
+        .title(kind.title())
+        .inner_size(width, height)
+        .min_inner_size(width * 0.8, height * 0.8)
+        .resizable(kind == WindowKind::Servers)
+        .center()
+        .focused(true)
+        .build()?;
+    Ok(())
+}
+
+/// From the tray: starts a window process (the same binary) for `kind`. The child is
+/// reaped on a thread so it leaves no zombie.
+pub fn spawn_process(kind: WindowKind, server: Option<String>) {
+    let mode = Mode::Window { kind, server };
+    let exe = match std::env::current_exe() {
+        Ok(exe) => exe,
+        Err(e) => {
+            eprintln!("mlflow-login-tray: cannot find my own executable to open a window: {e}");
+            return;
+        }
+    };
+    match Command::new(exe).args(mode.to_args()).stdin(Stdio::null()).spawn() {
+        Ok(mut child) => {
+            let _ = std::thread::Builder::new().name("window-process".into()).spawn(move || {
+                let _ = child.wait();
+            });
+        }
+        Err(e) => eprintln!("mlflow-login-tray: cannot start the {} window: {e}", kind.label()),
+    }
+}

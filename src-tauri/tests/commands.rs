@@ -1,0 +1,214 @@
+//! The IPC commands through Tauri's mock runtime, with the app's real config and
+//! capabilities (so the per-window ACL is tested too) and an in-memory vault. The real
+//! keychain and the real menu are tested by tests/tray/run.sh.
+#![allow(clippy::unwrap_used)]
+
+use std::sync::Arc;
+
+use mlflow_login_core::vault::MemoryVault;
+use mlflow_login_core::{ConfigStore, ErrorKind, Paths, Vault};
+use mlflow_login_tray_lib::state::AppState;
+use serde_json::{Value, json};
+use tauri::ipc::{CallbackFn, InvokeBody};
+use tauri::test::{INVOKE_KEY, MockRuntime, get_ipc_response, mock_builder};
+use tauri::webview::InvokeRequest;
+use tauri::{App, Manager, WebviewWindow, WebviewWindowBuilder};
+
+struct Harness {
+    _dir: tempfile::TempDir,
+    vault: Arc<MemoryVault>,
+    app: App<MockRuntime>,
+}
+
+impl Harness {
+    fn new() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let vault = Arc::new(MemoryVault::default());
+        let dyn_vault: Arc<dyn Vault> = vault.clone();
+        let state = AppState::new(ConfigStore::new(Paths::in_dir(dir.path().join("cfg"))), dyn_vault);
+        let app = mlflow_login_tray_lib::build(mock_builder()).manage(state).build(tauri::generate_context!()).unwrap();
+        Harness { _dir: dir, vault, app }
+    }
+
+    fn window(&self, label: &str) -> WebviewWindow<MockRuntime> {
+        match self.app.get_webview_window(label) {
+            Some(w) => w,
+            None => WebviewWindowBuilder::new(&self.app, label, Default::default()).build().unwrap(),
+        }
+    }
+
+    fn invoke(&self, label: &str, cmd: &str, args: Value) -> Result<Value, Value> {
+        let request = InvokeRequest {
+            cmd: cmd.into(),
+            callback: CallbackFn(0),
+            error: CallbackFn(1),
+            // The app's own origin: capabilities grant commands to local pages only.
+            url: if cfg!(windows) { "http://tauri.localhost" } else { "tauri://localhost" }.parse().unwrap(),
+            body: InvokeBody::Json(args),
+            headers: Default::default(),
+            invoke_key: INVOKE_KEY.to_string(),
+        };
+        get_ipc_response(&self.window(label), request).map(|b| b.deserialize::<Value>().unwrap())
+    }
+
+    fn servers(&self, cmd: &str, args: Value) -> Result<Value, Value> {
+        self.invoke("servers", cmd, args)
+    }
+
+    fn state(&self) -> tauri::State<'_, AppState> {
+        self.app.state::<AppState>()
+    }
+}
+
+fn login_request(name: &str, url: &str, user: &str, password: &str, without_checking: bool) -> Value {
+    json!({"request": {
+        "name": name, "url": url, "username": user, "password": password, "auth": "basic",
+        "caBundle": null, "insecureTls": false, "saveWithoutChecking": without_checking, "makeActive": false
+    }})
+}
+
+#[test]
+fn login_saves_and_lists_without_the_password() {
+    let h = Harness::new();
+    assert_eq!(h.servers("list_servers", json!({})), Ok(json!([])));
+
+    let secret = "s3cr3t-ünïcode-'\"$";
+    let r = h
+        .invoke("login", "login", login_request("prod", "https://mlflow.example.com/", "alice", secret, true))
+        .unwrap();
+    assert_eq!(r["saved"], true);
+    assert_eq!(r["check"], Value::Null);
+    assert_eq!(r["server"]["name"], "prod");
+    assert_eq!(r["server"]["url"], "https://mlflow.example.com");
+    assert_eq!(r["server"]["active"], true, "the first server becomes active");
+    assert_eq!(r["server"]["hasSecret"], true);
+
+    let list = h.servers("list_servers", json!({})).unwrap();
+    assert_eq!(list.as_array().unwrap().len(), 1);
+    let entry = &list[0];
+    for key in ["name", "url", "username", "auth", "active", "hasSecret", "warnings", "lastCheck"] {
+        assert!(entry.get(key).is_some(), "{key} missing in {entry}");
+    }
+    assert!(
+        !list.to_string().contains("s3cr3t") && !r.to_string().contains("s3cr3t"),
+        "a password went back to the UI"
+    );
+    let (_, _, stored) = h.state().logins().resolve(Some("prod")).unwrap();
+    assert_eq!(stored.unwrap().expose(), secret);
+}
+
+#[test]
+fn a_refused_or_unchecked_login_stores_nothing() {
+    let h = Harness::new();
+    // Port 9 on loopback: connection refused, at once.
+    let r = h.invoke("login", "login", login_request("prod", "http://127.0.0.1:9", "alice", "pw", false)).unwrap();
+    assert_eq!(r["saved"], false);
+    assert_eq!(r["check"]["class"], "unchecked");
+    assert_eq!(r["check"]["kind"], "unreachable");
+    assert_eq!(r["check"]["field"], "url");
+    assert!(r["check"]["summary"].as_str().unwrap().len() > 10);
+    assert!(r["check"].get("latencyMs").is_some() && r["check"].get("checkedAt").is_some());
+    assert_eq!(h.servers("list_servers", json!({})), Ok(json!([])));
+}
+
+#[test]
+fn bad_input_names_the_field() {
+    let h = Harness::new();
+    let e = h.invoke("login", "login", login_request("prod", "mlflow.example.com", "alice", "pw", true)).unwrap_err();
+    assert_eq!(e["kind"], "invalid_input");
+    assert_eq!(e["field"], "url");
+    let e = h.invoke("login", "login", login_request("prod", "https://h", "a:b", "pw", true)).unwrap_err();
+    assert_eq!(e["field"], "username");
+    let e = h.invoke("login", "login", login_request("prod", "https://h", "alice", "", true)).unwrap_err();
+    assert_eq!(e["field"], "password");
+    let e = h.invoke("login", "login", login_request("no spaces", "https://h", "alice", "pw", true)).unwrap_err();
+    assert_eq!(e["field"], "name");
+}
+
+#[test]
+fn switch_rename_logout_remove() {
+    let h = Harness::new();
+    for (name, url) in [("prod", "https://p"), ("staging", "https://s")] {
+        h.invoke("login", "login", login_request(name, url, "alice", "pw", true)).unwrap();
+    }
+    assert_eq!(h.servers("set_active", json!({"name": "staging"})), Ok(Value::Null));
+    assert_eq!(h.state().logins().config().unwrap().active.as_deref(), Some("staging"));
+
+    assert_eq!(h.servers("rename_server", json!({"old": "staging", "new": "stage"})), Ok(Value::Null));
+    let list = h.servers("list_servers", json!({})).unwrap();
+    let names: Vec<_> = list.as_array().unwrap().iter().map(|s| (s["name"].clone(), s["active"].clone())).collect();
+    assert_eq!(names, vec![(json!("prod"), json!(false)), (json!("stage"), json!(true))]);
+
+    assert_eq!(h.servers("logout_server", json!({"name": "stage"})), Ok(Value::Null));
+    let list = h.servers("list_servers", json!({})).unwrap();
+    assert_eq!(list[1]["hasSecret"], false);
+
+    assert_eq!(h.servers("remove_server", json!({"name": "stage"})), Ok(Value::Null));
+    assert_eq!(h.servers("list_servers", json!({})).unwrap().as_array().unwrap().len(), 1);
+}
+
+#[test]
+fn errors_serialise_as_kind_message_field_help() {
+    let h = Harness::new();
+    let e = h.servers("set_active", json!({"name": "nope"})).unwrap_err();
+    assert_eq!(e["kind"], "not_found");
+    assert_eq!(e["message"], "no server named \"nope\"");
+    assert_eq!(e["field"], Value::Null);
+    assert!(e["help"].as_str().unwrap().contains("mlflow-login list"));
+    let keys: Vec<_> = e.as_object().unwrap().keys().cloned().collect();
+    assert_eq!(keys, ["field", "help", "kind", "message"]);
+}
+
+#[test]
+fn a_locked_keychain_is_an_error_not_a_hang() {
+    let h = Harness::new();
+    h.invoke("login", "login", login_request("prod", "https://p", "alice", "pw", true)).unwrap();
+    *h.vault.fail_with.lock().unwrap() = Some(ErrorKind::KeychainLocked);
+    let list = h.servers("list_servers", json!({})).unwrap();
+    assert_eq!(list[0]["hasSecret"], Value::Null, "the list still shows, without the secret state");
+    let e = h.invoke("login", "login", login_request("prod", "https://p", "alice", "pw2", true)).unwrap_err();
+    assert_eq!(e["kind"], "keychain_locked");
+    assert!(e["help"].as_str().unwrap().contains("unlock"));
+}
+
+#[test]
+fn verify_records_the_check_for_every_window() {
+    let h = Harness::new();
+    h.invoke("login", "login", login_request("prod", "http://127.0.0.1:9", "alice", "pw", true)).unwrap();
+    let check = h.servers("verify_server", json!({"name": "prod"})).unwrap();
+    assert_eq!(check["kind"], "unreachable");
+    let list = h.servers("list_servers", json!({})).unwrap();
+    assert_eq!(list[0]["lastCheck"]["kind"], "unreachable", "shared through the checks file");
+    let all = h.servers("verify_all", json!({})).unwrap();
+    assert_eq!(all["prod"]["class"], "unchecked");
+}
+
+#[test]
+fn window_context_and_prefill() {
+    let h = Harness::new();
+    h.invoke("login", "login", login_request("prod", "https://p", "alice", "pw", true)).unwrap();
+    assert_eq!(h.servers("window_context", json!({})), Ok(json!({"window": "servers", "server": null})));
+    h.state().set_login_prefill(Some("prod".into()));
+    assert_eq!(
+        h.invoke("login", "window_context", json!({})),
+        Ok(json!({"window": "login", "server": {"name": "prod", "url": "https://p", "username": "alice"}}))
+    );
+}
+
+#[test]
+fn the_login_window_cannot_manage_servers() {
+    let h = Harness::new();
+    h.invoke("login", "login", login_request("prod", "https://p", "alice", "pw", true)).unwrap();
+    for (cmd, args) in [
+        ("remove_server", json!({"name": "prod"})),
+        ("logout_server", json!({"name": "prod"})),
+        ("set_active", json!({"name": "prod"})),
+        ("verify_all", json!({})),
+        ("list_servers", json!({})),
+        ("rename_server", json!({"old": "prod", "new": "x"})),
+    ] {
+        let e = h.invoke("login", cmd, args).unwrap_err();
+        assert!(e.to_string().contains("not allowed"), "{cmd}: {e}");
+    }
+    assert_eq!(h.servers("list_servers", json!({})).unwrap().as_array().unwrap().len(), 1);
+}

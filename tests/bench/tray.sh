@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# Tray benchmark: mlflow-login-tray against a bare Tauri 2 tray app, in the same run.
+#
+#   tests/bench/tray.sh [IDLE_SECONDS]     # default 60 (or $MLL_BENCH_IDLE)
+#
+# Release builds of both (the bare app from tests/bench/bare-tray/, same CARGO_TARGET_DIR,
+# same Cargo.lock versions, same profile). Each runs under Xvfb with the private
+# gnome-keyring and a StatusNotifier host on a private bus (tests/tray/bench_driver.py):
+#   ready      ms from start until the icon registered with the StatusNotifierWatcher
+#   RSS, PSS   the app's whole process tree (/proc/*/smaps_rollup), after the idle period
+#   WebKit     WebKit processes alive in the tree
+#   sys/min    syscalls per minute over the idle period (strace -c -f)
+# The app is measured idle, with the login dialog open (opened from the menu), and idle
+# again after the dialog was closed. Targets (issue 4): RSS, PSS <= 1.1x bare; 0 WebKit
+# processes with no window; no wake-ups but the slow timer; ready <= 300 ms.
+set -euo pipefail
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+root=$(cd "$here/../.." && pwd)
+export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$HOME/.cache/mlflow-login/target}
+idle=${1:-${MLL_BENCH_IDLE:-60}}
+
+die() {
+    printf 'tests/bench/tray.sh: %s\n' "$*" >&2
+    exit 1
+}
+for tool in strace:strace xvfb-run:xvfb xdotool:xdotool; do
+    command -v "${tool%%:*}" >/dev/null || die "'${tool%%:*}' not found: apt-get install ${tool#*:}"
+done
+/usr/bin/python3 -c 'import dbus, gi' 2>/dev/null || die "apt-get install python3-dbus python3-gi"
+
+if [[ -z "${MLL_TEST_HOME:-}" ]]; then
+    exec "$root/tests/fixtures/with-keyring.sh" "$0" "$@"
+fi
+if [[ -z "${DISPLAY:-}" ]]; then
+    exec xvfb-run -a -s "-screen 0 1280x800x24" "$0" "$@"
+fi
+
+cd "$root"
+if [[ "${MLL_BENCH_NO_BUILD:-}" != 1 ]]; then # 1: measure the binaries already built
+    echo "==> release builds" >&2
+    cargo build --release -p mlflow-login-tray -p mlflow-login >&2
+    cp Cargo.lock tests/bench/bare-tray/Cargo.lock
+    cargo build --release --manifest-path tests/bench/bare-tray/Cargo.toml >&2
+fi
+rel=$CARGO_TARGET_DIR/release
+
+# The app with one server and a stored password (a closed port: its start-up check fails
+# fast and the icon shows "failed"; no network while idle).
+cfg=$(mktemp -d "${TMPDIR:-/tmp}/mll-bench-cfg.XXXXXX")
+trap 'rm -rf "$cfg"' EXIT
+export MLFLOW_LOGIN_CONFIG_DIR=$cfg
+export MLFLOW_LOGIN_KEYCHAIN_PREFIX="mll-bench-$RANDOM$RANDOM:"
+printf 'pw' | "$rel/mlflow-login" login prod --url http://127.0.0.1:9 --username alice --password-stdin --no-verify >&2
+
+results=$(mktemp)
+echo "==> bare tray (${idle} s idle)" >&2
+/usr/bin/python3 "$root/tests/tray/bench_driver.py" bare "$rel/bare-tray" "$idle" >>"$results"
+echo "==> mlflow-login-tray (${idle} s idle, login dialog, ${idle} s idle)" >&2
+/usr/bin/python3 "$root/tests/tray/bench_driver.py" app "$rel/mlflow-login-tray" "$idle" --login-dialog >>"$results"
+
+/usr/bin/python3 - "$results" "$idle" <<'PY'
+import json, sys
+rows = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+bare = next(r for r in rows if r["app"] == "bare")
+print(f"\nTray benchmark, idle {sys.argv[2]} s per phase (ratios to the bare Tauri tray)\n")
+print(f"{'app / phase':28} {'RSS MB':>8} {'x':>5} {'PSS MB':>8} {'x':>5} {'procs':>5} {'WebKit':>6} {'sys/min':>8} {'ready ms':>8}")
+for r in rows:
+    name = f"{r['app']} / {r['phase']}"
+    rss, pss = r["rss_kb"] / 1024, r["pss_kb"] / 1024
+    print(f"{name:28} {rss:8.1f} {r['rss_kb']/bare['rss_kb']:5.2f} {pss:8.1f} {r['pss_kb']/bare['pss_kb']:5.2f} "
+          f"{r['processes']:5d} {r['webkit']:6d} {r['syscalls_per_min']:8.1f} {str(r.get('ready_ms', '')):>8}")
+for r in rows:
+    if "dialog_mapped_ms" in r:
+        print(f"\nlogin dialog: window mapped {r['dialog_mapped_ms']} ms after the menu click")
+    if "closed_by" in r:
+        print(f"login dialog closed by: {r['closed_by']}")
+PY
+rm -f "$results"

@@ -1,0 +1,147 @@
+"""Measures one tray app for tests/bench/tray.sh: start to tray ready, then idle memory
+(RSS and PSS of the whole process tree, from /proc/*/smaps_rollup), WebKit processes and
+syscalls (strace -c -f) over an idle period; optionally again after the login dialog was
+opened (from the menu, through dbusmenu) and closed.
+
+    python3 bench_driver.py NAME BINARY IDLE_SECONDS [--login-dialog]
+
+Prints one JSON object per phase. Needs a session bus (the StatusNotifier host is served
+here), a display (Xvfb) and strace.
+"""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+import dbus
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from sni_host import Menu, Watcher, pump, wait_for  # noqa: E402
+
+
+def tree(pid):
+    """pid and all its descendants."""
+    out = subprocess.run(["ps", "-e", "-o", "pid=,ppid="], capture_output=True, text=True).stdout
+    children = {}
+    for line in out.splitlines():
+        p, pp = map(int, line.split())
+        children.setdefault(pp, []).append(p)
+    found, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        found.append(p)
+        todo.extend(children.get(p, []))
+    return found
+
+
+def comm(pid):
+    try:
+        with open(f"/proc/{pid}/comm") as f:
+            return f.read().strip()
+    except OSError:
+        return ""
+
+
+def memory(pid):
+    rss = pss = 0
+    for p in tree(pid):
+        try:
+            with open(f"/proc/{p}/smaps_rollup") as f:
+                for line in f:
+                    if line.startswith("Rss:"):
+                        rss += int(line.split()[1])
+                    elif line.startswith("Pss:"):
+                        pss += int(line.split()[1])
+        except OSError:
+            pass
+    return rss, pss
+
+
+def idle_phase(name, phase, pid, seconds):
+    """strace -c -f for `seconds` while serving D-Bus, then memory and process counts."""
+    out = tempfile.mktemp(prefix="mll-strace.")
+    st = subprocess.Popen(["strace", "-c", "-f", "-q", "-o", out, "-p", str(pid)], stderr=subprocess.DEVNULL)
+    pump(seconds)
+    st.send_signal(signal.SIGINT)
+    st.wait(timeout=30)
+    calls = 0
+    with open(out) as f:
+        for line in f:
+            parts = line.split()
+            if parts and parts[-1] == "total":
+                calls = int(parts[3]) if len(parts) >= 5 else int(parts[2])
+    os.unlink(out)
+    rss, pss = memory(pid)
+    procs = tree(pid)
+    webkit = [p for p in procs if "WebKit" in comm(p)]
+    return {
+        "app": name,
+        "phase": phase,
+        "rss_kb": rss,
+        "pss_kb": pss,
+        "processes": len(procs),
+        "webkit": len(webkit),
+        "syscalls_per_min": round(calls * 60 / seconds, 1),
+    }
+
+
+def main():
+    name, binary, idle = sys.argv[1], sys.argv[2], float(sys.argv[3])
+    login_dialog = "--login-dialog" in sys.argv[4:]
+    bus = dbus.SessionBus()
+    watcher = Watcher(bus)
+    t0 = time.monotonic()
+    app = subprocess.Popen([binary], stdout=subprocess.DEVNULL)
+    try:
+        wait_for(lambda: watcher.items, 30, f"{name} to register its tray icon")
+        ready_ms = (watcher.items[0][0] - t0) * 1000
+        pump(3)  # let start-up work (first refresh, first check) finish
+        result = idle_phase(name, "idle", app.pid, idle)
+        result["ready_ms"] = round(ready_ms)
+        print(json.dumps(result), flush=True)
+        if not login_dialog:
+            return
+        _, item_name, path = watcher.items[0]
+        menu = Menu(bus, item_name, path)
+        t1 = time.monotonic()
+        menu.click("Log in…")
+        wid = subprocess.run(
+            ["xdotool", "search", "--sync", "--onlyvisible", "--name", "Log in to MLflow"],
+            capture_output=True, text=True, timeout=60,
+        ).stdout.split()[0]
+        mapped_ms = (time.monotonic() - t1) * 1000
+        window_procs = [p for p in tree(app.pid) if p != app.pid and comm(p) == "mlflow-login-tr"]
+        pump(2)
+        during = idle_phase(name, "dialog open", app.pid, 2)
+        during["dialog_mapped_ms"] = round(mapped_ms)
+        print(json.dumps(during), flush=True)
+        # Close it as a user would (Esc), or ask the process to end if the page did not.
+        subprocess.run(["xdotool", "key", "--window", wid, "Escape"], check=False)
+        end = time.monotonic() + 5
+        while time.monotonic() < end and any(os.path.exists(f"/proc/{p}") for p in window_procs):
+            pump(0.1)
+        closed_by = "Esc"
+        for p in window_procs:
+            if os.path.exists(f"/proc/{p}"):
+                closed_by = "SIGTERM"
+                os.kill(p, signal.SIGTERM)
+        wait_for(lambda: not any(p != app.pid for p in tree(app.pid) if comm(p) != "xdg-open"), 15,
+                 "the window process to exit")
+        pump(3)
+        after = idle_phase(name, "after dialog", app.pid, idle)
+        after["closed_by"] = closed_by
+        print(json.dumps(after), flush=True)
+    finally:
+        app.terminate()
+        try:
+            app.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            app.kill()
+
+
+if __name__ == "__main__":
+    main()

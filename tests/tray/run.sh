@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# The tray app's tests: the tauri::test command tests (mock runtime, in-memory vault), then
+# the tray menu for real (tests/tray/tray_menu_test.py): the built binary under Xvfb, the
+# private gnome-keyring, a StatusNotifier host on the private bus, the menu through
+# com.canonical.dbusmenu.
+#
+#   tests/tray/run.sh                 # wraps itself in with-keyring.sh and xvfb-run
+#   MLL_PROFILE=debug tests/tray/run.sh   # test a debug build (default: release, as make build)
+set -euo pipefail
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+root=$(cd "$here/../.." && pwd)
+
+die() {
+    printf 'tests/tray/run.sh: %s\n' "$*" >&2
+    exit 1
+}
+need() { # command, how to install
+    command -v "$1" >/dev/null 2>&1 || die "'$1' not found: $2"
+}
+need xvfb-run "apt-get install xvfb"
+need /usr/bin/python3 "apt-get install python3"
+need xsel "apt-get install xsel"
+/usr/bin/python3 -c 'import dbus, gi' 2>/dev/null ||
+    die "python3-dbus and python3-gi are missing: apt-get install python3-dbus python3-gi"
+
+# From the caller's HOME: with-keyring.sh gives the tests a throwaway one.
+export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$HOME/.cache/mlflow-login/target}
+
+# Not yet inside the private keychain and display: wrap.
+if [[ -z "${MLL_TEST_HOME:-}" ]]; then
+    exec "$root/tests/fixtures/with-keyring.sh" "$0" "$@"
+fi
+if [[ -z "${DISPLAY:-}" ]]; then
+    exec xvfb-run -a -s "-screen 0 1280x800x24" "$0" "$@"
+fi
+
+profile=${MLL_PROFILE:-release}
+cd "$root"
+
+echo "==> tauri::test command tests"
+cargo test -p mlflow-login-tray
+
+echo "==> build ($profile)"
+if [[ $profile == release ]]; then
+    cargo build --release -p mlflow-login-tray -p mlflow-login
+else
+    cargo build -p mlflow-login-tray -p mlflow-login
+fi
+export MLL_TRAY_BIN=$CARGO_TARGET_DIR/$profile/mlflow-login-tray
+export MLL_CLI_BIN=$CARGO_TARGET_DIR/$profile/mlflow-login
+"$MLL_TRAY_BIN" --version
+
+echo "==> tray menu through dbusmenu"
+/usr/bin/python3 "$here/tray_menu_test.py"
