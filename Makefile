@@ -41,7 +41,7 @@ run: build ## build, then start the tray app (or show the CLI's help until it ex
 	fi
 
 test: ## everything CI runs: deps, then all suites (debug builds) against a private keychain and the real fixtures
-	scripts/install-deps.sh
+	scripts/install-deps.sh --tauri-driver
 	scripts/build-ui.sh
 	$(CARGO) build --workspace
 	tests/fixtures/with-keyring.sh tests/fixtures/with-servers.sh tests/run-all.sh

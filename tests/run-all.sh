@@ -43,6 +43,9 @@ step tests/ui/run.sh
 step tests/python/run.sh
 # The tray app: tauri::test commands, then the real tray menu over D-Bus under Xvfb.
 MLL_PROFILE=debug step tests/tray/run.sh
+# The real app end to end through tauri-driver + WebKitWebDriver: wrong password, right
+# password (in the keychain, seen by secret-tool), switching servers.
+MLL_NO_BUILD=1 step tests/e2e/run.sh
 # The .deb (release build, Tauri bundler) installs with dpkg -i and runs.
 step tests/package/run.sh
 echo

@@ -5,7 +5,7 @@
 #   tests/bench/cli.sh [PATH/TO/release/mlflow-login]
 set -euo pipefail
 
-bin=${1:-${CARGO_TARGET_DIR:-$HOME/.cache/mlflow-login/target}/release/mlflow-login}
+bin=${1:-${CARGO_TARGET_DIR:-${MLL_CACHE:-$HOME/.cache/mlflow-login}/target}/release/mlflow-login}
 [[ -x "$bin" ]] || { echo "cli.sh: no release binary at $bin: run cargo build --release -p mlflow-login" >&2; exit 1; }
 command -v hyperfine >/dev/null || { echo "cli.sh: hyperfine is missing: apt-get install hyperfine" >&2; exit 1; }
 : "${MLL_NGINX_URL:?run under tests/fixtures/with-keyring.sh tests/fixtures/with-servers.sh}"

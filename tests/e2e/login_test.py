@@ -1,0 +1,432 @@
+"""End to end, for real: the built tray app's windows driven through tauri-driver and
+WebKitWebDriver, against the real nginx + MLflow fixture and the private gnome-keyring.
+
+1. `--window login`: a wrong password for alice is refused, the message sits next to the
+   password field, and nothing is stored (no server in `mlflow-login list`, no keychain
+   entry); then the right one is stored (seen with `secret-tool` from outside, and by
+   `mlflow-login env`), and the window process ends.
+2. `--window servers`: "Use" on another server makes it the active one for the CLI.
+
+Run by tests/e2e/run.sh (inside with-keyring.sh, with-servers.sh and xvfb-run).
+Environment: MLL_TRAY_BIN, MLL_CLI_BIN, MLL_NGINX_URL, MLL_NGINX_SUBPATH_URL, MLL_ALICE_PW,
+MLL_BOB_PW; optional MLL_E2E_SHOTS=DIR saves the dialog showing the wrong-password error
+(DIR/login-wrong-password.png, WebDriver's screenshot of the real window).
+
+The WebDriver client is W3C JSON over the standard library's http.client (`Session`). Transport errors are retried a
+bounded number of times (see `Session.request` for the one seen here, in tauri-driver);
+commands with an effect only after checking the page that they did not run. WebDriver errors and assertions are never retried.
+"""
+
+import base64
+import http.client
+import json
+import os
+import secrets
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+CLI = os.environ["MLL_CLI_BIN"]
+APP = os.environ["MLL_TRAY_BIN"]
+NGINX_URL = os.environ["MLL_NGINX_URL"]
+SUBPATH_URL = os.environ["MLL_NGINX_SUBPATH_URL"]
+ALICE_PW = os.environ["MLL_ALICE_PW"]
+BOB_PW = os.environ["MLL_BOB_PW"]
+
+ELEMENT = "element-6066-11e4-a52e-4f735466cecf"
+TIMINGS = []
+
+
+def log(msg):
+    print(msg, flush=True)
+
+
+class Phase:
+    """Times a step; the table is printed at the end."""
+
+    def __init__(self, name):
+        self.name = name
+
+    def __enter__(self):
+        self.t0 = time.monotonic()
+        log(f"--> {self.name}")
+
+    def __exit__(self, *exc):
+        ms = (time.monotonic() - self.t0) * 1000
+        TIMINGS.append((self.name, ms))
+        if exc[0] is None:
+            log(f"    ok ({ms:.0f} ms)")
+
+
+# ---- helpers -------------------------------------------------------------------------
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for(cond, timeout, what, interval=0.1):
+    """Polls `cond` until it returns a truthy value; fails with `what` after `timeout` s."""
+    deadline = time.monotonic() + timeout
+    last = None
+    while True:
+        last = cond()
+        if last:
+            return last
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout}s waiting for {what} (last: {last!r})")
+        time.sleep(interval)
+
+
+def cli(env, *args, stdin=None, check=True):
+    r = subprocess.run([CLI, *args], env=env, input=stdin, capture_output=True, text=True, timeout=60)
+    if check and r.returncode != 0:
+        raise AssertionError(f"mlflow-login {' '.join(args)} failed ({r.returncode}): {r.stderr}")
+    return r
+
+
+def servers(env):
+    return json.loads(cli(env, "list", "--json").stdout)
+
+
+def secret_lookup(env, service, username):
+    """The password in the keychain, through the Secret Service API from outside (None if absent)."""
+    r = subprocess.run(["secret-tool", "lookup", "service", service, "username", username], env=env,
+                       capture_output=True, text=True, timeout=30)
+    return r.stdout if r.returncode == 0 and r.stdout else None
+
+
+def secret_services_for(env, username, prefix):
+    """Every keychain entry of `username` whose service starts with the test's prefix."""
+    r = subprocess.run(["secret-tool", "search", "--all", "username", username], env=env,
+                       capture_output=True, text=True, timeout=30)
+    found = []
+    for line in (r.stdout + r.stderr).splitlines():
+        key, _, value = line.partition(" = ")
+        if key.strip() == "attribute.service" and value.startswith(prefix):
+            found.append(value)
+    return found
+
+
+def descendants(pid):
+    """(pid, comm) of every process below `pid`."""
+    out = subprocess.run(["ps", "-e", "-o", "pid=,ppid=,comm="], capture_output=True, text=True).stdout
+    children = {}
+    for line in out.splitlines():
+        p, pp, comm = line.split(None, 2)
+        children.setdefault(int(pp), []).append((int(p), comm))
+    found, todo = [], [pid]
+    while todo:
+        for p, comm in children.get(todo.pop(), []):
+            todo.append(p)
+            found.append((p, comm))
+    return found
+
+
+def app_processes(driver_pid):
+    # comm is cut to 15 characters: "mlflow-login-tr".
+    return [p for p, comm in descendants(driver_pid) if comm.startswith("mlflow-login-tr")]
+
+
+# ---- WebDriver client ----------------------------------------------------------------
+
+
+class WebDriverError(Exception):
+    def __init__(self, status, error, message):
+        super().__init__(f"HTTP {status} {error}: {message}")
+        self.error = error
+
+
+TRANSPORT_ERRORS = (ConnectionError, http.client.HTTPException, socket.timeout, TimeoutError)
+
+
+class Session:
+    def __init__(self, port):
+        self.host, self.port = "127.0.0.1", port
+        self.id = None
+
+    def _send(self, method, path, body, timeout):
+        """One HTTP exchange on a new connection (raises WebDriverError for an HTTP error,
+        OSError/HTTPException for a transport error); `keep-alive` is for tauri-driver's pool
+        towards WebKitWebDriver (see `request`)."""
+        data = None if body is None else json.dumps(body).encode()
+        headers = {"Content-Type": "application/json; charset=utf-8", "Connection": "keep-alive"}
+        conn = http.client.HTTPConnection(self.host, self.port, timeout=timeout)
+        try:
+            conn.request(method, path, body=data, headers=headers)
+            resp = conn.getresponse()
+            payload = resp.read()
+        finally:
+            conn.close()
+        if resp.status >= 400:
+            try:
+                v = json.loads(payload)["value"]
+            except (ValueError, KeyError, TypeError):
+                raise WebDriverError(resp.status, "unknown", payload[:300].decode(errors="replace")) from None
+            raise WebDriverError(resp.status, v.get("error"), v.get("message"))
+        return json.loads(payload)["value"] if payload else None
+
+    def request(self, method, path, body=None, timeout=60, retries=4, done=None, repeatable=False):
+        """One WebDriver command, retried after a transport error, at most `retries` times.
+
+        tauri-driver 2.1.0 forwards every command, headers included, over a pooled
+        connection to WebKitWebDriver, with hyper's retry of cancelled requests off. With
+        urllib's `Connection: close` forwarded, WebKitWebDriver closed each pooled connection
+        and about one command in twenty was sent on a closing one: tauri-driver then closes
+        ours without an answer (RemoteDisconnected), and the command did not run. `_send`
+        says `keep-alive` instead (no such error in 14 runs, against 10 errors in 10 runs before);
+        the retry stays for safety. Reads are simply repeated. A command with an effect (typing,
+        clicking) passes `done`, which looks at the page: if the effect is there after all,
+        the command is not repeated; with neither `done` nor `repeatable` a POST is only
+        retried when the connection was refused (nothing was sent).
+        WebDriver errors (HTTP 4xx/5xx with a JSON body) are never retried."""
+        retryable = method == "GET" or repeatable or done is not None
+        for attempt in range(retries + 1):
+            try:
+                return self._send(method, path, body, timeout)
+            except TRANSPORT_ERRORS as e:
+                err = e
+                # Refused: nothing was sent, always safe to repeat.
+                if attempt == retries or not (retryable or isinstance(e, ConnectionRefusedError)):
+                    raise
+            log(f"    (transport error on {method} {path}: {err!r}; retry {attempt + 1}/{retries})")
+            time.sleep(0.3 * (attempt + 1))
+            if done is not None and done():
+                log("    (the command had run after all; not repeated)")
+                return None
+        raise AssertionError("unreachable")
+
+    # -- session --
+
+    def start(self, args):
+        caps = {"capabilities": {"alwaysMatch": {"tauri:options": {"application": APP, "args": args}}}}
+        # Not repeatable: a session half made on a reset connection would leave an app behind.
+        value = self.request("POST", "/session", caps, timeout=120)
+        self.id = value["sessionId"]
+        return value
+
+    def delete(self):
+        if self.id is None:
+            return
+        try:
+            self.request("DELETE", f"/session/{self.id}", timeout=30, retries=1, repeatable=True)
+        except (WebDriverError, AssertionError, *TRANSPORT_ERRORS) as e:
+            log(f"    (ending the session: {e})")
+        self.id = None
+
+    def cmd(self, method, path, body=None, **kw):
+        return self.request(method, f"/session/{self.id}{path}", body, **kw)
+
+    # -- elements --
+
+    def find(self, css):
+        """The element, or None when there is none (yet)."""
+        try:
+            return self.cmd("POST", "/element", {"using": "css selector", "value": css}, repeatable=True)[ELEMENT]
+        except WebDriverError as e:
+            if e.error == "no such element":
+                return None
+            raise
+
+    def wait_element(self, css, timeout=30):
+        return wait_for(lambda: self.find(css), timeout, f"element {css}")
+
+    def click(self, el, done=None):
+        """`done`: whether the click's effect is already on the page (see `request`)."""
+        self.cmd("POST", f"/element/{el}/click", {}, done=done)
+
+    def click_css(self, css, timeout=30, done=None):
+        """Finds and clicks. The servers page re-renders its list; a handle gone stale
+        before the click (so nothing was clicked) is found again, at most three times."""
+        for attempt in range(3):
+            el = self.wait_element(css, timeout)
+            try:
+                return self.click(el, done)
+            except WebDriverError as e:
+                if e.error != "stale element reference" or attempt == 2:
+                    raise
+                log(f"    (stale handle for {css}; finding it again)")
+
+    def class_of(self, css):
+        """The class list of the element matching `css` (None if there is none), in one call."""
+        return self.js("const e = document.querySelector(arguments[0]); return e ? e.className : null;", css)
+
+    def type(self, el, text):
+        want = self.prop(el, "value") + text
+        self.cmd("POST", f"/element/{el}/value", {"text": text}, done=lambda: self.prop(el, "value") == want)
+
+    def text(self, el):
+        return self.cmd("GET", f"/element/{el}/text")
+
+    def prop(self, el, name):
+        return self.cmd("GET", f"/element/{el}/property/{name}")
+
+    def attr(self, el, name):
+        return self.cmd("GET", f"/element/{el}/attribute/{name}")
+
+    def js(self, script, *args):
+        # Only read-only scripts here: repeatable.
+        return self.cmd("POST", "/execute/sync", {"script": script, "args": list(args)}, repeatable=True)
+
+
+def start_driver(env):
+    port, native = free_port(), free_port()
+    # tauri-driver reports proxy errors on stdout: keep them on ours.
+    proc = subprocess.Popen(["tauri-driver", "--port", str(port), "--native-port", str(native)],
+                            env={**env, "RUST_BACKTRACE": "0"})
+    s = Session(port)
+
+    def ready():
+        if proc.poll() is not None:
+            raise AssertionError(f"tauri-driver exited with {proc.returncode}")
+        try:
+            s._send("GET", "/status", None, 5)
+            return True
+        except (WebDriverError, *TRANSPORT_ERRORS):
+            return False
+
+    wait_for(ready, 30, "tauri-driver to answer /status", interval=0.2)
+    return proc, s
+
+
+def stop_driver(proc):
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+# ---- the test ------------------------------------------------------------------------
+
+
+def main():
+    # Under with-keyring.sh's throwaway HOME, removed with it.
+    cfg = tempfile.mkdtemp(prefix="mll-e2e-cfg.", dir=os.environ.get("MLL_TEST_HOME"))
+    prefix = f"mll-e2e-{secrets.token_hex(4)}:"
+    env = dict(os.environ)
+    env["MLFLOW_LOGIN_CONFIG_DIR"] = cfg
+    env["MLFLOW_LOGIN_KEYCHAIN_PREFIX"] = prefix
+    assert servers(env) == [], servers(env)
+
+    driver, s = start_driver(env)
+    try:
+        # ---- 1. the login dialog ------------------------------------------------------
+        with Phase("open --window login (WebDriver session to interactive form)"):
+            s.start(["--window", "login"])
+            name = s.wait_element("#name")
+            wait_for(lambda: s.js("return document.activeElement && document.activeElement.id") == "name", 15,
+                     "the name field to have focus (the page is set up)")
+            title = s.js("return document.title")
+            log(f"    window title: {title!r}")
+
+        with Phase("wrong password: refused, shown at the password field, nothing stored"):
+            s.type(name, "prod")
+            s.type(s.find("#url"), NGINX_URL)
+            s.type(s.find("#username"), "alice")
+            s.type(s.find("#password"), "not-" + ALICE_PW[:6])
+            # The page empties the password field the moment the form is submitted.
+            submitted = lambda: s.prop(s.find("#password"), "value") == ""  # noqa: E731
+            s.click(s.find("#submit"), done=submitted)
+            msg = s.find("#password-msg")
+            kind = wait_for(lambda: s.attr(msg, "data-kind"), 60, "a message at the password field")
+            text = s.text(msg)
+            log(f"    #password-msg [{kind}]: {text!r}")
+            assert kind == "bad_credentials", kind
+            assert text.strip(), "empty message"
+            assert "error" in (s.attr(msg, "class") or ""), s.attr(msg, "class")
+            assert s.attr(s.find("#password"), "aria-invalid") == "true"
+            # It is the password field's own message (inside #field-password), not a banner.
+            assert s.js("return document.querySelector('#field-password #password-msg') !== null")
+            assert s.text(s.find("#outcome")) == "", s.text(s.find("#outcome"))
+            # The password left the page with the request.
+            assert s.prop(s.find("#password"), "value") == ""
+            shot_dir = os.environ.get("MLL_E2E_SHOTS")
+            if shot_dir:
+                os.makedirs(shot_dir, exist_ok=True)
+                with open(os.path.join(shot_dir, "login-wrong-password.png"), "wb") as f:
+                    f.write(base64.b64decode(s.cmd("GET", "/screenshot", timeout=60)))
+            # Nothing stored: no server, no keychain entry.
+            assert servers(env) == [], servers(env)
+            for url in (NGINX_URL, NGINX_URL + "/"):
+                assert secret_lookup(env, prefix + url, "alice") is None, url
+            assert secret_services_for(env, "alice", prefix) == [], secret_services_for(env, "alice", prefix)
+
+        with Phase("right password: stored, window process ends"):
+            s.type(s.find("#password"), ALICE_PW)
+            # Typing clears the old message.
+            assert s.attr(s.find("#password-msg"), "data-kind") is None
+            s.click(s.find("#submit"), done=submitted)
+            outcome = s.find("#outcome")
+            wait_for(lambda: "ok" in (s.attr(outcome, "class") or "").split(), 60, "the success outcome")
+            line = s.text(outcome)
+            log(f"    #outcome: {line!r}")
+            assert "Signed in as alice" in line, line
+            t_ok = time.monotonic()
+            # The dialog closes itself (after 1.2 s) and its process exits.
+            wait_for(lambda: not app_processes(driver.pid), 20, "the window process to exit")
+            log(f"    window process gone {(time.monotonic() - t_ok) * 1000:.0f} ms after 'Signed in'")
+            s.delete()
+
+        with Phase("stored: CLI list, secret-tool from outside, mlflow-login env"):
+            listed = servers(env)
+            assert [(x["name"], x["active"]) for x in listed] == [("prod", True)], listed
+            url = listed[0]["url"]
+            assert url.rstrip("/") == NGINX_URL.rstrip("/"), (url, NGINX_URL)
+            got = secret_lookup(env, prefix + url, "alice")
+            assert got == ALICE_PW, "secret-tool lookup does not return alice's password"
+            out = cli(env, "env", "--format", "json").stdout
+            vars_ = json.loads(out)
+            log(f"    env --format json keys: {sorted(vars_)}")
+            assert vars_.get("MLFLOW_TRACKING_PASSWORD") == ALICE_PW, "env does not print alice's password"
+            assert vars_.get("MLFLOW_TRACKING_USERNAME") == "alice", vars_.get("MLFLOW_TRACKING_USERNAME")
+            assert vars_.get("MLFLOW_TRACKING_URI", "").rstrip("/") == NGINX_URL.rstrip("/"), vars_.get(
+                "MLFLOW_TRACKING_URI")
+
+        # ---- 2. switch servers in the servers window ---------------------------------
+        with Phase("add staging (bob) through the CLI"):
+            cli(env, "login", "staging", "--url", SUBPATH_URL, "--username", "bob", "--password-stdin", stdin=BOB_PW)
+            assert [x["name"] for x in servers(env) if x["active"]] == ["prod"]
+
+        with Phase("open --window servers, click Use on staging"):
+            s.start(["--window", "servers"])
+            use = 'li.server[data-name="staging"] button[data-focus="staging:use"]'
+            s.wait_element(use)
+            prod_class = s.class_of('li.server[data-name="prod"]')
+            assert "active" in (prod_class or "").split(), prod_class
+            s.click_css(use, done=lambda: [x["name"] for x in servers(env) if x["active"]] == ["staging"])
+            wait_for(lambda: [x["name"] for x in servers(env) if x["active"]] == ["staging"], 15,
+                     "`mlflow-login list --json` to show staging active")
+
+            wait_for(lambda: "active" in (s.class_of('li.server[data-name="staging"]') or "").split(), 15,
+                     "the staging row to show Active")
+            assert s.find('li.server[data-name="prod"] button[data-focus="prod:use"]'), "no Use button on prod"
+            got = json.loads(cli(env, "env", "--format", "json").stdout)
+            assert got.get("MLFLOW_TRACKING_USERNAME") == "bob", got.get("MLFLOW_TRACKING_USERNAME")
+            assert got.get("MLFLOW_TRACKING_PASSWORD") == BOB_PW, "env does not print bob's password"
+
+        with Phase("close the servers window"):
+            s.delete()
+            wait_for(lambda: not app_processes(driver.pid), 20, "the window process to exit")
+    finally:
+        s.delete()
+        stop_driver(driver)
+
+    log("timings:")
+    for name, ms in TIMINGS:
+        log(f"  {ms:8.0f} ms  {name}")
+    log("e2e login test: OK")
+
+
+if __name__ == "__main__":
+    try:
+        main()
+    except AssertionError as e:
+        print(f"FAILED: {e}", file=sys.stderr)
+        raise

@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# End to end through WebDriver: the built tray app's login dialog and servers window,
+# driven by tauri-driver + WebKitWebDriver under Xvfb, against the real nginx + MLflow
+# fixture and the private gnome-keyring (tests/e2e/login_test.py says what is checked).
+#
+#   tests/e2e/run.sh                        # wraps itself in with-keyring.sh, with-servers.sh, xvfb-run
+#   MLL_PROFILE=release tests/e2e/run.sh    # test a release build (default: debug)
+#   MLL_NO_BUILD=1 tests/e2e/run.sh         # use the binaries as built
+#   MLL_E2E_RUNS=5 tests/e2e/run.sh         # repeat the test (flakiness check), same fixtures
+#   MLL_E2E_SHOTS=DIR tests/e2e/run.sh      # also save the real dialog with the wrong-password error
+set -euo pipefail
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+root=$(cd "$here/../.." && pwd)
+
+die() {
+    printf 'tests/e2e/run.sh: %s\n' "$*" >&2
+    exit 1
+}
+need() { # command, how to install
+    command -v "$1" >/dev/null 2>&1 || die "'$1' not found: $2"
+}
+
+# cargo installs tauri-driver here; with-keyring.sh keeps CARGO_HOME pointing at it.
+export PATH=$PATH:${CARGO_HOME:-$HOME/.cargo}/bin
+need tauri-driver "cargo install tauri-driver --locked --version 2.1.0 (or scripts/install-deps.sh --tauri-driver)"
+need WebKitWebDriver "apt-get install webkit2gtk-driver"
+need xvfb-run "apt-get install xvfb"
+need secret-tool "apt-get install libsecret-tools"
+need /usr/bin/python3 "apt-get install python3"
+version=$(tauri-driver --version 2>/dev/null || true)
+[[ -z $version || $version == *2.1.0* ]] ||
+    echo "tests/e2e/run.sh: warning: tested with tauri-driver 2.1.0, found '$version'" >&2
+
+export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$HOME/.cache/mlflow-login/target}
+
+# Not yet inside the private keychain, the fixture servers and a display: wrap.
+if [[ -z "${MLL_TEST_HOME:-}" ]]; then
+    exec "$root/tests/fixtures/with-keyring.sh" "$0" "$@"
+fi
+if [[ -z "${MLL_NGINX_URL:-}" ]]; then
+    exec "$root/tests/fixtures/with-servers.sh" "$0" "$@"
+fi
+if [[ -z "${DISPLAY:-}" ]]; then
+    exec xvfb-run -a -s "-screen 0 1280x800x24" "$0" "$@"
+fi
+
+profile=${MLL_PROFILE:-debug}
+cd "$root"
+if [[ "${MLL_NO_BUILD:-}" != 1 ]]; then
+    echo "==> build ($profile, UI from ui/dist)"
+    [[ -f ui/dist/index.html ]] || scripts/build-ui.sh
+    if [[ $profile == release ]]; then
+        cargo build --release -p mlflow-login-tray -p mlflow-login
+    else
+        cargo build -p mlflow-login-tray -p mlflow-login
+    fi
+fi
+export MLL_TRAY_BIN=$CARGO_TARGET_DIR/$profile/mlflow-login-tray
+export MLL_CLI_BIN=$CARGO_TARGET_DIR/$profile/mlflow-login
+[[ -x $MLL_TRAY_BIN && -x $MLL_CLI_BIN ]] ||
+    die "build first: cargo build -p mlflow-login-tray -p mlflow-login (missing $MLL_TRAY_BIN or $MLL_CLI_BIN)"
+"$MLL_TRAY_BIN" --version
+
+runs=${MLL_E2E_RUNS:-1}
+for ((i = 1; i <= runs; i++)); do
+    echo "==> WebDriver end to end (run $i of $runs)"
+    /usr/bin/python3 "$here/login_test.py"
+done
