@@ -26,22 +26,20 @@ if [[ "$("$tools/node_modules/.bin/tauri" --version 2>/dev/null)" != "tauri-cli 
 fi
 
 cd "$root"
-if [[ -f ui/package.json ]]; then
-    echo "==> building the UI"
-    npm --prefix ui ci --no-audit --no-fund
-    npm --prefix ui run build
-else
-    echo "package.sh: warning: no ui/ yet; the windows will show a placeholder page" >&2
-fi
+echo "==> building the UI"
+scripts/build-ui.sh
 
 echo "==> building mlflow-login (release)"
 cargo build --release --locked -p mlflow-login
 cli_bin=$CARGO_TARGET_DIR/release/mlflow-login
 
-# The CLI goes into the same package, next to the tray binary.
+# The CLI goes into the same package, next to the tray binary. The Debian package name is
+# productName kebab-cased ("MLflow Login" would give "m-lflow-login"), so it is set here for
+# the bundle only; the desktop entry keeps the display name (src-tauri/mlflow-login.desktop).
 extra=$(mktemp "${TMPDIR:-/tmp}/mll-tauri-conf.XXXXXX.json")
 trap 'rm -f "$extra"' EXIT
-printf '{"bundle":{"linux":{"deb":{"files":{"/usr/bin/mlflow-login":"%s"}}}}}\n' "$cli_bin" >"$extra"
+printf '{"productName":"mlflow-login","bundle":{"linux":{"deb":{"desktopTemplate":"mlflow-login.desktop","files":{"/usr/bin/mlflow-login":"%s"}}}}}\n' \
+    "$cli_bin" >"$extra"
 
 echo "==> bundling (tauri build --bundles deb)"
 (cd src-tauri && "$tools/node_modules/.bin/tauri" build --bundles deb --config "$extra" -- --locked)
