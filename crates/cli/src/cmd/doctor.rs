@@ -56,6 +56,7 @@ impl Run for Doctor {
         findings.extend(check_mlflow_credentials(&home));
         findings.extend(check_rc_files(&home));
         findings.extend(check_uri_env());
+        findings.push(check_plugin());
         for f in &findings {
             let label = if f.problem { "problem" } else { "ok" };
             println!("{label:>7}  {}", f.title);
@@ -333,6 +334,49 @@ fn check_uri_env() -> Vec<Finding> {
             "set the URI without them (`mlflow-login login NAME --url https://HOST/...`) and remove the line that exports it",
         )],
         None => vec![Finding::ok("MLFLOW_TRACKING_URI holds no credentials")],
+    }
+}
+
+/// The Python that `doctor` asks about the plugin: `$MLFLOW_LOGIN_PYTHON`, else `python3`.
+const PYTHON_ENV: &str = "MLFLOW_LOGIN_PYTHON";
+
+/// Whether the MLflow Login plugin is installed in the current Python (its entry point on
+/// `mlflow.request_auth_provider`). Only a problem when `MLFLOW_TRACKING_AUTH` selects it.
+fn check_plugin() -> Finding {
+    const PROBE: &str = "import importlib.metadata as m, sys\n\
+        try:\n    eps = m.entry_points(group='mlflow.request_auth_provider')\n\
+        except TypeError:\n    sys.exit(3)\n\
+        sys.exit(0 if any(e.name == 'mlflow-login' for e in eps) else 1)";
+    let python = std::env::var_os(PYTHON_ENV).unwrap_or_else(|| "python3".into());
+    let shown = python.to_string_lossy().into_owned();
+    let selected =
+        std::env::var(mlflow_login_core::env::TRACKING_AUTH).as_deref() == Ok(mlflow_login_core::env::PLUGIN_NAME);
+    let status = std::process::Command::new(&python)
+        .args(["-c", PROBE])
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status();
+    let install = "pip install mlflow-login-auth (from this repository: pip install ./python) into that Python";
+    match status.map(|s| s.code()) {
+        Ok(Some(0)) => Finding::ok(format!(
+            "the MLflow Login plugin is installed in {shown}{}",
+            if selected { " and selected (MLFLOW_TRACKING_AUTH=mlflow-login)" } else { "" }
+        )),
+        Ok(_) if selected => Finding::problem(
+            format!("MLFLOW_TRACKING_AUTH=mlflow-login, but the plugin is not installed in {shown}"),
+            "MLflow will fail to find the auth provider and every request will error",
+            install,
+        ),
+        Ok(_) => Finding::ok(format!(
+            "the MLflow Login plugin is not installed in {shown} (optional, for notebooks and IDEs: {install})"
+        )),
+        Err(_) if selected => Finding::problem(
+            format!("MLFLOW_TRACKING_AUTH=mlflow-login, but there is no {shown} to check the plugin in"),
+            format!("set ${PYTHON_ENV} to the Python that runs MLflow"),
+            install,
+        ),
+        Err(_) => Finding::ok(format!("no {shown} found: the MLflow plugin check was skipped (set ${PYTHON_ENV})")),
     }
 }
 
