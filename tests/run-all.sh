@@ -29,6 +29,9 @@ if ((${#scripts[@]} == 0)); then
 fi
 step shellcheck "${scripts[@]}"
 
+# House style: formatted, and clippy-clean with warnings as errors.
+step cargo fmt --all --check
+step cargo clippy --workspace --all-targets -- -D warnings
 # Unit and snapshot tests of the workspace, the tray's tauri::test command tests.
 step cargo test --workspace --exclude mlflow-login
 # The verifier against the real nginx + MLflow fixtures, row by row.
