@@ -31,34 +31,8 @@ version=$(tauri-driver --version 2>/dev/null || true)
 [[ -z $version || $version == *2.1.0* ]] ||
     echo "tests/e2e/run.sh: warning: tested with tauri-driver 2.1.0, found '$version'" >&2
 
-export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$HOME/.cache/mlflow-login/target}
-
-# Not yet inside the private keychain, the fixture servers and a display: wrap.
-if [[ -z "${MLL_TEST_HOME:-}" ]]; then
-    exec "$root/tests/fixtures/with-keyring.sh" "$0" "$@"
-fi
-if [[ -z "${MLL_NGINX_URL:-}" ]]; then
-    exec "$root/tests/fixtures/with-servers.sh" "$0" "$@"
-fi
-if [[ -z "${DISPLAY:-}" ]]; then
-    exec xvfb-run -a -s "-screen 0 1280x800x24" "$0" "$@"
-fi
-
-profile=${MLL_PROFILE:-debug}
-cd "$root"
-if [[ "${MLL_NO_BUILD:-}" != 1 ]]; then
-    echo "==> build ($profile, UI from ui/dist)"
-    [[ -f ui/dist/index.html ]] || scripts/build-ui.sh
-    if [[ $profile == release ]]; then
-        cargo build --release -p mlflow-login-tray -p mlflow-login
-    else
-        cargo build -p mlflow-login-tray -p mlflow-login
-    fi
-fi
-export MLL_TRAY_BIN=$CARGO_TARGET_DIR/$profile/mlflow-login-tray
-export MLL_CLI_BIN=$CARGO_TARGET_DIR/$profile/mlflow-login
-[[ -x $MLL_TRAY_BIN && -x $MLL_CLI_BIN ]] ||
-    die "build first: cargo build -p mlflow-login-tray -p mlflow-login (missing $MLL_TRAY_BIN or $MLL_CLI_BIN)"
+# shellcheck source=tests/e2e/app.sh
+source "$root/tests/e2e/app.sh"
 "$MLL_TRAY_BIN" --version
 
 runs=${MLL_E2E_RUNS:-1}

@@ -29,35 +29,14 @@ need xwininfo "apt-get install x11-utils"
 need import "apt-get install imagemagick"
 need convert "apt-get install imagemagick"
 
-export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$HOME/.cache/mlflow-login/target}
 out_dir=${MLL_SCREENSHOT_DIR:-$root/docs/screenshots}
 [[ $out_dir == /* ]] || out_dir=$PWD/$out_dir
 export MLL_SCREENSHOT_DIR=$out_dir
 
-# Not yet inside the private keychain, the fixture servers and a display: wrap.
-if [[ -z "${MLL_TEST_HOME:-}" ]]; then
-    exec "$root/tests/fixtures/with-keyring.sh" "$0" "$@"
-fi
-if [[ -z "${MLL_NGINX_URL:-}" ]]; then
-    exec "$root/tests/fixtures/with-servers.sh" "$0" "$@"
-fi
-if [[ -z "${DISPLAY:-}" ]]; then
-    exec xvfb-run -a -s "-screen 0 1280x800x24" "$0" "$@"
-fi
-
-profile=${MLL_PROFILE:-debug}
-cd "$root"
-if [[ "${MLL_NO_BUILD:-}" != 1 ]]; then
-    [[ -f ui/dist/index.html ]] || scripts/build-ui.sh
-    if [[ $profile == release ]]; then
-        cargo build --release -p mlflow-login-tray -p mlflow-login
-    else
-        cargo build -p mlflow-login-tray -p mlflow-login
-    fi
-fi
-tray_bin=$CARGO_TARGET_DIR/$profile/mlflow-login-tray
-cli_bin=$CARGO_TARGET_DIR/$profile/mlflow-login
-[[ -x $tray_bin && -x $cli_bin ]] || die "build first: cargo build -p mlflow-login-tray -p mlflow-login (missing $tray_bin or $cli_bin)"
+# shellcheck source=tests/e2e/app.sh
+source "$root/tests/e2e/app.sh"
+tray_bin=$MLL_TRAY_BIN
+cli_bin=$MLL_CLI_BIN
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/mll-shots.XXXXXX")
 pids=()
