@@ -36,6 +36,8 @@ step cargo clippy --workspace --all-targets -- -D warnings
 step cargo test --workspace --exclude mlflow-login
 # The verifier against the real nginx + MLflow fixtures, row by row.
 step cargo test -p mlflow-login-core --lib verify::tests::real_fixture -- --ignored --exact
+# The keychain read against the real Secret Service (gnome-keyring).
+step cargo test -p mlflow-login-core --lib vault::secret_service::tests::real_secret_service -- --ignored --exact
 # The CLI against the real keychain and the real nginx + MLflow fixtures.
 step cargo test -p mlflow-login --bins --test outcomes --test flow --test input
 # Real bash, zsh, fish, dash: hooks, round trips, zero processes per prompt.

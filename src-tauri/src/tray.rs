@@ -14,8 +14,9 @@
 
 use std::sync::Mutex;
 
+use chrono::{DateTime, Local, TimeZone};
 use mlflow_login_core::Server;
-use mlflow_login_core::checks::{CheckClass, CheckRecord, now_ms};
+use mlflow_login_core::checks::{CheckClass, CheckRecord};
 use tauri::image::Image;
 use tauri::menu::{CheckMenuItem, IsMenuItem, Menu, MenuEvent, MenuItem, PredefinedMenuItem};
 use tauri::tray::{TrayIcon, TrayIconBuilder};
@@ -197,8 +198,15 @@ impl Snapshot {
         }
     }
 
-    /// The menu's first line and the tooltip: "prod — alice @ host — OK 2 min ago".
-    pub fn status_line(&self, now_ms: u64) -> String {
+    /// The menu's first line and the tooltip: "prod — alice @ host — OK at 14:32".
+    ///
+    /// The time of the last check is given as a clock time, not "2 min ago": a relative
+    /// time would need a timer re-drawing the menu every minute, and the idle tray wakes
+    /// for nothing but its slow check timer.
+    pub fn status_line<Tz: TimeZone>(&self, now: &DateTime<Tz>) -> String
+    where
+        Tz::Offset: std::fmt::Display,
+    {
         if let Some(e) = &self.error {
             return format!("Config error: {e}");
         }
@@ -213,22 +221,29 @@ impl Snapshot {
         let state = match (&a.has_secret, &a.last) {
             (Some(false), _) => "no password stored".to_string(),
             (_, None) => "not checked yet".to_string(),
-            (_, Some(r)) if r.class == CheckClass::Ok => format!("OK {}", ago(now_ms, r.checked_at)),
-            (_, Some(r)) => format!("{} ({})", short_failure(&r.kind), ago(now_ms, r.checked_at)),
+            (_, Some(r)) if r.class == CheckClass::Ok => format!("OK {}", checked_when(now, r.checked_at)),
+            (_, Some(r)) => format!("{} {}", short_failure(&r.kind), checked_when(now, r.checked_at)),
         };
         format!("{who} — {state}")
     }
 }
 
-/// "just now", "2 min ago", "3 h ago", "2 days ago".
-pub fn ago(now_ms: u64, then_ms: u64) -> String {
-    let s = now_ms.saturating_sub(then_ms) / 1000;
-    match s {
-        0..60 => "just now".into(),
-        60..3600 => format!("{} min ago", s / 60),
-        3600..86_400 => format!("{} h ago", s / 3600),
-        _ => format!("{} days ago", s / 86_400),
-    }
+/// When a check ran, in `now`'s time zone: "at 14:32" the same day, "on Tue 14:32" within
+/// the week, "on 26 Nov 14:32" before that.
+pub fn checked_when<Tz: TimeZone>(now: &DateTime<Tz>, then_ms: u64) -> String
+where
+    Tz::Offset: std::fmt::Display,
+{
+    let Some(then) = i64::try_from(then_ms).ok().and_then(DateTime::from_timestamp_millis) else {
+        return "at an unknown time".into();
+    };
+    let then = then.with_timezone(&now.timezone());
+    let format = match (now.date_naive() - then.date_naive()).num_days() {
+        ..=0 => "at %H:%M",
+        1..=6 => "on %a %H:%M",
+        _ => "on %-d %b %H:%M",
+    };
+    then.format(format).to_string()
 }
 
 /// A few words for the menu line; the full sentence is in the servers window.
@@ -275,7 +290,7 @@ impl TrayState {
 }
 
 fn build_menu<R: Runtime>(app: &AppHandle<R>, snap: &Snapshot) -> tauri::Result<Menu<R>> {
-    let status = MenuItem::with_id(app, MenuId::Status.id(), snap.status_line(now_ms()), false, None::<&str>)?;
+    let status = MenuItem::with_id(app, MenuId::Status.id(), snap.status_line(&Local::now()), false, None::<&str>)?;
     let servers = snap
         .servers
         .iter()
@@ -356,7 +371,7 @@ fn apply<R: Runtime>(app: &AppHandle<R>, snap: &Snapshot) {
     let result = (|| -> tauri::Result<()> {
         tray.set_menu(Some(build_menu(app, snap)?))?;
         tray.set_icon(Some(Image::from_bytes(icon_bytes(snap.icon(), panel))?))?;
-        tray.set_tooltip(Some(snap.status_line(now_ms())))?;
+        tray.set_tooltip(Some(snap.status_line(&Local::now())))?;
         Ok(())
     })();
     if let Err(e) = result {
@@ -452,6 +467,8 @@ pub fn background(f: impl FnOnce() + Send + 'static) {
 
 #[cfg(test)]
 mod tests {
+    use chrono::FixedOffset;
+
     use super::*;
 
     #[test]
@@ -494,16 +511,34 @@ mod tests {
             error: None,
             autostart: false,
         };
-        assert_eq!(snap.status_line(1_000_000 + 125_000), "prod — alice @ mlflow.example.com — OK 2 min ago");
+        // 1970-01-01 00:16:40 UTC; shown in UTC+1.
+        let tz = FixedOffset::east_opt(3600).unwrap();
+        let at = |ms: i64| DateTime::from_timestamp_millis(ms).unwrap().with_timezone(&tz);
+        assert_eq!(snap.status_line(&at(1_000_000 + 125_000)), "prod — alice @ mlflow.example.com — OK at 01:16");
         assert_eq!(snap.icon(), IconState::Ok);
         snap.active.as_mut().unwrap().last = Some(record(CheckClass::Refused, "bad_credentials"));
-        assert_eq!(snap.status_line(1_000_000), "prod — alice @ mlflow.example.com — wrong password (just now)");
+        assert_eq!(snap.status_line(&at(1_000_000)), "prod — alice @ mlflow.example.com — wrong password at 01:16");
         assert_eq!(snap.icon(), IconState::Failed);
         snap.active.as_mut().unwrap().has_secret = Some(false);
         assert_eq!(snap.icon(), IconState::NoCredentials);
         snap.active = None;
         assert_eq!(snap.icon(), IconState::NoCredentials);
-        assert_eq!(snap.status_line(0), "No active server: pick one below");
+        assert_eq!(snap.status_line(&at(0)), "No active server: pick one below");
+    }
+
+    #[test]
+    fn check_times_are_clock_times() {
+        let tz = FixedOffset::west_opt(5 * 3600).unwrap();
+        let now = tz.with_ymd_and_hms(2026, 11, 27, 9, 5, 0).unwrap();
+        let ms = |d: DateTime<FixedOffset>| u64::try_from(d.timestamp_millis()).unwrap();
+        let when = |y, mo, d, h, mi| checked_when(&now, ms(tz.with_ymd_and_hms(y, mo, d, h, mi, 0).unwrap()));
+        assert_eq!(when(2026, 11, 27, 0, 1), "at 00:01");
+        assert_eq!(when(2026, 11, 27, 9, 6), "at 09:06", "a check a moment in the future (clock skew)");
+        assert_eq!(when(2026, 11, 26, 23, 59), "on Thu 23:59");
+        assert_eq!(when(2026, 11, 21, 8, 0), "on Sat 08:00");
+        assert_eq!(when(2026, 11, 20, 8, 0), "on 20 Nov 08:00");
+        assert_eq!(when(2025, 1, 2, 8, 0), "on 2 Jan 08:00");
+        assert_eq!(checked_when(&now, u64::MAX), "at an unknown time");
     }
 
     #[test]

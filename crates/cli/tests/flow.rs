@@ -95,3 +95,57 @@ fn status_all_checks_servers_concurrently() {
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v.as_array().unwrap().len(), urls.split_whitespace().count());
 }
+
+/// `MLFLOW_TRACKING_PASSWORD` from `env NAME --format json`.
+fn env_password(w: &World, name: &str) -> String {
+    let out = w.run(&["env", name, "--format", "json"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    v["MLFLOW_TRACKING_PASSWORD"].as_str().unwrap().to_string()
+}
+
+/// `secret-tool store` of `password` under `attributes` (an outside program's write).
+fn secret_tool_store(attributes: &[&str], password: &str) {
+    use std::io::Write;
+    let mut child = Command::new("secret-tool")
+        .args(["store", "--label", "written by secret-tool"])
+        .args(attributes)
+        .stdin(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(password.as_bytes()).unwrap();
+    assert!(child.wait().unwrap().success());
+}
+
+#[test]
+fn keychain_reads_round_trip_every_length_and_see_outside_writes() {
+    // The read path speaks the Secret Service protocol itself (an encrypted session,
+    // AES-CBC with padding); writes go through keyring. Lengths around the 16-byte
+    // blocks, multi-byte characters, and an entry another program rewrote.
+    let w = World::new();
+    let url = "https://keychain.example.com";
+    let chars = ['a', 'Z', '0', ' ', ':', '\'', '"', '$', '\\', 'é', 'ß', '中', '🔑'];
+    for len in [1, 2, 15, 16, 17, 31, 32, 33, 100, 255, 1000] {
+        let pw: String = (0..len).map(|i| chars[(i * 7 + len) % chars.len()]).collect();
+        let out = w.login("k", url, "alice", &pw, &["--no-verify"]);
+        assert!(out.status.success(), "{}", text(&out));
+        assert_eq!(env_password(&w, "k"), pw, "length {len}");
+    }
+    let service = format!("{}{url}", w.prefix);
+    secret_tool_store(&["service", &service, "username", "alice"], "rewritten: ünïcödé");
+    assert_eq!(env_password(&w, "k"), "rewritten: ünïcödé");
+}
+
+#[test]
+fn two_matching_keychain_entries_are_an_error_not_a_guess() {
+    let w = World::new();
+    let url = "https://twice.example.com";
+    let out = w.login("t", url, "alice", "first", &["--no-verify"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let service = format!("{}{url}", w.prefix);
+    secret_tool_store(&["service", &service, "username", "alice", "origin", "elsewhere"], "second");
+    let out = w.run(&["env", "t"]);
+    assert_eq!(out.status.code(), Some(5), "{}", text(&out));
+    assert!(stderr(&out).contains("several keychain entries match"), "{}", text(&out));
+    assert!(!String::from_utf8_lossy(&out.stdout).contains("first"), "{}", text(&out));
+}

@@ -18,6 +18,9 @@
 use std::sync::mpsc;
 use std::time::Duration;
 
+#[cfg(any(target_os = "linux", target_os = "freebsd"))]
+mod secret_service;
+
 use crate::error::{Error, Result};
 use crate::secret::Secret;
 use crate::server::Server;
@@ -221,10 +224,18 @@ fn map_err(e: keyring::Error) -> Error {
 impl Vault for KeyringVault {
     fn get(&self, key: &EntryKey) -> Result<Option<Secret>> {
         let key = key.clone();
-        self.bounded(move || match entry(&key)?.get_password() {
-            Ok(p) => Ok(Some(Secret::new(p))),
-            Err(keyring::Error::NoEntry) => Ok(None),
-            Err(e) => Err(map_err(e)),
+        self.bounded(move || {
+            #[cfg(any(target_os = "linux", target_os = "freebsd"))]
+            match secret_service::lookup(&key) {
+                secret_service::Lookup::Found(secret) => return Ok(Some(secret)),
+                secret_service::Lookup::Absent => return Ok(None),
+                secret_service::Lookup::AskKeyring => {}
+            }
+            match entry(&key)?.get_password() {
+                Ok(p) => Ok(Some(Secret::new(p))),
+                Err(keyring::Error::NoEntry) => Ok(None),
+                Err(e) => Err(map_err(e)),
+            }
         })
     }
 

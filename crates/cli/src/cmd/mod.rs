@@ -24,7 +24,10 @@ pub trait Run {
     fn run(self) -> Result<(), Failure>;
 }
 
+/// `defer`: a subcommand's arguments are built only when it runs (or for help and
+/// completions), so start-up does not pay for the other thirteen.
 #[derive(Debug, Subcommand)]
+#[command(defer = true)]
 pub enum Command {
     Login(login::Login),
     Logout(logout::Logout),
