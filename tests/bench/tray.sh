@@ -7,6 +7,7 @@
 # same Cargo.lock versions, same profile). Each runs under Xvfb with the private
 # gnome-keyring and a StatusNotifier host on a private bus (tests/tray/bench_driver.py):
 #   ready      ms from start until the icon registered with the StatusNotifierWatcher
+#              (median of five starts, after one uncounted warm-up start)
 #   RSS, PSS   the app's whole process tree (/proc/*/smaps_rollup), after the idle period
 #   WebKit     WebKit processes alive in the tree
 #   sys/min    syscalls per minute over the idle period (strace -c -f)
