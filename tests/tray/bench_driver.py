@@ -153,7 +153,10 @@ def main():
         during["dialog_mapped_ms"] = round(mapped_ms)
         print(json.dumps(during), flush=True)
         # Close it as a user would (Esc), or ask the process to end if the page did not.
-        subprocess.run(["xdotool", "key", "--window", wid, "Escape"], check=False)
+        # Real key events (XTEST) to the focused dialog: events sent to a window with
+        # --window are synthetic, and GTK drops those.
+        subprocess.run(["xdotool", "windowfocus", "--sync", wid], check=False, timeout=10)
+        subprocess.run(["xdotool", "key", "Escape"], check=False, timeout=10)
         end = time.monotonic() + 5
         while time.monotonic() < end and any(os.path.exists(f"/proc/{p}") for p in window_procs):
             pump(0.1)
