@@ -20,12 +20,10 @@ root=$(cd "$here/../.." && pwd)
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$HOME/.cache/mlflow-login/target}
 idle=${1:-${MLL_BENCH_IDLE:-60}}
 
-die() {
-    printf 'tests/bench/tray.sh: %s\n' "$*" >&2
-    exit 1
-}
+# shellcheck source=tests/lib.sh
+source "$root/tests/lib.sh"
 for tool in strace:strace xvfb-run:xvfb xdotool:xdotool; do
-    command -v "${tool%%:*}" >/dev/null || die "'${tool%%:*}' not found: apt-get install ${tool#*:}"
+    need "${tool%%:*}" "apt-get install ${tool#*:}"
 done
 /usr/bin/python3 -c 'import dbus, gi' 2>/dev/null || die "apt-get install python3-dbus python3-gi"
 
@@ -39,7 +37,7 @@ fi
 cd "$root"
 if [[ "${MLL_BENCH_NO_BUILD:-}" != 1 ]]; then # 1: measure the binaries already built
     echo "==> release builds" >&2
-    cargo build --release -p mlflow-login-tray -p mlflow-login >&2
+    build_app release >&2
     cp Cargo.lock tests/bench/bare-tray/Cargo.lock
     cargo build --release --manifest-path tests/bench/bare-tray/Cargo.toml >&2
 fi

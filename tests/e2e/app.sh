@@ -1,4 +1,5 @@
-# Sourced by tests/e2e/run.sh and tests/e2e/screenshots.sh (with $root, $0 and die set):
+# Sourced by tests/e2e/run.sh and tests/e2e/screenshots.sh (with $root set and tests/lib.sh
+# sourced):
 # re-runs the caller inside the private keychain, the fixture servers and a display when it
 # is not there yet, builds the app unless MLL_NO_BUILD=1, and sets MLL_TRAY_BIN/MLL_CLI_BIN.
 # shellcheck shell=bash
@@ -21,13 +22,8 @@ cd "$root" || exit 1
 if [[ "${MLL_NO_BUILD:-}" != 1 ]]; then
     echo "==> build ($profile, UI from ui/dist)"
     [[ -f ui/dist/index.html ]] || scripts/build-ui.sh
-    if [[ $profile == release ]]; then
-        cargo build --release -p mlflow-login-tray -p mlflow-login
-    else
-        cargo build -p mlflow-login-tray -p mlflow-login
-    fi
+    build_app "$profile"
 fi
-export MLL_TRAY_BIN=$CARGO_TARGET_DIR/$profile/mlflow-login-tray
-export MLL_CLI_BIN=$CARGO_TARGET_DIR/$profile/mlflow-login
+app_bins "$profile"
 [[ -x $MLL_TRAY_BIN && -x $MLL_CLI_BIN ]] ||
     die "build first: cargo build -p mlflow-login-tray -p mlflow-login (missing $MLL_TRAY_BIN or $MLL_CLI_BIN)"

@@ -28,6 +28,9 @@ import sys
 import tempfile
 import time
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tray"))
+from procs import descendants  # noqa: E402
+
 CLI = os.environ["MLL_CLI_BIN"]
 APP = os.environ["MLL_TRAY_BIN"]
 NGINX_URL = os.environ["MLL_NGINX_URL"]
@@ -109,21 +112,6 @@ def secret_services_for(env, username, prefix):
         key, _, value = line.partition(" = ")
         if key.strip() == "attribute.service" and value.startswith(prefix):
             found.append(value)
-    return found
-
-
-def descendants(pid):
-    """(pid, comm) of every process below `pid`."""
-    out = subprocess.run(["ps", "-e", "-o", "pid=,ppid=,comm="], capture_output=True, text=True).stdout
-    children = {}
-    for line in out.splitlines():
-        p, pp, comm = line.split(None, 2)
-        children.setdefault(int(pp), []).append((int(p), comm))
-    found, todo = [], [pid]
-    while todo:
-        for p, comm in children.get(todo.pop(), []):
-            todo.append(p)
-            found.append((p, comm))
     return found
 
 

@@ -12,13 +12,8 @@ set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=$(cd "$here/../.." && pwd)
 
-die() {
-    printf 'tests/e2e/run.sh: %s\n' "$*" >&2
-    exit 1
-}
-need() { # command, how to install
-    command -v "$1" >/dev/null 2>&1 || die "'$1' not found: $2"
-}
+# shellcheck source=tests/lib.sh
+source "$root/tests/lib.sh"
 
 # cargo installs tauri-driver here; with-keyring.sh keeps CARGO_HOME pointing at it.
 export PATH=$PATH:${CARGO_HOME:-$HOME/.cargo}/bin

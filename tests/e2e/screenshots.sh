@@ -15,13 +15,8 @@ set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=$(cd "$here/../.." && pwd)
 
-die() {
-    printf 'tests/e2e/screenshots.sh: %s\n' "$*" >&2
-    exit 1
-}
-need() { # command, how to install
-    command -v "$1" >/dev/null 2>&1 || die "'$1' not found: $2"
-}
+# shellcheck source=tests/lib.sh
+source "$root/tests/lib.sh"
 need xvfb-run "apt-get install xvfb"
 need trayer "apt-get install trayer"
 need xdotool "apt-get install xdotool"

@@ -20,22 +20,13 @@ import time
 import dbus
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from procs import descendants  # noqa: E402
 from sni_host import Menu, Watcher, pump, wait_for  # noqa: E402
 
 
 def tree(pid):
-    """pid and all its descendants."""
-    out = subprocess.run(["ps", "-e", "-o", "pid=,ppid="], capture_output=True, text=True).stdout
-    children = {}
-    for line in out.splitlines():
-        p, pp = map(int, line.split())
-        children.setdefault(pp, []).append(p)
-    found, todo = [], [pid]
-    while todo:
-        p = todo.pop()
-        found.append(p)
-        todo.extend(children.get(p, []))
-    return found
+    """pid and all its descendants, with their comm."""
+    return [(pid, comm(pid))] + descendants(pid)
 
 
 def comm(pid):
@@ -48,7 +39,7 @@ def comm(pid):
 
 def memory(pid):
     rss = pss = 0
-    for p in tree(pid):
+    for p, _ in tree(pid):
         try:
             with open(f"/proc/{p}/smaps_rollup") as f:
                 for line in f:
@@ -77,7 +68,7 @@ def idle_phase(name, phase, pid, seconds):
     os.unlink(out)
     rss, pss = memory(pid)
     procs = tree(pid)
-    webkit = [p for p in procs if "WebKit" in comm(p)]
+    webkit = [p for p, c in procs if "WebKit" in c]
     return {
         "app": name,
         "phase": phase,
@@ -147,7 +138,7 @@ def main():
             capture_output=True, text=True, timeout=60,
         ).stdout.split()[0]
         mapped_ms = (time.monotonic() - t1) * 1000  # the window maps once its page loaded
-        window_procs = [p for p in tree(app.pid) if p != app.pid and comm(p) == "mlflow-login-tr"]
+        window_procs = [p for p, c in descendants(app.pid) if c == "mlflow-login-tr"]
         pump(2)
         during = idle_phase(name, "dialog open", app.pid, 2)
         during["dialog_mapped_ms"] = round(mapped_ms)
@@ -165,7 +156,7 @@ def main():
             if os.path.exists(f"/proc/{p}"):
                 closed_by = "SIGTERM"
                 os.kill(p, signal.SIGTERM)
-        wait_for(lambda: not any(p != app.pid for p in tree(app.pid) if comm(p) != "xdg-open"), 15,
+        wait_for(lambda: not any(c != "xdg-open" for _, c in descendants(app.pid)), 15,
                  "the window process to exit")
         pump(3)
         after = idle_phase(name, "after dialog", app.pid, idle)

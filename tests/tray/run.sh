@@ -10,13 +10,8 @@ set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=$(cd "$here/../.." && pwd)
 
-die() {
-    printf 'tests/tray/run.sh: %s\n' "$*" >&2
-    exit 1
-}
-need() { # command, how to install
-    command -v "$1" >/dev/null 2>&1 || die "'$1' not found: $2"
-}
+# shellcheck source=tests/lib.sh
+source "$root/tests/lib.sh"
 need xvfb-run "apt-get install xvfb"
 need /usr/bin/python3 "apt-get install python3"
 need xsel "apt-get install xsel"
@@ -41,13 +36,8 @@ echo "==> tauri::test command tests"
 cargo test -p mlflow-login-tray
 
 echo "==> build ($profile)"
-if [[ $profile == release ]]; then
-    cargo build --release -p mlflow-login-tray -p mlflow-login
-else
-    cargo build -p mlflow-login-tray -p mlflow-login
-fi
-export MLL_TRAY_BIN=$CARGO_TARGET_DIR/$profile/mlflow-login-tray
-export MLL_CLI_BIN=$CARGO_TARGET_DIR/$profile/mlflow-login
+build_app "$profile"
+app_bins "$profile"
 "$MLL_TRAY_BIN" --version
 
 echo "==> tray menu through dbusmenu"

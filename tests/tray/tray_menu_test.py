@@ -16,6 +16,7 @@ import time
 import dbus
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from procs import descendants  # noqa: E402
 from sni_host import Menu, Watcher, pump, wait_for  # noqa: E402
 
 TRAY = os.environ["MLL_TRAY_BIN"]
@@ -39,18 +40,7 @@ def checked(menu):
 
 def webkit_children(pid):
     """WebKit processes among the tray's descendants."""
-    out = subprocess.run(["ps", "-e", "-o", "pid=,ppid=,comm="], capture_output=True, text=True).stdout
-    children = {}
-    for line in out.splitlines():
-        p, pp, comm = line.split(None, 2)
-        children.setdefault(int(pp), []).append((int(p), comm))
-    found, todo = [], [pid]
-    while todo:
-        for p, comm in children.get(todo.pop(), []):
-            todo.append(p)
-            if "WebKit" in comm:
-                found.append(comm)
-    return found
+    return [comm for _, comm in descendants(pid) if "WebKit" in comm]
 
 
 def main():

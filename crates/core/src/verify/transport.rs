@@ -195,7 +195,10 @@ fn identity(path: &Path) -> Result<Identity, Outcome> {
 fn builder(opts: &VerifyOptions) -> ClientBuilder {
     // reqwest is built without a default provider (see the workspace Cargo.toml); it takes
     // the process default. An Err means one is installed already, which is as good.
-    let _ = rustls::crypto::ring::default_provider().install_default();
+    static RING: std::sync::Once = std::sync::Once::new();
+    RING.call_once(|| {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+    });
     Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .connect_timeout(opts.connect_timeout)

@@ -1,0 +1,30 @@
+# Sourced by the test scripts, after they set $root (the repository): die, need, and the
+# build of the app they test.
+# shellcheck shell=bash
+
+: "${root:?the caller sets root}"
+
+# die MESSAGE: prints "tests/x/y.sh: MESSAGE" and exits 1.
+die() {
+    printf '%s: %s\n' "${0#"$root"/}" "$*" >&2
+    exit 1
+}
+
+# need COMMAND HOW-TO-INSTALL: fails, saying how to get it, when COMMAND is missing.
+need() {
+    command -v "$1" >/dev/null 2>&1 || die "'$1' not found: $2"
+}
+
+# build_app PROFILE: builds the tray and the CLI, debug or release.
+build_app() {
+    if [[ $1 == release ]]; then
+        cargo build --release -p mlflow-login-tray -p mlflow-login
+    else
+        cargo build -p mlflow-login-tray -p mlflow-login
+    fi
+}
+
+# app_bins PROFILE: exports MLL_TRAY_BIN and MLL_CLI_BIN, the binaries of that build.
+app_bins() {
+    export MLL_TRAY_BIN=$CARGO_TARGET_DIR/$1/mlflow-login-tray MLL_CLI_BIN=$CARGO_TARGET_DIR/$1/mlflow-login
+}
