@@ -30,7 +30,9 @@ tauri-driver: ## also install tauri-driver (only the tray WebDriver e2e needs it
 build: ## release build of everything (CLI, tray app)
 # The front end first: src-tauri embeds ui/dist.
 	scripts/build-ui.sh
-	$(CARGO) build --release --workspace
+# The CLI on its own: built together, cargo would give it the tray's tokio features.
+	$(CARGO) build --release -p mlflow-login
+	$(CARGO) build --release -p mlflow-login-tray
 
 run: build ## build, then start the tray app (or show the CLI's help until it exists)
 	@if [[ -x "$(RELEASE_DIR)/mlflow-login-tray" ]]; then \

@@ -15,10 +15,12 @@ need() {
     command -v "$1" >/dev/null 2>&1 || die "'$1' not found: $2"
 }
 
-# build_app PROFILE: builds the tray and the CLI, debug or release.
+# build_app PROFILE: builds the tray and the CLI, debug or release. A release CLI is built on
+# its own: built together, cargo would give it the tray's tokio features (see Cargo.toml).
 build_app() {
     if [[ $1 == release ]]; then
-        cargo build --release -p mlflow-login-tray -p mlflow-login
+        cargo build --release -p mlflow-login
+        cargo build --release -p mlflow-login-tray
     else
         cargo build -p mlflow-login-tray -p mlflow-login
     fi

@@ -19,6 +19,7 @@
 pub mod args;
 pub mod commands;
 pub mod error;
+mod gl;
 mod notify;
 pub mod sni;
 pub mod state;
@@ -91,6 +92,7 @@ pub fn run() -> ExitCode {
 }
 
 fn run_tray() -> Result<(), Box<dyn std::error::Error>> {
+    let gl_off = gl::off_for_gtk_init();
     let state = AppState::from_env()?;
     let config_dir = state.logins().store().paths().dir().to_path_buf();
     let app = Builder::default()
@@ -106,6 +108,8 @@ fn run_tray() -> Result<(), Box<dyn std::error::Error>> {
         .plugin(tauri_plugin_opener::init())
         .manage(TrayState::new(state, Panel::from_env()))
         .setup(move |app| {
+            // GTK is up (Tauri initialised it before setup).
+            gl_off.restore();
             #[cfg(target_os = "macos")]
             app.set_activation_policy(tauri::ActivationPolicy::Accessory);
             let handle = app.handle().clone();

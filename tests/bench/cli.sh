@@ -97,3 +97,6 @@ for name, a, bname, b, target in rows:
 print(f"{'status of a blackholed server':38} {hole_t:8.2f}s  (verifier total timeout: 10 s; connect timeout 5 s)")
 print("(env and --version: the round with the median ratio of five, each timing both back to back)")
 PY
+# What --version's start-up loads besides the binary (crates/cli/build.rs, Cargo.toml's tokio).
+libs=$(readelf -d "$bin" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p' | paste -sd ' ')
+echo "shared libraries of the CLI: $libs"

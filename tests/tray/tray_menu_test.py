@@ -38,6 +38,12 @@ def checked(menu):
     return sorted(i["label"] for i in menu.items() if i["toggle_type"] == "checkmark" and i["toggle_state"] == 1)
 
 
+def maps(pid):
+    """The files mapped into a process."""
+    with open(f"/proc/{pid}/maps") as f:
+        return f.read()
+
+
 def webkit_children(pid):
     """WebKit processes among the tray's descendants."""
     return [comm for _, comm in descendants(pid) if "WebKit" in comm]
@@ -115,6 +121,23 @@ def main():
 
         # The tray never made a webview.
         assert webkit_children(tray.pid) == [], webkit_children(tray.pid)
+
+        # GTK's OpenGL stack stays out of the tray (src-tauri/src/gl.rs)...
+        gl_libs = ("libGLX_", "libLLVM", "_dri.so")  # a GL vendor library, LLVM, a Mesa driver
+        tray_maps = maps(tray.pid)
+        assert not [lib for lib in gl_libs if lib in tray_maps], [lib for lib in gl_libs if lib in tray_maps]
+        # ...and what the tray starts does not inherit that: the window process of "Manage
+        # servers…" has no GDK_GL and loads GL as any GTK app does (so the check above can fail).
+        menu.click("Manage servers…")
+        window = wait_for(lambda: [p for p, comm in descendants(tray.pid) if comm.startswith("mlflow-login")], 10,
+                          "the window process")[0]
+        try:
+            with open(f"/proc/{window}/environ", "rb") as f:
+                assert b"GDK_GL=" not in f.read()
+            wait_for(lambda: "libGLX_" in maps(window), 20, "GTK in the window process to load a GL vendor library")
+        finally:
+            os.kill(window, 15)
+        print("tray without the GL stack; its window process with GTK's default: OK")
 
         # Quit from the menu ends the process.
         menu.click("Quit")

@@ -158,3 +158,49 @@ set +e
     assert!(stdout(&out).contains("the keychain is locked"), "{all}");
     assert!(stdout(&out).contains("help: unlock"), "{all}");
 }
+
+// The process's surroundings. The CLI has its own entry point instead of std's start-up
+// (crates/cli/src/main.rs); these pin what it keeps and what it changes.
+
+#[test]
+fn closed_stdout_never_lands_in_the_config() {
+    // Started with stdout closed, the next file the CLI opens would get descriptor 1 and
+    // receive what it prints, unless 0-2 are held first (by /dev/null).
+    let w = World::new();
+    let closed = |script: &str| {
+        let out = std::process::Command::new("bash")
+            .args(["--noprofile", "--norc", "-c", script])
+            .env("BIN", BIN)
+            .env("MLFLOW_LOGIN_CONFIG_DIR", w.config_dir())
+            .env("MLFLOW_LOGIN_KEYCHAIN_PREFIX", &w.prefix)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{script}: {}", text(&out));
+    };
+    for name in ["a", "b"] {
+        closed(&format!(
+            r#"printf pw | "$BIN" login {name} --url http://127.0.0.1:9/{name} --username u --password-stdin --no-verify >&-"#
+        ));
+    }
+    closed(r#""$BIN" use b >&- 2>&-"#);
+    let config = std::fs::read_to_string(w.config_dir().join("config.toml")).unwrap();
+    for printed in ["logged in", "active server", "warning"] {
+        assert!(!config.contains(printed), "output went into the config:\n{config}");
+    }
+    let list = w.list_json();
+    let active: Vec<_> = list.as_array().unwrap().iter().filter(|s| s["active"] == true).collect();
+    assert_eq!(active.len(), 1, "{list}");
+    assert_eq!(active[0]["name"], "b", "{list}");
+}
+
+#[test]
+fn a_closed_pipe_on_stdout_ends_the_cli_quietly() {
+    // SIGPIPE keeps its default, as in any Unix tool (`mlflow-login env | head -1`): no panic,
+    // no abort message.
+    use std::os::unix::process::ExitStatusExt;
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    let out = std::process::Command::new(BIN).args(["completions", "bash"]).stdout(writer).output().unwrap();
+    assert_eq!(out.status.signal(), Some(13), "{}", text(&out)); // SIGPIPE
+    assert_eq!(stderr(&out), "");
+}
