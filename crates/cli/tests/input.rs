@@ -193,6 +193,7 @@ fn closed_stdout_never_lands_in_the_config() {
     assert_eq!(active[0]["name"], "b", "{list}");
 }
 
+#[cfg(unix)]
 #[test]
 fn a_closed_pipe_on_stdout_ends_the_cli_quietly() {
     // SIGPIPE keeps its default, as in any Unix tool (`mlflow-login env | head -1`): no panic,
