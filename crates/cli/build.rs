@@ -9,6 +9,7 @@
 //! CLI loads.
 
 fn main() {
+    println!("cargo:rerun-if-changed=build.rs");
     let var = |name| std::env::var(name).unwrap_or_default();
     if var("CARGO_CFG_TARGET_OS") == "linux" && var("CARGO_CFG_TARGET_ENV") == "gnu" {
         println!("cargo:rustc-link-lib=static:+whole-archive=gcc_eh");

@@ -19,6 +19,6 @@ run() {
 }
 run "CLI (issue 2)" tests/bench/cli.sh "$bin"
 [[ -x tests/bench/hook.sh ]] && run "shell hook per prompt (issue 3)" tests/bench/hook.sh "$bin"
-[[ -x tests/bench/plugin.sh ]] && run "MLflow auth plugin per request (issue 5)" tests/bench/plugin.sh "$bin"
+[[ -x tests/bench/plugin.sh ]] && run "MLflow auth plugin per request (issue 5)" env MLFLOW_LOGIN_BIN="$bin" tests/bench/plugin.sh
 [[ -x tests/bench/tray.sh ]] && run "tray app idle (issue 4)" tests/bench/tray.sh
 exit $status

@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# Tray benchmark: mlflow-login-tray against a bare Tauri 2 tray app, in the same run.
+# Tray benchmark: mlflow-login-tray against a bare Tauri 2 tray app, in the same run, and
+# against a tray on tray-icon + tao without Tauri (the other stack issue 4 asked to measure).
 #
 #   tests/bench/tray.sh [IDLE_SECONDS]     # default 60 (or $MLL_BENCH_IDLE)
 #
-# Release builds of both (the bare app from tests/bench/bare-tray/, same CARGO_TARGET_DIR,
-# same Cargo.lock versions, same profile). Each runs under Xvfb with the private
+# Release builds of all three (the baselines from tests/bench/bare-tray/ and tao-tray/,
+# same CARGO_TARGET_DIR, same Cargo.lock versions, same profile). Each runs under Xvfb with the private
 # gnome-keyring and a StatusNotifier host on a private bus (tests/tray/bench_driver.py):
 #   ready      ms from start until the icon registered with the StatusNotifierWatcher
 #              (median of five starts, after one uncounted warm-up start)
@@ -38,8 +39,10 @@ cd "$root"
 if [[ "${MLL_BENCH_NO_BUILD:-}" != 1 ]]; then # 1: measure the binaries already built
     echo "==> release builds" >&2
     build_app release >&2
-    cp Cargo.lock tests/bench/bare-tray/Cargo.lock
-    cargo build --release --manifest-path tests/bench/bare-tray/Cargo.toml >&2
+    for base in bare-tray tao-tray; do
+        cp Cargo.lock "tests/bench/$base/Cargo.lock"
+        cargo build --release --manifest-path "tests/bench/$base/Cargo.toml" >&2
+    done
 fi
 rel=$CARGO_TARGET_DIR/release
 
@@ -54,6 +57,8 @@ printf 'pw' | "$rel/mlflow-login" login prod --url http://127.0.0.1:9 --username
 results=$(mktemp)
 echo "==> bare tray (${idle} s idle)" >&2
 /usr/bin/python3 "$root/tests/tray/bench_driver.py" bare "$rel/bare-tray" "$idle" >>"$results"
+echo "==> tray-icon + tao tray, no Tauri (${idle} s idle)" >&2
+/usr/bin/python3 "$root/tests/tray/bench_driver.py" tao "$rel/tao-tray" "$idle" >>"$results"
 echo "==> mlflow-login-tray (${idle} s idle, login dialog, ${idle} s idle)" >&2
 /usr/bin/python3 "$root/tests/tray/bench_driver.py" app "$rel/mlflow-login-tray" "$idle" --login-dialog >>"$results"
 
