@@ -54,7 +54,8 @@ extern "C" fn main(_argc: std::ffi::c_int, _argv: *const *const std::ffi::c_char
 }
 
 /// Opens /dev/null until the descriptor it gets is above 2: a closed stdin, stdout or stderr
-/// is then /dev/null, as std's start-up makes it.
+/// is then /dev/null for this process, as std's start-up makes it. (Close-on-exec: a command
+/// run by `exec` gets its descriptors as the caller left them.)
 fn hold_standard_descriptors() {
     #[cfg(unix)]
     {
