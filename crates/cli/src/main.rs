@@ -2,8 +2,9 @@
 //!
 //! `main` only parses and dispatches; each subcommand lives in `cmd/<name>.rs`.
 
-// The C `main` below replaces std's start-up (see there). Tests keep the harness's own.
-#![cfg_attr(not(test), no_main)]
+// On Linux with glibc the C `main` below replaces std's start-up (see there). Tests keep
+// the harness's own.
+#![cfg_attr(all(not(test), target_os = "linux", target_env = "gnu"), no_main)]
 
 mod cmd;
 mod failure;
@@ -34,39 +35,56 @@ pub(crate) struct Cli {
     command: Command,
 }
 
-/// The process's entry point, in place of a Rust `fn main`.
+/// The process's entry point on Linux with glibc, in place of a Rust `fn main`.
 ///
 /// Before a Rust `fn main`, std asks glibc for the main thread's stack bounds (to name a
 /// stack overflow), and glibc reads /proc/self/maps to find them: 0.2 ms of a 1.3 ms start
-/// here (`make bench`: `--version` against /bin/true, target 2x). This entry
-/// point skips std's set-up and keeps what the CLI relies on from it: descriptors 0-2 held
-/// open, so a file opened later (the config being rewritten) can never become stdout, and
-/// stdout flushed at exit (`std::process::exit`). Two things differ, on purpose:
-/// - SIGPIPE keeps its default, so a closed pipe on stdout ends the CLI quietly like any
-///   Unix tool (with std's ignored SIGPIPE it was a panic). Sockets do not raise it: std and
-///   zbus send with MSG_NOSIGNAL.
-/// - A stack overflow on the main thread is a plain SIGSEGV, without Rust's message.
+/// here (`make bench`: `--version` against /bin/true, target 2x). This entry point does the
+/// rest of std's start-up itself (`std_start_up`) and skips that. What differs: a stack
+/// overflow on the main thread is a plain SIGSEGV without Rust's message, and panic
+/// messages name the thread `<unnamed>` instead of `main`. Elsewhere (macOS, Windows, other
+/// Unixes, where std's arguments also come from its start-up) `fn main` stays as usual.
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
 #[cfg_attr(not(test), unsafe(no_mangle))]
-#[allow(unsafe_code)] // `no_mangle` only: this is C's `main`, called once by the C runtime
+#[allow(unsafe_code)] // `no_mangle`: this is C's `main`, called once by the C runtime
 extern "C" fn main(_argc: std::ffi::c_int, _argv: *const *const std::ffi::c_char) -> std::ffi::c_int {
-    hold_standard_descriptors();
-    std::process::exit(run().into())
+    std_start_up();
+    // A panic prints its message (the hook) and ends with 101, as under std's `main`;
+    // release builds abort at the panic itself.
+    let code = std::panic::catch_unwind(run).map_or(101, i32::from);
+    // Runs std's clean-up: stdout is flushed.
+    std::process::exit(code)
 }
 
-/// Opens /dev/null until the descriptor it gets is above 2: a closed stdin, stdout or stderr
-/// is then /dev/null for this process, as std's start-up makes it. (Close-on-exec: a command
-/// run by `exec` gets its descriptors as the caller left them.)
-fn hold_standard_descriptors() {
-    #[cfg(unix)]
-    {
-        use std::os::fd::{AsRawFd, IntoRawFd};
-        let dev_null = || std::fs::OpenOptions::new().read(true).write(true).open("/dev/null");
-        while let Ok(file) = dev_null() {
-            if file.as_raw_fd() > 2 {
+#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+fn main() -> std::process::ExitCode {
+    std::process::ExitCode::from(run())
+}
+
+/// What std's start-up does on Linux before `fn main`, but the stack-guard set-up:
+/// - descriptors 0-2 are held: a closed one becomes /dev/null (inherited by a command that
+///   `exec` runs), so a file or socket opened later can never become stdout;
+/// - SIGPIPE is ignored, so a connection the server closed is an error the verifier
+///   classifies (rustls and hyper write with writev, which raises SIGPIPE), not a silent
+///   death. Commands run by `exec` get the default back (std's `Command` resets it).
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+#[allow(unsafe_code)]
+fn std_start_up() {
+    // SAFETY: plain libc calls with a valid C string; each descriptor `open` returns is 0, 1
+    // or 2 (kept open for good, as std does) or is closed at once. `signal` only changes
+    // this process's disposition of SIGPIPE, which no code here has set before.
+    unsafe {
+        loop {
+            let fd = libc::open(c"/dev/null".as_ptr(), libc::O_RDWR);
+            if fd < 0 {
                 break;
             }
-            let _held = file.into_raw_fd(); // descriptor 0, 1 or 2 from now on
+            if fd > 2 {
+                libc::close(fd);
+                break;
+            }
         }
+        libc::signal(libc::SIGPIPE, libc::SIG_IGN);
     }
 }
 

@@ -164,8 +164,9 @@ set +e
 
 #[test]
 fn closed_stdout_never_lands_in_the_config() {
-    // Started with stdout closed, the next file the CLI opens would get descriptor 1 and
-    // receive what it prints, unless 0-2 are held first (by /dev/null).
+    // Started with stdout closed, the next file or socket the CLI opens (the keychain's
+    // D-Bus connection, the config) would get descriptor 1 and receive what it prints,
+    // unless 0-2 are held first (by /dev/null). Without that, `login` here dies of SIGPIPE.
     let w = World::new();
     let closed = |script: &str| {
         let out = std::process::Command::new("bash")
@@ -193,15 +194,68 @@ fn closed_stdout_never_lands_in_the_config() {
     assert_eq!(active[0]["name"], "b", "{list}");
 }
 
-#[cfg(unix)]
+/// SigIgn of /proc/PID/status has SIGPIPE (13) set.
+fn ignores_sigpipe(pid: u32) -> bool {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    let mask = status.lines().find_map(|l| l.strip_prefix("SigIgn:")).unwrap().trim();
+    u64::from_str_radix(mask, 16).unwrap() & (1 << 12) != 0
+}
+
+#[cfg(target_os = "linux")]
 #[test]
-fn a_closed_pipe_on_stdout_ends_the_cli_quietly() {
-    // SIGPIPE keeps its default, as in any Unix tool (`mlflow-login env | head -1`): no panic,
-    // no abort message.
-    use std::os::unix::process::ExitStatusExt;
-    let (reader, writer) = std::io::pipe().unwrap();
-    drop(reader);
-    let out = std::process::Command::new(BIN).args(["completions", "bash"]).stdout(writer).output().unwrap();
-    assert_eq!(out.status.signal(), Some(13), "{}", text(&out)); // SIGPIPE
-    assert_eq!(stderr(&out), "");
+fn start_up_holds_closed_descriptors_and_ignores_sigpipe() {
+    // Started with stdout closed, the running CLI has /dev/null as descriptor 1 and ignores
+    // SIGPIPE (a server closing the connection is then an error, not a silent death), as
+    // std's start-up would have made it.
+    let w = World::new();
+    let mut child = std::process::Command::new("bash")
+        .args([
+            "--noprofile",
+            "--norc",
+            "-c",
+            r#"exec "$BIN" login x --url http://127.0.0.1:9 --username u --password-stdin --no-verify >&-"#,
+        ])
+        .env("BIN", BIN)
+        .env("MLFLOW_LOGIN_CONFIG_DIR", w.config_dir())
+        .env("MLFLOW_LOGIN_KEYCHAIN_PREFIX", &w.prefix)
+        .stdin(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let pid = child.id();
+    // Waiting for the password: bash has become the CLI, past its start-up.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while std::fs::read_link(format!("/proc/{pid}/fd/1")).ok().as_deref() != Some(std::path::Path::new("/dev/null")) {
+        assert!(std::time::Instant::now() < deadline, "descriptor 1 of the CLI never became /dev/null");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    assert!(ignores_sigpipe(pid), "the CLI does not ignore SIGPIPE");
+    use std::io::Write;
+    child.stdin.take().unwrap().write_all(b"pw").unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "{}", text(&out));
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn exec_gives_the_command_default_sigpipe_and_dev_null_for_closed_descriptors() {
+    let w = World::new();
+    let out = w.login("x", "http://127.0.0.1:9", "u", "pw", &["--no-verify"]);
+    assert!(out.status.success(), "{}", text(&out));
+    // The command reports on stderr; the CLI starts with stdout closed.
+    let report = "import os, sys\n\
+        ignored = int(open('/proc/%d/status' % os.getppid()).read().split('SigIgn:')[1].split()[0], 16)\n\
+        print(os.readlink('/proc/self/fd/1'), bool(ignored & (1 << 12)), file=sys.stderr)\n";
+    // sh: SIGPIPE as it was at exec (python ignores SIGPIPE itself), python: its stdout.
+    let script = r#"exec "$BIN" exec x -- sh -c '"$0" -c "$1"; exit' /usr/bin/python3 "$REPORT" >&-"#;
+    let out = std::process::Command::new("bash")
+        .args(["--noprofile", "--norc", "-c", script])
+        .env("BIN", BIN)
+        .env("REPORT", report)
+        .env("MLFLOW_LOGIN_CONFIG_DIR", w.config_dir())
+        .env("MLFLOW_LOGIN_KEYCHAIN_PREFIX", &w.prefix)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(stderr(&out).trim(), "/dev/null False", "want: stdout /dev/null, SIGPIPE not ignored");
 }

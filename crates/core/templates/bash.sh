@@ -7,8 +7,8 @@
 
 __mll_hook() {
     local __mll_rc=$? __mll_s=
-    # `-f` first, not `2>/dev/null`: a redirection of stderr costs bash 9 more system calls.
-    [[ -f {{state_file}} ]] && IFS= read -r __mll_s <{{state_file}}
+    # `-r` first, not `2>/dev/null`: a redirection of stderr costs bash 9 more system calls.
+    [[ -r {{state_file}} ]] && IFS= read -r __mll_s <{{state_file}}
     if [[ "$__mll_s" != "${__mll_state-}" ]]; then
         __mll_state=$__mll_s
         if [[ -x {{bin}} ]]; then
