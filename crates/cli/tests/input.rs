@@ -162,6 +162,16 @@ set +e
 // The process's surroundings. The CLI has its own entry point instead of std's start-up
 // (crates/cli/src/main.rs); these pin what it keeps and what it changes.
 
+/// `bash -c SCRIPT` with this world's config and keychain, and `$BIN` the CLI.
+fn bash(w: &World, script: &str) -> std::process::Command {
+    let mut cmd = std::process::Command::new("bash");
+    cmd.args(["--noprofile", "--norc", "-c", script])
+        .env("BIN", BIN)
+        .env("MLFLOW_LOGIN_CONFIG_DIR", w.config_dir())
+        .env("MLFLOW_LOGIN_KEYCHAIN_PREFIX", &w.prefix);
+    cmd
+}
+
 #[test]
 fn closed_stdout_never_lands_in_the_config() {
     // Started with stdout closed, the next file or socket the CLI opens (the keychain's
@@ -169,13 +179,7 @@ fn closed_stdout_never_lands_in_the_config() {
     // unless 0-2 are held first (by /dev/null). Without that, `login` here dies of SIGPIPE.
     let w = World::new();
     let closed = |script: &str| {
-        let out = std::process::Command::new("bash")
-            .args(["--noprofile", "--norc", "-c", script])
-            .env("BIN", BIN)
-            .env("MLFLOW_LOGIN_CONFIG_DIR", w.config_dir())
-            .env("MLFLOW_LOGIN_KEYCHAIN_PREFIX", &w.prefix)
-            .output()
-            .unwrap();
+        let out = bash(&w, script).output().unwrap();
         assert!(out.status.success(), "{script}: {}", text(&out));
     };
     for name in ["a", "b"] {
@@ -208,20 +212,9 @@ fn start_up_holds_closed_descriptors_and_ignores_sigpipe() {
     // SIGPIPE (a server closing the connection is then an error, not a silent death), as
     // std's start-up would have made it.
     let w = World::new();
-    let mut child = std::process::Command::new("bash")
-        .args([
-            "--noprofile",
-            "--norc",
-            "-c",
-            r#"exec "$BIN" login x --url http://127.0.0.1:9 --username u --password-stdin --no-verify >&-"#,
-        ])
-        .env("BIN", BIN)
-        .env("MLFLOW_LOGIN_CONFIG_DIR", w.config_dir())
-        .env("MLFLOW_LOGIN_KEYCHAIN_PREFIX", &w.prefix)
-        .stdin(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
+    let script = r#"exec "$BIN" login x --url http://127.0.0.1:9 --username u --password-stdin --no-verify >&-"#;
+    let mut child =
+        bash(&w, script).stdin(std::process::Stdio::piped()).stderr(std::process::Stdio::piped()).spawn().unwrap();
     let pid = child.id();
     // Waiting for the password: bash has become the CLI, past its start-up.
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
@@ -248,14 +241,7 @@ fn exec_gives_the_command_default_sigpipe_and_dev_null_for_closed_descriptors() 
         print(os.readlink('/proc/self/fd/1'), bool(ignored & (1 << 12)), file=sys.stderr)\n";
     // sh: SIGPIPE as it was at exec (python ignores SIGPIPE itself), python: its stdout.
     let script = r#"exec "$BIN" exec x -- sh -c '"$0" -c "$1"; exit' /usr/bin/python3 "$REPORT" >&-"#;
-    let out = std::process::Command::new("bash")
-        .args(["--noprofile", "--norc", "-c", script])
-        .env("BIN", BIN)
-        .env("REPORT", report)
-        .env("MLFLOW_LOGIN_CONFIG_DIR", w.config_dir())
-        .env("MLFLOW_LOGIN_KEYCHAIN_PREFIX", &w.prefix)
-        .output()
-        .unwrap();
+    let out = bash(&w, script).env("REPORT", report).output().unwrap();
     assert!(out.status.success(), "{}", text(&out));
     assert_eq!(stderr(&out).trim(), "/dev/null False", "want: stdout /dev/null, SIGPIPE not ignored");
 }
