@@ -62,11 +62,12 @@ fn main() -> std::process::ExitCode {
 }
 
 /// What std's start-up does on Linux before `fn main`, but the stack-guard set-up:
-/// - descriptors 0-2 are held: a closed one becomes /dev/null (inherited by a command that
-///   `exec` runs), so a file or socket opened later can never become stdout;
 /// - SIGPIPE is ignored, so a connection the server closed is an error the verifier
 ///   classifies (rustls and hyper write with writev, which raises SIGPIPE), not a silent
 ///   death. Commands run by `exec` get the default back (std's `Command` resets it).
+/// - descriptors 0-2 are held: a closed one becomes /dev/null (inherited by a command that
+///   `exec` runs), so a file or socket opened later can never become stdout. Last, so a
+///   test that sees /dev/null on descriptor 1 sees SIGPIPE ignored too.
 #[cfg(all(target_os = "linux", target_env = "gnu"))]
 #[allow(unsafe_code)]
 fn std_start_up() {
@@ -74,6 +75,7 @@ fn std_start_up() {
     // or 2 (kept open for good, as std does) or is closed at once. `signal` only changes
     // this process's disposition of SIGPIPE, which no code here has set before.
     unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_IGN);
         loop {
             let fd = libc::open(c"/dev/null".as_ptr(), libc::O_RDWR);
             if fd < 0 {
@@ -84,7 +86,6 @@ fn std_start_up() {
                 break;
             }
         }
-        libc::signal(libc::SIGPIPE, libc::SIG_IGN);
     }
 }
 
