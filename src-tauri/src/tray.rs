@@ -289,8 +289,9 @@ impl TrayState {
     }
 }
 
-fn build_menu<R: Runtime>(app: &AppHandle<R>, snap: &Snapshot) -> tauri::Result<Menu<R>> {
-    let status = MenuItem::with_id(app, MenuId::Status.id(), snap.status_line(&Local::now()), false, None::<&str>)?;
+/// The menu for `snap`, under `status` (its status line, also the tooltip).
+fn build_menu<R: Runtime>(app: &AppHandle<R>, snap: &Snapshot, status: &str) -> tauri::Result<Menu<R>> {
+    let status = MenuItem::with_id(app, MenuId::Status.id(), status, false, None::<&str>)?;
     let servers = snap
         .servers
         .iter()
@@ -325,7 +326,7 @@ fn build_menu<R: Runtime>(app: &AppHandle<R>, snap: &Snapshot) -> tauri::Result<
 pub fn create<R: Runtime>(app: &AppHandle<R>) -> tauri::Result<TrayIcon<R>> {
     let state = app.state::<TrayState>();
     let snap = Snapshot { servers: Vec::new(), active: None, error: None, autostart: false };
-    let menu = build_menu(app, &snap)?;
+    let menu = build_menu(app, &snap, &snap.status_line(&Local::now()))?;
     TrayIconBuilder::with_id(TRAY_ID)
         .icon(Image::from_bytes(icon_bytes(IconState::NoCredentials, state.panel))?)
         .tooltip("MLflow Login")
@@ -369,9 +370,10 @@ fn apply<R: Runtime>(app: &AppHandle<R>, snap: &Snapshot) {
     let Some(tray) = app.tray_by_id(TRAY_ID) else { return };
     let panel = app.state::<TrayState>().panel;
     let result = (|| -> tauri::Result<()> {
-        tray.set_menu(Some(build_menu(app, snap)?))?;
+        let status = snap.status_line(&Local::now());
+        tray.set_menu(Some(build_menu(app, snap, &status)?))?;
         tray.set_icon(Some(Image::from_bytes(icon_bytes(snap.icon(), panel))?))?;
-        tray.set_tooltip(Some(snap.status_line(&Local::now())))?;
+        tray.set_tooltip(Some(status))?;
         Ok(())
     })();
     if let Err(e) = result {

@@ -29,7 +29,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tray"))
-from procs import descendants  # noqa: E402
+from procs import app_processes  # noqa: E402
 
 CLI = os.environ["MLL_CLI_BIN"]
 APP = os.environ["MLL_TRAY_BIN"]
@@ -113,11 +113,6 @@ def secret_services_for(env, username, prefix):
         if key.strip() == "attribute.service" and value.startswith(prefix):
             found.append(value)
     return found
-
-
-def app_processes(driver_pid):
-    # comm is cut to 15 characters: "mlflow-login-tr".
-    return [p for p, comm in descendants(driver_pid) if comm.startswith("mlflow-login-tr")]
 
 
 # ---- WebDriver client ----------------------------------------------------------------

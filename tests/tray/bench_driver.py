@@ -20,7 +20,7 @@ import time
 import dbus
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from procs import descendants  # noqa: E402
+from procs import app_processes, descendants  # noqa: E402
 from sni_host import Menu, Watcher, pump, wait_for  # noqa: E402
 
 
@@ -138,7 +138,7 @@ def main():
             capture_output=True, text=True, timeout=60,
         ).stdout.split()[0]
         mapped_ms = (time.monotonic() - t1) * 1000  # the window maps once its page loaded
-        window_procs = [p for p, c in descendants(app.pid) if c == "mlflow-login-tr"]
+        window_procs = app_processes(app.pid)
         pump(2)
         during = idle_phase(name, "dialog open", app.pid, 2)
         during["dialog_mapped_ms"] = round(mapped_ms)

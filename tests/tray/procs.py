@@ -16,3 +16,8 @@ def descendants(pid):
             todo.append(p)
             found.append((p, comm))
     return found
+
+
+def app_processes(pid):
+    """The mlflow-login-tray processes below `pid` (comm is cut to "mlflow-login-tr")."""
+    return [p for p, comm in descendants(pid) if comm == "mlflow-login-tr"]

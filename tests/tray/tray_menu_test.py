@@ -16,7 +16,7 @@ import time
 import dbus
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from procs import descendants  # noqa: E402
+from procs import app_processes, descendants  # noqa: E402
 from sni_host import Menu, Watcher, pump, wait_for  # noqa: E402
 
 TRAY = os.environ["MLL_TRAY_BIN"]
@@ -125,12 +125,12 @@ def main():
         # GTK's OpenGL stack stays out of the tray (src-tauri/src/gl.rs)...
         gl_libs = ("libGLX_", "libLLVM", "_dri.so")  # a GL vendor library, LLVM, a Mesa driver
         tray_maps = maps(tray.pid)
-        assert not [lib for lib in gl_libs if lib in tray_maps], [lib for lib in gl_libs if lib in tray_maps]
+        loaded = [lib for lib in gl_libs if lib in tray_maps]
+        assert not loaded, loaded
         # ...and what the tray starts does not inherit that: the window process of "Manage
         # servers…" has no GDK_GL and loads GL as any GTK app does (so the check above can fail).
         menu.click("Manage servers…")
-        window = wait_for(lambda: [p for p, comm in descendants(tray.pid) if comm.startswith("mlflow-login")], 10,
-                          "the window process")[0]
+        window = wait_for(lambda: app_processes(tray.pid), 10, "the window process")[0]
         try:
             with open(f"/proc/{window}/environ", "rb") as f:
                 assert b"GDK_GL=" not in f.read()

@@ -140,9 +140,9 @@ impl Session {
         let reply = call(&self.conn, "GetSecrets", &(items, self.path.as_ref()))?;
         let mut secrets: HashMap<OwnedObjectPath, SecretStruct> = reply.body().deserialize()?;
         let (_, iv, value, _) = secrets.remove(item).ok_or(GiveUp)?;
-        let plain = decrypt(&self.aes_key, &iv, &value).ok_or(GiveUp)?;
+        let mut plain = decrypt(&self.aes_key, &iv, &value).ok_or(GiveUp)?;
         // keyring stores UTF-8 passwords; anything else is keyring's error to report.
-        match String::from_utf8(plain.to_vec()) {
+        match String::from_utf8(std::mem::take(&mut *plain)) {
             Ok(text) => Ok(Lookup::Found(Secret::new(text))),
             Err(e) => {
                 drop(Zeroizing::new(e.into_bytes()));
