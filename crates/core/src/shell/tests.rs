@@ -402,11 +402,14 @@ pub(crate) fn generated_passwords(seed: u64, count: usize) -> Vec<String> {
 
 /// Runs one script in `shell` that sets the password and prints it back, NUL-terminated,
 /// once per generated password; the output must be exactly the input.
-fn round_trip(shell: Shell, mut cmd: Command) {
-    let passwords = generated_passwords(0x5eed_0000 + shell.name().len() as u64, 3000);
+fn round_trip(shell: Shell, cmd: Command) {
+    round_trip_values(shell, cmd, &generated_passwords(0x5eed_0000 + shell.name().len() as u64, 3000));
+}
+
+fn round_trip_values(shell: Shell, mut cmd: Command, passwords: &[String]) {
     let mut script = String::new();
     let mut want = Vec::new();
-    for pw in &passwords {
+    for pw in passwords {
         let var = EnvVar { name: env::PASSWORD, value: Some(Secret::new(pw.clone())) };
         script.push_str(&render_env(shell, std::slice::from_ref(&var)));
         script.push_str("printf '%s\\0' \"$MLFLOW_TRACKING_PASSWORD\"\n");
@@ -459,4 +462,128 @@ fn round_trip_dash() {
     let mut cmd = Command::new("dash");
     cmd.args(["-s"]);
     round_trip(Shell::POSIX, cmd);
+}
+
+// ---- property tests: random strings through the real shells, serde_json, PowerShell ------
+
+/// The shells as the round-trip tests start them (rc files off, script on stdin).
+fn shell_command(shell: Shell) -> Command {
+    let (program, args): (&str, &[&str]) = match shell.name() {
+        "bash" => ("bash", &["--norc", "--noprofile", "-s"]),
+        "zsh" => ("zsh", &["-f", "-s"]),
+        "fish" => ("fish", &["--no-config"]),
+        "posix" => ("dash", &["-s"]),
+        other => panic!("no real {other} here"),
+    };
+    require(program, program);
+    let mut cmd = Command::new(program);
+    cmd.args(args);
+    cmd
+}
+
+/// `PROPTEST_CASES`, or 64: a fixed, bounded count for `make test` (each case starts one
+/// process per shell); `make fuzz` sets more.
+pub(crate) fn prop_config() -> proptest::test_runner::Config {
+    let cases = std::env::var("PROPTEST_CASES").ok().and_then(|c| c.parse().ok()).unwrap_or(64);
+    proptest::test_runner::Config { cases, failure_persistence: None, ..Default::default() }
+}
+
+/// Any string without NUL (no environment variable can hold one), heavy in what shells and
+/// `.env` readers treat specially.
+pub(crate) fn any_value() -> impl proptest::strategy::Strategy<Value = String> {
+    use proptest::prelude::*;
+    let special = proptest::sample::select(vec![
+        '\'',
+        '"',
+        '$',
+        '`',
+        '\\',
+        '\n',
+        '\r',
+        '\t',
+        ' ',
+        '!',
+        '%',
+        '#',
+        '=',
+        '{',
+        '}',
+        '(',
+        ')',
+        '-',
+        '*',
+        '?',
+        '~',
+        '\u{85}',
+        '\u{a0}',
+        '\u{2018}',
+        '\u{2019}',
+        '\u{2028}',
+        '\u{feff}',
+        '\u{f600}',
+        '\u{10ffff}',
+    ]);
+    let ch = prop_oneof![3 => any::<char>(), 2 => special];
+    proptest::collection::vec(ch, 0..24).prop_map(|v| v.into_iter().filter(|c| *c != '\0').collect())
+}
+
+mod props {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    proptest! {
+        #![proptest_config(prop_config())]
+
+        #[test]
+        fn bash_reads_back_any_value(values in proptest::collection::vec(any_value(), 1..16)) {
+            round_trip_values(Shell::BASH, shell_command(Shell::BASH), &values);
+        }
+
+        #[test]
+        fn zsh_reads_back_any_value(values in proptest::collection::vec(any_value(), 1..16)) {
+            round_trip_values(Shell::ZSH, shell_command(Shell::ZSH), &values);
+        }
+
+        #[test]
+        fn fish_reads_back_any_value(values in proptest::collection::vec(any_value(), 1..16)) {
+            round_trip_values(Shell::FISH, shell_command(Shell::FISH), &values);
+        }
+
+        #[test]
+        fn dash_reads_back_any_value(values in proptest::collection::vec(any_value(), 1..16)) {
+            round_trip_values(Shell::POSIX, shell_command(Shell::POSIX), &values);
+        }
+
+        #[test]
+        fn json_reads_back_any_value(values in proptest::collection::vec(any_value(), 1..8)) {
+            let names = [env::URI, env::USERNAME, env::PASSWORD, env::TOKEN, env::SERVER_CERT, env::CLIENT_CERT, env::INSECURE_TLS, env::SERVER_NAME];
+            let vars: Vec<EnvVar> =
+                values.iter().zip(names).map(|(v, name)| EnvVar { name, value: Some(Secret::new(v.clone())) }).collect();
+            let text = render_json(&vars);
+            let back: std::collections::BTreeMap<String, String> = serde_json::from_str(&text).unwrap();
+            let want: std::collections::BTreeMap<String, String> =
+                vars.iter().map(|v| (v.name.to_string(), v.value.as_ref().unwrap().expose().to_string())).collect();
+            prop_assert_eq!(back, want);
+        }
+
+        #[test]
+        fn pwsh_prints_ascii_that_reads_back(value in any_value()) {
+            let line = Shell::PWSH.syntax().set_env(env::PASSWORD, &value);
+            prop_assert!(line.is_ascii());
+            prop_assert_eq!(pwsh_value(line.strip_suffix('\n').unwrap()), value);
+        }
+
+        #[test]
+        fn every_renderer_takes_any_value(value in any_value()) {
+            let vars = [EnvVar { name: env::PASSWORD, value: Some(Secret::new(value.clone())) }];
+            for &shell in Shell::ALL {
+                let _ = render_env(shell, &vars);
+                let _ = render_state(shell, &value);
+            }
+            if let Ok(text) = render_dotenv(&vars) {
+                prop_assert!(text.starts_with("MLFLOW_TRACKING_PASSWORD=") && text.ends_with('\n'));
+            }
+        }
+    }
 }
