@@ -754,3 +754,24 @@ fn init_without_active_server_leaves_user_variables_alone() {
     let env = bash_env_after(&sb, "init bash", &[("MLFLOW_TRACKING_URI", "http://127.0.0.1:5000")]);
     expect(&env, &[("MLFLOW_TRACKING_URI", "http://127.0.0.1:5000")], "nothing configured: nothing unset at start-up");
 }
+
+// ---- env --format dotenv ------------------------------------------------------------------
+
+/// A password the `.env` readers keep is written; one they would change is refused with
+/// exit 2, naming the variable and not the value.
+#[test]
+fn env_dotenv_writes_or_refuses() {
+    let sb = Sandbox::new();
+    sb.login("kept", "https://kept.example", "u", "p$HOME #1 \"x\" \\n");
+    let out = sb.mll(&["env", "kept", "--format", "dotenv"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("MLFLOW_TRACKING_PASSWORD='p$HOME #1 \"x\" \\n'\n"), "{text}");
+
+    sb.login("expands", "https://expands.example", "u", "secret-${HOME}-canary");
+    let out = sb.cmd(&["env", "expands", "--format", "dotenv"]).output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(out.stdout.is_empty(), "nothing is written when a value is refused");
+    assert!(err.contains("MLFLOW_TRACKING_PASSWORD cannot be written") && err.contains("mlflow-login exec"), "{err}");
+    assert!(!err.contains("canary"), "the message must not show the password: {err}");
+}
