@@ -5,8 +5,9 @@
 //! [`ShellSyntax`] (how it quotes a value and sets or unsets a variable), its template
 //! (`crates/core/templates/`), its start-up file, how it evaluates a command's output (so
 //! its init line) and whether its init exports the password. Nothing else lists shells:
-//! the CLI's `--shell` and `init SHELL` parsers, the detection from `$SHELL`, `doctor` and
-//! the tray's "Copy shell setup" all read [`Shell::ALL`].
+//! the CLI's shell arguments, `init --help`, the detection from `$SHELL` and `doctor` read
+//! [`Shell::ALL`], and the tray's "Copy shell setup" line is
+//! `Shell::from_login_shell($SHELL).init_line("")`.
 //!
 //! [`render_env`] turns a list of [`EnvVar`]s into commands for one shell, and
 //! [`render_init`] fills the shell's template with the program's path and the state file's
