@@ -3,6 +3,8 @@
 #
 # POSIX sh has no prompt hook: this exports the active server's variables when the shell
 # starts, and does not follow later switches. Run `mlflow_login_refresh` to catch up.
+# Without --export-password it exports no password: display managers read ~/.profile into
+# the whole desktop session (see `mlflow-login init --help`).
 
 mlflow_login_refresh() {
     if [ -x {{bin}} ]; then
