@@ -7,6 +7,7 @@
 //! They also tick a check item by themselves when it is clicked; the rebuilt menu puts the
 //! ticks back where the config says.
 
+use mlflow_login_core::shell::Shell;
 use tauri::menu::{CheckMenuItem, IsMenuItem, Menu, MenuEvent, MenuItem, PredefinedMenuItem};
 use tauri::{AppHandle, Manager, Runtime};
 use tauri_plugin_autostart::ManagerExt as _;
@@ -90,16 +91,9 @@ impl MenuId {
     }
 }
 
-/// The line that hooks a shell, for the user's login shell (`$SHELL`).
-pub fn shell_setup_line(shell: Option<&str>) -> String {
-    let name = shell.and_then(|s| s.rsplit('/').next()).unwrap_or("bash");
-    match name {
-        "fish" => "mlflow-login init fish | source".into(),
-        "zsh" => r#"eval "$(mlflow-login init zsh)""#.into(),
-        "pwsh" | "powershell" => "Invoke-Expression (& mlflow-login init powershell | Out-String)".into(),
-        "sh" | "dash" | "ksh" => r#"eval "$(mlflow-login init posix)""#.into(),
-        _ => r#"eval "$(mlflow-login init bash)""#.into(),
-    }
+/// The line that hooks the user's login shell (`$SHELL`), from core's shell table.
+pub fn shell_setup_line(login_shell: Option<&str>) -> String {
+    Shell::from_login_shell(login_shell).init_line("")
 }
 
 /// The menu for `snap`, under `status` (its status line, also the tooltip).
@@ -216,6 +210,6 @@ mod tests {
         assert_eq!(shell_setup_line(Some("/bin/bash")), r#"eval "$(mlflow-login init bash)""#);
         assert_eq!(shell_setup_line(Some("/usr/bin/fish")), "mlflow-login init fish | source");
         assert_eq!(shell_setup_line(Some("/usr/bin/zsh")), r#"eval "$(mlflow-login init zsh)""#);
-        assert_eq!(shell_setup_line(None), r#"eval "$(mlflow-login init bash)""#);
+        assert_eq!(shell_setup_line(Some("/bin/dash")), r#"eval "$(mlflow-login init posix)""#);
     }
 }
