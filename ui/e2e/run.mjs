@@ -313,6 +313,12 @@ test("login: screenshots", async () => {
     return p;
   }, "login-again");
   await shots(async (scheme) => {
+    const server = { ...settingsOf("gpu-cluster"), caBundle: "/etc/ssl/certs/gpu-ca.pem" };
+    const p = await login({}, { scheme }, server);
+    await p.evaluate(() => document.querySelector("#client-cert").scrollIntoView());
+    return p;
+  }, "login-again-token");
+  await shots(async (scheme) => {
     const p = await login({}, { scheme });
     await fill(p);
     await p.press("#password", "Enter");
