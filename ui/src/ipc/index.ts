@@ -71,7 +71,7 @@ async function call<T>(cmd: Command, args?: InvokeArgs): Promise<T> {
   }
 }
 
-/** Which page this window shows, and the server to prefill for "Log in again". */
+/** Which page this window shows, and the server whose settings "Log in again" starts from. */
 export const windowContext = () => call<WindowContext>("window_context");
 
 export const listServers = () => call<ServerView[]>("list_servers");
@@ -79,6 +79,7 @@ export const listServers = () => call<ServerView[]>("list_servers");
 /**
  * Verify and (if the server accepted, or `saveWithoutChecking`) store. A refused or
  * unchecked outcome resolves with `saved: false` and the `check`; it is not an error.
+ * In mode "add" an existing name is refused (`invalid_input` on the field `name`).
  */
 export const login = (request: LoginRequest) => call<LoginResult>("login", { request });
 

@@ -1,9 +1,10 @@
 /**
- * DTOs of the webview ⇄ Rust contract, written to match docs/ipc.md field for field.
+ * DTOs of the webview ⇄ Rust contract (docs/ipc.md).
  *
- * `test/contract.test.ts` pins these against that document (the command table and the
- * error kinds), so a change on either side shows up as a failing test, not as a silent
- * `undefined` in a window.
+ * Written by hand for now, with the names and shapes the Rust side is moving to: these
+ * types are to be generated from the Rust structs by ts-rs into `./bindings/` and
+ * re-exported from here under the same names, so the pages do not change when that lands.
+ * `test/contract.test.ts` pins the command table and the error kinds against docs/ipc.md.
  */
 
 /** Every error kind the Rust side may reject with. Order as in docs/ipc.md. */
@@ -33,12 +34,31 @@ export interface IpcError {
 
 export type OutcomeClass = "ok" | "refused" | "unchecked";
 
+/** core's `Outcome` variants, by their serde tag (crates/core/src/verify.rs). */
+export type OutcomeKind =
+  | "ok"
+  | "bad_credentials"
+  | "other_auth_scheme"
+  | "forbidden"
+  | "not_mlflow"
+  | "use_https"
+  | "wrong_path"
+  | "server_down"
+  | "unreachable"
+  | "tls"
+  | "invalid_response"
+  | "unexpected_status"
+  | "bad_tls_file"
+  | "unusable_secret"
+  | "invalid_url"
+  | "client_setup";
+
 /** The form fields a check outcome can point at. */
 export type CheckField = "url" | "username" | "password" | "ca_bundle" | "client_cert";
 
-/** One verification, for display. `kind` is core's `Outcome` kind (ok, bad_credentials, ...). */
+/** One verification, for display. */
 export interface CheckView {
-  kind: string;
+  kind: OutcomeKind;
   class: OutcomeClass;
   summary: string;
   help?: string | null;
@@ -49,29 +69,45 @@ export interface CheckView {
   checkedAt: number;
 }
 
+/** How a server is signed in to. ("sso" comes later; the pages take their modes from one table.) */
 export type AuthKind = "basic" | "bearer";
 
-export interface ServerView {
+/** Every setting of one server (never its secret): what "Log in again…" starts from. */
+export interface ServerSettings {
   name: string;
   url: string;
-  username?: string | null;
+  username: string | null;
   auth: AuthKind;
+  caBundle: string | null;
+  clientCert: string | null;
+  insecureTls: boolean;
+}
+
+/** A configured server as the servers window lists it: its settings, state and last check. */
+export interface ServerView extends ServerSettings {
   active: boolean;
   /** `null`: the keychain could not say (locked, absent). */
   hasSecret: boolean | null;
   /** Plain sentences (plain http, insecure TLS). */
   warnings: string[];
-  lastCheck?: CheckView | null;
+  lastCheck: CheckView | null;
 }
 
+/**
+ * "add" refuses a name that exists (`invalid_input` on `name`); "edit" logs in again to the
+ * server of that name, keeping what the form does not carry (the client certificate).
+ */
+export type LoginMode = "add" | "edit";
+
 export interface LoginRequest {
+  mode: LoginMode;
   name: string;
   url: string;
   username: string;
   /** Sent once, to `login` only; never returned by any command. */
   password: string;
   auth: AuthKind;
-  caBundle?: string | null;
+  caBundle: string | null;
   insecureTls: boolean;
   saveWithoutChecking: boolean;
   makeActive: boolean;
@@ -79,11 +115,12 @@ export interface LoginRequest {
 
 export interface LoginResult {
   saved: boolean;
-  check?: CheckView | null;
-  server?: ServerView | null;
+  check: CheckView | null;
+  server: ServerView | null;
 }
 
+/** Which page a window shows; `server` is set for "Log in again…", null for "Add server…". */
 export interface WindowContext {
   window: "login" | "servers";
-  server?: { name: string; url: string; username?: string | null } | null;
+  server: ServerSettings | null;
 }
