@@ -188,7 +188,7 @@ describe("login dialog: errors by kind", () => {
   });
 
   it("uses the help Rust sends, when it sends one", async () => {
-    await submitWith(null, { kind: "keychain_unavailable", message: "no Secret Service", help: "start gnome-keyring-daemon" });
+    await submitWith(null, { kind: "keychain_unavailable", message: "no Secret Service", field: null, help: "start gnome-keyring-daemon" });
     expect(text("#outcome")).toMatch(/Start gnome-keyring-daemon\./);
   });
 });

@@ -9,6 +9,7 @@ import { invoke, type InvokeArgs } from "@tauri-apps/api/core";
 import {
   ERROR_KINDS,
   type CheckView,
+  type Command,
   type ErrorKind,
   type IpcError,
   type LoginRequest,
@@ -19,22 +20,6 @@ import {
 
 export * from "./types";
 
-/** The command names, as the Rust side registers them (pinned by the contract test). */
-export const COMMANDS = [
-  "window_context",
-  "list_servers",
-  "login",
-  "verify_server",
-  "verify_all",
-  "set_active",
-  "rename_server",
-  "remove_server",
-  "logout_server",
-  "open_login",
-  "close_window",
-] as const;
-
-export type Command = (typeof COMMANDS)[number];
 
 function isErrorKind(value: unknown): value is ErrorKind {
   return typeof value === "string" && (ERROR_KINDS as readonly string[]).includes(value);
