@@ -1,0 +1,1 @@
+//! Real tests against the fixture IdP (added below).
