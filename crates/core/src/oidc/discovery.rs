@@ -207,6 +207,8 @@ pub(crate) async fn discover_with(http: Http, base: &Url, overrides: &Overrides)
         }
     };
     let metadata = provider_metadata(&http, &issuer).await?;
+    // The provider's own spelling (validated equal by `openidconnect`), for later checks.
+    let issuer = metadata.issuer().as_str().to_string();
     let scopes = if overrides.scopes.is_empty() { default_scopes(&metadata) } else { overrides.scopes.clone() };
     Ok(Provider { issuer, client_id, scopes, resource: located.resource, source, metadata, http })
 }

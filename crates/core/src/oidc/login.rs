@@ -55,7 +55,17 @@ pub(crate) async fn browser(provider: &Provider, ui: &dyn Interaction) -> Result
 
     let (answer, tab) = loopback.wait(state.secret()).await;
     let code = match answer {
-        Answer::Code(code) => code,
+        // RFC 9207: an `iss` that is not this provider's is a mix-up attack (or a
+        // misrouted answer); without one, the ID token's `iss` check still applies.
+        Answer::Code { iss: Some(iss), .. } if iss != provider.issuer => {
+            tab.finish(Page::Failed).await;
+            return Err(Error::IdentityProvider(format!(
+                "the sign-in answer came from {} instead of {}",
+                clean(&iss, 200),
+                provider.issuer
+            )));
+        }
+        Answer::Code { code, .. } => code,
         Answer::Refused { error, description } => {
             tab.finish(Page::Failed).await;
             let description = description.map(|d| format!(": {d}")).unwrap_or_default();

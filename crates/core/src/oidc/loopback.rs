@@ -29,8 +29,8 @@ const PER_CONNECTION: Duration = Duration::from_secs(10);
 /// What the provider's redirect brought.
 #[derive(Debug)]
 pub(crate) enum Answer {
-    /// The authorization code.
-    Code(String),
+    /// The authorization code, and the `iss` the provider added (RFC 9207).
+    Code { code: String, iss: Option<String> },
     /// The provider's `error` (`access_denied`, ...) and `error_description`.
     Refused { error: String, description: Option<String> },
 }
@@ -154,13 +154,14 @@ pub(crate) fn classify(target: &str, state: &str) -> Option<Answer> {
     if url.path() != CALLBACK_PATH {
         return None;
     }
-    let (mut got_state, mut code, mut error, mut description) = (None, None, None, None);
+    let (mut got_state, mut code, mut error, mut description, mut iss) = (None, None, None, None, None);
     for (name, value) in url.query_pairs() {
         match &*name {
             "state" => got_state = Some(value.into_owned()),
             "code" => code = Some(value.into_owned()),
             "error" => error = Some(value.into_owned()),
             "error_description" => description = Some(value.into_owned()),
+            "iss" => iss = Some(value.into_owned()),
             _ => {}
         }
     }
@@ -171,7 +172,7 @@ pub(crate) fn classify(target: &str, state: &str) -> Option<Answer> {
         (Some(error), _) => {
             Some(Answer::Refused { error: clean(&error, 100), description: description.map(|d| clean(&d, 300)) })
         }
-        (None, Some(code)) if !code.is_empty() => Some(Answer::Code(code)),
+        (None, Some(code)) if !code.is_empty() => Some(Answer::Code { code, iss }),
         _ => None,
     }
 }
@@ -208,7 +209,12 @@ mod tests {
 
     #[test]
     fn only_this_state_on_this_path() {
-        assert!(matches!(classify("/callback?code=abc&state=s1", "s1"), Some(Answer::Code(c)) if c == "abc"));
+        assert!(
+            matches!(classify("/callback?code=abc&state=s1", "s1"), Some(Answer::Code { code, iss: None }) if code == "abc")
+        );
+        assert!(
+            matches!(classify("/callback?code=abc&state=s1&iss=https%3A%2F%2Fidp", "s1"), Some(Answer::Code { iss: Some(i), .. }) if i == "https://idp")
+        );
         assert!(classify("/callback?code=abc&state=s2", "s1").is_none());
         assert!(classify("/callback?code=abc", "s1").is_none());
         assert!(classify("/other?code=abc&state=s1", "s1").is_none());
@@ -251,6 +257,6 @@ mod tests {
         assert!(!waiting.is_finished());
         let page = get(port, "/callback?code=the-code&state=good").await;
         assert!(page.starts_with("HTTP/1.1 200") && page.contains("close this tab"), "{page}");
-        assert!(matches!(waiting.await.unwrap(), Answer::Code(c) if c == "the-code"));
+        assert!(matches!(waiting.await.unwrap(), Answer::Code { code, .. } if code == "the-code"));
     }
 }

@@ -12,6 +12,7 @@
 //!    the rotated refresh token) before the lock is released.
 
 use std::fs::{File, OpenOptions};
+use std::future::Future;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -20,6 +21,8 @@ use oauth2::{ClientId, RefreshToken, RequestTokenError, RevocationUrl, Scope, St
 use sha2::{Digest as _, Sha256};
 
 use super::http::Http;
+#[cfg(test)]
+use super::http::HttpError;
 use super::login::{server_refusal, token_error};
 use super::tokens::{TokenSet, now_unix};
 use crate::config::{Paths, create_dir_private};
@@ -74,15 +77,27 @@ pub async fn refresh_locked(
     if !opts.force && !stored.is_near_expiry(now_unix()) {
         return Ok((stored, Refreshed::StillFresh));
     }
-    let lock_path = lock_file(key)?;
-    let _lock = lock(&lock_path, opts.lock_wait).await?;
+    let lock_path = lock_file(key, &lock_dir()?);
+    locked(stored, vault, key, &lock_path, opts, || Http::for_server(server, opts.request_timeout)).await
+}
+
+/// Steps 2 to 4 of the module docs; `http` is made only when a refresh is needed.
+async fn locked<H: Future<Output = Result<Http>>>(
+    stored: TokenSet,
+    vault: &dyn Vault,
+    key: &EntryKey,
+    lock_path: &Path,
+    opts: &RefreshOptions,
+    http: impl FnOnce() -> H,
+) -> Result<(TokenSet, Refreshed)> {
+    let _lock = lock(lock_path, opts.lock_wait).await?;
     let current = read(vault, key)?;
     let changed = current.refresh_token != stored.refresh_token || current.access_token != stored.access_token;
     if changed && !current.is_near_expiry(now_unix()) {
         return Ok((current, Refreshed::ByAnotherProcess));
     }
-    let http = Http::for_server(server, opts.request_timeout).await?;
-    let fresh = refresh_with(&http, &current).await?;
+    let fresh = refresh_with(&http().await?, &current).await?;
+    // Stored before the lock is released: the next process reads the rotated token.
     vault.set(key, &fresh.to_secret())?;
     Ok((fresh, Refreshed::Now))
 }
@@ -194,18 +209,21 @@ async fn revoke_loopback(http: &Http, url: &url::Url, client_id: &str, token: &s
 /// the SHA-256 of service and account, so no URL or user name shows in a file name) in
 /// `$XDG_RUNTIME_DIR/mlflow-login/` (per user, in memory, gone at logout), else in the
 /// config dir.
-pub(crate) fn lock_file(key: &EntryKey) -> Result<PathBuf> {
+pub(crate) fn lock_file(key: &EntryKey, dir: &Path) -> PathBuf {
     let mut hash = Sha256::new();
     hash.update(key.service.as_bytes());
     hash.update([0]);
     hash.update(key.account.as_bytes());
     let digest = hash.finalize();
     let name: String = digest[..16].iter().map(|b| format!("{b:02x}")).collect();
-    let dir = match std::env::var_os("XDG_RUNTIME_DIR").filter(|d| !d.is_empty()) {
+    dir.join(format!("refresh-{name}.lock"))
+}
+
+fn lock_dir() -> Result<PathBuf> {
+    Ok(match std::env::var_os("XDG_RUNTIME_DIR").filter(|d| !d.is_empty()) {
         Some(runtime) => PathBuf::from(runtime).join("mlflow-login"),
         None => Paths::from_env()?.dir().to_path_buf(),
-    };
-    Ok(dir.join(format!("refresh-{name}.lock")))
+    })
 }
 
 /// Takes the exclusive lock, polling without blocking a thread, for at most `wait`.
@@ -236,4 +254,156 @@ fn open_private(path: &Path) -> Result<File> {
     #[cfg(unix)]
     std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
     opts.open(path).map_err(|e| Error::io(path, e))
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use super::*;
+    use crate::ErrorKind;
+    use crate::oidc::http::json_reply;
+    use crate::oidc::tokens::tests::sample;
+    use crate::vault::MemoryVault;
+
+    fn key() -> EntryKey {
+        EntryKey { service: "test:https://h/mlflow".into(), account: "token".into() }
+    }
+
+    /// A token endpoint that rotates: each refresh answers `at-N` / `rt-N`, and a reused
+    /// refresh token gets `invalid_grant`.
+    fn rotating(calls: Arc<AtomicUsize>) -> Http {
+        let used = Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
+        Http::fake(move |request| {
+            let body = String::from_utf8(request.body().clone()).unwrap();
+            let token = url::form_urlencoded::parse(body.as_bytes())
+                .find(|(k, _)| k == "refresh_token")
+                .map(|(_, v)| v.into_owned())
+                .unwrap();
+            let mut used = used.lock().unwrap();
+            if used.contains(&token) {
+                return Ok(json_reply(
+                    400,
+                    r#"{"error": "invalid_grant", "error_description": "grant request is invalid"}"#,
+                ));
+            }
+            used.push(token);
+            let n = calls.fetch_add(1, Ordering::SeqCst) + 1;
+            Ok(json_reply(
+                200,
+                &format!(
+                    r#"{{"access_token": "at-{n}", "refresh_token": "rt-{n}", "token_type": "Bearer", "expires_in": 3600}}"#
+                ),
+            ))
+        })
+    }
+
+    #[test]
+    fn lock_file_names_hide_the_entry() {
+        let path = lock_file(&key(), Path::new("/run/user/1/mlflow-login"));
+        let name = path.file_name().unwrap().to_str().unwrap();
+        assert!(name.starts_with("refresh-") && name.ends_with(".lock") && name.len() == 8 + 32 + 5, "{name}");
+        let other = EntryKey { account: "alice".into(), ..key() };
+        assert_ne!(lock_file(&other, Path::new("/x")).file_name(), path.file_name());
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn concurrent_refreshers_make_one_refresh() {
+        let dir = tempfile::tempdir().unwrap();
+        let lock_path = lock_file(&key(), dir.path());
+        let vault = Arc::new(MemoryVault::default());
+        // Expired an hour ago.
+        let expired = sample(now_unix() - 7200, Some(3600));
+        vault.set(&key(), &expired.to_secret()).unwrap();
+        let calls = Arc::new(AtomicUsize::new(0));
+        let http = rotating(calls.clone());
+        let mut tasks = Vec::new();
+        for _ in 0..4 {
+            let (vault, http, lock_path, stored) = (vault.clone(), http.clone(), lock_path.clone(), expired.clone());
+            tasks.push(tokio::spawn(async move {
+                let opts = RefreshOptions::default();
+                locked(stored, &*vault, &key(), &lock_path, &opts, || async { Ok(http) }).await.unwrap()
+            }));
+        }
+        let mut how = Vec::new();
+        for task in tasks {
+            let (set, refreshed) = task.await.unwrap();
+            assert_eq!(set.access_token.expose(), "at-1");
+            assert_eq!(set.refresh_token.as_ref().unwrap().expose(), "rt-1");
+            how.push(refreshed);
+        }
+        assert_eq!(calls.load(Ordering::SeqCst), 1);
+        how.sort_by_key(|r| *r == Refreshed::Now);
+        assert_eq!(
+            how,
+            [Refreshed::ByAnotherProcess, Refreshed::ByAnotherProcess, Refreshed::ByAnotherProcess, Refreshed::Now]
+        );
+        let stored = TokenSet::from_secret(&vault.get(&key()).unwrap().unwrap()).unwrap();
+        assert_eq!(stored.refresh_token.unwrap().expose(), "rt-1");
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt as _;
+            assert_eq!(std::fs::metadata(&lock_path).unwrap().permissions().mode() & 0o777, 0o600);
+        }
+    }
+
+    #[tokio::test]
+    async fn a_refused_refresh_means_log_in_again() {
+        let calls = Arc::new(AtomicUsize::new(0));
+        let http = rotating(calls.clone());
+        let old = sample(now_unix() - 7200, Some(3600));
+        let new = refresh_with(&http, &old).await.unwrap();
+        assert_eq!(new.access_token.expose(), "at-1");
+        assert_eq!(new.issuer, old.issuer);
+        assert!(!new.is_near_expiry(now_unix()));
+        // The old refresh token again: reuse.
+        let err = refresh_with(&http, &old).await.unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::LoginRequired, "{err}");
+        assert!(!err.to_string().contains("SECRET"), "{err}");
+        // No refresh token at all.
+        let mut bare = old.clone();
+        bare.refresh_token = None;
+        assert_eq!(refresh_with(&http, &bare).await.unwrap_err().kind(), ErrorKind::LoginRequired);
+        // Other refusals are the provider's, not "log in again".
+        let http = Http::fake(|_| Ok(json_reply(401, r#"{"error": "invalid_client"}"#)));
+        assert_eq!(refresh_with(&http, &old).await.unwrap_err().kind(), ErrorKind::IdentityProvider);
+        // Unreachable keeps its own kind.
+        let http = Http::fake(|r| Err(HttpError { url: r.uri().to_string(), detail: "connection refused".into() }));
+        assert_eq!(refresh_with(&http, &old).await.unwrap_err().kind(), ErrorKind::IdpUnreachable);
+    }
+
+    #[tokio::test]
+    async fn nothing_stored_means_log_in_again() {
+        let vault = MemoryVault::default();
+        let server = Server::new_basic("https://h/mlflow", "x").unwrap();
+        let err = refresh_locked(&server, &vault, &key(), &RefreshOptions::default()).await.unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::LoginRequired);
+        // A fresh token: no lock, no request.
+        vault.set(&key(), &sample(now_unix(), Some(3600)).to_secret()).unwrap();
+        let (_, how) = refresh_locked(&server, &vault, &key(), &RefreshOptions::default()).await.unwrap();
+        assert_eq!(how, Refreshed::StillFresh);
+    }
+
+    #[tokio::test]
+    async fn revocation_needs_an_endpoint_and_a_token() {
+        let http = Http::fake(|_| panic!("no request expected"));
+        let mut set = sample(1, Some(2));
+        set.revocation_endpoint = None;
+        assert_eq!(revoke_with(&http, &set).await.unwrap(), Revoked::NotOffered);
+        let mut set = sample(1, Some(2));
+        set.refresh_token = None;
+        assert_eq!(revoke_with(&http, &set).await.unwrap(), Revoked::NoRefreshToken);
+        let seen = Arc::new(std::sync::Mutex::new(String::new()));
+        let log = seen.clone();
+        let http = Http::fake(move |r| {
+            *log.lock().unwrap() = format!("{} {}", r.uri(), String::from_utf8_lossy(r.body()));
+            Ok(json_reply(200, ""))
+        });
+        assert_eq!(revoke_with(&http, &sample(1, Some(2))).await.unwrap(), Revoked::Done);
+        let seen = seen.lock().unwrap().clone();
+        assert!(seen.starts_with("https://idp.example/revoke ") && seen.contains("token=rt-SECRET-2"), "{seen}");
+        assert!(seen.contains("token_type_hint=refresh_token"), "{seen}");
+    }
 }
