@@ -178,7 +178,10 @@ pub(crate) async fn discover_with(http: Http, base: &Url, overrides: &Overrides)
     let given_client = overrides.client_id.as_deref().map(str::trim).filter(|s| !s.is_empty());
     let located = match (given_issuer, given_client) {
         (Some(_), Some(_)) => Located::default(),
-        _ => locate(&http, base).await?,
+        // Only the client id is missing: the server may still name it (a redirect); if it
+        // cannot be asked, the error below names --client-id.
+        (Some(_), None) => locate(&http, base).await.unwrap_or_default(),
+        (None, _) => locate(&http, base).await?,
     };
     let (issuer, source) = match (given_issuer, &located.issuer) {
         (Some(issuer), _) => (issuer.to_string(), Source::Given),

@@ -54,6 +54,21 @@ pub enum Flow {
     Device,
 }
 
+impl Flow {
+    /// The flow to use when the user did not choose: the device flow over SSH
+    /// (`SSH_CONNECTION`: a browser would open on the far side, if at all) or without a
+    /// display, else the browser.
+    pub fn for_environment() -> Flow {
+        let ssh = std::env::var_os("SSH_CONNECTION").is_some_and(|v| !v.is_empty());
+        Flow::choose(ssh, crate::vault::can_prompt())
+    }
+
+    /// [`Flow::for_environment`]'s rule.
+    pub fn choose(ssh: bool, display: bool) -> Flow {
+        if ssh || !display { Flow::Device } else { Flow::Browser }
+    }
+}
+
 /// What core asks the front end to show.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]

@@ -328,6 +328,14 @@ mod real {
     }
 }
 
+#[test]
+fn device_flow_over_ssh_or_without_display() {
+    use super::Flow;
+    assert_eq!(Flow::choose(false, true), Flow::Browser);
+    assert_eq!(Flow::choose(true, true), Flow::Device);
+    assert_eq!(Flow::choose(false, false), Flow::Device);
+}
+
 /// The tray awaits these on tokio's multi-thread runtime: their futures must be `Send`.
 #[allow(dead_code, clippy::diverging_sub_expression)]
 fn futures_are_send() {

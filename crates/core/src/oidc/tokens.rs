@@ -152,7 +152,7 @@ impl TokenSet {
 
     /// Takes the tokens of a token-endpoint answer: the access token and its expiry, the
     /// refresh token when one came (else the current one stays: no rotation), the scopes
-    /// when the provider named them.
+    /// when the provider named some.
     pub(crate) fn take_response(&mut self, response: &impl oauth2::TokenResponse) {
         let now = now_unix();
         self.access_token = Secret::new(response.access_token().secret().clone());
@@ -161,7 +161,8 @@ impl TokenSet {
         }
         self.expires_at = response.expires_in().map(|d| now.saturating_add(d.as_secs()));
         self.obtained_at = now;
-        if let Some(scopes) = response.scopes() {
+        // An empty `scope` (some IdPs, for a resource's token) says nothing: keep the asked.
+        if let Some(scopes) = response.scopes().filter(|s| !s.is_empty()) {
             self.scopes = scopes.iter().map(|s| s.to_string()).collect();
         }
     }
