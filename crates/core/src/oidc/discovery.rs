@@ -156,13 +156,19 @@ impl Provider {
     }
 }
 
-/// What the server told about its identity provider.
-#[derive(Debug, Default, Clone, PartialEq, Eq)]
-pub(crate) struct Located {
-    pub(crate) issuer: Option<String>,
-    pub(crate) client_id: Option<String>,
-    pub(crate) resource: Option<String>,
-    pub(crate) source: Option<Source>,
+/// What the server told about its identity provider (steps 1 to 3 of the module docs),
+/// before OIDC discovery. Every field may be missing.
+#[derive(Debug, Default, Clone, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
+pub struct Hints {
+    /// The issuer.
+    pub issuer: Option<String>,
+    /// The client id (only a redirect names one).
+    pub client_id: Option<String>,
+    /// The resource identifier, from protected-resource metadata.
+    pub resource: Option<String>,
+    /// Where the issuer was found.
+    pub source: Option<Source>,
 }
 
 /// An authorization endpoint the server redirected to.
@@ -177,7 +183,7 @@ pub(crate) async fn discover_with(http: Http, base: &Url, overrides: &Overrides)
     let given_issuer = overrides.issuer.as_deref().map(str::trim).filter(|s| !s.is_empty());
     let given_client = overrides.client_id.as_deref().map(str::trim).filter(|s| !s.is_empty());
     let located = match (given_issuer, given_client) {
-        (Some(_), Some(_)) => Located::default(),
+        (Some(_), Some(_)) => Hints::default(),
         // Only the client id is missing: the server may still name it (a redirect); if it
         // cannot be asked, the error below names --client-id.
         (Some(_), None) => locate(&http, base).await.unwrap_or_default(),
@@ -259,7 +265,7 @@ fn check_issuer(issuer: &str) -> Result<()> {
 }
 
 /// Steps 1 to 3 of the module docs.
-pub(crate) async fn locate(http: &Http, base: &Url) -> Result<Located> {
+pub(crate) async fn locate(http: &Http, base: &Url) -> Result<Hints> {
     let probe = endpoint(base, API_PATH, Some("max_results=1"));
     let (challenge_metadata, redirect) = probe_server(http, probe).await?;
     let mut candidates: Vec<Url> = challenge_metadata.into_iter().collect();
@@ -274,7 +280,7 @@ pub(crate) async fn locate(http: &Http, base: &Url) -> Result<Located> {
             continue;
         }
         if let Some((issuer, resource)) = parse_resource_metadata(reply.body(), base) {
-            return Ok(Located {
+            return Ok(Hints {
                 issuer: Some(issuer),
                 client_id: None,
                 resource: Some(resource),
@@ -282,14 +288,14 @@ pub(crate) async fn locate(http: &Http, base: &Url) -> Result<Located> {
             });
         }
     }
-    let Some(hint) = redirect else { return Ok(Located::default()) };
+    let Some(hint) = redirect else { return Ok(Hints::default()) };
     for candidate in issuer_candidates(&hint.endpoint) {
         let Ok(reply) = http.get(&openid_configuration_url(&candidate)).await else { continue };
         if reply.status() != 200 {
             continue;
         }
         if let Some(issuer) = confirms_endpoint(reply.body(), &hint.endpoint) {
-            return Ok(Located {
+            return Ok(Hints {
                 issuer: Some(issuer),
                 client_id: Some(hint.client_id),
                 resource: None,
@@ -638,7 +644,7 @@ mod tests {
 
         // A redirect to another origin that is no authorization request: nothing found.
         let (http, _) = network(&[(API, 302, &[("location", "https://elsewhere/login")], "")]);
-        assert_eq!(locate(&http, &base).await.unwrap(), Located::default());
+        assert_eq!(locate(&http, &base).await.unwrap(), Hints::default());
 
         // Nothing: the error names the flags.
         let (http, _) = network(&[(API, 401, &[("www-authenticate", "Bearer")], "{}")]);

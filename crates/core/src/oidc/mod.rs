@@ -1,6 +1,7 @@
 //! Single sign-on: the OpenID Connect client (issue 10).
 //!
-//! Four calls, each bounded, none printing:
+//! Four calls, each bounded, none printing (and [`hints`], discovery's first half, for a
+//! dialog that lets the user edit what was found):
 //! - [`discover`]: from the MLflow server to its identity provider (RFC 9728 protected-
 //!   resource metadata, or an oauth2-proxy style redirect; see the `discovery` docs), then
 //!   OIDC discovery for the endpoints and signing keys. Nothing secret is sent.
@@ -37,7 +38,7 @@ mod tests;
 use std::future::Future;
 use std::time::Duration;
 
-pub use discovery::{Overrides, Provider, Source};
+pub use discovery::{Hints, Overrides, Provider, Source};
 pub use refresh::{RefreshOptions, Refreshed, Revoked, refresh_locked, revoke};
 pub use tokens::{MAX_REFRESH_MARGIN_SECS, TokenSet};
 
@@ -125,6 +126,14 @@ pub async fn discover(server: &Server, overrides: &Overrides, opts: &LoginOption
     let http = http::Http::for_server(server, opts.request_timeout).await?;
     let base = server.parsed_url()?;
     discovery::discover_with(http, &base, overrides).await
+}
+
+/// Only what the server tells about its identity provider, without OIDC discovery and
+/// without failing when something is missing: for a dialog to fill its issuer and client
+/// id fields, which the user may then edit and pass to [`discover`] as [`Overrides`].
+pub async fn hints(server: &Server, opts: &LoginOptions) -> Result<Hints> {
+    let http = http::Http::for_server(server, opts.request_timeout).await?;
+    discovery::locate(&http, &server.parsed_url()?).await
 }
 
 /// Signs in with `flow`. Ends with the token set, or an error: [`Error::TimedOut`] after

@@ -66,7 +66,11 @@ pub enum Refreshed {
 /// Errors: [`Error::LoginRequired`] when nothing is stored, no refresh token is held, or
 /// the provider refuses the refresh token (`invalid_grant`); the stored set is then left
 /// as it was for the caller to delete or replace. A keychain error or an unreachable
-/// provider keeps the stored set too.
+/// provider keeps the stored set too (a keychain write that fails after the provider
+/// rotated the token loses the session: the error says so as any keychain error does).
+///
+/// The vault calls block the calling thread for as long as the vault's own bounded wait
+/// (as every vault call in core does); the lock wait and the request do not.
 pub async fn refresh_locked(
     server: &Server,
     vault: &dyn Vault,

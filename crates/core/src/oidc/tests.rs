@@ -31,11 +31,13 @@ mod real {
 
     /// A fixture variable; without the fixtures, the test fails saying how to run it.
     fn var(name: &str) -> String {
+        let how = "run the real SSO tests with the fixtures, e.g. `tests/fixtures/with-keyring.sh tests/fixtures/with-servers.sh cargo test -p mlflow-login-core --lib oidc::tests::real -- --ignored --test-threads 1` (see tests/fixtures/oidc/README.md)";
+        if std::env::var_os("MLL_OIDC_ISSUER").is_none_or(|v| v.is_empty()) {
+            panic!("MLL_OIDC_ISSUER is not set: {how}");
+        }
         match std::env::var(name) {
             Ok(v) if !v.is_empty() => v,
-            _ => panic!(
-                "{name} is not set: run the real SSO tests with the fixtures, e.g. `tests/fixtures/with-keyring.sh tests/fixtures/with-servers.sh cargo test -p mlflow-login-core --lib oidc::tests::real -- --ignored --test-threads 1` (see tests/fixtures/oidc/README.md)"
-            ),
+            _ => panic!("{name} is not set: {how}"),
         }
     }
 
@@ -172,6 +174,11 @@ mod real {
         assert_eq!(provider.source(), &Source::ResourceMetadata { url: metadata_url });
         assert!(provider.supports_device_flow() && provider.supports_revocation());
         assert_eq!(provider.scopes(), ["openid", "offline_access"]);
+        // The dialog's pre-fill: the issuer without a client id, no error.
+        let hints = crate::oidc::hints(&proxy(), &opts(30)).await.unwrap();
+        assert_eq!(hints.issuer.as_deref(), Some(var("MLL_OIDC_ISSUER").as_str()));
+        assert_eq!(hints.client_id, None);
+        assert_eq!(hints.resource.as_deref(), Some(var("MLL_OIDC_RESOURCE").as_str()));
         // The oauth2-proxy style redirect gives issuer and client id.
         let redirecting = bearer_server(&var("MLL_OIDC_REDIRECT_PROXY_URL"));
         let provider = discover(&redirecting, &Overrides::default(), &opts(30)).await.unwrap();
