@@ -27,8 +27,8 @@
 //! is stripped of control characters and shortened, so it is safe to print. No outcome
 //! holds the password or the `Authorization` header.
 
-mod classify;
-mod transport;
+pub(crate) mod classify;
+pub(crate) mod transport;
 
 #[cfg(test)]
 mod tests;
