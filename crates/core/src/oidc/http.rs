@@ -39,10 +39,14 @@ type Reply = Pin<Box<dyn Future<Output = std::result::Result<HttpResponse, HttpE
 #[cfg(test)]
 pub(crate) type Fake = dyn Fn(HttpRequest) -> std::result::Result<HttpResponse, HttpError> + Send + Sync;
 
-/// The client. Cheap to clone.
+/// The client. Cheap to clone (clones share [`Http::last_error`]).
 #[derive(Clone)]
 pub(crate) struct Http {
     client: Option<reqwest::Client>,
+    /// The transport error of the latest request, cleared by any answer: the device
+    /// flow's polling backs off on errors without saying so (`oauth2`), and a wait that
+    /// ends should say "unreachable", not "timed out", when that is why.
+    last_error: std::sync::Arc<std::sync::Mutex<Option<HttpError>>>,
     #[cfg(test)]
     fake: Option<std::sync::Arc<Fake>>,
 }
@@ -63,6 +67,7 @@ impl Http {
             .map_err(|outcome| Error::invalid(outcome.field().unwrap_or("url"), outcome.summary()))?;
         Ok(Self {
             client: Some(client),
+            last_error: Default::default(),
             #[cfg(test)]
             fake: None,
         })
@@ -73,7 +78,7 @@ impl Http {
     pub(crate) fn fake(
         fake: impl Fn(HttpRequest) -> std::result::Result<HttpResponse, HttpError> + Send + Sync + 'static,
     ) -> Self {
-        Self { client: None, fake: Some(std::sync::Arc::new(fake)) }
+        Self { client: None, last_error: Default::default(), fake: Some(std::sync::Arc::new(fake)) }
     }
 
     /// `GET url` asking for JSON; no credentials.
@@ -87,8 +92,23 @@ impl Http {
         self.send(request).await
     }
 
+    /// The transport error of the latest request, if it failed.
+    pub(crate) fn last_error(&self) -> Option<HttpError> {
+        self.last_error.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
     /// Sends one request; reads at most [`BODY_CAP`] bytes of the answer.
     pub(crate) fn send(&self, request: HttpRequest) -> Reply {
+        let reply = self.exchange(request);
+        let last_error = self.last_error.clone();
+        Box::pin(async move {
+            let reply = reply.await;
+            *last_error.lock().unwrap_or_else(|e| e.into_inner()) = reply.as_ref().err().cloned();
+            reply
+        })
+    }
+
+    fn exchange(&self, request: HttpRequest) -> Reply {
         let url = request.uri().to_string();
         #[cfg(test)]
         if let Some(fake) = &self.fake {

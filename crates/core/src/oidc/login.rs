@@ -131,10 +131,11 @@ pub(crate) async fn poll_device(
     // The crate checks expiry against the wall clock; this bound uses tokio's.
     let polling = poll.request_async(&provider.http, tokio::time::sleep, Some(expires_in));
     match tokio::time::timeout(expires_in + Duration::from_secs(1), polling).await {
-        Err(_) => Err(expired()),
+        Err(_) => Err(provider.http.last_error().map_or_else(expired, Error::from)),
         Ok(Ok(response)) => Ok(response),
         Ok(Err(RequestTokenError::ServerResponse(e))) => Err(match e.error() {
-            DeviceCodeErrorResponseType::ExpiredToken => expired(),
+            // The crate's own expiry when the polls failed to get through: say why.
+            DeviceCodeErrorResponseType::ExpiredToken => provider.http.last_error().map_or_else(expired, Error::from),
             DeviceCodeErrorResponseType::AccessDenied => {
                 Error::IdentityProvider("the sign-in with the device code was refused (access_denied)".into())
             }
@@ -313,6 +314,15 @@ pub(crate) mod tests {
         assert_eq!(err.kind(), ErrorKind::IdentityProvider);
         assert!(err.to_string().contains("access_denied"), "{err}");
         assert_eq!(times, [0, 1]);
+        // Unreachable all along: backs off, and says why it ended.
+        let provider = provider(Http::fake(|r| {
+            Err(crate::oidc::http::HttpError { url: r.uri().to_string(), detail: "connection refused".into() })
+        }));
+        let client = client(&provider).unwrap().set_device_authorization_url(
+            openidconnect::DeviceAuthorizationUrl::new("https://idp/device".into()).unwrap(),
+        );
+        let err = poll_device(&client, &details(30, 1), &provider).await.unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::IdpUnreachable, "{err}");
         // Expired at the provider.
         let (result, _) = poll(&[(400, r#"{"error": "expired_token"}"#)], 600, 1).await;
         assert_eq!(result.unwrap_err().kind(), ErrorKind::TimedOut);

@@ -159,9 +159,13 @@ pub async fn login(
         Flow::Device => "the sign-in with the device code",
     };
     tokio::select! {
-        result = tokio::time::timeout(opts.timeout, run) => {
-            result.unwrap_or(Err(Error::TimedOut { what, seconds: opts.timeout.as_secs() }))
-        }
+        result = tokio::time::timeout(opts.timeout, run) => result.unwrap_or_else(|_| {
+            // Device polls that stopped getting through say so rather than "timed out".
+            Err(match (flow, provider.http.last_error()) {
+                (Flow::Device, Some(unreachable)) => unreachable.into(),
+                _ => Error::TimedOut { what, seconds: opts.timeout.as_secs() },
+            })
+        }),
         () = cancel => Err(Error::Cancelled),
     }
 }
