@@ -213,6 +213,13 @@ pub enum Outcome {
         /// The underlying error.
         detail: String,
     },
+    /// Single sign-on: the identity provider refused to refresh the token (the session was
+    /// ended, revoked, or the user disabled). Caller: ask for a new login. Nothing was sent
+    /// to the server.
+    SessionEnded {
+        /// What the identity provider said.
+        detail: String,
+    },
 }
 
 /// What kind of outcome a check had: [`Outcome`] without its data. This is what is
@@ -255,6 +262,8 @@ pub enum OutcomeKind {
     InvalidUrl,
     /// [`Outcome::ClientSetup`].
     ClientSetup,
+    /// [`Outcome::SessionEnded`].
+    SessionEnded,
     /// Not a verification: no password or token is stored, so nothing was sent. Counts as
     /// refused (the user must log in).
     NoCredentials,
@@ -268,7 +277,8 @@ impl OutcomeKind {
             OutcomeKind::BadCredentials
             | OutcomeKind::OtherAuthScheme
             | OutcomeKind::Forbidden
-            | OutcomeKind::NoCredentials => OutcomeClass::Refused,
+            | OutcomeKind::NoCredentials
+            | OutcomeKind::SessionEnded => OutcomeClass::Refused,
             _ => OutcomeClass::Unchecked,
         }
     }
@@ -288,6 +298,7 @@ impl OutcomeKind {
             OutcomeKind::Unreachable => "unreachable",
             OutcomeKind::Tls | OutcomeKind::BadTlsFile => "TLS error",
             OutcomeKind::NoCredentials => "not logged in",
+            OutcomeKind::SessionEnded => "sign-in ended",
             OutcomeKind::InvalidResponse
             | OutcomeKind::UnexpectedStatus
             | OutcomeKind::UnusableSecret
@@ -464,6 +475,7 @@ impl Outcome {
             Outcome::UnusableSecret { .. } => OutcomeKind::UnusableSecret,
             Outcome::InvalidUrl { .. } => OutcomeKind::InvalidUrl,
             Outcome::ClientSetup { .. } => OutcomeKind::ClientSetup,
+            Outcome::SessionEnded { .. } => OutcomeKind::SessionEnded,
         }
     }
 
@@ -568,6 +580,7 @@ impl Outcome {
             Outcome::UnusableSecret { detail } => format!("the stored token cannot be sent: {detail}"),
             Outcome::InvalidUrl { detail } => format!("the server's URL cannot be used: {detail}"),
             Outcome::ClientSetup { detail } => format!("could not set up the HTTPS client: {detail}"),
+            Outcome::SessionEnded { detail } => format!("the single sign-on session ended: {detail}"),
         }
     }
 
@@ -663,6 +676,7 @@ impl Outcome {
             Outcome::ClientSetup { .. } => {
                 "install the system's CA certificates (e.g. the ca-certificates package), or set a CA bundle for this server".into()
             }
+            Outcome::SessionEnded { .. } => "log in again (single sign-on in the browser)".into(),
         };
         Some(text)
     }
@@ -687,7 +701,10 @@ impl Outcome {
             | Outcome::WrongPath { .. }
             | Outcome::InvalidResponse { .. }
             | Outcome::InvalidUrl { .. } => Some("url"),
-            Outcome::ServerDown { .. } | Outcome::UnexpectedStatus { .. } | Outcome::ClientSetup { .. } => None,
+            Outcome::ServerDown { .. }
+            | Outcome::UnexpectedStatus { .. }
+            | Outcome::ClientSetup { .. }
+            | Outcome::SessionEnded { .. } => None,
             Outcome::Unreachable { reason, .. } => match reason {
                 UnreachableReason::Dns | UnreachableReason::Refused => Some("url"),
                 UnreachableReason::Timeout | UnreachableReason::Other => None,
@@ -842,7 +859,8 @@ mod kind_tests {
             Outcome::BadTlsFile { setting: TlsFile::CaBundle, path: "/x".into(), detail: detail.clone() },
             Outcome::UnusableSecret { detail: detail.clone() },
             Outcome::InvalidUrl { detail: detail.clone() },
-            Outcome::ClientSetup { detail },
+            Outcome::ClientSetup { detail: detail.clone() },
+            Outcome::SessionEnded { detail },
         ]
     }
 

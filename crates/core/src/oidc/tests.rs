@@ -49,6 +49,7 @@ mod real {
             ca_bundle: None,
             client_cert: None,
             insecure_tls: false,
+            sso: None,
         }
     }
 

@@ -253,7 +253,7 @@ fn unauthorized(asked: Asked<'_>, reply: &Reply) -> Outcome {
     }
     let bearer = challenges.iter().find(|c| c.scheme.eq_ignore_ascii_case("bearer"));
     if let Some(bearer) = bearer
-        && asked.auth == AuthKind::Bearer
+        && asked.auth.uses_token()
     {
         return Outcome::BadCredentials { refused_by: RefusedBy::Server, realm: realm(bearer), sent: asked.sent };
     }

@@ -118,7 +118,8 @@ fn auth<'a>(server: &'a Server, secret: Option<&'a Secret>) -> Result<Auth<'a>, 
     Ok(match (server.auth, secret, server.username.as_deref()) {
         (_, None, _) | (AuthKind::Basic, _, None) => Auth::None,
         (AuthKind::Basic, Some(password), Some(username)) => Auth::Basic { username, password },
-        (AuthKind::Bearer, Some(token), _) => {
+        // Single sign-on: the caller passes the (fresh) access token.
+        (AuthKind::Bearer | AuthKind::Sso, Some(token), _) => {
             let text = Zeroizing::new(format!("Bearer {}", token.expose()));
             let mut value = HeaderValue::from_str(&text).map_err(|_| Outcome::UnusableSecret {
                 detail: "it holds a character an HTTP header cannot carry (a line break or control character)".into(),
