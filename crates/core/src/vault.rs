@@ -18,9 +18,6 @@
 use std::sync::mpsc;
 use std::time::Duration;
 
-#[cfg(any(target_os = "linux", target_os = "freebsd"))]
-mod secret_service;
-
 use crate::error::{Error, Result};
 use crate::secret::Secret;
 use crate::server::Server;
@@ -65,6 +62,10 @@ pub trait Vault: Send + Sync {
     fn set(&self, key: &EntryKey, secret: &Secret) -> Result<()>;
     /// Deletes the entry; `false` when there was none.
     fn delete(&self, key: &EntryKey) -> Result<bool>;
+    /// Every entry under the service prefix in force ([`service_prefix`]), so `doctor`
+    /// can find entries no server names any more (a login killed between its keychain
+    /// write and its config write leaves one).
+    fn entries(&self) -> Result<Vec<EntryKey>>;
 }
 
 impl<V: Vault + ?Sized> Vault for &V {
@@ -77,6 +78,9 @@ impl<V: Vault + ?Sized> Vault for &V {
     fn delete(&self, key: &EntryKey) -> Result<bool> {
         (**self).delete(key)
     }
+    fn entries(&self) -> Result<Vec<EntryKey>> {
+        (**self).entries()
+    }
 }
 
 impl<V: Vault + ?Sized> Vault for std::sync::Arc<V> {
@@ -88,6 +92,9 @@ impl<V: Vault + ?Sized> Vault for std::sync::Arc<V> {
     }
     fn delete(&self, key: &EntryKey) -> Result<bool> {
         (**self).delete(key)
+    }
+    fn entries(&self) -> Result<Vec<EntryKey>> {
+        (**self).entries()
     }
 }
 
@@ -224,18 +231,10 @@ fn map_err(e: keyring::Error) -> Error {
 impl Vault for KeyringVault {
     fn get(&self, key: &EntryKey) -> Result<Option<Secret>> {
         let key = key.clone();
-        self.bounded(move || {
-            #[cfg(any(target_os = "linux", target_os = "freebsd"))]
-            match secret_service::lookup(&key) {
-                secret_service::Lookup::Found(secret) => return Ok(Some(secret)),
-                secret_service::Lookup::Absent => return Ok(None),
-                secret_service::Lookup::AskKeyring => {}
-            }
-            match entry(&key)?.get_password() {
-                Ok(p) => Ok(Some(Secret::new(p))),
-                Err(keyring::Error::NoEntry) => Ok(None),
-                Err(e) => Err(map_err(e)),
-            }
+        self.bounded(move || match entry(&key)?.get_password() {
+            Ok(p) => Ok(Some(Secret::new(p))),
+            Err(keyring::Error::NoEntry) => Ok(None),
+            Err(e) => Err(map_err(e)),
         })
     }
 
@@ -251,6 +250,24 @@ impl Vault for KeyringVault {
             Ok(()) => Ok(true),
             Err(keyring::Error::NoEntry) => Ok(false),
             Err(e) => Err(map_err(e)),
+        })
+    }
+
+    fn entries(&self) -> Result<Vec<EntryKey>> {
+        let prefix = service_prefix();
+        self.bounded(move || {
+            if let Err(e) = keyring::Entry::store_status() {
+                return Err(Error::KeychainUnavailable(format!("no credential store could be opened ({e})")));
+            }
+            // Stores match attributes exactly, so there is no prefix search: list them all
+            // (the Secret Service answers an empty query with every item) and keep ours.
+            let found = keyring_core::Entry::search(&std::collections::HashMap::new()).map_err(map_err)?;
+            Ok(found
+                .iter()
+                .filter_map(keyring_core::Entry::get_specifiers)
+                .filter(|(service, _)| service.starts_with(&prefix))
+                .map(|(service, account)| EntryKey { service, account })
+                .collect())
         })
     }
 }
@@ -291,6 +308,12 @@ impl Vault for MemoryVault {
         self.check()?;
         Ok(self.entries.lock().unwrap_or_else(|e| e.into_inner()).remove(key).is_some())
     }
+    fn entries(&self) -> Result<Vec<EntryKey>> {
+        self.check()?;
+        let prefix = service_prefix();
+        let entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        Ok(entries.keys().filter(|k| k.service.starts_with(&prefix)).cloned().collect())
+    }
 }
 
 #[cfg(test)]
@@ -305,6 +328,59 @@ mod tests {
         let k = EntryKey::for_server(&a);
         assert!(k.service.ends_with("https://host/mlflow"), "{k:?}");
         assert_eq!(k.account, "alice");
+    }
+
+    /// Against the private gnome-keyring: what keyring writes reads back, an absent entry
+    /// is `Ok(None)` (never an error, and never `None` for an entry that is there), and a
+    /// second item with the same attributes is an error, not a guess.
+    #[test]
+    #[ignore = "needs the private keychain: run under tests/fixtures/with-keyring.sh"]
+    fn real_keychain() {
+        assert!(
+            std::env::var_os("MLL_TEST_HOME").is_some(),
+            "no private keychain: run under tests/fixtures/with-keyring.sh (or `make test`)"
+        );
+        let vault = KeyringVault::new(Wait::for_environment());
+        let key = |account: &str| EntryKey {
+            service: format!(
+                "{}https://h-{}-{:x}.example.com",
+                service_prefix(),
+                std::process::id(),
+                fastrand::u64(..)
+            ),
+            account: account.into(),
+        };
+        let (alice, nobody) = (key("alice"), key("nobody"));
+        let password = "pässwörd: \"quoted\" $HOME `x` \\ end";
+        vault.set(&alice, &Secret::new(password.into())).unwrap();
+        assert_eq!(vault.get(&alice).unwrap().expect("the entry just written").expose(), password);
+        vault.set(&alice, &Secret::new("second".into())).unwrap();
+        assert_eq!(vault.get(&alice).unwrap().expect("the entry just replaced").expose(), "second");
+        assert!(vault.get(&nobody).unwrap().is_none());
+        assert!(!vault.delete(&nobody).unwrap());
+        let listed = vault.entries().unwrap();
+        assert!(listed.contains(&alice) && !listed.contains(&nobody), "{listed:?}");
+
+        // A twin written by another client (libsecret): two matches are reported.
+        let status = std::process::Command::new("secret-tool")
+            .args(["store", "--label", "twin", "service", &alice.service, "username", "alice", "x", "1"])
+            .stdin(std::process::Stdio::null())
+            .status()
+            .expect("secret-tool is missing: apt-get install libsecret-tools");
+        assert!(status.success());
+        let err = vault.get(&alice).expect_err("two entries for one server");
+        assert_eq!(err.kind(), crate::ErrorKind::KeychainUnavailable, "{err}");
+        let status = std::process::Command::new("secret-tool")
+            .args(["clear", "service", &alice.service, "username", "alice"])
+            .status()
+            .unwrap();
+        assert!(status.success());
+
+        assert!(vault.get(&alice).unwrap().is_none());
+        vault.set(&alice, &Secret::new(password.into())).unwrap();
+        assert!(vault.delete(&alice).unwrap());
+        assert!(vault.get(&alice).unwrap().is_none());
+        assert!(!vault.delete(&alice).unwrap());
     }
 
     #[test]
