@@ -36,10 +36,15 @@ step cargo clippy --workspace --all-targets -- -D warnings
 step cargo test --workspace --exclude mlflow-login
 # The verifier against the real nginx + MLflow fixtures, row by row.
 step cargo test -p mlflow-login-core --lib verify::tests::real_fixture -- --ignored --exact
-# The keychain read against the real Secret Service (gnome-keyring).
-step cargo test -p mlflow-login-core --lib vault::secret_service::tests::real_secret_service -- --ignored --exact
+# The vault (keyring 4) against the real Secret Service (gnome-keyring).
+step cargo test -p mlflow-login-core --lib vault::tests::real_keychain -- --ignored --exact
 # The CLI against the real keychain and the real nginx + MLflow fixtures.
 step cargo test -p mlflow-login --bins --test outcomes --test flow --test input
+# Faults against real parts, each in a world of its own: a Secret Service that never
+# answers, gnome-keyring killed and restarted, a locked keyring with no display, a
+# read-only and a full config folder, commands killed with SIGKILL mid-change (a short
+# run: STRESS_CYCLES=15; `make stress` runs a long one).
+step tests/faults/run.sh
 # Real bash, zsh, fish, dash: hooks, round trips, zero processes per prompt.
 step tests/shell/run.sh
 # The UI: vitest + mockIPC, then Playwright in Debian's Chromium.
