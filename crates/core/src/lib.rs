@@ -15,6 +15,9 @@ pub mod shell;
 pub mod vault;
 pub mod verify;
 
+#[cfg(test)]
+mod proptests;
+
 pub use config::{Config, ConfigStore, Paths};
 pub use error::{Error, ErrorKind, Result};
 pub use logins::{Activate, Logins, Saved, ServerEntry};
