@@ -35,6 +35,8 @@ check_tools() {
 # world_up NAME: a fresh world in $W; exports HOME, XDG_*, DBUS_SESSION_BUS_ADDRESS and the
 # CLI's config dir and keychain prefix. No display: no unlock prompt can appear.
 world_up() {
+    # cargo and rustup (the restart scenario) keep the caller's, not the world's HOME.
+    export CARGO_HOME=${CARGO_HOME:-$HOME/.cargo} RUSTUP_HOME=${RUSTUP_HOME:-$HOME/.rustup}
     W=$(mktemp -d "${TMPDIR:-/tmp}/mll-fault-$1.XXXXXX")
     mkdir -p "$W/home/.local/share" "$W/home/.config" "$W/run" "$W/config"
     chmod 700 "$W" "$W/run"

@@ -3,7 +3,7 @@
 # killed and restarted, a locked keyring with no prompt possible, a read-only and a full
 # config folder, and concurrent CLI processes killed with SIGKILL (tests/faults/stress.sh).
 #
-#   tests/faults/run.sh [hung|killed|locked|readonly|full|stress ...]   (default: all)
+#   tests/faults/run.sh [hung|killed|restart|locked|readonly|full|stress ...]   (default: all)
 #
 # Each scenario runs in a world of its own (tests/faults/lib.sh): HOME, D-Bus session bus,
 # keyring. Needs the debug CLI (cargo build -p mlflow-login, or MLL_BIN), dbus,
@@ -82,6 +82,18 @@ scenario_killed() {
         fail "list --json after the restart: want a and b with passwords"
 }
 
+# One long-lived process (as the tray is) across a gnome-keyring restart: the vault
+# reopens keyring's store instead of failing until the process restarts
+# (crates/core/src/vault.rs, reopens_the_store_after_a_keyring_restart, which restarts it).
+scenario_restart() {
+    world_up restart
+    keyring_up
+    MLL_FAULTS_KEYRING_PASSWORD=$KEYRING_PASSWORD cargo test -q -p mlflow-login-core --lib \
+        vault::tests::reopens_the_store_after_a_keyring_restart -- --ignored --exact >"$W/out" 2>&1 ||
+        fail "the vault did not survive a keyring restart"
+    owner_pid org.freedesktop.secrets >>"$W/keyring.pid"
+}
+
 # The login keyring locked and no display: no unlock prompt can appear, so each command
 # fails at once with exit 5 and the fix; the fix (unlock) makes it work again.
 scenario_locked() {
@@ -158,7 +170,7 @@ scenario_stress() {
 }
 
 scenarios=("$@")
-((${#scenarios[@]})) || scenarios=(hung killed locked readonly full stress)
+((${#scenarios[@]})) || scenarios=(hung killed restart locked readonly full stress)
 for s in "${scenarios[@]}"; do
     declare -F "scenario_$s" >/dev/null || fail "unknown scenario $s"
     printf '== fault: %s\n' "$s"

@@ -208,6 +208,29 @@ fn entry(key: &EntryKey) -> Result<keyring::Entry> {
     keyring::Entry::new(&key.service, &key.account).map_err(map_err)
 }
 
+/// Runs `op` on the key's entry; where the platform store failed, reopens the store once
+/// and runs it again on a fresh entry. The outer error is ours (no store at all), the inner
+/// one keyring's.
+///
+/// keyring opens its Secret Service store once per process: one D-Bus connection and one
+/// encrypted session, which die with the service. After gnome-keyring restarts, every call
+/// of a long-lived process (the tray) would fail with `NoSession` until it restarted too.
+/// A fresh store (new session) fixes that; a store that cannot be opened keeps the error.
+fn on_entry<T>(
+    key: &EntryKey,
+    op: impl Fn(&keyring::Entry) -> Result<T, keyring::Error>,
+) -> Result<Result<T, keyring::Error>> {
+    let first = op(&entry(key)?);
+    #[cfg(any(target_os = "linux", target_os = "freebsd"))]
+    if let Err(keyring::Error::PlatformFailure(_)) = &first
+        && let Ok(store) = zbus_secret_service_keyring_store::Store::new()
+    {
+        keyring_core::set_default_store(store);
+        return Ok(op(&entry(key)?));
+    }
+    Ok(first)
+}
+
 /// Maps keyring's errors. `NoEntry` is handled by the callers (it is `Ok(None)`), so it is
 /// never confused with a locked or missing store.
 fn map_err(e: keyring::Error) -> Error {
@@ -231,7 +254,7 @@ fn map_err(e: keyring::Error) -> Error {
 impl Vault for KeyringVault {
     fn get(&self, key: &EntryKey) -> Result<Option<Secret>> {
         let key = key.clone();
-        self.bounded(move || match entry(&key)?.get_password() {
+        self.bounded(move || match on_entry(&key, keyring::Entry::get_password)? {
             Ok(p) => Ok(Some(Secret::new(p))),
             Err(keyring::Error::NoEntry) => Ok(None),
             Err(e) => Err(map_err(e)),
@@ -241,12 +264,12 @@ impl Vault for KeyringVault {
     fn set(&self, key: &EntryKey, secret: &Secret) -> Result<()> {
         let key = key.clone();
         let secret = secret.clone();
-        self.bounded(move || entry(&key)?.set_password(secret.expose()).map_err(map_err))
+        self.bounded(move || on_entry(&key, |entry| entry.set_password(secret.expose()))?.map_err(map_err))
     }
 
     fn delete(&self, key: &EntryKey) -> Result<bool> {
         let key = key.clone();
-        self.bounded(move || match entry(&key)?.delete_credential() {
+        self.bounded(move || match on_entry(&key, keyring::Entry::delete_credential)? {
             Ok(()) => Ok(true),
             Err(keyring::Error::NoEntry) => Ok(false),
             Err(e) => Err(map_err(e)),
@@ -381,6 +404,59 @@ mod tests {
         assert!(vault.delete(&alice).unwrap());
         assert!(vault.get(&alice).unwrap().is_none());
         assert!(!vault.delete(&alice).unwrap());
+    }
+
+    /// One process (as the tray is) across a gnome-keyring restart: keyring's store holds
+    /// a session of the old daemon, and is reopened instead of failing until a restart.
+    /// Restarts the keyring it runs against, so only in a world of its own
+    /// (tests/faults/run.sh restart, which sets MLL_FAULTS_KEYRING_PASSWORD).
+    #[test]
+    #[ignore = "restarts the keyring: run by tests/faults/run.sh"]
+    fn reopens_the_store_after_a_keyring_restart() {
+        use std::process::Command;
+        let password = std::env::var("MLL_FAULTS_KEYRING_PASSWORD")
+            .expect("run by tests/faults/run.sh restart (it restarts the keyring it runs against)");
+        let vault = KeyringVault::new(Wait::for_environment());
+        let key = EntryKey { service: format!("{}https://restart.example", service_prefix()), account: "u".into() };
+        vault.set(&key, &Secret::new("before".into())).unwrap();
+
+        let owner = Command::new("dbus-send")
+            .args(["--session", "--print-reply=literal", "--dest=org.freedesktop.DBus", "/org/freedesktop/DBus"])
+            .args(["org.freedesktop.DBus.GetConnectionUnixProcessID", "string:org.freedesktop.secrets"])
+            .output()
+            .expect("dbus-send is missing: apt-get install dbus");
+        let pid = String::from_utf8_lossy(&owner.stdout).split_whitespace().last().unwrap().to_string();
+        assert!(Command::new("kill").args(["-9", &pid]).status().unwrap().success());
+        let owned = || {
+            Command::new("dbus-send")
+                .args(["--session", "--print-reply", "--dest=org.freedesktop.DBus", "/org/freedesktop/DBus"])
+                .args(["org.freedesktop.DBus.GetNameOwner", "string:org.freedesktop.secrets"])
+                .output()
+                .unwrap()
+                .status
+                .success()
+        };
+        // The old daemon's name is gone once the bus noticed; then start the same keyring.
+        while owned() {
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        assert_eq!(vault.get(&key).unwrap_err().kind(), crate::ErrorKind::KeychainUnavailable);
+        let mut start = Command::new("gnome-keyring-daemon")
+            .args(["--unlock", "--components=secrets"])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        std::io::Write::write_all(&mut start.stdin.take().unwrap(), password.as_bytes()).unwrap();
+        assert!(start.wait().unwrap().success());
+        while !owned() {
+            std::thread::sleep(Duration::from_millis(50));
+        }
+
+        assert_eq!(vault.get(&key).unwrap().expect("the password survives the restart").expose(), "before");
+        vault.set(&key, &Secret::new("after".into())).unwrap();
+        assert_eq!(vault.get(&key).unwrap().unwrap().expose(), "after");
+        assert!(vault.delete(&key).unwrap());
     }
 
     #[test]
