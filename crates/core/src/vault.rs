@@ -201,31 +201,55 @@ impl KeyringVault {
     }
 }
 
-fn entry(key: &EntryKey) -> Result<keyring::Entry> {
-    if let Err(e) = keyring::Entry::store_status() {
-        return Err(Error::KeychainUnavailable(format!("no credential store could be opened ({e})")));
+/// The platform store, opened by keyring 4 on first use. Where it could not be opened
+/// then (a tray started before its Secret Service), it is tried again on each call.
+fn store() -> Result<()> {
+    let status = keyring::Entry::store_status();
+    if keyring_core::get_default_store().is_some() {
+        return Ok(());
     }
-    keyring::Entry::new(&key.service, &key.account).map_err(map_err)
+    #[cfg(any(target_os = "linux", target_os = "freebsd"))]
+    if reopen() {
+        return Ok(());
+    }
+    let why = status.as_ref().err().map(ToString::to_string).unwrap_or_else(|| "none was set".into());
+    Err(Error::KeychainUnavailable(format!("no credential store could be opened ({why})")))
 }
 
-/// Runs `op` on the key's entry; where the platform store failed, reopens the store once
-/// and runs it again on a fresh entry. The outer error is ours (no store at all), the inner
-/// one keyring's.
+/// Opens keyring's Secret Service store afresh (a new connection and session) and makes it
+/// the default; `false` when the service cannot be reached.
 ///
-/// keyring opens its Secret Service store once per process: one D-Bus connection and one
-/// encrypted session, which die with the service. After gnome-keyring restarts, every call
-/// of a long-lived process (the tray) would fail with `NoSession` until it restarted too.
-/// A fresh store (new session) fixes that; a store that cannot be opened keeps the error.
+/// keyring opens its store once per process, and the session dies with the service: after
+/// gnome-keyring restarts, every call of a long-lived process (the tray) would fail with
+/// `NoSession` until it restarted too.
+#[cfg(any(target_os = "linux", target_os = "freebsd"))]
+fn reopen() -> bool {
+    match zbus_secret_service_keyring_store::Store::new() {
+        Ok(store) => {
+            keyring_core::set_default_store(store);
+            true
+        }
+        Err(_) => false,
+    }
+}
+
+fn entry(key: &EntryKey) -> Result<keyring_core::Entry> {
+    store()?;
+    keyring_core::Entry::new(&key.service, &key.account).map_err(map_err)
+}
+
+/// Runs `op` on the key's entry; where the platform store failed, reopens it once and runs
+/// `op` again on a fresh entry. The outer error is ours (no store at all), the inner one
+/// keyring's.
 fn on_entry<T>(
     key: &EntryKey,
-    op: impl Fn(&keyring::Entry) -> Result<T, keyring::Error>,
+    op: impl Fn(&keyring_core::Entry) -> Result<T, keyring::Error>,
 ) -> Result<Result<T, keyring::Error>> {
     let first = op(&entry(key)?);
     #[cfg(any(target_os = "linux", target_os = "freebsd"))]
     if let Err(keyring::Error::PlatformFailure(_)) = &first
-        && let Ok(store) = zbus_secret_service_keyring_store::Store::new()
+        && reopen()
     {
-        keyring_core::set_default_store(store);
         return Ok(op(&entry(key)?));
     }
     Ok(first)
@@ -254,7 +278,7 @@ fn map_err(e: keyring::Error) -> Error {
 impl Vault for KeyringVault {
     fn get(&self, key: &EntryKey) -> Result<Option<Secret>> {
         let key = key.clone();
-        self.bounded(move || match on_entry(&key, keyring::Entry::get_password)? {
+        self.bounded(move || match on_entry(&key, keyring_core::Entry::get_password)? {
             Ok(p) => Ok(Some(Secret::new(p))),
             Err(keyring::Error::NoEntry) => Ok(None),
             Err(e) => Err(map_err(e)),
@@ -269,7 +293,7 @@ impl Vault for KeyringVault {
 
     fn delete(&self, key: &EntryKey) -> Result<bool> {
         let key = key.clone();
-        self.bounded(move || match on_entry(&key, keyring::Entry::delete_credential)? {
+        self.bounded(move || match on_entry(&key, keyring_core::Entry::delete_credential)? {
             Ok(()) => Ok(true),
             Err(keyring::Error::NoEntry) => Ok(false),
             Err(e) => Err(map_err(e)),
@@ -279,9 +303,7 @@ impl Vault for KeyringVault {
     fn entries(&self) -> Result<Vec<EntryKey>> {
         let prefix = service_prefix();
         self.bounded(move || {
-            if let Err(e) = keyring::Entry::store_status() {
-                return Err(Error::KeychainUnavailable(format!("no credential store could be opened ({e})")));
-            }
+            store()?;
             // Stores match attributes exactly, so there is no prefix search: list them all
             // (the Secret Service answers an empty query with every item) and keep ours.
             let found = keyring_core::Entry::search(&std::collections::HashMap::new()).map_err(map_err)?;
@@ -406,53 +428,60 @@ mod tests {
         assert!(!vault.delete(&alice).unwrap());
     }
 
-    /// One process (as the tray is) across a gnome-keyring restart: keyring's store holds
-    /// a session of the old daemon, and is reopened instead of failing until a restart.
-    /// Restarts the keyring it runs against, so only in a world of its own
-    /// (tests/faults/run.sh restart, which sets MLL_FAULTS_KEYRING_PASSWORD).
+    /// One process (as the tray is) started before its Secret Service, then across a
+    /// gnome-keyring restart: keyring's store, opened once per process, is opened again
+    /// instead of failing until the process restarts. Kills and starts the keyring it runs
+    /// against, so only in a world of its own (tests/faults/run.sh restart, which sets
+    /// MLL_FAULTS_KEYRING_PASSWORD).
     #[test]
     #[ignore = "restarts the keyring: run by tests/faults/run.sh"]
     fn reopens_the_store_after_a_keyring_restart() {
-        use std::process::Command;
+        use std::process::{Command, Stdio};
         let password = std::env::var("MLL_FAULTS_KEYRING_PASSWORD")
             .expect("run by tests/faults/run.sh restart (it restarts the keyring it runs against)");
+        let bus = |method: &str| {
+            Command::new("dbus-send")
+                .args(["--session", "--print-reply=literal", "--dest=org.freedesktop.DBus", "/org/freedesktop/DBus"])
+                .args([&format!("org.freedesktop.DBus.{method}"), "string:org.freedesktop.secrets"])
+                .output()
+                .expect("dbus-send is missing: apt-get install dbus")
+        };
+        let wait_until = |up: bool| {
+            while bus("GetNameOwner").status.success() != up {
+                std::thread::sleep(Duration::from_millis(50));
+            }
+        };
+        let kill_keyring = || {
+            let pid = String::from_utf8_lossy(&bus("GetConnectionUnixProcessID").stdout)
+                .split_whitespace()
+                .last()
+                .unwrap()
+                .to_string();
+            assert!(Command::new("kill").args(["-9", &pid]).status().unwrap().success());
+            wait_until(false);
+        };
+        let start_keyring = || {
+            let mut start = Command::new("gnome-keyring-daemon")
+                .args(["--unlock", "--components=secrets"])
+                .stdin(Stdio::piped())
+                .stdout(Stdio::null())
+                .spawn()
+                .unwrap();
+            std::io::Write::write_all(&mut start.stdin.take().unwrap(), password.as_bytes()).unwrap();
+            assert!(start.wait().unwrap().success());
+            wait_until(true);
+        };
         let vault = KeyringVault::new(Wait::for_environment());
         let key = EntryKey { service: format!("{}https://restart.example", service_prefix()), account: "u".into() };
+
+        kill_keyring();
+        assert_eq!(vault.get(&key).unwrap_err().kind(), crate::ErrorKind::KeychainUnavailable);
+        start_keyring();
         vault.set(&key, &Secret::new("before".into())).unwrap();
 
-        let owner = Command::new("dbus-send")
-            .args(["--session", "--print-reply=literal", "--dest=org.freedesktop.DBus", "/org/freedesktop/DBus"])
-            .args(["org.freedesktop.DBus.GetConnectionUnixProcessID", "string:org.freedesktop.secrets"])
-            .output()
-            .expect("dbus-send is missing: apt-get install dbus");
-        let pid = String::from_utf8_lossy(&owner.stdout).split_whitespace().last().unwrap().to_string();
-        assert!(Command::new("kill").args(["-9", &pid]).status().unwrap().success());
-        let owned = || {
-            Command::new("dbus-send")
-                .args(["--session", "--print-reply", "--dest=org.freedesktop.DBus", "/org/freedesktop/DBus"])
-                .args(["org.freedesktop.DBus.GetNameOwner", "string:org.freedesktop.secrets"])
-                .output()
-                .unwrap()
-                .status
-                .success()
-        };
-        // The old daemon's name is gone once the bus noticed; then start the same keyring.
-        while owned() {
-            std::thread::sleep(Duration::from_millis(50));
-        }
+        kill_keyring();
         assert_eq!(vault.get(&key).unwrap_err().kind(), crate::ErrorKind::KeychainUnavailable);
-        let mut start = Command::new("gnome-keyring-daemon")
-            .args(["--unlock", "--components=secrets"])
-            .stdin(std::process::Stdio::piped())
-            .stdout(std::process::Stdio::null())
-            .spawn()
-            .unwrap();
-        std::io::Write::write_all(&mut start.stdin.take().unwrap(), password.as_bytes()).unwrap();
-        assert!(start.wait().unwrap().success());
-        while !owned() {
-            std::thread::sleep(Duration::from_millis(50));
-        }
-
+        start_keyring();
         assert_eq!(vault.get(&key).unwrap().expect("the password survives the restart").expose(), "before");
         vault.set(&key, &Secret::new("after".into())).unwrap();
         assert_eq!(vault.get(&key).unwrap().unwrap().expose(), "after");
