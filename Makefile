@@ -16,7 +16,7 @@ export MLL_CACHE
 CARGO ?= cargo
 RELEASE_DIR := $(CARGO_TARGET_DIR)/release
 
-.PHONY: help deps tauri-driver build run test fixtures-check fixtures-up fixtures-down bench package
+.PHONY: help deps tauri-driver build run test stress fuzz fixtures-check fixtures-up fixtures-down bench package
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{ printf "  make %-15s %s\n", $$1, $$2 }'
@@ -47,6 +47,13 @@ test: ## everything CI runs: deps, then all suites (debug builds) against a priv
 	scripts/build-ui.sh
 	$(CARGO) build --workspace
 	tests/fixtures/with-keyring.sh tests/fixtures/with-servers.sh tests/run-all.sh
+
+stress: ## concurrent commands killed with SIGKILL mid-change, long (STRESS_CYCLES, default 400; make test runs 15)
+	$(CARGO) build -p mlflow-login
+	STRESS_CYCLES=$${STRESS_CYCLES:-400} tests/faults/run.sh stress
+
+fuzz: ## the property tests with many cases (PROPTEST_CASES, default 5000; make test runs 64)
+	PROPTEST_CASES=$${PROPTEST_CASES:-5000} $(CARGO) test -p mlflow-login-core --lib -- proptests random_answers
 
 fixtures-check: ## start the fixture servers, assert each answers as documented, stop them
 	tests/fixtures/with-servers.sh tests/fixtures/selfcheck.sh

@@ -40,10 +40,15 @@ step cargo test -p mlflow-login-core --lib verify::tests::real_fixture -- --igno
 # mod_auth_openidc proxy: discovery, both flows, refresh rotation, replay, revocation. One
 # test at a time: the device test forces slow_down for the next poll of any client.
 step cargo test -p mlflow-login-core --lib oidc::tests::real -- --ignored --test-threads 1
-# The keychain read against the real Secret Service (gnome-keyring).
-step cargo test -p mlflow-login-core --lib vault::secret_service::tests::real_secret_service -- --ignored --exact
+# The vault (keyring 4) against the real Secret Service (gnome-keyring).
+step cargo test -p mlflow-login-core --lib vault::tests::real_keychain -- --ignored --exact
 # The CLI against the real keychain and the real nginx + MLflow fixtures.
 step cargo test -p mlflow-login --bins --test outcomes --test flow --test input
+# Faults against real parts, each in a world of its own: a Secret Service that never
+# answers, gnome-keyring killed and restarted, a locked keyring with no display, a
+# read-only and a full config folder, commands killed with SIGKILL mid-change (a short
+# run: STRESS_CYCLES=15; `make stress` runs a long one).
+step tests/faults/run.sh
 # Real bash, zsh, fish, dash: hooks, round trips (PROPTEST_CASES random batches, 64 by
 # default), zero processes per prompt.
 step tests/shell/run.sh

@@ -110,13 +110,28 @@ pub struct ServerSettings {
     pub client_cert: Option<PathBuf>,
     /// TLS verification is off.
     pub insecure_tls: bool,
+    /// Single sign-on: the identity provider's issuer, when known.
+    pub issuer: Option<String>,
+    /// Single sign-on: the OAuth client id, when known.
+    pub client_id: Option<String>,
 }
 
 impl ServerSettings {
     /// The settings of `server`, named `name`.
     pub fn new(name: &str, server: &Server) -> Self {
-        let Server { url, username, auth, ca_bundle, client_cert, insecure_tls } = server.clone();
-        Self { name: name.to_string(), url, username, auth, ca_bundle, client_cert, insecure_tls }
+        let Server { url, username, auth, ca_bundle, client_cert, insecure_tls, sso } = server.clone();
+        let sso = sso.unwrap_or_default();
+        Self {
+            name: name.to_string(),
+            url,
+            username,
+            auth,
+            ca_bundle,
+            client_cert,
+            insecure_tls,
+            issuer: sso.issuer,
+            client_id: sso.client_id,
+        }
     }
 }
 

@@ -18,6 +18,9 @@ pub mod shell;
 pub mod vault;
 pub mod verify;
 
+#[cfg(test)]
+mod proptests;
+
 pub use checks::{CheckRecord, Checked, Checks};
 pub use config::{Config, ConfigStore, Paths};
 pub use error::{Error, ErrorKind, Result};

@@ -208,21 +208,24 @@ impl<V: Vault> Logins<V> {
     }
 
     /// Forgets `name` and deletes its password (unless another server shares it).
+    ///
+    /// The config is written first: a removal that cannot write the config (read-only,
+    /// full disk) keeps the password, and one interrupted after the write leaves an entry
+    /// no server names, which `doctor` reports.
     pub fn remove(&self, name: &str) -> Result<()> {
-        let config = self.store.load()?;
-        let server = config.get(name)?;
-        let key = EntryKey::for_server(server);
-        let shared = config.servers.iter().any(|(n, s)| n != name && EntryKey::for_server(s) == key);
-        if !shared {
-            self.vault.delete(&key)?;
-        }
-        self.store.update(|config| {
-            config.servers.remove(name).ok_or_else(|| Error::NotFound(name.to_string()))?;
+        let orphaned = self.store.update(|config| {
+            let server = config.servers.remove(name).ok_or_else(|| Error::NotFound(name.to_string()))?;
             if config.active.as_deref() == Some(name) {
                 config.active = None;
             }
-            Ok(((), true))
-        })
+            let key = EntryKey::for_server(&server);
+            let shared = config.servers.values().any(|s| EntryKey::for_server(s) == key);
+            Ok(((!shared).then_some(key), true))
+        })?;
+        if let Some(key) = orphaned {
+            self.vault.delete(&key)?;
+        }
+        Ok(())
     }
 
     /// Renames a server. Its password stays (entries are named from URL and user).

@@ -7,7 +7,7 @@
 use std::fmt;
 use std::path::PathBuf;
 
-use mlflow_login_core::{Activate, AuthKind, Change, LoginInput, LoginMode, Secret, log_in};
+use mlflow_login_core::{Activate, AuthKind, Change, LoginInput, LoginMode, Secret, SsoSettings, log_in};
 use serde::{Deserialize, Deserializer};
 use tauri::{AppHandle, Runtime, State};
 use ts_rs::TS;
@@ -93,6 +93,7 @@ impl From<LoginRequest> for LoginInput {
             ca_bundle: Change::set_or_clear(ca_bundle),
             client_cert: Change::Keep,
             insecure_tls: Some(r.insecure_tls),
+            sso: SsoSettings::default(),
             secret: r.password,
             verify: !r.save_without_checking,
             activate: if r.make_active { Activate::Yes } else { Activate::IfNone },

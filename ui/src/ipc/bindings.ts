@@ -1,11 +1,11 @@
 // Generated from the Rust types by src-tauri/tests/bindings.rs: do not edit.
 // Regenerate: MLL_UPDATE_BINDINGS=1 cargo test -p mlflow-login-tray --test bindings
 
-export type AuthKind = "basic" | "bearer";
+export type AuthKind = "basic" | "bearer" | "sso";
 
 export type OutcomeClass = "ok" | "refused" | "unchecked";
 
-export type OutcomeKind = "ok" | "bad_credentials" | "other_auth_scheme" | "forbidden" | "not_mlflow" | "use_https" | "wrong_path" | "server_down" | "unreachable" | "tls" | "invalid_response" | "unexpected_status" | "bad_tls_file" | "unusable_secret" | "invalid_url" | "client_setup" | "no_credentials";
+export type OutcomeKind = "ok" | "bad_credentials" | "other_auth_scheme" | "forbidden" | "not_mlflow" | "use_https" | "wrong_path" | "server_down" | "unreachable" | "tls" | "invalid_response" | "unexpected_status" | "bad_tls_file" | "unusable_secret" | "invalid_url" | "client_setup" | "session_ended" | "no_credentials";
 
 export type Setting = "ca_bundle" | "client_cert" | "insecure_tls";
 
@@ -111,7 +111,15 @@ clientCert: string | null,
 /**
  * TLS verification is off.
  */
-insecureTls: boolean, };
+insecureTls: boolean, 
+/**
+ * Single sign-on: the identity provider's issuer, when known.
+ */
+issuer: string | null, 
+/**
+ * Single sign-on: the OAuth client id, when known.
+ */
+clientId: string | null, };
 
 export type ServerSettings = { 
 /**
@@ -141,7 +149,15 @@ clientCert: string | null,
 /**
  * TLS verification is off.
  */
-insecureTls: boolean, };
+insecureTls: boolean, 
+/**
+ * Single sign-on: the identity provider's issuer, when known.
+ */
+issuer: string | null, 
+/**
+ * Single sign-on: the OAuth client id, when known.
+ */
+clientId: string | null, };
 
 export type WindowContext = { 
 /**

@@ -52,6 +52,7 @@ impl Run for Doctor {
         let config = logins.config()?;
         let mut findings = vec![check_hook(&home)];
         findings.extend(check_keychain(&config, logins.vault()));
+        findings.extend(check_leftover_entries(&config, logins.vault()));
         findings.extend(check_netrc(&home, &config));
         findings.extend(check_mlflow_credentials(&home));
         findings.extend(check_rc_files(&home));
@@ -156,6 +157,34 @@ fn check_keychain(config: &Config, vault: &dyn Vault) -> Vec<Finding> {
                 e.help().unwrap_or_else(|| "start or unlock your keyring".into()),
             )]
         }
+    }
+}
+
+/// Keychain entries under our prefix that no server names: a login killed (or failing to
+/// write the config) after it stored the password leaves one. Reported, never deleted:
+/// the user may still want that password.
+fn check_leftover_entries(config: &Config, vault: &dyn Vault) -> Vec<Finding> {
+    let named: Vec<EntryKey> = config.servers.values().map(EntryKey::for_server).collect();
+    match vault.entries() {
+        Ok(entries) => entries
+            .into_iter()
+            .filter(|k| !named.contains(k))
+            .map(|k| {
+                let url = k.service.strip_prefix(&mlflow_login_core::vault::service_prefix()).unwrap_or(&k.service);
+                Finding::problem(
+                    format!("a keychain entry with no server: {} for {url}", k.account),
+                    "no configured server uses this password (a login or removal was interrupted)",
+                    format!("mlflow-login login NAME --url {url} --username {} to use it again, or delete it with your keyring manager (service \"{}\")", k.account, k.service),
+                )
+            })
+            .collect(),
+        // A locked, absent or hung keychain: check_keychain has said so already.
+        Err(e) if e.kind().is_keychain() => Vec::new(),
+        Err(e) => vec![Finding::problem(
+            "cannot list the keychain's entries to look for ones left without a server",
+            e.to_string(),
+            e.help().unwrap_or_else(|| "start or unlock your keyring".into()),
+        )],
     }
 }
 
