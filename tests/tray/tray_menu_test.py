@@ -22,8 +22,6 @@ from sni_host import Menu, Watcher, pump, wait_for  # noqa: E402
 
 TRAY = os.environ["MLL_TRAY_BIN"]
 CLI = os.environ["MLL_CLI_BIN"]
-
-
 NGINX_URL = os.environ["MLL_NGINX_URL"]
 ALICE_PW = os.environ["MLL_ALICE_PW"]
 
