@@ -21,7 +21,7 @@ profile=${MLL_PROFILE:-debug}
 cd "$root" || exit 1
 if [[ "${MLL_NO_BUILD:-}" != 1 ]]; then
     echo "==> build ($profile, UI from ui/dist)"
-    [[ -f ui/dist/index.html ]] || scripts/build-ui.sh
+    scripts/build-ui.sh # cheap when nothing changed: it hashes its inputs
     build_app "$profile"
 fi
 app_bins "$profile"

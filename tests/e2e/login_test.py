@@ -6,10 +6,19 @@ WebKitWebDriver, against the real nginx + MLflow fixture and the private gnome-k
    entry); then the right one is stored (seen with `secret-tool` from outside, and by
    `mlflow-login env`), and the window process ends.
 2. `--window servers`: "Use" on another server makes it the active one for the CLI.
+3. "Add server…" with the name of an existing server is refused on the name field (both
+   "Verify & save" and "Save without checking"), and the old password is still in the
+   keychain (`secret-tool`).
+4. "Log in again…" (servers window) on a bearer server with a CA bundle opens the dialog in
+   token mode with the CA bundle filled; the check goes through that CA (the TLS fixture
+   answers, and refuses a token); "Save without checking" keeps both (`list --json`).
+5. Renaming in the servers window survives re-renders (a CLI `status` that changes the
+   row's check, then the window's reload on focus, then "Verify all"): the same input,
+   its text, caret/selection and focus intact; Enter renames (`list --json`).
 
 Run by tests/e2e/run.sh (inside with-keyring.sh, with-servers.sh and xvfb-run).
-Environment: MLL_TRAY_BIN, MLL_CLI_BIN, MLL_NGINX_URL, MLL_NGINX_SUBPATH_URL, MLL_ALICE_PW,
-MLL_BOB_PW; optional MLL_E2E_SHOTS=DIR saves the dialog showing the wrong-password error
+Environment: MLL_TRAY_BIN, MLL_CLI_BIN, MLL_NGINX_URL, MLL_NGINX_SUBPATH_URL,
+MLL_NGINX_TLS_URL, MLL_TLS_CA, MLL_ALICE_PW, MLL_BOB_PW; optional MLL_E2E_SHOTS=DIR saves the dialog showing the wrong-password error
 (DIR/login-wrong-password.png, WebDriver's screenshot of the real window).
 
 The WebDriver client is W3C JSON over the standard library's http.client (`Session`). Transport errors are retried a
@@ -35,6 +44,8 @@ CLI = os.environ["MLL_CLI_BIN"]
 APP = os.environ["MLL_TRAY_BIN"]
 NGINX_URL = os.environ["MLL_NGINX_URL"]
 SUBPATH_URL = os.environ["MLL_NGINX_SUBPATH_URL"]
+TLS_URL = os.environ["MLL_NGINX_TLS_URL"]
+TLS_CA = os.environ["MLL_TLS_CA"]
 ALICE_PW = os.environ["MLL_ALICE_PW"]
 BOB_PW = os.environ["MLL_BOB_PW"]
 
@@ -255,6 +266,26 @@ class Session:
         # Only read-only scripts here: repeatable.
         return self.cmd("POST", "/execute/sync", {"script": script, "args": list(args)}, repeatable=True)
 
+    def js_do(self, script, *args, done=None, repeatable=False):
+        """A script with an effect: retried only as `request` says (`done` or `repeatable`)."""
+        return self.cmd("POST", "/execute/sync", {"script": script, "args": list(args)}, done=done,
+                        repeatable=repeatable)
+
+    def keys(self, el, text, done):
+        """Sends keys (e.g. Enter, "\ue007") to `el`; `done` says whether they had their effect."""
+        self.cmd("POST", f"/element/{el}/value", {"text": text}, done=done)
+
+    # -- windows (the login dialog opens in the servers window's process) --
+
+    def handles(self):
+        return self.cmd("GET", "/window/handles")
+
+    def handle(self):
+        return self.cmd("GET", "/window")
+
+    def switch_to(self, handle):
+        self.cmd("POST", "/window", {"handle": handle}, repeatable=True)
+
 
 def start_driver(env):
     port, native = free_port(), free_port()
@@ -287,6 +318,166 @@ def stop_driver(proc):
 
 
 # ---- the test ------------------------------------------------------------------------
+
+
+def server_named(env, name):
+    return next((x for x in servers(env) if x["name"] == name), None)
+
+
+def submitted(s):
+    """Whether the dialog took the form: it empties the password field on submit."""
+    return s.prop(s.find("#password"), "value") == ""
+
+
+def message_kind(s, field):
+    """The kind of the message at `field` (`#FIELD-msg[data-kind]`), None when there is none."""
+    return s.js("const e = document.querySelector(arguments[0]); return e ? e.getAttribute('data-kind') : null;",
+                f"#{field}-msg")
+
+
+def add_existing_name(s, env, prefix, driver):
+    with Phase("Add server… with an existing name: refused on the name field, the old password kept"):
+        prod = server_named(env, "prod")
+        s.start(["--window", "login"])
+        name = s.wait_element("#name")
+        wait_for(lambda: s.js("return document.activeElement && document.activeElement.id") == "name", 15,
+                 "the name field to have focus")
+        # Carol's real password on prod's URL: were the name not refused, the check would pass
+        # and prod (alice) would be replaced.
+        s.type(name, "prod")
+        s.type(s.find("#url"), NGINX_URL)
+        s.type(s.find("#username"), "carol")
+        for button in ("#submit", "#save-unchecked"):
+            s.type(s.find("#password"), os.environ["MLL_CAROL_PW"])
+            s.click(s.find(button), done=lambda: submitted(s))
+            kind = wait_for(lambda: message_kind(s, "name"), 60, f"a message at the name field after {button}")
+            log(f"    {button}: #name-msg [{kind}]: {s.text(s.find('#name-msg'))!r}")
+            assert kind == "invalid_input", kind
+            assert s.attr(s.find("#name"), "aria-invalid") == "true"
+            assert s.js("return document.querySelector('#field-name #name-msg') !== null")
+            assert s.attr(s.find("#outcome"), "data-kind") is None, s.attr(s.find("#outcome"), "data-kind")
+            # Nothing changed: prod as it was, alice's password still there, none for carol.
+            assert server_named(env, "prod") == prod, (server_named(env, "prod"), prod)
+            assert secret_lookup(env, prefix + prod["url"], "alice") == ALICE_PW, "alice's password is gone"
+            assert secret_services_for(env, "carol", prefix) == [], secret_services_for(env, "carol", prefix)
+            # Typing in the name field clears its message (x, then backspace: still "prod").
+            s.keys(name, "x\ue003", done=lambda: message_kind(s, "name") is None)
+            assert s.prop(name, "value") == "prod", s.prop(name, "value")
+            assert message_kind(s, "name") is None
+        s.delete()
+        wait_for(lambda: not app_processes(driver.pid), 20, "the window process to exit")
+
+
+def login_again_bearer_ca(s, env, prefix):
+    with Phase("a token server with a CA bundle, through the CLI"):
+        cli(env, "login", "tok", "--url", TLS_URL, "--auth", "bearer", "--ca-bundle", TLS_CA, "--password-stdin",
+            "--no-verify", stdin="tok-old-" + secrets.token_hex(8))
+        before = server_named(env, "tok")
+        log(f"    list --json: {before}")
+        assert before["auth"] == "bearer" and before["ca_bundle"] == TLS_CA, before
+
+    with Phase("servers window: Log in again… on tok opens the dialog in token mode with the CA bundle"):
+        button = 'button[data-focus="tok:login"]'
+        s.wait_element(button)
+        main_window = s.handle()
+        s.click_css(button, done=lambda: len(s.handles()) > 1)
+        dialog = wait_for(lambda: [h for h in s.handles() if h != main_window], 20, "the login dialog's window")[0]
+        s.switch_to(dialog)
+        wait_for(lambda: s.js("return document.activeElement && document.activeElement.id") == "password", 15,
+                 "the token field to have focus (the dialog is set up)")
+        assert s.prop(s.find("#name"), "value") == "tok"
+        assert s.prop(s.find("#url"), "value") == before["url"], s.prop(s.find("#url"), "value")
+        assert s.prop(s.find("#auth-bearer"), "checked") is True, "the dialog is not in token mode"
+        assert s.prop(s.find("#auth-basic"), "checked") is False
+        assert s.prop(s.find("#ca_bundle"), "value") == TLS_CA, s.prop(s.find("#ca_bundle"), "value")
+        assert s.prop(s.find("#insecure"), "checked") is False
+        assert s.prop(s.find("#advanced"), "open") is True, "the TLS settings are hidden"
+
+    with Phase("Verify & save: checked through the CA bundle (the TLS fixture answers, and refuses a token)"):
+        s.type(s.find("#password"), "tok-new-" + secrets.token_hex(8))
+        s.click(s.find("#submit"), done=lambda: submitted(s))
+        read = "return ['#password-msg', '#outcome', '#ca_bundle-msg', '#url-msg'].map(" \
+               "c => document.querySelector(c)).map(e => e && e.getAttribute('data-kind')).find(k => k) || null"
+        kind = wait_for(lambda: s.js(read), 60, "the check's message")
+        log(f"    refused: [{kind}]")
+        # Without the CA bundle this is a TLS error (unknown issuer); through it, nginx's 401.
+        assert kind == "bad_credentials", kind
+        assert server_named(env, "tok") == before, server_named(env, "tok")
+
+    with Phase("Save without checking keeps token mode and the CA bundle"):
+        token = "tok-new-" + secrets.token_hex(8)
+        s.type(s.find("#password"), token)
+        s.click(s.find("#save-unchecked"), done=lambda: submitted(s))
+        outcome = s.find("#outcome")
+        wait_for(lambda: "ok" in (s.attr(outcome, "class") or "").split(), 30, "the saved outcome")
+        log(f"    #outcome: {s.text(outcome)!r}")
+        after = server_named(env, "tok")
+        log(f"    list --json: {after}")
+        assert after["auth"] == "bearer", after
+        assert after["ca_bundle"] == TLS_CA, after
+        assert after["url"] == before["url"], after
+        assert after.get("insecure_tls") in (None, False), after
+        got = secret_lookup(env, prefix + after["url"], "token")
+        assert got == token, "secret-tool does not return the new token"
+        # The dialog closes itself; the servers window stays.
+        wait_for(lambda: s.handles() == [main_window], 20, "the login dialog to close")
+        s.switch_to(main_window)
+
+
+RENAME_STATE = """
+const e = document.querySelector('li.server[data-name="staging"] .rename-input');
+return e && {same: e.__mllMark === 1, value: e.value, start: e.selectionStart, end: e.selectionEnd,
+             direction: e.selectionDirection, focused: document.activeElement === e};
+"""
+
+
+def rename_survives_rerender(s, env):
+    with Phase("servers window: rename staging, caret and selection set"):
+        s.click_css('button[data-focus="staging:more"]', done=lambda: s.find('button[data-focus="staging:rename"]'))
+        s.click_css('button[data-focus="staging:rename"]', done=lambda: s.find(".rename-input"))
+        field = s.wait_element('li.server[data-name="staging"] .rename-input')
+        # It takes focus with its text selected: typing replaces the name.
+        state = wait_for(lambda: (st := s.js(RENAME_STATE)) and st["focused"] and st, 10, "the rename field focused")
+        assert (state["value"], state["start"], state["end"]) == ("staging", 0, 7), state
+        s.keys(field, "stage-eu", done=lambda: s.prop(field, "value") == "stage-eu")
+        assert s.prop(field, "value") == "stage-eu", s.prop(field, "value")
+        # A selection made backwards ("ge-", caret at its start), and a mark on this very node.
+        s.js_do("const e = arguments[0]; e.setSelectionRange(3, 6, 'backward'); e.__mllMark = 1;", {ELEMENT: field},
+                repeatable=True)
+        want = {"same": True, "value": "stage-eu", "start": 3, "end": 6, "direction": "backward", "focused": True}
+        assert s.js(RENAME_STATE) == want, s.js(RENAME_STATE)
+        kind_before = s.attr(s.find('li.server[data-name="staging"] .check-line'), "data-kind")
+        log(f"    staging's check line before: [{kind_before}]")
+        assert kind_before != "bad_credentials", kind_before
+
+    with Phase("re-render: a CLI status changes staging's check, the window reloads on focus"):
+        cli(env, "login", "staging", "--password-stdin", "--no-verify", stdin="not-" + BOB_PW[:6])
+        r = cli(env, "status", "staging", "--json", check=False)
+        log(f"    status --json: {r.stdout.strip()}")
+        assert r.returncode != 0, r.returncode
+        # The window reloads its list when it gets the focus back (from the CLI, say).
+        s.js_do("window.dispatchEvent(new FocusEvent('focus'));", repeatable=True)
+        wait_for(lambda: s.find('li.server[data-name="staging"] .check-line[data-kind="bad_credentials"]'), 15,
+                 "staging's row to show the refused check")
+        assert s.js(RENAME_STATE) == want, s.js(RENAME_STATE)
+
+    with Phase("re-render: Verify all (every row checking, then its result)"):
+        # The announcement for screen readers (visually hidden: read its textContent).
+        live = lambda: s.js("return document.getElementById('live').textContent")  # noqa: E731
+        assert "Checked all servers" not in live(), live()
+        # Clicked from the page: a WebDriver click would take the focus from the rename field.
+        s.js_do("document.getElementById('verify-all').click();", repeatable=True)
+        wait_for(lambda: "Checked all servers" in live(), 60, "Verify all to finish")
+        log(f"    #live: {live()!r}")
+        assert s.find('li.server[data-name="staging"] .check-line[data-kind="bad_credentials"]'), "no check shown"
+        assert s.js(RENAME_STATE) == want, s.js(RENAME_STATE)
+
+    with Phase("Enter renames to the text as typed"):
+        field = s.find('li.server[data-name="staging"] .rename-input')
+        s.keys(field, "\ue007", done=lambda: server_named(env, "stage-eu") is not None)
+        wait_for(lambda: server_named(env, "stage-eu") is not None, 15, "`list --json` to show stage-eu")
+        assert server_named(env, "staging") is None
+        wait_for(lambda: s.find('li.server[data-name="stage-eu"]'), 15, "the renamed row")
 
 
 def main():
@@ -393,6 +584,20 @@ def main():
             got = json.loads(cli(env, "env", "--format", "json").stdout)
             assert got.get("MLFLOW_TRACKING_USERNAME") == "bob", got.get("MLFLOW_TRACKING_USERNAME")
             assert got.get("MLFLOW_TRACKING_PASSWORD") == BOB_PW, "env does not print bob's password"
+
+        with Phase("close the servers window"):
+            s.delete()
+            wait_for(lambda: not app_processes(driver.pid), 20, "the window process to exit")
+
+        # ---- 3. "Add server…" never replaces a server ---------------------------------
+        add_existing_name(s, env, prefix, driver)
+
+        # ---- 4. "Log in again…" keeps a token server's settings ------------------------
+        s.start(["--window", "servers"])
+        login_again_bearer_ca(s, env, prefix)
+
+        # ---- 5. renaming survives re-renders --------------------------------------------
+        rename_survives_rerender(s, env)
 
         with Phase("close the servers window"):
             s.delete()

@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # The tray app's tests: the tauri::test command tests (mock runtime, in-memory vault), then
 # the tray menu for real (tests/tray/tray_menu_test.py): the built binary under Xvfb, the
-# private gnome-keyring, a StatusNotifier host on the private bus, the menu through
-# com.canonical.dbusmenu.
+# private gnome-keyring, the nginx fixture (checks the CLI records), a StatusNotifier host on
+# the private bus, the menu through com.canonical.dbusmenu.
 #
-#   tests/tray/run.sh                 # wraps itself in with-keyring.sh and xvfb-run
+#   tests/tray/run.sh                 # wraps itself in with-keyring.sh, with-servers.sh, xvfb-run
 #   MLL_PROFILE=debug tests/tray/run.sh   # test a debug build (default: release, as make build)
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -21,9 +21,12 @@ need xsel "apt-get install xsel"
 # From the caller's HOME: with-keyring.sh gives the tests a throwaway one.
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$HOME/.cache/mlflow-login/target}
 
-# Not yet inside the private keychain and display: wrap.
+# Not yet inside the private keychain, the fixture servers and a display: wrap.
 if [[ -z "${MLL_TEST_HOME:-}" ]]; then
     exec "$root/tests/fixtures/with-keyring.sh" "$0" "$@"
+fi
+if [[ -z "${MLL_NGINX_URL:-}" ]]; then
+    exec "$root/tests/fixtures/with-servers.sh" "$0" "$@"
 fi
 if [[ -z "${DISPLAY:-}" ]]; then
     exec xvfb-run -a -s "-screen 0 1280x800x24" "$0" "$@"

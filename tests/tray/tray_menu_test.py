@@ -1,8 +1,9 @@
 """The tray menu for real: the built tray binary, the real gnome-keyring, a StatusNotifier
 host on the private session bus, the menu read and clicked through com.canonical.dbusmenu.
 
-Run by tests/tray/run.sh (inside tests/fixtures/with-keyring.sh and xvfb-run).
-Environment: MLL_TRAY_BIN, MLL_CLI_BIN (built binaries).
+Run by tests/tray/run.sh (inside tests/fixtures/with-keyring.sh, with-servers.sh and
+xvfb-run). Environment: MLL_TRAY_BIN, MLL_CLI_BIN (built binaries), MLL_NGINX_URL and
+MLL_ALICE_PW (the nginx fixture, for checks the CLI records and the tray shows).
 """
 
 import json
@@ -21,11 +22,13 @@ from sni_host import Menu, Watcher, pump, wait_for  # noqa: E402
 
 TRAY = os.environ["MLL_TRAY_BIN"]
 CLI = os.environ["MLL_CLI_BIN"]
+NGINX_URL = os.environ["MLL_NGINX_URL"]
+ALICE_PW = os.environ["MLL_ALICE_PW"]
 
 
-def cli(env, *args, stdin=None):
+def cli(env, *args, stdin=None, check=True):
     r = subprocess.run([CLI, *args], env=env, input=stdin, capture_output=True, text=True, timeout=60)
-    if r.returncode != 0:
+    if check and r.returncode != 0:
         raise AssertionError(f"mlflow-login {' '.join(args)} failed ({r.returncode}): {r.stderr}")
     return r.stdout
 
@@ -47,6 +50,42 @@ def maps(pid):
 def webkit_children(pid):
     """WebKit processes among the tray's descendants."""
     return [comm for _, comm in descendants(pid) if "WebKit" in comm]
+
+
+def cli_checks_show(env, menu):
+    """A CLI `login`, then a CLI `status`, each turn fx's menu line to its result.
+
+    fx is alice on the nginx fixture. The tray checks a server only when it becomes the active
+    one; after that every change of the line comes from what the CLI recorded."""
+
+    def line():
+        return menu.items()[0]["label"]
+
+    def shows(state):
+        label = line()
+        return label.startswith("fx — alice @ ") and f" — {state} " in label and label
+
+    def changes_to(state, after):
+        t = time.monotonic()
+        got = wait_for(lambda: shows(state), 5, f"the menu line to show {state!r} after `mlflow-login {after}`")
+        print(f"menu line {got!r} {(time.monotonic() - t) * 1000:.0f} ms after `mlflow-login {after}`")
+
+    cli(env, "login", "fx", "--url", NGINX_URL, "--username", "alice", "--password-stdin", "--no-verify",
+        stdin="not-" + ALICE_PW[:6])
+    cli(env, "use", "fx")
+    # The switch: the tray checks fx itself, with the wrong password.
+    wait_for(lambda: shows("wrong password"), 20, "the tray's own check of fx (wrong password)")
+
+    cli(env, "login", "fx", "--password-stdin", stdin=ALICE_PW)
+    changes_to("OK", "login fx")
+
+    # A wrong password stored unchecked is not a refusal yet; `status` records one.
+    cli(env, "login", "fx", "--password-stdin", "--no-verify", stdin="still-not-" + ALICE_PW[:6])
+    pump(1)  # room for a refresh, were the line to change without a check
+    assert not shows("wrong password"), line()
+    status = json.loads(cli(env, "status", "fx", "--json", check=False))
+    assert [s["outcome"]["kind"] for s in status] == ["bad_credentials"], status
+    changes_to("wrong password", "status fx")
 
 
 def main():
@@ -108,6 +147,10 @@ def main():
         # Logging out turns the line to "no password stored".
         cli(env, "logout", "prod")
         wait_for(lambda: "no password stored" in menu.items()[0]["label"], 5, "the logged-out status line")
+
+        # Checks the CLI records show in the menu line of the running tray (issue 12): no
+        # restart, no switch, no check of the tray's own.
+        cli_checks_show(env, menu)
 
         # Copy shell setup puts the init line for $SHELL on the clipboard (read with xsel).
         menu.click("Copy shell setup")
