@@ -10,6 +10,7 @@ pub mod env;
 pub mod error;
 pub mod login;
 pub mod logins;
+pub mod project;
 pub mod secret;
 pub mod server;
 pub mod shell;
