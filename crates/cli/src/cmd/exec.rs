@@ -14,7 +14,8 @@ use crate::failure::{self, Failure};
 #[derive(Debug, Args)]
 #[command(verbatim_doc_comment)]
 pub struct Exec {
-    /// The server (default: the one pinned in this shell with `use --here`, else the active one).
+    /// The server (default: the one this shell's project file selects, else the one pinned
+    /// with `use --here`, else the active one).
     name: Option<String>,
     /// The command and its arguments, after `--`.
     #[arg(last = true, required = true, value_name = "COMMAND")]
@@ -24,7 +25,10 @@ pub struct Exec {
 impl Run for Exec {
     fn run(self) -> Result<(), Failure> {
         let logins = logins()?;
-        let name = self.name.or_else(mlflow_login_core::shell::pin_from_env);
+        let name = match self.name {
+            Some(n) => Some(n),
+            None => super::project::default_name(&logins.config()?)?,
+        };
         let (name, server, secret) = logins.resolve(name.as_deref())?;
         let Some(secret) = secret else {
             return Err(Failure::new(failure::REFUSED, format!("no password is stored for \"{name}\""))

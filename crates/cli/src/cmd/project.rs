@@ -103,3 +103,24 @@ pub fn shell_choice(config: &mlflow_login_core::Config) -> project::Choice {
     });
     project::Choice::make(config, parsed, pin_from_env().as_deref())
 }
+
+/// The server a command given no name uses in this shell: the project's, else the pinned
+/// one; `None` means the active one. A project URL that no known server has is refused:
+/// nothing is sent anywhere on the project file's word, not even to another server.
+pub fn default_name(config: &mlflow_login_core::Config) -> Result<Option<String>, Failure> {
+    match shell_choice(config) {
+        project::Choice::Project { project, server: None } => Err(unknown_project(&project)),
+        project::Choice::Project { server: Some(n), .. } | project::Choice::Pin(n) => Ok(Some(n)),
+        _ => Ok(None),
+    }
+}
+
+/// This shell's project names a URL no known server has.
+pub fn unknown_project(project: &project::Project) -> Failure {
+    Failure::new(
+        failure::REFUSED,
+        format!("this shell's project file names {}, which no known server has", project.url),
+    )
+    .cause(format!("{}: nothing was sent there", project.file.display()))
+    .help(project.login_command())
+}

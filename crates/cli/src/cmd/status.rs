@@ -6,7 +6,7 @@ use mlflow_login_core::project::Choice;
 use mlflow_login_core::{Checked, OutcomeClass, OutcomeKind, Verification, VerifyOptions};
 use serde::Serialize;
 
-use super::project::shell_choice;
+use super::project::{shell_choice, unknown_project};
 use super::{Run, logins, runtime};
 use crate::failure::{self, Failure};
 
@@ -106,14 +106,7 @@ impl Run for Status {
         let choice = (self.name.is_none() && !self.all).then(|| shell_choice(&config));
         let names: Vec<String> = match &choice {
             _ if self.all => config.servers.keys().cloned().collect(),
-            Some(Choice::Project { project, server: None }) => {
-                return Err(Failure::new(
-                    failure::REFUSED,
-                    format!("this shell's project file names {}, which no known server has", project.url),
-                )
-                .cause(format!("{}: nothing was sent there", project.file.display()))
-                .help(project.login_command()));
-            }
+            Some(Choice::Project { project, server: None }) => return Err(unknown_project(project)),
             Some(c) if c.server().is_some() => vec![c.server().unwrap_or_default().to_string()],
             _ => vec![config.resolve(self.name.as_deref())?.0],
         };
