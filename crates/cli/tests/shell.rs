@@ -637,7 +637,7 @@ impl Listener {
 
 /// A project URL no known server has: the hint once per shell and project, the bare URI
 /// and no credential in the shell, and no command run in that folder sends one there.
-fn project_unknown_url(sh: Sh) {
+fn project_unknown_url(sh: Sh, plugin: bool) {
     require("curl", "curl");
     let sb = Sandbox::new();
     sb.login("prod", "https://prod.example/mlflow", "alice", PROD_PW);
@@ -671,10 +671,29 @@ fn project_unknown_url(sh: Sh) {
         ),
     )
     .unwrap();
+    if plugin {
+        // The Python plugin's auth object, as MLflow calls it, on a request to that URL.
+        let py = plugin_python();
+        let src = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../python/src");
+        let code = "import os, requests, mlflow_login\ntry:\n    requests.get(os.environ['MLFLOW_TRACKING_URI'] + '/api/2.0/mlflow/experiments/search', auth=mlflow_login.auth(), timeout=10)\n    print('plugin=sent')\nexcept mlflow_login.MlflowLoginError as e:\n    print('plugin=refused', type(e).__name__)\n";
+        let mut f = std::fs::OpenOptions::new().append(true).open(&script).unwrap();
+        writeln!(
+            f,
+            "MLFLOW_LOGIN_BIN={b} PYTHONPATH={} {} -c {}",
+            shell_quote(&src.display().to_string()),
+            shell_quote(&py),
+            shell_quote(code),
+            b = shell_quote(BIN)
+        )
+        .unwrap();
+    }
     let codes = t.run_to_file(&format!("sh {} 2>&1", script.display()));
     let codes = String::from_utf8_lossy(&codes);
     for want in ["env=3", "exec=3", "status=3", "\"credential\":null", "{}"] {
         assert!(codes.contains(want), "{sh:?}: lacks `{want}`:\n{codes}");
+    }
+    if plugin {
+        assert!(codes.contains("plugin=refused UnknownServerError"), "{sh:?}: the plugin:\n{codes}");
     }
     let seen = listener.seen.lock().unwrap().clone();
     assert!(!seen.is_empty(), "the shell's own curl reached the listener (so the URI points there)");
@@ -683,19 +702,34 @@ fn project_unknown_url(sh: Sh) {
     }
 }
 
+/// The fixtures' Python (MLflow, requests): `$MLL_MLFLOW_PYTHON`, else the cached venv.
+fn plugin_python() -> String {
+    if let Ok(py) = std::env::var("MLL_MLFLOW_PYTHON") {
+        return py;
+    }
+    let repo = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let out = Command::new("tests/fixtures/mlflow-venv.sh").current_dir(&repo).output().unwrap();
+    assert!(
+        out.status.success(),
+        "no Python with MLflow for the plugin: tests/fixtures/mlflow-venv.sh failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    format!("{}/bin/python", String::from_utf8_lossy(&out.stdout).trim())
+}
+
 #[test]
 fn bash_project_unknown_url() {
-    project_unknown_url(Sh::Bash);
+    project_unknown_url(Sh::Bash, true);
 }
 
 #[test]
 fn zsh_project_unknown_url() {
-    project_unknown_url(Sh::Zsh);
+    project_unknown_url(Sh::Zsh, false);
 }
 
 #[test]
 fn fish_project_unknown_url() {
-    project_unknown_url(Sh::Fish);
+    project_unknown_url(Sh::Fish, false);
 }
 
 // ---- dash: exports at start-up, no password unless asked ---------------------------------
