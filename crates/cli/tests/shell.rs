@@ -666,7 +666,8 @@ fn project_unknown_url(sh: Sh, plugin: bool) {
         format!(
             "b={b}\n\"$b\" env; echo env=$?\n\"$b\" exec -- curl -s \"$MLFLOW_TRACKING_URI\"; echo exec=$?\n\
              \"$b\" status; echo status=$?\n\"$b\" credential --url \"$MLFLOW_TRACKING_URI\"\n\
-             curl -s \"$MLFLOW_TRACKING_URI/api/2.0/mlflow/experiments/search\"; echo\n",
+             curl -s \"$MLFLOW_TRACKING_URI/api/2.0/mlflow/experiments/search\"; echo\n\
+             \"$b\" doctor; echo doctor=$?\n\"$b\" list\n",
             b = shell_quote(BIN)
         ),
     )
@@ -689,7 +690,9 @@ fn project_unknown_url(sh: Sh, plugin: bool) {
     }
     let codes = t.run_to_file(&format!("sh {} 2>&1", script.display()));
     let codes = String::from_utf8_lossy(&codes);
-    for want in ["env=3", "exec=3", "status=3", "\"credential\":null", "{}"] {
+    let unknown = format!("the project file {file} names {}, which no known server has", listener.url);
+    let listed = format!("this shell: project file {file} names {}, which no known server has", listener.url);
+    for want in ["env=3", "exec=3", "status=3", "\"credential\":null", "{}", "doctor=1", &unknown, &listed] {
         assert!(codes.contains(want), "{sh:?}: lacks `{want}`:\n{codes}");
     }
     if plugin {
