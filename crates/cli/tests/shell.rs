@@ -606,6 +606,30 @@ fn fish_project_switches() {
     project_switches(Sh::Fish);
 }
 
+/// A shell that starts in a project (below its root) starts with the project's server.
+#[test]
+fn init_in_a_project_uses_it() {
+    require("bash", "bash");
+    let sb = Sandbox::new();
+    sb.login("prod", "https://prod.example/mlflow", "alice", PROD_PW);
+    sb.login("staging", "https://staging.example", "bob", STAGING_PW);
+    sb.mll(&["use", "prod"]);
+    let file = project_file(&sb, "proj", "url = \"https://staging.example\"\n");
+    std::fs::create_dir_all(sb.path("home/proj/deep")).unwrap();
+    let script = format!("eval \"$({} init bash)\"\nenv -0\n", shell_quote(BIN));
+    let mut c = Command::new("bash");
+    c.args(["--norc", "--noprofile", "-s"]).env_clear().envs(sb.envs()).current_dir(sb.path("home/proj/deep"));
+    let out = run_with_stdin(&mut c, script.as_bytes());
+    assert!(out.status.success() && out.stderr.is_empty(), "{}", String::from_utf8_lossy(&out.stderr));
+    let env: BTreeMap<String, String> = out
+        .stdout
+        .split(|b| *b == 0)
+        .filter_map(|kv| String::from_utf8_lossy(kv).split_once('=').map(|(k, v)| (k.to_string(), v.to_string())))
+        .filter(|(k, _)| is_ours(k))
+        .collect();
+    expect(&env, &with(staging(true), &[("MLFLOW_LOGIN_PROJECT", file.as_str())]), "init in a project");
+}
+
 /// Records the requests it gets (their header lines, lower-cased), answers `{}`.
 struct Listener {
     url: String,
