@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
 # Per-prompt cost of the MLflow Login hook against direnv's hook (issue 3), in bash, zsh
-# and fish: microseconds and processes per unchanged prompt, as a table with ratios.
+# and fish: microseconds and processes per unchanged prompt, as a table with ratios. Then
+# the same in a project (issue 11): a prompt in a project's sub-folder, and a `cd` between
+# two folders of one project followed by its prompt. mlflow-login's project has a
+# .mlflow-login.toml, direnv's the same folders with an allowed .envrc doing the same export.
 #
 #   tests/bench/hook.sh [PATH/TO/mlflow-login]     (default: mlflow-login from PATH)
 #
 # Each shell calls its prompt hook N times in a loop, exactly as PROMPT_COMMAND, precmd or
 # the fish_prompt event would; the cost of starting the shell is taken out by a run with
-# N = 0. direnv runs in a folder without .envrc. Processes are counted with strace
+# N = 0. direnv runs in a folder without .envrc for the unchanged prompt. Processes are counted with strace
 # (fork, vfork, and clone without CLONE_THREAD). Needs a keychain (the init reads
 # the active server's password): run under tests/fixtures/with-keyring.sh (make bench does).
 set -euo pipefail
@@ -29,6 +32,10 @@ export HOME=$work/home XDG_CONFIG_HOME=$work/home/.config XDG_DATA_HOME=$work/ho
 export MLFLOW_LOGIN_CONFIG_DIR=$work/config MLFLOW_LOGIN_KEYCHAIN_PREFIX="mll-bench-$$-$RANDOM:"
 printf 'bench-pw\n' | "$bin" login prod --url https://prod.example/mlflow --username alice --password-stdin --no-verify \
     >/dev/null 2>&1
+mkdir -p "$HOME/proj/src/a" "$HOME/proj/src/b"
+printf 'url = "https://prod.example/mlflow"\n' >"$HOME/proj/.mlflow-login.toml"
+printf 'export MLFLOW_TRACKING_URI=https://prod.example/mlflow\n' >"$HOME/proj/.envrc"
+direnv allow "$HOME/proj" >/dev/null 2>&1
 cd "$work/empty"
 
 # The script that calls `hook` N times in `shell`, after `setup`.
@@ -82,8 +89,9 @@ measure() { # shell setup hook n
     tn=$(elapsed "$1" "$(script "$1" "$2" "$3" "$4")")
     p0=$(processes "$1" "$(script "$1" "$2" "$3" 0)")
     pn=$(processes "$1" "$(script "$1" "$2" "$3" "$pn_runs")")
-    awk -v t0="$t0" -v tn="$tn" -v n="$4" -v p0="$p0" -v pn="$pn" -v pr="$pn_runs" \
-        'BEGIN { us = (tn - t0) / n / 1000; if (us < 0) us = 0; printf "%.1f %.2f\n", us, (pn - p0) / pr }'
+    # `per`: prompts in one loop body (the cd scenario has two).
+    awk -v t0="$t0" -v tn="$tn" -v n="$4" -v p0="$p0" -v pn="$pn" -v pr="$pn_runs" -v per="${per:-1}" \
+        'BEGIN { us = (tn - t0) / n / per / 1000; if (us < 0) us = 0; printf "%.1f %.2f\n", us, (pn - p0) / pr / per }'
 }
 
 q=$(printf '%q' "$bin")
@@ -102,19 +110,33 @@ declare -A hook=(
 )
 
 status=0
-printf '%-6s %-13s %12s %18s %14s\n' shell hook "µs/prompt" "processes/prompt" "vs direnv"
-for sh in bash zsh fish; do
-    read -r mus mproc < <(measure "$sh" "${setup[mll_$sh]}" "${hook[mll_$sh]}" 5000)
-    read -r dus dproc < <(measure "$sh" "${setup[direnv_$sh]}" "${hook[direnv_$sh]}" 200)
+printf '%-6s %-13s %-22s %12s %18s %14s\n' shell hook scenario "µs/prompt" "processes/prompt" "vs direnv"
+row() { # shell scenario body(HOOK is the hook) mll-n direnv-n
+    local sh=$1 mus mproc dus dproc ratio
+    read -r mus mproc < <(measure "$sh" "${setup[mll_$sh]}" "${3//HOOK/${hook[mll_$sh]}}" "$4")
+    read -r dus dproc < <(measure "$sh" "${setup[direnv_$sh]}" "${3//HOOK/${hook[direnv_$sh]}}" "$5")
     ratio=$(awk -v m="$mus" -v d="$dus" 'BEGIN { if (m <= 0) m = 0.1; printf "%.0f", d / m }')
-    printf '%-6s %-13s %12s %18s %14s\n' "$sh" mlflow-login "$mus" "$mproc" "${ratio}x cheaper"
-    printf '%-6s %-13s %12s %18s %14s\n' "$sh" direnv "$dus" "$dproc" 1x
+    printf '%-6s %-13s %-22s %12s %18s %14s\n' "$sh" mlflow-login "$2" "$mus" "$mproc" "${ratio}x cheaper"
+    printf '%-6s %-13s %-22s %12s %18s %14s\n' "$sh" direnv "$2" "$dus" "$dproc" 1x
     if [[ "$mproc" != 0.00 ]]; then
-        echo "MISSED: $sh: the hook started processes on unchanged prompts" >&2
+        echo "MISSED: $sh: the hook started processes ($2)" >&2
         status=1
     fi
     if ((ratio < 100)); then
-        echo "note: $sh: under the 100x target (${ratio}x)" >&2
+        echo "note: $sh: $2: under the 100x target (${ratio}x)" >&2
     fi
+}
+qa=$(printf '%q' "$HOME/proj/src/a") qb=$(printf '%q' "$HOME/proj/src/b")
+for sh in bash zsh fish; do
+    row "$sh" "unchanged prompt" HOOK 5000 200
+    # Entering the project (one run of each tool) is set-up, so also in the N = 0 run.
+    outside_mll=${setup[mll_$sh]} outside_direnv=${setup[direnv_$sh]}
+    setup[mll_$sh]="$outside_mll; cd $qa; cd $qb; ${hook[mll_$sh]}"
+    setup[direnv_$sh]="$outside_direnv; cd $qa; cd $qb; ${hook[direnv_$sh]}"
+    row "$sh" "prompt in a project" HOOK 5000 200
+    # Back and forth between src/a and src/b: two cds and two prompts a turn (not `cd -`:
+    # fish's runs seq).
+    per=2 row "$sh" "cd within a project" "cd $qa; HOOK; cd $qb; HOOK" 1000 100
+    setup[mll_$sh]=$outside_mll setup[direnv_$sh]=$outside_direnv
 done
 exit $status

@@ -151,6 +151,14 @@ impl Sh {
             ],
         }
     }
+    /// The prompt that `setup` sets.
+    fn prompt(self) -> &'static str {
+        match self {
+            Sh::Bash => "$ ",
+            Sh::Zsh => "% ",
+            Sh::Fish => "> ",
+        }
+    }
     fn status_var(self) -> &'static str {
         if self == Sh::Fish { "$status" } else { "$?" }
     }
@@ -218,6 +226,18 @@ impl Term {
             self.tmux(&["send-keys", "-t", "t", "-l", line]);
         }
         self.tmux(&["send-keys", "-t", "t", "Enter"]);
+    }
+
+    /// Types a line and waits for the next prompt, so nothing typed ahead is echoed into
+    /// what the hook prints.
+    fn send_settled(&self, line: &str) {
+        let before = self.screen().matches(self.sh.prompt()).count();
+        self.send(line);
+        wait_for(&format!("the prompt after `{line}`"), Duration::from_secs(30), || {
+            let screen = self.screen();
+            screen.matches(self.sh.prompt()).count() > before
+                && screen.trim_end().ends_with(self.sh.prompt().trim_end())
+        });
     }
 
     /// An empty command line: one more prompt, so one more hook run.
@@ -418,14 +438,28 @@ const PROMPTS: usize = 60;
 /// strace follows the shell over many prompts: the hook opens the state file at each one
 /// (so it ran) and no fork, clone (other than a thread) or execve happens.
 fn zero_processes_per_prompt(sh: Sh) {
-    require("strace", "strace");
     let sb = Sandbox::new();
     sb.login("prod", "https://prod.example/mlflow", "alice", PROD_PW);
     let mut t = Term::start(&sb, sh, BIN);
     expect(&t.env(), &prod(true), "started");
-    let trace = sb.path("out/trace");
+    let (text, spawns) = trace_spawns(&sb, &t, |t| {
+        for _ in 0..PROMPTS {
+            t.prompt();
+        }
+    });
+    let state = sb.path("cfg/state").display().to_string();
+    let reads = text.lines().filter(|l| l.contains("openat(") && l.contains(&state)).count();
+    assert!(reads >= PROMPTS, "{sh:?}: the hook read the state file {reads} times over {PROMPTS} prompts:\n{text}");
+    assert!(spawns.is_empty(), "{sh:?}: processes started over {PROMPTS} unchanged prompts:\n{}", spawns.join("\n"));
+}
+
+/// Runs `actions` (builtins only) in the shell under `strace -f`: the whole trace, and its
+/// lines that start a process (fork, vfork, execve, clone other than a thread).
+fn trace_spawns(sb: &Sandbox, t: &Term, actions: impl FnOnce(&Term)) -> (String, Vec<String>) {
+    require("strace", "strace");
+    let trace = sb.path(&format!("out/trace{:x}", rand_u64()));
     let mut strace: Child = Command::new("strace")
-        .args(["-f", "-e", "trace=process,openat", "-o"])
+        .args(["-f", "-e", "trace=process,openat,newfstatat,stat,statx", "-o"])
         .arg(&trace)
         .args(["-p", &t.pid().to_string()])
         .stderr(Stdio::piped())
@@ -436,11 +470,9 @@ fn zero_processes_per_prompt(sh: Sh) {
     assert!(first.contains("attached"), "strace did not attach: {first}");
     std::thread::spawn(move || lines.for_each(drop));
 
-    for _ in 0..PROMPTS {
-        t.prompt();
-    }
+    actions(t);
     // A builtin with a redirection marks the end, without starting a process itself.
-    let marker = sb.path("out/marker");
+    let marker = sb.path(&format!("out/marker{:x}", rand_u64()));
     t.send(&format!("echo done > {}", marker.display()));
     wait_for("the prompts to run", Duration::from_secs(30), || marker.exists());
     std::thread::sleep(Duration::from_millis(200));
@@ -449,17 +481,15 @@ fn zero_processes_per_prompt(sh: Sh) {
     strace.wait().unwrap();
 
     let text = std::fs::read_to_string(&trace).unwrap();
-    let state = sb.path("cfg/state").display().to_string();
-    let reads = text.lines().filter(|l| l.contains("openat(") && l.contains(&state)).count();
-    assert!(reads >= PROMPTS, "{sh:?}: the hook read the state file {reads} times over {PROMPTS} prompts:\n{text}");
-    let spawns: Vec<&str> = text
+    let spawns = text
         .lines()
         .filter(|l| {
             let process = ["fork(", "vfork(", "execve(", "clone(", "clone3("].iter().any(|c| l.contains(c));
             process && !l.contains("CLONE_THREAD") && !l.contains("resumed>")
         })
+        .map(str::to_string)
         .collect();
-    assert!(spawns.is_empty(), "{sh:?}: processes started over {PROMPTS} unchanged prompts:\n{}", spawns.join("\n"));
+    (text, spawns)
 }
 
 #[test]
@@ -475,6 +505,258 @@ fn zsh_unchanged_prompt_starts_no_process() {
 #[test]
 fn fish_unchanged_prompt_starts_no_process() {
     zero_processes_per_prompt(Sh::Fish);
+}
+
+// ---- project files ------------------------------------------------------------------------
+
+/// Writes `home/REL/.mlflow-login.toml` with `text`; returns the file's path.
+fn project_file(sb: &Sandbox, rel: &str, text: &str) -> String {
+    let dir = sb.path(&format!("home/{rel}"));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join(".mlflow-login.toml");
+    std::fs::write(&file, text).unwrap();
+    file.display().to_string()
+}
+
+fn with<'a>(mut vars: Vec<(&'a str, &'a str)>, more: &[(&'a str, &'a str)]) -> Vec<(&'a str, &'a str)> {
+    vars.extend_from_slice(more);
+    vars
+}
+
+/// `cd` into a project switches this shell to the project's server, `cd` below it starts no
+/// process, `cd` out restores the shell's own choice (global, or its pin); another shell is
+/// unaffected; a project file with a secret is refused with file and line.
+fn project_switches(sh: Sh) {
+    let sb = Sandbox::new();
+    sb.login("prod", "https://prod.example/mlflow", "alice", PROD_PW);
+    sb.login("staging", "https://staging.example", "bob", STAGING_PW);
+    sb.login("dev", "https://dev.example", "carol", "dev-pw");
+    sb.mll(&["use", "prod"]);
+    // The project names staging by another spelling of its URL.
+    let file = project_file(&sb, "proj", "url = \"HTTPS://Staging.example:443/\"\n");
+    std::fs::create_dir_all(sb.path("home/proj/src/pkg")).unwrap();
+    let home = sb.path("home").display().to_string();
+    let mut t = Term::start(&sb, sh, BIN);
+    let mut other = Term::start(&sb, sh, BIN);
+    t.send(&format!("cd {home}"));
+    expect(&t.env(), &prod(true), "outside a project: the active server");
+
+    t.send(&format!("cd {home}/proj"));
+    let in_project = with(staging(true), &[("MLFLOW_LOGIN_PROJECT", file.as_str())]);
+    expect(&t.env(), &in_project, "cd into the project: its server");
+    expect(&other.env(), &prod(true), "another shell is unaffected");
+
+    let (text, spawns) = trace_spawns(&sb, &t, |t| {
+        for dir in ["src", "pkg", "..", "pkg", "../..", "src/pkg"] {
+            t.send(&format!("cd {dir}"));
+            t.prompt();
+        }
+    });
+    assert!(spawns.is_empty(), "{sh:?}: cd within a project started processes:\n{}", spawns.join("\n"));
+    let looks = text.lines().filter(|l| l.contains(".mlflow-login.toml")).count();
+    assert!(looks >= 6, "{sh:?}: the hook looked for the project file {looks} times over 6 cds:\n{text}");
+    expect(&t.env(), &in_project, "below the project: still its server");
+
+    t.send(&format!("cd {home}"));
+    expect(&t.env(), &prod(true), "cd out: the active server again");
+
+    t.send("mlflow-login use dev --here");
+    t.send(&format!("cd {home}/proj/src"));
+    expect(
+        &t.env(),
+        &with(in_project.clone(), &[("MLFLOW_LOGIN_PIN", "dev")]),
+        "a project beats the shell's pin in it",
+    );
+    t.send("cd /");
+    let dev = [
+        ("MLFLOW_TRACKING_URI", "https://dev.example"),
+        ("MLFLOW_LOGIN_SERVER", "dev"),
+        ("MLFLOW_TRACKING_USERNAME", "carol"),
+        ("MLFLOW_TRACKING_PASSWORD", "dev-pw"),
+        ("MLFLOW_LOGIN_PIN", "dev"),
+    ];
+    expect(&t.env(), &dev, "cd out restores the pin");
+
+    let out = sb.cmd(&["status", "--json"]).env("MLFLOW_LOGIN_PROJECT", &file).output().unwrap();
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json[0]["name"], "staging", "status checks the project's server");
+    assert_eq!(json[0]["used_because"]["kind"], "project");
+    assert_eq!(json[0]["used_because"]["project_file"], file.as_str());
+
+    let bad = project_file(&sb, "bad", "url = \"https://staging.example\"\n# a comment\npassword = \"hunter2\"\n");
+    t.send(&format!("cd {home}/bad"));
+    expect(&t.env(), &with(dev.to_vec(), &[("MLFLOW_LOGIN_PROJECT", bad.as_str())]), "a refused file selects nothing");
+    let screen = t.screen().replace('\n', "");
+    assert!(screen.contains(&format!("{bad}:3: \"password\" looks like a secret")), "{sh:?}: {screen}");
+    assert!(!screen.contains("hunter2"), "{sh:?}: the value is never shown");
+}
+
+#[test]
+fn bash_project_switches() {
+    project_switches(Sh::Bash);
+}
+
+#[test]
+fn zsh_project_switches() {
+    project_switches(Sh::Zsh);
+}
+
+#[test]
+fn fish_project_switches() {
+    project_switches(Sh::Fish);
+}
+
+/// A shell that starts in a project (below its root) starts with the project's server.
+#[test]
+fn init_in_a_project_uses_it() {
+    require("bash", "bash");
+    let sb = Sandbox::new();
+    sb.login("prod", "https://prod.example/mlflow", "alice", PROD_PW);
+    sb.login("staging", "https://staging.example", "bob", STAGING_PW);
+    sb.mll(&["use", "prod"]);
+    let file = project_file(&sb, "proj", "url = \"https://staging.example\"\n");
+    std::fs::create_dir_all(sb.path("home/proj/deep")).unwrap();
+    let script = format!("eval \"$({} init bash)\"\nenv -0\n", shell_quote(BIN));
+    let mut c = Command::new("bash");
+    c.args(["--norc", "--noprofile", "-s"]).env_clear().envs(sb.envs()).current_dir(sb.path("home/proj/deep"));
+    let out = run_with_stdin(&mut c, script.as_bytes());
+    assert!(out.status.success() && out.stderr.is_empty(), "{}", String::from_utf8_lossy(&out.stderr));
+    let env: BTreeMap<String, String> = out
+        .stdout
+        .split(|b| *b == 0)
+        .filter_map(|kv| String::from_utf8_lossy(kv).split_once('=').map(|(k, v)| (k.to_string(), v.to_string())))
+        .filter(|(k, _)| is_ours(k))
+        .collect();
+    expect(&env, &with(staging(true), &[("MLFLOW_LOGIN_PROJECT", file.as_str())]), "init in a project");
+}
+
+/// Records the requests it gets (their header lines, lower-cased), answers `{}`.
+struct Listener {
+    url: String,
+    seen: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+}
+
+impl Listener {
+    fn start() -> Self {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://127.0.0.1:{}/mlflow", l.local_addr().unwrap().port());
+        let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let log = seen.clone();
+        std::thread::spawn(move || {
+            for conn in l.incoming().flatten() {
+                let mut reader = BufReader::new(&conn);
+                let mut head = String::new();
+                let mut line = String::new();
+                while reader.read_line(&mut line).is_ok_and(|n| n > 0) && line != "\r\n" {
+                    head.push_str(&line.to_ascii_lowercase());
+                    line.clear();
+                }
+                log.lock().unwrap().push(head);
+                let _ = (&conn).write_all(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}");
+            }
+        });
+        Listener { url, seen }
+    }
+}
+
+/// A project URL no known server has: the hint once per shell and project, the bare URI
+/// and no credential in the shell, and no command run in that folder sends one there.
+fn project_unknown_url(sh: Sh, plugin: bool) {
+    require("curl", "curl");
+    let sb = Sandbox::new();
+    sb.login("prod", "https://prod.example/mlflow", "alice", PROD_PW);
+    let listener = Listener::start();
+    let file = project_file(&sb, "lab", &format!("url = \"{}\"\nname = \"lab\"\nauth = \"bearer\"\n", listener.url));
+    std::fs::create_dir_all(sb.path("home/lab/sub")).unwrap();
+    let home = sb.path("home").display().to_string();
+    let mut t = Term::start(&sb, sh, BIN);
+    t.send_settled(&format!("cd {home}/lab"));
+    let bare = [("MLFLOW_TRACKING_URI", listener.url.as_str()), ("MLFLOW_LOGIN_PROJECT", file.as_str())];
+    expect(&t.env(), &bare, "an unknown project URL: the bare URI, no credential");
+    for dir in ["sub", "..", home.as_str(), "lab", "sub"] {
+        t.send_settled(&format!("cd {dir}"));
+    }
+    t.env();
+    let hint =
+        format!("this project logs to {} — mlflow-login login lab --url {} --auth bearer", listener.url, listener.url);
+    let screen = t.screen();
+    assert_eq!(screen.matches(&hint).count(), 1, "{sh:?}: the hint once per shell and project:\n{screen}");
+
+    // Every command, run from that folder with the shell's environment (sh, so one script
+    // serves every shell).
+    let script = sb.path("out/in-project.sh");
+    std::fs::write(
+        &script,
+        format!(
+            "b={b}\n\"$b\" env; echo env=$?\n\"$b\" exec -- curl -s \"$MLFLOW_TRACKING_URI\"; echo exec=$?\n\
+             \"$b\" status; echo status=$?\n\"$b\" credential --url \"$MLFLOW_TRACKING_URI\"\n\
+             curl -s \"$MLFLOW_TRACKING_URI/api/2.0/mlflow/experiments/search\"; echo\n\
+             \"$b\" doctor; echo doctor=$?\n\"$b\" list\n",
+            b = shell_quote(BIN)
+        ),
+    )
+    .unwrap();
+    if plugin {
+        // The Python plugin's auth object, as MLflow calls it, on a request to that URL.
+        let py = plugin_python();
+        let src = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../python/src");
+        let code = "import os, requests, mlflow_login\ntry:\n    requests.get(os.environ['MLFLOW_TRACKING_URI'] + '/api/2.0/mlflow/experiments/search', auth=mlflow_login.auth(), timeout=10)\n    print('plugin=sent')\nexcept mlflow_login.MlflowLoginError as e:\n    print('plugin=refused', type(e).__name__)\n";
+        let mut f = std::fs::OpenOptions::new().append(true).open(&script).unwrap();
+        writeln!(
+            f,
+            "MLFLOW_LOGIN_BIN={b} PYTHONPATH={} {} -c {}",
+            shell_quote(&src.display().to_string()),
+            shell_quote(&py),
+            shell_quote(code),
+            b = shell_quote(BIN)
+        )
+        .unwrap();
+    }
+    let codes = t.run_to_file(&format!("sh {} 2>&1", script.display()));
+    let codes = String::from_utf8_lossy(&codes);
+    let unknown = format!("the project file {file} names {}, which no known server has", listener.url);
+    let listed = format!("this shell: project file {file} names {}, which no known server has", listener.url);
+    for want in ["env=3", "exec=3", "status=3", "\"credential\":null", "{}", "doctor=1", &unknown, &listed] {
+        assert!(codes.contains(want), "{sh:?}: lacks `{want}`:\n{codes}");
+    }
+    if plugin {
+        assert!(codes.contains("plugin=refused UnknownServerError"), "{sh:?}: the plugin:\n{codes}");
+    }
+    let seen = listener.seen.lock().unwrap().clone();
+    assert!(!seen.is_empty(), "the shell's own curl reached the listener (so the URI points there)");
+    for head in &seen {
+        assert!(!head.contains("authorization:"), "{sh:?}: a credential went to the project's URL:\n{head}");
+    }
+}
+
+/// The fixtures' Python (MLflow, requests): `$MLL_MLFLOW_PYTHON`, else the cached venv.
+fn plugin_python() -> String {
+    if let Ok(py) = std::env::var("MLL_MLFLOW_PYTHON") {
+        return py;
+    }
+    let repo = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let out = Command::new("tests/fixtures/mlflow-venv.sh").current_dir(&repo).output().unwrap();
+    assert!(
+        out.status.success(),
+        "no Python with MLflow for the plugin: tests/fixtures/mlflow-venv.sh failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    format!("{}/bin/python", String::from_utf8_lossy(&out.stdout).trim())
+}
+
+#[test]
+fn bash_project_unknown_url() {
+    project_unknown_url(Sh::Bash, true);
+}
+
+#[test]
+fn zsh_project_unknown_url() {
+    project_unknown_url(Sh::Zsh, false);
+}
+
+#[test]
+fn fish_project_unknown_url() {
+    project_unknown_url(Sh::Fish, false);
 }
 
 // ---- dash: exports at start-up, no password unless asked ---------------------------------

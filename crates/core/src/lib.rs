@@ -12,6 +12,7 @@ pub mod fresh;
 pub mod login;
 pub mod logins;
 pub mod oidc;
+pub mod project;
 pub mod secret;
 pub mod server;
 pub mod shell;

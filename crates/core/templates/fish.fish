@@ -2,17 +2,34 @@
 # Set up by `{{init_line}}` in {{rc_file}}.
 #
 # At each prompt __mll_hook compares the one-line state file with $__mll_state using
-# builtins only, so an unchanged prompt starts no process. When the file changed (a
-# switch, login or logout anywhere), it runs mlflow-login once for the new exports.
+# builtins only, so an unchanged prompt starts no process. When $PWD changed, it looks for
+# the project file (.mlflow-login.toml) in it and the folders above, up to $HOME, with
+# `test -f` (a builtin). Only when the state file or the project file in force changed (a
+# switch, login or logout anywhere; entering or leaving a project) does it run
+# mlflow-login, once.
 
 function __mll_hook --on-event fish_prompt
     set -l __mll_s ''
+    set -l __mll_p "$MLFLOW_LOGIN_PROJECT"
     # `test` first: fish warns about a missing file even with 2>/dev/null.
     test -f {{state_file}}; and read -l __mll_s <{{state_file}}
-    if test "$__mll_s" != "$__mll_state"
+    if test "$PWD" != "$__mll_pwd"
+        set -g __mll_pwd $PWD
+        set __mll_p ''
+        set -l __mll_d $PWD
+        while test -n "$__mll_d"; and test "$__mll_d" != /
+            if test -f "$__mll_d/"{{project_file}}
+                set __mll_p "$__mll_d/"{{project_file}}
+                break
+            end
+            test "$__mll_d" = "$HOME"; and break
+            set __mll_d (string replace -r '/[^/]*$' '' -- $__mll_d)
+        end
+    end
+    if test "$__mll_s" != "$__mll_state"; or test "$__mll_p" != "$MLFLOW_LOGIN_PROJECT"
         set -g __mll_state $__mll_s
         if test -x {{bin}}
-            {{bin}} hook-env --shell fish{{hook_args}} | source
+            MLFLOW_LOGIN_PROJECT=$__mll_p __MLL_HINTED="$__mll_hinted" {{bin}} hook-env --shell fish{{hook_args}} | source
         end
     end
 end

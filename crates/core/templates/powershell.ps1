@@ -2,16 +2,37 @@
 # Set up by `{{init_line}}` in {{rc_file}}.
 #
 # At each prompt __mll_hook compares the one-line state file with $__mll_state without
-# starting a process. When the file changed (a switch, login or logout anywhere), it runs
-# mlflow-login once for the new exports.
+# starting a process. When the current folder changed, it looks for the project file
+# (.mlflow-login.toml) in it and the folders above, up to the home folder. Only when the
+# state file or the project file in force changed (a switch, login or logout anywhere;
+# entering or leaving a project) does it run mlflow-login, once.
 
 function global:__mll_hook {
     $s = ''
     try { $s = ([System.IO.File]::ReadAllText({{state_file}}) -split "`r?`n")[0] } catch { }
-    if ($s -ne $global:__mll_state) {
+    $p = [string]$env:MLFLOW_LOGIN_PROJECT
+    $here = (Get-Location -PSProvider FileSystem).ProviderPath
+    if ($here -ne $global:__mll_pwd) {
+        $global:__mll_pwd = $here
+        $p = ''
+        $d = $here
+        while ($d) {
+            $f = [System.IO.Path]::Combine($d, {{project_file}})
+            if ([System.IO.File]::Exists($f)) { $p = $f; break }
+            if ($d -eq $HOME) { break }
+            $d = [System.IO.Path]::GetDirectoryName($d)
+        }
+    }
+    if ($s -ne $global:__mll_state -or $p -ne [string]$env:MLFLOW_LOGIN_PROJECT) {
         $global:__mll_state = $s
         if (Test-Path -LiteralPath {{bin}} -PathType Leaf) {
-            & {{bin}} hook-env --shell pwsh{{hook_args}} | Out-String | Invoke-Expression
+            $env:MLFLOW_LOGIN_PROJECT = $p
+            $env:__MLL_HINTED = [string]$global:__mll_hinted
+            try {
+                & {{bin}} hook-env --shell pwsh{{hook_args}} | Out-String | Invoke-Expression
+            } finally {
+                Remove-Item -ErrorAction SilentlyContinue Env:__MLL_HINTED
+            }
         }
     }
 }

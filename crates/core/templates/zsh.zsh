@@ -2,17 +2,31 @@
 # Set up by `{{init_line}}` in {{rc_file}}.
 #
 # At each prompt __mll_hook compares the one-line state file with $__mll_state using
-# builtins only, so an unchanged prompt starts no process. When the file changed (a
-# switch, login or logout anywhere), it runs mlflow-login once for the new exports.
+# builtins only, so an unchanged prompt starts no process. When $PWD changed, it looks for
+# the project file (.mlflow-login.toml) in it and the folders above, up to $HOME, with
+# `[[ -f ]]`. Only when the state file or the project file in force changed (a switch,
+# login or logout anywhere; entering or leaving a project) does it run mlflow-login, once.
 
 __mll_hook() {
-    local __mll_rc=$? __mll_s=
+    local __mll_rc=$? __mll_s='' __mll_p=${MLFLOW_LOGIN_PROJECT-} __mll_d
     # `$(<file)` is a builtin read in zsh (no fork), and faster than `read`.
     [[ -f {{state_file}} ]] && __mll_s=$(<{{state_file}})
-    if [[ "$__mll_s" != "${__mll_state-}" ]]; then
+    if [[ "$PWD" != "${__mll_pwd-}" ]]; then
+        typeset -g __mll_pwd=$PWD
+        __mll_p='' __mll_d=$PWD
+        while [[ -n "$__mll_d" && "$__mll_d" != / ]]; do
+            if [[ -f "$__mll_d/"{{project_file}} ]]; then
+                __mll_p=$__mll_d/{{project_file}}
+                break
+            fi
+            [[ "$__mll_d" == "${HOME-}" ]] && break
+            __mll_d=${__mll_d%/*}
+        done
+    fi
+    if [[ "$__mll_s" != "${__mll_state-}" || "$__mll_p" != "${MLFLOW_LOGIN_PROJECT-}" ]]; then
         typeset -g __mll_state=$__mll_s
         if [[ -x {{bin}} ]]; then
-            eval "$({{bin}} hook-env --shell zsh{{hook_args}})"
+            eval "$(MLFLOW_LOGIN_PROJECT=$__mll_p __MLL_HINTED=${__mll_hinted-} {{bin}} hook-env --shell zsh{{hook_args}})"
         fi
     fi
     return $__mll_rc

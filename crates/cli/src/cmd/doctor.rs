@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use clap::Args;
 use mlflow_login_core::env::MANAGED;
 use mlflow_login_core::env::SecretMode;
+use mlflow_login_core::project;
 use mlflow_login_core::shell::{self, Shell, parse_function_env};
 use mlflow_login_core::{Config, EntryKey, ErrorKind, Vault};
 
@@ -21,6 +22,8 @@ use crate::failure::{self, Failure};
 ///   - MLFLOW_TRACKING_* set in a shell start-up file (it fights the hook)
 ///   - a user name or password inside MLFLOW_TRACKING_URI
 ///   - a keychain that is locked or missing, or no password for the active server
+///   - a project file (.mlflow-login.toml) that names a server you have not logged in to,
+///     or that does not parse
 ///
 /// Exits with 1 when it finds a problem. Nothing is changed; nothing secret is printed.
 #[derive(Debug, Args)]
@@ -58,6 +61,7 @@ impl Run for Doctor {
         findings.extend(check_rc_files(&home));
         findings.extend(check_uri_env());
         findings.push(check_plugin());
+        findings.extend(check_project(&home, &config));
         for f in &findings {
             let label = if f.problem { "problem" } else { "ok" };
             println!("{label:>7}  {}", f.title);
@@ -124,6 +128,34 @@ fn check_hook(home: &Path) -> Finding {
             format!("add `{}` to {rc} and open a new shell (see `mlflow-login init --help`)", shell.init_line("")),
         )
     }
+}
+
+/// The project file in force in this shell (or, for a shell without the hook, the one in
+/// this folder or above), and which server it selects.
+fn check_project(home: &Path, config: &Config) -> Option<Finding> {
+    let in_force = project::file_from_env();
+    let file = in_force.clone().or_else(|| {
+        let here = std::env::current_dir().ok()?;
+        project::find(&here, Some(home))
+    })?;
+    let whose = if in_force.is_some() { "in force in this shell" } else { "here (hooked shells use it)" };
+    Some(match project::load(&file) {
+        Err(e) => Finding::problem(
+            format!("the project file {} does not parse", file.display()),
+            e.to_string(),
+            "fix the file (it names the server with url = \"https://...\", and never a secret)",
+        ),
+        Ok(p) => match p.server_in(config) {
+            Some((name, _)) => {
+                Finding::ok(format!("the project file {} is {whose}: it selects \"{name}\"", file.display()))
+            }
+            None => Finding::problem(
+                format!("the project file {} names {}, which no known server has", file.display(), p.url),
+                "shells in this project get the bare URI and no credential, until you log in to it",
+                p.login_command(),
+            ),
+        },
+    })
 }
 
 fn check_keychain(config: &Config, vault: &dyn Vault) -> Vec<Finding> {

@@ -1,6 +1,6 @@
 use clap::{Args, ValueEnum};
 use mlflow_login_core::env::{EnvOptions, SecretMode, vars_for};
-use mlflow_login_core::shell::{self, Shell, render_dotenv, render_env, render_json};
+use mlflow_login_core::shell::{Shell, render_dotenv, render_env, render_json};
 
 use super::{Run, logins, shell_parser};
 use crate::failure::Failure;
@@ -15,7 +15,8 @@ use crate::ui;
 #[derive(Debug, Args)]
 #[command(verbatim_doc_comment)]
 pub struct Env {
-    /// The server (default: the one pinned in this shell with `use --here`, else the active one).
+    /// The server (default: the one this shell's project file selects, else the one pinned
+    /// with `use --here`, else the active one).
     name: Option<String>,
     /// The shell to quote for (default: from $SHELL).
     #[arg(long, value_parser = shell_parser(), conflicts_with = "format")]
@@ -41,8 +42,11 @@ enum Format {
 impl Run for Env {
     fn run(self) -> Result<(), Failure> {
         let logins = logins()?;
-        let name = self.name.or_else(shell::pin_from_env);
         let config = logins.config()?;
+        let name = match self.name {
+            Some(n) => Some(n),
+            None => super::project::default_name(&config)?,
+        };
         let (name, server) = config.resolve(name.as_deref())?;
         let secret = if self.no_password { None } else { super::fresh_secret(&logins, &name, server)? };
         if secret.is_none() && !self.no_password {

@@ -14,7 +14,8 @@ use crate::failure::{self, Failure};
 #[derive(Debug, Args)]
 #[command(verbatim_doc_comment)]
 pub struct Exec {
-    /// The server (default: the one pinned in this shell with `use --here`, else the active one).
+    /// The server (default: the one this shell's project file selects, else the one pinned
+    /// with `use --here`, else the active one).
     name: Option<String>,
     /// The command and its arguments, after `--`.
     #[arg(last = true, required = true, value_name = "COMMAND")]
@@ -24,8 +25,11 @@ pub struct Exec {
 impl Run for Exec {
     fn run(self) -> Result<(), Failure> {
         let logins = logins()?;
-        let name = self.name.or_else(mlflow_login_core::shell::pin_from_env);
         let config = logins.config()?;
+        let name = match self.name {
+            Some(n) => Some(n),
+            None => super::project::default_name(&config)?,
+        };
         let (name, server) = config.resolve(name.as_deref())?;
         let Some(secret) = super::fresh_secret(&logins, &name, server)? else {
             let noun = server.auth.secret_noun();

@@ -5,10 +5,13 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::Args;
-use mlflow_login_core::env::{EnvOptions, SecretMode, vars_cleared, vars_for};
-use mlflow_login_core::shell::{InitOptions, Shell, pin_from_env, render_env, render_init, render_state};
+use mlflow_login_core::env::{self, EnvOptions, EnvVar, SecretMode, vars_cleared, vars_for};
+use mlflow_login_core::project::{self, Choice, Project};
+use mlflow_login_core::shell::{
+    HINTED_ENV, HINTED_VAR, InitOptions, Shell, pin_from_env, render_env, render_init, render_state,
+};
 use mlflow_login_core::vault::Wait;
-use mlflow_login_core::{AuthKind, ConfigStore, EntryKey, KeyringVault, Logins, Paths, Vault};
+use mlflow_login_core::{AuthKind, ConfigStore, EntryKey, KeyringVault, Logins, Paths, Secret, Vault};
 
 use super::{Run, shell_parser};
 use crate::failure::Failure;
@@ -111,8 +114,15 @@ pub enum Start {
     No,
 }
 
-/// What a hooked shell evaluates: the variables of `pin` (or of the active server; all
-/// unset when there is none, except at start-up), then the state they belong to.
+/// What a hooked shell evaluates: the variables of the server this shell uses (see
+/// [`Choice`]: the project file in force, else `pin`, else the active server; all unset
+/// when there is none, except at start-up), then the project file in force
+/// ([`project::PROJECT_ENV`]) and the state they belong to.
+///
+/// At start-up the project file is looked for from the current folder; later the hook
+/// passes the one it found in `MLFLOW_LOGIN_PROJECT`. A project URL that no known server
+/// has gets the bare URI, no credential, and a one-line hint, once per shell and project
+/// (the shell remembers the hinted files in `__mll_hinted`, passed as `__MLL_HINTED`).
 ///
 /// It never fails: its output is evaluated at a prompt, so a problem is a warning on
 /// stderr and the shell keeps what it can. The state is read before the config, so a
@@ -130,49 +140,105 @@ pub fn hook_exports(shell: Shell, mode: SecretMode, pin: Option<&str>, start: St
         warn(e.to_string());
         String::new()
     });
+    let (file, hinted) = match start {
+        Start::Yes => {
+            (std::env::current_dir().ok().and_then(|d| project::find(&d, home().as_deref())), Some(String::new()))
+        }
+        Start::No => (project::file_from_env(), std::env::var(HINTED_ENV).ok()),
+    };
+    let project = file.as_deref().and_then(|f| match project::load(f) {
+        Ok(p) => Some(p),
+        Err(e) => {
+            warn(format!("{e}; this shell ignores the project file"));
+            None
+        }
+    });
+    let syntax = shell.syntax();
     let opts = EnvOptions { secret: mode };
     let mut out = String::new();
     match store.load() {
         Err(e) => warn(format!("{e}; this shell keeps its MLFLOW_TRACKING_* variables")),
         Ok(config) => {
-            let vars = match pin.or(config.active.as_deref()) {
-                None if start == Start::Yes => Vec::new(),
-                None => vars_cleared(opts),
-                Some(name) => match config.servers.get(name) {
-                    None => {
-                        warn(format!(
-                            "\"{name}\", pinned in this shell, no longer exists: its variables are unset (`mlflow-login use --unpin` follows the active server again)"
-                        ));
-                        vars_cleared(opts)
+            let choice = Choice::make(&config, project, pin);
+            let vars = match &choice {
+                Choice::Nothing if start == Start::Yes => Vec::new(),
+                Choice::Nothing => vars_cleared(opts),
+                Choice::Project { project, server: None } => {
+                    let file = project.file.to_string_lossy();
+                    if let Some(seen) = &hinted
+                        && !seen.lines().any(|l| l == file)
+                    {
+                        eprintln!("this project logs to {} — {}", project.url, project.login_command());
+                        out.push_str(&syntax.set_var(HINTED_VAR, &format!("{seen}{file}\n")));
                     }
-                    Some(server) => {
-                        let secret = if mode != SecretMode::Export {
-                            None
-                        } else if server.auth == AuthKind::Sso {
-                            // A fresh access token (refreshed when near expiry).
-                            let logins = Logins::new(store.clone(), hook_vault());
-                            super::fresh_secret(&logins, name, server).unwrap_or_else(|f| {
-                                warn(format!("{}; no token exported for \"{name}\"", f.message));
+                    unknown_project_vars(project, opts)
+                }
+                Choice::Project { server: Some(name), .. } | Choice::Pin(name) | Choice::Active(name) => {
+                    match config.servers.get(name) {
+                        None => {
+                            warn(format!(
+                                "\"{name}\", pinned in this shell, no longer exists: its variables are unset (`mlflow-login use --unpin` follows the active server again)"
+                            ));
+                            vars_cleared(opts)
+                        }
+                        Some(server) => {
+                            let secret = if mode != SecretMode::Export {
                                 None
-                            })
-                        } else {
-                            hook_vault().get(&EntryKey::for_server(server)).unwrap_or_else(|e| {
-                                let help = e.help().map(|h| format!(" ({h})")).unwrap_or_default();
-                                warn(format!(
-                                    "{e}: no password exported for \"{name}\"; run `mlflow-login use {name}` once it works{help}"
-                                ));
-                                None
-                            })
-                        };
-                        vars_for(name, server, secret.as_ref(), opts)
+                            } else if server.auth == AuthKind::Sso {
+                                // A fresh access token (refreshed when near expiry).
+                                let logins = Logins::new(store.clone(), hook_vault());
+                                super::fresh_secret(&logins, name, server).unwrap_or_else(|f| {
+                                    warn(format!("{}; no token exported for \"{name}\"", f.message));
+                                    None
+                                })
+                            } else {
+                                hook_vault().get(&EntryKey::for_server(server)).unwrap_or_else(|e| {
+                                    let help = e.help().map(|h| format!(" ({h})")).unwrap_or_default();
+                                    warn(format!(
+                                        "{e}: no password exported for \"{name}\"; run `mlflow-login use {name}` once it works{help}"
+                                    ));
+                                    None
+                                })
+                            };
+                            vars_for(name, server, secret.as_ref(), opts)
+                        }
                     }
-                },
+                }
             };
             out.push_str(&render_env(shell, &vars));
         }
     }
+    // The file the hook found, even one that does not parse: the hook then stays quiet
+    // until the shell enters or leaves a project again.
+    out.push_str(&match &file {
+        Some(f) => syntax.set_env(project::PROJECT_ENV, &f.to_string_lossy()),
+        None => syntax.unset_env(project::PROJECT_ENV),
+    });
     out.push_str(&render_state(shell, &state));
     out
+}
+
+/// A project's URL that no known server has: the bare URI (users expect their project's
+/// URI) and the project's CA bundle, every credential variable unset, the plugin not
+/// selected. Stored credentials never go to a URL because a project file named it.
+fn unknown_project_vars(project: &Project, opts: EnvOptions) -> Vec<EnvVar> {
+    let mut vars: Vec<EnvVar> =
+        vars_cleared(EnvOptions { secret: SecretMode::Plugin }).into_iter().filter(|v| v.name != env::URI).collect();
+    if opts.secret != SecretMode::Plugin {
+        // vars_cleared(Plugin) unsets MLFLOW_TRACKING_AUTH too: only ours to unset in that mode.
+        vars.retain(|v| v.name != env::TRACKING_AUTH);
+    }
+    vars.retain(|v| v.name != env::SERVER_CERT);
+    vars.push(EnvVar { name: env::URI, value: Some(Secret::new(project.url.clone())) });
+    vars.push(match &project.ca_bundle {
+        Some(p) => EnvVar { name: env::SERVER_CERT, value: Some(Secret::new(p.to_string_lossy().into_owned())) },
+        None => EnvVar { name: env::SERVER_CERT, value: None },
+    });
+    vars
+}
+
+fn home() -> Option<PathBuf> {
+    std::env::var_os("HOME").filter(|h| !h.is_empty()).map(PathBuf::from)
 }
 
 /// The keychain for a prompt: a shell must not hang for minutes on an unlock prompt, so

@@ -1,5 +1,8 @@
 use clap::Args;
 
+use mlflow_login_core::project::Choice;
+
+use super::project::shell_choice;
 use super::{Run, logins};
 use crate::failure::Failure;
 use crate::ui;
@@ -38,6 +41,12 @@ impl Run for List {
             };
             let warn = if e.server.warnings().is_empty() { "" } else { "  (!)" };
             println!("{mark} {:width$}  {user} @ {}  [{pw}]{warn}", e.name, e.server.url);
+        }
+        if let choice @ Choice::Project { .. } = shell_choice(&logins.config()?) {
+            match choice.server() {
+                Some(name) => println!("\nthis shell uses \"{name}\": {}", choice.reason()),
+                None => println!("\nthis shell: {}", choice.reason()),
+            }
         }
         Ok(())
     }

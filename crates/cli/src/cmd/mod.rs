@@ -9,6 +9,7 @@ mod init;
 mod list;
 mod login;
 mod logout;
+mod project;
 mod remove;
 mod rename;
 mod status;
@@ -45,6 +46,7 @@ pub enum Command {
     Completions(completions::Completions),
     Init(init::Init),
     Doctor(doctor::Doctor),
+    Project(project::Project),
     #[command(hide = true)]
     HookEnv(init::HookEnv),
     #[command(hide = true)]
@@ -67,6 +69,7 @@ impl Run for Command {
             Command::Completions(c) => c.run(),
             Command::Init(c) => c.run(),
             Command::Doctor(c) => c.run(),
+            Command::Project(c) => c.run(),
             Command::HookEnv(c) => c.run(),
             Command::Credential(c) => c.run(),
         }

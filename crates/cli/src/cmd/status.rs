@@ -2,9 +2,11 @@ use std::sync::Arc;
 
 use clap::Args;
 use mlflow_login_core::checks::check_all;
+use mlflow_login_core::project::Choice;
 use mlflow_login_core::{Checked, OutcomeClass, OutcomeKind, Verification, VerifyOptions};
 use serde::Serialize;
 
+use super::project::{shell_choice, unknown_project};
 use super::{Run, logins, runtime};
 use crate::failure::{self, Failure};
 
@@ -30,6 +32,9 @@ struct Report {
     #[serde(skip_serializing_if = "Option::is_none")]
     username: Option<String>,
     active: bool,
+    /// Why this shell uses this server, for the server `status` picked itself.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    used_because: Option<UsedBecause>,
     #[serde(flatten)]
     result: Outcome,
 }
@@ -48,6 +53,27 @@ struct NoCredentials {
     kind: OutcomeKind,
 }
 
+/// `{ "kind": "project", "project_file": "/p/.mlflow-login.toml" }`, `pin` or `active`.
+#[derive(Debug, Serialize)]
+struct UsedBecause {
+    kind: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    project_file: Option<std::path::PathBuf>,
+    reason: String,
+}
+
+impl UsedBecause {
+    fn of(choice: &Choice) -> Option<Self> {
+        let (kind, project_file) = match choice {
+            Choice::Project { project, .. } => ("project", Some(project.file.clone())),
+            Choice::Pin(_) => ("pin", None),
+            Choice::Active(_) => ("active", None),
+            Choice::Nothing => return None,
+        };
+        Some(UsedBecause { kind, project_file, reason: choice.reason() })
+    }
+}
+
 impl Report {
     fn class(&self) -> OutcomeClass {
         match &self.result {
@@ -61,6 +87,7 @@ impl Report {
         Report {
             active: active == Some(name.as_str()),
             name,
+            used_because: None,
             url: server.url,
             username: server.username,
             result: match verification {
@@ -75,10 +102,13 @@ impl Run for Status {
     fn run(self) -> Result<(), Failure> {
         let logins = Arc::new(logins()?);
         let config = logins.config()?;
-        let names: Vec<String> = if self.all {
-            config.servers.keys().cloned().collect()
-        } else {
-            vec![config.resolve(self.name.as_deref())?.0]
+        // Without a name: the server this shell uses (project file, pin, active), and why.
+        let choice = (self.name.is_none() && !self.all).then(|| shell_choice(&config));
+        let names: Vec<String> = match &choice {
+            _ if self.all => config.servers.keys().cloned().collect(),
+            Some(Choice::Project { project, server: None }) => return Err(unknown_project(project)),
+            Some(c) if c.server().is_some() => vec![c.server().unwrap_or_default().to_string()],
+            _ => vec![config.resolve(self.name.as_deref())?.0],
         };
         // Every server at once; each check is recorded where the tray reads it.
         let results = runtime()?.block_on(check_all(&logins, names, &VerifyOptions::default()));
@@ -86,6 +116,9 @@ impl Run for Status {
         for (name, result) in results {
             let checked = result.map_err(|e| Failure::context(format!("cannot check \"{name}\""), e))?;
             reports.push(Report::new(checked, config.active.as_deref()));
+        }
+        if let (Some(report), Some(choice)) = (reports.first_mut(), &choice) {
+            report.used_because = UsedBecause::of(choice);
         }
 
         if self.json {
@@ -107,6 +140,9 @@ fn summary_line(reports: &[Report]) -> String {
 }
 
 fn print_reports(reports: &[Report]) {
+    if let Some(why) = reports.first().and_then(|r| r.used_because.as_ref().map(|w| (&r.name, w))) {
+        println!("this shell uses \"{}\": {}", why.0, why.1.reason);
+    }
     let width = reports.iter().map(|r| r.name.len()).max().unwrap_or(0);
     for r in reports {
         let mark = if r.active { '*' } else { ' ' };

@@ -14,8 +14,11 @@
 //! path. The hook design (see `docs/shells.md`): at every prompt the template's
 //! `__mll_hook` reads the one-line state file into a variable with a builtin (`read` in
 //! bash, zsh, fish, sh; .NET in PowerShell) and compares it with `__mll_state`. Nothing else
-//! happens when they match, so an unchanged prompt starts no process. When they differ, the
-//! hook runs `mlflow-login hook-env --shell SHELL` once and evaluates its output:
+//! happens when they match, so an unchanged prompt starts no process. When `$PWD` changed
+//! too, the hook looks for the project file ([`crate::project::FILE_NAME`]) with the shell's
+//! own file test and compares the one it finds with `$MLFLOW_LOGIN_PROJECT`. When the state
+//! or the project file differs, the hook runs `mlflow-login hook-env --shell SHELL` once
+//! (with the new `MLFLOW_LOGIN_PROJECT` in its environment) and evaluates its output:
 //! [`render_env`] of the new variables followed by [`render_state`].
 //!
 //! Adding a shell is one template, one [`ShellSpec`] row (and a [`ShellSyntax`] impl if it
@@ -389,6 +392,13 @@ pub fn render_state(shell: Shell, state: &str) -> String {
     shell.syntax().set_var(STATE_VAR, state)
 }
 
+/// The shell variable that lists the project files whose "log in first" hint this shell
+/// has shown, one a line, so the hint shows once per shell and project.
+pub const HINTED_VAR: &str = "__mll_hinted";
+
+/// How the hook passes [`HINTED_VAR`] to `hook-env` (for that one command only).
+pub const HINTED_ENV: &str = "__MLL_HINTED";
+
 /// What [`render_init`] fills in.
 #[derive(Debug, Clone, Copy)]
 pub struct InitOptions<'a> {
@@ -448,6 +458,7 @@ pub fn render_init(shell: Shell, opts: &InitOptions<'_>) -> Result<String> {
             ("bin", &path(opts.program, "program")?),
             ("state_file", &path(opts.state_file, "state file")?),
             ("hook_args", &args),
+            ("project_file", &syntax.quote(crate::project::FILE_NAME)),
         ],
     )
 }

@@ -1,0 +1,401 @@
+//! The project file, `.mlflow-login.toml`: a small file at a project's root, committed
+//! with the project, that names the tracking server the project logs to.
+//!
+//! The name: a dotfile like `.envrc` and `.nvmrc` (tools' per-folder settings hide in the
+//! listing), named after the tool that reads it, in TOML like our `config.toml`.
+//!
+//! It comes from a cloned repository, so it is not trusted: it holds no secret (a key that
+//! looks like one is refused with the file and line), and it can only **select** a server
+//! the user already logged in to, matched by normalised URL ([`Project::server_in`]). A URL
+//! no known server has gets credentials from nowhere: the shell hook exports the bare URI
+//! and a hint to log in (see `docs/projects.md`).
+
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use crate::config::Config;
+use crate::error::{Error, Result};
+use crate::server::{Server, normalize_url, validate_name};
+
+/// The project file's name.
+pub const FILE_NAME: &str = ".mlflow-login.toml";
+
+/// The exported variable that holds the project file in force in a hooked shell (empty or
+/// unset: none). The hook sets it when it enters or leaves a project.
+pub const PROJECT_ENV: &str = "MLFLOW_LOGIN_PROJECT";
+
+/// Keys that look like a secret: a project file is shared, so it never holds one.
+const SECRET_LIKE: &[&str] = &["password", "passwd", "token", "secret", "apikey", "api_key", "credential"];
+
+/// How the project's server authenticates, as the file suggests it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ProjectAuth {
+    /// Username and password.
+    Basic,
+    /// A token.
+    Bearer,
+    /// A browser sign-in (OpenID Connect): `issuer` and `client_id` say where.
+    Sso,
+}
+
+impl ProjectAuth {
+    /// The value in the file and on the command line.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ProjectAuth::Basic => "basic",
+            ProjectAuth::Bearer => "bearer",
+            ProjectAuth::Sso => "sso",
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Raw {
+    url: String,
+    name: Option<String>,
+    auth: Option<ProjectAuth>,
+    issuer: Option<String>,
+    client_id: Option<String>,
+    ca_bundle: Option<PathBuf>,
+}
+
+/// A parsed project file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Project {
+    /// The file.
+    pub file: PathBuf,
+    /// The folder it is in: the project's root.
+    pub root: PathBuf,
+    /// The tracking URL, normalised.
+    pub url: String,
+    /// A suggested short name for the server.
+    pub name: Option<String>,
+    /// The suggested auth kind.
+    pub auth: Option<ProjectAuth>,
+    /// The SSO issuer.
+    pub issuer: Option<String>,
+    /// The SSO client id.
+    pub client_id: Option<String>,
+    /// A CA bundle, resolved against the project's root.
+    pub ca_bundle: Option<PathBuf>,
+}
+
+/// The project file that governs `start`: the first `.mlflow-login.toml` in `start` or a
+/// folder above it. The walk stops at `home` (included) and never looks in the file system's
+/// root, as the shell hooks' walk does.
+pub fn find(start: &Path, home: Option<&Path>) -> Option<PathBuf> {
+    for dir in start.ancestors() {
+        if dir.parent().is_none() {
+            break;
+        }
+        let file = dir.join(FILE_NAME);
+        if file.is_file() {
+            return Some(file);
+        }
+        if Some(dir) == home {
+            break;
+        }
+    }
+    None
+}
+
+/// The project file in force in this process's shell ([`PROJECT_ENV`]), if any.
+pub fn file_from_env() -> Option<PathBuf> {
+    std::env::var_os(PROJECT_ENV).filter(|p| !p.is_empty()).map(PathBuf::from)
+}
+
+/// Reads and parses `file`.
+pub fn load(file: &Path) -> Result<Project> {
+    let text = std::fs::read_to_string(file).map_err(|e| match e.kind() {
+        std::io::ErrorKind::InvalidData => config_error(file, None, "the file is not valid UTF-8"),
+        _ => Error::io(file, e),
+    })?;
+    parse(file, &text)
+}
+
+fn config_error(file: &Path, line: Option<usize>, message: impl Into<String>) -> Error {
+    Error::Config { path: file.to_path_buf(), line, message: message.into() }
+}
+
+fn line_of(text: &str, offset: usize) -> usize {
+    text[..offset.min(text.len())].matches('\n').count() + 1
+}
+
+/// Parses the text of `file`: refuses secret-like keys (anywhere, also in sub-tables) and
+/// unknown keys, each with its line, then checks the values.
+pub fn parse(file: &Path, text: &str) -> Result<Project> {
+    let doc = toml::de::DeTable::parse(text)
+        .map_err(|e| config_error(file, e.span().map(|s| line_of(text, s.start)), e.message().trim().to_string()))?;
+    refuse_secrets(file, text, doc.get_ref())?;
+    let raw: Raw = toml::from_str(text)
+        .map_err(|e| config_error(file, e.span().map(|s| line_of(text, s.start)), e.message().trim().to_string()))?;
+    let invalid = |e: Error| config_error(file, None, e.to_string());
+    let url = normalize_url(&raw.url).map_err(invalid)?.to_string_normalized();
+    if let Some(name) = &raw.name {
+        validate_name(name).map_err(invalid)?;
+    }
+    if raw.auth != Some(ProjectAuth::Sso) && (raw.issuer.is_some() || raw.client_id.is_some()) {
+        return Err(config_error(file, None, "issuer and client_id are for auth = \"sso\""));
+    }
+    let root = file.parent().unwrap_or(Path::new(".")).to_path_buf();
+    Ok(Project {
+        ca_bundle: raw.ca_bundle.map(|p| root.join(p)),
+        file: file.to_path_buf(),
+        root,
+        url,
+        name: raw.name,
+        auth: raw.auth,
+        issuer: raw.issuer,
+        client_id: raw.client_id,
+    })
+}
+
+fn refuse_secrets(file: &Path, text: &str, table: &toml::de::DeTable<'_>) -> Result<()> {
+    for (key, value) in table {
+        let lower = key.get_ref().to_ascii_lowercase();
+        if SECRET_LIKE.iter().any(|s| lower.contains(s)) {
+            return Err(config_error(
+                file,
+                Some(line_of(text, key.span().start)),
+                format!(
+                    "\"{}\" looks like a secret, and a project file is shared with everyone who clones the project: \
+                     remove it and run `mlflow-login login` (the keychain keeps the secret)",
+                    key.get_ref()
+                ),
+            ));
+        }
+        if let toml::de::DeValue::Table(sub) = value.get_ref() {
+            refuse_secrets(file, text, sub)?;
+        }
+    }
+    Ok(())
+}
+
+impl Project {
+    /// The known server this project selects: one whose URL is the project's (after
+    /// normalisation). Of several (two accounts on one server), the one with the file's
+    /// suggested name, else the active one, else the first by name. `None`: the user has
+    /// not logged in to this URL, and nothing is sent there on the file's word.
+    pub fn server_in<'a>(&self, config: &'a Config) -> Option<(&'a str, &'a Server)> {
+        let active = config.active.as_deref();
+        config
+            .servers
+            .iter()
+            .filter(|(_, s)| s.url == self.url)
+            .max_by_key(|(n, _)| {
+                (self.name.as_deref() == Some(n.as_str()), active == Some(n.as_str()), std::cmp::Reverse(n.as_str()))
+            })
+            .map(|(n, s)| (n.as_str(), s))
+    }
+
+    /// The command that logs in to this project's server, with the file's settings:
+    /// `mlflow-login login NAME --url URL [--auth ...] [--ca-bundle ...]`.
+    pub fn login_command(&self) -> String {
+        let name = self.name.clone().unwrap_or_else(|| self.suggested_name());
+        let mut cmd = format!("mlflow-login login {name} --url {}", self.url);
+        if let Some(auth) = self.auth {
+            cmd.push_str(&format!(" --auth {}", auth.as_str()));
+        }
+        if let Some(issuer) = &self.issuer {
+            cmd.push_str(&format!(" --issuer {issuer}"));
+        }
+        if let Some(client_id) = &self.client_id {
+            cmd.push_str(&format!(" --client-id {client_id}"));
+        }
+        if let Some(ca) = &self.ca_bundle {
+            cmd.push_str(&format!(" --ca-bundle {}", ca.display()));
+        }
+        cmd
+    }
+
+    /// A server name from the URL's host when the file suggests none (`mlflow.example.com`
+    /// gives `mlflow`).
+    fn suggested_name(&self) -> String {
+        let host = url::Url::parse(&self.url).ok().and_then(|u| u.host_str().map(str::to_string)).unwrap_or_default();
+        let first: String = host
+            .split('.')
+            .next()
+            .unwrap_or_default()
+            .chars()
+            .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_'))
+            .collect();
+        if validate_name(&first).is_ok() { first } else { "NAME".into() }
+    }
+}
+
+/// The text of a project file for `server`, suggesting `name` (`project init`).
+pub fn render(name: &str, server: &Server, ca_bundle: Option<&Path>) -> String {
+    let mut out = String::from(
+        "# The MLflow tracking server of this project, read by MLflow Login.\n\
+         # No secrets here: each user logs in once with `mlflow-login login`.\n",
+    );
+    let q = |s: &str| toml::Value::String(s.to_string()).to_string();
+    out.push_str(&format!("url = {}\n", q(&server.url)));
+    out.push_str(&format!("name = {}\n", q(name)));
+    out.push_str(&format!("auth = {}\n", q(if server.auth == crate::AuthKind::Bearer { "bearer" } else { "basic" })));
+    if let Some(ca) = ca_bundle {
+        out.push_str(&format!("ca_bundle = {}\n", q(&ca.to_string_lossy())));
+    }
+    out
+}
+
+/// Why a shell uses the server it uses.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Choice {
+    /// A project file is in force. `server` is the known server it selects; `None` when no
+    /// known server has its URL (then no credential goes anywhere).
+    Project {
+        /// The parsed file.
+        project: Box<Project>,
+        /// The known server with the project's URL.
+        server: Option<String>,
+    },
+    /// Pinned in this shell with `use --here`.
+    Pin(String),
+    /// The active server.
+    Active(String),
+    /// No server.
+    Nothing,
+}
+
+impl Choice {
+    /// The choice for a shell with `project` in force (parsed) and `pin`: the project
+    /// first, then the pin, then the active server.
+    pub fn make(config: &Config, project: Option<Project>, pin: Option<&str>) -> Choice {
+        if let Some(project) = project {
+            let server = project.server_in(config).map(|(n, _)| n.to_string());
+            return Choice::Project { project: Box::new(project), server };
+        }
+        match (pin, config.active.as_deref()) {
+            (Some(p), _) => Choice::Pin(p.to_string()),
+            (None, Some(a)) => Choice::Active(a.to_string()),
+            (None, None) => Choice::Nothing,
+        }
+    }
+
+    /// The server's name, when the choice is a known server.
+    pub fn server(&self) -> Option<&str> {
+        match self {
+            Choice::Project { server, .. } => server.as_deref(),
+            Choice::Pin(n) | Choice::Active(n) => Some(n),
+            Choice::Nothing => None,
+        }
+    }
+
+    /// Why, in words: "project file /p/.mlflow-login.toml", "pinned in this shell", ...
+    pub fn reason(&self) -> String {
+        match self {
+            Choice::Project { project, server: Some(_) } => format!("project file {}", project.file.display()),
+            Choice::Project { project, server: None } => {
+                format!("project file {} names {}, which no known server has", project.file.display(), project.url)
+            }
+            Choice::Pin(_) => "pinned in this shell (`mlflow-login use --unpin` follows the active server)".into(),
+            Choice::Active(_) => "the active server".into(),
+            Choice::Nothing => "no server is active".into(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ErrorKind;
+
+    fn parse_ok(text: &str) -> Project {
+        parse(Path::new("/p/.mlflow-login.toml"), text).unwrap()
+    }
+
+    fn parse_err(text: &str) -> Error {
+        parse(Path::new("/p/.mlflow-login.toml"), text).unwrap_err()
+    }
+
+    #[test]
+    fn parses_every_field() {
+        let p = parse_ok(
+            "url = \"https://Host:443/mlflow/\"\nname = \"team\"\nauth = \"sso\"\nissuer = \"https://idp\"\nclient_id = \"mlflow\"\nca_bundle = \"certs/ca.pem\"\n",
+        );
+        assert_eq!(p.url, "https://host/mlflow");
+        assert_eq!(p.name.as_deref(), Some("team"));
+        assert_eq!(p.auth, Some(ProjectAuth::Sso));
+        assert_eq!(p.root, Path::new("/p"));
+        assert_eq!(p.ca_bundle.as_deref(), Some(Path::new("/p/certs/ca.pem")));
+        assert_eq!(
+            p.login_command(),
+            "mlflow-login login team --url https://host/mlflow --auth sso --issuer https://idp --client-id mlflow --ca-bundle /p/certs/ca.pem"
+        );
+    }
+
+    #[test]
+    fn secret_keys_are_refused_with_file_and_line() {
+        for (text, line) in [
+            ("url = \"https://h\"\npassword = \"hunter2\"\n", 2),
+            ("url = \"https://h\"\n\n\nMLFLOW_TRACKING_TOKEN = \"t\"\n", 4),
+            ("url = \"https://h\"\n[auth_extra]\nclient_secret = \"s\"\n", 3),
+        ] {
+            let e = parse_err(text);
+            assert_eq!(e.kind(), ErrorKind::Config, "{text}");
+            assert!(matches!(&e, Error::Config { line: Some(l), .. } if *l == line), "{text}: {e:?}");
+            assert!(e.to_string().starts_with(&format!("/p/.mlflow-login.toml:{line}: ")), "{e}");
+            assert!(!e.to_string().contains("hunter2"), "the value is never shown: {e}");
+        }
+    }
+
+    #[test]
+    fn unknown_keys_and_bad_values_are_errors() {
+        let e = parse_err("url = \"https://h\"\nusername = \"alice\"\n");
+        assert!(matches!(&e, Error::Config { line: Some(2), .. }), "{e:?}");
+        assert_eq!(parse_err("name = \"x\"\n").kind(), ErrorKind::Config, "url is required");
+        assert_eq!(parse_err("url = \"https://u:p@h\"\n").kind(), ErrorKind::Config);
+        assert_eq!(parse_err("url = \"https://h\"\nname = \"-x\"\n").kind(), ErrorKind::Config);
+        assert_eq!(parse_err("url = \"https://h\"\nauth = \"kerberos\"\n").kind(), ErrorKind::Config);
+        assert_eq!(parse_err("url = \"https://h\"\nissuer = \"https://idp\"\n").kind(), ErrorKind::Config);
+        assert_eq!(parse_err("url = ").kind(), ErrorKind::Config);
+    }
+
+    #[test]
+    fn selects_only_a_known_server_by_normalised_url() {
+        let mut c = Config::default();
+        c.servers.insert("a".into(), Server::new_basic("https://h/mlflow", "u").unwrap());
+        c.servers.insert("b".into(), Server::new_basic("https://h/mlflow", "v").unwrap());
+        c.servers.insert("other".into(), Server::new_basic("https://h/mlflow2", "u").unwrap());
+        let p = parse_ok("url = \"HTTPS://h:443/mlflow/\"\n");
+        assert_eq!(p.server_in(&c).map(|(n, _)| n), Some("a"), "first by name");
+        c.active = Some("b".into());
+        assert_eq!(p.server_in(&c).map(|(n, _)| n), Some("b"), "the active one");
+        let named = parse_ok("url = \"https://h/mlflow\"\nname = \"a\"\n");
+        assert_eq!(named.server_in(&c).map(|(n, _)| n), Some("a"), "the suggested name");
+        let below = parse_ok("url = \"https://h/mlflow/sub\"\n");
+        assert_eq!(below.server_in(&c), None, "a URL below a known server's is another server");
+        let choice = Choice::make(&c, Some(below), Some("a"));
+        assert_eq!(choice.server(), None, "an unknown project URL selects nothing, not the pin");
+        assert_eq!(Choice::make(&c, None, Some("a")), Choice::Pin("a".into()));
+        assert_eq!(Choice::make(&c, None, None), Choice::Active("b".into()));
+    }
+
+    #[test]
+    fn find_walks_up_and_stops_at_home() {
+        let d = tempfile::tempdir().unwrap();
+        let home = d.path().join("home");
+        let deep = home.join("proj/src/pkg");
+        std::fs::create_dir_all(&deep).unwrap();
+        assert_eq!(find(&deep, Some(&home)), None);
+        std::fs::write(d.path().join(FILE_NAME), "url = \"https://h\"\n").unwrap();
+        assert_eq!(find(&deep, Some(&home)), None, "above home is not looked at");
+        assert_eq!(find(&deep, None), Some(d.path().join(FILE_NAME)), "without a home the walk goes on");
+        std::fs::write(home.join("proj").join(FILE_NAME), "url = \"https://h\"\n").unwrap();
+        assert_eq!(find(&deep, Some(&home)), Some(home.join("proj").join(FILE_NAME)));
+    }
+
+    #[test]
+    fn render_parses_back() {
+        let s = Server::new_basic("https://h/mlflow", "alice").unwrap();
+        let text = render("prod", &s, Some(Path::new("ca.pem")));
+        let p = parse_ok(&text);
+        assert_eq!(p.url, "https://h/mlflow");
+        assert_eq!(p.name.as_deref(), Some("prod"));
+        assert_eq!(p.auth, Some(ProjectAuth::Basic));
+    }
+}
