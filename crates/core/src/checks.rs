@@ -11,12 +11,12 @@
 //! a record only counts while the server still has the URL and account it was made for.
 
 use std::collections::BTreeMap;
-use std::fs::{self, OpenOptions};
+use std::fs;
 use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
-use crate::config::{Paths, write_atomic};
+use crate::config::{Paths, lock_private_file, write_atomic};
 use crate::error::{Error, Result};
 use crate::server::Server;
 use crate::verify::{OutcomeClass, Verification};
@@ -138,15 +138,7 @@ impl Checks {
 
     /// Stores `record` as the last check of `name`, and returns the previous one.
     pub fn record(&self, name: &str, record: CheckRecord) -> Result<Option<CheckRecord>> {
-        fs::create_dir_all(self.paths.dir()).map_err(|e| Error::io(self.paths.dir(), e))?;
-        let lock_path = self.paths.dir().join("checks.lock");
-        let lock = OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(&lock_path)
-            .map_err(|e| Error::io(&lock_path, e))?;
-        lock.lock().map_err(|e| Error::io(&lock_path, e))?;
+        let _lock = lock_private_file(&self.paths.dir().join("checks.lock"))?;
         let mut file = ChecksFile { servers: self.load() };
         let previous = file.servers.insert(name.to_string(), record);
         let text = serde_json::to_vec_pretty(&file)
