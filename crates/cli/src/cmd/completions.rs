@@ -33,7 +33,9 @@ impl Run for Completions {
             Target::Pwsh => CompShell::PowerShell,
         };
         let mut cmd = crate::Cli::command();
-        clap_complete::generate(shell, &mut cmd, "mlflow-login", &mut std::io::stdout());
-        Ok(())
+        // Into memory first: clap_complete panics on a failed write (`| head`).
+        let mut script = Vec::new();
+        clap_complete::generate(shell, &mut cmd, "mlflow-login", &mut script);
+        out!("{}", String::from_utf8_lossy(&script))
     }
 }

@@ -98,7 +98,7 @@ impl Run for Env {
                 .collect(),
             None => render_env(self.shell.unwrap_or_else(ShellArg::from_env).to_shell(), &vars),
         };
-        print!("{out}");
+        out!("{out}")?;
         Ok(())
     }
 }

@@ -54,7 +54,7 @@ impl Run for Init {
         let mut out = render_init(shell, &opts)?;
         out.push('\n');
         out.push_str(&hook_exports(shell, self.no_password, pin_from_env().as_deref(), Start::Yes));
-        print!("{out}");
+        out!("{out}")?;
         Ok(())
     }
 }
@@ -72,7 +72,7 @@ pub struct HookEnv {
 
 impl Run for HookEnv {
     fn run(self) -> Result<(), Failure> {
-        print!("{}", hook_exports(self.shell.to_shell(), self.no_password, pin_from_env().as_deref(), Start::No));
+        out!("{}", hook_exports(self.shell.to_shell(), self.no_password, pin_from_env().as_deref(), Start::No))?;
         Ok(())
     }
 }

@@ -20,11 +20,11 @@ impl Run for List {
             ui::warning(format!("cannot tell which passwords are stored: {e}"));
         }
         if self.json {
-            println!("{}", serde_json::to_string_pretty(&entries).unwrap_or_default());
+            outln!("{}", serde_json::to_string_pretty(&entries).unwrap_or_default())?;
             return Ok(());
         }
         if entries.is_empty() {
-            println!("no servers yet: mlflow-login login NAME --url URL --username USER");
+            outln!("no servers yet: mlflow-login login NAME --url URL --username USER")?;
             return Ok(());
         }
         let width = entries.iter().map(|e| e.name.len()).max().unwrap_or(0);
@@ -37,7 +37,7 @@ impl Run for List {
                 None => "?",
             };
             let warn = if e.server.warnings().is_empty() { "" } else { "  (!)" };
-            println!("{mark} {:width$}  {user} @ {}  [{pw}]{warn}", e.name, e.server.url);
+            outln!("{mark} {:width$}  {user} @ {}  [{pw}]{warn}", e.name, e.server.url)?;
         }
         Ok(())
     }

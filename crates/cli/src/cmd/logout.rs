@@ -27,9 +27,9 @@ impl Run for Logout {
             let deleted =
                 logins.logout(&name).map_err(|e| Failure::context(format!("could not log out of \"{name}\""), e))?;
             if deleted {
-                println!("logged out of {name}: its password is deleted from the keychain");
+                outln!("logged out of {name}: its password is deleted from the keychain")?;
             } else {
-                println!("{name}: no password was stored");
+                outln!("{name}: no password was stored")?;
             }
         }
         Ok(())
