@@ -256,9 +256,11 @@ fn a_reader_that_went_away_ends_each_printing_command_quietly() {
 #[cfg(target_os = "linux")]
 #[test]
 fn a_process_holding_a_password_is_not_dumpable() {
-    // Run as an unprivileged user (root may read any process): the files in /proc/PID of a
-    // process that is not dumpable belong to root, not to the user who runs it.
-    assert!(which("setpriv"), "setpriv is missing: apt-get install util-linux");
+    // The files in /proc/PID of a process that is not dumpable belong to root, not to the
+    // user who runs it; so, under root, the CLI runs as another user (setpriv).
+    use std::os::unix::fs::MetadataExt;
+    let as_root = std::fs::metadata("/proc/self").unwrap().uid() == 0;
+    assert!(!as_root || which("setpriv"), "setpriv is missing: apt-get install util-linux");
     let w = World::new();
     let tmp = tempfile::tempdir().unwrap();
     let public = |p: &std::path::Path, mode: u32| {
@@ -269,9 +271,11 @@ fn a_process_holding_a_password_is_not_dumpable() {
     let bin = tmp.path().join("mlflow-login");
     std::fs::copy(BIN, &bin).unwrap();
     public(&bin, 0o755);
-    let mut child = std::process::Command::new("setpriv")
-        .args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"])
-        .arg(&bin)
+    let mut cmd = std::process::Command::new(if as_root { "setpriv".as_ref() } else { bin.as_os_str() });
+    if as_root {
+        cmd.args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"]).arg(&bin);
+    }
+    let mut child = cmd
         .args(["login", "x", "--url", "http://127.0.0.1:9", "--username", "u", "--password-stdin", "--no-verify"])
         .env("MLFLOW_LOGIN_CONFIG_DIR", tmp.path().join("config"))
         .env("MLFLOW_LOGIN_KEYCHAIN_PREFIX", &w.prefix)
@@ -282,14 +286,13 @@ fn a_process_holding_a_password_is_not_dumpable() {
         .spawn()
         .unwrap();
     let pid = child.id();
-    // Waits until it is the CLI (setpriv execs it), blocked reading the password.
+    // Waits until it is the CLI (setpriv execs it) and blocked reading the password.
     let proc_file = |f: &str| std::fs::read_to_string(format!("/proc/{pid}/{f}")).unwrap_or_default();
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
     while !(proc_file("comm").trim() == "mlflow-login" && proc_file("wchan").ends_with("pipe_read")) {
         assert!(std::time::Instant::now() < deadline, "the CLI never waited for the password: {}", proc_file("wchan"));
         std::thread::sleep(std::time::Duration::from_millis(20));
     }
-    use std::os::unix::fs::MetadataExt;
     let owner = std::fs::metadata(format!("/proc/{pid}/status")).unwrap().uid();
     let core_limit =
         proc_file("limits").lines().find(|l| l.starts_with("Max core file size")).unwrap_or_default().to_string();

@@ -402,7 +402,7 @@ fn run_python_probe(python: &std::ffi::OsStr, code: &str) -> std::io::Result<std
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null());
     for (name, _) in std::env::vars_os() {
-        if name.to_string_lossy().starts_with("PYTHON") {
+        if name.to_string_lossy().to_ascii_uppercase().starts_with("PYTHON") {
             cmd.env_remove(name);
         }
     }
