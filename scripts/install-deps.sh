@@ -38,6 +38,9 @@ packages=(
     python3-venv
     # fixture servers: nginx + htpasswd + certificates
     nginx apache2-utils openssl curl ca-certificates
+    # SSO fixtures: Apache + mod_auth_openidc as the OIDC-validating proxy (the IdP is
+    # npm's oidc-provider on the machine's node, see tests/fixtures/oidc/)
+    apache2 libapache2-mod-auth-openidc
     # real-shell tests
     zsh fish dash direnv
     # UI page tests
@@ -64,8 +67,8 @@ for pkg in "${packages[@]}"; do
     fi
 done
 
-# Package installs must not start system services: Debian's nginx would start one on
-# 0.0.0.0:80. Where no policy-rc.d exists, a temporary one forbids starting anything.
+# Package installs must not start system services: Debian's nginx and apache2 would each
+# start one on 0.0.0.0:80. Where no policy-rc.d exists, a temporary one forbids starting anything.
 policy=/usr/sbin/policy-rc.d
 own_policy=0
 apt_install() {

@@ -1,24 +1,19 @@
 //! Tauri's build step: config, capabilities, and the ACL of the app's own commands.
 //!
-//! Every command the webview may call is listed here; `capabilities/*.json` grant them
-//! per window (least privilege). A command missing from every capability is compiled out.
+//! Every command the webview may call is in src/commands/list.rs; `capabilities/*.json`
+//! grant them per window (least privilege). A command missing from every capability is
+//! compiled out.
 
-/// The app's IPC commands (docs/ipc.md).
-const COMMANDS: &[&str] = &[
-    "window_context",
-    "list_servers",
-    "login",
-    "verify_server",
-    "verify_all",
-    "set_active",
-    "rename_server",
-    "remove_server",
-    "logout_server",
-    "open_login",
-    "close_window",
-];
+/// The names of the app's IPC commands, from their one list (src/commands/list.rs).
+macro_rules! ipc_commands {
+    ($($module:ident :: $name:ident),* $(,)?) => {
+        const COMMANDS: &[&str] = &[$(stringify!($name)),*];
+    };
+}
+include!("src/commands/list.rs");
 
 fn main() {
+    println!("cargo:rerun-if-changed=src/commands/list.rs");
     ensure_frontend_dist();
     let attributes = tauri_build::Attributes::new().app_manifest(tauri_build::AppManifest::new().commands(COMMANDS));
     if let Err(e) = tauri_build::try_build(attributes) {

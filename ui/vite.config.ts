@@ -1,6 +1,8 @@
+import { svelte } from "@sveltejs/vite-plugin-svelte";
 import { defineConfig } from "vitest/config";
 
 export default defineConfig({
+  plugins: [svelte()],
   // Tauri loads the pages from its asset protocol: relative URLs only.
   base: "./",
   clearScreen: false,
@@ -12,9 +14,12 @@ export default defineConfig({
     sourcemap: false,
   },
   server: { host: "127.0.0.1", port: 1420, strictPort: true },
+  // vitest: Svelte's browser build (mount, not the server renderer) in happy-dom.
+  resolve: process.env.VITEST ? { conditions: ["browser"] } : undefined,
   test: {
     environment: "happy-dom",
     include: ["test/**/*.test.ts"],
+    setupFiles: ["test/setup.ts"],
     restoreMocks: true,
   },
 });

@@ -1,6 +1,50 @@
-//! The command line: the tray (no arguments), a window process, or `--version`.
+//! The command line: the tray (no arguments), a window process, or `--version`; and the
+//! kinds of window (their labels are the `--window` values).
 
-use crate::windows::WindowKind;
+/// A window of the window process. The label is also the capability's window name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, ts_rs::TS)]
+#[serde(rename_all = "lowercase")]
+pub enum WindowKind {
+    /// The login dialog.
+    Login,
+    /// The servers window.
+    Servers,
+}
+
+impl WindowKind {
+    /// The window label (`login`, `servers`).
+    pub fn label(self) -> &'static str {
+        match self {
+            WindowKind::Login => "login",
+            WindowKind::Servers => "servers",
+        }
+    }
+
+    /// The kind with this label.
+    pub fn from_label(label: &str) -> Option<Self> {
+        match label {
+            "login" => Some(WindowKind::Login),
+            "servers" => Some(WindowKind::Servers),
+            _ => None,
+        }
+    }
+
+    /// The window's title.
+    pub fn title(self) -> &'static str {
+        match self {
+            WindowKind::Login => "Log in to MLflow",
+            WindowKind::Servers => "MLflow servers",
+        }
+    }
+
+    /// The window's size in logical pixels.
+    pub fn size(self) -> (f64, f64) {
+        match self {
+            WindowKind::Login => (440.0, 520.0),
+            WindowKind::Servers => (760.0, 480.0),
+        }
+    }
+}
 
 /// What this process is.
 #[derive(Debug, Clone, PartialEq, Eq)]

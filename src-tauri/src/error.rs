@@ -4,7 +4,7 @@ use mlflow_login_core::{Error, ErrorKind};
 use serde::Serialize;
 
 /// The kinds of [`IpcError`], one union in TypeScript (`ErrorKind` in docs/ipc.md).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ts_rs::TS)]
 #[serde(rename_all = "snake_case")]
 pub enum IpcErrorKind {
     /// No such server.
@@ -26,7 +26,7 @@ pub enum IpcErrorKind {
 }
 
 /// A command's error. Never carries a secret: core's messages never do.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
 pub struct IpcError {
     /// What went wrong, to match on.
     pub kind: IpcErrorKind,

@@ -34,26 +34,24 @@ use std::time::Duration;
 use tauri::{Builder, Manager, RunEvent, Runtime};
 
 pub use crate::args::Mode;
+use crate::args::WindowKind;
 use crate::state::AppState;
 use crate::tray::{Panel, TrayState};
-use crate::windows::WindowKind;
 
-/// Registers the IPC commands (the window process, and the command tests).
-pub fn build<R: Runtime>(builder: Builder<R>) -> Builder<R> {
-    builder.invoke_handler(tauri::generate_handler![
-        commands::window::window_context,
-        commands::servers::list_servers,
-        commands::login::login,
-        commands::verify::verify_server,
-        commands::verify::verify_all,
-        commands::servers::set_active,
-        commands::servers::rename_server,
-        commands::servers::remove_server,
-        commands::servers::logout_server,
-        commands::window::open_login,
-        commands::window::close_window,
-    ])
+/// The IPC commands from their one list: the handler, and the names that
+/// `ui/src/ipc/bindings.ts` exports.
+macro_rules! ipc_commands {
+    ($($module:ident :: $name:ident),* $(,)?) => {
+        /// The IPC command names, as the webview invokes them.
+        pub const COMMANDS: &[&str] = &[$(stringify!($name)),*];
+
+        /// Registers the IPC commands (the window process, and the command tests).
+        pub fn build<R: Runtime>(builder: Builder<R>) -> Builder<R> {
+            builder.invoke_handler(tauri::generate_handler![$(commands::$module::$name),*])
+        }
+    };
 }
+include!("commands/list.rs");
 
 /// The app's context (config, embedded UI, capabilities). Generated once: each expansion
 /// embeds the assets.

@@ -19,8 +19,7 @@ pub struct AppState {
 }
 
 struct Inner {
-    logins: DynLogins,
-    checks: Checks,
+    logins: Arc<DynLogins>,
     verify: VerifyOptions,
     login_prefill: Mutex<Option<String>>,
 }
@@ -34,10 +33,8 @@ impl std::fmt::Debug for Inner {
 impl AppState {
     /// State over `store` and `vault`.
     pub fn new(store: ConfigStore, vault: Arc<dyn Vault>) -> Self {
-        let checks = Checks::new(store.paths().clone());
         let inner = Inner {
-            logins: Logins::new(store, vault),
-            checks,
+            logins: Arc::new(Logins::new(store, vault)),
             verify: VerifyOptions::default(),
             login_prefill: Mutex::new(None),
         };
@@ -49,14 +46,14 @@ impl AppState {
         Ok(Self::new(ConfigStore::from_env()?, Arc::new(KeyringVault::default())))
     }
 
-    /// Config and vault.
-    pub fn logins(&self) -> &DynLogins {
+    /// Config and vault (shared with core's async use cases).
+    pub fn logins(&self) -> &Arc<DynLogins> {
         &self.inner.logins
     }
 
     /// The shared checks file.
     pub fn checks(&self) -> &Checks {
-        &self.inner.checks
+        self.inner.logins.checks()
     }
 
     /// Verification timeouts.

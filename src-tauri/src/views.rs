@@ -1,28 +1,39 @@
-//! What the webview receives (docs/ipc.md types). Nothing here can hold a secret.
+//! What the webview receives. Nothing here can hold a secret.
+//!
+//! Every type here (and the request and error types of the commands) derives `ts_rs::TS`:
+//! `ui/src/ipc/bindings.ts` is generated from them, and a test fails when the checked-in
+//! file is stale (tests/bindings.rs).
+
+use std::path::PathBuf;
 
 use mlflow_login_core::checks::{CheckClass, CheckRecord};
-use mlflow_login_core::{AuthKind, Server, ServerEntry};
+use mlflow_login_core::{AuthKind, OutcomeKind, Server, ServerEntry, Setting};
 use serde::Serialize;
+use ts_rs::TS;
 
-/// One verification, for display (`CheckView`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+use crate::args::WindowKind;
+
+/// One verification, for display.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct CheckView {
     /// The outcome kind from core (`ok`, `bad_credentials`, ...).
-    pub kind: String,
+    pub kind: OutcomeKind,
     /// `ok`, `refused` or `unchecked`.
     pub class: CheckClass,
     /// One plain sentence.
     pub summary: String,
     /// What to do.
     pub help: Option<String>,
-    /// The form field at fault.
+    /// The form field at fault (`url`, `username`, `password`, `ca_bundle`, `client_cert`).
     pub field: Option<String>,
     /// Time to the answer.
+    #[ts(type = "number")]
     pub latency_ms: u64,
     /// MLflow's version.
     pub server_version: Option<String>,
     /// Unix milliseconds.
+    #[ts(type = "number")]
     pub checked_at: u64,
 }
 
@@ -41,18 +52,13 @@ impl From<CheckRecord> for CheckView {
     }
 }
 
-/// A server for display (`ServerView`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+/// A server for display: its settings, and its state.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct ServerView {
-    /// Its name.
-    pub name: String,
-    /// Its tracking URL.
-    pub url: String,
-    /// Its username.
-    pub username: Option<String>,
-    /// `basic` or `bearer`.
-    pub auth: AuthKind,
+    /// Its name and settings.
+    #[serde(flatten)]
+    pub settings: ServerSettings,
     /// Whether it is the active server.
     pub active: bool,
     /// Whether a password is stored (`None`: the keychain could not say).
@@ -70,48 +76,63 @@ impl ServerView {
         let ServerEntry { name, server, active, has_secret } = entry;
         Self {
             warnings: server.warnings().iter().map(|w| w.message().to_string()).collect(),
-            name,
-            url: server.url,
-            username: server.username,
-            auth: server.auth,
+            settings: ServerSettings::new(&name, &server),
             active,
             has_secret,
             last_check,
         }
     }
+
+    /// Its name.
+    pub fn name(&self) -> &str {
+        &self.settings.name
+    }
 }
 
-/// A server named for a prefilled login dialog.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+/// Every setting of a server, for a login dialog that edits it ("Log in again…"). Never
+/// the secret.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
-pub struct ServerRef {
+pub struct ServerSettings {
     /// Its name.
     pub name: String,
     /// Its tracking URL.
     pub url: String,
     /// Its username.
     pub username: Option<String>,
+    /// `basic` or `bearer`.
+    pub auth: AuthKind,
+    /// The CA bundle file.
+    #[ts(type = "string | null")]
+    pub ca_bundle: Option<PathBuf>,
+    /// The client certificate file (kept by a re-login; not editable in the dialog).
+    #[ts(type = "string | null")]
+    pub client_cert: Option<PathBuf>,
+    /// TLS verification is off.
+    pub insecure_tls: bool,
 }
 
-impl ServerRef {
-    /// The parts of `server` a login dialog prefills.
+impl ServerSettings {
+    /// The settings of `server`, named `name`.
     pub fn new(name: &str, server: &Server) -> Self {
-        Self { name: name.to_string(), url: server.url.clone(), username: server.username.clone() }
+        let Server { url, username, auth, ca_bundle, client_cert, insecure_tls } = server.clone();
+        Self { name: name.to_string(), url, username, auth, ca_bundle, client_cert, insecure_tls }
     }
 }
 
-/// Which page a window shows (`WindowContext`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+/// Which page a window shows.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct WindowContext {
     /// `login` or `servers`.
-    pub window: &'static str,
-    /// For "Log in again": the server to prefill.
-    pub server: Option<ServerRef>,
+    pub window: WindowKind,
+    /// For "Log in again": the server being edited, with all its settings. `None`: the
+    /// dialog adds a new server.
+    pub server: Option<ServerSettings>,
 }
 
-/// What `login` did (`LoginResult`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+/// What `login` did.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct LoginResult {
     /// Whether the server and password were stored.
@@ -120,4 +141,6 @@ pub struct LoginResult {
     pub check: Option<CheckView>,
     /// The saved server.
     pub server: Option<ServerView>,
+    /// Settings that were not kept, because the URL moved to another host.
+    pub dropped: Vec<Setting>,
 }

@@ -12,50 +12,8 @@ use std::process::{Command, Stdio};
 use tauri::webview::PageLoadEvent;
 use tauri::{AppHandle, Manager, Runtime, WebviewUrl, WebviewWindowBuilder};
 
-use crate::args::Mode;
+use crate::args::{Mode, WindowKind};
 use crate::state::AppState;
-
-/// A window of the window process. The label is also the capability's window name.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum WindowKind {
-    /// The login dialog.
-    Login,
-    /// The servers window.
-    Servers,
-}
-
-impl WindowKind {
-    /// The window label (`login`, `servers`).
-    pub fn label(self) -> &'static str {
-        match self {
-            WindowKind::Login => "login",
-            WindowKind::Servers => "servers",
-        }
-    }
-
-    /// The kind with this label.
-    pub fn from_label(label: &str) -> Option<Self> {
-        match label {
-            "login" => Some(WindowKind::Login),
-            "servers" => Some(WindowKind::Servers),
-            _ => None,
-        }
-    }
-
-    fn title(self) -> &'static str {
-        match self {
-            WindowKind::Login => "Log in to MLflow",
-            WindowKind::Servers => "MLflow servers",
-        }
-    }
-
-    fn size(self) -> (f64, f64) {
-        match self {
-            WindowKind::Login => (440.0, 520.0),
-            WindowKind::Servers => (760.0, 480.0),
-        }
-    }
-}
 
 /// Opens `kind` in this process, or focuses it when it is open. For the login dialog,
 /// `server` is the server to prefill; a dialog open for another server reloads.

@@ -62,9 +62,16 @@ impl Harness {
 
 fn login_request(name: &str, url: &str, user: &str, password: &str, without_checking: bool) -> Value {
     json!({"request": {
-        "name": name, "url": url, "username": user, "password": password, "auth": "basic",
+        "mode": "add", "name": name, "url": url, "username": user, "password": password, "auth": "basic",
         "caBundle": null, "insecureTls": false, "saveWithoutChecking": without_checking, "makeActive": false
     }})
+}
+
+/// The same form, for "Log in again…" on a known server.
+fn relogin_request(name: &str, url: &str, user: &str, password: &str, without_checking: bool) -> Value {
+    let mut r = login_request(name, url, user, password, without_checking);
+    r["request"]["mode"] = json!("edit");
+    r
 }
 
 #[test]
@@ -166,7 +173,7 @@ fn a_locked_keychain_is_an_error_not_a_hang() {
     *h.vault.fail_with.lock().unwrap() = Some(ErrorKind::KeychainLocked);
     let list = h.servers("list_servers", json!({})).unwrap();
     assert_eq!(list[0]["hasSecret"], Value::Null, "the list still shows, without the secret state");
-    let e = h.invoke("login", "login", login_request("prod", "https://p", "alice", "pw2", true)).unwrap_err();
+    let e = h.invoke("login", "login", relogin_request("prod", "https://p", "alice", "pw2", true)).unwrap_err();
     assert_eq!(e["kind"], "keychain_locked");
     assert!(e["help"].as_str().unwrap().contains("unlock"));
 }
@@ -191,8 +198,54 @@ fn window_context_and_prefill() {
     h.state().set_login_prefill(Some("prod".into()));
     assert_eq!(
         h.invoke("login", "window_context", json!({})),
-        Ok(json!({"window": "login", "server": {"name": "prod", "url": "https://p", "username": "alice"}}))
+        Ok(json!({"window": "login", "server": {
+            "name": "prod", "url": "https://p", "username": "alice", "auth": "basic",
+            "caBundle": null, "clientCert": null, "insecureTls": false
+        }}))
     );
+}
+
+#[test]
+fn adding_an_existing_name_is_refused_and_destroys_nothing() {
+    let h = Harness::new();
+    h.invoke("login", "login", login_request("prod", "https://p", "alice", "old-pw", true)).unwrap();
+    let e = h.invoke("login", "login", login_request("prod", "https://other", "bob", "new-pw", true)).unwrap_err();
+    assert_eq!((e["kind"].as_str(), e["field"].as_str()), (Some("invalid_input"), Some("name")));
+    let (_, server, stored) = h.state().logins().resolve(Some("prod")).unwrap();
+    assert_eq!((server.url.as_str(), stored.unwrap().expose()), ("https://p", "old-pw"));
+}
+
+#[test]
+fn log_in_again_keeps_every_setting_the_form_does_not_change() {
+    let h = Harness::new();
+    let dir = tempfile::tempdir().unwrap();
+    let (ca, cert) = (dir.path().join("ca.pem"), dir.path().join("client.pem"));
+    std::fs::write(&ca, "x").unwrap();
+    std::fs::write(&cert, "x").unwrap();
+    let (ca, cert) = (std::fs::canonicalize(ca).unwrap(), std::fs::canonicalize(cert).unwrap());
+    let server = mlflow_login_core::Server {
+        url: "https://tok.example".into(),
+        username: None,
+        auth: mlflow_login_core::AuthKind::Bearer,
+        ca_bundle: Some(ca.clone()),
+        client_cert: Some(cert.clone()),
+        insecure_tls: false,
+    };
+    let token = mlflow_login_core::Secret::new("t0ken".into());
+    h.state().logins().save("tok", server.clone(), Some(&token), mlflow_login_core::Activate::IfNone).unwrap();
+    h.state().set_login_prefill(Some("tok".into()));
+    let ctx = h.invoke("login", "window_context", json!({})).unwrap();
+    assert_eq!(ctx["server"]["auth"], "bearer");
+    assert_eq!(ctx["server"]["caBundle"], ca.to_str().unwrap());
+    // The dialog sends back what it shows (the client certificate is not in the form).
+    let mut r = relogin_request("tok", "https://tok.example", "", "t0ken-2", true);
+    r["request"]["auth"] = json!("bearer");
+    r["request"]["caBundle"] = ctx["server"]["caBundle"].clone();
+    let saved = h.invoke("login", "login", r).unwrap();
+    assert_eq!(saved["saved"], true);
+    let (_, after, stored) = h.state().logins().resolve(Some("tok")).unwrap();
+    assert_eq!(after, server, "auth kind, CA bundle and client certificate kept");
+    assert_eq!(stored.unwrap().expose(), "t0ken-2");
 }
 
 #[test]

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Shell integration suite: snapshots, shellcheck and generated-password round trips (core),
+# Shell integration suite: snapshots, shellcheck, generated-password and property-test
+# round trips (core),
 # then real bash/zsh/fish/dash in tmux against the real keychain (crates/cli/tests/shell.rs).
 #
 # Runs inside tests/fixtures/with-keyring.sh (tests/run-all.sh is); alone:
@@ -21,6 +22,8 @@ if ((${#missing[@]})); then
 fi
 
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-${MLL_CACHE:-$HOME/.cache/mlflow-login}/target}
+# The property tests' random batches: a fixed count here, more under `make fuzz`.
+export PROPTEST_CASES=${PROPTEST_CASES:-64}
 
 cargo test -p mlflow-login-core --lib shell::
 cargo test -p mlflow-login --bin mlflow-login doctor

@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
-# The UI suite: install the front end's npm packages (only when needed), build ui/dist,
-# run the vitest unit tests, then the Playwright checks of the built pages in Debian's
-# Chromium (which also refresh the screenshots in ui/screenshots/).
+# The UI suite: build ui/dist when its inputs changed (scripts/build-ui.sh, which installs
+# the npm packages when the lock changed), check that a second build leaves it alone
+# (tests/ui/build_test.sh), run the vitest unit tests, then the Playwright checks of the
+# built pages in Debian's Chromium (which also refresh the screenshots in ui/screenshots/).
 #
 #   tests/ui/run.sh            everything
 #   CHROMIUM=/path/to/chromium tests/ui/run.sh
 set -euo pipefail
-cd "$(dirname "${BASH_SOURCE[0]}")/../../ui"
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+cd "$here/../../ui"
 
 chromium="${CHROMIUM:-/usr/bin/chromium}"
 if [[ ! -x "$chromium" ]]; then
@@ -20,14 +22,8 @@ if ! command -v npm >/dev/null; then
     exit 1
 fi
 
-# `npm ci` wipes and reinstalls node_modules: only when it is missing or the lock changed.
-stamp=node_modules/.mll-lock.sha256
-want="$(sha256sum package-lock.json | cut -d' ' -f1)"
-if [[ ! -d node_modules ]] || [[ "$(cat "$stamp" 2>/dev/null || true)" != "$want" ]]; then
-    npm ci --no-audit --no-fund
-    echo "$want" >"$stamp"
-fi
-
-npm run build
+../scripts/build-ui.sh
+"$here/build_test.sh"
+npm run typecheck
 npm test
 CHROMIUM="$chromium" npm run e2e

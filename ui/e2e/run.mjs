@@ -6,16 +6,16 @@
 //   npm run build && npm run e2e            (tests/ui/run.sh does both)
 //   E2E_ONLY=login npm run e2e              (only tests whose name contains "login")
 import assert from "node:assert/strict";
-import { mkdir, readFile } from "node:fs/promises";
+import { mkdir } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { closePages, launch, openPage, serve } from "./harness.mjs";
 import { materialize } from "../test/fake-backend.js";
+import fixtures from "../test/fixtures.js";
 
 const UI = join(dirname(fileURLToPath(import.meta.url)), "..");
 const SHOTS = join(UI, "screenshots");
 const STATES = join(SHOTS, "states");
-const fixtures = JSON.parse(await readFile(join(UI, "test", "fixtures.json"), "utf8"));
 const fx = materialize(fixtures);
 /** The servers with "2 min ago" counted from now (a run takes minutes). */
 const fresh = () => materialize(fixtures).servers;
@@ -39,10 +39,19 @@ async function page(scenario, opts = {}) {
   return p;
 }
 
+// The backend knows the fixture servers but "prod", which the dialog adds.
 const login = (script = {}, opts = {}, server = null) =>
-  page({ context: { window: "login", server }, script }, { viewport: LOGIN_SIZE, ...opts });
+  page(
+    { context: { window: "login", server }, servers: fresh().filter((s) => s.name !== "prod"), script },
+    { viewport: LOGIN_SIZE, ...opts },
+  );
 const servers = (list = fresh(), script = {}, opts = {}) =>
-  page({ context: { window: "servers" }, servers: list, script }, { viewport: SERVERS_SIZE, ...opts });
+  page({ context: { window: "servers", server: null }, servers: list, script }, { viewport: SERVERS_SIZE, ...opts });
+/** "Log in again…" on one of the fixture servers: the settings `window_context` sends (no secret). */
+const settingsOf = (name) => {
+  const { name: n, url, username, auth, caBundle, clientCert, insecureTls } = fresh().find((s) => s.name === name);
+  return { name: n, url, username, auth, caBundle, clientCert, insecureTls };
+};
 
 async function fill(p, { name = "prod", url = "https://mlflow.example.com", username = "alice", password = SECRET } = {}) {
   await p.fill("#name", name);
@@ -199,7 +208,7 @@ test("login: success says Signed in, then the window closes", async () => {
 });
 
 test("login: log in again starts in the password field", async () => {
-  const p = await login({}, {}, { name: "staging", url: "https://staging.example.com/mlflow", username: "alice" });
+  const p = await login({}, {}, settingsOf("staging"));
   assert.equal(await focusedId(p), "password");
   assert.equal(await p.inputValue("#name"), "staging");
   assert.equal(await p.evaluate(() => document.querySelector("#name").readOnly), true);
@@ -207,8 +216,42 @@ test("login: log in again starts in the password field", async () => {
   await p.keyboard.press("Enter");
   await p.waitForSelector("#outcome.ok");
   const [req] = (await calls(p, "login")).map((c) => c.args.request);
+  assert.equal(req.mode, "edit");
   assert.equal(req.name, "staging");
   assert.equal(req.url, "https://staging.example.com/mlflow");
+  assert.equal(req.caBundle, "/etc/ssl/certs/company-ca.pem");
+});
+
+test("login: log in again to a token server keeps token mode, CA bundle, insecure flag", async () => {
+  const server = { ...settingsOf("gpu-cluster"), caBundle: "/etc/ssl/certs/gpu-ca.pem" };
+  const p = await login({}, {}, server);
+  assert.equal(await focusedId(p), "password");
+  assert.equal(await p.isChecked("#auth-bearer"), true);
+  assert.equal(await p.isVisible("#username"), false);
+  assert.equal(await textOf(p, 'label[for="password"]'), "Token");
+  assert.equal(await p.inputValue("#ca_bundle"), "/etc/ssl/certs/gpu-ca.pem");
+  assert.equal(await p.isVisible("#ca_bundle"), true);
+  assert.equal(await p.isChecked("#insecure"), true);
+  assert.match(await textOf(p, "#client-cert"), /gpu-client\.pem/);
+  await p.keyboard.type(SECRET);
+  await p.keyboard.press("Enter");
+  await p.waitForSelector("#outcome.ok");
+  const [req] = (await calls(p, "login")).map((c) => c.args.request);
+  assert.deepEqual(
+    { mode: req.mode, auth: req.auth, username: req.username, caBundle: req.caBundle, insecureTls: req.insecureTls },
+    { mode: "edit", auth: "bearer", username: "", caBundle: "/etc/ssl/certs/gpu-ca.pem", insecureTls: true },
+  );
+});
+
+test("login: adding a name that exists is refused on the name field", async () => {
+  const p = await login();
+  await fill(p, { name: "staging" });
+  await p.press("#password", "Enter");
+  await p.waitForSelector('#name-msg[data-kind="invalid_input"]');
+  assert.match(await textOf(p, "#name-msg"), /already exists/);
+  assert.equal(await focusedId(p), "name");
+  assert.equal(await textOf(p, "#outcome"), "");
+  assert.equal(await p.inputValue("#password"), "");
 });
 
 test("login: token sign-in hides the username", async () => {
@@ -266,9 +309,15 @@ test("login: screenshots", async () => {
     return p;
   }, "login-server-down");
   await shots(async (scheme) => {
-    const p = await login({ login: [{ delayMs: 5000 }] }, { scheme }, { name: "staging", url: "https://staging.example.com/mlflow", username: "alice" });
+    const p = await login({ login: [{ delayMs: 5000 }] }, { scheme }, settingsOf("staging"));
     return p;
   }, "login-again");
+  await shots(async (scheme) => {
+    const server = { ...settingsOf("gpu-cluster"), caBundle: "/etc/ssl/certs/gpu-ca.pem" };
+    const p = await login({}, { scheme }, server);
+    await p.evaluate(() => document.querySelector("#client-cert").scrollIntoView());
+    return p;
+  }, "login-again-token");
   await shots(async (scheme) => {
     const p = await login({}, { scheme });
     await fill(p);
@@ -331,6 +380,34 @@ test("servers: keyboard: inline rename with Enter", async () => {
   await p.keyboard.press("Enter");
   await p.waitForSelector('li[data-name="lab-gpu"]');
   assert.deepEqual(await calls(p, "rename_server"), [{ cmd: "rename_server", args: { old: "lab", new: "lab-gpu" } }]);
+});
+
+test("servers: an inline rename keeps text, caret and focus while the list re-renders", async () => {
+  const p = await servers(fresh(), { verify_server: [{ delayMs: 300 }] });
+  await p.waitForSelector(".server-list");
+  await p.click('button[data-focus="prod:verify"]');
+  await p.click('button[data-focus="lab:more"]');
+  await p.click('button[data-focus="lab:rename"]');
+  await p.keyboard.type("lab-gpu-2");
+  await p.keyboard.press("ArrowLeft");
+  await p.keyboard.press("Shift+ArrowLeft");
+  const state = () =>
+    p.evaluate(() => {
+      const e = document.activeElement;
+      return { cls: e.className, value: e.value, start: e.selectionStart, end: e.selectionEnd };
+    });
+  const before = await state();
+  assert.deepEqual(before, { cls: "rename-input", value: "lab-gpu-2", start: 7, end: 8 });
+  // prod's check finishes, then the window regains focus and reloads the list.
+  await p.waitForSelector('li[data-name="prod"] .check-line.checking', { state: "detached" });
+  assert.deepEqual(await state(), before);
+  const lists = (await calls(p, "list_servers")).length;
+  await p.evaluate(() => window.dispatchEvent(new Event("focus")));
+  await p.waitForFunction((n) => window.__calls.filter((c) => c.cmd === "list_servers").length > n, lists);
+  assert.deepEqual(await state(), before);
+  await p.keyboard.type("x");
+  await p.keyboard.press("Enter");
+  await p.waitForSelector('li[data-name="lab-gpux2"]');
 });
 
 test("servers: verify all shows spinners, then results", async () => {

@@ -1,24 +1,21 @@
 /**
  * Asks Rust which window this is (`window_context`) and mounts the login dialog or the
- * servers window into `root`.
+ * servers window into `target`. Resolves to a function that unmounts it (for tests).
  */
+import { mount, unmount } from "svelte";
+import App from "./App.svelte";
 import * as ipc from "./ipc";
-import { renderLogin } from "./login/page";
-import { renderServers } from "./servers/page";
-import { h, setChildren } from "./shared/dom";
-import { errorText } from "./shared/errors";
+import type { IpcError, WindowContext } from "./ipc";
 
-export async function mount(root: HTMLElement): Promise<void> {
+export async function mountApp(target: HTMLElement): Promise<() => void> {
+  let context: WindowContext | null = null;
+  let error: IpcError | null = null;
   try {
-    const ctx = await ipc.windowContext();
-    document.body.dataset.page = ctx.window;
-    if (ctx.window === "login") renderLogin(root, ctx);
-    else renderServers(root);
+    context = await ipc.windowContext();
+    document.body.dataset.page = context.window;
   } catch (e) {
-    const text = errorText(ipc.toIpcError(e));
-    setChildren(
-      root,
-      h("main", { class: "fatal", role: "alert" }, h("h1", {}, text.title), h("p", {}, text.detail), h("p", {}, text.help)),
-    );
+    error = ipc.toIpcError(e);
   }
+  const app = mount(App, { target, props: { context, error } });
+  return () => void unmount(app);
 }

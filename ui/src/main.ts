@@ -1,6 +1,6 @@
 /** Entry point of the one bundle both windows load. */
 import "./styles.css";
-import { mount } from "./app";
+import { mountApp } from "./app";
 
 const root = document.getElementById("app");
-if (root) void mount(root);
+if (root) void mountApp(root);

@@ -31,13 +31,18 @@ export function fakeBackend(scenario) {
         return clone(servers);
       case "login": {
         const r = args.request;
-        const check = r.saveWithoutChecking ? null : okCheck();
         let s = find(r.name);
+        // Adding never replaces: core refuses an existing name, on the name field.
+        if (s && r.mode === "add") {
+          throw { kind: "invalid_input", message: `a server named "${r.name}" already exists`, field: "name", help: `to log in to it again, use "Log in again…" in the servers window` };
+        }
+        if (!s && r.mode === "edit") throw notFound(r.name);
+        const check = r.saveWithoutChecking ? null : okCheck();
         if (!s) {
-          s = { name: r.name, url: r.url, username: null, auth: r.auth, active: false, hasSecret: true, warnings: [], lastCheck: null };
+          s = { name: r.name, url: r.url, username: null, auth: r.auth, caBundle: null, clientCert: null, insecureTls: false, active: false, hasSecret: true, warnings: [], lastCheck: null };
           servers.push(s);
         }
-        Object.assign(s, { url: r.url, username: r.auth === "basic" ? r.username : null, auth: r.auth, hasSecret: true, lastCheck: check });
+        Object.assign(s, { url: r.url, username: r.auth === "basic" ? r.username : null, auth: r.auth, caBundle: r.caBundle, insecureTls: r.insecureTls, hasSecret: true, lastCheck: check });
         if (r.makeActive || servers.length === 1) for (const x of servers) x.active = x === s;
         return { saved: true, check, server: clone(s) };
       }

@@ -1,25 +1,39 @@
 import { clearMocks, mockIPC } from "@tauri-apps/api/mocks";
+import { flushSync } from "svelte";
 import { vi } from "vitest";
-import { mount } from "../src/app";
+import { mountApp } from "../src/app";
 import { fakeBackend, materialize, type Scenario } from "./fake-backend.js";
-import fixturesJson from "./fixtures.json";
+import fixtures from "./fixtures.js";
 
-export const fx = materialize(fixturesJson);
+export const fx = materialize(fixtures);
 
-/** Lets pending promises and the microtasks after them run. */
-export async function flush(times = 5): Promise<void> {
-  for (let i = 0; i < times; i++) await new Promise((r) => setTimeout(r, 0));
+let unmount: (() => void) | null = null;
+
+/** Unmounts what {@link setup} mounted (its listeners and clock go with it). */
+export function teardown(): void {
+  unmount?.();
+  unmount = null;
+  clearMocks();
+}
+
+/**
+ * Lets the fake backend answer and the page update: runs the (fake) timers due within
+ * `ms`, the promise chains they start, and Svelte's pending updates. No real waiting.
+ */
+export async function flush(ms = 0): Promise<void> {
+  for (let i = 0; i < 3; i++) await vi.advanceTimersByTimeAsync(i === 0 ? ms : 0);
+  flushSync();
 }
 
 /** A fresh document with the app mounted against a fake backend. */
 export async function setup(scenario: Scenario) {
-  clearMocks();
+  teardown();
   document.body.innerHTML = '<div id="app"></div>';
   const backend = fakeBackend(scenario);
   const handle = vi.fn((cmd: string, args?: unknown) => backend.handle(cmd, args));
   mockIPC(handle);
   const root = document.getElementById("app")!;
-  await mount(root);
+  unmount = await mountApp(root);
   await flush();
   return { backend, calls: backend.calls, root };
 }
@@ -32,15 +46,24 @@ export const $ = <T extends HTMLElement = HTMLElement>(sel: string): T => {
 
 export const $$ = (sel: string) => Array.from(document.querySelectorAll<HTMLElement>(sel));
 
+/** Types into a field as a user would: the value, then an `input` event (then the page updates). */
 export function type(sel: string, value: string): void {
   const input = $<HTMLInputElement>(sel);
   input.value = value;
   input.dispatchEvent(new Event("input", { bubbles: true }));
+  flushSync();
+}
+
+/** A click, then the page's synchronous updates. */
+export function click(target: string | HTMLElement): void {
+  (typeof target === "string" ? $(target) : target).click();
+  flushSync();
 }
 
 export function key(target: Element | Document, k: string): KeyboardEvent {
   const e = new KeyboardEvent("keydown", { key: k, bubbles: true, cancelable: true });
   target.dispatchEvent(e);
+  flushSync();
   return e;
 }
 

@@ -45,6 +45,7 @@ describe("typed wrappers", () => {
   it("wrap the login request in `request`", async () => {
     const calls = record(() => ({ saved: true }));
     const request: ipc.LoginRequest = {
+      mode: "add",
       name: "prod",
       url: "https://mlflow.example.com",
       username: "alice",

@@ -1,19 +1,58 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import type { CheckView, IpcError } from "../src/ipc";
-import { CLOSE_DELAY_MS } from "../src/login/page";
-import { $, flush, fx, key, setup, text, type } from "./helpers";
+import type { CheckView, IpcError, LoginRequest, ServerSettings } from "../src/ipc";
+import { CLOSE_DELAY_MS } from "../src/login/form";
+import { AUTH_LIST } from "../src/shared/auth";
+import type { Call } from "./fake-backend.js";
+import { $, $$, click, flush, fx, key, setup, text, type } from "./helpers";
 
 const SECRET = "s3cr3t-Pa55:word";
 
-async function open(script: Record<string, object[]> = {}, server: { name: string; url: string; username?: string | null } | null = null) {
-  return setup({ context: { window: "login", server }, script });
+async function open(script: Record<string, object[]> = {}, server: ServerSettings | null = null) {
+  return setup({ context: { window: "login", server }, script, servers: fx.servers });
 }
 
-function fill({ name = "prod", url = "https://mlflow.example.com", username = "alice", password = SECRET } = {}) {
+/** The settings of a configured server, as `window_context` sends them for "Log in again…". */
+const settings = (over: Partial<ServerSettings> = {}): ServerSettings => ({
+  name: "staging",
+  url: "https://staging.example.com/mlflow",
+  username: "alice",
+  auth: "basic",
+  caBundle: null,
+  clientCert: null,
+  insecureTls: false,
+  ...over,
+});
+
+function fill({ name = "new-prod", url = "https://mlflow.example.com", username = "alice", password = SECRET } = {}) {
   type("#name", name);
   type("#url", url);
   type("#username", username);
   type("#password", password);
+}
+
+/** The `login` request for `fill()`'s values, with `over` changed. */
+const request = (over: Partial<LoginRequest> = {}): { request: LoginRequest } => ({
+  request: {
+    mode: "add",
+    name: "new-prod",
+    url: "https://mlflow.example.com",
+    username: "alice",
+    password: SECRET,
+    auth: "basic",
+    caBundle: null,
+    insecureTls: false,
+    saveWithoutChecking: false,
+    makeActive: true,
+    ...over,
+  },
+});
+
+/** Types the secret and presses Enter in its field; the arguments of the `login` sent. */
+async function sendSecret(calls: Call[]) {
+  type("#password", SECRET);
+  key($("#password"), "Enter");
+  await flush();
+  return calls.find((c) => c.cmd === "login")?.args;
 }
 
 async function submitWith(check: CheckView | null, err?: IpcError) {
@@ -34,7 +73,6 @@ afterEach(() => {
   for (const spy of consoleSpies) {
     for (const args of spy.mock.calls) expect(JSON.stringify(args)).not.toContain(SECRET);
   }
-  vi.useRealTimers();
 });
 
 describe("login dialog: validation", () => {
@@ -43,7 +81,7 @@ describe("login dialog: validation", () => {
     type("#name", "-prod");
     type("#url", "https://alice:pw@mlflow.example.com");
     type("#username", "ali:ce");
-    $("#submit").click();
+    click("#submit");
     await flush();
     expect(text("#name-msg")).toMatch(/cannot start/);
     expect(text("#url-msg")).toMatch(/Remove the username and password from the URL/);
@@ -57,7 +95,7 @@ describe("login dialog: validation", () => {
   it("wants http:// or https://", async () => {
     await open();
     fill({ url: "mlflow.example.com" });
-    $("#submit").click();
+    click("#submit");
     await flush();
     expect(text("#url-msg")).toBe("The URL must start with http:// or https://.");
     expect(document.activeElement?.id).toBe("url");
@@ -65,7 +103,7 @@ describe("login dialog: validation", () => {
 
   it("clears a field's message when it is edited", async () => {
     await open();
-    $("#submit").click();
+    click("#submit");
     await flush();
     expect(text("#name-msg")).not.toBe("");
     type("#name", "prod");
@@ -81,7 +119,7 @@ describe("login dialog: validation", () => {
     type("#url", "http://localhost:5000");
     expect($("#http-warning").hidden).toBe(true);
     expect($("#insecure-warning").hidden).toBe(true);
-    $("#insecure").click();
+    click("#insecure");
     expect($("#insecure-warning").hidden).toBe(false);
   });
 });
@@ -115,8 +153,8 @@ describe("login dialog: outcomes in the right place", () => {
   it("puts a username outcome under the form when the username field is hidden (token)", async () => {
     const env = await open({ login: [{ ok: { saved: false, check: { ...fx.checks.forbidden_proxy, field: "username" } } }] });
     fill();
-    $("#auth-bearer").click();
-    $("#submit").click();
+    click("#auth-bearer");
+    click("#submit");
     await flush();
     expect(text("#outcome")).toMatch(/refuses access/);
     expect(text("#username-msg")).toBe("");
@@ -150,7 +188,7 @@ describe("login dialog: errors by kind", () => {
   });
 
   it("uses the help Rust sends, when it sends one", async () => {
-    await submitWith(null, { kind: "keychain_unavailable", message: "no Secret Service", help: "start gnome-keyring-daemon" });
+    await submitWith(null, { kind: "keychain_unavailable", message: "no Secret Service", field: null, help: "start gnome-keyring-daemon" });
     expect(text("#outcome")).toMatch(/Start gnome-keyring-daemon\./);
   });
 });
@@ -160,19 +198,7 @@ describe("login dialog: the password", () => {
     const { calls } = await submitWith(fx.checks.bad_credentials);
     const logins = calls.filter((c) => c.cmd === "login");
     expect(logins).toHaveLength(1);
-    expect(logins[0]!.args).toEqual({
-      request: {
-        name: "prod",
-        url: "https://mlflow.example.com",
-        username: "alice",
-        password: SECRET,
-        auth: "basic",
-        caBundle: null,
-        insecureTls: false,
-        saveWithoutChecking: false,
-        makeActive: true,
-      },
-    });
+    expect(logins[0]!.args).toEqual(request());
     for (const c of calls.filter((c) => c.cmd !== "login")) expect(JSON.stringify(c.args)).not.toContain(SECRET);
     expect($<HTMLInputElement>("#password").value).toBe("");
     expect(document.body.innerHTML).not.toContain(SECRET);
@@ -182,9 +208,9 @@ describe("login dialog: the password", () => {
   it("is emptied as soon as it is sent, while the check runs", async () => {
     await open({ login: [{ hold: true }] });
     fill();
-    $("#reveal").click();
+    click("#reveal");
     expect($<HTMLInputElement>("#password").type).toBe("text");
-    $("#submit").click();
+    click("#submit");
     await flush();
     expect($<HTMLInputElement>("#password").value).toBe("");
     expect($<HTMLInputElement>("#password").type).toBe("password");
@@ -195,11 +221,11 @@ describe("login dialog: the password", () => {
     await open();
     const reveal = $("#reveal");
     expect(reveal.getAttribute("aria-pressed")).toBe("false");
-    reveal.click();
+    click(reveal);
     expect($<HTMLInputElement>("#password").type).toBe("text");
     expect(reveal.getAttribute("aria-pressed")).toBe("true");
     expect(reveal.textContent).toBe("Hide");
-    reveal.click();
+    click(reveal);
     expect($<HTMLInputElement>("#password").type).toBe("password");
   });
 });
@@ -208,7 +234,7 @@ describe("login dialog: busy, success, save without checking", () => {
   it("disables the buttons and shows a spinner while checking", async () => {
     const { calls } = await open({ login: [{ hold: true }] });
     fill();
-    $("#submit").click();
+    click("#submit");
     await flush();
     const submit = $<HTMLButtonElement>("#submit");
     expect(submit.disabled).toBe(true);
@@ -218,43 +244,40 @@ describe("login dialog: busy, success, save without checking", () => {
     expect($("#login-form").getAttribute("aria-busy")).toBe("true");
     // A second Enter does not send a second request.
     key($("#name"), "Enter");
-    $("#submit").click();
+    click("#submit");
     await flush();
     expect(calls.filter((c) => c.cmd === "login")).toHaveLength(1);
   });
 
   it("says Signed in, then closes the window", async () => {
-    vi.useFakeTimers({ toFake: ["setTimeout"] });
-    const env = await (async () => {
-      const p = open();
-      await vi.runAllTimersAsync();
-      return p;
-    })();
+    const env = await open();
     fill();
-    $("#submit").click();
-    await vi.advanceTimersByTimeAsync(10);
+    click("#submit");
+    await flush();
     expect(text("#outcome")).toMatch(/Signed in as alice — MLflow 2\.19\.0/);
     expect($("#outcome").className).toContain("ok");
     expect(env.calls.some((c) => c.cmd === "close_window")).toBe(false);
-    await vi.advanceTimersByTimeAsync(CLOSE_DELAY_MS);
+    await flush(CLOSE_DELAY_MS - 1);
+    expect(env.calls.some((c) => c.cmd === "close_window")).toBe(false);
+    await flush(1);
     expect(env.calls.filter((c) => c.cmd === "close_window")).toHaveLength(1);
   });
 
   it("“Save without checking” says so in the request", async () => {
     const { calls } = await open();
     fill();
-    $("#save-unchecked").click();
+    click("#save-unchecked");
     await flush();
     expect(calls.find((c) => c.cmd === "login")?.args).toMatchObject({ request: { saveWithoutChecking: true } });
-    expect(text("#outcome")).toMatch(/Saved prod without checking/);
+    expect(text("#outcome")).toMatch(/Saved new-prod without checking/);
   });
 
   it("sends the TLS settings", async () => {
     const { calls } = await open();
     fill();
     type("#ca_bundle", " /etc/ssl/company.pem ");
-    $("#insecure").click();
-    $("#submit").click();
+    click("#insecure");
+    click("#submit");
     await flush();
     expect(calls.find((c) => c.cmd === "login")?.args).toMatchObject({
       request: { caBundle: "/etc/ssl/company.pem", insecureTls: true },
@@ -288,7 +311,7 @@ describe("login dialog: keyboard", () => {
     key(document, "Escape");
     await flush();
     expect(calls.filter((c) => c.cmd === "close_window")).toHaveLength(1);
-    $("#cancel").click();
+    click("#cancel");
     await flush();
     expect(calls.filter((c) => c.cmd === "close_window")).toHaveLength(2);
   });
@@ -299,37 +322,114 @@ describe("login dialog: keyboard", () => {
     for (const input of document.querySelectorAll("input")) {
       expect(document.querySelector(`label[for="${input.id}"]`), input.id).not.toBeNull();
     }
+    // Free-text fields: no autofill, capitals or spell check; each names its message slot.
+    for (const id of ["name", "url", "ca_bundle"]) {
+      expect([$(`#${id}`).getAttribute("autocomplete"), $(`#${id}`).getAttribute("spellcheck")]).toEqual(["off", "false"]);
+    }
+    expect($("#username").getAttribute("autocomplete")).toBe("username");
+    expect($("#name").getAttribute("aria-describedby")).toBe("name-hint name-msg");
+    expect($("#password").getAttribute("aria-describedby")).toBe("password-msg");
   });
 });
 
-describe("login dialog: log in again", () => {
+describe("login dialog: log in again (mode edit)", () => {
   it("prefills name, URL and user, and starts in the password field", async () => {
-    const { calls } = await open({}, { name: "staging", url: "https://staging.example.com/mlflow", username: "alice" });
+    const { calls } = await open({}, settings());
     expect($("h1").textContent).toBe("Log in to staging");
     expect($<HTMLInputElement>("#name").value).toBe("staging");
     expect($<HTMLInputElement>("#name").readOnly).toBe(true);
     expect($<HTMLInputElement>("#url").readOnly).toBe(true);
     expect($<HTMLInputElement>("#username").value).toBe("alice");
+    expect($<HTMLInputElement>("#auth-basic").checked).toBe(true);
     expect(document.activeElement?.id).toBe("password");
     expect($<HTMLInputElement>("#make-active").checked).toBe(false);
+    // No TLS settings: the disclosure stays closed.
+    expect($<HTMLDetailsElement>("#advanced").open).toBe(false);
     // "Change" unlocks the URL.
-    $("#url-edit").click();
+    click("#url-edit");
+    await flush();
     expect($<HTMLInputElement>("#url").readOnly).toBe(false);
     expect(document.activeElement?.id).toBe("url");
-    type("#password", SECRET);
-    key($("#password"), "Enter");
-    await flush();
-    expect(calls.find((c) => c.cmd === "login")?.args).toMatchObject({
-      request: { name: "staging", url: "https://staging.example.com/mlflow", username: "alice", makeActive: false },
-    });
+    expect(await sendSecret(calls)).toEqual(
+      request({ mode: "edit", name: "staging", url: "https://staging.example.com/mlflow", makeActive: false }),
+    );
   });
 
-  it("bearer: hides the username and calls the secret a token", async () => {
-    await open();
-    $("#auth-bearer").click();
+  it("keeps every setting of a token server with a CA bundle: token mode, CA bundle, insecure flag", async () => {
+    const { calls } = await open(
+      {},
+      settings({
+        name: "gpu-cluster",
+        url: "https://mlflow.gpu.internal",
+        username: null,
+        auth: "bearer",
+        caBundle: "/etc/ssl/certs/gpu-ca.pem",
+        clientCert: "/home/alice/.config/mlflow-login/gpu-client.pem",
+        insecureTls: true,
+      }),
+    );
+    expect($<HTMLInputElement>("#auth-bearer").checked).toBe(true);
     expect($("#field-username").hidden).toBe(true);
     expect($('label[for="password"]').textContent).toBe("Token");
-    $("#submit").click();
+    expect(document.activeElement?.id).toBe("password");
+    expect($<HTMLDetailsElement>("#advanced").open).toBe(true);
+    expect($<HTMLInputElement>("#ca_bundle").value).toBe("/etc/ssl/certs/gpu-ca.pem");
+    expect($<HTMLInputElement>("#insecure").checked).toBe(true);
+    expect($("#insecure-warning").hidden).toBe(false);
+    // The client certificate is shown, not editable: the backend keeps it.
+    expect(text("#client-cert")).toMatch(/gpu-client\.pem/);
+    expect(document.querySelector("#client-cert input")).toBeNull();
+    expect(await sendSecret(calls)).toEqual(
+      request({
+        mode: "edit",
+        name: "gpu-cluster",
+        url: "https://mlflow.gpu.internal",
+        username: "",
+        auth: "bearer",
+        caBundle: "/etc/ssl/certs/gpu-ca.pem",
+        insecureTls: true,
+        makeActive: false,
+      }),
+    );
+    expect($("#outcome").className).toContain("ok");
+  });
+
+  it("starts in the username field when a Basic server has none", async () => {
+    await open({}, settings({ username: null }));
+    expect(document.activeElement?.id).toBe("username");
+  });
+});
+
+describe("login dialog: add server (mode add)", () => {
+  it("an existing name is refused on the name field, and nothing is replaced", async () => {
+    const { calls, backend } = await open();
+    fill({ name: "prod" });
+    click("#submit");
+    await flush();
+    expect(calls.find((c) => c.cmd === "login")?.args).toMatchObject({ request: { mode: "add", name: "prod" } });
+    expect(text("#name-msg")).toMatch(/A server named "prod" already exists/);
+    expect($("#name-msg").dataset.kind).toBe("invalid_input");
+    expect($("#name-msg").className).toContain("error");
+    expect($("#name").getAttribute("aria-invalid")).toBe("true");
+    expect(document.activeElement?.id).toBe("name");
+    expect(text("#outcome")).toBe("");
+    expect(backend.servers.find((s) => s.name === "prod")?.url).toBe("https://mlflow.example.com");
+    // A new name goes through.
+    type("#name", "prod-2");
+    expect(text("#name-msg")).toBe("");
+    type("#password", SECRET);
+    click("#submit");
+    await flush();
+    expect($("#outcome").className).toContain("ok");
+  });
+
+  it("offers every sign-in mode of the table, and token mode hides the username", async () => {
+    await open();
+    expect($$('input[name="auth"]').map((r) => r.id)).toEqual(AUTH_LIST.map((m) => `auth-${m.kind}`));
+    click("#auth-bearer");
+    expect($("#field-username").hidden).toBe(true);
+    expect($('label[for="password"]').textContent).toBe("Token");
+    click("#submit");
     await flush();
     expect(text("#password-msg")).toBe("Enter the token.");
     expect(text("#username-msg")).toBe("");

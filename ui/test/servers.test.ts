@@ -1,9 +1,10 @@
 import { describe, expect, it } from "vitest";
 import type { ServerView } from "../src/ipc";
-import { $, $$, flush, fx, key, setup, text, type } from "./helpers";
+import { CLOCK_MS } from "../src/servers/clock";
+import { $, $$, click, flush, fx, key, setup, text, type } from "./helpers";
 
 async function open(servers: ServerView[] = fx.servers, script: Record<string, object[]> = {}) {
-  return setup({ context: { window: "servers" }, servers, script });
+  return setup({ context: { window: "servers", server: null }, servers, script });
 }
 
 const row = (name: string) => $(`li.server[data-name="${name}"]`);
@@ -32,11 +33,18 @@ describe("servers window: the list", () => {
     expect(btn("gpu-cluster", "Log in…").className).toContain("primary");
   });
 
+  it("shows each server's TLS settings", async () => {
+    await open();
+    expect(row("prod").querySelector(".tls")).toBeNull();
+    expect(row("staging").querySelector(".tls")?.textContent).toMatch(/CA bundle \/etc\/ssl\/certs\/company-ca\.pem/);
+    expect(row("gpu-cluster").querySelector(".tls")?.textContent).toMatch(/Client certificate .*gpu-client\.pem/);
+  });
+
   it("has an empty state that leads to adding a server", async () => {
     const { calls } = await open([]);
     expect(text(".empty h2")).toBe("No servers yet");
     expect($<HTMLButtonElement>("#verify-all").disabled).toBe(true);
-    $("#empty-add").click();
+    click("#empty-add");
     await flush();
     expect(calls.at(-1)).toEqual({ cmd: "open_login", args: {} });
   });
@@ -45,7 +53,7 @@ describe("servers window: the list", () => {
     const { calls } = await open(fx.servers, { list_servers: [{ err: fx.errors.config }, { ok: [] }] });
     expect($(".empty.failed").dataset.kind).toBe("config");
     expect(text(".empty.failed")).toMatch(/configuration file cannot be read.*config\.toml line 7/);
-    $("#retry").click();
+    click("#retry");
     await flush();
     expect(calls.filter((c) => c.cmd === "list_servers")).toHaveLength(2);
     expect(text(".empty h2")).toBe("No servers yet");
@@ -55,7 +63,7 @@ describe("servers window: the list", () => {
 describe("servers window: actions", () => {
   it("Use makes a server active", async () => {
     const { calls } = await open();
-    btn("staging", "Use").click();
+    click(btn("staging", "Use"));
     await flush();
     expect(calls).toContainEqual({ cmd: "set_active", args: { name: "staging" } });
     expect(row("staging").querySelector(".badge")?.textContent).toBe("Active");
@@ -64,13 +72,11 @@ describe("servers window: actions", () => {
 
   it("Verify shows a spinner in that row, then the new result", async () => {
     const { calls } = await open(fx.servers, { verify_server: [{ delayMs: 30, ok: fx.checks.server_down }] });
-    btn("prod", "Verify").click();
-    await flush(1);
+    click(btn("prod", "Verify"));
     expect(row("prod").querySelector(".check-line.checking .spinner")).not.toBeNull();
     expect(row("prod").getAttribute("aria-busy")).toBe("true");
     expect(row("staging").querySelector(".checking")).toBeNull();
-    await new Promise((r) => setTimeout(r, 50));
-    await flush();
+    await flush(30);
     expect(calls).toContainEqual({ cmd: "verify_server", args: { name: "prod" } });
     expect(row("prod").querySelector(".check-line")?.textContent).toMatch(/MLflow behind it did not/);
     expect($("#live").textContent).toMatch(/^prod: The proxy answered/);
@@ -78,15 +84,13 @@ describe("servers window: actions", () => {
 
   it("Verify all spins every row and the button, then shows the results", async () => {
     const { calls } = await open(fx.servers, { verify_all: [{ delayMs: 30 }] });
-    $("#verify-all").click();
-    await flush(1);
+    click("#verify-all");
     expect($$(".check-line.checking")).toHaveLength(4);
     expect($("#verify-all").getAttribute("aria-busy")).toBe("true");
     expect($("#verify-all").querySelector(".spinner")).not.toBeNull();
     // A second click while busy does nothing.
-    $("#verify-all").click();
-    await new Promise((r) => setTimeout(r, 50));
-    await flush();
+    click("#verify-all");
+    await flush(30);
     expect(calls.filter((c) => c.cmd === "verify_all")).toHaveLength(1);
     expect($$(".check-line.checking")).toHaveLength(0);
     expect($("#live").textContent).toMatch(/need attention/);
@@ -94,8 +98,8 @@ describe("servers window: actions", () => {
 
   it("Log in again opens the dialog for that server; Add server… for a new one", async () => {
     const { calls } = await open();
-    btn("staging", "Log in again…").click();
-    $("#add-server").click();
+    click(btn("staging", "Log in again…"));
+    click("#add-server");
     await flush();
     expect(calls).toContainEqual({ cmd: "open_login", args: { name: "staging" } });
     expect(calls).toContainEqual({ cmd: "open_login", args: {} });
@@ -104,18 +108,18 @@ describe("servers window: actions", () => {
   it("Log out and Remove sit behind More; Remove asks first, in the page", async () => {
     const { calls } = await open();
     expect(row("lab").querySelector(".more-actions")).toBeNull();
-    btn("lab", "More").click();
+    click(btn("lab", "More"));
     expect(btn("lab", "Less").getAttribute("aria-expanded")).toBe("true");
-    btn("lab", "Remove…").click();
+    click(btn("lab", "Remove…"));
     await flush();
     expect(calls.some((c) => c.cmd === "remove_server")).toBe(false);
     expect(row("lab").querySelector(".confirm")?.textContent).toMatch(/Remove lab\?/);
     // The safe answer has focus; "Keep" backs out.
     expect(document.activeElement?.textContent).toBe("Keep");
-    btn("lab", "Keep").click();
+    click(btn("lab", "Keep"));
     expect(row("lab").querySelector(".confirm")).toBeNull();
-    btn("lab", "Remove…").click();
-    btn("lab", "Remove").click();
+    click(btn("lab", "Remove…"));
+    click(btn("lab", "Remove"));
     await flush();
     expect(calls).toContainEqual({ cmd: "remove_server", args: { name: "lab" } });
     expect($$("li.server").map((r) => r.dataset.name)).not.toContain("lab");
@@ -123,8 +127,8 @@ describe("servers window: actions", () => {
 
   it("Log out deletes the password and says so in the row", async () => {
     const { calls } = await open();
-    btn("staging", "More").click();
-    btn("staging", "Log out").click();
+    click(btn("staging", "More"));
+    click(btn("staging", "Log out"));
     await flush();
     expect(calls).toContainEqual({ cmd: "logout_server", args: { name: "staging" } });
     expect(row("staging").querySelector(".check-line")?.textContent).toMatch(/No password stored/);
@@ -132,14 +136,14 @@ describe("servers window: actions", () => {
 
   it("renames inline: Enter saves, Esc cancels, bad names are refused in place", async () => {
     const { calls } = await open();
-    btn("lab", "More").click();
-    btn("lab", "Rename…").click();
+    click(btn("lab", "More"));
+    click(btn("lab", "Rename…"));
     const input = () => $<HTMLInputElement>(".rename-input");
     expect(document.activeElement).toBe(input());
     key(input(), "Escape");
     expect(document.querySelector(".rename-input")).toBeNull();
 
-    btn("lab", "Rename…").click();
+    click(btn("lab", "Rename…"));
     type(".rename-input", ".bad");
     key(input(), "Enter");
     await flush();
@@ -159,6 +163,52 @@ describe("servers window: actions", () => {
   });
 });
 
+describe("servers window: rename survives re-renders", () => {
+  it("keeps the text, caret, selection and focus through a check finishing, the clock tick and a reload", async () => {
+    const { calls } = await open(fx.servers, { verify_server: [{ delayMs: 50 }] });
+    // Another row's check is under way while the user edits.
+    click(btn("prod", "Verify"));
+    click(btn("lab", "More"));
+    click(btn("lab", "Rename…"));
+    const input = $<HTMLInputElement>(".rename-input");
+    expect(document.activeElement).toBe(input);
+    type(".rename-input", "lab-gpu-2");
+    input.setSelectionRange(4, 7); // "gpu"
+    const intact = (when: string) => {
+      expect($(".rename-input"), when).toBe(input);
+      expect(input.value, when).toBe("lab-gpu-2");
+      expect([input.selectionStart, input.selectionEnd], when).toEqual([4, 7]);
+      expect(document.activeElement, when).toBe(input);
+    };
+
+    // 1. prod's check finishes: its row re-renders.
+    expect(row("prod").querySelector(".check-line.checking")).not.toBeNull();
+    await flush(50);
+    expect(row("prod").querySelector(".check-line")?.textContent).toMatch(/just now/);
+    intact("after another row's check");
+
+    // 2. The clock tick: every "… ago" is recomputed.
+    const staging = () => row("staging").querySelector(".facts")?.textContent;
+    expect(staging()).toMatch(/1 min ago/);
+    await flush(CLOCK_MS);
+    expect(staging()).toMatch(/2 min ago/);
+    intact("after the clock tick");
+
+    // 3. The window regains focus: the list is reloaded (new objects from Rust).
+    const lists = calls.filter((c) => c.cmd === "list_servers").length;
+    window.dispatchEvent(new Event("focus"));
+    await flush();
+    expect(calls.filter((c) => c.cmd === "list_servers")).toHaveLength(lists + 1);
+    intact("after a reload");
+
+    key(input, "Enter");
+    await flush();
+    expect(calls).toContainEqual({ cmd: "rename_server", args: { old: "lab", new: "lab-gpu-2" } });
+    // Focus lands on the renamed row's Rename… button.
+    expect(document.activeElement).toBe(btn("lab-gpu-2", "Rename…"));
+  });
+});
+
 describe("servers window: errors by kind", () => {
   it.each([
     ["keychain_locked", /Unlock your keyring and try again\./],
@@ -168,21 +218,21 @@ describe("servers window: errors by kind", () => {
     ["internal", /something went wrong/],
   ] as const)("%s is shown in a banner naming the server", async (kind, message) => {
     await open(fx.servers, { verify_server: [{ err: fx.errors[kind] }] });
-    btn("staging", "Verify").click();
+    click(btn("staging", "Verify"));
     await flush();
     const banner = $(".banner");
     expect(banner.dataset.kind).toBe(kind);
     expect(banner.textContent).toMatch(/^Could not verify staging: /);
     expect(banner.textContent).toMatch(message);
     expect($("#banner").getAttribute("role")).toBe("alert");
-    banner.querySelector("button")!.click();
+    click(banner.querySelector("button")!);
     expect(document.querySelector(".banner")).toBeNull();
   });
 
   it("not_found reloads the list (the CLI removed the server)", async () => {
     const { calls, backend } = await open();
     backend.servers.splice(1, 1); // "staging" is gone behind our back
-    btn("staging", "Use").click();
+    click(btn("staging", "Use"));
     await flush();
     expect(text(".banner")).toMatch(/not configured any more/);
     expect(calls.filter((c) => c.cmd === "list_servers").length).toBeGreaterThanOrEqual(2);
@@ -194,12 +244,10 @@ describe("servers window: keyboard focus", () => {
   it("stays on the button that was used across re-renders", async () => {
     await open(fx.servers, { verify_server: [{ delayMs: 20 }] });
     btn("staging", "Verify").focus();
-    btn("staging", "Verify").click();
-    await flush(1);
+    click(btn("staging", "Verify"));
     expect(document.activeElement?.textContent).toBe("Verify");
     expect(document.activeElement?.getAttribute("aria-disabled")).toBe("true");
-    await new Promise((r) => setTimeout(r, 40));
-    await flush();
+    await flush(20);
     expect(document.activeElement).toBe(btn("staging", "Verify"));
   });
 });

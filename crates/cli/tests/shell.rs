@@ -477,31 +477,81 @@ fn fish_unchanged_prompt_starts_no_process() {
     zero_processes_per_prompt(Sh::Fish);
 }
 
-// ---- dash: exports at start-up ------------------------------------------------------------
+// ---- dash: exports at start-up, no password unless asked ---------------------------------
 
-#[test]
-fn dash_init_exports_at_startup() {
+/// `eval "$(mlflow-login INIT)"` in a real dash, as ~/.profile would run it: the managed
+/// variables it exports, and what follows the env dump in the script's output.
+fn dash_after(sb: &Sandbox, before: &str, init: &str, then: &str) -> (BTreeMap<String, String>, String) {
     require("dash", "dash");
-    let sb = Sandbox::new();
-    sb.login("prod", "https://prod.example/mlflow", "alice", PROD_PW);
-    let script = format!(
-        "eval \"$({} init posix)\"\nenv -0\nprintf '@@MARK@@'\n{} use --here prod 2>&1; echo \"rc=$?\"\n",
-        shell_quote(BIN),
-        shell_quote(BIN)
-    );
+    let script = format!("{before}\neval \"$({} {init})\"\nenv -0\nprintf '@@MARK@@'\n{then}\n", shell_quote(BIN));
     let mut c = Command::new("dash");
     c.arg("-s").env_clear().envs(sb.envs()).env("SHELL", "/bin/sh");
     let out = run_with_stdin(&mut c, script.as_bytes());
     assert!(out.stderr.is_empty(), "{}", String::from_utf8_lossy(&out.stderr));
     let stdout = String::from_utf8_lossy(&out.stdout);
     let (env_part, rest) = stdout.split_once("@@MARK@@").unwrap();
-    let env: BTreeMap<String, String> = env_part
+    let env = env_part
         .split('\0')
         .filter_map(|kv| kv.split_once('=').map(|(k, v)| (k.to_string(), v.to_string())))
-        .filter(|(k, _)| is_ours(k))
+        .filter(|(k, _)| is_ours(k) || k == "MLFLOW_TRACKING_AUTH")
         .collect();
-    expect(&env, &prod(true), "dash exports the active server at start-up");
+    (env, rest.to_string())
+}
+
+/// Issue 13 #6: ~/.profile is the desktop session's too, so `init posix` exports the URI and
+/// the username, never the password, unless `--export-password` says so.
+#[test]
+fn dash_init_exports_no_password_by_default() {
+    // Quoting leaves a password of letters and dashes as it is, so its bytes in the output
+    // would mean it was printed.
+    const CANARY: &str = "canary-pw-f00d";
+    let sb = Sandbox::new();
+    sb.login("prod", "https://prod.example/mlflow", "alice", CANARY);
+    let init = sb.mll(&["init", "posix"]);
+    assert!(!contains(&init.stdout, CANARY.as_bytes()), "init posix printed the password");
+    let refresh = sb.cmd(&["hook-env", "--shell", "posix"]).output().unwrap();
+    assert!(!contains(&refresh.stdout, CANARY.as_bytes()), "mlflow_login_refresh's output holds the password");
+    let opted_in = sb.mll(&["init", "posix", "--export-password"]);
+    assert!(contains(&opted_in.stdout, CANARY.as_bytes()), "the canary shows when the password is printed");
+
+    let (env, rest) =
+        dash_after(&sb, "", "init posix", "mlflow_login_refresh; env | grep -c '^MLFLOW_TRACKING_PASSWORD=' ; true");
+    let mut want = prod(false);
+    want.push(("MLFLOW_TRACKING_USERNAME", "alice"));
+    expect(&env, &want, "init posix: URI, username and server name, no password");
+    assert_eq!(rest.trim(), "0", "mlflow_login_refresh must not export the password either");
+
+    // A password exported before (an older init line) does not linger.
+    let (env, _) = dash_after(&sb, "export MLFLOW_TRACKING_PASSWORD=old", "init posix", "");
+    assert!(!env.contains_key("MLFLOW_TRACKING_PASSWORD"));
+
+    let (env, rest) = dash_after(
+        &sb,
+        "",
+        "init posix --export-password",
+        &format!("{} use --here prod 2>&1; echo \"rc=$?\"", shell_quote(BIN)),
+    );
+    let mut with_pw = want.clone();
+    with_pw.push(("MLFLOW_TRACKING_PASSWORD", CANARY));
+    expect(&env, &with_pw, "--export-password: the password too");
     assert!(rest.contains("needs the shell integration") && rest.contains("rc=2"), "{rest}");
+
+    let (env, _) = dash_after(&sb, "", "init posix --no-password", "");
+    let mut plugin = prod(false);
+    plugin.push(("MLFLOW_TRACKING_AUTH", "mlflow-login"));
+    expect(&env, &plugin, "--no-password: the plugin");
+
+    let both = sb.cmd(&["init", "posix", "--no-password", "--export-password"]).output().unwrap();
+    assert_eq!(both.status.code(), Some(2), "the two flags contradict each other");
+}
+
+/// The help says what the opt-in does.
+#[test]
+fn init_help_explains_export_password() {
+    let out = Command::new(BIN).args(["init", "--help"]).env("COLUMNS", "200").output().unwrap();
+    let help = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{help}");
+    assert!(help.contains("--export-password") && help.contains("whole desktop session"), "{help}");
 }
 
 // ---- round trips through the program ----------------------------------------------------
@@ -703,4 +753,25 @@ fn init_without_active_server_leaves_user_variables_alone() {
     let sb = Sandbox::new();
     let env = bash_env_after(&sb, "init bash", &[("MLFLOW_TRACKING_URI", "http://127.0.0.1:5000")]);
     expect(&env, &[("MLFLOW_TRACKING_URI", "http://127.0.0.1:5000")], "nothing configured: nothing unset at start-up");
+}
+
+// ---- env --format dotenv ------------------------------------------------------------------
+
+/// A password the `.env` readers keep is written; one they would change is refused with
+/// exit 2, naming the variable and not the value.
+#[test]
+fn env_dotenv_writes_or_refuses() {
+    let sb = Sandbox::new();
+    sb.login("kept", "https://kept.example", "u", "p$HOME #1 \"x\" \\n");
+    let out = sb.mll(&["env", "kept", "--format", "dotenv"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("MLFLOW_TRACKING_PASSWORD='p$HOME #1 \"x\" \\n'\n"), "{text}");
+
+    sb.login("expands", "https://expands.example", "u", "secret-${HOME}-canary");
+    let out = sb.cmd(&["env", "expands", "--format", "dotenv"]).output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(out.stdout.is_empty(), "nothing is written when a value is refused");
+    assert!(err.contains("MLFLOW_TRACKING_PASSWORD cannot be written") && err.contains("mlflow-login exec"), "{err}");
+    assert!(!err.contains("canary"), "the message must not show the password: {err}");
 }

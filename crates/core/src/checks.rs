@@ -16,38 +16,24 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
+use std::sync::Arc;
+
 use crate::config::{Paths, lock_private_file, write_atomic};
 use crate::error::{Error, Result};
-use crate::server::Server;
-use crate::verify::{OutcomeClass, Verification};
+use crate::login::blocking;
+use crate::logins::Logins;
+use crate::server::{AuthKind, Server};
+use crate::vault::Vault;
+use crate::verify::{OutcomeClass, OutcomeKind, Verification, VerifyOptions, verify};
 
-/// How a recorded check counts (mirrors [`OutcomeClass`], which is not `Deserialize`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum CheckClass {
-    /// Signed in.
-    Ok,
-    /// The server refused the credentials.
-    Refused,
-    /// The server could not be checked.
-    Unchecked,
-}
-
-impl From<OutcomeClass> for CheckClass {
-    fn from(c: OutcomeClass) -> Self {
-        match c {
-            OutcomeClass::Ok => CheckClass::Ok,
-            OutcomeClass::Refused => CheckClass::Refused,
-            OutcomeClass::Unchecked => CheckClass::Unchecked,
-        }
-    }
-}
+/// How a recorded check counts: the verifier's own [`OutcomeClass`].
+pub type CheckClass = OutcomeClass;
 
 /// One recorded check, ready to show.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CheckRecord {
     /// The outcome kind (`ok`, `bad_credentials`, `unreachable`, ...).
-    pub kind: String,
+    pub kind: OutcomeKind,
     /// How it counts.
     pub class: CheckClass,
     /// One plain sentence.
@@ -75,18 +61,31 @@ impl CheckRecord {
     /// A record of `verification` of `server`, made now.
     pub fn new(server: &Server, verification: &Verification) -> Self {
         let outcome = &verification.outcome;
-        let kind = serde_json::to_value(outcome)
-            .ok()
-            .and_then(|v| v.get("kind").and_then(|k| k.as_str()).map(str::to_string))
-            .unwrap_or_default();
         Self {
-            kind,
-            class: verification.class().into(),
+            kind: outcome.kind(),
+            class: verification.class(),
             summary: outcome.summary(),
             help: outcome.help(),
             field: outcome.field().map(str::to_string),
             latency_ms: verification.latency_ms,
             server_version: verification.server_version.clone(),
+            checked_at: now_ms(),
+            url: server.url.clone(),
+            account: server.account().to_string(),
+        }
+    }
+
+    /// A record that `server` has no stored password or token (nothing was sent), made now.
+    pub fn no_credentials(server: &Server) -> Self {
+        let what = if server.auth == AuthKind::Bearer { "token" } else { "password" };
+        Self {
+            kind: OutcomeKind::NoCredentials,
+            class: OutcomeKind::NoCredentials.class(),
+            summary: format!("no {what} is stored for this server"),
+            help: Some(format!("log in to it again to store a {what}")),
+            field: Some("password".into()),
+            latency_ms: 0,
+            server_version: None,
             checked_at: now_ms(),
             url: server.url.clone(),
             account: server.account().to_string(),
@@ -138,14 +137,112 @@ impl Checks {
 
     /// Stores `record` as the last check of `name`, and returns the previous one.
     pub fn record(&self, name: &str, record: CheckRecord) -> Result<Option<CheckRecord>> {
+        self.change(|servers| servers.insert(name.to_string(), record))
+    }
+
+    /// Drops the record of `name` (its credentials changed without a check).
+    pub fn forget(&self, name: &str) -> Result<()> {
+        if !self.load().contains_key(name) {
+            return Ok(());
+        }
+        self.change(|servers| servers.remove(name)).map(drop)
+    }
+
+    /// Changes the records under the lock and writes them atomically.
+    fn change<T>(&self, f: impl FnOnce(&mut BTreeMap<String, CheckRecord>) -> T) -> Result<T> {
         let _lock = lock_private_file(&self.paths.dir().join("checks.lock"))?;
         let mut file = ChecksFile { servers: self.load() };
-        let previous = file.servers.insert(name.to_string(), record);
+        let value = f(&mut file.servers);
         let text = serde_json::to_vec_pretty(&file)
             .map_err(|e| Error::invalid("checks", format!("cannot serialise the checks: {e}")))?;
         write_atomic(&self.file(), &text)?;
-        Ok(previous)
+        Ok(value)
     }
+}
+
+/// What one check of a stored server found.
+#[derive(Debug, Clone)]
+pub struct Checked {
+    /// The server's name.
+    pub name: String,
+    /// The server as configured.
+    pub server: Server,
+    /// The verification; `None` when no password or token is stored (nothing was sent).
+    pub verification: Option<Verification>,
+    /// The check as recorded.
+    pub record: CheckRecord,
+    /// The record before it, if it was made for the same URL and account.
+    pub previous: Option<CheckRecord>,
+}
+
+/// Checks the stored credentials of `name` against its server and records the result,
+/// from whichever front end asks (CLI `status`, the tray's timer, the servers window), so
+/// every other front end shows it. Keychain and file work run on tokio's blocking pool.
+pub async fn check<V: Vault + 'static>(logins: &Arc<Logins<V>>, name: &str, opts: &VerifyOptions) -> Result<Checked> {
+    let mut all = check_all(logins, vec![name.to_string()], opts).await;
+    all.pop().map_or_else(|| Err(Error::NotFound(name.to_string())), |(_, r)| r)
+}
+
+/// Checks every server in `names` and records the results; the results come back in the
+/// order of `names`. The keychain is read one server after the other (a locked keychain
+/// asks once, not once per server), then every request goes out at once, so the whole
+/// takes about as long as the slowest server (each bounded by the verifier's timeouts).
+pub async fn check_all<V: Vault + 'static>(
+    logins: &Arc<Logins<V>>,
+    names: Vec<String>,
+    opts: &VerifyOptions,
+) -> Vec<(String, Result<Checked>)> {
+    let keys = names.clone();
+    let resolved =
+        match blocking(logins, move |l| Ok(keys.iter().map(|n| l.resolve(Some(n))).collect::<Vec<_>>())).await {
+            Ok(r) => r,
+            Err(e) => return names.into_iter().map(|n| (n, Err(task_failed(&e)))).collect(),
+        };
+    let tasks: Vec<_> = resolved
+        .into_iter()
+        .map(|r| {
+            let opts = opts.clone();
+            tokio::spawn(async move {
+                let (name, server, secret) = r?;
+                let verification = match &secret {
+                    Some(secret) => Some(verify(&server, Some(secret), &opts).await),
+                    None => None,
+                };
+                Ok::<_, Error>((name, server, verification))
+            })
+        })
+        .collect();
+    let mut out = Vec::with_capacity(tasks.len());
+    for (name, task) in names.into_iter().zip(tasks) {
+        let joined = task.await.unwrap_or_else(|e| Err(task_failed(&e)));
+        let result = match joined {
+            Ok((name, server, verification)) => record(logins, name, server, verification).await,
+            Err(e) => Err(e),
+        };
+        out.push((name, result));
+    }
+    out
+}
+
+/// A background task that died (a bug): reported as an I/O error of that task.
+fn task_failed(e: &dyn std::fmt::Display) -> Error {
+    Error::io("(background check)", std::io::Error::other(e.to_string()))
+}
+
+/// Records one check in the checks file.
+async fn record<V: Vault + 'static>(
+    logins: &Arc<Logins<V>>,
+    name: String,
+    server: Server,
+    verification: Option<Verification>,
+) -> Result<Checked> {
+    let record = match &verification {
+        Some(v) => CheckRecord::new(&server, v),
+        None => CheckRecord::no_credentials(&server),
+    };
+    let (key, stored, for_server) = (name.clone(), record.clone(), server.clone());
+    let previous = blocking(logins, move |l| l.checks().record(&key, stored)).await?.filter(|p| p.is_for(&for_server));
+    Ok(Checked { name, server, verification, record, previous })
 }
 
 /// Milliseconds since the Unix epoch.
@@ -168,7 +265,7 @@ mod tests {
         let v = Verification { outcome: Outcome::Ok, latency_ms: 12, server_version: Some("3.1.0".into()) };
         assert!(checks.record("prod", CheckRecord::new(&server, &v)).unwrap().is_none());
         let r = checks.get("prod", &server).unwrap();
-        assert_eq!((r.kind.as_str(), r.class, r.latency_ms), ("ok", CheckClass::Ok, 12));
+        assert_eq!((r.kind, r.class, r.latency_ms), (OutcomeKind::Ok, CheckClass::Ok, 12));
         let moved = Server::new_basic("https://other", "alice").unwrap();
         assert!(checks.get("prod", &moved).is_none());
         let down = Verification { outcome: Outcome::ServerDown { status: 502 }, latency_ms: 3, server_version: None };

@@ -249,12 +249,17 @@ fn private_file_options() -> OpenOptions {
     opts
 }
 
-/// Opens the lock file `path` (created 0600, in a folder created 0700) and waits for an
-/// exclusive lock on it, held until the file is dropped.
-pub fn lock_private_file(path: &Path) -> Result<File> {
+/// Opens `path` for writing, creating it 0600 (and its folder 0700) when missing; an
+/// existing file keeps its content. For lock files.
+pub fn open_private_file(path: &Path) -> Result<File> {
     create_private_dir(path.parent().unwrap_or(Path::new(".")))?;
-    let file =
-        private_file_options().create(true).truncate(false).write(true).open(path).map_err(|e| Error::io(path, e))?;
+    private_file_options().create(true).truncate(false).write(true).open(path).map_err(|e| Error::io(path, e))
+}
+
+/// Opens the lock file `path` (see [`open_private_file`]) and waits for an exclusive lock
+/// on it, held until the file is dropped.
+pub fn lock_private_file(path: &Path) -> Result<File> {
+    let file = open_private_file(path)?;
     file.lock().map_err(|e| Error::io(path, e))?;
     Ok(file)
 }

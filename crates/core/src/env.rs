@@ -61,12 +61,27 @@ impl EnvVar {
     }
 }
 
+/// What a shell or process gets for the password (or token).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub enum SecretMode {
+    /// `MLFLOW_TRACKING_PASSWORD` (or `MLFLOW_TRACKING_TOKEN`) is set.
+    #[default]
+    Export,
+    /// No password or token: `MLFLOW_TRACKING_AUTH=mlflow-login` selects the MLflow Login
+    /// plugin, which reads the keychain per request (`--no-password`).
+    Plugin,
+    /// No password or token and no plugin: the URI, the username and the TLS settings only.
+    /// The default of `init posix`, whose start-up file (`~/.profile`) display managers
+    /// source into the whole desktop session (issue 13 #6). The password then comes
+    /// through `mlflow-login exec` or the plugin.
+    Withhold,
+}
+
 /// What to export.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct EnvOptions {
-    /// Export no password or token: set `MLFLOW_TRACKING_AUTH=mlflow-login` so the auth
-    /// plugin reads the keychain per request instead.
-    pub no_password: bool,
+    /// Whether and how the secret is passed on.
+    pub secret: SecretMode,
 }
 
 /// The variables for `server`, called `name`. Without a secret, the credential variables
@@ -74,21 +89,25 @@ pub struct EnvOptions {
 pub fn vars_for(name: &str, server: &Server, secret: Option<&Secret>, opts: EnvOptions) -> Vec<EnvVar> {
     let mut vars = vec![EnvVar::set(URI, server.url.clone())];
     let basic = server.auth == AuthKind::Basic;
-    match (opts.no_password, secret) {
-        (true, _) => {
+    match (opts.secret, secret) {
+        (SecretMode::Plugin, _) => {
             vars.push(EnvVar::set(TRACKING_AUTH, PLUGIN_NAME));
             vars.extend([USERNAME, PASSWORD, TOKEN].map(EnvVar::unset));
         }
-        (false, Some(secret)) if basic => {
+        (SecretMode::Withhold, _) if basic => {
+            vars.push(EnvVar::set(USERNAME, server.username.clone().unwrap_or_default()));
+            vars.extend([PASSWORD, TOKEN].map(EnvVar::unset));
+        }
+        (SecretMode::Export, Some(secret)) if basic => {
             vars.push(EnvVar::set(USERNAME, server.username.clone().unwrap_or_default()));
             vars.push(EnvVar { name: PASSWORD, value: Some(secret.clone()) });
             vars.push(EnvVar::unset(TOKEN));
         }
-        (false, Some(secret)) => {
+        (SecretMode::Export, Some(secret)) => {
             vars.push(EnvVar { name: TOKEN, value: Some(secret.clone()) });
             vars.extend([USERNAME, PASSWORD].map(EnvVar::unset));
         }
-        (false, None) => vars.extend([USERNAME, PASSWORD, TOKEN].map(EnvVar::unset)),
+        (SecretMode::Export | SecretMode::Withhold, _) => vars.extend([USERNAME, PASSWORD, TOKEN].map(EnvVar::unset)),
     }
     vars.push(match &server.ca_bundle {
         Some(p) => EnvVar::set(SERVER_CERT, p.to_string_lossy()),
@@ -106,7 +125,7 @@ pub fn vars_for(name: &str, server: &Server, secret: Option<&Secret>, opts: EnvO
 /// Unsets every variable we manage (after a logout or the removal of the active server).
 pub fn vars_cleared(opts: EnvOptions) -> Vec<EnvVar> {
     let mut vars: Vec<EnvVar> = MANAGED.iter().map(|n| EnvVar::unset(n)).collect();
-    if opts.no_password {
+    if opts.secret == SecretMode::Plugin {
         vars.push(EnvVar::unset(TRACKING_AUTH));
     }
     vars
@@ -133,9 +152,22 @@ mod tests {
     fn no_password_mode_exports_no_secret() {
         let s = Server::new_basic("https://h", "alice").unwrap();
         let pw = Secret::new("s3cr3t".into());
-        let vars = vars_for("prod", &s, Some(&pw), EnvOptions { no_password: true });
+        let vars = vars_for("prod", &s, Some(&pw), EnvOptions { secret: SecretMode::Plugin });
         assert!(vars.iter().all(|v| v.value.as_ref().is_none_or(|x| x.expose() != "s3cr3t")));
         assert!(vars.iter().any(|v| v.name == TRACKING_AUTH && v.value.as_ref().unwrap().expose() == PLUGIN_NAME));
+    }
+
+    #[test]
+    fn withhold_mode_exports_the_username_but_no_secret() {
+        let s = Server::new_basic("https://h", "alice").unwrap();
+        let pw = Secret::new("s3cr3t".into());
+        let vars = vars_for("prod", &s, Some(&pw), EnvOptions { secret: SecretMode::Withhold });
+        let get = |n| vars.iter().find(|v| v.name == n).map(|v| v.value.as_ref().map(|x| x.expose().to_string()));
+        assert_eq!(get(USERNAME), Some(Some("alice".into())));
+        assert_eq!(get(PASSWORD), Some(None), "unset, so an old export does not linger");
+        assert_eq!(get(TOKEN), Some(None));
+        assert_eq!(get(TRACKING_AUTH), None, "the plugin is not selected behind the user's back");
+        assert!(vars.iter().all(|v| v.value.as_ref().is_none_or(|x| x.expose() != "s3cr3t")));
     }
 
     #[test]

@@ -7,6 +7,7 @@
 
 use serde::Serialize;
 
+use crate::checks::Checks;
 use crate::config::{Config, ConfigStore};
 use crate::error::{Error, Result};
 use crate::secret::Secret;
@@ -45,22 +46,29 @@ pub struct Saved {
     pub active: bool,
 }
 
-/// Config plus vault.
+/// Config plus vault, and the checks file beside the config.
 #[derive(Debug)]
 pub struct Logins<V> {
     store: ConfigStore,
+    checks: Checks,
     vault: V,
 }
 
 impl<V: Vault> Logins<V> {
     /// Operations over this config and vault.
     pub fn new(store: ConfigStore, vault: V) -> Self {
-        Self { store, vault }
+        let checks = Checks::new(store.paths().clone());
+        Self { store, checks, vault }
     }
 
     /// The config store.
     pub fn store(&self) -> &ConfigStore {
         &self.store
+    }
+
+    /// The last check of each server (shared by every front end).
+    pub fn checks(&self) -> &Checks {
+        &self.checks
     }
 
     /// The vault.
@@ -120,8 +128,35 @@ impl<V: Vault> Logins<V> {
     /// The keychain is written first. When the server's URL or username changed, the old
     /// entry is deleted unless another server still uses it.
     pub fn save(&self, name: &str, server: Server, secret: Option<&Secret>, activate: Activate) -> Result<Saved> {
+        self.store_login(name, server, secret, activate, false)
+    }
+
+    /// Like [`Logins::save`], for a new server only: a name that exists is refused (error
+    /// on the `name` field) and nothing is written, so adding never replaces a server or
+    /// deletes its password.
+    pub fn add(&self, name: &str, server: Server, secret: Option<&Secret>, activate: Activate) -> Result<Saved> {
+        self.store_login(name, server, secret, activate, true)
+    }
+
+    fn store_login(
+        &self,
+        name: &str,
+        server: Server,
+        secret: Option<&Secret>,
+        activate: Activate,
+        new_only: bool,
+    ) -> Result<Saved> {
+        let exists = |config: &Config| {
+            if new_only && config.servers.contains_key(name) {
+                Err(Error::invalid("name", format!("a server named \"{name}\" already exists")))
+            } else {
+                Ok(())
+            }
+        };
         validate_name(name)?;
         server.validate()?;
+        // Checked before the keychain is touched, and again under the config lock.
+        exists(&self.store.load()?)?;
         if let Some(secret) = secret {
             // Here, not only in the front ends: every way in (CLI, tray, --no-verify, "save
             // without checking") stores through this.
@@ -131,6 +166,7 @@ impl<V: Vault> Logins<V> {
         }
         let new_key = EntryKey::for_server(&server);
         let (saved, old_key) = self.store.update(|config| {
+            exists(config)?;
             let old = config.servers.insert(name.to_string(), server.clone());
             let active = match activate {
                 Activate::Yes => true,

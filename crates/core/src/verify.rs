@@ -27,15 +27,15 @@
 //! is stripped of control characters and shortened, so it is safe to print. No outcome
 //! holds the password or the `Authorization` header.
 
-mod classify;
-mod transport;
+pub(crate) mod classify;
+pub(crate) mod transport;
 
 #[cfg(test)]
 mod tests;
 
 use std::time::{Duration, Instant};
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::secret::Secret;
 use crate::server::Server;
@@ -64,8 +64,9 @@ impl Default for VerifyOptions {
 }
 
 /// How an outcome counts for exit codes and icons.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub enum OutcomeClass {
     /// Signed in.
     Ok,
@@ -212,6 +213,87 @@ pub enum Outcome {
         /// The underlying error.
         detail: String,
     },
+}
+
+/// What kind of outcome a check had: [`Outcome`] without its data. This is what is
+/// recorded (`checks.json`), sent over IPC and matched on by every front end; the JSON
+/// name of each kind is the `kind` tag of the matching [`Outcome`] (pinned by a test).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[non_exhaustive]
+pub enum OutcomeKind {
+    /// [`Outcome::Ok`].
+    Ok,
+    /// [`Outcome::BadCredentials`].
+    BadCredentials,
+    /// [`Outcome::OtherAuthScheme`].
+    OtherAuthScheme,
+    /// [`Outcome::Forbidden`].
+    Forbidden,
+    /// [`Outcome::NotMlflow`].
+    NotMlflow,
+    /// [`Outcome::UseHttps`].
+    UseHttps,
+    /// [`Outcome::WrongPath`].
+    WrongPath,
+    /// [`Outcome::ServerDown`].
+    ServerDown,
+    /// [`Outcome::Unreachable`].
+    Unreachable,
+    /// [`Outcome::Tls`].
+    Tls,
+    /// [`Outcome::InvalidResponse`].
+    InvalidResponse,
+    /// [`Outcome::UnexpectedStatus`].
+    UnexpectedStatus,
+    /// [`Outcome::BadTlsFile`].
+    BadTlsFile,
+    /// [`Outcome::UnusableSecret`].
+    UnusableSecret,
+    /// [`Outcome::InvalidUrl`].
+    InvalidUrl,
+    /// [`Outcome::ClientSetup`].
+    ClientSetup,
+    /// Not a verification: no password or token is stored, so nothing was sent. Counts as
+    /// refused (the user must log in).
+    NoCredentials,
+}
+
+impl OutcomeKind {
+    /// How it counts.
+    pub fn class(self) -> OutcomeClass {
+        match self {
+            OutcomeKind::Ok => OutcomeClass::Ok,
+            OutcomeKind::BadCredentials
+            | OutcomeKind::OtherAuthScheme
+            | OutcomeKind::Forbidden
+            | OutcomeKind::NoCredentials => OutcomeClass::Refused,
+            _ => OutcomeClass::Unchecked,
+        }
+    }
+
+    /// A few words for a menu line or a notification title; the full sentence is the
+    /// outcome's [`Outcome::summary`].
+    pub fn short(self) -> &'static str {
+        match self {
+            OutcomeKind::Ok => "OK",
+            OutcomeKind::BadCredentials => "wrong password",
+            OutcomeKind::OtherAuthScheme => "needs another login",
+            OutcomeKind::Forbidden => "refused (403)",
+            OutcomeKind::NotMlflow | OutcomeKind::WrongPath | OutcomeKind::UseHttps | OutcomeKind::InvalidUrl => {
+                "not an MLflow URL"
+            }
+            OutcomeKind::ServerDown => "MLflow down behind proxy",
+            OutcomeKind::Unreachable => "unreachable",
+            OutcomeKind::Tls | OutcomeKind::BadTlsFile => "TLS error",
+            OutcomeKind::NoCredentials => "not logged in",
+            OutcomeKind::InvalidResponse
+            | OutcomeKind::UnexpectedStatus
+            | OutcomeKind::UnusableSecret
+            | OutcomeKind::ClientSetup => "check failed",
+        }
+    }
 }
 
 /// Who refused the credentials.
@@ -363,15 +445,31 @@ impl TlsFile {
 const SSO_HELP: &str = "this address leads to a browser sign-in (SSO), which MLflow clients cannot use: ask the server's admin for the API address MLflow clients use (MLFLOW_TRACKING_URI), or for a token";
 
 impl Outcome {
+    /// Its kind (the `kind` tag of its JSON).
+    pub fn kind(&self) -> OutcomeKind {
+        match self {
+            Outcome::Ok => OutcomeKind::Ok,
+            Outcome::BadCredentials { .. } => OutcomeKind::BadCredentials,
+            Outcome::OtherAuthScheme { .. } => OutcomeKind::OtherAuthScheme,
+            Outcome::Forbidden { .. } => OutcomeKind::Forbidden,
+            Outcome::NotMlflow { .. } => OutcomeKind::NotMlflow,
+            Outcome::UseHttps { .. } => OutcomeKind::UseHttps,
+            Outcome::WrongPath { .. } => OutcomeKind::WrongPath,
+            Outcome::ServerDown { .. } => OutcomeKind::ServerDown,
+            Outcome::Unreachable { .. } => OutcomeKind::Unreachable,
+            Outcome::Tls { .. } => OutcomeKind::Tls,
+            Outcome::InvalidResponse { .. } => OutcomeKind::InvalidResponse,
+            Outcome::UnexpectedStatus { .. } => OutcomeKind::UnexpectedStatus,
+            Outcome::BadTlsFile { .. } => OutcomeKind::BadTlsFile,
+            Outcome::UnusableSecret { .. } => OutcomeKind::UnusableSecret,
+            Outcome::InvalidUrl { .. } => OutcomeKind::InvalidUrl,
+            Outcome::ClientSetup { .. } => OutcomeKind::ClientSetup,
+        }
+    }
+
     /// How it counts.
     pub fn class(&self) -> OutcomeClass {
-        match self {
-            Outcome::Ok => OutcomeClass::Ok,
-            Outcome::BadCredentials { .. } | Outcome::OtherAuthScheme { .. } | Outcome::Forbidden { .. } => {
-                OutcomeClass::Refused
-            }
-            _ => OutcomeClass::Unchecked,
-        }
+        self.kind().class()
     }
 
     /// One sentence for the user (lower-case, no final period, like the crate's errors).
@@ -713,4 +811,52 @@ pub(crate) fn error_chain(err: &(dyn std::error::Error + 'static)) -> String {
         current = e.source();
     }
     parts.join(": ")
+}
+
+#[cfg(test)]
+mod kind_tests {
+    use super::*;
+
+    /// One outcome of every variant (a new variant fails to compile in `Outcome::kind`
+    /// and must be added here).
+    pub(crate) fn one_of_each() -> Vec<Outcome> {
+        let detail = String::from("d");
+        vec![
+            Outcome::Ok,
+            Outcome::BadCredentials { refused_by: RefusedBy::Proxy, realm: None, sent: Sent::Basic },
+            Outcome::OtherAuthScheme { scheme: Some("Bearer".into()) },
+            Outcome::Forbidden { reason: ForbiddenReason::Proxy },
+            Outcome::NotMlflow { status: 200, location: None, suggested_url: None, looks_like: LooksLike::WebPage },
+            Outcome::UseHttps { location: "https://h/".into(), suggested_url: "https://h".into() },
+            Outcome::WrongPath { suggested_url: None },
+            Outcome::ServerDown { status: 502 },
+            Outcome::Unreachable { reason: UnreachableReason::Dns, detail: detail.clone() },
+            Outcome::Tls {
+                problem: TlsProblem::UnknownIssuer,
+                fix: TlsFix::CaBundle,
+                suggested_url: None,
+                detail: detail.clone(),
+            },
+            Outcome::InvalidResponse { detail: detail.clone() },
+            Outcome::UnexpectedStatus { status: 418 },
+            Outcome::BadTlsFile { setting: TlsFile::CaBundle, path: "/x".into(), detail: detail.clone() },
+            Outcome::UnusableSecret { detail: detail.clone() },
+            Outcome::InvalidUrl { detail: detail.clone() },
+            Outcome::ClientSetup { detail },
+        ]
+    }
+
+    #[test]
+    fn kinds_are_the_json_tags_and_count_alike() {
+        for outcome in one_of_each() {
+            let json = serde_json::to_value(&outcome).unwrap();
+            let kind = serde_json::to_value(outcome.kind()).unwrap();
+            assert_eq!(json["kind"], kind, "{outcome:?}");
+            assert_eq!(outcome.class(), outcome.kind().class());
+            let back: OutcomeKind = serde_json::from_value(kind).unwrap();
+            assert_eq!(back, outcome.kind());
+        }
+        assert_eq!(serde_json::to_value(OutcomeKind::NoCredentials).unwrap(), "no_credentials");
+        assert_eq!(OutcomeKind::NoCredentials.class(), OutcomeClass::Refused);
+    }
 }

@@ -1,5 +1,5 @@
 # MLflow Login: shell integration for fish.
-# Set up by `mlflow-login init fish{{init_args}} | source` in ~/.config/fish/config.fish.
+# Set up by `{{init_line}}` in {{rc_file}}.
 #
 # At each prompt __mll_hook compares the one-line state file with $__mll_state using
 # builtins only, so an unchanged prompt starts no process. When the file changed (a
@@ -21,7 +21,7 @@ end
 # every other command runs the program as it is.
 function mlflow-login --description 'Log in to MLflow tracking servers'
     if not test -x {{bin}}
-        printf '%s\n' "mlflow-login: "{{bin}}" is gone: reinstall it, or remove the init line from config.fish" >&2
+        printf '%s\n' "mlflow-login: "{{bin}}" is gone: reinstall it, or remove the init line from {{rc_file}}" >&2
         return 127
     end
     if test "$argv[1]" = use; and begin; contains -- --here $argv; or contains -- --unpin $argv; end

@@ -1,5 +1,5 @@
 # MLflow Login: shell integration for PowerShell.
-# Set up by `Invoke-Expression (& mlflow-login init pwsh{{init_args}} | Out-String)` in $PROFILE.
+# Set up by `{{init_line}}` in {{rc_file}}.
 #
 # At each prompt __mll_hook compares the one-line state file with $__mll_state without
 # starting a process. When the file changed (a switch, login or logout anywhere), it runs
@@ -20,7 +20,7 @@ function global:__mll_hook {
 # every other command runs the program as it is.
 function global:mlflow-login {
     if (-not (Test-Path -LiteralPath {{bin}} -PathType Leaf)) {
-        Write-Error ('mlflow-login: ' + {{bin}} + ' is gone: reinstall it, or remove the init line from your $PROFILE')
+        Write-Error ('mlflow-login: ' + {{bin}} + ' is gone: reinstall it, or remove the init line from {{rc_file}}')
         return
     }
     $env:MLFLOW_LOGIN_SHELL = 'pwsh{{hook_args}}'

@@ -1,5 +1,5 @@
 # MLflow Login: shell integration for zsh.
-# Set up by `eval "$(mlflow-login init zsh{{init_args}})"` in ~/.zshrc.
+# Set up by `{{init_line}}` in {{rc_file}}.
 #
 # At each prompt __mll_hook compares the one-line state file with $__mll_state using
 # builtins only, so an unchanged prompt starts no process. When the file changed (a
@@ -22,7 +22,7 @@ __mll_hook() {
 # every other command runs the program as it is.
 mlflow-login() {
     if [[ ! -x {{bin}} ]]; then
-        print -ru2 -- "mlflow-login: "{{bin}}" is gone: reinstall it, or remove the init line from ~/.zshrc"
+        print -ru2 -- "mlflow-login: "{{bin}}" is gone: reinstall it, or remove the init line from {{rc_file}}"
         return 127
     fi
     local __mll_a __mll_out

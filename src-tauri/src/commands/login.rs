@@ -1,26 +1,38 @@
-//! `login`: verify a new password against the server, then store it.
+//! `login`: the login dialog's form, translated into core's login use case
+//! ([`mlflow_login_core::log_in`]), which merges, verifies, stores and records exactly as
+//! the CLI's `login` does.
 //!
 //! The password arrives here once, as a [`Secret`], and never goes back to the webview.
-//! Nothing is stored unless the server accepted it, or the user chose "Save without
-//! checking".
 
 use std::fmt;
 use std::path::PathBuf;
 
-use mlflow_login_core::checks::CheckRecord;
-use mlflow_login_core::server::{normalize_url, validate_username};
-use mlflow_login_core::{Activate, AuthKind, OutcomeClass, Secret, Server, verify};
+use mlflow_login_core::{Activate, AuthKind, Change, LoginInput, LoginMode, Secret, log_in};
 use serde::{Deserialize, Deserializer};
 use tauri::{AppHandle, Runtime, State};
+use ts_rs::TS;
 
-use crate::error::{IpcError, IpcResult};
+use crate::error::IpcResult;
 use crate::state::AppState;
 use crate::views::{CheckView, LoginResult};
 
-/// The login form (`LoginRequest`).
-#[derive(Deserialize)]
+/// Whether the dialog adds a server ("Add server…") or edits one ("Log in again…").
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, TS)]
+#[serde(rename_all = "lowercase")]
+pub enum FormMode {
+    /// A new server: an existing name is refused on the name field.
+    Add,
+    /// The server the dialog was opened for.
+    Edit,
+}
+
+/// The login form. Every field the dialog shows is sent; what it does not show (the
+/// client certificate) is kept by core's merge rules.
+#[derive(Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct LoginRequest {
+    /// Add or edit.
+    pub mode: FormMode,
     /// The server's short name.
     pub name: String,
     /// The tracking URL.
@@ -28,13 +40,13 @@ pub struct LoginRequest {
     /// The username (optional for bearer tokens).
     #[serde(default)]
     pub username: String,
-    /// The password or token.
+    /// The password or token (sent once, never returned).
     #[serde(deserialize_with = "secret")]
+    #[ts(type = "string")]
     pub password: Secret,
     /// `basic` or `bearer`.
-    #[serde(default)]
     pub auth: AuthKind,
-    /// A CA bundle file.
+    /// A CA bundle file (empty or null: none).
     #[serde(default)]
     pub ca_bundle: Option<String>,
     /// Skip TLS verification.
@@ -51,6 +63,7 @@ pub struct LoginRequest {
 impl fmt::Debug for LoginRequest {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("LoginRequest")
+            .field("mode", &self.mode)
             .field("name", &self.name)
             .field("url", &self.url)
             .field("username", &self.username)
@@ -65,28 +78,25 @@ fn secret<'de, D: Deserializer<'de>>(d: D) -> Result<Secret, D::Error> {
     String::deserialize(d).map(Secret::new)
 }
 
-impl LoginRequest {
-    /// The server the form describes. `existing` keeps settings the form does not show
-    /// (the client certificate).
-    fn server(&self, existing: Option<&Server>) -> IpcResult<Server> {
-        let url = normalize_url(&self.url)?.to_string_normalized();
-        let username = Some(self.username.trim()).filter(|u| !u.is_empty()).map(str::to_string);
-        match (&username, self.auth) {
-            (Some(u), _) => validate_username(u)?,
-            (None, AuthKind::Basic) => return Err(IpcError::invalid("username", "enter your username")),
-            (None, AuthKind::Bearer) => {}
+impl From<LoginRequest> for LoginInput {
+    fn from(r: LoginRequest) -> Self {
+        let ca_bundle = r.ca_bundle.map(|p| p.trim().to_string()).filter(|p| !p.is_empty()).map(PathBuf::from);
+        LoginInput {
+            name: r.name.trim().to_string(),
+            mode: match r.mode {
+                FormMode::Add => LoginMode::Add,
+                FormMode::Edit => LoginMode::Edit,
+            },
+            url: Some(r.url),
+            username: Change::Set(r.username),
+            auth: Some(r.auth),
+            ca_bundle: Change::set_or_clear(ca_bundle),
+            client_cert: Change::Keep,
+            insecure_tls: Some(r.insecure_tls),
+            secret: r.password,
+            verify: !r.save_without_checking,
+            activate: if r.make_active { Activate::Yes } else { Activate::IfNone },
         }
-        let ca_bundle = self.ca_bundle.as_deref().map(str::trim).filter(|p| !p.is_empty()).map(PathBuf::from);
-        let server = Server {
-            url,
-            username,
-            auth: self.auth,
-            ca_bundle,
-            client_cert: existing.and_then(|s| s.client_cert.clone()),
-            insecure_tls: self.insecure_tls,
-        };
-        server.validate()?;
-        Ok(server)
     }
 }
 
@@ -97,42 +107,18 @@ pub async fn login<R: Runtime>(
     request: LoginRequest,
 ) -> IpcResult<LoginResult> {
     let state = state.inner().clone();
-    mlflow_login_core::server::validate_name(&request.name)?;
-    if let Err(m) = request.password.validate() {
-        return Err(IpcError::invalid("password", m));
+    let report = log_in(state.logins(), request.into(), state.verify_options()).await?;
+    let check =
+        report.verification.as_ref().map(|v| CheckView::from(mlflow_login_core::CheckRecord::new(&report.server, v)));
+    if !report.is_saved() {
+        return Ok(LoginResult { saved: false, check, server: None, dropped: report.dropped });
     }
-    let name = request.name.clone();
-    let existing = state.blocking(move |s| Ok(s.logins().config()?.servers.remove(&name))).await?;
-    let server = request.server(existing.as_ref())?;
-
-    let record = if request.save_without_checking {
-        None
-    } else {
-        let verification = verify(&server, Some(&request.password), state.verify_options()).await;
-        let record = CheckRecord::new(&server, &verification);
-        if verification.class() != OutcomeClass::Ok {
-            return Ok(LoginResult { saved: false, check: Some(record.into()), server: None });
-        }
-        Some(record)
-    };
-
-    let LoginRequest { name, password, make_active, .. } = request;
-    let activate = if make_active { Activate::Yes } else { Activate::IfNone };
-    let (saved_record, for_notice) = (record.clone(), server.clone());
-    let view = state
-        .blocking(move |s| {
-            s.logins().save(&name, server, Some(&password), activate)?;
-            drop(password);
-            if let Some(record) = saved_record {
-                // The login itself is the freshest check of this server.
-                s.checks().record(&name, record)?;
-            }
-            Ok(crate::commands::servers::list(s)?.into_iter().find(|v| v.name == name))
-        })
-        .await?;
-    if record.is_some() {
-        let user = for_notice.username.as_deref().unwrap_or("token");
-        crate::notify::show(&app, &format!("Signed in to {} as {user}", view.as_ref().map_or("", |v| &v.name)));
+    let name = report.name.clone();
+    let view =
+        state.blocking(move |s| Ok(crate::commands::servers::list(s)?.into_iter().find(|v| v.name() == name))).await?;
+    if report.check.is_some() {
+        let user = report.server.username.as_deref().unwrap_or("token");
+        crate::notify::show(&app, &format!("Signed in to {} as {user}", report.name));
     }
-    Ok(LoginResult { saved: true, check: record.map(CheckView::from), server: view })
+    Ok(LoginResult { saved: true, check, server: view, dropped: report.dropped })
 }

@@ -2,10 +2,11 @@
 
 use tauri::{AppHandle, Runtime, State, WebviewWindow};
 
+use crate::args::WindowKind;
 use crate::error::IpcResult;
 use crate::state::AppState;
-use crate::views::{ServerRef, WindowContext};
-use crate::windows::{self, WindowKind};
+use crate::views::{ServerSettings, WindowContext};
+use crate::windows;
 
 /// Which page the calling window shows, with the login dialog's prefill.
 #[tauri::command]
@@ -19,13 +20,13 @@ pub async fn window_context<R: Runtime>(
             state
                 .blocking(move |s| {
                     let config = s.logins().config()?;
-                    Ok(config.servers.get(&name).map(|server| ServerRef::new(&name, server)))
+                    Ok(config.servers.get(&name).map(|server| ServerSettings::new(&name, server)))
                 })
                 .await?
         }
         _ => None,
     };
-    Ok(WindowContext { window: kind.label(), server })
+    Ok(WindowContext { window: kind, server })
 }
 
 /// Opens the login dialog in this process (focuses it when open), prefilled for `name`.

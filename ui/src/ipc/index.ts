@@ -9,6 +9,7 @@ import { invoke, type InvokeArgs } from "@tauri-apps/api/core";
 import {
   ERROR_KINDS,
   type CheckView,
+  type Command,
   type ErrorKind,
   type IpcError,
   type LoginRequest,
@@ -19,22 +20,6 @@ import {
 
 export * from "./types";
 
-/** The command names, as the Rust side registers them (pinned by the contract test). */
-export const COMMANDS = [
-  "window_context",
-  "list_servers",
-  "login",
-  "verify_server",
-  "verify_all",
-  "set_active",
-  "rename_server",
-  "remove_server",
-  "logout_server",
-  "open_login",
-  "close_window",
-] as const;
-
-export type Command = (typeof COMMANDS)[number];
 
 function isErrorKind(value: unknown): value is ErrorKind {
   return typeof value === "string" && (ERROR_KINDS as readonly string[]).includes(value);
@@ -71,7 +56,7 @@ async function call<T>(cmd: Command, args?: InvokeArgs): Promise<T> {
   }
 }
 
-/** Which page this window shows, and the server to prefill for "Log in again". */
+/** Which page this window shows, and the server whose settings "Log in again" starts from. */
 export const windowContext = () => call<WindowContext>("window_context");
 
 export const listServers = () => call<ServerView[]>("list_servers");
@@ -79,6 +64,7 @@ export const listServers = () => call<ServerView[]>("list_servers");
 /**
  * Verify and (if the server accepted, or `saveWithoutChecking`) store. A refused or
  * unchecked outcome resolves with `saved: false` and the `check`; it is not an error.
+ * In mode "add" an existing name is refused (`invalid_input` on the field `name`).
  */
 export const login = (request: LoginRequest) => call<LoginResult>("login", { request });
 

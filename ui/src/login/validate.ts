@@ -3,6 +3,7 @@
  * early; the Rust side validates again (its `invalid_input` errors land on the same fields).
  */
 import type { AuthKind } from "../ipc";
+import { authMode } from "../shared/auth";
 
 export type FormField = "name" | "url" | "username" | "password" | "ca_bundle";
 
@@ -46,14 +47,14 @@ export function validateUrl(raw: string): string | null {
 }
 
 export function validateUsername(username: string, auth: AuthKind): string | null {
-  if (auth === "bearer") return null;
+  if (!authMode(auth).usesUsername) return null;
   if (!username) return "Enter your username.";
   if (username.includes(":")) return "A username cannot contain “:” (Basic auth uses it as the separator).";
   return null;
 }
 
 export function validatePassword(password: string, auth: AuthKind): string | null {
-  if (!password) return auth === "bearer" ? "Enter the token." : "Enter the password.";
+  if (!password) return `Enter the ${authMode(auth).secretNoun}.`;
   return null;
 }
 
@@ -80,6 +81,5 @@ export function plainHttpWarning(rawUrl: string, auth: AuthKind): string | null 
   if (u.protocol !== "http:") return null;
   const host = u.hostname.replace(/^\[|\]$/g, "");
   if (host === "localhost" || host === "::1" || /^127\./.test(host)) return null;
-  const secret = auth === "bearer" ? "token" : "password";
-  return `This URL uses plain http: the ${secret} travels unencrypted to ${host}.`;
+  return `This URL uses plain http: the ${authMode(auth).secretNoun} travels unencrypted to ${host}.`;
 }

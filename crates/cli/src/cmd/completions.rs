@@ -1,7 +1,8 @@
-use clap::{Args, CommandFactory, ValueEnum};
+use clap::{Args, CommandFactory};
 use clap_complete::Shell as CompShell;
+use mlflow_login_core::shell::Shell;
 
-use super::Run;
+use super::{Run, shell_parser};
 use crate::failure::Failure;
 
 /// Print a completion script for your shell.
@@ -12,30 +13,26 @@ use crate::failure::Failure;
 #[derive(Debug, Args)]
 pub struct Completions {
     /// The shell.
-    shell: Target,
+    #[arg(value_parser = shell_parser())]
+    shell: Shell,
 }
 
-#[derive(Debug, Clone, Copy, ValueEnum)]
-enum Target {
-    Bash,
-    Zsh,
-    Fish,
-    #[value(alias = "powershell")]
-    Pwsh,
+/// clap_complete's generator for `shell`, matched by name (it knows `pwsh` too).
+fn generator(shell: Shell) -> Option<CompShell> {
+    CompShell::from_shell_path(shell.name())
 }
 
 impl Run for Completions {
     fn run(self) -> Result<(), Failure> {
-        let shell = match self.shell {
-            Target::Bash => CompShell::Bash,
-            Target::Zsh => CompShell::Zsh,
-            Target::Fish => CompShell::Fish,
-            Target::Pwsh => CompShell::PowerShell,
+        let Some(generator) = generator(self.shell) else {
+            let known: Vec<&str> = Shell::ALL.iter().filter(|s| generator(**s).is_some()).map(|s| s.name()).collect();
+            return Err(Failure::usage(format!("there are no completions for {}", self.shell.title()))
+                .help(format!("completions exist for {}", known.join(", "))));
         };
         let mut cmd = crate::Cli::command();
         // Into memory first: clap_complete panics on a failed write (`| head`).
         let mut script = Vec::new();
-        clap_complete::generate(shell, &mut cmd, "mlflow-login", &mut script);
+        clap_complete::generate(generator, &mut cmd, "mlflow-login", &mut script);
         out!("{}", String::from_utf8_lossy(&script))
     }
 }

@@ -5,10 +5,10 @@ use std::path::{Path, PathBuf};
 
 use clap::Args;
 use mlflow_login_core::env::MANAGED;
+use mlflow_login_core::env::SecretMode;
 use mlflow_login_core::shell::{self, Shell, parse_function_env};
 use mlflow_login_core::{Config, EntryKey, ErrorKind, Vault};
 
-use super::env::ShellArg;
 use super::{Run, logins};
 use crate::failure::{self, Failure};
 
@@ -89,38 +89,23 @@ fn tilde(home: &Path, p: &Path) -> String {
     }
 }
 
-fn init_line(shell: Shell) -> String {
-    match shell {
-        Shell::Fish => "mlflow-login init fish | source".into(),
-        Shell::Pwsh => "Invoke-Expression (& mlflow-login init pwsh | Out-String)".into(),
-        s => format!("eval \"$(mlflow-login init {})\"", s.name()),
-    }
-}
-
-fn rc_file_of(shell: Shell) -> &'static str {
-    match shell {
-        Shell::Bash => "~/.bashrc",
-        Shell::Zsh => "~/.zshrc",
-        Shell::Fish => "~/.config/fish/config.fish",
-        Shell::Pwsh => "$PROFILE",
-        Shell::Cmd | Shell::Posix => "~/.profile",
-    }
-}
-
 /// The init script's function sets MLFLOW_LOGIN_SHELL for the program it runs, so doctor
 /// run through it knows this shell is hooked.
 fn check_hook(home: &Path) -> Finding {
-    if let Some((shell, no_password)) = std::env::var(shell::FUNCTION_ENV).ok().as_deref().and_then(parse_function_env)
-    {
-        let mode = if no_password { " (--no-password: the plugin reads the keychain)" } else { "" };
-        let pin = match super::init::pin_from_env() {
+    if let Some((shell, mode)) = std::env::var(shell::FUNCTION_ENV).ok().as_deref().and_then(parse_function_env) {
+        let mode = match mode {
+            SecretMode::Export => "",
+            SecretMode::Plugin => " (--no-password: the plugin reads the keychain)",
+            SecretMode::Withhold => " (no password exported: `mlflow-login exec` or the plugin)",
+        };
+        let pin = match shell::pin_from_env() {
             Some(p) => format!(", pinned to \"{p}\" (`mlflow-login use --unpin` to follow the active server)"),
             None => String::new(),
         };
         return Finding::ok(format!("this {} shell has the MLflow Login hook{mode}{pin}", shell.name()));
     }
-    let shell = ShellArg::from_env().to_shell();
-    let rc = rc_file_of(shell);
+    let shell = Shell::detect();
+    let rc = shell.rc_file().unwrap_or("~/.profile");
     let rc_path = home.join(rc.trim_start_matches("~/"));
     let has_line = fs::read_to_string(&rc_path).is_ok_and(|t| t.contains("mlflow-login init"));
     if has_line {
@@ -135,7 +120,7 @@ fn check_hook(home: &Path) -> Finding {
         Finding::problem(
             "this shell has no MLflow Login hook: it will not follow the active server",
             "without it, MLFLOW_TRACKING_* stay whatever this shell started with",
-            format!("add `{}` to {rc} and open a new shell (see `mlflow-login init --help`)", init_line(shell)),
+            format!("add `{}` to {rc} and open a new shell (see `mlflow-login init --help`)", shell.init_line("")),
         )
     }
 }
@@ -258,25 +243,15 @@ fn check_mlflow_credentials(home: &Path) -> Vec<Finding> {
     )]
 }
 
-/// Shell start-up files that could set MLFLOW_TRACKING_* behind the hook's back.
+/// Shell start-up files that could set MLFLOW_TRACKING_* behind the hook's back: those of
+/// every shell in core's table, each once.
 fn rc_files(home: &Path) -> Vec<PathBuf> {
-    let mut files: Vec<PathBuf> =
-        [".bashrc", ".bash_profile", ".bash_login", ".profile", ".zshenv", ".zprofile", ".zshrc", ".zlogin"]
-            .iter()
-            .map(|f| home.join(f))
-            .collect();
-    if let Some(zdot) = std::env::var_os("ZDOTDIR").map(PathBuf::from).filter(|d| d != home) {
-        files.extend([".zshenv", ".zprofile", ".zshrc", ".zlogin"].iter().map(|f| zdot.join(f)));
+    let mut files: Vec<PathBuf> = Vec::new();
+    for file in Shell::ALL.iter().flat_map(|s| s.startup_files(home, |v| std::env::var_os(v))) {
+        if !files.contains(&file) {
+            files.push(file);
+        }
     }
-    let config = std::env::var_os("XDG_CONFIG_HOME").map(PathBuf::from).unwrap_or_else(|| home.join(".config"));
-    files.push(config.join("fish/config.fish"));
-    if let Ok(dir) = fs::read_dir(config.join("fish/conf.d")) {
-        let mut more: Vec<PathBuf> = dir.filter_map(|e| e.ok().map(|e| e.path())).collect();
-        more.sort();
-        files.extend(more);
-    }
-    files.push(config.join("powershell/Microsoft.PowerShell_profile.ps1"));
-    files.push(config.join("powershell/profile.ps1"));
     files
 }
 

@@ -24,7 +24,7 @@ pub struct Exec {
 impl Run for Exec {
     fn run(self) -> Result<(), Failure> {
         let logins = logins()?;
-        let name = self.name.or_else(super::init::pin_from_env);
+        let name = self.name.or_else(mlflow_login_core::shell::pin_from_env);
         let (name, server, secret) = logins.resolve(name.as_deref())?;
         let Some(secret) = secret else {
             return Err(Failure::new(failure::REFUSED, format!("no password is stored for \"{name}\""))

@@ -5,55 +5,76 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::Args;
-use mlflow_login_core::env::{EnvOptions, vars_cleared, vars_for};
-use mlflow_login_core::shell::{self, InitOptions, Shell, render_env, render_init, render_state};
+use mlflow_login_core::env::{EnvOptions, SecretMode, vars_cleared, vars_for};
+use mlflow_login_core::shell::{InitOptions, Shell, pin_from_env, render_env, render_init, render_state};
 use mlflow_login_core::vault::Wait;
 use mlflow_login_core::{ConfigStore, EntryKey, KeyringVault, Paths, Vault};
 
-use super::Run;
-use super::env::ShellArg;
+use super::{Run, shell_parser};
 use crate::failure::Failure;
 use crate::ui;
 
 /// Print the shell integration: every shell that runs it follows the active server.
-///
-/// Add the line for your shell to its start-up file, then open a new shell:
-///
-///   bash  (~/.bashrc)                   eval "$(mlflow-login init bash)"
-///   zsh   (~/.zshrc)                    eval "$(mlflow-login init zsh)"
-///   fish  (~/.config/fish/config.fish)  mlflow-login init fish | source
-///   pwsh  ($PROFILE)                    Invoke-Expression (& mlflow-login init pwsh | Out-String)
-///   sh    (~/.profile)                  eval "$(mlflow-login init posix)"
-///
-/// The shell starts with the active server's MLFLOW_TRACKING_* variables and, at each
-/// prompt, picks up a switch, login or logout made anywhere (tray, other terminals). An
-/// unchanged prompt costs no process. POSIX sh has no prompt hook: it gets the variables
-/// at start-up only (run `mlflow_login_refresh` to catch up).
-///
-/// It also defines an `mlflow-login` function, so that `mlflow-login use NAME --here` can
-/// pin a server in this shell only, and MLFLOW_LOGIN_SERVER names the server for your
-/// prompt (starship `env_var`, PS1).
 #[derive(Debug, Args)]
-#[command(verbatim_doc_comment)]
+#[command(long_about = long_about())]
 pub struct Init {
     /// Your shell.
-    #[arg(value_enum)]
-    shell: ShellArg,
+    #[arg(value_parser = shell_parser())]
+    shell: Shell,
     /// Export no password or token: set MLFLOW_TRACKING_AUTH=mlflow-login instead, so the
     /// MLflow Login plugin for Python reads the keychain per request.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "export_password")]
     no_password: bool,
+    /// Export the password (or token) too, where the shell does not by default (POSIX sh).
+    /// In ~/.profile that puts it in the environment of your whole desktop session: every
+    /// program you start can read it, and it stays there until you log out.
+    #[arg(long)]
+    export_password: bool,
+}
+
+/// `init --help`: the line for each shell, from core's shell table.
+fn long_about() -> String {
+    let mut lines = String::new();
+    for shell in Shell::ALL.iter().filter(|s| s.template().is_some()) {
+        let rc = format!("({})", shell.rc_file().unwrap_or_default());
+        lines.push_str(&format!("  {:<6}{rc:<30}{}\n", shell.name(), shell.init_line("")));
+    }
+    format!(
+        "Print the shell integration: every shell that runs it follows the active server.
+
+Add the line for your shell to its start-up file, then open a new shell:
+
+{lines}
+The shell starts with the active server's MLFLOW_TRACKING_* variables and, at each
+prompt, picks up a switch, login or logout made anywhere (tray, other terminals). An
+unchanged prompt costs no process.
+
+POSIX sh has no prompt hook: it gets the variables at start-up only (run
+`mlflow_login_refresh` to catch up), and no password: ~/.profile is also read by the
+desktop session, so every program you start would get it. Run what needs the password
+with `mlflow-login exec NAME -- COMMAND`, use the MLflow Login plugin for Python, or opt
+in with `--export-password`.
+
+It also defines an `mlflow-login` function, so that `mlflow-login use NAME --here` can
+pin a server in this shell only, and MLFLOW_LOGIN_SERVER names the server for your
+prompt (starship `env_var`, PS1)."
+    )
 }
 
 impl Run for Init {
     fn run(self) -> Result<(), Failure> {
-        let shell = self.shell.to_shell();
         let paths = Paths::from_env()?;
         let program = program_path()?;
-        let opts = InitOptions { program: &program, state_file: &paths.state_file(), no_password: self.no_password };
-        let mut out = render_init(shell, &opts)?;
+        let opts = InitOptions {
+            program: &program,
+            state_file: &paths.state_file(),
+            no_password: self.no_password,
+            export_password: self.export_password,
+        };
+        let mut out = render_init(self.shell, &opts)?;
         out.push('\n');
-        out.push_str(&hook_exports(shell, self.no_password, pin_from_env().as_deref(), Start::Yes));
+        let mode = self.shell.secret_mode(self.no_password, self.export_password);
+        out.push_str(&hook_exports(self.shell, mode, pin_from_env().as_deref(), Start::Yes));
         out!("{out}")?;
         Ok(())
     }
@@ -63,23 +84,22 @@ impl Run for Init {
 #[derive(Debug, Args)]
 pub struct HookEnv {
     /// The shell to print for.
-    #[arg(long, value_enum)]
-    shell: ShellArg,
+    #[arg(long, value_parser = shell_parser())]
+    shell: Shell,
     /// As `init --no-password`.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "export_password")]
     no_password: bool,
+    /// As `init --export-password`.
+    #[arg(long)]
+    export_password: bool,
 }
 
 impl Run for HookEnv {
     fn run(self) -> Result<(), Failure> {
-        out!("{}", hook_exports(self.shell.to_shell(), self.no_password, pin_from_env().as_deref(), Start::No))?;
+        let mode = self.shell.secret_mode(self.no_password, self.export_password);
+        out!("{}", hook_exports(self.shell, mode, pin_from_env().as_deref(), Start::No))?;
         Ok(())
     }
-}
-
-/// The server this shell is pinned to (`use NAME --here`), if any.
-pub fn pin_from_env() -> Option<String> {
-    std::env::var(shell::PIN_ENV).ok().filter(|p| !p.is_empty())
 }
 
 /// Whether [`hook_exports`] runs for a shell's start-up (`init`).
@@ -97,7 +117,7 @@ pub enum Start {
 /// It never fails: its output is evaluated at a prompt, so a problem is a warning on
 /// stderr and the shell keeps what it can. The state is read before the config, so a
 /// change that lands in between is picked up at the next prompt.
-pub fn hook_exports(shell: Shell, no_password: bool, pin: Option<&str>, start: Start) -> String {
+pub fn hook_exports(shell: Shell, mode: SecretMode, pin: Option<&str>, start: Start) -> String {
     let warn = |m: String| ui::warning(format!("mlflow-login: {m}"));
     let store = match ConfigStore::from_env() {
         Ok(s) => s,
@@ -110,7 +130,7 @@ pub fn hook_exports(shell: Shell, no_password: bool, pin: Option<&str>, start: S
         warn(e.to_string());
         String::new()
     });
-    let opts = EnvOptions { no_password };
+    let opts = EnvOptions { secret: mode };
     let mut out = String::new();
     match store.load() {
         Err(e) => warn(format!("{e}; this shell keeps its MLFLOW_TRACKING_* variables")),
@@ -126,7 +146,7 @@ pub fn hook_exports(shell: Shell, no_password: bool, pin: Option<&str>, start: S
                         vars_cleared(opts)
                     }
                     Some(server) => {
-                        let secret = if no_password {
+                        let secret = if mode != SecretMode::Export {
                             None
                         } else {
                             hook_vault().get(&EntryKey::for_server(server)).unwrap_or_else(|e| {

@@ -1,8 +1,12 @@
 use std::io::{IsTerminal, Read};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
+use std::sync::Arc;
 
 use clap::{Args, ValueEnum};
-use mlflow_login_core::{Activate, AuthKind, OutcomeClass, Secret, Server, VerifyOptions, server};
+use mlflow_login_core::server::normalize_url;
+use mlflow_login_core::{
+    Activate, AuthKind, Change, Error, LoginInput, LoginMode, OutcomeClass, Secret, Server, VerifyOptions, log_in,
+};
 
 use super::{Run, logins, runtime};
 use crate::failure::{self, Failure};
@@ -12,11 +16,14 @@ use crate::ui;
 /// OS keychain. The first server you log in to becomes the active one.
 ///
 /// The password is asked for without echo, or read from standard input with
-/// --password-stdin; it is never taken from the command line.
+/// --password-stdin; it is never taken from the command line. Logging in again to a known
+/// server keeps its settings (auth kind, CA bundle, client certificate, insecure TLS)
+/// unless a flag changes them; a URL on another host does not keep the TLS settings.
 ///
 ///   mlflow-login login prod --url https://mlflow.example.com --username alice
 ///   printf '%s' "$PW" | mlflow-login login prod --url URL --username alice --password-stdin
 ///   mlflow-login login prod        # a new password for a known server
+///   mlflow-login login prod --url https://new-host/mlflow --update   # move a known server
 #[derive(Debug, Args)]
 #[command(verbatim_doc_comment)]
 pub struct Login {
@@ -35,14 +42,26 @@ pub struct Login {
     #[arg(long, value_enum)]
     auth: Option<AuthArg>,
     /// A PEM file of CA certificates to trust for this server (a private CA).
-    #[arg(long, value_name = "PEM")]
+    #[arg(long, value_name = "PEM", conflicts_with = "no_ca_bundle")]
     ca_bundle: Option<PathBuf>,
-    /// A PEM file with a client certificate and its key, if the server asks for one.
-    #[arg(long, value_name = "PEM")]
-    client_cert: Option<PathBuf>,
-    /// Do not verify the server's TLS certificate (unsafe; shown as a warning).
+    /// Stop using the server's CA bundle.
     #[arg(long)]
+    no_ca_bundle: bool,
+    /// A PEM file with a client certificate and its key, if the server asks for one.
+    #[arg(long, value_name = "PEM", conflicts_with = "no_client_cert")]
+    client_cert: Option<PathBuf>,
+    /// Stop sending the server's client certificate.
+    #[arg(long)]
+    no_client_cert: bool,
+    /// Do not verify the server's TLS certificate (unsafe; shown as a warning).
+    #[arg(long, conflicts_with = "no_insecure_tls")]
     insecure_tls: bool,
+    /// Verify the server's TLS certificate again (turns --insecure-tls off).
+    #[arg(long)]
+    no_insecure_tls: bool,
+    /// Change the settings of a known server, also to a URL other than its own.
+    #[arg(long)]
+    update: bool,
     /// Store the password without checking it against the server.
     #[arg(long)]
     no_verify: bool,
@@ -59,27 +78,40 @@ enum AuthArg {
 
 impl Run for Login {
     fn run(self) -> Result<(), Failure> {
-        let logins = logins()?;
+        let logins = Arc::new(logins()?);
         let config = logins.config()?;
         let name = match &self.name {
             Some(n) => n.clone(),
             None => config.resolve(None)?.0,
         };
-        server::validate_name(&name)?;
-        let known = config.servers.get(&name).cloned();
-        let server = self.server(known.as_ref())?;
-        for w in server.warnings() {
+        let known = config.servers.get(&name);
+        let mode = self.mode(known);
+        let mut input = self.input(name.clone(), mode);
+        let plan = input.plan(known).map_err(|e| self.refusal(&name, known, e))?;
+        for w in plan.server.warnings() {
             ui::warning(w.message());
         }
-        let secret = read_secret(&server, self.password_stdin)?;
-
+        for setting in &plan.dropped {
+            ui::note(format!(
+                "{} was not kept: it was set for {}, not for {} (give it again to keep it)",
+                setting.label(),
+                known.map(Server::host_display).unwrap_or_default(),
+                plan.server.host_display()
+            ));
+        }
+        input.secret = read_secret(&plan.server, self.password_stdin)?;
         if self.no_verify {
             ui::warning("the password was not checked against the server (--no-verify)");
-        } else {
-            let v = runtime()?.block_on(mlflow_login_core::verify(&server, Some(&secret), &VerifyOptions::default()));
-            if v.outcome.class() != OutcomeClass::Ok {
+        }
+
+        let report = runtime()?
+            .block_on(log_in(&logins, input, &VerifyOptions::default()))
+            .map_err(|e| Failure::context(format!("could not save the login for \"{name}\""), e))?;
+        let server = &report.server;
+        if let Some(v) = &report.verification {
+            if v.class() != OutcomeClass::Ok {
                 let mut f = Failure::new(
-                    failure::code_of_class(v.outcome.class()),
+                    failure::code_of_class(v.class()),
                     format!("could not verify credentials for \"{name}\" ({})", server.url),
                 )
                 .cause(v.outcome.summary())
@@ -87,17 +119,14 @@ impl Run for Login {
                 f.help = v.outcome.help();
                 return Err(f);
             }
-            let version = v.server_version.map(|s| format!("MLflow {s}, ")).unwrap_or_default();
+            let version = v.server_version.as_deref().map(|s| format!("MLflow {s}, ")).unwrap_or_default();
             eprintln!("verified: {} accepted the credentials ({version}{} ms)", server.host_display(), v.latency_ms);
         }
-
-        let activate = if self.make_active { Activate::Yes } else { Activate::IfNone };
-        let saved = logins
-            .save(&name, server.clone(), Some(&secret), activate)
-            .map_err(|e| Failure::context(format!("could not save the login for \"{name}\""), e))?;
+        let saved = report.saved.unwrap_or(mlflow_login_core::Saved { created: false, active: false });
         let who = server.username.as_deref().map(|u| format!(" as {u}")).unwrap_or_default();
         let what = if saved.created { "added" } else { "updated" };
-        println!("logged in to {name}{who} ({what}; password stored in the keychain)");
+        let secret = if server.auth == AuthKind::Bearer { "token" } else { "password" };
+        println!("logged in to {name}{who} ({what}; {secret} stored in the keychain)");
         if saved.active {
             println!("{name} is the active server");
         } else {
@@ -108,48 +137,59 @@ impl Run for Login {
 }
 
 impl Login {
-    /// The server settings: the known server's, overridden by the flags.
-    fn server(&self, known: Option<&Server>) -> Result<Server, Failure> {
-        let url = match (&self.url, known) {
-            (Some(u), _) => u.clone(),
-            (None, Some(k)) => k.url.clone(),
-            (None, None) => {
-                return Err(Failure::usage("a new server needs --url")
-                    .help("mlflow-login login NAME --url https://mlflow.example.com --username USER"));
-            }
+    /// Add for a new name; edit for a known one, unless the URL given is another one (then
+    /// the user may have meant a new server: adding refuses, and says how to update).
+    fn mode(&self, known: Option<&Server>) -> LoginMode {
+        let same_url = |k: &Server| {
+            self.url.as_deref().is_none_or(|u| normalize_url(u).is_ok_and(|u| u.to_string_normalized() == k.url))
         };
-        let auth = match (self.auth, known) {
-            (Some(AuthArg::Basic), _) => AuthKind::Basic,
-            (Some(AuthArg::Bearer), _) => AuthKind::Bearer,
-            (None, Some(k)) => k.auth,
-            (None, None) => AuthKind::Basic,
-        };
-        let username = self.username.clone().or_else(|| known.and_then(|k| k.username.clone()));
-        if auth == AuthKind::Basic && username.is_none() {
-            return Err(Failure::usage("a new server needs --username"));
+        match known {
+            Some(_) if self.update => LoginMode::Edit,
+            Some(k) if same_url(k) => LoginMode::Edit,
+            Some(_) => LoginMode::Add,
+            None if self.update => LoginMode::Edit,
+            None => LoginMode::Add,
         }
-        let mut server = match &username {
-            Some(u) => Server::new_basic(&url, u)?,
-            None => Server::new_basic(&url, "token")?,
-        };
-        server.username = username;
-        server.auth = auth;
-        server.ca_bundle =
-            pem_path(self.ca_bundle.as_deref(), "ca_bundle")?.or(known.and_then(|k| k.ca_bundle.clone()));
-        server.client_cert =
-            pem_path(self.client_cert.as_deref(), "client_cert")?.or(known.and_then(|k| k.client_cert.clone()));
-        server.insecure_tls = self.insecure_tls || known.is_some_and(|k| k.insecure_tls);
-        server.validate()?;
-        Ok(server)
     }
-}
 
-/// An absolute path to a readable file: the config is read from other folders later.
-fn pem_path(path: Option<&Path>, field: &str) -> Result<Option<PathBuf>, Failure> {
-    let Some(path) = path else { return Ok(None) };
-    let abs = std::fs::canonicalize(path)
-        .map_err(|e| Failure::usage(format!("--{}: cannot read {}: {e}", field.replace('_', "-"), path.display())))?;
-    Ok(Some(abs))
+    /// The flags as core's login input (the secret is read once the server is known).
+    fn input(&self, name: String, mode: LoginMode) -> LoginInput {
+        let toggle = |on: bool, off: bool| (on || off).then_some(on);
+        let file =
+            |set: &Option<PathBuf>, clear: bool| if clear { Change::Clear } else { Change::set_or_keep(set.clone()) };
+        LoginInput {
+            name,
+            mode,
+            url: self.url.clone(),
+            username: Change::set_or_keep(self.username.clone()),
+            auth: self.auth.map(|a| match a {
+                AuthArg::Basic => AuthKind::Basic,
+                AuthArg::Bearer => AuthKind::Bearer,
+            }),
+            ca_bundle: file(&self.ca_bundle, self.no_ca_bundle),
+            client_cert: file(&self.client_cert, self.no_client_cert),
+            insecure_tls: toggle(self.insecure_tls, self.no_insecure_tls),
+            secret: Secret::new(String::new()),
+            verify: !self.no_verify,
+            activate: if self.make_active { Activate::Yes } else { Activate::IfNone },
+        }
+    }
+
+    /// Core's refusal, with the CLI's way out.
+    fn refusal(&self, name: &str, known: Option<&Server>, err: Error) -> Failure {
+        let name_taken = matches!(err, Error::InvalidInput { field: "name", .. });
+        let new_needs = matches!(err, Error::InvalidInput { field: "url" | "username", .. }) && known.is_none();
+        let mut f = Failure::from(err);
+        if name_taken && let Some(k) = known {
+            f = f.cause(format!("\"{name}\" logs in to {}", k.url)).help(format!(
+                "to point \"{name}\" at the new URL, add --update; to keep both, choose another name; to log in to {} again: mlflow-login login {name}",
+                k.url
+            ));
+        } else if new_needs {
+            f = f.help("mlflow-login login NAME --url https://mlflow.example.com --username USER");
+        }
+        f
+    }
 }
 
 /// The password from stdin (--password-stdin) or a no-echo prompt on the terminal.

@@ -15,6 +15,8 @@ mod status;
 mod use_;
 
 use clap::Subcommand;
+use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
+use mlflow_login_core::shell::Shell;
 use mlflow_login_core::{ConfigStore, KeyringVault, Logins};
 
 use crate::failure::Failure;
@@ -72,6 +74,13 @@ impl Run for Command {
 pub fn logins() -> Result<Logins<KeyringVault>, Failure> {
     let vault = KeyringVault::default().on_wait(|m| crate::ui::note(m));
     Ok(Logins::new(ConfigStore::from_env()?, vault))
+}
+
+/// The parser of every shell argument (`--shell`, `init SHELL`, `completions SHELL`): core's
+/// shell table, each shell by its name, its aliases accepted too.
+pub fn shell_parser() -> impl TypedValueParser<Value = Shell> {
+    let values = Shell::ALL.iter().map(|s| PossibleValue::new(s.name()).aliases(s.names().skip(1)));
+    PossibleValuesParser::new(values).try_map(|name| name.parse::<Shell>())
 }
 
 /// A runtime for the network commands (login, status). `env` and `exec` never start one.

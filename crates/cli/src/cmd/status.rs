@@ -1,11 +1,15 @@
+use std::sync::Arc;
+
 use clap::Args;
-use mlflow_login_core::{OutcomeClass, Secret, Server, Verification, VerifyOptions, verify};
+use mlflow_login_core::checks::check_all;
+use mlflow_login_core::{Checked, OutcomeClass, OutcomeKind, Verification, VerifyOptions};
 use serde::Serialize;
 
 use super::{Run, logins, runtime};
 use crate::failure::{self, Failure};
 
 /// Check the credentials against the server(s), now. Exit code 0 when all are accepted.
+/// The result also shows in the tray (menu line, servers window) within a second.
 #[derive(Debug, Args)]
 pub struct Status {
     /// The server (default: the active one).
@@ -26,81 +30,63 @@ struct Report {
     #[serde(skip_serializing_if = "Option::is_none")]
     username: Option<String>,
     active: bool,
-    /// `None` when no password is stored (nothing was sent).
     #[serde(flatten)]
-    result: Checked,
+    result: Outcome,
 }
 
+/// The verification, or `{ "outcome": { "kind": "no_credentials" } }` when no password is
+/// stored (nothing was sent).
 #[derive(Debug, Serialize)]
 #[serde(untagged)]
-enum Checked {
+enum Outcome {
     Verified(Verification),
     NoCredentials { outcome: NoCredentials },
 }
 
 #[derive(Debug, Serialize)]
 struct NoCredentials {
-    kind: &'static str,
+    kind: OutcomeKind,
 }
 
 impl Report {
     fn class(&self) -> OutcomeClass {
         match &self.result {
-            Checked::Verified(v) => v.outcome.class(),
-            Checked::NoCredentials { .. } => OutcomeClass::Refused,
+            Outcome::Verified(v) => v.outcome.class(),
+            Outcome::NoCredentials { outcome } => outcome.kind.class(),
+        }
+    }
+
+    fn new(checked: Checked, active: Option<&str>) -> Self {
+        let Checked { name, server, verification, record, .. } = checked;
+        Report {
+            active: active == Some(name.as_str()),
+            name,
+            url: server.url,
+            username: server.username,
+            result: match verification {
+                Some(v) => Outcome::Verified(v),
+                None => Outcome::NoCredentials { outcome: NoCredentials { kind: record.kind } },
+            },
         }
     }
 }
 
 impl Run for Status {
     fn run(self) -> Result<(), Failure> {
-        let logins = logins()?;
+        let logins = Arc::new(logins()?);
         let config = logins.config()?;
-        let targets: Vec<(String, Server)> = if self.all {
-            config.servers.iter().map(|(n, s)| (n.clone(), s.clone())).collect()
+        let names: Vec<String> = if self.all {
+            config.servers.keys().cloned().collect()
         } else {
-            let (n, s) = config.resolve(self.name.as_deref())?;
-            vec![(n, s.clone())]
+            vec![config.resolve(self.name.as_deref())?.0]
         };
-        // Keychain reads first (each bounded), then every network check at once.
-        let mut jobs: Vec<(String, Server, Option<Secret>)> = Vec::new();
-        for (name, server) in targets {
-            let secret = logins
-                .secret(&server)
-                .map_err(|e| Failure::context(format!("cannot read the password of \"{name}\""), e))?;
-            jobs.push((name, server, secret));
+        // Every server at once; each check is recorded where the tray reads it.
+        let results = runtime()?.block_on(check_all(&logins, names, &VerifyOptions::default()));
+        let mut reports = Vec::with_capacity(results.len());
+        for (name, result) in results {
+            let checked = result.map_err(|e| Failure::context(format!("cannot check \"{name}\""), e))?;
+            reports.push(Report::new(checked, config.active.as_deref()));
         }
-        let opts = VerifyOptions::default();
-        let results: Vec<Option<Verification>> = runtime()?.block_on(async {
-            let mut set = tokio::task::JoinSet::new();
-            for (i, (_, server, secret)) in jobs.iter().enumerate() {
-                if let Some(secret) = secret.clone() {
-                    let (server, opts) = (server.clone(), opts.clone());
-                    set.spawn(async move { (i, verify(&server, Some(&secret), &opts).await) });
-                }
-            }
-            let mut out: Vec<Option<Verification>> = vec![None; jobs.len()];
-            while let Some(joined) = set.join_next().await {
-                if let Ok((i, v)) = joined {
-                    out[i] = Some(v);
-                }
-            }
-            out
-        });
-        let reports: Vec<Report> = jobs
-            .into_iter()
-            .zip(results)
-            .map(|((name, server, _), v)| Report {
-                active: config.active.as_deref() == Some(name.as_str()),
-                name,
-                url: server.url.clone(),
-                username: server.username.clone(),
-                result: match v {
-                    Some(v) => Checked::Verified(v),
-                    None => Checked::NoCredentials { outcome: NoCredentials { kind: "no_credentials" } },
-                },
-            })
-            .collect();
 
         if self.json {
             println!("{}", serde_json::to_string_pretty(&reports).unwrap_or_default());
@@ -126,17 +112,17 @@ fn print_reports(reports: &[Report]) {
         let mark = if r.active { '*' } else { ' ' };
         let user = r.username.as_deref().map(|u| format!("{u} @ ")).unwrap_or_default();
         match &r.result {
-            Checked::Verified(v) if v.outcome.class() == OutcomeClass::Ok => {
+            Outcome::Verified(v) if v.outcome.class() == OutcomeClass::Ok => {
                 let version = v.server_version.as_deref().map(|s| format!(", MLflow {s}")).unwrap_or_default();
                 println!("{mark} {:width$}  ok  {user}{}  ({} ms{version})", r.name, r.url, v.latency_ms);
             }
-            Checked::Verified(v) => {
+            Outcome::Verified(v) => {
                 println!("{mark} {:width$}  FAILED  {user}{}: {}", r.name, r.url, v.outcome.summary());
                 if let Some(h) = v.outcome.help() {
                     println!("  {:width$}  help: {h}", "");
                 }
             }
-            Checked::NoCredentials { .. } => {
+            Outcome::NoCredentials { .. } => {
                 println!("{mark} {:width$}  not logged in  {user}{}", r.name, r.url);
                 println!("  {:width$}  help: mlflow-login login {}", "", r.name);
             }

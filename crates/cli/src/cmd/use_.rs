@@ -1,7 +1,7 @@
 use clap::Args;
-use mlflow_login_core::shell::{self, Shell, parse_function_env};
+use mlflow_login_core::shell::{self, Shell, parse_function_env, pin_from_env};
 
-use super::init::{Start, hook_exports, pin_from_env};
+use super::init::{Start, hook_exports};
 use super::{Run, logins};
 use crate::failure::Failure;
 use crate::ui;
@@ -56,7 +56,7 @@ impl Use {
     fn run_in_shell(self) -> Result<(), Failure> {
         let flag = if self.here { "--here" } else { "--unpin" };
         let hooked = std::env::var(shell::FUNCTION_ENV).ok().as_deref().and_then(parse_function_env);
-        let Some((shell, no_password)) = hooked.filter(|(s, _)| s.has_prompt_hook()) else {
+        let Some((shell, mode)) = hooked.filter(|(s, _)| s.has_prompt_hook()) else {
             return Err(not_hooked(flag, self.name.as_deref()));
         };
         let syntax = shell.syntax();
@@ -65,14 +65,14 @@ impl Use {
             Some(name) => {
                 logins()?.config()?.get(name)?;
                 out.push_str(&syntax.set_env(shell::PIN_ENV, name));
-                out.push_str(&hook_exports(shell, no_password, Some(name), Start::No));
+                out.push_str(&hook_exports(shell, mode, Some(name), Start::No));
                 ui::note(format!(
                     "this shell now uses \"{name}\"; other shells follow the active server (`mlflow-login use --unpin` to follow it here too)"
                 ));
             }
             None => {
                 out.push_str(&syntax.unset_env(shell::PIN_ENV));
-                out.push_str(&hook_exports(shell, no_password, None, Start::No));
+                out.push_str(&hook_exports(shell, mode, None, Start::No));
                 ui::note("this shell follows the active server again");
             }
         }
@@ -83,20 +83,15 @@ impl Use {
 
 /// `--here` run as a plain program: it cannot change the shell that started it.
 fn not_hooked(flag: &str, name: Option<&str>) -> Failure {
-    let user_shell = super::env::ShellArg::from_env().to_shell();
-    let setup = match user_shell {
-        Shell::Fish => "mlflow-login init fish | source".to_string(),
-        Shell::Pwsh => "Invoke-Expression (& mlflow-login init pwsh | Out-String)".to_string(),
-        s => format!("eval \"$(mlflow-login init {})\"", s.name()),
-    };
+    let user_shell = Shell::detect();
     let once = match name {
-        Some(n) if user_shell == Shell::Fish => {
-            format!("; or, for this shell once: mlflow-login env {n} --shell fish | source")
-        }
-        Some(n) => format!("; or, for this shell once: eval \"$(mlflow-login env {n} --shell {})\"", user_shell.name()),
+        Some(n) => format!(
+            "; or, for this shell once: {}",
+            user_shell.eval_line(&format!("mlflow-login env {n} --shell {}", user_shell.name()))
+        ),
         None => String::new(),
     };
     Failure::usage(format!("`use {flag}` changes this shell's variables, which needs the shell integration"))
         .cause("a program cannot change the shell that started it; the `mlflow-login` shell function that `init` defines can")
-        .help(format!("add `{setup}` to your shell's start-up file and open a new shell{once}"))
+        .help(format!("add `{}` to your shell's start-up file and open a new shell{once}", user_shell.init_line("")))
 }

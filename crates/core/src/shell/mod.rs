@@ -1,209 +1,348 @@
-//! Shell rendering: `env` output and the `init` hook, one template per shell.
+//! Shell rendering: `env` output and the `init` hook, one template per shell, and the one
+//! table of the shells we know.
 //!
-//! [`Shell`] names a shell; [`ShellSyntax`] is how that shell quotes a value and sets or
-//! unsets a variable. [`render_env`] turns a list of [`EnvVar`]s into commands for one
-//! shell, and [`render_init`] fills the shell's template (`crates/core/templates/`) with
-//! the program's path and the state file's path.
+//! [`Shell`] names a row of that table ([`ShellSpec`]): the shell's names, its
+//! [`ShellSyntax`] (how it quotes a value and sets or unsets a variable), its template
+//! (`crates/core/templates/`), its start-up file, how it evaluates a command's output (so
+//! its init line) and whether its init exports the password. Nothing else lists shells:
+//! the CLI's shell arguments, `init --help`, the detection from `$SHELL` and `doctor` read
+//! [`Shell::ALL`], and the tray's "Copy shell setup" line is
+//! `Shell::from_login_shell($SHELL).init_line("")`.
 //!
-//! The hook design (see `docs/shells.md`): at every prompt the template's `__mll_hook`
-//! reads the one-line state file into a variable with a builtin (`read` in bash, zsh,
-//! fish, sh; .NET in PowerShell) and compares it with `__mll_state`. Nothing else happens
-//! when they match, so an unchanged prompt starts no process. When they differ, the hook
-//! runs `mlflow-login hook-env --shell SHELL` once and evaluates its output:
+//! [`render_env`] turns a list of [`EnvVar`]s into commands for one shell, and
+//! [`render_init`] fills the shell's template with the program's path and the state file's
+//! path. The hook design (see `docs/shells.md`): at every prompt the template's
+//! `__mll_hook` reads the one-line state file into a variable with a builtin (`read` in
+//! bash, zsh, fish, sh; .NET in PowerShell) and compares it with `__mll_state`. Nothing else
+//! happens when they match, so an unchanged prompt starts no process. When they differ, the
+//! hook runs `mlflow-login hook-env --shell SHELL` once and evaluates its output:
 //! [`render_env`] of the new variables followed by [`render_state`].
 //!
-//! Adding a shell is one template, one [`Shell`] variant, one [`ShellSyntax`] impl; the
-//! parameterised tests (snapshots, shellcheck, real-shell round trips) then cover it.
-//! POSIX sh has no prompt hook, and cmd.exe has no init at all (only `env` output).
+//! Adding a shell is one template, one [`ShellSpec`] row (and a [`ShellSyntax`] impl if it
+//! quotes like no other); the parameterised tests (snapshots, shellcheck, real-shell round
+//! trips) then cover it, and `tests::a_new_row_needs_no_other_edit` shows it. POSIX sh has
+//! no prompt hook, and cmd.exe has no init at all (only `env` output).
 
-use std::path::Path;
+mod formats;
+mod syntax;
 
-use crate::env::EnvVar;
+use std::ffi::OsString;
+use std::fmt;
+use std::hash::{Hash, Hasher};
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+
+pub use self::formats::{render_dotenv, render_json};
+pub use self::syntax::ShellSyntax;
+use self::syntax::{CmdSyntax, FishSyntax, PosixSyntax, PwshSyntax};
+use crate::env::{EnvVar, SecretMode};
 use crate::error::{Error, Result};
 
-/// A shell we render for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Shell {
-    /// GNU bash.
-    Bash,
-    /// zsh.
-    Zsh,
-    /// fish.
-    Fish,
-    /// PowerShell.
-    Pwsh,
-    /// Windows cmd.exe.
-    Cmd,
-    /// POSIX sh (dash, ash).
-    Posix,
+/// One shell's row in the table.
+#[derive(Debug)]
+pub struct ShellSpec {
+    /// The name on the command line (`--shell NAME`, `init NAME`) and in
+    /// [`FUNCTION_ENV`].
+    pub name: &'static str,
+    /// Other names: accepted on the command line too, and matched against the file name
+    /// of the login shell (`$SHELL`).
+    pub aliases: &'static [&'static str],
+    /// The name people know it by, for messages ("PowerShell").
+    pub title: &'static str,
+    /// How it quotes and sets variables.
+    pub syntax: &'static dyn ShellSyntax,
+    /// The init template, or `None` when `init` cannot hook this shell (cmd.exe).
+    pub template: Option<&'static str>,
+    /// Whether the init script follows switches at each prompt (POSIX sh cannot).
+    pub prompt_hook: bool,
+    /// The start-up file the init line goes in, as users write it (`~/.bashrc`).
+    pub rc_file: Option<&'static str>,
+    /// Every start-up file it may read, where `doctor` looks for lines that fight the
+    /// hook. `~/` is the home folder; `$ZDOTDIR/` and `$XDG_CONFIG_HOME/` that variable
+    /// (skipped when unset, or `~/.config` for the latter); a final `/` means every file
+    /// in that folder.
+    pub startup_files: &'static [&'static str],
+    /// How this shell runs the output of a command as code; `{}` is the command.
+    pub eval: &'static str,
+    /// Whether `init` exports the password (or token) unless told otherwise. Not for
+    /// POSIX sh: its start-up file is also the desktop session's (issue 13 #6).
+    pub exports_secret: bool,
 }
 
+const BASH: ShellSpec = ShellSpec {
+    name: "bash",
+    aliases: &[],
+    title: "bash",
+    syntax: &PosixSyntax,
+    template: Some(include_str!("../../templates/bash.sh")),
+    prompt_hook: true,
+    rc_file: Some("~/.bashrc"),
+    startup_files: &["~/.bashrc", "~/.bash_profile", "~/.bash_login", "~/.profile"],
+    eval: "eval \"$({})\"",
+    exports_secret: true,
+};
+
+const ZSH: ShellSpec = ShellSpec {
+    name: "zsh",
+    aliases: &[],
+    title: "zsh",
+    syntax: &PosixSyntax,
+    template: Some(include_str!("../../templates/zsh.zsh")),
+    prompt_hook: true,
+    rc_file: Some("~/.zshrc"),
+    startup_files: &[
+        "~/.zshenv",
+        "~/.zprofile",
+        "~/.zshrc",
+        "~/.zlogin",
+        "$ZDOTDIR/.zshenv",
+        "$ZDOTDIR/.zprofile",
+        "$ZDOTDIR/.zshrc",
+        "$ZDOTDIR/.zlogin",
+    ],
+    eval: "eval \"$({})\"",
+    exports_secret: true,
+};
+
+const FISH: ShellSpec = ShellSpec {
+    name: "fish",
+    aliases: &[],
+    title: "fish",
+    syntax: &FishSyntax,
+    template: Some(include_str!("../../templates/fish.fish")),
+    prompt_hook: true,
+    rc_file: Some("~/.config/fish/config.fish"),
+    startup_files: &["$XDG_CONFIG_HOME/fish/config.fish", "$XDG_CONFIG_HOME/fish/conf.d/"],
+    eval: "{} | source",
+    exports_secret: true,
+};
+
+const PWSH: ShellSpec = ShellSpec {
+    name: "pwsh",
+    aliases: &["powershell"],
+    title: "PowerShell",
+    syntax: &PwshSyntax,
+    template: Some(include_str!("../../templates/powershell.ps1")),
+    prompt_hook: true,
+    rc_file: Some("$PROFILE"),
+    startup_files: &[
+        "$XDG_CONFIG_HOME/powershell/Microsoft.PowerShell_profile.ps1",
+        "$XDG_CONFIG_HOME/powershell/profile.ps1",
+    ],
+    eval: "Invoke-Expression (& {} | Out-String)",
+    exports_secret: true,
+};
+
+const CMD: ShellSpec = ShellSpec {
+    name: "cmd",
+    aliases: &[],
+    title: "cmd.exe",
+    syntax: &CmdSyntax,
+    template: None,
+    prompt_hook: false,
+    rc_file: None,
+    startup_files: &[],
+    eval: "for /f \"delims=\" %i in ('{}') do %i",
+    exports_secret: true,
+};
+
+const POSIX: ShellSpec = ShellSpec {
+    name: "posix",
+    aliases: &["sh", "dash", "ash", "ksh"],
+    title: "POSIX sh",
+    syntax: &PosixSyntax,
+    template: Some(include_str!("../../templates/posix.sh")),
+    prompt_hook: false,
+    rc_file: Some("~/.profile"),
+    startup_files: &["~/.profile"],
+    eval: "eval \"$({})\"",
+    exports_secret: false,
+};
+
+/// A shell we render for: a row of the table. Compared by name.
+#[derive(Clone, Copy)]
+pub struct Shell(&'static ShellSpec);
+
 impl Shell {
-    /// Every shell, for tests and help texts.
-    pub const ALL: [Shell; 6] = [Shell::Bash, Shell::Zsh, Shell::Fish, Shell::Pwsh, Shell::Cmd, Shell::Posix];
+    /// GNU bash.
+    pub const BASH: Shell = Shell(&BASH);
+    /// zsh.
+    pub const ZSH: Shell = Shell(&ZSH);
+    /// fish.
+    pub const FISH: Shell = Shell(&FISH);
+    /// PowerShell.
+    pub const PWSH: Shell = Shell(&PWSH);
+    /// Windows cmd.exe.
+    pub const CMD: Shell = Shell(&CMD);
+    /// POSIX sh (dash, ash).
+    pub const POSIX: Shell = Shell(&POSIX);
+
+    /// The table: every shell, in the order help texts list them.
+    pub const ALL: &'static [Shell] = &[Shell::BASH, Shell::ZSH, Shell::FISH, Shell::PWSH, Shell::CMD, Shell::POSIX];
+
+    /// A shell from its row (tests add rows this way).
+    pub const fn from_spec(spec: &'static ShellSpec) -> Shell {
+        Shell(spec)
+    }
+
+    /// Its row.
+    pub fn spec(self) -> &'static ShellSpec {
+        self.0
+    }
 
     /// The name used on the command line (`--shell NAME`, `init NAME`).
     pub fn name(self) -> &'static str {
-        match self {
-            Shell::Bash => "bash",
-            Shell::Zsh => "zsh",
-            Shell::Fish => "fish",
-            Shell::Pwsh => "pwsh",
-            Shell::Cmd => "cmd",
-            Shell::Posix => "posix",
-        }
+        self.0.name
     }
 
-    /// The shell called `name` (as in [`Shell::name`], plus `sh`, `dash` and `powershell`).
-    pub fn from_name(name: &str) -> Option<Shell> {
-        Some(match name {
-            "bash" => Shell::Bash,
-            "zsh" => Shell::Zsh,
-            "fish" => Shell::Fish,
-            "pwsh" | "powershell" => Shell::Pwsh,
-            "cmd" => Shell::Cmd,
-            "posix" | "sh" | "dash" | "ash" => Shell::Posix,
-            _ => return None,
-        })
+    /// Every name it is known by: [`Shell::name`] first, then the aliases.
+    pub fn names(self) -> impl Iterator<Item = &'static str> {
+        std::iter::once(self.0.name).chain(self.0.aliases.iter().copied())
+    }
+
+    /// The name people know it by.
+    pub fn title(self) -> &'static str {
+        self.0.title
     }
 
     /// How this shell quotes and sets variables.
     pub fn syntax(self) -> &'static dyn ShellSyntax {
-        match self {
-            Shell::Bash | Shell::Zsh | Shell::Posix => &PosixSyntax,
-            Shell::Fish => &FishSyntax,
-            Shell::Pwsh => &PwshSyntax,
-            Shell::Cmd => &CmdSyntax,
-        }
+        self.0.syntax
     }
 
     /// The init template, or `None` for cmd.exe (no prompt hook, no functions).
     pub fn template(self) -> Option<&'static str> {
-        match self {
-            Shell::Bash => Some(include_str!("../../templates/bash.sh")),
-            Shell::Zsh => Some(include_str!("../../templates/zsh.zsh")),
-            Shell::Fish => Some(include_str!("../../templates/fish.fish")),
-            Shell::Pwsh => Some(include_str!("../../templates/powershell.ps1")),
-            Shell::Posix => Some(include_str!("../../templates/posix.sh")),
-            Shell::Cmd => None,
-        }
+        self.0.template
     }
 
     /// Whether the init script follows switches at each prompt (POSIX sh cannot).
     pub fn has_prompt_hook(self) -> bool {
-        matches!(self, Shell::Bash | Shell::Zsh | Shell::Fish | Shell::Pwsh)
+        self.0.prompt_hook
     }
-}
 
-/// How one shell writes a quoted value and sets or unsets a variable. Each method returns
-/// complete text (statements end with a newline).
-pub trait ShellSyntax: Sync {
-    /// `value` as one word that the shell reads back as exactly these characters.
-    fn quote(&self, value: &str) -> String;
-    /// Sets and exports the environment variable `name` (a plain `[A-Z_]` name).
-    fn set_env(&self, name: &str, value: &str) -> String;
-    /// Removes the environment variable `name`; no error when it is not set.
-    fn unset_env(&self, name: &str) -> String;
-    /// Sets the global, unexported shell variable `name` (the hook's `__mll_state`).
-    fn set_var(&self, name: &str, value: &str) -> String;
-}
+    /// The start-up file for the init line, as users write it (`~/.bashrc`, `$PROFILE`).
+    pub fn rc_file(self) -> Option<&'static str> {
+        self.0.rc_file
+    }
 
-/// bash, zsh and POSIX sh: single quotes, with `'` written as `'\''`. Inside single quotes
-/// nothing is special, newlines included, and `eval` does no history expansion.
-#[derive(Debug)]
-struct PosixSyntax;
-
-impl ShellSyntax for PosixSyntax {
-    fn quote(&self, value: &str) -> String {
-        format!("'{}'", value.replace('\'', r"'\''"))
-    }
-    fn set_env(&self, name: &str, value: &str) -> String {
-        format!("export {name}={}\n", self.quote(value))
-    }
-    fn unset_env(&self, name: &str) -> String {
-        format!("unset {name}\n")
-    }
-    fn set_var(&self, name: &str, value: &str) -> String {
-        format!("{name}={}\n", self.quote(value))
-    }
-}
-
-/// fish: single quotes, where only `\\` and `\'` are escapes.
-#[derive(Debug)]
-struct FishSyntax;
-
-impl ShellSyntax for FishSyntax {
-    fn quote(&self, value: &str) -> String {
-        format!("'{}'", value.replace('\\', r"\\").replace('\'', r"\'"))
-    }
-    fn set_env(&self, name: &str, value: &str) -> String {
-        format!("set -gx {name} {}\n", self.quote(value))
-    }
-    fn unset_env(&self, name: &str) -> String {
-        // `-g`: the hook runs inside a function, and a plain `set -e` would look for a
-        // function-local variable first.
-        format!("set -e -g {name}\n")
-    }
-    fn set_var(&self, name: &str, value: &str) -> String {
-        format!("set -g {name} {}\n", self.quote(value))
-    }
-}
-
-/// PowerShell: single quotes, with every quote doubled. PowerShell also takes the
-/// typographic single quotes U+2018..U+201B as quotes, so those are doubled too.
-#[derive(Debug)]
-struct PwshSyntax;
-
-impl ShellSyntax for PwshSyntax {
-    fn quote(&self, value: &str) -> String {
-        let mut out = String::with_capacity(value.len() + 2);
-        out.push('\'');
-        for c in value.chars() {
-            if matches!(c, '\'' | '\u{2018}' | '\u{2019}' | '\u{201A}' | '\u{201B}') {
-                out.push(c);
+    /// The start-up files this shell reads (see [`ShellSpec::startup_files`]), for the
+    /// home folder `home`; `var` reads an environment variable. Files that do not exist
+    /// are listed too, folders' files only when they exist.
+    pub fn startup_files(self, home: &Path, var: impl Fn(&str) -> Option<OsString>) -> Vec<PathBuf> {
+        let mut out = Vec::new();
+        for entry in self.0.startup_files {
+            let path = if let Some(rest) = entry.strip_prefix("~/") {
+                home.join(rest)
+            } else if let Some(rest) = entry.strip_prefix("$ZDOTDIR/") {
+                match var("ZDOTDIR").filter(|d| !d.is_empty()) {
+                    Some(dir) => Path::new(&dir).join(rest),
+                    None => continue,
+                }
+            } else if let Some(rest) = entry.strip_prefix("$XDG_CONFIG_HOME/") {
+                let config = var("XDG_CONFIG_HOME").filter(|d| !d.is_empty()).map(PathBuf::from);
+                config.unwrap_or_else(|| home.join(".config")).join(rest)
+            } else {
+                PathBuf::from(entry)
+            };
+            if entry.ends_with('/') {
+                let mut files: Vec<PathBuf> = std::fs::read_dir(&path)
+                    .map(|dir| dir.filter_map(|e| e.ok().map(|e| e.path())).collect())
+                    .unwrap_or_default();
+                files.sort();
+                out.extend(files);
+            } else {
+                out.push(path);
             }
-            out.push(c);
         }
-        out.push('\'');
         out
     }
-    fn set_env(&self, name: &str, value: &str) -> String {
-        format!("$env:{name} = {}\n", self.quote(value))
+
+    /// The line that runs `command`'s output in this shell:
+    /// `eval "$(mlflow-login env prod --shell bash)"`, `... | source` in fish.
+    pub fn eval_line(self, command: &str) -> String {
+        self.0.eval.replace("{}", command)
     }
-    fn unset_env(&self, name: &str) -> String {
-        format!("Remove-Item -ErrorAction SilentlyContinue Env:{name}\n")
+
+    /// The line for the start-up file: `eval "$(mlflow-login init bash)"`. `args` follow
+    /// the shell's name (` --no-password`, or empty).
+    pub fn init_line(self, args: &str) -> String {
+        self.eval_line(&format!("mlflow-login init {}{args}", self.0.name))
     }
-    fn set_var(&self, name: &str, value: &str) -> String {
-        format!("$global:{name} = {}\n", self.quote(value))
+
+    /// What `init` (and the hook it installs) passes on for the secret, given its flags.
+    pub fn secret_mode(self, no_password: bool, export_password: bool) -> SecretMode {
+        if no_password {
+            SecretMode::Plugin
+        } else if export_password || self.0.exports_secret {
+            SecretMode::Export
+        } else {
+            SecretMode::Withhold
+        }
+    }
+
+    /// The shell called `name` (any of [`Shell::names`]).
+    pub fn from_name(name: &str) -> Option<Shell> {
+        find_in(Shell::ALL, name)
+    }
+
+    /// The user's shell from the path of their login shell (`$SHELL`): the row whose
+    /// names hold the path's file name (`.exe` ignored). The one fallback, for no `$SHELL`
+    /// or a shell not in the table: PowerShell on Windows, POSIX sh elsewhere (its
+    /// output and init line work in every sh-like shell).
+    pub fn from_login_shell(login_shell: Option<&str>) -> Shell {
+        detect_in(Shell::ALL, login_shell)
+    }
+
+    /// [`Shell::from_login_shell`] of this process's `$SHELL`.
+    pub fn detect() -> Shell {
+        Shell::from_login_shell(std::env::var("SHELL").ok().as_deref())
     }
 }
 
-/// cmd.exe: `set "NAME=value"`. Everything between the first `"` and the last one on the
-/// line is the value, so quotes, `&`, `|`, `<`, `>` and `^` need no escape. Run the lines
-/// through `for /f` (not from a .cmd file, where `%` would need doubling). cmd cannot carry
-/// a line break in a `set` at all: such a value becomes a `rem` and an unset, never a
-/// truncated password.
-#[derive(Debug)]
-struct CmdSyntax;
+fn find_in(table: &[Shell], name: &str) -> Option<Shell> {
+    table.iter().copied().find(|s| s.names().any(|n| n == name))
+}
 
-impl ShellSyntax for CmdSyntax {
-    fn quote(&self, value: &str) -> String {
-        format!("\"{value}\"")
+fn detect_in(table: &[Shell], login_shell: Option<&str>) -> Shell {
+    let file = login_shell.and_then(|p| p.rsplit(['/', '\\']).next()).unwrap_or_default();
+    let file = file.strip_suffix(".exe").unwrap_or(file);
+    find_in(table, file).unwrap_or(if cfg!(windows) { Shell::PWSH } else { Shell::POSIX })
+}
+
+impl PartialEq for Shell {
+    fn eq(&self, other: &Self) -> bool {
+        self.0.name == other.0.name
     }
-    fn set_env(&self, name: &str, value: &str) -> String {
-        if value.contains(['\n', '\r']) {
-            return format!(
-                "rem {name} holds a line break, which cmd.exe cannot set: use PowerShell or `mlflow-login exec`\n{}",
-                self.unset_env(name)
-            );
-        }
-        format!("set \"{name}={value}\"\n")
+}
+
+impl Eq for Shell {}
+
+impl Hash for Shell {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.0.name.hash(state);
     }
-    fn unset_env(&self, name: &str) -> String {
-        format!("set \"{name}=\"\n")
+}
+
+impl fmt::Debug for Shell {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Shell({})", self.0.name)
     }
-    fn set_var(&self, name: &str, value: &str) -> String {
-        self.set_env(name, value)
+}
+
+impl fmt::Display for Shell {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.0.name)
+    }
+}
+
+impl FromStr for Shell {
+    type Err = Error;
+
+    fn from_str(name: &str) -> Result<Shell> {
+        Shell::from_name(name).ok_or_else(|| {
+            let known: Vec<&str> = Shell::ALL.iter().map(|s| s.name()).collect();
+            Error::invalid("shell", format!("unknown shell \"{name}\": use one of {}", known.join(", ")))
+        })
     }
 }
 
@@ -222,17 +361,23 @@ pub fn render_env(shell: Shell, vars: &[EnvVar]) -> String {
 /// The hook passes it on to `hook-env`, and shells started from a pinned one stay pinned.
 pub const PIN_ENV: &str = "MLFLOW_LOGIN_PIN";
 
+/// The server this process's shell is pinned to ([`PIN_ENV`]), if any.
+pub fn pin_from_env() -> Option<String> {
+    std::env::var(PIN_ENV).ok().filter(|p| !p.is_empty())
+}
+
 /// Set by the init script's `mlflow-login` function for the program it runs: the shell's
-/// name, then ` --no-password` when the init had it. Tells `use --here` that its output is
+/// name, then the init's flags (` --no-password`). Tells `use --here` that its output is
 /// evaluated, and `doctor` that this shell has the hook.
 pub const FUNCTION_ENV: &str = "MLFLOW_LOGIN_SHELL";
 
-/// Reads [`FUNCTION_ENV`]: the hooked shell and whether its init had `--no-password`.
-pub fn parse_function_env(value: &str) -> Option<(Shell, bool)> {
+/// Reads [`FUNCTION_ENV`]: the hooked shell and what its init passes on for the secret.
+pub fn parse_function_env(value: &str) -> Option<(Shell, SecretMode)> {
     let mut words = value.split_whitespace();
     let shell = Shell::from_name(words.next()?)?;
-    let no_password = words.any(|w| w == "--no-password");
-    Some((shell, no_password))
+    let words: Vec<&str> = words.collect();
+    let mode = shell.secret_mode(words.contains(&"--no-password"), words.contains(&"--export-password"));
+    Some((shell, mode))
 }
 
 /// The shell variable that holds the last state the hook saw.
@@ -251,8 +396,25 @@ pub struct InitOptions<'a> {
     pub program: &'a Path,
     /// The state file (see [`crate::Paths::state_file`]).
     pub state_file: &'a Path,
-    /// Export no password: the hook passes `--no-password` to `hook-env`.
+    /// `--no-password`: export no secret, select the plugin.
     pub no_password: bool,
+    /// `--export-password`: export the secret even where the shell's init does not by
+    /// default (POSIX sh).
+    pub export_password: bool,
+}
+
+impl InitOptions<'_> {
+    /// The flags as the init line and `hook-env` take them (` --no-password`, or empty).
+    pub fn args(&self) -> String {
+        let mut args = String::new();
+        if self.no_password {
+            args.push_str(" --no-password");
+        }
+        if self.export_password {
+            args.push_str(" --export-password");
+        }
+        args
+    }
 }
 
 /// The init script for `shell`: its template, filled in. It defines the prompt hook and
@@ -261,7 +423,10 @@ pub fn render_init(shell: Shell, opts: &InitOptions<'_>) -> Result<String> {
     let template = shell.template().ok_or_else(|| {
         Error::invalid(
             "shell",
-            "cmd.exe has no prompt hook to install: use PowerShell (`mlflow-login init pwsh`), or `mlflow-login exec NAME -- COMMAND`",
+            format!(
+                "{} has no prompt hook to install: use PowerShell (`mlflow-login init pwsh`), or `mlflow-login exec NAME -- COMMAND`",
+                shell.title()
+            ),
         )
     })?;
     let syntax = shell.syntax();
@@ -273,12 +438,38 @@ pub fn render_init(shell: Shell, opts: &InitOptions<'_>) -> Result<String> {
             )
         })
     };
-    let args = if opts.no_password { " --no-password" } else { "" };
-    Ok(template
-        .replace("{{bin}}", &path(opts.program, "program")?)
-        .replace("{{state_file}}", &path(opts.state_file, "state file")?)
-        .replace("{{hook_args}}", args)
-        .replace("{{init_args}}", args))
+    let args = opts.args();
+    let init_line = shell.init_line(&args);
+    fill(
+        template,
+        &[
+            ("init_line", &init_line),
+            ("rc_file", shell.rc_file().unwrap_or("your shell's start-up file")),
+            ("bin", &path(opts.program, "program")?),
+            ("state_file", &path(opts.state_file, "state file")?),
+            ("hook_args", &args),
+        ],
+    )
+}
+
+/// `template` with each `{{key}}` replaced, in one pass: a value is never searched for
+/// placeholders (a path may hold anything). An unknown placeholder is a bug in a template.
+fn fill(template: &str, values: &[(&str, &str)]) -> Result<String> {
+    let mut out = String::with_capacity(template.len() + 512);
+    let mut rest = template;
+    while let Some(start) = rest.find("{{") {
+        out.push_str(&rest[..start]);
+        let after = &rest[start + 2..];
+        let end = after.find("}}").ok_or_else(|| Error::invalid("template", "a template has an unclosed {{"))?;
+        let key = &after[..end];
+        let value = values.iter().find(|(k, _)| *k == key).ok_or_else(|| {
+            Error::invalid("template", format!("a template has an unknown placeholder {{{{{key}}}}}"))
+        })?;
+        out.push_str(value.1);
+        rest = &after[end + 2..];
+    }
+    out.push_str(rest);
+    Ok(out)
 }
 
 #[cfg(test)]

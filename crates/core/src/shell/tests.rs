@@ -7,8 +7,9 @@ use std::io::Write;
 use std::path::Path;
 use std::process::{Command, Stdio};
 
+use super::syntax;
 use super::*;
-use crate::env::{self, EnvOptions};
+use crate::env::{self, EnvOptions, SecretMode};
 use crate::secret::Secret;
 use crate::server::{AuthKind, Server};
 
@@ -25,12 +26,13 @@ fn init_opts() -> InitOptions<'static> {
         program: Path::new("/home/o'neil/.local/bin/mlflow-login"),
         state_file: Path::new("/home/o'neil/.config/mlflow-login/state"),
         no_password: false,
+        export_password: false,
     }
 }
 
 #[test]
 fn env_snapshots() {
-    for shell in Shell::ALL {
+    for &shell in Shell::ALL {
         insta::assert_snapshot!(format!("env_{}", shell.name()), render_env(shell, &sample_vars()));
     }
 }
@@ -41,9 +43,9 @@ fn env_snapshots_bearer_and_cleared() {
     server.auth = AuthKind::Bearer;
     server.insecure_tls = true;
     let tok = Secret::new("tok'en".into());
-    for shell in Shell::ALL {
+    for &shell in Shell::ALL {
         let mut out = render_env(shell, &env::vars_for("ci", &server, Some(&tok), EnvOptions::default()));
-        out.push_str(&render_env(shell, &env::vars_cleared(EnvOptions { no_password: true })));
+        out.push_str(&render_env(shell, &env::vars_cleared(EnvOptions { secret: SecretMode::Plugin })));
         out.push_str(&render_state(shell, "1700000000.000000001.42"));
         insta::assert_snapshot!(format!("env_bearer_cleared_{}", shell.name()), out);
     }
@@ -51,23 +53,23 @@ fn env_snapshots_bearer_and_cleared() {
 
 #[test]
 fn init_snapshots() {
-    for shell in Shell::ALL {
+    for &shell in Shell::ALL {
         match render_init(shell, &init_opts()) {
             Ok(text) => insta::assert_snapshot!(format!("init_{}", shell.name()), text),
             Err(e) => {
-                assert_eq!(shell, Shell::Cmd, "{e}");
+                assert_eq!(shell, Shell::CMD, "{e}");
                 assert_eq!(e.kind(), crate::ErrorKind::InvalidInput);
             }
         }
     }
-    let no_pw = render_init(Shell::Bash, &InitOptions { no_password: true, ..init_opts() }).unwrap();
+    let no_pw = render_init(Shell::BASH, &InitOptions { no_password: true, ..init_opts() }).unwrap();
     assert!(no_pw.contains("hook-env --shell bash --no-password"), "{no_pw}");
     assert!(no_pw.contains("mlflow-login init bash --no-password"), "{no_pw}");
 }
 
 #[test]
 fn every_placeholder_is_filled() {
-    for shell in Shell::ALL.into_iter().filter(|s| s.template().is_some()) {
+    for shell in Shell::ALL.iter().copied().filter(|s| s.template().is_some()) {
         let text = render_init(shell, &init_opts()).unwrap();
         assert!(!text.contains("{{"), "{shell:?}: {text}");
         assert_eq!(text.contains("__mll_hook"), shell.has_prompt_hook(), "{shell:?}");
@@ -77,15 +79,223 @@ fn every_placeholder_is_filled() {
 
 #[test]
 fn quoting_by_hand() {
-    assert_eq!(Shell::Bash.syntax().quote("it's"), r"'it'\''s'");
-    assert_eq!(Shell::Fish.syntax().quote(r"it's a \ "), r"'it\'s a \\ '");
-    assert_eq!(Shell::Pwsh.syntax().quote("it's ‘x’"), "'it''s ‘‘x’’'");
-    assert_eq!(Shell::Cmd.syntax().set_env("A", "x\"&|y"), "set \"A=x\"&|y\"\n");
-    assert!(Shell::Cmd.syntax().set_env("A", "x\ny").starts_with("rem A holds a line break"));
-    assert_eq!(Shell::Fish.syntax().unset_env("A"), "set -e -g A\n");
-    for s in Shell::ALL {
+    assert_eq!(Shell::BASH.syntax().quote("it's"), r"'it'\''s'");
+    assert_eq!(Shell::FISH.syntax().quote(r"it's a \ "), r"'it\'s a \\ '");
+    assert_eq!(Shell::PWSH.syntax().quote("it's \"x\" $a `b`"), "'it''s \"x\" $a `b`'");
+    assert_eq!(
+        Shell::PWSH.syntax().quote("‘é’"),
+        "([Text.Encoding]::UTF8.GetString([Convert]::FromBase64String('4oCYw6nigJk=')))"
+    );
+    assert_eq!(Shell::CMD.syntax().set_env("A", "x\"&|y"), "set \"A=x\"&|y\"\n");
+    assert!(Shell::CMD.syntax().set_env("A", "x\ny").starts_with("rem A holds a line break"));
+    assert_eq!(Shell::FISH.syntax().unset_env("A"), "set -e -g A\n");
+    for &s in Shell::ALL {
         assert_eq!(Shell::from_name(s.name()), Some(s));
     }
+}
+
+// ---- the table ---------------------------------------------------------------------------
+
+#[test]
+fn names_parse_and_login_shells_are_detected() {
+    for &s in Shell::ALL {
+        for name in s.names() {
+            assert_eq!(name.parse::<Shell>().unwrap(), s, "{name}");
+        }
+    }
+    assert_eq!("powershell".parse::<Shell>().unwrap(), Shell::PWSH);
+    assert_eq!("dash".parse::<Shell>().unwrap(), Shell::POSIX);
+    let err = "tcsh".parse::<Shell>().unwrap_err();
+    assert_eq!(err.kind(), crate::ErrorKind::InvalidInput);
+    assert!(err.to_string().contains("bash, zsh, fish, pwsh, cmd, posix"), "{err}");
+
+    let fallback = if cfg!(windows) { Shell::PWSH } else { Shell::POSIX };
+    for (login, want) in [
+        (Some("/bin/bash"), Shell::BASH),
+        (Some("/usr/local/bin/zsh"), Shell::ZSH),
+        (Some("/opt/homebrew/bin/fish"), Shell::FISH),
+        (Some("/usr/bin/pwsh"), Shell::PWSH),
+        (Some(r"C:\Program Files\PowerShell\7\pwsh.exe"), Shell::PWSH),
+        (Some("/bin/dash"), Shell::POSIX),
+        (Some("/bin/sh"), Shell::POSIX),
+        (Some("/bin/tcsh"), fallback),
+        (Some(""), fallback),
+        (None, fallback),
+    ] {
+        assert_eq!(Shell::from_login_shell(login), want, "{login:?}");
+    }
+}
+
+#[test]
+fn init_lines_and_start_up_files() {
+    let lines: Vec<(String, Option<&str>)> = Shell::ALL.iter().map(|s| (s.init_line(""), s.rc_file())).collect();
+    assert_eq!(
+        lines,
+        [
+            ("eval \"$(mlflow-login init bash)\"".to_string(), Some("~/.bashrc")),
+            ("eval \"$(mlflow-login init zsh)\"".into(), Some("~/.zshrc")),
+            ("mlflow-login init fish | source".into(), Some("~/.config/fish/config.fish")),
+            ("Invoke-Expression (& mlflow-login init pwsh | Out-String)".into(), Some("$PROFILE")),
+            ("for /f \"delims=\" %i in ('mlflow-login init cmd') do %i".into(), None),
+            ("eval \"$(mlflow-login init posix)\"".into(), Some("~/.profile")),
+        ]
+    );
+    let home = Path::new("/h");
+    let none = |_: &str| None;
+    assert_eq!(Shell::POSIX.startup_files(home, none), [Path::new("/h/.profile")]);
+    let zsh = Shell::ZSH.startup_files(home, |v| (v == "ZDOTDIR").then(|| "/z".into()));
+    assert!(zsh.contains(&"/h/.zshrc".into()) && zsh.contains(&"/z/.zshrc".into()), "{zsh:?}");
+    let fish = Shell::FISH.startup_files(home, none);
+    assert_eq!(fish, [Path::new("/h/.config/fish/config.fish")], "no conf.d folder: no files from it");
+}
+
+#[test]
+fn the_secret_by_default_everywhere_but_posix_sh() {
+    for &s in Shell::ALL {
+        let want = if s == Shell::POSIX { SecretMode::Withhold } else { SecretMode::Export };
+        assert_eq!(s.secret_mode(false, false), want, "{s}");
+        assert_eq!(s.secret_mode(false, true), SecretMode::Export, "{s}");
+        assert_eq!(s.secret_mode(true, false), SecretMode::Plugin, "{s}");
+    }
+    assert_eq!(parse_function_env("bash --no-password"), Some((Shell::BASH, SecretMode::Plugin)));
+    assert_eq!(parse_function_env("posix --export-password"), Some((Shell::POSIX, SecretMode::Export)));
+    assert_eq!(parse_function_env("posix"), Some((Shell::POSIX, SecretMode::Withhold)));
+    assert_eq!(parse_function_env("tcsh"), None);
+    let posix = render_init(Shell::POSIX, &InitOptions { export_password: true, ..init_opts() }).unwrap();
+    assert!(posix.contains("hook-env --shell posix --export-password)"), "{posix}");
+    assert!(posix.contains("`eval \"$(mlflow-login init posix --export-password)\"` in ~/.profile"), "{posix}");
+}
+
+/// The docs' table of init lines is the shell table's (a new row fails here until the docs
+/// have it too).
+#[test]
+fn docs_give_each_shell_its_init_line_and_file() {
+    let docs = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/shells.md")).unwrap();
+    for shell in Shell::ALL.iter().filter(|s| s.template().is_some()) {
+        let line = shell.init_line("").replace('|', r"\|");
+        let rc = shell.rc_file().unwrap();
+        let row = docs.lines().find(|l| l.starts_with('|') && l.contains(&format!("`{line}`")));
+        let row = row.unwrap_or_else(|| panic!("docs/shells.md has no table row with `{line}`"));
+        assert!(row.contains(&format!("`{rc}`")), "docs/shells.md gives {shell} another file than {rc}: {row}");
+    }
+}
+
+/// A shell core does not know, added the way a new one would be: one row (and its syntax
+/// and template), with no other edit. The lookups, detection and both renderers take it.
+#[test]
+fn a_new_row_needs_no_other_edit() {
+    #[derive(Debug)]
+    struct RcSyntax;
+    impl ShellSyntax for RcSyntax {
+        fn quote(&self, value: &str) -> String {
+            format!("'{}'", value.replace('\'', "''"))
+        }
+        fn set_env(&self, name: &str, value: &str) -> String {
+            format!("{name}={}\n", self.quote(value))
+        }
+        fn unset_env(&self, name: &str) -> String {
+            format!("{name}=()\n")
+        }
+        fn set_var(&self, name: &str, value: &str) -> String {
+            self.set_env(name, value)
+        }
+    }
+    static RC: ShellSpec = ShellSpec {
+        name: "rc",
+        aliases: &["plan9-rc"],
+        title: "Plan 9 rc",
+        syntax: &RcSyntax,
+        template: Some(
+            "# {{init_line}} in {{rc_file}}\nfn prompt { {{bin}} hook-env --shell rc{{hook_args}} <{{state_file}} }\n",
+        ),
+        prompt_hook: true,
+        rc_file: Some("~/lib/profile"),
+        startup_files: &["~/lib/profile"],
+        eval: "eval `{{}}",
+        exports_secret: true,
+    };
+    let rc = Shell::from_spec(&RC);
+    let table: Vec<Shell> = Shell::ALL.iter().copied().chain([rc]).collect();
+    assert_eq!(find_in(&table, "plan9-rc"), Some(rc));
+    assert_eq!(find_in(&table, "bash"), Some(Shell::BASH));
+    assert_eq!(detect_in(&table, Some("/usr/lib/plan9/bin/rc")), rc);
+    assert_eq!(rc.init_line(" --no-password"), "eval `{mlflow-login init rc --no-password}");
+    assert_eq!(
+        render_init(rc, &init_opts()).unwrap(),
+        "# eval `{mlflow-login init rc} in ~/lib/profile\n\
+         fn prompt { '/home/o''neil/.local/bin/mlflow-login' hook-env --shell rc <'/home/o''neil/.config/mlflow-login/state' }\n"
+    );
+    let vars = [EnvVar { name: env::PASSWORD, value: Some(Secret::new("it's".into())) }];
+    assert_eq!(render_env(rc, &vars), "MLFLOW_TRACKING_PASSWORD='it''s'\n");
+    assert_eq!(render_state(rc, "1.2"), "__mll_state='1.2'\n");
+    assert_eq!(rc.startup_files(Path::new("/h"), |_| None), [Path::new("/h/lib/profile")]);
+}
+
+// ---- PowerShell: ASCII only, whatever the console's code page -----------------------------
+
+/// What PowerShell makes of one `$env:NAME = ...` line we print: the two forms
+/// [`syntax::PwshSyntax`] writes, read as PowerShell reads them.
+fn pwsh_value(line: &str) -> String {
+    let (_, rhs) = line.split_once(" = ").unwrap();
+    if let Some(b64) = rhs
+        .strip_prefix("([Text.Encoding]::UTF8.GetString([Convert]::FromBase64String('")
+        .and_then(|r| r.strip_suffix("')))"))
+    {
+        return String::from_utf8(base64_decode(b64)).unwrap();
+    }
+    let inner = rhs.strip_prefix('\'').and_then(|r| r.strip_suffix('\'')).unwrap();
+    assert!(!inner.replace("''", "").contains('\''), "a lone quote ends the string early: {rhs}");
+    inner.replace("''", "'")
+}
+
+/// coreutils' `base64 -d`, the reference decoder.
+fn base64_decode(text: &str) -> Vec<u8> {
+    require("base64", "coreutils");
+    let mut cmd = Command::new("base64");
+    cmd.arg("-d");
+    let out = run_with_stdin(cmd, text.as_bytes());
+    assert!(out.status.success(), "base64 -d refused {text:?}: {}", String::from_utf8_lossy(&out.stderr));
+    out.stdout
+}
+
+#[test]
+fn base64_matches_rfc_4648() {
+    for (plain, encoded) in [
+        ("", ""),
+        ("f", "Zg=="),
+        ("fo", "Zm8="),
+        ("foo", "Zm9v"),
+        ("foob", "Zm9vYg=="),
+        ("fooba", "Zm9vYmE="),
+        ("foobar", "Zm9vYmFy"),
+    ] {
+        assert_eq!(syntax::base64(plain.as_bytes()), encoded);
+    }
+    let all: Vec<u8> = (0..=255).collect();
+    assert_eq!(base64_decode(&syntax::base64(&all)), all);
+}
+
+/// The exact bytes: every line ASCII, and each value read back as it was.
+#[test]
+fn pwsh_output_is_ascii_and_reads_back() {
+    let passwords = generated_passwords(0x9057, 500);
+    let vars: Vec<EnvVar> =
+        passwords.iter().map(|p| EnvVar { name: env::PASSWORD, value: Some(Secret::new(p.clone())) }).collect();
+    let text = render_env(Shell::PWSH, &vars);
+    assert!(text.is_ascii(), "non-ASCII output reaches PowerShell through the console code page");
+    // A value may hold line breaks: split on the statements, not on lines.
+    let statements: Vec<&str> = text.split("\n$env:").collect();
+    assert_eq!(statements.len(), passwords.len());
+    for (i, (stmt, pw)) in statements.iter().zip(&passwords).enumerate() {
+        let stmt = stmt.strip_prefix("$env:").unwrap_or(stmt).trim_end_matches('\n');
+        assert_eq!(pwsh_value(stmt), *pw, "password #{i}");
+    }
+    let init = render_init(
+        Shell::PWSH,
+        &InitOptions { program: Path::new("C:\\Users\\José\\bin\\mlflow-login.exe"), ..init_opts() },
+    )
+    .unwrap();
+    assert!(init.is_ascii(), "a non-ASCII program path is encoded too:\n{init}");
 }
 
 // ---- real tools -------------------------------------------------------------------------
@@ -127,11 +337,11 @@ fn shellcheck(dialect: &str, text: &str) {
 
 #[test]
 fn shellcheck_bash_and_posix_output() {
-    for (shell, dialect) in [(Shell::Bash, "bash"), (Shell::Posix, "sh")] {
+    for (shell, dialect) in [(Shell::BASH, "bash"), (Shell::POSIX, "sh")] {
         let mut script = String::new();
         script.push_str(&render_init(shell, &init_opts()).unwrap());
         script.push_str(&render_env(shell, &sample_vars()));
-        script.push_str(&render_env(shell, &env::vars_cleared(EnvOptions { no_password: true })));
+        script.push_str(&render_env(shell, &env::vars_cleared(EnvOptions { secret: SecretMode::Plugin })));
         script.push_str(&render_state(shell, "1.2.3"));
         shellcheck(dialect, &format!("#!/bin/{dialect}\n{script}"));
     }
@@ -192,11 +402,14 @@ pub(crate) fn generated_passwords(seed: u64, count: usize) -> Vec<String> {
 
 /// Runs one script in `shell` that sets the password and prints it back, NUL-terminated,
 /// once per generated password; the output must be exactly the input.
-fn round_trip(shell: Shell, mut cmd: Command) {
-    let passwords = generated_passwords(0x5eed_0000 + shell as u64, 3000);
+fn round_trip(shell: Shell, cmd: Command) {
+    round_trip_values(shell, cmd, &generated_passwords(0x5eed_0000 + shell.name().len() as u64, 3000));
+}
+
+fn round_trip_values(shell: Shell, mut cmd: Command, passwords: &[String]) {
     let mut script = String::new();
     let mut want = Vec::new();
-    for pw in &passwords {
+    for pw in passwords {
         let var = EnvVar { name: env::PASSWORD, value: Some(Secret::new(pw.clone())) };
         script.push_str(&render_env(shell, std::slice::from_ref(&var)));
         script.push_str("printf '%s\\0' \"$MLFLOW_TRACKING_PASSWORD\"\n");
@@ -224,7 +437,7 @@ fn round_trip_bash() {
     require("bash", "bash");
     let mut cmd = Command::new("bash");
     cmd.args(["--norc", "--noprofile", "-s"]);
-    round_trip(Shell::Bash, cmd);
+    round_trip(Shell::BASH, cmd);
 }
 
 #[test]
@@ -232,7 +445,7 @@ fn round_trip_zsh() {
     require("zsh", "zsh");
     let mut cmd = Command::new("zsh");
     cmd.args(["-f", "-s"]);
-    round_trip(Shell::Zsh, cmd);
+    round_trip(Shell::ZSH, cmd);
 }
 
 #[test]
@@ -240,7 +453,7 @@ fn round_trip_fish() {
     require("fish", "fish");
     let mut cmd = Command::new("fish");
     cmd.args(["--no-config"]);
-    round_trip(Shell::Fish, cmd);
+    round_trip(Shell::FISH, cmd);
 }
 
 #[test]
@@ -248,5 +461,129 @@ fn round_trip_dash() {
     require("dash", "dash");
     let mut cmd = Command::new("dash");
     cmd.args(["-s"]);
-    round_trip(Shell::Posix, cmd);
+    round_trip(Shell::POSIX, cmd);
+}
+
+// ---- property tests: random strings through the real shells, serde_json, PowerShell ------
+
+/// The shells as the round-trip tests start them (rc files off, script on stdin).
+fn shell_command(shell: Shell) -> Command {
+    let (program, args): (&str, &[&str]) = match shell.name() {
+        "bash" => ("bash", &["--norc", "--noprofile", "-s"]),
+        "zsh" => ("zsh", &["-f", "-s"]),
+        "fish" => ("fish", &["--no-config"]),
+        "posix" => ("dash", &["-s"]),
+        other => panic!("no real {other} here"),
+    };
+    require(program, program);
+    let mut cmd = Command::new(program);
+    cmd.args(args);
+    cmd
+}
+
+/// `PROPTEST_CASES`, or 64: a fixed, bounded count for `make test` (each case starts one
+/// process per shell); `make fuzz` sets more.
+pub(crate) fn prop_config() -> proptest::test_runner::Config {
+    let cases = std::env::var("PROPTEST_CASES").ok().and_then(|c| c.parse().ok()).unwrap_or(64);
+    proptest::test_runner::Config { cases, failure_persistence: None, ..Default::default() }
+}
+
+/// Any string without NUL (no environment variable can hold one), heavy in what shells and
+/// `.env` readers treat specially.
+pub(crate) fn any_value() -> impl proptest::strategy::Strategy<Value = String> {
+    use proptest::prelude::*;
+    let special = proptest::sample::select(vec![
+        '\'',
+        '"',
+        '$',
+        '`',
+        '\\',
+        '\n',
+        '\r',
+        '\t',
+        ' ',
+        '!',
+        '%',
+        '#',
+        '=',
+        '{',
+        '}',
+        '(',
+        ')',
+        '-',
+        '*',
+        '?',
+        '~',
+        '\u{85}',
+        '\u{a0}',
+        '\u{2018}',
+        '\u{2019}',
+        '\u{2028}',
+        '\u{feff}',
+        '\u{f600}',
+        '\u{10ffff}',
+    ]);
+    let ch = prop_oneof![3 => any::<char>(), 2 => special];
+    proptest::collection::vec(ch, 0..24).prop_map(|v| v.into_iter().filter(|c| *c != '\0').collect())
+}
+
+mod props {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    proptest! {
+        #![proptest_config(prop_config())]
+
+        #[test]
+        fn bash_reads_back_any_value(values in proptest::collection::vec(any_value(), 1..16)) {
+            round_trip_values(Shell::BASH, shell_command(Shell::BASH), &values);
+        }
+
+        #[test]
+        fn zsh_reads_back_any_value(values in proptest::collection::vec(any_value(), 1..16)) {
+            round_trip_values(Shell::ZSH, shell_command(Shell::ZSH), &values);
+        }
+
+        #[test]
+        fn fish_reads_back_any_value(values in proptest::collection::vec(any_value(), 1..16)) {
+            round_trip_values(Shell::FISH, shell_command(Shell::FISH), &values);
+        }
+
+        #[test]
+        fn dash_reads_back_any_value(values in proptest::collection::vec(any_value(), 1..16)) {
+            round_trip_values(Shell::POSIX, shell_command(Shell::POSIX), &values);
+        }
+
+        #[test]
+        fn json_reads_back_any_value(values in proptest::collection::vec(any_value(), 1..8)) {
+            let names = [env::URI, env::USERNAME, env::PASSWORD, env::TOKEN, env::SERVER_CERT, env::CLIENT_CERT, env::INSECURE_TLS, env::SERVER_NAME];
+            let vars: Vec<EnvVar> =
+                values.iter().zip(names).map(|(v, name)| EnvVar { name, value: Some(Secret::new(v.clone())) }).collect();
+            let text = render_json(&vars);
+            let back: std::collections::BTreeMap<String, String> = serde_json::from_str(&text).unwrap();
+            let want: std::collections::BTreeMap<String, String> =
+                vars.iter().map(|v| (v.name.to_string(), v.value.as_ref().unwrap().expose().to_string())).collect();
+            prop_assert_eq!(back, want);
+        }
+
+        #[test]
+        fn pwsh_prints_ascii_that_reads_back(value in any_value()) {
+            let line = Shell::PWSH.syntax().set_env(env::PASSWORD, &value);
+            prop_assert!(line.is_ascii());
+            prop_assert_eq!(pwsh_value(line.strip_suffix('\n').unwrap()), value);
+        }
+
+        #[test]
+        fn every_renderer_takes_any_value(value in any_value()) {
+            let vars = [EnvVar { name: env::PASSWORD, value: Some(Secret::new(value.clone())) }];
+            for &shell in Shell::ALL {
+                let _ = render_env(shell, &vars);
+                let _ = render_state(shell, &value);
+            }
+            if let Ok(text) = render_dotenv(&vars) {
+                prop_assert!(text.starts_with("MLFLOW_TRACKING_PASSWORD=") && text.ends_with('\n'));
+            }
+        }
+    }
 }

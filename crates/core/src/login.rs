@@ -1,0 +1,309 @@
+//! The use case "log in to a server", once, for every front end.
+//!
+//! The CLI's `login` and the tray's login dialog both build a [`LoginInput`] and call
+//! [`log_in`]; neither decides anything else. The steps: merge the input with the known
+//! server ([`LoginInput::plan`], the table below), verify the credentials with one request,
+//! store them (keychain first, then the config), record the check where the tray reads it,
+//! and activate the server when asked (or when it is the first).
+//!
+//! # What a login keeps, changes and drops
+//!
+//! | setting | add (new name) | edit, same origin | edit, URL moves to another origin |
+//! | --- | --- | --- | --- |
+//! | URL | required | input, else kept | input |
+//! | auth kind | input, else Basic | input, else kept | input, else kept |
+//! | username | input (Basic: required) | `Set`/`Clear`, else kept | `Set`/`Clear`, else kept |
+//! | CA bundle | input | `Set`/`Clear`, else kept | `Set`/`Clear`, else **dropped** |
+//! | client certificate | input | `Set`/`Clear`, else kept | `Set`/`Clear`, else **dropped** |
+//! | insecure TLS | input, else off | input, else kept | input, else **off** |
+//!
+//! "Origin" is scheme, host and port: a new sub-path on the same host keeps the TLS
+//! settings, a new host does not inherit a client certificate (and its key), a CA bundle or
+//! an "insecure" flag that were set for another server. What was dropped is reported
+//! ([`LoginReport::dropped`]) so the front end can say so. A setting is turned off only by
+//! an explicit `Clear` / `Some(false)` (the CLI's `--no-ca-bundle`, `--no-client-cert`,
+//! `--no-insecure-tls`; the dialog sends every field it shows).
+//!
+//! Adding never destroys: [`LoginMode::Add`] refuses a name that exists (error on the
+//! `name` field) before anything is written. [`LoginMode::Edit`] needs the server to exist.
+//!
+//! Nothing is stored unless the server accepted the credentials, or the caller asked to
+//! save without checking. A failed check is returned, not recorded: the record of a server
+//! describes its *stored* credentials, which a rejected attempt did not replace.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use crate::checks::CheckRecord;
+use crate::config::Config;
+use crate::error::{Error, Result};
+use crate::logins::{Activate, Logins, Saved};
+use crate::secret::Secret;
+use crate::server::{AuthKind, Server, normalize_url, validate_name, validate_username};
+use crate::vault::Vault;
+use crate::verify::{OutcomeClass, Verification, VerifyOptions, verify};
+
+/// Adding a new server, or changing a known one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LoginMode {
+    /// A new server: a name that exists is refused.
+    Add,
+    /// A known server ("log in again", a new password, new settings).
+    Edit,
+}
+
+/// How an optional setting changes.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum Change<T> {
+    /// Keep what the server has (dropped when the URL moves to another origin, for the
+    /// TLS files: see the module table).
+    #[default]
+    Keep,
+    /// Set this value.
+    Set(T),
+    /// Turn the setting off.
+    Clear,
+}
+
+impl<T> Change<T> {
+    /// `Set(v)` for `Some(v)`, `Keep` for `None`.
+    pub fn set_or_keep(value: Option<T>) -> Self {
+        value.map_or(Change::Keep, Change::Set)
+    }
+
+    /// `Set(v)` for `Some(v)`, `Clear` for `None` (a form that shows the field).
+    pub fn set_or_clear(value: Option<T>) -> Self {
+        value.map_or(Change::Clear, Change::Set)
+    }
+}
+
+/// A setting that a login did not keep.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub enum Setting {
+    /// The CA bundle.
+    CaBundle,
+    /// The client certificate.
+    ClientCert,
+    /// Insecure TLS.
+    InsecureTls,
+}
+
+impl Setting {
+    /// The setting in words.
+    pub fn label(self) -> &'static str {
+        match self {
+            Setting::CaBundle => "the CA bundle",
+            Setting::ClientCert => "the client certificate",
+            Setting::InsecureTls => "insecure TLS",
+        }
+    }
+}
+
+/// Everything a front end knows about a login attempt.
+#[derive(Debug)]
+pub struct LoginInput {
+    /// The server's short name.
+    pub name: String,
+    /// Add or edit.
+    pub mode: LoginMode,
+    /// The tracking URL (`None`: keep the known one).
+    pub url: Option<String>,
+    /// The username (empty is `Clear`).
+    pub username: Change<String>,
+    /// The auth kind (`None`: keep, or Basic for a new server).
+    pub auth: Option<AuthKind>,
+    /// The CA bundle file.
+    pub ca_bundle: Change<PathBuf>,
+    /// The client certificate file.
+    pub client_cert: Change<PathBuf>,
+    /// Insecure TLS (`None`: keep).
+    pub insecure_tls: Option<bool>,
+    /// The password or token.
+    pub secret: Secret,
+    /// Check the credentials against the server before storing them.
+    pub verify: bool,
+    /// Whether the server becomes the active one.
+    pub activate: Activate,
+}
+
+/// The server a login would save.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Plan {
+    /// The merged settings.
+    pub server: Server,
+    /// Settings of the known server that were not kept (the URL moved to another origin).
+    pub dropped: Vec<Setting>,
+}
+
+impl LoginInput {
+    /// Merges the input with the known server (`None`: no server has this name), by the
+    /// table in the module docs. Reads the TLS files' paths (they must exist), nothing else.
+    pub fn plan(&self, known: Option<&Server>) -> Result<Plan> {
+        validate_name(&self.name)?;
+        match (self.mode, known) {
+            (LoginMode::Add, Some(_)) => {
+                return Err(Error::invalid(
+                    "name",
+                    format!(
+                        "a server named \"{}\" already exists: pick another name, or log in to it again",
+                        self.name
+                    ),
+                ));
+            }
+            (LoginMode::Edit, None) => return Err(Error::NotFound(self.name.clone())),
+            _ => {}
+        }
+        let url = match (&self.url, known) {
+            (Some(u), _) => normalize_url(u)?.to_string_normalized(),
+            (None, Some(k)) => k.url.clone(),
+            (None, None) => return Err(Error::invalid("url", "enter the server's tracking URL")),
+        };
+        let moved = known.is_some_and(|k| origin(&k.url) != origin(&url));
+        let auth = self.auth.or(known.map(|k| k.auth)).unwrap_or_default();
+        let username = match &self.username {
+            Change::Set(u) if !u.trim().is_empty() => {
+                let u = u.trim();
+                validate_username(u)?;
+                Some(u.to_string())
+            }
+            Change::Set(_) | Change::Clear => None,
+            Change::Keep => known.and_then(|k| k.username.clone()),
+        };
+        if auth == AuthKind::Basic && username.is_none() {
+            return Err(Error::invalid("username", "enter your username"));
+        }
+        let mut dropped = Vec::new();
+        let mut file = |change: &Change<PathBuf>, kept: Option<&PathBuf>, field, setting| -> Result<Option<PathBuf>> {
+            match change {
+                Change::Set(p) => pem_path(p, field).map(Some),
+                Change::Clear => Ok(None),
+                Change::Keep if moved => {
+                    if kept.is_some() {
+                        dropped.push(setting);
+                    }
+                    Ok(None)
+                }
+                Change::Keep => Ok(kept.cloned()),
+            }
+        };
+        let ca_bundle =
+            file(&self.ca_bundle, known.and_then(|k| k.ca_bundle.as_ref()), "ca_bundle", Setting::CaBundle)?;
+        let client_cert =
+            file(&self.client_cert, known.and_then(|k| k.client_cert.as_ref()), "client_cert", Setting::ClientCert)?;
+        let insecure_tls = match (self.insecure_tls, known) {
+            (Some(b), _) => b,
+            (None, Some(k)) if moved => {
+                if k.insecure_tls {
+                    dropped.push(Setting::InsecureTls);
+                }
+                false
+            }
+            (None, k) => k.is_some_and(|k| k.insecure_tls),
+        };
+        let server = Server { url, username, auth, ca_bundle, client_cert, insecure_tls };
+        server.validate()?;
+        Ok(Plan { server, dropped })
+    }
+}
+
+/// What [`log_in`] did.
+#[derive(Debug, Clone)]
+pub struct LoginReport {
+    /// The server's name.
+    pub name: String,
+    /// The server as saved (or as it would have been saved).
+    pub server: Server,
+    /// The check, unless the caller saved without checking.
+    pub verification: Option<Verification>,
+    /// The check as recorded for display (recorded only when the login was saved).
+    pub check: Option<CheckRecord>,
+    /// `None`: nothing was stored, because the server did not accept the credentials.
+    pub saved: Option<Saved>,
+    /// Settings that were not kept (see the module table).
+    pub dropped: Vec<Setting>,
+}
+
+impl LoginReport {
+    /// Whether the login was stored.
+    pub fn is_saved(&self) -> bool {
+        self.saved.is_some()
+    }
+}
+
+/// Logs in: plan, verify, store, record, activate (module docs). Keychain and file work
+/// run on tokio's blocking pool, so this never blocks the caller's async thread. Errors
+/// (bad input, keychain, config) mean nothing was stored; a refused check is an `Ok`
+/// report with `saved: None`.
+pub async fn log_in<V: Vault + 'static>(
+    logins: &Arc<Logins<V>>,
+    input: LoginInput,
+    opts: &VerifyOptions,
+) -> Result<LoginReport> {
+    let config: Config = blocking(logins, |l| l.config()).await?;
+    let Plan { server, dropped } = input.plan(config.servers.get(&input.name))?;
+    input.secret.validate().map_err(|m| Error::invalid("password", m))?;
+    let LoginInput { name, mode, secret, verify: check_first, activate, .. } = input;
+
+    let verification = if check_first { Some(verify(&server, Some(&secret), opts).await) } else { None };
+    if let Some(v) = &verification
+        && v.class() != OutcomeClass::Ok
+    {
+        return Ok(LoginReport { name, server, verification, check: None, saved: None, dropped });
+    }
+    let record = verification.as_ref().map(|v| CheckRecord::new(&server, v));
+
+    let (to_save, to_record, key) = (server.clone(), record.clone(), name.clone());
+    let saved = blocking(logins, move |l| {
+        let saved = match mode {
+            LoginMode::Add => l.add(&key, to_save, Some(&secret), activate)?,
+            LoginMode::Edit => l.save(&key, to_save, Some(&secret), activate)?,
+        };
+        drop(secret);
+        match to_record {
+            // The login itself is the freshest check of the stored credentials.
+            Some(record) => l.checks().record(&key, record).map(drop)?,
+            // Unchecked credentials: an older record says nothing about them.
+            None => l.checks().forget(&key)?,
+        }
+        Ok(saved)
+    })
+    .await?;
+    Ok(LoginReport { name, server, verification, check: record, saved: Some(saved), dropped })
+}
+
+/// Runs blocking core work (keychain, locked files) on tokio's blocking pool.
+pub(crate) async fn blocking<V: Vault + 'static, T: Send + 'static>(
+    logins: &Arc<Logins<V>>,
+    f: impl FnOnce(&Logins<V>) -> Result<T> + Send + 'static,
+) -> Result<T> {
+    let logins = Arc::clone(logins);
+    tokio::task::spawn_blocking(move || f(&logins))
+        .await
+        .map_err(|e| Error::io("(background task)", std::io::Error::other(e.to_string())))?
+}
+
+/// Scheme, host and port of a normalised URL.
+fn origin(url: &str) -> Option<(String, String, Option<u16>)> {
+    let u = url::Url::parse(url).ok()?;
+    Some((u.scheme().to_string(), u.host_str()?.to_string(), u.port_or_known_default()))
+}
+
+/// An absolute path to an existing file: the config is read from other folders later.
+fn pem_path(path: &Path, field: &'static str) -> Result<PathBuf> {
+    let text = path.to_string_lossy();
+    let trimmed = text.trim();
+    if trimmed.is_empty() {
+        return Err(Error::invalid(field, "the file name is empty"));
+    }
+    let abs = std::fs::canonicalize(trimmed)
+        .map_err(|e| Error::invalid(field, format!("cannot read {}: {e}", path.display())))?;
+    if !abs.is_file() {
+        return Err(Error::invalid(field, format!("{} is not a file", path.display())));
+    }
+    Ok(abs)
+}
+
+#[cfg(test)]
+mod tests;

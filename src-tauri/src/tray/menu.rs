@@ -1,0 +1,215 @@
+//! The tray menu: its items ([`MenuId`], an enum, never loose strings), the menu built
+//! from a [`Snapshot`], and what each item does.
+//!
+//! Menu events run on the main thread and only start work elsewhere: switching writes the
+//! config on a thread; checks run on the async runtime. Linux trays (StatusNotifierItem via
+//! libayatana-appindicator) deliver no click on the icon, so everything is in the menu.
+//! They also tick a check item by themselves when it is clicked; the rebuilt menu puts the
+//! ticks back where the config says.
+
+use mlflow_login_core::shell::Shell;
+use tauri::menu::{CheckMenuItem, IsMenuItem, Menu, MenuEvent, MenuItem, PredefinedMenuItem};
+use tauri::{AppHandle, Manager, Runtime};
+use tauri_plugin_autostart::ManagerExt as _;
+use tauri_plugin_clipboard_manager::ClipboardExt as _;
+use tauri_plugin_opener::OpenerExt as _;
+
+use super::view::Snapshot;
+use super::{TrayState, background, check, refresh};
+use crate::args::WindowKind;
+use crate::windows;
+
+/// A menu item. Ids on the wire are [`MenuId::id`] strings; a server's is `server:NAME`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MenuId {
+    /// The disabled first line.
+    Status,
+    /// A server in the radio list.
+    Server(String),
+    /// Check the active server now.
+    VerifyNow,
+    /// Log in again to the active server.
+    LogIn,
+    /// The login dialog, empty.
+    AddServer,
+    /// The servers window.
+    ManageServers,
+    /// Copy the shell init line.
+    CopyShellSetup,
+    /// Open the active server's web UI.
+    OpenUi,
+    /// Start at login (checkbox).
+    StartAtLogin,
+    /// Quit the tray.
+    Quit,
+}
+
+const SERVER_PREFIX: &str = "server:";
+
+impl MenuId {
+    /// The id string.
+    pub fn id(&self) -> String {
+        match self {
+            MenuId::Server(name) => format!("{SERVER_PREFIX}{name}"),
+            other => other.fixed_id().to_string(),
+        }
+    }
+
+    fn fixed_id(&self) -> &'static str {
+        match self {
+            MenuId::Status => "status",
+            MenuId::Server(_) => SERVER_PREFIX,
+            MenuId::VerifyNow => "verify-now",
+            MenuId::LogIn => "log-in",
+            MenuId::AddServer => "add-server",
+            MenuId::ManageServers => "manage-servers",
+            MenuId::CopyShellSetup => "copy-shell-setup",
+            MenuId::OpenUi => "open-ui",
+            MenuId::StartAtLogin => "start-at-login",
+            MenuId::Quit => "quit",
+        }
+    }
+
+    /// The item with this id string.
+    pub fn parse(id: &str) -> Option<Self> {
+        if let Some(name) = id.strip_prefix(SERVER_PREFIX) {
+            return Some(MenuId::Server(name.to_string()));
+        }
+        [
+            MenuId::Status,
+            MenuId::VerifyNow,
+            MenuId::LogIn,
+            MenuId::AddServer,
+            MenuId::ManageServers,
+            MenuId::CopyShellSetup,
+            MenuId::OpenUi,
+            MenuId::StartAtLogin,
+            MenuId::Quit,
+        ]
+        .into_iter()
+        .find(|m| m.fixed_id() == id)
+    }
+}
+
+/// The line that hooks the user's login shell (`$SHELL`), from core's shell table.
+pub fn shell_setup_line(login_shell: Option<&str>) -> String {
+    Shell::from_login_shell(login_shell).init_line("")
+}
+
+/// The menu for `snap`, under `status` (its status line, also the tooltip).
+pub(super) fn build_menu<R: Runtime>(app: &AppHandle<R>, snap: &Snapshot, status: &str) -> tauri::Result<Menu<R>> {
+    let status = MenuItem::with_id(app, MenuId::Status.id(), status, false, None::<&str>)?;
+    let servers = snap
+        .servers
+        .iter()
+        .map(|(name, active)| {
+            CheckMenuItem::with_id(app, MenuId::Server(name.clone()).id(), name, true, *active, None::<&str>)
+        })
+        .collect::<tauri::Result<Vec<_>>>()?;
+    let has_active = snap.active.is_some();
+    let item = |id: MenuId, text: &str, enabled: bool| MenuItem::with_id(app, id.id(), text, enabled, None::<&str>);
+    let verify = item(MenuId::VerifyNow, "Verify now", has_active)?;
+    let login = item(MenuId::LogIn, "Log in…", true)?;
+    let add = item(MenuId::AddServer, "Add server…", true)?;
+    let manage = item(MenuId::ManageServers, "Manage servers…", true)?;
+    let copy = item(MenuId::CopyShellSetup, "Copy shell setup", true)?;
+    let open = item(MenuId::OpenUi, "Open MLflow UI", has_active)?;
+    let autostart =
+        CheckMenuItem::with_id(app, MenuId::StartAtLogin.id(), "Start at login", true, snap.autostart, None::<&str>)?;
+    let quit = item(MenuId::Quit, "Quit", true)?;
+    let separators = (0..4).map(|_| PredefinedMenuItem::separator(app)).collect::<tauri::Result<Vec<_>>>()?;
+
+    let mut items: Vec<&dyn IsMenuItem<R>> = vec![&status, &separators[0]];
+    items.extend(servers.iter().map(|s| s as &dyn IsMenuItem<R>));
+    if !servers.is_empty() {
+        items.push(&separators[1]);
+    }
+    items.extend([&verify as &dyn IsMenuItem<R>, &login, &add, &manage, &separators[2]]);
+    items.extend([&copy as &dyn IsMenuItem<R>, &open, &autostart, &separators[3], &quit]);
+    Menu::with_items(app, &items)
+}
+
+pub(super) fn on_menu_event<R: Runtime>(app: &AppHandle<R>, event: MenuEvent) {
+    let Some(id) = MenuId::parse(event.id().as_ref()) else { return };
+    let active = || {
+        let state = app.state::<TrayState>();
+        let shown = state.shown.lock().unwrap_or_else(|e| e.into_inner());
+        shown.as_ref().and_then(|s| s.active.as_ref().map(|a| (a.name.clone(), a.server.url.clone())))
+    };
+    match id {
+        MenuId::Status => {}
+        MenuId::Server(name) => {
+            let app = app.clone();
+            background(move || {
+                let state = app.state::<TrayState>();
+                if let Err(e) = state.app.logins().set_active(Some(&name)) {
+                    eprintln!("mlflow-login-tray: cannot switch to {name}: {e}");
+                }
+                refresh(&app);
+            });
+        }
+        MenuId::VerifyNow => {
+            if let Some((name, _)) = active() {
+                check(app, name);
+            }
+        }
+        MenuId::LogIn => windows::spawn_process(WindowKind::Login, active().map(|(n, _)| n)),
+        MenuId::AddServer => windows::spawn_process(WindowKind::Login, None),
+        MenuId::ManageServers => windows::spawn_process(WindowKind::Servers, None),
+        MenuId::CopyShellSetup => {
+            let line = shell_setup_line(std::env::var("SHELL").ok().as_deref());
+            if let Err(e) = app.clipboard().write_text(line) {
+                eprintln!("mlflow-login-tray: cannot copy to the clipboard: {e}");
+            }
+        }
+        MenuId::OpenUi => {
+            if let Some((_, url)) = active() {
+                let app = app.clone();
+                background(move || {
+                    if let Err(e) = app.opener().open_url(url, None::<&str>) {
+                        eprintln!("mlflow-login-tray: cannot open the browser: {e}");
+                    }
+                });
+            }
+        }
+        MenuId::StartAtLogin => {
+            let app = app.clone();
+            background(move || {
+                let manager = app.autolaunch();
+                let result = if manager.is_enabled().unwrap_or(false) { manager.disable() } else { manager.enable() };
+                if let Err(e) = result {
+                    eprintln!("mlflow-login-tray: cannot change start at login: {e}");
+                }
+                refresh(&app);
+            });
+        }
+        MenuId::Quit => app.exit(0),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn menu_ids_round_trip() {
+        for id in [
+            MenuId::Status,
+            MenuId::Server("prod".into()),
+            MenuId::Server("a.b-c".into()),
+            MenuId::Quit,
+            MenuId::StartAtLogin,
+        ] {
+            assert_eq!(MenuId::parse(&id.id()), Some(id));
+        }
+        assert_eq!(MenuId::parse("nope"), None);
+    }
+
+    #[test]
+    fn shell_lines() {
+        assert_eq!(shell_setup_line(Some("/bin/bash")), r#"eval "$(mlflow-login init bash)""#);
+        assert_eq!(shell_setup_line(Some("/usr/bin/fish")), "mlflow-login init fish | source");
+        assert_eq!(shell_setup_line(Some("/usr/bin/zsh")), r#"eval "$(mlflow-login init zsh)""#);
+        assert_eq!(shell_setup_line(Some("/bin/dash")), r#"eval "$(mlflow-login init posix)""#);
+    }
+}

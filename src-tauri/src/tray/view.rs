@@ -1,0 +1,216 @@
+//! What the tray shows, computed from core: the [`Snapshot`] (servers, the active one,
+//! its last check), the icon state and the status line. No Tauri here: pure data, unit
+//! tested.
+
+use chrono::{DateTime, TimeZone};
+use mlflow_login_core::Server;
+use mlflow_login_core::checks::{CheckClass, CheckRecord};
+
+use crate::state::AppState;
+
+/// The icon's state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IconState {
+    /// Signed in, last check OK (or not checked yet).
+    Ok,
+    /// The last check failed.
+    Failed,
+    /// No server, or no password stored.
+    NoCredentials,
+}
+
+/// The panel the icon sits on: dark panels get the light glyph.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Panel {
+    /// A dark panel (the default: most Linux panels, macOS's dark menu bar).
+    Dark,
+    /// A light panel.
+    Light,
+}
+
+impl Panel {
+    /// `MLFLOW_LOGIN_TRAY_PANEL=light|dark`, else dark.
+    pub fn from_env() -> Self {
+        match std::env::var("MLFLOW_LOGIN_TRAY_PANEL").as_deref() {
+            Ok("light") => Panel::Light,
+            _ => Panel::Dark,
+        }
+    }
+}
+
+pub(super) fn icon_bytes(state: IconState, panel: Panel) -> &'static [u8] {
+    match (state, panel) {
+        (IconState::Ok, Panel::Dark) => include_bytes!("../../../icons/tray-ok-dark.png"),
+        (IconState::Ok, Panel::Light) => include_bytes!("../../../icons/tray-ok-light.png"),
+        (IconState::Failed, Panel::Dark) => include_bytes!("../../../icons/tray-failed-dark.png"),
+        (IconState::Failed, Panel::Light) => include_bytes!("../../../icons/tray-failed-light.png"),
+        (IconState::NoCredentials, Panel::Dark) => include_bytes!("../../../icons/tray-none-dark.png"),
+        (IconState::NoCredentials, Panel::Light) => include_bytes!("../../../icons/tray-none-light.png"),
+    }
+}
+
+/// The active server as the tray sees it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Active {
+    /// Its name.
+    pub name: String,
+    /// Its settings.
+    pub server: Server,
+    /// Whether a password is stored (`None`: the keychain could not say).
+    pub has_secret: Option<bool>,
+    /// Its last check, if made for its current URL and account.
+    pub last: Option<CheckRecord>,
+}
+
+/// Everything the tray shows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Snapshot {
+    /// Server names, and which is active.
+    pub servers: Vec<(String, bool)>,
+    /// The active server.
+    pub active: Option<Active>,
+    /// Why the config could not be read, if it could not.
+    pub error: Option<String>,
+    /// Whether the app starts at login.
+    pub autostart: bool,
+}
+
+impl Snapshot {
+    /// Reads config, checks and (for the active server) the keychain. Blocking.
+    pub fn load(state: &AppState, autostart: bool) -> Self {
+        let config = match state.logins().config() {
+            Ok(c) => c,
+            Err(e) => return Snapshot { servers: Vec::new(), active: None, error: Some(e.to_string()), autostart },
+        };
+        let servers = config.servers.keys().map(|n| (n.clone(), config.active.as_deref() == Some(n))).collect();
+        let active = config.active_server().map(|(name, server)| Active {
+            name: name.to_string(),
+            server: server.clone(),
+            has_secret: state.logins().secret(server).ok().map(|s| s.is_some()),
+            last: state.checks().get(name, server),
+        });
+        Snapshot { servers, active, error: None, autostart }
+    }
+
+    /// The icon state.
+    pub fn icon(&self) -> IconState {
+        match &self.active {
+            None => IconState::NoCredentials,
+            Some(a) if a.has_secret == Some(false) => IconState::NoCredentials,
+            Some(Active { last: Some(r), .. }) if r.class != CheckClass::Ok => IconState::Failed,
+            Some(_) if self.error.is_some() => IconState::Failed,
+            Some(_) => IconState::Ok,
+        }
+    }
+
+    /// The menu's first line and the tooltip: "prod — alice @ host — OK at 14:32".
+    ///
+    /// The time of the last check is given as a clock time, not "2 min ago": a relative
+    /// time would need a timer re-drawing the menu every minute, and the idle tray wakes
+    /// for nothing but its slow check timer.
+    pub fn status_line<Tz: TimeZone>(&self, now: &DateTime<Tz>) -> String
+    where
+        Tz::Offset: std::fmt::Display,
+    {
+        if let Some(e) = &self.error {
+            return format!("Config error: {e}");
+        }
+        let Some(a) = &self.active else {
+            return if self.servers.is_empty() {
+                "No server yet: Log in… to add one".into()
+            } else {
+                "No active server: pick one below".into()
+            };
+        };
+        let who = format!("{} — {} @ {}", a.name, a.server.account(), a.server.host_display());
+        let state = match (&a.has_secret, &a.last) {
+            (Some(false), _) => "no password stored".to_string(),
+            (_, None) => "not checked yet".to_string(),
+            (_, Some(r)) if r.class == CheckClass::Ok => format!("OK {}", checked_when(now, r.checked_at)),
+            (_, Some(r)) => format!("{} {}", r.kind.short(), checked_when(now, r.checked_at)),
+        };
+        format!("{who} — {state}")
+    }
+}
+
+/// When a check ran, in `now`'s time zone: "at 14:32" the same day, "on Tue 14:32" within
+/// the week, "on 26 Nov 14:32" before that.
+pub fn checked_when<Tz: TimeZone>(now: &DateTime<Tz>, then_ms: u64) -> String
+where
+    Tz::Offset: std::fmt::Display,
+{
+    let Some(then) = i64::try_from(then_ms).ok().and_then(DateTime::from_timestamp_millis) else {
+        return "at an unknown time".into();
+    };
+    let then = then.with_timezone(&now.timezone());
+    let format = match (now.date_naive() - then.date_naive()).num_days() {
+        ..=0 => "at %H:%M",
+        1..=6 => "on %a %H:%M",
+        _ => "on %-d %b %H:%M",
+    };
+    then.format(format).to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::FixedOffset;
+    use mlflow_login_core::OutcomeKind;
+
+    use super::*;
+
+    #[test]
+    fn status_lines_and_icons() {
+        let server = Server::new_basic("https://mlflow.example.com/mlflow", "alice").unwrap();
+        let record = |class, kind: OutcomeKind| CheckRecord {
+            kind,
+            class,
+            summary: String::new(),
+            help: None,
+            field: None,
+            latency_ms: 5,
+            server_version: None,
+            checked_at: 1_000_000,
+            url: server.url.clone(),
+            account: "alice".into(),
+        };
+        let mut snap = Snapshot {
+            servers: vec![("prod".into(), true)],
+            active: Some(Active {
+                name: "prod".into(),
+                server: server.clone(),
+                has_secret: Some(true),
+                last: Some(record(CheckClass::Ok, OutcomeKind::Ok)),
+            }),
+            error: None,
+            autostart: false,
+        };
+        // 1970-01-01 00:16:40 UTC; shown in UTC+1.
+        let tz = FixedOffset::east_opt(3600).unwrap();
+        let at = |ms: i64| DateTime::from_timestamp_millis(ms).unwrap().with_timezone(&tz);
+        assert_eq!(snap.status_line(&at(1_000_000 + 125_000)), "prod — alice @ mlflow.example.com — OK at 01:16");
+        assert_eq!(snap.icon(), IconState::Ok);
+        snap.active.as_mut().unwrap().last = Some(record(CheckClass::Refused, OutcomeKind::BadCredentials));
+        assert_eq!(snap.status_line(&at(1_000_000)), "prod — alice @ mlflow.example.com — wrong password at 01:16");
+        assert_eq!(snap.icon(), IconState::Failed);
+        snap.active.as_mut().unwrap().has_secret = Some(false);
+        assert_eq!(snap.icon(), IconState::NoCredentials);
+        snap.active = None;
+        assert_eq!(snap.icon(), IconState::NoCredentials);
+        assert_eq!(snap.status_line(&at(0)), "No active server: pick one below");
+    }
+
+    #[test]
+    fn check_times_are_clock_times() {
+        let tz = FixedOffset::west_opt(5 * 3600).unwrap();
+        let now = tz.with_ymd_and_hms(2026, 11, 27, 9, 5, 0).unwrap();
+        let ms = |d: DateTime<FixedOffset>| u64::try_from(d.timestamp_millis()).unwrap();
+        let when = |y, mo, d, h, mi| checked_when(&now, ms(tz.with_ymd_and_hms(y, mo, d, h, mi, 0).unwrap()));
+        assert_eq!(when(2026, 11, 27, 0, 1), "at 00:01");
+        assert_eq!(when(2026, 11, 27, 9, 6), "at 09:06", "a check a moment in the future (clock skew)");
+        assert_eq!(when(2026, 11, 26, 23, 59), "on Thu 23:59");
+        assert_eq!(when(2026, 11, 21, 8, 0), "on Sat 08:00");
+        assert_eq!(when(2026, 11, 20, 8, 0), "on 20 Nov 08:00");
+        assert_eq!(when(2025, 1, 2, 8, 0), "on 2 Jan 08:00");
+        assert_eq!(checked_when(&now, u64::MAX), "at an unknown time");
+    }
+}

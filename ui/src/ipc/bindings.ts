@@ -1,0 +1,232 @@
+// Generated from the Rust types by src-tauri/tests/bindings.rs: do not edit.
+// Regenerate: MLL_UPDATE_BINDINGS=1 cargo test -p mlflow-login-tray --test bindings
+
+export type AuthKind = "basic" | "bearer";
+
+export type OutcomeClass = "ok" | "refused" | "unchecked";
+
+export type OutcomeKind = "ok" | "bad_credentials" | "other_auth_scheme" | "forbidden" | "not_mlflow" | "use_https" | "wrong_path" | "server_down" | "unreachable" | "tls" | "invalid_response" | "unexpected_status" | "bad_tls_file" | "unusable_secret" | "invalid_url" | "client_setup" | "no_credentials";
+
+export type Setting = "ca_bundle" | "client_cert" | "insecure_tls";
+
+export type WindowKind = "login" | "servers";
+
+export type FormMode = "add" | "edit";
+
+export type IpcErrorKind = "not_found" | "invalid_input" | "config" | "keychain_unavailable" | "keychain_locked" | "keychain_timeout" | "io" | "internal";
+
+export type IpcError = { 
+/**
+ * What went wrong, to match on.
+ */
+kind: IpcErrorKind, 
+/**
+ * One sentence for the user.
+ */
+message: string, 
+/**
+ * The form field at fault (`name`, `url`, `username`, `password`, ...).
+ */
+field: string | null, 
+/**
+ * What to do.
+ */
+help: string | null, };
+
+export type CheckView = { 
+/**
+ * The outcome kind from core (`ok`, `bad_credentials`, ...).
+ */
+kind: OutcomeKind, 
+/**
+ * `ok`, `refused` or `unchecked`.
+ */
+class: OutcomeClass, 
+/**
+ * One plain sentence.
+ */
+summary: string, 
+/**
+ * What to do.
+ */
+help: string | null, 
+/**
+ * The form field at fault (`url`, `username`, `password`, `ca_bundle`, `client_cert`).
+ */
+field: string | null, 
+/**
+ * Time to the answer.
+ */
+latencyMs: number, 
+/**
+ * MLflow's version.
+ */
+serverVersion: string | null, 
+/**
+ * Unix milliseconds.
+ */
+checkedAt: number, };
+
+export type ServerView = { 
+/**
+ * Whether it is the active server.
+ */
+active: boolean, 
+/**
+ * Whether a password is stored (`None`: the keychain could not say).
+ */
+hasSecret: boolean | null, 
+/**
+ * Warnings in words.
+ */
+warnings: Array<string>, 
+/**
+ * The last check, from the shared checks file.
+ */
+lastCheck: CheckView | null, 
+/**
+ * Its name.
+ */
+name: string, 
+/**
+ * Its tracking URL.
+ */
+url: string, 
+/**
+ * Its username.
+ */
+username: string | null, 
+/**
+ * `basic` or `bearer`.
+ */
+auth: AuthKind, 
+/**
+ * The CA bundle file.
+ */
+caBundle: string | null, 
+/**
+ * The client certificate file (kept by a re-login; not editable in the dialog).
+ */
+clientCert: string | null, 
+/**
+ * TLS verification is off.
+ */
+insecureTls: boolean, };
+
+export type ServerSettings = { 
+/**
+ * Its name.
+ */
+name: string, 
+/**
+ * Its tracking URL.
+ */
+url: string, 
+/**
+ * Its username.
+ */
+username: string | null, 
+/**
+ * `basic` or `bearer`.
+ */
+auth: AuthKind, 
+/**
+ * The CA bundle file.
+ */
+caBundle: string | null, 
+/**
+ * The client certificate file (kept by a re-login; not editable in the dialog).
+ */
+clientCert: string | null, 
+/**
+ * TLS verification is off.
+ */
+insecureTls: boolean, };
+
+export type WindowContext = { 
+/**
+ * `login` or `servers`.
+ */
+window: WindowKind, 
+/**
+ * For "Log in again": the server being edited, with all its settings. `None`: the
+ * dialog adds a new server.
+ */
+server: ServerSettings | null, };
+
+export type LoginRequest = { 
+/**
+ * Add or edit.
+ */
+mode: FormMode, 
+/**
+ * The server's short name.
+ */
+name: string, 
+/**
+ * The tracking URL.
+ */
+url: string, 
+/**
+ * The username (optional for bearer tokens).
+ */
+username: string, 
+/**
+ * The password or token (sent once, never returned).
+ */
+password: string, 
+/**
+ * `basic` or `bearer`.
+ */
+auth: AuthKind, 
+/**
+ * A CA bundle file (empty or null: none).
+ */
+caBundle: string | null, 
+/**
+ * Skip TLS verification.
+ */
+insecureTls: boolean, 
+/**
+ * Store even when the check fails (or without checking).
+ */
+saveWithoutChecking: boolean, 
+/**
+ * Make it the active server.
+ */
+makeActive: boolean, };
+
+export type LoginResult = { 
+/**
+ * Whether the server and password were stored.
+ */
+saved: boolean, 
+/**
+ * The check, unless the user saved without checking.
+ */
+check: CheckView | null, 
+/**
+ * The saved server.
+ */
+server: ServerView | null, 
+/**
+ * Settings that were not kept, because the URL moved to another host.
+ */
+dropped: Array<Setting>, };
+
+/** The IPC commands, as src-tauri registers them (src-tauri/src/commands/list.rs). */
+export const COMMANDS = [
+  "window_context",
+  "list_servers",
+  "login",
+  "verify_server",
+  "verify_all",
+  "set_active",
+  "rename_server",
+  "remove_server",
+  "logout_server",
+  "open_login",
+  "close_window",
+] as const;
+
+export type Command = (typeof COMMANDS)[number];

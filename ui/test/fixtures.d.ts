@@ -1,0 +1,2 @@
+declare const fixtures: unknown;
+export default fixtures;
