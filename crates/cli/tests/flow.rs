@@ -167,7 +167,11 @@ fn relogin_keeps_settings_and_adding_never_destroys() {
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
     assert!(stderr(&out).contains("--update"), "{}", text(&out));
     assert_eq!(server(&w)["url"], url.trim_end_matches('/'));
-    assert_eq!(w.keychain(url.trim_end_matches('/'), "alice").as_deref(), Some(pw.as_str()), "the password is still there");
+    assert_eq!(
+        w.keychain(url.trim_end_matches('/'), "alice").as_deref(),
+        Some(pw.as_str()),
+        "the password is still there"
+    );
 
     // With --update the server moves, and the CA bundle set for the old host is not kept.
     let out = w.login("tls", &other, "alice", &pw, &["--update"]);
