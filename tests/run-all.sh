@@ -60,6 +60,8 @@ step tests/ui/run.sh
 step tests/python/run.sh
 # The tray app: tauri::test commands, then the real tray menu over D-Bus under Xvfb.
 MLL_PROFILE=debug step tests/tray/run.sh
+# Notifications against a notification server on a private bus: server text arrives escaped.
+step tests/tray/notify.sh
 # The real app end to end through tauri-driver + WebKitWebDriver: wrong password, right
 # password (in the keychain, seen by secret-tool), switching servers.
 MLL_NO_BUILD=1 step tests/e2e/run.sh

@@ -267,6 +267,65 @@ def test_threads_share_one_run(fake):
 # -- the auth object ---------------------------------------------------------------------
 
 
+def test_userinfo_in_a_request_url_reaches_neither_argv_nor_errors(fake):
+    # A URL like MLFLOW_TRACKING_URI=https://user:pass@host: requests keeps the userinfo in
+    # the prepared request's URL.
+    fake.add("prod", "http://h", "alice", SECRET).write()
+    auth = mlflow_login.MlflowLoginAuth()
+    req = prepared("http://bob:hunter2@h/api/2.0/mlflow/experiments/search")
+    assert "hunter2" in req.url
+    assert auth(req).headers["Authorization"] == basic("alice", SECRET)
+    with pytest.raises(UnknownServerError) as e:
+        auth(prepared("http://bob:hunter2@other:5000/api/2.0/mlflow/runs/create"))
+    shown = " ".join([str(e.value), repr(e.value), e.value.url, e.value.tracking_url])
+    assert "hunter2" not in shown and "bob" not in shown, shown
+    assert "http://other:5000/api/2.0/mlflow/runs/create" in shown
+    with pytest.raises(MlflowLoginError) as e:
+        normalize("bob:hunter2@h/x")
+    assert "hunter2" not in str(e.value)
+    argv = fake.runs_file.read_text()
+    assert "credential --url http://h/api" in argv, argv
+    assert "hunter2" not in argv and "bob" not in argv, argv
+
+
+@pytest.mark.parametrize(
+    "url, want",
+    [
+        ("https://u:p@h:1/a@b?c@d", "https://h:1/a@b?c@d"),
+        ("https://u@h", "https://h"),
+        ("https://a@b:p@h/x", "https://h/x"),
+        ("u:p@h/x", "h/x"),
+        ("https://h/a@b", "https://h/a@b"),
+        ("https://h?x=a@b", "https://h?x=a@b"),
+    ],
+)
+def test_without_userinfo(url, want):
+    assert _resolver.without_userinfo(url) == want
+
+
+def test_no_password_for_this_machine_goes_through_a_proxy(fake, monkeypatch):
+    fake.add("local", "http://127.0.0.1:5000").add("named", "http://localhost:5000").add("remote", "http://h").write()
+    for var in ("NO_PROXY", "no_proxy", "HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("HTTP_PROXY", "http://proxy.example:3128")
+    auth = mlflow_login.MlflowLoginAuth()
+    for url in ("http://127.0.0.1:5000/api/2.0/mlflow/x", "http://localhost:5000/api", "http://u:pw@[::1]:5000/api"):
+        with pytest.raises(MlflowLoginError, match="NO_PROXY") as e:
+            auth(prepared(url))
+        assert "pw" not in str(e.value)
+    # A remote server keeps its proxy; NO_PROXY, or no proxy at all, lets loopback through.
+    assert auth(prepared("http://h/api"))
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
+    assert auth(prepared("http://127.0.0.1:5000/api"))
+    monkeypatch.delenv("NO_PROXY")
+    monkeypatch.delenv("HTTP_PROXY")
+    monkeypatch.setenv("ALL_PROXY", "http://proxy.example:3128")
+    with pytest.raises(MlflowLoginError, match="NO_PROXY"):
+        auth(prepared("http://localhost:5000/api"))
+    monkeypatch.delenv("ALL_PROXY")
+    assert auth(prepared("http://localhost:5000/api"))
+
+
 def test_auth_object_replaces_any_authorization_header(fake):
     fake.add("prod", "http://h", "alice", SECRET).write()
     auth = mlflow_login.MlflowLoginAuth()

@@ -22,7 +22,8 @@ pub struct ConfigWatcher(#[allow(dead_code)] RecommendedWatcher);
 /// Starts watching `dir` (created when missing) and refreshes the tray on each change,
 /// coalescing bursts (an atomic write is several events).
 pub fn start<R: Runtime>(app: &AppHandle<R>, dir: &Path) -> notify::Result<ConfigWatcher> {
-    std::fs::create_dir_all(dir).map_err(notify::Error::io)?;
+    // 0700, like every folder MLflow Login creates (the tray may be first to make it).
+    mlflow_login_core::config::create_private_dir(dir).map_err(|e| notify::Error::generic(&e.to_string()))?;
     let (tx, rx) = mpsc::channel::<()>();
     let mut watcher = notify::recommended_watcher(move |event: notify::Result<notify::Event>| {
         let Ok(event) = event else { return };

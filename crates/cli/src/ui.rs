@@ -1,8 +1,38 @@
-//! Terminal output: cargo-style `error:` / `warning:` / `help:` lines on stderr.
+//! Terminal output: what a command prints on stdout, and cargo-style `error:` /
+//! `warning:` / `help:` lines on stderr.
+//!
+//! Nothing here panics on a failed write. `print!` would: with SIGPIPE ignored (std's
+//! start-up does that, so a server closing the connection is an error the verifier can
+//! classify, not a silent death), `mlflow-login env | true` gets EPIPE, and a panic in a
+//! release build is an abort (issue 13). A reader that went away (`| head`, `| true`) only
+//! loses the rest of the output: the command finishes as it would have. Any other write
+//! error (a full disk behind `> file`) fails the command.
 
+use std::fmt;
 use std::io::{IsTerminal, Write};
 
-use crate::failure::Failure;
+use crate::failure::{self, Failure};
+
+/// `print!` for command output, returning `Result<(), Failure>` instead of panicking.
+macro_rules! out {
+    ($($arg:tt)*) => { $crate::ui::print(format_args!($($arg)*)) };
+}
+
+/// `println!` for command output, returning `Result<(), Failure>` instead of panicking.
+macro_rules! outln {
+    ($($arg:tt)*) => { $crate::ui::print(format_args!("{}\n", format_args!($($arg)*))) };
+}
+
+/// Writes to stdout (see the module doc for what a failed write does).
+pub fn print(args: fmt::Arguments<'_>) -> Result<(), Failure> {
+    let mut stdout = std::io::stdout().lock();
+    match stdout.write_fmt(args).and_then(|()| stdout.flush()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+            Err(Failure::new(failure::OTHER, format!("cannot write to standard output: {e}")))
+        }
+        _ => Ok(()),
+    }
+}
 
 fn styled(label: &str, ansi: &str) -> String {
     if std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none() {
@@ -26,10 +56,15 @@ pub fn print_failure(f: &Failure) {
     }
 }
 
-pub fn warning(msg: impl std::fmt::Display) {
-    eprintln!("{} {msg}", styled("warning:", "33"));
+/// A line on stderr; a closed stderr loses it (never a panic).
+fn stderr_line(label: &str, ansi: &str, msg: impl fmt::Display) {
+    let _ = writeln!(std::io::stderr().lock(), "{} {msg}", styled(label, ansi));
 }
 
-pub fn note(msg: impl std::fmt::Display) {
-    eprintln!("{} {msg}", styled("note:", "36"));
+pub fn warning(msg: impl fmt::Display) {
+    stderr_line("warning:", "33", msg);
+}
+
+pub fn note(msg: impl fmt::Display) {
+    stderr_line("note:", "36", msg);
 }

@@ -82,20 +82,6 @@ fn full_flow_and_no_password_on_disk() {
     }
 }
 
-#[test]
-fn status_all_checks_servers_concurrently() {
-    let w = World::new();
-    let urls = fx("MLL_SLOW_URLS");
-    for (i, url) in urls.split_whitespace().enumerate() {
-        let out = w.login(&format!("slow{i}"), url, "u", "pw", &["--no-verify"]);
-        assert!(out.status.success(), "{}", text(&out));
-    }
-    let out = w.run(&["status", "--all", "--json"]);
-    assert!(out.status.success(), "{}", text(&out));
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(v.as_array().unwrap().len(), urls.split_whitespace().count());
-}
-
 /// `MLFLOW_TRACKING_PASSWORD` from `env NAME --format json`.
 fn env_password(w: &World, name: &str) -> String {
     let out = w.run(&["env", name, "--format", "json"]);

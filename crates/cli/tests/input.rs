@@ -46,6 +46,23 @@ fn invalid_names_and_usernames() {
 }
 
 #[test]
+fn bearer_token_that_would_break_a_header_is_refused_and_nothing_is_stored() {
+    let w = World::new();
+    let args = ["login", "t", "--url", "https://h", "--auth", "bearer", "--password-stdin", "--no-verify"];
+    for token in ["abc\ndef", "abc\x01def", "abc def"] {
+        let out = w.run_stdin(&args, token);
+        assert_eq!(out.status.code(), Some(2), "{token:?}: {}", text(&out));
+        assert!(stderr(&out).contains("RFC 6750"), "the rule is named: {}", text(&out));
+        assert!(!w.config_dir().join("config.toml").exists(), "{token:?}: the server was saved");
+        assert_eq!(w.keychain("https://h", "token"), None, "{token:?}: the token was stored");
+    }
+    // The same bytes are a fine Basic password.
+    let out = w.login("b", "https://h", "alice", "abc\x01 def\nghi", &["--no-verify"]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(w.keychain("https://h", "alice").as_deref(), Some("abc\x01 def\nghi"));
+}
+
+#[test]
 fn plain_http_to_a_remote_host_is_warned_about() {
     let w = World::new();
     let out = w.login("x", "http://mlflow.example.com", "a", "pw", &["--no-verify"]);
@@ -159,8 +176,8 @@ set +e
     assert!(stdout(&out).contains("help: unlock"), "{all}");
 }
 
-// The process's surroundings. The CLI has its own entry point instead of std's start-up
-// (crates/cli/src/main.rs); these pin what it keeps and what it changes.
+// The process's surroundings: what a closed or broken stdout, a hostile folder or a crash
+// can do.
 
 /// `bash -c SCRIPT` with this world's config and keychain, and `$BIN` the CLI.
 fn bash(w: &World, script: &str) -> std::process::Command {
@@ -176,7 +193,7 @@ fn bash(w: &World, script: &str) -> std::process::Command {
 fn closed_stdout_never_lands_in_the_config() {
     // Started with stdout closed, the next file or socket the CLI opens (the keychain's
     // D-Bus connection, the config) would get descriptor 1 and receive what it prints,
-    // unless 0-2 are held first (by /dev/null). Without that, `login` here dies of SIGPIPE.
+    // unless 0-2 are held first (std's start-up opens /dev/null on them).
     let w = World::new();
     let closed = |script: &str| {
         let out = bash(&w, script).output().unwrap();
@@ -198,35 +215,176 @@ fn closed_stdout_never_lands_in_the_config() {
     assert_eq!(active[0]["name"], "b", "{list}");
 }
 
-/// SigIgn of /proc/PID/status has SIGPIPE (13) set.
-fn ignores_sigpipe(pid: u32) -> bool {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
-    let mask = status.lines().find_map(|l| l.strip_prefix("SigIgn:")).unwrap().trim();
-    u64::from_str_radix(mask, 16).unwrap() & (1 << 12) != 0
+/// Runs the CLI with stdout a pipe whose reader has exited (`mlflow-login env | true`).
+fn run_into_a_broken_pipe(w: &World, args: &[&str]) -> std::process::Output {
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    let out = w.cmd().args(args).stdout(writer).stderr(std::process::Stdio::piped()).output().unwrap();
+    let all = text(&out);
+    assert!(!stderr(&out).contains("panicked"), "{args:?}: {all}");
+    // 101: a panic (debug builds); 134: SIGABRT, a panic in a release build.
+    assert!(!matches!(out.status.code(), Some(101 | 134) | None), "{args:?}: {all}");
+    out
+}
+
+#[test]
+fn a_reader_that_went_away_ends_each_printing_command_quietly() {
+    let w = World::new();
+    let out = w.login("prod", "http://127.0.0.1:9", "u", "pw", &["--no-verify"]);
+    assert!(out.status.success(), "{}", text(&out));
+    for args in [
+        &["env", "prod", "--shell", "bash"][..],
+        &["env", "--format", "json"],
+        &["credential", "--url", "http://127.0.0.1:9/api"],
+        &["init", "bash"],
+        &["list"],
+        &["list", "--json"],
+        &["doctor"],
+        &["completions", "bash"],
+    ] {
+        run_into_a_broken_pipe(&w, args);
+    }
+    // The command still did its work, and says so in its exit code.
+    let out = run_into_a_broken_pipe(&w, &["use", "--none"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(w.list_json().as_array().unwrap().iter().all(|s| s["active"] == false));
+    let out = run_into_a_broken_pipe(&w, &["use", "nope"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(stderr(&out).contains("no server named \"nope\""), "{}", text(&out));
 }
 
 #[cfg(target_os = "linux")]
 #[test]
-fn start_up_holds_closed_descriptors_and_ignores_sigpipe() {
-    // Started with stdout closed, the running CLI has /dev/null as descriptor 1 and ignores
-    // SIGPIPE (a server closing the connection is then an error, not a silent death), as
-    // std's start-up would have made it.
+fn a_process_holding_a_password_is_not_dumpable() {
+    // The files in /proc/PID of a process that is not dumpable belong to root, not to the
+    // user who runs it; so, under root, the CLI runs as another user (setpriv).
+    use std::os::unix::fs::MetadataExt;
+    let as_root = std::fs::metadata("/proc/self").unwrap().uid() == 0;
+    assert!(!as_root || which("setpriv"), "setpriv is missing: apt-get install util-linux");
     let w = World::new();
-    let script = r#"exec "$BIN" login x --url http://127.0.0.1:9 --username u --password-stdin --no-verify >&-"#;
-    let mut child =
-        bash(&w, script).stdin(std::process::Stdio::piped()).stderr(std::process::Stdio::piped()).spawn().unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let public = |p: &std::path::Path, mode: u32| {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(p, std::fs::Permissions::from_mode(mode)).unwrap();
+    };
+    public(tmp.path(), 0o777);
+    let bin = tmp.path().join("mlflow-login");
+    std::fs::copy(BIN, &bin).unwrap();
+    public(&bin, 0o755);
+    let mut cmd = std::process::Command::new(if as_root { "setpriv".as_ref() } else { bin.as_os_str() });
+    if as_root {
+        cmd.args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"]).arg(&bin);
+    }
+    let mut child = cmd
+        .args(["login", "x", "--url", "http://127.0.0.1:9", "--username", "u", "--password-stdin", "--no-verify"])
+        .env("MLFLOW_LOGIN_CONFIG_DIR", tmp.path().join("config"))
+        .env("MLFLOW_LOGIN_KEYCHAIN_PREFIX", &w.prefix)
+        .env("HOME", tmp.path())
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
     let pid = child.id();
-    // Waiting for the password: bash has become the CLI, past its start-up.
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
-    while std::fs::read_link(format!("/proc/{pid}/fd/1")).ok().as_deref() != Some(std::path::Path::new("/dev/null")) {
-        assert!(std::time::Instant::now() < deadline, "descriptor 1 of the CLI never became /dev/null");
+    // Waits until it is the CLI (setpriv execs it) and blocked reading the password.
+    let proc_file = |f: &str| std::fs::read_to_string(format!("/proc/{pid}/{f}")).unwrap_or_default();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while !(proc_file("comm").trim() == "mlflow-login" && proc_file("wchan").ends_with("pipe_read")) {
+        assert!(std::time::Instant::now() < deadline, "the CLI never waited for the password: {}", proc_file("wchan"));
         std::thread::sleep(std::time::Duration::from_millis(20));
     }
-    assert!(ignores_sigpipe(pid), "the CLI does not ignore SIGPIPE");
-    use std::io::Write;
-    child.stdin.take().unwrap().write_all(b"pw").unwrap();
-    let out = child.wait_with_output().unwrap();
+    let owner = std::fs::metadata(format!("/proc/{pid}/status")).unwrap().uid();
+    let core_limit =
+        proc_file("limits").lines().find(|l| l.starts_with("Max core file size")).unwrap_or_default().to_string();
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert_eq!(owner, 0, "/proc/{pid}/status belongs to uid {owner}: the process is dumpable");
+    let soft = core_limit.split_whitespace().nth(4).unwrap_or_default();
+    assert_eq!(soft, "0", "the core file size limit is not 0: {core_limit}");
+}
+
+#[test]
+fn doctor_runs_no_python_code_from_the_current_folder() {
+    // A cloned repository with modules named like the standard library's ones the plugin
+    // probe imports (importlib.metadata), and a PYTHONPATH/PYTHONSTARTUP pointing into it.
+    assert!(which("python3"), "python3 is missing: apt-get install python3");
+    let w = World::new();
+    let repo = w.dir.path().join("repo");
+    let marker = w.dir.path().join("hijacked");
+    std::fs::create_dir_all(repo.join("lib")).unwrap();
+    let payload = format!("open({:?}, 'a').write(__name__ + '\\n')\n", marker.to_str().unwrap());
+    for module in ["csv", "zipfile", "textwrap", "quopri", "tempfile", "pathlib", "sitecustomize", "usercustomize"] {
+        std::fs::write(repo.join(format!("{module}.py")), &payload).unwrap();
+        std::fs::write(repo.join("lib").join(format!("{module}.py")), &payload).unwrap();
+    }
+    std::fs::write(repo.join("startup.py"), &payload).unwrap();
+    let out = w
+        .cmd()
+        .arg("doctor")
+        .current_dir(&repo)
+        .env("PYTHONPATH", repo.join("lib"))
+        .env("PYTHONSTARTUP", repo.join("startup.py"))
+        .env("PYTHONUSERBASE", &repo)
+        .env_remove("MLFLOW_LOGIN_PYTHON")
+        .output()
+        .unwrap();
+    let all = text(&out);
+    let ran = std::fs::read_to_string(&marker).unwrap_or_default();
+    assert!(ran.is_empty(), "doctor ran the folder's modules: {ran}\n{all}");
+    // The probe itself still ran (and answered), in the same Python.
+    assert!(
+        stdout(&out).contains("plugin is not installed in python3")
+            || stdout(&out).contains("plugin is installed in python3"),
+        "{all}"
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn every_file_and_folder_created_is_private_whatever_the_umask() {
+    let w = World::new();
+    // Parents that do not exist yet are created too.
+    let dir = w.dir.path().join("a/b/config");
+    let script = r#"umask 022
+printf pw | "$BIN" login x --url http://127.0.0.1:9 --username u --password-stdin --no-verify
+printf pw | "$BIN" login y --url http://127.0.0.1:9/y --username u --password-stdin --no-verify
+"$BIN" use y && "$BIN" rename y z && "$BIN" status x; "$BIN" list"#;
+    let out = bash(&w, script).env("MLFLOW_LOGIN_CONFIG_DIR", &dir).output().unwrap();
+    assert!(stdout(&out).contains("z "), "{}", text(&out));
+    use std::os::unix::fs::PermissionsExt;
+    let mut seen = Vec::new();
+    let mut stack = vec![w.dir.path().join("a")];
+    while let Some(p) = stack.pop() {
+        let meta = std::fs::symlink_metadata(&p).unwrap();
+        let mode = meta.permissions().mode() & 0o777;
+        let name = p.file_name().unwrap().to_string_lossy().into_owned();
+        if meta.is_dir() {
+            assert_eq!(mode, 0o700, "folder {} is {mode:o}", p.display());
+            stack.extend(std::fs::read_dir(&p).unwrap().map(|e| e.unwrap().path()));
+        } else {
+            assert_eq!(mode, 0o600, "file {} is {mode:o}", p.display());
+        }
+        seen.push(name);
+    }
+    for expected in ["config.toml", "state", "config.lock"] {
+        assert!(seen.iter().any(|n| n == expected), "{expected} not created: {seen:?}");
+    }
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn exec_gives_the_command_its_core_limit_back() {
+    let w = World::new();
+    let out = w.login("x", "http://127.0.0.1:9", "u", "pw", &["--no-verify"]);
     assert!(out.status.success(), "{}", text(&out));
+    let script = r#"ulimit -S -c 4096; sh -c 'ulimit -c'; "$BIN" exec x -- sh -c 'ulimit -c'"#;
+    let out = bash(&w, script).output().unwrap();
+    assert!(out.status.success(), "{}", text(&out));
+    let printed = stdout(&out);
+    let lines: Vec<&str> = printed.lines().collect();
+    assert_eq!(lines.len(), 2, "{}", text(&out));
+    assert_eq!(lines[0], lines[1], "the command's core limit differs from its shell's: {}", text(&out));
+    assert_ne!(lines[1], "0", "{}", text(&out));
 }
 
 #[cfg(target_os = "linux")]

@@ -11,14 +11,14 @@
 //! a record only counts while the server still has the URL and account it was made for.
 
 use std::collections::BTreeMap;
-use std::fs::{self, OpenOptions};
+use std::fs;
 use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
 use std::sync::Arc;
 
-use crate::config::{Paths, write_atomic};
+use crate::config::{Paths, lock_private_file, write_atomic};
 use crate::error::{Error, Result};
 use crate::login::blocking;
 use crate::logins::Logins;
@@ -150,15 +150,7 @@ impl Checks {
 
     /// Changes the records under the lock and writes them atomically.
     fn change<T>(&self, f: impl FnOnce(&mut BTreeMap<String, CheckRecord>) -> T) -> Result<T> {
-        fs::create_dir_all(self.paths.dir()).map_err(|e| Error::io(self.paths.dir(), e))?;
-        let lock_path = self.paths.dir().join("checks.lock");
-        let lock = OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(&lock_path)
-            .map_err(|e| Error::io(&lock_path, e))?;
-        lock.lock().map_err(|e| Error::io(&lock_path, e))?;
+        let _lock = lock_private_file(&self.paths.dir().join("checks.lock"))?;
         let mut file = ChecksFile { servers: self.load() };
         let value = f(&mut file.servers);
         let text = serde_json::to_vec_pretty(&file)

@@ -222,16 +222,18 @@ impl ConfigStore {
     }
 
     fn lock(&self) -> Result<File> {
-        create_dir_private(self.paths.dir())?;
-        let path = self.paths.lock_file();
-        let file =
-            OpenOptions::new().create(true).truncate(false).write(true).open(&path).map_err(|e| Error::io(&path, e))?;
-        file.lock().map_err(|e| Error::io(&path, e))?;
-        Ok(file)
+        lock_private_file(&self.paths.lock_file())
     }
 }
 
-pub(crate) fn create_dir_private(dir: &Path) -> Result<()> {
+// Every folder and file MLflow Login creates is the user's alone (0700 / 0600 on Unix,
+// whatever the umask), whichever front end creates it first: the folder holds no secret,
+// but which servers and accounts a user has is theirs to tell (issue 13). These helpers
+// are the only places that create them.
+
+/// Creates `dir` and any missing parents, each 0700 on Unix. An existing folder is left
+/// as it is.
+pub fn create_private_dir(dir: &Path) -> Result<()> {
     let mut builder = fs::DirBuilder::new();
     builder.recursive(true);
     #[cfg(unix)]
@@ -239,18 +241,37 @@ pub(crate) fn create_dir_private(dir: &Path) -> Result<()> {
     builder.create(dir).map_err(|e| Error::io(dir, e))
 }
 
+/// Options that create a file 0600 on Unix.
+fn private_file_options() -> OpenOptions {
+    let mut opts = OpenOptions::new();
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
+    opts
+}
+
+/// Opens `path` for writing, creating it 0600 (and its folder 0700) when missing; an
+/// existing file keeps its content. For lock files.
+pub fn open_private_file(path: &Path) -> Result<File> {
+    create_private_dir(path.parent().unwrap_or(Path::new(".")))?;
+    private_file_options().create(true).truncate(false).write(true).open(path).map_err(|e| Error::io(path, e))
+}
+
+/// Opens the lock file `path` (see [`open_private_file`]) and waits for an exclusive lock
+/// on it, held until the file is dropped.
+pub fn lock_private_file(path: &Path) -> Result<File> {
+    let file = open_private_file(path)?;
+    file.lock().map_err(|e| Error::io(path, e))?;
+    Ok(file)
+}
+
 /// Writes `bytes` to `path` through a temp file in the same folder and a rename.
 pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     let dir = path.parent().unwrap_or(Path::new("."));
-    create_dir_private(dir)?;
+    create_private_dir(dir)?;
     let file_name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     let tmp = dir.join(format!(".{file_name}.{}.{:x}.tmp", std::process::id(), fastrand::u64(..)));
     let result = (|| {
-        let mut opts = OpenOptions::new();
-        opts.write(true).create_new(true);
-        #[cfg(unix)]
-        std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
-        let mut f = opts.open(&tmp)?;
+        let mut f = private_file_options().write(true).create_new(true).open(&tmp)?;
         f.write_all(bytes)?;
         f.sync_all()?;
         fs::rename(&tmp, path)
@@ -328,6 +349,33 @@ mod tests {
         )
         .unwrap();
         assert_eq!(store.load().unwrap_err().kind(), ErrorKind::Config);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn every_file_and_folder_is_private() {
+        use std::os::unix::fs::PermissionsExt;
+        let (d, store) = store();
+        let nested = ConfigStore::new(Paths::in_dir(d.path().join("a/b")));
+        for s in [&store, &nested] {
+            s.update(|c| Ok((c.active = None, true))).unwrap();
+        }
+        crate::checks::Checks::new(store.paths().clone())
+            .record(
+                "x",
+                crate::checks::CheckRecord::new(
+                    &Server::new_basic("https://h", "a").unwrap(),
+                    &crate::Verification { outcome: crate::Outcome::Ok, latency_ms: 1, server_version: None },
+                ),
+            )
+            .unwrap();
+        let mode = |p: PathBuf| fs::metadata(&p).unwrap().permissions().mode() & 0o777;
+        for dir in [store.paths().dir().to_path_buf(), d.path().join("a"), d.path().join("a/b")] {
+            assert_eq!(mode(dir.clone()), 0o700, "{}", dir.display());
+        }
+        for file in ["state", "config.lock", "checks.lock", "checks.json"] {
+            assert_eq!(mode(store.paths().dir().join(file)), 0o600, "{file}");
+        }
     }
 
     #[test]

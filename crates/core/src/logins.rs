@@ -158,7 +158,10 @@ impl<V: Vault> Logins<V> {
         // Checked before the keychain is touched, and again under the config lock.
         exists(&self.store.load()?)?;
         if let Some(secret) = secret {
-            secret.validate().map_err(|m| Error::InvalidInput { field: "password", message: m.into() })?;
+            // Here, not only in the front ends: every way in (CLI, tray, --no-verify, "save
+            // without checking") stores through this.
+            let field = if server.auth == crate::AuthKind::Bearer { "token" } else { "password" };
+            secret.validate_for(server.auth).map_err(|m| Error::InvalidInput { field, message: m.into() })?;
             self.vault.set(&EntryKey::for_server(&server), secret)?;
         }
         let new_key = EntryKey::for_server(&server);
@@ -292,6 +295,22 @@ mod tests {
         assert_eq!(err.kind(), ErrorKind::KeychainLocked);
         assert!(l.config().unwrap().servers.is_empty());
         assert_eq!(l.store().state().unwrap(), "");
+    }
+
+    #[test]
+    fn a_bearer_token_that_breaks_a_header_is_refused_and_nothing_is_stored() {
+        let (_d, l) = logins();
+        let mut server = Server::new_basic("https://h", "a").unwrap();
+        server.auth = crate::AuthKind::Bearer;
+        for bad in ["tok\nen", "tok\x01en", "tok en"] {
+            let err = l.save("prod", server.clone(), Some(&pw(bad)), Activate::IfNone).unwrap_err();
+            assert!(matches!(err, Error::InvalidInput { field: "token", .. }), "{bad:?}: {err:?}");
+        }
+        assert!(l.config().unwrap().servers.is_empty());
+        assert_eq!(l.vault().get(&EntryKey::for_server(&server)).unwrap(), None);
+        // The same characters are a valid Basic password.
+        let basic = Server::new_basic("https://h", "a").unwrap();
+        l.save("prod", basic, Some(&pw("pass\n\x01 word")), Activate::IfNone).unwrap();
     }
 
     #[test]

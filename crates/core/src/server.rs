@@ -224,17 +224,19 @@ impl TrackingUrl {
 /// credentials, a query or a fragment, and any scheme but `http`/`https`.
 pub fn normalize_url(input: &str) -> Result<TrackingUrl> {
     let input = input.trim();
+    // What the errors below show of the input: never a `user:password@` part.
+    let shown = without_userinfo(input);
     if input.is_empty() {
         return Err(Error::invalid("url", "the tracking URL is empty"));
     }
     if !input.contains("://") {
         return Err(Error::invalid(
             "url",
-            format!("\"{input}\" has no scheme: write https://{input} (or http:// for a server without TLS)"),
+            format!("\"{shown}\" has no scheme: write https://{shown} (or http:// for a server without TLS)"),
         ));
     }
     let mut url =
-        Url::parse(input).map_err(|e| Error::invalid("url", format!("\"{input}\" is not a valid URL: {e}")))?;
+        Url::parse(input).map_err(|e| Error::invalid("url", format!("\"{shown}\" is not a valid URL: {e}")))?;
     if url.scheme() != "http" && url.scheme() != "https" {
         return Err(Error::invalid(
             "url",
@@ -248,7 +250,7 @@ pub fn normalize_url(input: &str) -> Result<TrackingUrl> {
         ));
     }
     if url.host_str().is_none_or(str::is_empty) {
-        return Err(Error::invalid("url", format!("\"{input}\" has no host")));
+        return Err(Error::invalid("url", format!("\"{shown}\" has no host")));
     }
     if url.query().is_some() || url.fragment().is_some() {
         return Err(Error::invalid("url", "the tracking URL cannot have a query (?...) or fragment (#...)"));
@@ -257,6 +259,20 @@ pub fn normalize_url(input: &str) -> Result<TrackingUrl> {
     let path = url.path().trim_end_matches('/').to_string();
     url.set_path(if path.is_empty() { "/" } else { &path });
     Ok(TrackingUrl(url))
+}
+
+/// `input` without the `user:password@` part of its authority (if it has one), for
+/// showing a URL that may hold credentials. Works on text that does not parse as a URL.
+pub fn without_userinfo(input: &str) -> String {
+    let (scheme, rest) = match input.find("://") {
+        Some(i) => input.split_at(i + 3),
+        None => ("", input),
+    };
+    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    match rest[..authority_end].rfind('@') {
+        Some(at) => format!("{scheme}{}", &rest[at + 1..]),
+        None => input.to_string(),
+    }
 }
 
 /// A server name: short, for the command line and the menu.
@@ -319,6 +335,26 @@ mod tests {
         }
         let msg = normalize_url("https://alice:pw@h").unwrap_err().to_string();
         assert!(msg.contains("credentials") && !msg.contains("pw@"), "{msg}");
+    }
+
+    #[test]
+    fn errors_never_echo_credentials() {
+        for bad in [
+            "alice:hunter2@mlflow.example.com/x",
+            "https://alice:hunter2@[::1",
+            "https://alice:hunter2@h:99999",
+            "https://alice:hunter2@",
+            "http://alice:hunter2@/path",
+            "ftp://alice:hunter2@h",
+            "https://alice:hunter2@h?q=1",
+            "https://a@b:hunter2@h",
+        ] {
+            let msg = normalize_url(bad).unwrap_err().to_string();
+            assert!(!msg.contains("hunter2") && !msg.contains("alice"), "{bad}: {msg}");
+        }
+        assert_eq!(without_userinfo("https://u:p@h:1/a@b?c@d"), "https://h:1/a@b?c@d");
+        assert_eq!(without_userinfo("u:p@h/x"), "h/x");
+        assert_eq!(without_userinfo("https://h/a@b"), "https://h/a@b");
     }
 
     #[test]

@@ -20,6 +20,7 @@ from __future__ import annotations
 import os
 import sys
 
+from . import _resolver
 from ._resolver import (
     PLUGIN_NAME,
     MlflowLoginError,
@@ -58,7 +59,10 @@ class MlflowLoginAuth:
         self._resolver = resolver or Resolver()
 
     def __call__(self, request):
-        request.headers["Authorization"] = self._resolver.header_for(request.url)
+        url = request.url
+        if url[:7].lower() == "http://":
+            _refuse_proxied_loopback(url)
+        request.headers["Authorization"] = self._resolver.header_for(url)
         return request
 
     @property
@@ -76,6 +80,66 @@ class MlflowLoginAuth:
     def __reduce__(self):
         # A pickled auth object (multiprocessing) starts with an empty cache.
         return (MlflowLoginAuth, ())
+
+
+# The variables that decide whether requests proxies a plain-http request.
+_PROXY_VARS = ("http_proxy", "HTTP_PROXY", "all_proxy", "ALL_PROXY", "no_proxy", "NO_PROXY")
+# (host:port, those variables) -> whether the request would go through a proxy to this
+# machine. Per request this costs the variable reads and a dict lookup, not requests' own
+# proxy resolution (~0.3 ms).
+_proxied_loopback: dict = {}
+
+
+def _refuse_proxied_loopback(url: str) -> None:
+    """Raises when ``requests`` would send this plain-http request for a server on this
+    machine through a proxy (``HTTP_PROXY``/``ALL_PROXY`` without a ``NO_PROXY`` entry for
+    it): the proxy would read the password in clear, and could not reach this machine's
+    loopback anyway. The CLI's verifier never uses a proxy for loopback (issue 13); here the
+    proxy is requests' choice, made after this hook, so the request is refused instead."""
+    env = tuple(os.environ.get(v) for v in _PROXY_VARS)
+    if not any(env[:4]):
+        return
+    netloc = url[7:].partition("/")[0].partition("?")[0].partition("#")[0]
+    key = (netloc, env)
+    proxied = _proxied_loopback.get(key)
+    if proxied is None:
+        proxied = _would_proxy_loopback(url)
+        if len(_proxied_loopback) > 256:
+            _proxied_loopback.clear()
+        _proxied_loopback[key] = proxied
+    if proxied:
+        raise MlflowLoginError(
+            f"{_resolver.without_userinfo(url.split('?', 1)[0])} is on this machine, but HTTP_PROXY / ALL_PROXY "
+            "would send its password through a proxy in clear: add it to NO_PROXY "
+            "(e.g. NO_PROXY=localhost,127.0.0.1,::1)"
+        )
+
+
+def _would_proxy_loopback(url: str) -> bool:
+    from urllib.parse import urlsplit
+
+    from requests.utils import get_environ_proxies
+
+    try:
+        host = urlsplit(url).hostname or ""
+    except ValueError:
+        return False
+    if not _is_loopback(host):
+        return False
+    proxies = get_environ_proxies(url)
+    return bool(proxies.get("http") or proxies.get("all"))
+
+
+def _is_loopback(host: str) -> bool:
+    import ipaddress
+
+    host = host.lower()
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 _default: MlflowLoginAuth | None = None

@@ -92,7 +92,7 @@ def normalize(url: str) -> str:
     no default port, no user info, no query or fragment, no trailing slash."""
     scheme, sep, rest = url.partition("://")
     if not sep:
-        raise MlflowLoginError(f"not an absolute URL: {url.split('?', 1)[0]!r}")
+        raise MlflowLoginError(f"not an absolute URL: {without_userinfo(url.split('?', 1)[0])!r}")
     scheme = scheme.lower()
     for stop in "?#":
         rest = rest.split(stop, 1)[0]
@@ -160,9 +160,31 @@ def _watched(config_dir: Path) -> tuple[str, str]:
     return (os.path.join(config_dir, "state"), os.path.join(config_dir, "config.toml"))
 
 
-def _strip_query(url: str) -> str:
+def without_userinfo(url: str) -> str:
+    """``url`` without the ``user:password@`` part of its authority, for anything shown or
+    passed on (the program's argv, error text): a request URL can carry credentials."""
+    scheme, sep, rest = url.partition("://")
+    if not sep:
+        scheme, rest = "", url
+    end = len(rest)
+    for stop in "/?#":
+        i = rest.find(stop)
+        if 0 <= i < end:
+            end = i
+    at = rest.rfind("@", 0, end)
+    if at < 0:
+        return url
+    return f"{scheme}{sep}{rest[at + 1 :]}"
+
+
+def _request_base(url: str) -> str:
+    """The request URL as the resolver keys, shows and passes it: no query or fragment
+    (they can hold anything), no userinfo. Runs per request: the common case is two
+    ``partition`` calls and an ``in``."""
     url = url.partition("?")[0]
-    return url.partition("#")[0] if "#" in url else url
+    if "#" in url:
+        url = url.partition("#")[0]
+    return without_userinfo(url) if "@" in url else url
 
 
 class _Header:
@@ -286,7 +308,7 @@ class Resolver:
 
     def header_for(self, url: str) -> str:
         """The ``Authorization`` value for ``url``; raises :class:`MlflowLoginError`."""
-        base = _strip_query(url)
+        base = _request_base(url)
         snap = self._snapshot
         if snap is None or not snap.current():
             snap = self._refresh(snap, base)

@@ -30,7 +30,9 @@ impl Run for Completions {
                 .help(format!("completions exist for {}", known.join(", "))));
         };
         let mut cmd = crate::Cli::command();
-        clap_complete::generate(generator, &mut cmd, "mlflow-login", &mut std::io::stdout());
-        Ok(())
+        // Into memory first: clap_complete panics on a failed write (`| head`).
+        let mut script = Vec::new();
+        clap_complete::generate(generator, &mut cmd, "mlflow-login", &mut script);
+        out!("{}", String::from_utf8_lossy(&script))
     }
 }

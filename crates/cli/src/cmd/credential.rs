@@ -88,7 +88,7 @@ impl Run for Credential {
             "server": picked.map(|(n, _)| n),
             "credential": credential,
         });
-        println!("{out}");
+        outln!("{out}")?;
         Ok(())
     }
 }

@@ -64,12 +64,12 @@ impl Run for Doctor {
         findings.extend(check_project(&home, &config));
         for f in &findings {
             let label = if f.problem { "problem" } else { "ok" };
-            println!("{label:>7}  {}", f.title);
+            outln!("{label:>7}  {}", f.title)?;
             if let Some(why) = &f.why {
-                println!("         {why}");
+                outln!("         {why}")?;
             }
             if let Some(fix) = &f.fix {
-                println!("         fix: {fix}");
+                outln!("         fix: {fix}")?;
             }
         }
         let problems = findings.iter().filter(|f| f.problem).count();
@@ -77,7 +77,7 @@ impl Run for Doctor {
             let s = if problems == 1 { "" } else { "s" };
             return Err(Failure::new(failure::OTHER, format!("doctor found {problems} problem{s}")));
         }
-        println!("\nno problems found");
+        outln!("\nno problems found")?;
         Ok(())
     }
 }
@@ -387,12 +387,7 @@ fn check_plugin() -> Finding {
     let shown = python.to_string_lossy().into_owned();
     let selected =
         std::env::var(mlflow_login_core::env::TRACKING_AUTH).as_deref() == Ok(mlflow_login_core::env::PLUGIN_NAME);
-    let status = std::process::Command::new(&python)
-        .args(["-c", PROBE])
-        .stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .status();
+    let status = run_python_probe(&python, PROBE);
     let install = "pip install mlflow-login-auth (from this repository: pip install ./python) into that Python";
     match status.map(|s| s.code()) {
         Ok(Some(0)) => Finding::ok(format!(
@@ -413,6 +408,75 @@ fn check_plugin() -> Finding {
             install,
         ),
         Err(_) => Finding::ok(format!("no {shown} found: the MLflow plugin check was skipped (set ${PYTHON_ENV})")),
+    }
+}
+
+/// Runs `PYTHON -c CODE` so that nothing but the Python's own installation decides what
+/// it imports (issue 13): `doctor` is run in any folder, a cloned repository's say, and a
+/// `csv.py` or `zipfile.py` there would otherwise run as the user when the probe imports
+/// `importlib.metadata`.
+///
+/// - It runs in a new empty folder of its own: with `-c`, Python puts the current folder
+///   first on `sys.path` (Pythons before 3.11 know no other way out).
+/// - `PYTHONSAFEPATH=1` keeps that entry off `sys.path` where Python knows it (3.11+).
+/// - Every other `PYTHON*` variable is dropped: `PYTHONPATH`, `PYTHONHOME`,
+///   `PYTHONSTARTUP`, `PYTHONUSERBASE`, `PYTHONPLATLIBDIR`, ... redirect imports. PATH and
+///   HOME stay, so the same `python3` and its user site-packages are found; `PYENV_DIR`
+///   keeps pyenv choosing the caller's folder's Python version.
+/// - A relative `$MLFLOW_LOGIN_PYTHON` is made absolute first, from the caller's folder.
+fn run_python_probe(python: &std::ffi::OsStr, code: &str) -> std::io::Result<std::process::ExitStatus> {
+    let here = std::env::current_dir().ok();
+    let program = match Path::new(python) {
+        p if p.components().count() > 1 => std::path::absolute(p)?,
+        p => p.to_path_buf(),
+    };
+    let dir = EmptyDir::new()?;
+    let mut cmd = std::process::Command::new(program);
+    cmd.args(["-c", code])
+        .current_dir(&dir.0)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null());
+    for (name, _) in std::env::vars_os() {
+        if name.to_string_lossy().to_ascii_uppercase().starts_with("PYTHON") {
+            cmd.env_remove(name);
+        }
+    }
+    cmd.env("PYTHONSAFEPATH", "1");
+    if let Some(here) = here.filter(|_| std::env::var_os("PYENV_DIR").is_none()) {
+        cmd.env("PYENV_DIR", here);
+    }
+    let status = cmd.status();
+    drop(dir);
+    status
+}
+
+/// A new, empty, private folder in the temp dir, removed on drop. Created, never reused:
+/// a folder someone else made in a shared /tmp under the same name is not taken.
+struct EmptyDir(PathBuf);
+
+impl EmptyDir {
+    fn new() -> std::io::Result<Self> {
+        let mut last = None;
+        for attempt in 0..16u32 {
+            let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+            let name = format!("mlflow-login-doctor-{}-{}-{attempt}", std::process::id(), nanos.subsec_nanos());
+            let path = std::env::temp_dir().join(name);
+            let mut builder = fs::DirBuilder::new();
+            #[cfg(unix)]
+            std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+            match builder.create(&path) {
+                Ok(()) => return Ok(EmptyDir(path)),
+                Err(e) => last = Some(e),
+            }
+        }
+        Err(last.unwrap_or_else(|| std::io::Error::other("no temp folder")))
+    }
+}
+
+impl Drop for EmptyDir {
+    fn drop(&mut self) {
+        let _ = fs::remove_dir(&self.0);
     }
 }
 

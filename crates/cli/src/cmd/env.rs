@@ -60,7 +60,7 @@ impl Run for Env {
             Some(Format::Dotenv) => render_dotenv(&vars)?,
             None => render_env(self.shell.unwrap_or_else(Shell::detect), &vars),
         };
-        print!("{out}");
+        out!("{out}")?;
         Ok(())
     }
 }

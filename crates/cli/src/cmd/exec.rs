@@ -53,6 +53,8 @@ impl Run for Exec {
 #[cfg(unix)]
 fn run(mut cmd: Command, program: &OsString) -> Result<(), Failure> {
     use std::os::unix::process::CommandExt;
+    // The command's own core limit, not the one lowered while this process held the secret.
+    mlflow_login_core::secret::restore_core_limit();
     // Replaces this process: signals, exit code and stdio are the command's own.
     let err = cmd.exec();
     Err(Failure::new(127, format!("cannot run {}: {err}", program.to_string_lossy())))

@@ -78,7 +78,7 @@ impl Run for Init {
         out.push('\n');
         let mode = self.shell.secret_mode(self.no_password, self.export_password);
         out.push_str(&hook_exports(self.shell, mode, pin_from_env().as_deref(), Start::Yes));
-        print!("{out}");
+        out!("{out}")?;
         Ok(())
     }
 }
@@ -100,7 +100,7 @@ pub struct HookEnv {
 impl Run for HookEnv {
     fn run(self) -> Result<(), Failure> {
         let mode = self.shell.secret_mode(self.no_password, self.export_password);
-        print!("{}", hook_exports(self.shell, mode, pin_from_env().as_deref(), Start::No));
+        out!("{}", hook_exports(self.shell, mode, pin_from_env().as_deref(), Start::No))?;
         Ok(())
     }
 }

@@ -23,11 +23,11 @@ impl Run for List {
             ui::warning(format!("cannot tell which passwords are stored: {e}"));
         }
         if self.json {
-            println!("{}", serde_json::to_string_pretty(&entries).unwrap_or_default());
+            outln!("{}", serde_json::to_string_pretty(&entries).unwrap_or_default())?;
             return Ok(());
         }
         if entries.is_empty() {
-            println!("no servers yet: mlflow-login login NAME --url URL --username USER");
+            outln!("no servers yet: mlflow-login login NAME --url URL --username USER")?;
             return Ok(());
         }
         let width = entries.iter().map(|e| e.name.len()).max().unwrap_or(0);
@@ -40,12 +40,12 @@ impl Run for List {
                 None => "?",
             };
             let warn = if e.server.warnings().is_empty() { "" } else { "  (!)" };
-            println!("{mark} {:width$}  {user} @ {}  [{pw}]{warn}", e.name, e.server.url);
+            outln!("{mark} {:width$}  {user} @ {}  [{pw}]{warn}", e.name, e.server.url)?;
         }
         if let choice @ Choice::Project { .. } = shell_choice(&logins.config()?) {
             match choice.server() {
-                Some(name) => println!("\nthis shell uses \"{name}\": {}", choice.reason()),
-                None => println!("\nthis shell: {}", choice.reason()),
+                Some(name) => outln!("\nthis shell uses \"{name}\": {}", choice.reason())?,
+                None => outln!("\nthis shell: {}", choice.reason())?,
             }
         }
         Ok(())

@@ -154,11 +154,11 @@ impl Run for Login {
         let who = server.username.as_deref().map(|u| format!(" as {u}")).unwrap_or_default();
         let what = if saved.created { "added" } else { "updated" };
         let secret = server.auth.secret_noun();
-        println!("logged in to {name}{who} ({what}; {secret} stored in the keychain)");
+        outln!("logged in to {name}{who} ({what}; {secret} stored in the keychain)")?;
         if saved.active {
-            println!("{name} is the active server");
+            outln!("{name} is the active server")?;
         } else {
-            println!("to use it: mlflow-login use {name}");
+            outln!("to use it: mlflow-login use {name}")?;
         }
         Ok(())
     }

@@ -37,9 +37,7 @@ impl Run for Logout {
                 .block_on(log_out(&logins, &name, Duration::from_secs(10)))
                 .map_err(|e| Failure::context(format!("could not log out of \"{name}\""), e))?;
             match out.revoked {
-                Some(Ok(Revoked::Done)) => {
-                    println!("{name}: the identity provider revoked the session's refresh token")
-                }
+                Some(Ok(Revoked::Done)) => outln!("{name}: the identity provider revoked the session's refresh token")?,
                 Some(Ok(_)) => ui::note(format!(
                     "{name}: the identity provider offers no revocation; the tokens expire on their own"
                 )),
@@ -50,9 +48,9 @@ impl Run for Logout {
             }
             let noun = config.servers.get(&name).map_or("password", |s| s.auth.secret_noun());
             if out.deleted {
-                println!("logged out of {name} (its {noun} removed from the keychain)");
+                outln!("logged out of {name} (its {noun} removed from the keychain)")?;
             } else {
-                println!("{name}: nothing was stored (no {noun})");
+                outln!("{name}: nothing was stored (no {noun})")?;
             }
         }
         Ok(())

@@ -66,7 +66,7 @@ impl Run for Init {
         }
         let text = project::render(&name, server, ca);
         write_new(&file, &text, self.force)?;
-        println!("wrote {}: hooked shells in this folder and below use \"{name}\" ({})", file.display(), server.url);
+        outln!("wrote {}: hooked shells in this folder and below use \"{name}\" ({})", file.display(), server.url)?;
         Ok(())
     }
 }

@@ -13,7 +13,7 @@ pub struct Remove {
 impl Run for Remove {
     fn run(self) -> Result<(), Failure> {
         logins()?.remove(&self.name).map_err(|e| Failure::context(format!("could not remove \"{}\"", self.name), e))?;
-        println!("removed {}", self.name);
+        outln!("removed {}", self.name)?;
         Ok(())
     }
 }

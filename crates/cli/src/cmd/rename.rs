@@ -15,7 +15,7 @@ pub struct Rename {
 impl Run for Rename {
     fn run(self) -> Result<(), Failure> {
         logins()?.rename(&self.old, &self.new)?;
-        println!("renamed {} to {}", self.old, self.new);
+        outln!("renamed {} to {}", self.old, self.new)?;
         Ok(())
     }
 }

@@ -122,9 +122,9 @@ impl Run for Status {
         }
 
         if self.json {
-            println!("{}", serde_json::to_string_pretty(&reports).unwrap_or_default());
+            outln!("{}", serde_json::to_string_pretty(&reports).unwrap_or_default())?;
         } else {
-            print_reports(&reports);
+            print_reports(&reports)?;
         }
         let worst = reports.iter().map(Report::class).fold(0, |acc, c| match (acc, failure::code_of_class(c)) {
             (failure::REFUSED, _) | (_, failure::REFUSED) => failure::REFUSED,
@@ -139,9 +139,9 @@ fn summary_line(reports: &[Report]) -> String {
     format!("not signed in to {}", bad.join(", "))
 }
 
-fn print_reports(reports: &[Report]) {
+fn print_reports(reports: &[Report]) -> Result<(), Failure> {
     if let Some(why) = reports.first().and_then(|r| r.used_because.as_ref().map(|w| (&r.name, w))) {
-        println!("this shell uses \"{}\": {}", why.0, why.1.reason);
+        outln!("this shell uses \"{}\": {}", why.0, why.1.reason)?;
     }
     let width = reports.iter().map(|r| r.name.len()).max().unwrap_or(0);
     for r in reports {
@@ -150,18 +150,19 @@ fn print_reports(reports: &[Report]) {
         match &r.result {
             Outcome::Verified(v) if v.outcome.class() == OutcomeClass::Ok => {
                 let version = v.server_version.as_deref().map(|s| format!(", MLflow {s}")).unwrap_or_default();
-                println!("{mark} {:width$}  ok  {user}{}  ({} ms{version})", r.name, r.url, v.latency_ms);
+                outln!("{mark} {:width$}  ok  {user}{}  ({} ms{version})", r.name, r.url, v.latency_ms)?;
             }
             Outcome::Verified(v) => {
-                println!("{mark} {:width$}  FAILED  {user}{}: {}", r.name, r.url, v.outcome.summary());
+                outln!("{mark} {:width$}  FAILED  {user}{}: {}", r.name, r.url, v.outcome.summary())?;
                 if let Some(h) = v.outcome.help() {
-                    println!("  {:width$}  help: {h}", "");
+                    outln!("  {:width$}  help: {h}", "")?;
                 }
             }
             Outcome::NoCredentials { .. } => {
-                println!("{mark} {:width$}  not logged in  {user}{}", r.name, r.url);
-                println!("  {:width$}  help: mlflow-login login {}", "", r.name);
+                outln!("{mark} {:width$}  not logged in  {user}{}", r.name, r.url)?;
+                outln!("  {:width$}  help: mlflow-login login {}", "", r.name)?;
             }
         }
     }
+    Ok(())
 }

@@ -34,7 +34,7 @@ impl Run for Token {
             )
             .help(format!("mlflow-login login {name}")));
         };
-        println!("{}", token.expose());
+        outln!("{}", token.expose())?;
         Ok(())
     }
 }

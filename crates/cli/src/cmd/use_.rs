@@ -39,8 +39,8 @@ impl Run for Use {
         let logins = logins()?;
         logins.set_active(self.name.as_deref())?;
         match self.name {
-            Some(name) => println!("{name} is now the active server"),
-            None => println!("no server is active now"),
+            Some(name) => outln!("{name} is now the active server")?,
+            None => outln!("no server is active now")?,
         }
         if let Some(pin) = pin_from_env() {
             ui::note(format!(
@@ -76,7 +76,7 @@ impl Use {
                 ui::note("this shell follows the active server again");
             }
         }
-        print!("{out}");
+        out!("{out}")?;
         Ok(())
     }
 }

@@ -68,9 +68,9 @@ impl World {
     pub fn run_stdin(&self, args: &[&str], input: &str) -> Output {
         let mut child =
             self.cmd().args(args).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
-        match child.stdin.take().unwrap().write_all(input.as_bytes()) {
-            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
-            written => written.unwrap(),
+        // A command that fails before it reads (a bad name) closes the pipe first.
+        if let Err(e) = child.stdin.take().unwrap().write_all(input.as_bytes()) {
+            assert_eq!(e.kind(), std::io::ErrorKind::BrokenPipe, "{e}");
         }
         child.wait_with_output().unwrap()
     }

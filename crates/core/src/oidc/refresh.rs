@@ -11,7 +11,7 @@
 //! 4. only if it is still near expiry, refreshes at the IdP and stores the new set (with
 //!    the rotated refresh token) before the lock is released.
 
-use std::fs::{File, OpenOptions};
+use std::fs::File;
 use std::future::Future;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -25,7 +25,7 @@ use super::http::Http;
 use super::http::HttpError;
 use super::login::{server_refusal, token_error};
 use super::tokens::{TokenSet, now_unix};
-use crate::config::{Paths, create_dir_private};
+use crate::config::{Paths, open_private_file};
 use crate::error::{Error, Result};
 use crate::server::{Server, is_loopback};
 use crate::vault::{EntryKey, Vault};
@@ -232,7 +232,7 @@ fn lock_dir() -> Result<PathBuf> {
 
 /// Takes the exclusive lock, polling without blocking a thread, for at most `wait`.
 async fn lock(path: &Path, wait: Duration) -> Result<File> {
-    let file = open_private(path)?;
+    let file = open_private_file(path)?;
     let deadline = tokio::time::Instant::now() + wait;
     let mut pause = Duration::from_millis(10);
     loop {
@@ -247,17 +247,6 @@ async fn lock(path: &Path, wait: Duration) -> Result<File> {
         tokio::time::sleep(pause).await;
         pause = (pause * 2).min(Duration::from_millis(200));
     }
-}
-
-fn open_private(path: &Path) -> Result<File> {
-    if let Some(dir) = path.parent() {
-        create_dir_private(dir)?;
-    }
-    let mut opts = OpenOptions::new();
-    opts.create(true).truncate(false).write(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
-    opts.open(path).map_err(|e| Error::io(path, e))
 }
 
 #[cfg(test)]

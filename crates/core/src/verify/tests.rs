@@ -30,8 +30,6 @@ const SSO_PAGE: &str = "<!doctype html>\n<html><head><title>Sign in - Example SS
 enum Act {
     /// Writes these bytes and closes.
     Send(Vec<u8>),
-    /// Waits, then does the other thing.
-    Delay(Duration, Box<Act>),
     /// Never answers; keeps the connection open.
     Hang,
     /// Writes these bytes (a response head), then one body byte every 100 ms, forever.
@@ -42,6 +40,9 @@ enum Act {
     Close,
     /// Writes these bytes in pieces of `chunk` bytes, pausing between them, then closes.
     Dribble(Vec<u8>, usize, Duration),
+    /// Waits until every party of the barrier has arrived (every test server got its
+    /// request), then does the other thing.
+    AfterAll(Arc<tokio::sync::Barrier>, Box<Act>),
 }
 
 /// A listening test server and the request heads it received.
@@ -101,10 +102,6 @@ async fn act(stream: &mut TcpStream, act: Act) {
             let _ = stream.write_all(&bytes).await;
             let _ = stream.shutdown().await;
         }
-        Act::Delay(wait, then) => {
-            tokio::time::sleep(wait).await;
-            Box::pin(self::act(stream, *then)).await;
-        }
         Act::Hang => tokio::time::sleep(Duration::from_secs(3600)).await,
         Act::Trickle(head) => {
             let _ = stream.write_all(&head).await;
@@ -126,6 +123,10 @@ async fn act(stream: &mut TcpStream, act: Act) {
                 tokio::time::sleep(pause).await;
             }
             let _ = stream.shutdown().await;
+        }
+        Act::AfterAll(barrier, then) => {
+            barrier.wait().await;
+            Box::pin(self::act(stream, *then)).await;
         }
     }
 }
@@ -733,13 +734,17 @@ async fn unusable_tls_files_send_nothing() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn concurrent_checks_take_about_the_time_of_one() {
+async fn concurrent_checks_overlap() {
+    // Each server answers only once all eight have their request: checks made one after
+    // another would never get the first answer (and end in a timeout). No clock involved.
+    let barrier = Arc::new(tokio::sync::Barrier::new(8));
     let mut servers = Vec::new();
     for _ in 0..8 {
+        let barrier = barrier.clone();
         servers.push(
-            serve(|head| {
+            serve(move |head| {
                 if is_api(head) {
-                    Act::Delay(Duration::from_millis(300), Box::new(json_ok("{}")))
+                    Act::AfterAll(barrier.clone(), Box::new(json_ok("{}")))
                 } else {
                     http("200 OK", &[], b"3.17.2")
                 }
@@ -747,16 +752,17 @@ async fn concurrent_checks_take_about_the_time_of_one() {
             .await,
         );
     }
-    let start = Instant::now();
+    let opts = VerifyOptions { total_timeout: Duration::from_secs(5), ..opts() };
     let mut set = tokio::task::JoinSet::new();
     for server in &servers {
-        let s = basic(&server.url);
-        set.spawn(async move { verify(&s, Some(&password()), &opts()).await });
+        let (s, opts) = (basic(&server.url), opts.clone());
+        set.spawn(async move { verify(&s, Some(&password()), &opts).await });
     }
     let results = set.join_all().await;
-    let elapsed = start.elapsed();
-    assert!(results.iter().all(|v| v.outcome == Outcome::Ok && v.server_version.as_deref() == Some("3.17.2")));
-    assert!(elapsed < Duration::from_millis(1200), "8 checks took {elapsed:?}");
+    assert!(
+        results.iter().all(|v| v.outcome == Outcome::Ok && v.server_version.as_deref() == Some("3.17.2")),
+        "{results:?}"
+    );
 }
 
 #[test]
@@ -1050,18 +1056,17 @@ async fn real_fixture() {
     }
     assert!(failed.is_empty(), "unexpected outcomes:\n{}", failed.join("\n"));
 
-    let start = Instant::now();
+    // That checks overlap is tested without a clock (concurrent_checks_overlap, and the
+    // CLI's status --all at a barrier fixture); here, only that the slow servers answer.
     let mut set = tokio::task::JoinSet::new();
     for url in env("MLL_SLOW_URLS").split_whitespace() {
         let s = user(url, "alice");
         set.spawn(async move { verify(&s, None, &VerifyOptions::default()).await });
     }
     let results = set.join_all().await;
-    let elapsed = start.elapsed();
     assert!(results.iter().all(|v| v.outcome == Outcome::Ok), "{results:?}");
     let latencies: Vec<u64> = results.iter().map(|v| v.latency_ms).collect();
-    println!("8 slow servers (300 ms each), concurrently: {elapsed:?}, latencies {latencies:?} ms");
-    assert!(elapsed < Duration::from_secs(2), "{elapsed:?}");
+    println!("8 slow servers (300 ms each), concurrently: latencies {latencies:?} ms");
 }
 
 /// The classifier fed random answers from a real socket (issue 13): random status, headers

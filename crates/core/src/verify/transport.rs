@@ -13,7 +13,7 @@ use zeroize::Zeroizing;
 use super::classify::{Asked, Reply};
 use super::{Outcome, Sent, TlsFile, TlsFix, TlsProblem, UnreachableReason, VerifyOptions, clean, error_chain};
 use crate::secret::Secret;
-use crate::server::{AuthKind, Server};
+use crate::server::{AuthKind, Server, is_loopback};
 
 const USER_AGENT: &str = concat!("mlflow-login/", env!("CARGO_PKG_VERSION"));
 
@@ -201,27 +201,32 @@ fn identity(path: &Path) -> Result<Identity, Outcome> {
     })
 }
 
-fn builder(opts: &VerifyOptions) -> ClientBuilder {
+fn builder(opts: &VerifyOptions, base: &Url) -> ClientBuilder {
     // reqwest is built without a default provider (see the workspace Cargo.toml); it takes
     // the process default. An Err means one is installed already, which is as good.
     static RING: std::sync::Once = std::sync::Once::new();
     RING.call_once(|| {
         let _ = rustls::crypto::ring::default_provider().install_default();
     });
-    Client::builder()
+    let builder = Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .connect_timeout(opts.connect_timeout)
         .timeout(opts.total_timeout)
-        .user_agent(USER_AGENT)
+        .user_agent(USER_AGENT);
+    // A server on this machine is never reached through HTTP_PROXY / HTTPS_PROXY /
+    // ALL_PROXY: over plain http the proxy would read the password, and it could not
+    // reach this machine's loopback anyway (issue 13). Remote servers keep the proxy.
+    if is_loopback(base) { builder.no_proxy() } else { builder }
 }
 
 fn build(
     server: &Server,
     opts: &VerifyOptions,
+    base: &Url,
     certs: &[Certificate],
     identity: Option<&Identity>,
 ) -> reqwest::Result<Client> {
-    let mut builder = builder(opts);
+    let mut builder = builder(opts, base);
     if server.insecure_tls {
         builder = builder.tls_danger_accept_invalid_certs(true);
     }
@@ -246,7 +251,7 @@ fn client(server: &Server, opts: &VerifyOptions, base: &Url) -> Result<Client, O
         Some(path) => Some(identity(path)?),
         None => None,
     };
-    let err = match build(server, opts, &certs, identity.as_ref()) {
+    let err = match build(server, opts, base, &certs, identity.as_ref()) {
         Ok(client) => return Ok(client),
         Err(err) => err,
     };
@@ -256,15 +261,15 @@ fn client(server: &Server, opts: &VerifyOptions, base: &Url) -> Result<Client, O
         path: path.as_deref().map(|p| clean(&p.display().to_string(), 300)).unwrap_or_default(),
         detail: detail.clone(),
     };
-    if identity.is_some() && build(server, opts, &certs, None).is_ok() {
+    if identity.is_some() && build(server, opts, base, &certs, None).is_ok() {
         return Err(bad_file(TlsFile::ClientCert, &server.client_cert));
     }
-    if !certs.is_empty() && build(server, opts, &[], None).is_ok() {
+    if !certs.is_empty() && build(server, opts, base, &[], None).is_ok() {
         return Err(bad_file(TlsFile::CaBundle, &server.ca_bundle));
     }
     if base.scheme() == "http" {
         // No usable system trust store (a minimal container): a plain-http check needs none.
-        if let Ok(client) = builder(opts).tls_certs_only(Vec::new()).build() {
+        if let Ok(client) = builder(opts, base).tls_certs_only(Vec::new()).build() {
             return Ok(client);
         }
     }
