@@ -8,11 +8,13 @@ pub mod checks;
 pub mod config;
 pub mod env;
 pub mod error;
+pub mod import;
 pub mod login;
 pub mod logins;
 pub mod secret;
 pub mod server;
 pub mod shell;
+pub mod team;
 pub mod vault;
 pub mod verify;
 
