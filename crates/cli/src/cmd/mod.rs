@@ -5,12 +5,14 @@ mod credential;
 mod doctor;
 mod env;
 mod exec;
+mod import;
 mod init;
 mod list;
 mod login;
 mod logout;
 mod remove;
 mod rename;
+mod servers;
 mod status;
 mod use_;
 
@@ -43,6 +45,8 @@ pub enum Command {
     Completions(completions::Completions),
     Init(init::Init),
     Doctor(doctor::Doctor),
+    Import(import::Import),
+    Servers(servers::Servers),
     #[command(hide = true)]
     HookEnv(init::HookEnv),
     #[command(hide = true)]
@@ -64,6 +68,8 @@ impl Run for Command {
             Command::Completions(c) => c.run(),
             Command::Init(c) => c.run(),
             Command::Doctor(c) => c.run(),
+            Command::Import(c) => c.run(),
+            Command::Servers(c) => c.run(),
             Command::HookEnv(c) => c.run(),
             Command::Credential(c) => c.run(),
         }
