@@ -249,11 +249,21 @@ pub fn scan(input: &ScanInput<'_>) -> Scan {
     if let Ok(text) = std::fs::read_to_string(&netrc) {
         for entry in netrc_entries(&text) {
             let (Some(machine), Some(password)) = (&entry.machine, &entry.password) else { continue };
-            for server in input.config.servers.values() {
-                let host = server.parsed_url().ok().and_then(|u| u.host_str().map(str::to_ascii_lowercase));
-                if host.as_deref() != Some(machine.as_str()) {
-                    continue;
-                }
+            // An entry counts for the servers on its host that log in as its login (or name
+            // no user): a host often serves several servers, each with its own account.
+            let on_host: Vec<&crate::server::Server> = input
+                .config
+                .servers
+                .values()
+                .filter(|s| {
+                    s.parsed_url().ok().and_then(|u| u.host_str().map(str::to_ascii_lowercase)).as_deref()
+                        == Some(machine.as_str())
+                })
+                .collect();
+            let users = on_host.iter().filter(|s| s.username.is_none() || s.username == entry.login);
+            let mut matched = false;
+            for server in users {
+                matched = true;
                 let removal = Removal {
                     path: netrc.clone(),
                     original: text.clone(),
@@ -266,13 +276,24 @@ pub fn scan(input: &ScanInput<'_>) -> Scan {
                         path: Some(netrc.clone()),
                         line: Some(entry.line),
                         url: Some(server.url.clone()),
-                        username: entry.login.clone(),
+                        username: entry.login.clone().or_else(|| server.username.clone()),
                         auth: AuthKind::Basic,
                         secret: Secret::new(password.clone()),
                         in_uri: false,
                         removals: vec![removal],
                     },
                 );
+            }
+            if !matched && !on_host.is_empty() {
+                scan.skipped.push(Skipped {
+                    path: netrc.clone(),
+                    line: entry.line,
+                    what: format!("machine {machine}"),
+                    reason: format!(
+                        "no server on {machine} logs in as {}: log in to that server first, then import again",
+                        entry.login.as_deref().unwrap_or("(no login)")
+                    ),
+                });
             }
         }
     }
@@ -589,12 +610,14 @@ fn netrc_tokens(text: &str) -> Vec<(usize, String)> {
     out
 }
 
-/// The server a found credential goes to: a known server with its URL (the one with the
-/// same username first) is logged in to again ([`LoginMode::Edit`]); otherwise a new
-/// server named after the host (`host`, or `host-PORT`; `-2`, `-3`... when taken).
+/// The server a found credential goes to: a known server with its URL and username (or
+/// one that names no username) is logged in to again ([`LoginMode::Edit`]); otherwise a
+/// new server named after the host (`host`, or `host-PORT`; `-2`, `-3`... when taken). A
+/// known server is never switched to another account by an import: a plain-text login as
+/// someone else on the same URL becomes a server of its own.
 pub fn target(config: &Config, url: &str, username: Option<&str>) -> (String, LoginMode) {
-    let same_url = || config.servers.iter().filter(|(_, s)| s.url == url);
-    if let Some((name, _)) = same_url().find(|(_, s)| s.username.as_deref() == username).or_else(|| same_url().next()) {
+    let same = |s: &&crate::server::Server| s.url == url && (s.username.as_deref() == username || s.username.is_none());
+    if let Some((name, _)) = config.servers.iter().find(|(_, s)| same(s)) {
         return (name.clone(), LoginMode::Edit);
     }
     let base = url::Url::parse(url)

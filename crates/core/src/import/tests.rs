@@ -104,7 +104,8 @@ fn world(files: &[(&str, &str)], env: &[(&str, &str)], config: &Config) -> (temp
 #[test]
 fn scans_every_place_and_merges_the_environment() {
     let mut config = Config::default();
-    config.servers.insert("nx".into(), Server::new_basic("http://netrc.example:8080", "n").unwrap());
+    config.servers.insert("nx".into(), Server::new_basic("http://netrc.example:8080", "nina").unwrap());
+    config.servers.insert("other".into(), Server::new_basic("http://netrc.example:9090", "olga").unwrap());
     let rc = format!(
         "alias ll=ls\nexport MLFLOW_TRACKING_URI=https://rc.example\nexport MLFLOW_TRACKING_USERNAME=bob\nexport MLFLOW_TRACKING_PASSWORD={}\n",
         posix_single(HOSTILE)
@@ -201,7 +202,8 @@ fn targets() {
     let mut c = Config::default();
     c.servers.insert("prod".into(), Server::new_basic("https://h/mlflow", "alice").unwrap());
     c.servers.insert("h".into(), Server::new_basic("https://x", "alice").unwrap());
-    assert_eq!(target(&c, "https://h/mlflow", Some("bob")), ("prod".into(), LoginMode::Edit));
+    assert_eq!(target(&c, "https://h/mlflow", Some("alice")), ("prod".into(), LoginMode::Edit));
+    assert_eq!(target(&c, "https://h/mlflow", Some("bob")), ("h-2".into(), LoginMode::Add));
     assert_eq!(target(&c, "https://h", None), ("h-2".into(), LoginMode::Add));
     assert_eq!(target(&c, "http://127.0.0.1:5000", None), ("127.0.0.1-5000".into(), LoginMode::Add));
 }
