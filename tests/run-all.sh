@@ -38,8 +38,9 @@ step cargo test --workspace --exclude mlflow-login
 step cargo test -p mlflow-login-core --lib verify::tests::real_fixture -- --ignored --exact
 # The keychain read against the real Secret Service (gnome-keyring).
 step cargo test -p mlflow-login-core --lib vault::secret_service::tests::real_secret_service -- --ignored --exact
-# The CLI against the real keychain and the real nginx + MLflow fixtures.
-step cargo test -p mlflow-login --bins --test outcomes --test flow --test input
+# The CLI against the real keychain and the real nginx + MLflow fixtures (servers:
+# team lists exported and imported; import: plain-text credentials into the keychain).
+step cargo test -p mlflow-login --bins --test outcomes --test flow --test input --test servers --test import
 # Real bash, zsh, fish, dash: hooks, round trips (PROPTEST_CASES random batches, 64 by
 # default), zero processes per prompt.
 step tests/shell/run.sh

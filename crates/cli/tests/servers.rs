@@ -78,10 +78,7 @@ fn export_then_import_from_a_file_reproduces_the_servers() {
     std::fs::write(&file, &list).unwrap();
     let (out, items) = import_json(&b, &[file.to_str().unwrap()]);
     assert!(out.status.success(), "{}", text(&out));
-    assert_eq!(
-        results(&items),
-        vec![("prod".into(), "added".into(), true), ("sub".into(), "added".into(), true)]
-    );
+    assert_eq!(results(&items), vec![("prod".into(), "added".into(), true), ("sub".into(), "added".into(), true)]);
     assert_eq!(servers(&b), servers(&a));
     for s in b.list_json().as_array().unwrap() {
         assert_eq!(s["has_secret"], serde_json::Value::Bool(false), "{s}");
@@ -165,10 +162,7 @@ fn a_differing_server_is_refused_without_a_terminal_unless_replace() {
     std::fs::write(&file, list).unwrap();
     let (out, items) = import_json(&b, &[file.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
-    assert_eq!(
-        results(&items),
-        vec![("new".into(), "added".into(), true), ("prod".into(), "refused".into(), false)]
-    );
+    assert_eq!(results(&items), vec![("new".into(), "added".into(), true), ("prod".into(), "refused".into(), false)]);
     assert_eq!(servers(&b).into_iter().find(|s| s.0 == "prod"), before.into_iter().find(|s| s.0 == "prod"));
     let (out, items) = import_json(&b, &[file.to_str().unwrap(), "--replace"]);
     assert!(out.status.success(), "{}", text(&out));

@@ -162,11 +162,17 @@ impl Run for Import {
             match import::remove_plaintext(&pairs) {
                 Ok(removed) => {
                     for r in &removed {
-                        println!(
+                        let line = format!(
                             "removed the plain-text copy from {} (backup: {})",
                             tilde(&home, &r.path),
                             r.backup.display()
                         );
+                        // Under --json, stdout is the JSON alone.
+                        if self.json {
+                            eprintln!("{line}");
+                        } else {
+                            println!("{line}");
+                        }
                         for (i, removal, _) in &to_remove {
                             if removal.path == r.path {
                                 let file = RemovedFile { path: r.path.clone(), backup: r.backup.clone() };
@@ -196,7 +202,10 @@ impl Run for Import {
         if stored < reports.len() {
             let code =
                 if reports.iter().any(|r| r.outcome == "bad_credentials") { failure::REFUSED } else { failure::OTHER };
-            return Err(Failure::new(code, format!("{} credentials were not imported", reports.len() - stored)));
+            return Err(Failure::new(
+                code,
+                format!("{} of {} credentials not imported (see above)", reports.len() - stored, reports.len()),
+            ));
         }
         Ok(())
     }
