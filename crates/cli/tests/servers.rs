@@ -173,3 +173,40 @@ fn a_differing_server_is_refused_without_a_terminal_unless_replace() {
     let prod = servers(&b).into_iter().find(|s| s.0 == "prod").unwrap();
     assert_eq!((prod.1.as_str(), prod.2.as_deref()), (fx("MLL_NGINX_URL").as_str(), Some("alice")));
 }
+
+#[test]
+fn on_a_terminal_it_asks_before_replacing() {
+    assert!(which("script"), "script is missing: apt-get install bsdutils");
+    let b = World::new();
+    let out = b.login("prod", &fx("MLL_NGINX_SUBPATH_URL"), "bob", &fx("MLL_BOB_PW"), &[]);
+    assert!(out.status.success(), "{}", text(&out));
+    let file = b.dir.path().join("servers.toml");
+    std::fs::write(&file, format!("[servers.prod]\nurl = \"{}\"\nusername = \"alice\"\n", fx("MLL_NGINX_URL")))
+        .unwrap();
+    // `script` gives the command a terminal; what we write to it is the user's answer.
+    let on_terminal = |answer: &str| {
+        let mut c = std::process::Command::new("script");
+        for (k, v) in b.cmd().get_envs() {
+            match v {
+                Some(v) => c.env(k, v),
+                None => c.env_remove(k),
+            };
+        }
+        let mut child = c
+            .args(["-qec", &format!("{BIN} servers import {}", file.display()), "/dev/null"])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        child.stdin.take().unwrap().write_all(answer.as_bytes()).unwrap();
+        child.wait_with_output().unwrap()
+    };
+    let out = on_terminal("n\n");
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(stdout(&out).contains("replace it? [y/N]"), "{}", text(&out));
+    assert_eq!(servers(&b)[0].2.as_deref(), Some("bob"), "{}", text(&out));
+    let out = on_terminal("y\n");
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(servers(&b)[0].2.as_deref(), Some("alice"), "{}", text(&out));
+}

@@ -8,6 +8,11 @@
 //! file, which nobody else has), and with [`ExportOptions::usernames`] off the usernames
 //! (a team list: each member logs in as themself).
 //!
+//! Importing changes the config only: it stores no password and deletes none. A server a
+//! list replaces keeps nothing of its old settings but its client certificate (same URL
+//! only); a password stored for its old URL or account stays in the keychain, unused,
+//! rather than a list from the network deleting a secret.
+//!
 //! Paths: a CA bundle path in an imported *file* that is relative is read relative to that
 //! file's folder (a team keeps `ca.pem` next to `servers.toml` in a repository); from a
 //! *URL* a relative path means nothing on this machine and is refused. Absolute paths are
