@@ -44,7 +44,8 @@ impl Home {
             .env("XDG_CONFIG_HOME", self.home.join(".config"))
             .env_remove("ZDOTDIR")
             .env_remove("NETRC")
-            .env_remove("MLFLOW_TRACKING_TOKEN");
+            .env_remove("MLFLOW_TRACKING_TOKEN")
+            .env_remove("MLFLOW_LOGIN_SERVER");
         for (k, v) in env {
             c.env(k, v);
         }
@@ -219,5 +220,6 @@ fn a_refused_password_stores_and_removes_nothing() {
     let names: Vec<String> =
         std::fs::read_dir(&h.home).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
     assert_eq!(names, vec![".bashrc".to_string()], "a backup was written");
+    assert!(!h.w.config_dir().join("backups").exists(), "a backup was written");
     assert!(h.w.list_json().as_array().unwrap().is_empty());
 }

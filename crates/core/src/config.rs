@@ -231,7 +231,7 @@ impl ConfigStore {
     }
 }
 
-fn create_dir_private(dir: &Path) -> Result<()> {
+pub(crate) fn create_dir_private(dir: &Path) -> Result<()> {
     let mut builder = fs::DirBuilder::new();
     builder.recursive(true);
     #[cfg(unix)]

@@ -18,9 +18,11 @@
 //! [`remove_plaintext`] takes the copies out once the keychain holds them: an rc line is
 //! commented out (a secret in it replaced by a note naming mlflow-login, so no copy stays),
 //! the credentials file's `[mlflow]` section is deleted, a netrc entry is deleted. Each
-//! changed file is first copied to a backup next to it, mode 0600, and the file must be as
-//! it was when it was scanned (else it is left alone). A file that is a symbolic link (a
-//! dotfiles repository) is changed where it points.
+//! changed file is first copied to a backup in the config dir's `backups/` folder (mode
+//! 0600, in a 0700 folder), and the file must be as it was when it was scanned (else it is
+//! left alone). Not next to the file: start-up files are often links into a dotfiles
+//! repository, where a backup holding the password could be committed. A file that is a
+//! symbolic link is changed where it points.
 //!
 //! There is no kept Rust crate that parses netrc *with positions* (needed to delete one
 //! entry and nothing else), so a small tokenizer lives here, tested below.
@@ -31,7 +33,7 @@ use std::ops::Range;
 use std::path::{Path, PathBuf};
 
 use crate::config::Config;
-use crate::env::{PASSWORD, TOKEN, URI, USERNAME};
+use crate::env::{PASSWORD, SERVER_NAME, TOKEN, URI, USERNAME};
 use crate::error::{Error, Result};
 use crate::login::LoginMode;
 use crate::secret::Secret;
@@ -188,7 +190,9 @@ pub fn scan(input: &ScanInput<'_>) -> Scan {
         places.push((SourceKind::MlflowCredentials, Some(creds), vars, Some(removal)));
     }
     let mut env = Vars::default();
-    for var in TRACKING {
+    // In a hooked shell (or `exec`), the variables are mlflow-login's own, from the keychain.
+    let ours = (input.var)(SERVER_NAME).is_some_and(|v| !v.is_empty());
+    for var in TRACKING.into_iter().filter(|_| !ours) {
         if let Some(v) = (input.var)(var).and_then(|v| v.into_string().ok()).filter(|v| !v.is_empty()) {
             env.values.insert(var, (v, 0));
         }
@@ -653,7 +657,7 @@ pub struct Removed {
 /// the server whose keychain entry now holds the secret, for the note left in its place.
 /// Each file is changed once, after its backup is written; a file that changed since it
 /// was scanned is an error and left as it is.
-pub fn remove_plaintext(removals: &[(&Removal, &str)]) -> Result<Vec<Removed>> {
+pub fn remove_plaintext(removals: &[(&Removal, &str)], backups: &Path) -> Result<Vec<Removed>> {
     let mut by_file: BTreeMap<&Path, Vec<(&Removal, &str)>> = BTreeMap::new();
     for &(r, name) in removals {
         by_file.entry(r.path.as_path()).or_default().push((r, name));
@@ -672,7 +676,7 @@ pub fn remove_plaintext(removals: &[(&Removal, &str)]) -> Result<Vec<Removed>> {
             ));
         }
         let new = apply_edits(&now, &edits);
-        let backup = write_backup(&real, &now)?;
+        let backup = write_backup(backups, &real, &now)?;
         let perms = std::fs::metadata(&real).map_err(|e| Error::io(&real, e))?.permissions();
         crate::config::write_atomic(&real, new.as_bytes())?;
         std::fs::set_permissions(&real, perms).map_err(|e| Error::io(&real, e))?;
@@ -720,14 +724,15 @@ fn apply_edits(text: &str, edits: &[(&Removal, &str)]) -> String {
     out
 }
 
-/// Copies `text` to a new file next to `path`, mode 0600.
-fn write_backup(path: &Path, text: &str) -> Result<PathBuf> {
+/// Copies `text` (of the file `path`) to a new file in `dir`, mode 0600.
+fn write_backup(dir: &Path, path: &Path, text: &str) -> Result<PathBuf> {
+    crate::config::create_dir_private(dir)?;
     use std::io::Write as _;
     let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default().as_secs();
     let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     for n in 0..100 {
         let suffix = if n == 0 { String::new() } else { format!("-{n}") };
-        let backup = path.with_file_name(format!("{name}.mlflow-login-backup-{now}{suffix}"));
+        let backup = dir.join(format!("{}.{now}{suffix}", name.trim_start_matches('.')));
         let mut opts = std::fs::OpenOptions::new();
         opts.write(true).create_new(true);
         #[cfg(unix)]

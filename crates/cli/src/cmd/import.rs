@@ -25,7 +25,7 @@ use crate::ui;
 /// With --remove-plaintext, each stored one is then taken out of its file: the start-up
 /// file's lines are commented out (the secret replaced by a note), the [mlflow] section of
 /// ~/.mlflow/credentials or the ~/.netrc entry is deleted. A backup of each changed file is
-/// kept next to it (readable only by you) and its path printed. Nothing that failed its
+/// kept in mlflow-login's config folder (readable only by you) and its path printed. Nothing that failed its
 /// check is stored or removed.
 ///
 ///   mlflow-login import
@@ -126,6 +126,13 @@ impl Run for Import {
                 activate: Activate::IfNone,
             };
             match rt.block_on(log_in(&logins, input, &VerifyOptions::default())) {
+                // A keychain that fails fails every other credential too: stop here.
+                Err(e) if e.kind().is_keychain() => {
+                    return Err(Failure::context(
+                        format!("could not store the credential from {}", describe(&home, found)),
+                        e,
+                    ));
+                }
                 Err(e) => {
                     report.outcome =
                         if e.kind() == mlflow_login_core::ErrorKind::InvalidInput { "invalid" } else { "error" }.into();
@@ -159,7 +166,7 @@ impl Run for Import {
         let mut failed = None;
         if self.remove_plaintext && !to_remove.is_empty() {
             let pairs: Vec<(&Removal, &str)> = to_remove.iter().map(|(_, r, n)| (*r, n.as_str())).collect();
-            match import::remove_plaintext(&pairs) {
+            match import::remove_plaintext(&pairs, &logins.store().paths().dir().join("backups")) {
                 Ok(removed) => {
                     for r in &removed {
                         let line = format!(

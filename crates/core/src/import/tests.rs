@@ -156,7 +156,7 @@ fn scans_every_place_and_merges_the_environment() {
 
     // Removal: no copy of any secret left, backups 0600 with the old text.
     let pairs: Vec<(&Removal, &str)> = scan.found.iter().flat_map(|f| f.removals.iter().map(|r| (r, "x"))).collect();
-    let removed = remove_plaintext(&pairs).unwrap();
+    let removed = remove_plaintext(&pairs, &dir.path().join("cfg/backups")).unwrap();
     assert_eq!(removed.len(), 4);
     for r in &removed {
         let text = std::fs::read_to_string(&r.path).unwrap();
@@ -193,7 +193,10 @@ fn a_file_changed_since_the_scan_is_left_alone() {
     );
     std::fs::write(dir.path().join(".profile"), "changed\n").unwrap();
     let f = &scan.found[0];
-    assert_eq!(remove_plaintext(&[(&f.removals[0], "h")]).unwrap_err().kind(), crate::ErrorKind::InvalidInput);
+    assert_eq!(
+        remove_plaintext(&[(&f.removals[0], "h")], &dir.path().join("b")).unwrap_err().kind(),
+        crate::ErrorKind::InvalidInput
+    );
     assert_eq!(std::fs::read_to_string(dir.path().join(".profile")).unwrap(), "changed\n");
 }
 
@@ -206,4 +209,15 @@ fn targets() {
     assert_eq!(target(&c, "https://h/mlflow", Some("bob")), ("h-2".into(), LoginMode::Add));
     assert_eq!(target(&c, "https://h", None), ("h-2".into(), LoginMode::Add));
     assert_eq!(target(&c, "http://127.0.0.1:5000", None), ("127.0.0.1-5000".into(), LoginMode::Add));
+}
+
+#[test]
+fn the_hooks_own_variables_are_not_plain_text() {
+    let env =
+        [("MLFLOW_TRACKING_URI", "https://h"), ("MLFLOW_TRACKING_USERNAME", "u"), ("MLFLOW_TRACKING_PASSWORD", "p")];
+    let (_d, scan) = world(&[], &env, &Config::default());
+    assert_eq!(scan.found.len(), 1);
+    let hooked: Vec<_> = env.iter().copied().chain([("MLFLOW_LOGIN_SERVER", "prod")]).collect();
+    let (_d, scan) = world(&[], &hooked, &Config::default());
+    assert!(scan.found.is_empty());
 }
