@@ -210,7 +210,8 @@ pub fn scan(input: &ScanInput<'_>) -> Scan {
     let fallback_user = places.iter().rev().find_map(|p| p.2.values.get(USERNAME).map(|(u, _)| u.clone()));
 
     for (kind, path, vars, removal) in places {
-        let get = |k: &str| vars.values.get(k).cloned();
+        // An empty value sets nothing (`export MLFLOW_TRACKING_PASSWORD=` clears it).
+        let get = |k: &str| vars.values.get(k).cloned().filter(|(v, _)| !v.is_empty());
         let uri = get(URI);
         let split = match &uri {
             Some((u, line)) => match split_uri(u) {

@@ -221,3 +221,23 @@ fn the_hooks_own_variables_are_not_plain_text() {
     let (_d, scan) = world(&[], &hooked, &Config::default());
     assert!(scan.found.is_empty());
 }
+
+#[test]
+fn empty_values_and_netrc_logins_no_server_uses() {
+    let mut config = Config::default();
+    config.servers.insert("a".into(), Server::new_basic("https://h.example", "alice").unwrap());
+    let (_d, scan) = world(
+        &[
+            (
+                ".profile",
+                "export MLFLOW_TRACKING_URI=https://h.example\nexport MLFLOW_TRACKING_USERNAME=alice\nexport MLFLOW_TRACKING_PASSWORD=\n",
+            ),
+            (".netrc", "machine h.example login mallory password x\n"),
+        ],
+        &[],
+        &config,
+    );
+    assert!(scan.found.is_empty(), "{:?}", scan.found);
+    assert_eq!(scan.skipped.len(), 1);
+    assert_eq!((scan.skipped[0].line, scan.skipped[0].what.as_str()), (1, "machine h.example"));
+}
