@@ -36,6 +36,10 @@ step cargo clippy --workspace --all-targets -- -D warnings
 step cargo test --workspace --exclude mlflow-login
 # The verifier against the real nginx + MLflow fixtures, row by row.
 step cargo test -p mlflow-login-core --lib verify::tests::real_fixture -- --ignored --exact
+# Single sign-on against the real IdP (oidc-provider), its scripted browser and the
+# mod_auth_openidc proxy: discovery, both flows, refresh rotation, replay, revocation. One
+# test at a time: the device test forces slow_down for the next poll of any client.
+step cargo test -p mlflow-login-core --lib oidc::tests::real -- --ignored --test-threads 1
 # The keychain read against the real Secret Service (gnome-keyring).
 step cargo test -p mlflow-login-core --lib vault::secret_service::tests::real_secret_service -- --ignored --exact
 # The CLI against the real keychain and the real nginx + MLflow fixtures (servers:

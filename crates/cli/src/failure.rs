@@ -64,6 +64,9 @@ impl From<Error> for Failure {
         let code = match err.kind() {
             k if k.is_keychain() => KEYCHAIN,
             ErrorKind::InvalidInput => USAGE,
+            // Single sign-on: the identity provider ended the session; a new login fixes it.
+            ErrorKind::LoginRequired => REFUSED,
+            ErrorKind::IdpUnreachable => UNCHECKED,
             _ => OTHER,
         };
         let mut causes = Vec::new();

@@ -149,3 +149,55 @@ fn two_matching_keychain_entries_are_an_error_not_a_guess() {
     assert!(stderr(&out).contains("several keychain entries match"), "{}", text(&out));
     assert!(!String::from_utf8_lossy(&out.stdout).contains("first"), "{}", text(&out));
 }
+
+/// The login use case's rules as the CLI user meets them (the rules themselves are core's
+/// table test): a re-login keeps the TLS settings, flags turn them off, and a login to
+/// another URL under a known name changes nothing unless `--update` says so.
+#[test]
+fn relogin_keeps_settings_and_adding_never_destroys() {
+    let w = World::new();
+    let url = fx("MLL_NGINX_TLS_URL");
+    let (ca, pw) = (fx("MLL_TLS_CA"), fx("MLL_ALICE_PW"));
+    let out = w.login("tls", &url, "alice", &pw, &["--ca-bundle", &ca]);
+    assert!(out.status.success(), "{}", text(&out));
+
+    // A new password, no flags: the CA bundle is kept, so the check passes.
+    let out = w.login("tls", &url, "alice", &pw, &[]);
+    assert!(out.status.success(), "{}", text(&out));
+    let server = |w: &World| w.list_json().as_array().unwrap().iter().find(|s| s["name"] == "tls").cloned().unwrap();
+    assert_eq!(server(&w)["ca_bundle"], std::fs::canonicalize(&ca).unwrap().to_str().unwrap());
+
+    // --insecure-tls, then --no-insecure-tls turns it off again.
+    let out = w.login("tls", &url, "alice", &pw, &["--insecure-tls"]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(server(&w)["insecure_tls"], true);
+    let out = w.login("tls", &url, "alice", &pw, &["--no-insecure-tls"]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(server(&w).get("insecure_tls").cloned().unwrap_or(serde_json::Value::Bool(false)), false);
+
+    // Another URL under a known name: refused (exit 2), nothing changed, the way out named.
+    let other = fx("MLL_NGINX_URL");
+    let out = w.login("tls", &other, "alice", &pw, &[]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(stderr(&out).contains("--update"), "{}", text(&out));
+    assert_eq!(server(&w)["url"], url.trim_end_matches('/'));
+    assert_eq!(
+        w.keychain(url.trim_end_matches('/'), "alice").as_deref(),
+        Some(pw.as_str()),
+        "the password is still there"
+    );
+
+    // With --update the server moves, and the CA bundle set for the old host is not kept.
+    let out = w.login("tls", &other, "alice", &pw, &["--update"]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(stderr(&out).contains("the CA bundle was not kept"), "{}", text(&out));
+    let moved = server(&w);
+    assert_eq!((moved["url"].as_str(), moved.get("ca_bundle")), (Some(other.trim_end_matches('/')), None));
+
+    // --no-ca-bundle clears it.
+    let out = w.login("tls", &url, "alice", &pw, &["--update", "--ca-bundle", &ca]);
+    assert!(out.status.success(), "{}", text(&out));
+    let out = w.login("tls", &url, "alice", &pw, &["--no-ca-bundle", "--insecure-tls"]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(server(&w).get("ca_bundle"), None);
+}

@@ -24,7 +24,7 @@ use crate::login::blocking;
 use crate::logins::Logins;
 use crate::server::{AuthKind, Server};
 use crate::vault::Vault;
-use crate::verify::{OutcomeClass, OutcomeKind, Verification, VerifyOptions, verify};
+use crate::verify::{Outcome, OutcomeClass, OutcomeKind, Verification, VerifyOptions, verify};
 
 /// How a recorded check counts: the verifier's own [`OutcomeClass`].
 pub type CheckClass = OutcomeClass;
@@ -77,7 +77,7 @@ impl CheckRecord {
 
     /// A record that `server` has no stored password or token (nothing was sent), made now.
     pub fn no_credentials(server: &Server) -> Self {
-        let what = if server.auth == AuthKind::Bearer { "token" } else { "password" };
+        let what = server.auth.secret_noun();
         Self {
             kind: OutcomeKind::NoCredentials,
             class: OutcomeKind::NoCredentials.class(),
@@ -209,11 +209,15 @@ pub async fn check_all<V: Vault + 'static>(
     let tasks: Vec<_> = resolved
         .into_iter()
         .map(|r| {
-            let opts = opts.clone();
+            let (opts, logins) = (opts.clone(), Arc::clone(logins));
             tokio::spawn(async move {
                 let (name, server, secret) = r?;
-                let verification = match &secret {
-                    Some(secret) => Some(verify(&server, Some(secret), &opts).await),
+                let verification = match secret {
+                    Some(stored) if server.auth == AuthKind::Sso => {
+                        drop(stored);
+                        Some(verify_sso(&logins, &server, &opts).await?)
+                    }
+                    Some(secret) => Some(verify(&server, Some(&secret), &opts).await),
                     None => None,
                 };
                 Ok::<_, Error>((name, server, verification))
@@ -230,6 +234,28 @@ pub async fn check_all<V: Vault + 'static>(
         out.push((name, result));
     }
     out
+}
+
+/// An SSO server's check: a fresh access token (refreshed when near expiry), then the
+/// usual request. A refresh the identity provider refuses is the outcome "session ended".
+async fn verify_sso<V: Vault + 'static>(
+    logins: &Logins<V>,
+    server: &Server,
+    opts: &VerifyOptions,
+) -> Result<Verification> {
+    match crate::fresh::fresh_credential(logins, server).await {
+        Ok(Some(fresh)) => Ok(verify(server, Some(&fresh.secret), opts).await),
+        Ok(None) => Ok(Verification {
+            outcome: Outcome::SessionEnded { detail: "no tokens are stored".into() },
+            latency_ms: 0,
+            server_version: None,
+        }),
+        Err(Error::LoginRequired(detail)) => {
+            let detail = crate::verify::clean(&detail, 300);
+            Ok(Verification { outcome: Outcome::SessionEnded { detail }, latency_ms: 0, server_version: None })
+        }
+        Err(e) => Err(e),
+    }
 }
 
 /// A background task that died (a bug): reported as an I/O error of that task.

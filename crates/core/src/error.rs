@@ -28,6 +28,23 @@ pub enum ErrorKind {
     KeychainTimeout,
     /// A file-system operation failed. Caller: report it with the path.
     Io,
+    /// The single sign-on session is over: the identity provider refused the refresh token
+    /// (`invalid_grant`: the session ended, the grant was revoked, a rotated token was
+    /// reused, the user was disabled), or no refresh token is stored. Caller: prompt a new
+    /// login (the CLI exits 3, the tray notifies "Log in again"); retrying will not help.
+    LoginRequired,
+    /// The identity provider refused or answered wrongly: an error answer (`access_denied`,
+    /// `invalid_client`, ...), metadata that does not fit, an ID token that fails its checks.
+    /// Caller: show the message; the same request will fail again.
+    IdentityProvider,
+    /// The identity provider (or, during discovery, the server) could not be reached or
+    /// did not answer in time. Caller: report it and keep any stored tokens; try later.
+    IdpUnreachable,
+    /// A login wait ran out (the browser's redirect, the device code). Caller: say so and
+    /// offer to start again.
+    TimedOut,
+    /// The caller cancelled the operation (Ctrl-C, the dialog's Cancel). Caller: stop quietly.
+    Cancelled,
 }
 
 /// An error of the core crate.
@@ -64,6 +81,31 @@ pub enum Error {
     /// See [`ErrorKind::KeychainTimeout`].
     #[error("the keychain did not answer within {0} s")]
     KeychainTimeout(u64),
+    /// See [`ErrorKind::LoginRequired`].
+    #[error("the single sign-on session has ended: {0}")]
+    LoginRequired(String),
+    /// See [`ErrorKind::IdentityProvider`].
+    #[error("{0}")]
+    IdentityProvider(String),
+    /// See [`ErrorKind::IdpUnreachable`].
+    #[error("could not reach {url}: {detail}")]
+    IdpUnreachable {
+        /// The URL asked.
+        url: String,
+        /// What failed, safe to print.
+        detail: String,
+    },
+    /// See [`ErrorKind::TimedOut`].
+    #[error("{what} did not happen within {seconds} s")]
+    TimedOut {
+        /// What was awaited, e.g. `the sign-in in the browser`.
+        what: &'static str,
+        /// The limit.
+        seconds: u64,
+    },
+    /// See [`ErrorKind::Cancelled`].
+    #[error("cancelled")]
+    Cancelled,
     /// See [`ErrorKind::Io`].
     #[error("{}: {source}", path.display())]
     Io {
@@ -94,6 +136,11 @@ impl Error {
             Error::KeychainLocked(_) => ErrorKind::KeychainLocked,
             Error::KeychainTimeout(_) => ErrorKind::KeychainTimeout,
             Error::Io { .. } => ErrorKind::Io,
+            Error::LoginRequired(_) => ErrorKind::LoginRequired,
+            Error::IdentityProvider(_) => ErrorKind::IdentityProvider,
+            Error::IdpUnreachable { .. } => ErrorKind::IdpUnreachable,
+            Error::TimedOut { .. } => ErrorKind::TimedOut,
+            Error::Cancelled => ErrorKind::Cancelled,
         }
     }
 
@@ -118,6 +165,8 @@ impl Error {
                 "the Secret Service may be hung or waiting for an unlock prompt that cannot appear here; unlock or restart it and try again"
                     .into(),
             ),
+            Error::LoginRequired(_) => Some("log in again: `mlflow-login login NAME --sso`".into()),
+            Error::TimedOut { .. } => Some("start the login again; `--timeout SECONDS` gives more time".into()),
             _ => None,
         }
     }

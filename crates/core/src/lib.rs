@@ -8,9 +8,11 @@ pub mod checks;
 pub mod config;
 pub mod env;
 pub mod error;
+pub mod fresh;
 pub mod import;
 pub mod login;
 pub mod logins;
+pub mod oidc;
 pub mod secret;
 pub mod server;
 pub mod shell;
@@ -21,9 +23,13 @@ pub mod verify;
 pub use checks::{CheckRecord, Checked, Checks};
 pub use config::{Config, ConfigStore, Paths};
 pub use error::{Error, ErrorKind, Result};
-pub use login::{Change, LoginInput, LoginMode, LoginReport, Setting, log_in};
+pub use fresh::{Fresh, fresh_credential};
+pub use login::{
+    Change, LoggedOut, LoginInput, LoginMode, LoginReport, Setting, SsoSignIn, log_in, log_in_sso, log_out,
+};
 pub use logins::{Activate, Logins, Saved, ServerEntry};
+pub use oidc::TokenSet;
 pub use secret::Secret;
-pub use server::{AuthKind, Server, Warning};
+pub use server::{AuthKind, Server, SsoSettings, Warning};
 pub use vault::{EntryKey, KeyringVault, Vault};
 pub use verify::{Outcome, OutcomeClass, OutcomeKind, Verification, VerifyOptions, verify};

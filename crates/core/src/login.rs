@@ -16,6 +16,7 @@
 //! | CA bundle | input | `Set`/`Clear`, else kept | `Set`/`Clear`, else **dropped** |
 //! | client certificate | input | `Set`/`Clear`, else kept | `Set`/`Clear`, else **dropped** |
 //! | insecure TLS | input, else off | input, else kept | input, else **off** |
+//! | SSO issuer, client id, scopes | input (else discovered) | input, else kept | input, else rediscovered |
 //!
 //! "Origin" is scheme, host and port: a new sub-path on the same host keeps the TLS
 //! settings, a new host does not inherit a client certificate (and its key), a CA bundle or
@@ -26,6 +27,11 @@
 //!
 //! Adding never destroys: [`LoginMode::Add`] refuses a name that exists (error on the
 //! `name` field) before anything is written. [`LoginMode::Edit`] needs the server to exist.
+//!
+//! Single sign-on ([`log_in_sso`]) is the same use case with another proof: instead of a
+//! typed secret, the identity provider is found (unless given), the user signs in through
+//! [`crate::oidc::login`], and the token set is what is verified (its access token) and
+//! stored. A server switched away from SSO forgets its SSO settings.
 //!
 //! Nothing is stored unless the server accepted the credentials, or the caller asked to
 //! save without checking. A failed check is returned, not recorded: the record of a server
@@ -38,8 +44,9 @@ use crate::checks::CheckRecord;
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::logins::{Activate, Logins, Saved};
+use crate::oidc::{self, Flow, Interaction, LoginOptions, Overrides};
 use crate::secret::Secret;
-use crate::server::{AuthKind, Server, normalize_url, validate_name, validate_username};
+use crate::server::{AuthKind, Server, SsoSettings, normalize_url, validate_name, validate_username};
 use crate::vault::Vault;
 use crate::verify::{OutcomeClass, Verification, VerifyOptions, verify};
 
@@ -120,7 +127,9 @@ pub struct LoginInput {
     pub client_cert: Change<PathBuf>,
     /// Insecure TLS (`None`: keep).
     pub insecure_tls: Option<bool>,
-    /// The password or token.
+    /// Single sign-on settings given by the user (each `None`/empty field: keep, or find).
+    pub sso: SsoSettings,
+    /// The password or token (empty for [`log_in_sso`]).
     pub secret: Secret,
     /// Check the credentials against the server before storing them.
     pub verify: bool,
@@ -202,7 +211,15 @@ impl LoginInput {
             }
             (None, k) => k.is_some_and(|k| k.insecure_tls),
         };
-        let server = Server { url, username, auth, ca_bundle, client_cert, insecure_tls };
+        let sso = (auth == AuthKind::Sso).then(|| {
+            let kept = known.and_then(|k| k.sso.clone()).filter(|_| !moved).unwrap_or_default();
+            SsoSettings {
+                issuer: self.sso.issuer.clone().or(kept.issuer),
+                client_id: self.sso.client_id.clone().or(kept.client_id),
+                scopes: if self.sso.scopes.is_empty() { kept.scopes } else { self.sso.scopes.clone() },
+            }
+        });
+        let server = Server { url, username, auth, ca_bundle, client_cert, insecure_tls, sso };
         server.validate()?;
         Ok(Plan { server, dropped })
     }
@@ -243,17 +260,122 @@ pub async fn log_in<V: Vault + 'static>(
 ) -> Result<LoginReport> {
     let config: Config = blocking(logins, |l| l.config()).await?;
     let Plan { server, dropped } = input.plan(config.servers.get(&input.name))?;
+    if server.auth == AuthKind::Sso {
+        return Err(Error::invalid(
+            "auth",
+            "a single sign-on server signs in through its identity provider, not with a typed secret",
+        ));
+    }
     input.secret.validate().map_err(|m| Error::invalid("password", m))?;
     let LoginInput { name, mode, secret, verify: check_first, activate, .. } = input;
-
     let verification = if check_first { Some(verify(&server, Some(&secret), opts).await) } else { None };
+    store(logins, Stored { name, mode, server, secret, verification, activate, dropped }).await
+}
+
+/// How a single sign-on login reaches the user.
+#[derive(Clone, Copy)]
+pub struct SsoSignIn<'a> {
+    /// Browser or device code.
+    pub flow: Flow,
+    /// Shows the URL or the code (the CLI prints and opens the browser; the tray shows it).
+    pub ui: &'a dyn Interaction,
+}
+
+impl std::fmt::Debug for SsoSignIn<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SsoSignIn").field("flow", &self.flow).finish_non_exhaustive()
+    }
+}
+
+/// Logs in with single sign-on: plan (the same table), find the identity provider, sign in
+/// ([`oidc::login`], bounded by `sso_opts` and ended early by `cancel`), verify the access
+/// token against the server, store the token set, record, activate. A token the server
+/// refuses is revoked again (best effort) and nothing is stored.
+pub async fn log_in_sso<V: Vault + 'static>(
+    logins: &Arc<Logins<V>>,
+    input: LoginInput,
+    sign_in: SsoSignIn<'_>,
+    cancel: impl std::future::Future<Output = ()>,
+    sso_opts: &LoginOptions,
+    opts: &VerifyOptions,
+) -> Result<LoginReport> {
+    let config: Config = blocking(logins, |l| l.config()).await?;
+    let Plan { mut server, dropped } = input.plan(config.servers.get(&input.name))?;
+    if server.auth != AuthKind::Sso {
+        return Err(Error::invalid("auth", "this server is not set up for single sign-on"));
+    }
+    let wanted = server.sso.clone().unwrap_or_default();
+    let overrides = Overrides { issuer: wanted.issuer, client_id: wanted.client_id, scopes: wanted.scopes.clone() };
+    let provider = oidc::discover(&server, &overrides, sso_opts).await?;
+    server.sso = Some(SsoSettings {
+        issuer: Some(provider.issuer().to_string()),
+        client_id: Some(provider.client_id().to_string()),
+        scopes: wanted.scopes,
+    });
+    let tokens = oidc::login(&provider, sign_in.flow, sign_in.ui, cancel, sso_opts).await?;
+    let verification = verify(&server, Some(&tokens.access_token), opts).await;
+    if verification.class() != OutcomeClass::Ok {
+        // Leave no live session at the identity provider for a login that was not kept.
+        let _ = oidc::revoke(&server, &tokens, sso_opts.request_timeout).await;
+    }
+    let LoginInput { name, mode, activate, .. } = input;
+    let secret = tokens.to_secret();
+    store(logins, Stored { name, mode, server, secret, verification: Some(verification), activate, dropped }).await
+}
+
+/// What [`log_out`] did.
+#[derive(Debug)]
+pub struct LoggedOut {
+    /// Whether a password or token was stored (and is now deleted).
+    pub deleted: bool,
+    /// Single sign-on: the revocation of the refresh token at the identity provider
+    /// (`None` for other servers). Its failure does not stop the logout.
+    pub revoked: Option<Result<oidc::Revoked>>,
+}
+
+/// Logs out of `name`: for single sign-on, revokes the refresh token at the identity
+/// provider (RFC 7009) when it offers revocation; then deletes the secret from the keychain
+/// (every server sharing the entry is logged out with it).
+pub async fn log_out<V: Vault + 'static>(
+    logins: &Arc<Logins<V>>,
+    name: &str,
+    timeout: std::time::Duration,
+) -> Result<LoggedOut> {
+    let key = name.to_string();
+    let (_, server, stored) = blocking(logins, move |l| l.resolve(Some(&key))).await?;
+    let revoked = match (&stored, server.auth) {
+        (Some(secret), AuthKind::Sso) => Some(match oidc::TokenSet::from_secret(secret) {
+            Ok(tokens) => oidc::revoke(&server, &tokens, timeout).await,
+            Err(e) => Err(e),
+        }),
+        _ => None,
+    };
+    drop(stored);
+    let key = name.to_string();
+    let deleted = blocking(logins, move |l| l.logout(&key)).await?;
+    Ok(LoggedOut { deleted, revoked })
+}
+
+/// What a login stores, once verified (or when the caller saves without checking).
+struct Stored {
+    name: String,
+    mode: LoginMode,
+    server: Server,
+    secret: Secret,
+    verification: Option<Verification>,
+    activate: Activate,
+    dropped: Vec<Setting>,
+}
+
+/// The common tail of every login: store (keychain first), record the check, activate.
+async fn store<V: Vault + 'static>(logins: &Arc<Logins<V>>, s: Stored) -> Result<LoginReport> {
+    let Stored { name, mode, server, secret, verification, activate, dropped } = s;
     if let Some(v) = &verification
         && v.class() != OutcomeClass::Ok
     {
         return Ok(LoginReport { name, server, verification, check: None, saved: None, dropped });
     }
     let record = verification.as_ref().map(|v| CheckRecord::new(&server, v));
-
     let (to_save, to_record, key) = (server.clone(), record.clone(), name.clone());
     let saved = blocking(logins, move |l| {
         let saved = match mode {

@@ -21,6 +21,41 @@ pub enum AuthKind {
     Basic,
     /// A bearer token (`MLFLOW_TRACKING_TOKEN`).
     Bearer,
+    /// Single sign-on: an access token from the company's identity provider (OIDC),
+    /// refreshed before it expires (`MLFLOW_TRACKING_TOKEN`; see [`crate::oidc`]).
+    Sso,
+}
+
+impl AuthKind {
+    /// Whether the server takes a token (`Authorization: Bearer`), not a username and password.
+    pub fn uses_token(self) -> bool {
+        matches!(self, AuthKind::Bearer | AuthKind::Sso)
+    }
+
+    /// What the keychain holds for it, in words: `password`, `token`, `single sign-on tokens`.
+    pub fn secret_noun(self) -> &'static str {
+        match self {
+            AuthKind::Basic => "password",
+            AuthKind::Bearer => "token",
+            AuthKind::Sso => "single sign-on tokens",
+        }
+    }
+}
+
+/// Where a single sign-on server's identity provider is, when the user said or discovery
+/// found it (kept so a second login needs no flags; never a token).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SsoSettings {
+    /// The identity provider's issuer URL.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub issuer: Option<String>,
+    /// The OAuth client (a public client registered for MLflow Login).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_id: Option<String>,
+    /// The scopes to ask for (default: `openid`, and `offline_access` when offered).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub scopes: Vec<String>,
 }
 
 /// One configured server. The name is the key in [`crate::Config::servers`].
@@ -44,6 +79,9 @@ pub struct Server {
     /// Skip TLS certificate verification. Shown as a warning everywhere.
     #[serde(default, skip_serializing_if = "is_default")]
     pub insecure_tls: bool,
+    /// Single sign-on settings (auth `sso` only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sso: Option<SsoSettings>,
 }
 
 fn is_default<T: Default + PartialEq>(v: &T) -> bool {
@@ -84,6 +122,7 @@ impl Server {
             ca_bundle: None,
             client_cert: None,
             insecure_tls: false,
+            sso: None,
         })
     }
 
@@ -99,7 +138,10 @@ impl Server {
         match (self.auth, &self.username) {
             (AuthKind::Basic, None) => return Err(Error::invalid("username", "a username is required for Basic auth")),
             (_, Some(u)) => validate_username(u)?,
-            (AuthKind::Bearer, None) => {}
+            (AuthKind::Bearer | AuthKind::Sso, None) => {}
+        }
+        if self.sso.is_some() && self.auth != AuthKind::Sso {
+            return Err(Error::invalid("auth", "single sign-on settings (sso) need auth = \"sso\""));
         }
         Ok(())
     }
@@ -138,9 +180,14 @@ impl Server {
         w
     }
 
-    /// The keychain account: the username, or `token` for an unnamed bearer token.
+    /// The keychain account: the username, or `token` for an unnamed bearer token, `sso`
+    /// for single sign-on without a username.
     pub fn account(&self) -> &str {
-        self.username.as_deref().unwrap_or("token")
+        match (&self.username, self.auth) {
+            (Some(u), _) => u,
+            (None, AuthKind::Sso) => "sso",
+            (None, _) => "token",
+        }
     }
 }
 

@@ -31,7 +31,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::config::Config;
 use crate::error::{Error, Result};
-use crate::server::{AuthKind, Server, is_loopback, normalize_url, validate_name};
+use crate::server::{AuthKind, Server, SsoSettings, is_loopback, normalize_url, validate_name};
 use crate::verify::VerifyOptions;
 
 /// A server list larger than this is not one.
@@ -46,7 +46,7 @@ pub struct ListedServer {
     /// The username, when the list names one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub username: Option<String>,
-    /// Basic (default) or Bearer.
+    /// Basic (default), Bearer or Sso.
     #[serde(default, skip_serializing_if = "is_basic")]
     pub auth: AuthKind,
     /// A PEM bundle of extra CA certificates.
@@ -55,6 +55,9 @@ pub struct ListedServer {
     /// Skip TLS certificate verification.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub insecure_tls: bool,
+    /// Single sign-on: the identity provider and client (a team shares them).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sso: Option<SsoSettings>,
 }
 
 fn is_basic(a: &AuthKind) -> bool {
@@ -93,6 +96,7 @@ pub fn export(config: &Config, names: &[String], opts: ExportOptions) -> Result<
                 auth: s.auth,
                 ca_bundle: s.ca_bundle.clone(),
                 insecure_tls: s.insecure_tls,
+                sso: s.sso.clone(),
             },
         );
     }
@@ -190,6 +194,7 @@ pub fn resolve(name: &str, listed: &ListedServer, known: Option<&Server>, userna
         // A client certificate is personal: a known server keeps its own on the same URL.
         client_cert: known.filter(|k| k.url == listed.url).and_then(|k| k.client_cert.clone()),
         insecure_tls: listed.insecure_tls,
+        sso: listed.sso.clone(),
     };
     server.validate().map_err(|e| match e {
         Error::InvalidInput { field: "username", .. } => {
@@ -310,6 +315,15 @@ mod tests {
         b.auth = AuthKind::Bearer;
         b.insecure_tls = true;
         c.servers.insert("tok".into(), b);
+        let mut sso = Server::new_basic("https://sso.example", "carol").unwrap();
+        sso.auth = AuthKind::Sso;
+        sso.username = None;
+        sso.sso = Some(SsoSettings {
+            issuer: Some("https://idp.example".into()),
+            client_id: Some("mlflow-login".into()),
+            scopes: vec!["openid".into()],
+        });
+        c.servers.insert("sso".into(), sso);
         c.active = Some("prod".into());
         c
     }

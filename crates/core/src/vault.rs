@@ -115,8 +115,9 @@ impl Wait {
     }
 }
 
-/// Whether the desktop can show its own unlock prompt to this process.
-fn can_prompt() -> bool {
+/// Whether the desktop can show its own unlock prompt (or a browser window, for single
+/// sign-on) to this process: a display on Linux and the BSDs, always on macOS and Windows.
+pub(crate) fn can_prompt() -> bool {
     if cfg!(target_os = "linux") || cfg!(target_os = "freebsd") {
         std::env::var_os("DISPLAY").is_some_and(|d| !d.is_empty())
             || std::env::var_os("WAYLAND_DISPLAY").is_some_and(|d| !d.is_empty())

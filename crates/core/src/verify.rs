@@ -27,8 +27,8 @@
 //! is stripped of control characters and shortened, so it is safe to print. No outcome
 //! holds the password or the `Authorization` header.
 
-mod classify;
-mod transport;
+pub(crate) mod classify;
+pub(crate) mod transport;
 
 // The HTTP client base (rustls provider, timeouts, user agent) for other fetches (team lists).
 pub(crate) use transport::builder as http_builder;
@@ -216,6 +216,13 @@ pub enum Outcome {
         /// The underlying error.
         detail: String,
     },
+    /// Single sign-on: the identity provider refused to refresh the token (the session was
+    /// ended, revoked, or the user disabled). Caller: ask for a new login. Nothing was sent
+    /// to the server.
+    SessionEnded {
+        /// What the identity provider said.
+        detail: String,
+    },
 }
 
 /// What kind of outcome a check had: [`Outcome`] without its data. This is what is
@@ -258,6 +265,8 @@ pub enum OutcomeKind {
     InvalidUrl,
     /// [`Outcome::ClientSetup`].
     ClientSetup,
+    /// [`Outcome::SessionEnded`].
+    SessionEnded,
     /// Not a verification: no password or token is stored, so nothing was sent. Counts as
     /// refused (the user must log in).
     NoCredentials,
@@ -271,7 +280,8 @@ impl OutcomeKind {
             OutcomeKind::BadCredentials
             | OutcomeKind::OtherAuthScheme
             | OutcomeKind::Forbidden
-            | OutcomeKind::NoCredentials => OutcomeClass::Refused,
+            | OutcomeKind::NoCredentials
+            | OutcomeKind::SessionEnded => OutcomeClass::Refused,
             _ => OutcomeClass::Unchecked,
         }
     }
@@ -291,6 +301,7 @@ impl OutcomeKind {
             OutcomeKind::Unreachable => "unreachable",
             OutcomeKind::Tls | OutcomeKind::BadTlsFile => "TLS error",
             OutcomeKind::NoCredentials => "not logged in",
+            OutcomeKind::SessionEnded => "sign-in ended",
             OutcomeKind::InvalidResponse
             | OutcomeKind::UnexpectedStatus
             | OutcomeKind::UnusableSecret
@@ -467,6 +478,7 @@ impl Outcome {
             Outcome::UnusableSecret { .. } => OutcomeKind::UnusableSecret,
             Outcome::InvalidUrl { .. } => OutcomeKind::InvalidUrl,
             Outcome::ClientSetup { .. } => OutcomeKind::ClientSetup,
+            Outcome::SessionEnded { .. } => OutcomeKind::SessionEnded,
         }
     }
 
@@ -571,6 +583,7 @@ impl Outcome {
             Outcome::UnusableSecret { detail } => format!("the stored token cannot be sent: {detail}"),
             Outcome::InvalidUrl { detail } => format!("the server's URL cannot be used: {detail}"),
             Outcome::ClientSetup { detail } => format!("could not set up the HTTPS client: {detail}"),
+            Outcome::SessionEnded { detail } => format!("the single sign-on session ended: {detail}"),
         }
     }
 
@@ -666,6 +679,7 @@ impl Outcome {
             Outcome::ClientSetup { .. } => {
                 "install the system's CA certificates (e.g. the ca-certificates package), or set a CA bundle for this server".into()
             }
+            Outcome::SessionEnded { .. } => "log in again (single sign-on in the browser)".into(),
         };
         Some(text)
     }
@@ -690,7 +704,10 @@ impl Outcome {
             | Outcome::WrongPath { .. }
             | Outcome::InvalidResponse { .. }
             | Outcome::InvalidUrl { .. } => Some("url"),
-            Outcome::ServerDown { .. } | Outcome::UnexpectedStatus { .. } | Outcome::ClientSetup { .. } => None,
+            Outcome::ServerDown { .. }
+            | Outcome::UnexpectedStatus { .. }
+            | Outcome::ClientSetup { .. }
+            | Outcome::SessionEnded { .. } => None,
             Outcome::Unreachable { reason, .. } => match reason {
                 UnreachableReason::Dns | UnreachableReason::Refused => Some("url"),
                 UnreachableReason::Timeout | UnreachableReason::Other => None,
@@ -845,7 +862,8 @@ mod kind_tests {
             Outcome::BadTlsFile { setting: TlsFile::CaBundle, path: "/x".into(), detail: detail.clone() },
             Outcome::UnusableSecret { detail: detail.clone() },
             Outcome::InvalidUrl { detail: detail.clone() },
-            Outcome::ClientSetup { detail },
+            Outcome::ClientSetup { detail: detail.clone() },
+            Outcome::SessionEnded { detail },
         ]
     }
 

@@ -10,7 +10,7 @@
 
 use clap::Args;
 use mlflow_login_core::server::normalize_url;
-use mlflow_login_core::{AuthKind, Config, Server};
+use mlflow_login_core::{AuthKind, Config, Fresh, Server, fresh_credential};
 use serde_json::{Value, json};
 
 use super::{Run, logins};
@@ -47,13 +47,24 @@ impl Run for Credential {
             (None, None) => config.active_server(),
         };
         let credential = match picked {
-            Some((_, server)) if !self.no_secret => logins.secret(server)?.map(|secret| {
-                json!({
-                    "scheme": match server.auth { AuthKind::Basic => "basic", AuthKind::Bearer => "bearer" },
-                    "username": server.username,
-                    "secret": secret.expose(),
+            Some((name, server)) if !self.no_secret => {
+                let fresh = if server.auth == AuthKind::Sso {
+                    super::runtime()?
+                        .block_on(fresh_credential(&logins, server))
+                        .map_err(|e| super::sso_failure(name, e))?
+                } else {
+                    logins.secret(server)?.map(|secret| Fresh { secret, expires_at: None, refreshed: None })
+                };
+                fresh.map(|f| {
+                    json!({
+                        "scheme": if server.auth.uses_token() { "bearer" } else { "basic" },
+                        "username": server.username,
+                        "secret": f.secret.expose(),
+                        // Single sign-on: the plugin asks again shortly before this.
+                        "expires_at": f.expires_at,
+                    })
                 })
-            }),
+            }
             _ => None,
         };
         let servers: Vec<Value> = config
@@ -63,7 +74,7 @@ impl Run for Credential {
                 json!({
                     "name": name,
                     "url": s.url,
-                    "auth": match s.auth { AuthKind::Basic => "basic", AuthKind::Bearer => "bearer" },
+                    "auth": s.auth,
                     "username": s.username,
                 })
             })

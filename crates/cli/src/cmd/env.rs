@@ -42,12 +42,15 @@ impl Run for Env {
     fn run(self) -> Result<(), Failure> {
         let logins = logins()?;
         let name = self.name.or_else(shell::pin_from_env);
-        let (name, server, secret) = logins.resolve(name.as_deref())?;
+        let config = logins.config()?;
+        let (name, server) = config.resolve(name.as_deref())?;
+        let secret = if self.no_password { None } else { super::fresh_secret(&logins, &name, server)? };
         if secret.is_none() && !self.no_password {
-            ui::warning(format!("no password is stored for \"{name}\": run `mlflow-login login {name}`"));
+            let noun = server.auth.secret_noun();
+            ui::warning(format!("no {noun} stored for \"{name}\": run `mlflow-login login {name}`"));
         }
         let mode = if self.no_password { SecretMode::Plugin } else { SecretMode::Export };
-        let vars = vars_for(&name, &server, secret.as_ref(), EnvOptions { secret: mode });
+        let vars = vars_for(&name, server, secret.as_ref(), EnvOptions { secret: mode });
         let out = match self.format {
             Some(Format::Json) => render_json(&vars),
             Some(Format::Dotenv) => render_dotenv(&vars)?,

@@ -25,15 +25,17 @@ impl Run for Exec {
     fn run(self) -> Result<(), Failure> {
         let logins = logins()?;
         let name = self.name.or_else(mlflow_login_core::shell::pin_from_env);
-        let (name, server, secret) = logins.resolve(name.as_deref())?;
-        let Some(secret) = secret else {
-            return Err(Failure::new(failure::REFUSED, format!("no password is stored for \"{name}\""))
+        let config = logins.config()?;
+        let (name, server) = config.resolve(name.as_deref())?;
+        let Some(secret) = super::fresh_secret(&logins, &name, server)? else {
+            let noun = server.auth.secret_noun();
+            return Err(Failure::new(failure::REFUSED, format!("no {noun} stored for \"{name}\""))
                 .help(format!("mlflow-login login {name}")));
         };
         let (program, args) = self.command.split_first().ok_or_else(|| Failure::usage("no command given"))?;
         let mut cmd = Command::new(program);
         cmd.args(args);
-        for var in vars_for(&name, &server, Some(&secret), EnvOptions::default()) {
+        for var in vars_for(&name, server, Some(&secret), EnvOptions::default()) {
             match &var.value {
                 Some(v) => cmd.env(var.name, v.expose()),
                 None => cmd.env_remove(var.name),

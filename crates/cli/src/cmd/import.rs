@@ -6,7 +6,9 @@ use std::sync::Arc;
 
 use clap::Args;
 use mlflow_login_core::import::{self, Found, Removal, ScanInput, SourceKind};
-use mlflow_login_core::{Activate, AuthKind, Change, LoginInput, LoginMode, OutcomeClass, VerifyOptions, log_in};
+use mlflow_login_core::{
+    Activate, AuthKind, Change, LoginInput, LoginMode, OutcomeClass, SsoSettings, VerifyOptions, log_in,
+};
 
 use super::doctor::{home_dir, tilde};
 use super::{Run, logins, runtime};
@@ -121,6 +123,8 @@ impl Run for Import {
                 ca_bundle: Change::Keep,
                 client_cert: Change::Keep,
                 insecure_tls: None,
+                // Plain-text credentials are passwords and tokens, never a sign-on.
+                sso: SsoSettings::default(),
                 secret: found.secret.clone(),
                 verify: true,
                 activate: Activate::IfNone,

@@ -8,7 +8,7 @@ use clap::Args;
 use mlflow_login_core::env::{EnvOptions, SecretMode, vars_cleared, vars_for};
 use mlflow_login_core::shell::{InitOptions, Shell, pin_from_env, render_env, render_init, render_state};
 use mlflow_login_core::vault::Wait;
-use mlflow_login_core::{ConfigStore, EntryKey, KeyringVault, Paths, Vault};
+use mlflow_login_core::{AuthKind, ConfigStore, EntryKey, KeyringVault, Logins, Paths, Vault};
 
 use super::{Run, shell_parser};
 use crate::failure::Failure;
@@ -148,6 +148,13 @@ pub fn hook_exports(shell: Shell, mode: SecretMode, pin: Option<&str>, start: St
                     Some(server) => {
                         let secret = if mode != SecretMode::Export {
                             None
+                        } else if server.auth == AuthKind::Sso {
+                            // A fresh access token (refreshed when near expiry).
+                            let logins = Logins::new(store.clone(), hook_vault());
+                            super::fresh_secret(&logins, name, server).unwrap_or_else(|f| {
+                                warn(format!("{}; no token exported for \"{name}\"", f.message));
+                                None
+                            })
                         } else {
                             hook_vault().get(&EntryKey::for_server(server)).unwrap_or_else(|e| {
                                 let help = e.help().map(|h| format!(" ({h})")).unwrap_or_default();

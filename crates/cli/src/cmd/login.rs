@@ -1,11 +1,15 @@
 use std::io::{IsTerminal, Read};
 use std::path::PathBuf;
+use std::process::{Command, Stdio};
 use std::sync::Arc;
+use std::time::Duration;
 
 use clap::{Args, ValueEnum};
+use mlflow_login_core::oidc::{Flow, Interaction, LoginOptions, Prompt};
 use mlflow_login_core::server::normalize_url;
 use mlflow_login_core::{
-    Activate, AuthKind, Change, Error, LoginInput, LoginMode, OutcomeClass, Secret, Server, VerifyOptions, log_in,
+    Activate, AuthKind, Change, Error, KeyringVault, LoginInput, LoginMode, LoginReport, Logins, OutcomeClass, Secret,
+    Server, SsoSettings, SsoSignIn, VerifyOptions, log_in, log_in_sso,
 };
 
 use super::{Run, logins, runtime};
@@ -68,12 +72,34 @@ pub struct Login {
     /// Make this server the active one.
     #[arg(long = "use")]
     make_active: bool,
+    /// Single sign-on: sign in through your company's identity provider (same as --auth sso).
+    #[arg(long)]
+    sso: bool,
+    /// SSO: the identity provider's issuer URL (default: found from the server).
+    #[arg(long, value_name = "URL")]
+    issuer: Option<String>,
+    /// SSO: the OAuth client id registered for MLflow Login (default: found from the server).
+    #[arg(long, value_name = "ID")]
+    client_id: Option<String>,
+    /// SSO: a scope to ask for (repeat for several; default: openid offline_access).
+    #[arg(long = "scope", value_name = "SCOPE")]
+    scopes: Vec<String>,
+    /// SSO: sign in with a code on another device (the default over SSH or without a display).
+    #[arg(long, conflicts_with = "no_browser")]
+    device: bool,
+    /// SSO: print the sign-in URL but do not open a browser.
+    #[arg(long)]
+    no_browser: bool,
+    /// SSO: how long to wait for the sign-in, in seconds.
+    #[arg(long, value_name = "SECONDS", default_value_t = 300)]
+    timeout: u64,
 }
 
-#[derive(Debug, Clone, Copy, ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum AuthArg {
     Basic,
     Bearer,
+    Sso,
 }
 
 impl Run for Login {
@@ -99,14 +125,16 @@ impl Run for Login {
                 plan.server.host_display()
             ));
         }
-        input.secret = read_secret(&plan.server, self.password_stdin)?;
-        if self.no_verify {
-            ui::warning("the password was not checked against the server (--no-verify)");
+        let report = if plan.server.auth == AuthKind::Sso {
+            self.sso(&logins, input)
+        } else {
+            input.secret = read_secret(&plan.server, self.password_stdin)?;
+            if self.no_verify {
+                ui::warning("the password was not checked against the server (--no-verify)");
+            }
+            runtime()?.block_on(log_in(&logins, input, &VerifyOptions::default()))
         }
-
-        let report = runtime()?
-            .block_on(log_in(&logins, input, &VerifyOptions::default()))
-            .map_err(|e| Failure::context(format!("could not save the login for \"{name}\""), e))?;
+        .map_err(|e| Failure::context(format!("could not save the login for \"{name}\""), e))?;
         let server = &report.server;
         if let Some(v) = &report.verification {
             if v.class() != OutcomeClass::Ok {
@@ -125,7 +153,7 @@ impl Run for Login {
         let saved = report.saved.unwrap_or(mlflow_login_core::Saved { created: false, active: false });
         let who = server.username.as_deref().map(|u| format!(" as {u}")).unwrap_or_default();
         let what = if saved.created { "added" } else { "updated" };
-        let secret = if server.auth == AuthKind::Bearer { "token" } else { "password" };
+        let secret = server.auth.secret_noun();
         println!("logged in to {name}{who} ({what}; {secret} stored in the keychain)");
         if saved.active {
             println!("{name} is the active server");
@@ -137,6 +165,34 @@ impl Run for Login {
 }
 
 impl Login {
+    /// Single sign-on: core finds the identity provider and runs the flow; this prints the
+    /// URL (always) or the device code, opens the browser unless told not to, and ends the
+    /// wait on Ctrl-C.
+    fn sso(&self, logins: &Arc<Logins<KeyringVault>>, input: LoginInput) -> mlflow_login_core::Result<LoginReport> {
+        if self.no_verify || self.password_stdin {
+            ui::warning(
+                "--no-verify and --password-stdin do not apply to single sign-on; the tokens are always checked",
+            );
+        }
+        let flow = if self.device { Flow::Device } else { Flow::for_environment() };
+        let ui = Terminal { open_browser: !self.no_browser && !self.device };
+        let sso_opts = LoginOptions { timeout: Duration::from_secs(self.timeout.max(1)), ..LoginOptions::default() };
+        let cancel = async {
+            if tokio::signal::ctrl_c().await.is_err() {
+                std::future::pending::<()>().await;
+            }
+        };
+        let rt = runtime().map_err(|f| mlflow_login_core::Error::IdentityProvider(f.message))?;
+        rt.block_on(log_in_sso(
+            logins,
+            input,
+            SsoSignIn { flow, ui: &ui },
+            cancel,
+            &sso_opts,
+            &VerifyOptions::default(),
+        ))
+    }
+
     /// Add for a new name; edit for a known one, unless the URL given is another one (then
     /// the user may have meant a new server: adding refuses, and says how to update).
     fn mode(&self, known: Option<&Server>) -> LoginMode {
@@ -162,10 +218,17 @@ impl Login {
             mode,
             url: self.url.clone(),
             username: Change::set_or_keep(self.username.clone()),
-            auth: self.auth.map(|a| match a {
-                AuthArg::Basic => AuthKind::Basic,
-                AuthArg::Bearer => AuthKind::Bearer,
-            }),
+            auth: match (self.sso, self.auth) {
+                (true, _) | (_, Some(AuthArg::Sso)) => Some(AuthKind::Sso),
+                (_, Some(AuthArg::Basic)) => Some(AuthKind::Basic),
+                (_, Some(AuthArg::Bearer)) => Some(AuthKind::Bearer),
+                (false, None) => None,
+            },
+            sso: SsoSettings {
+                issuer: self.issuer.clone(),
+                client_id: self.client_id.clone(),
+                scopes: self.scopes.clone(),
+            },
             ca_bundle: file(&self.ca_bundle, self.no_ca_bundle),
             client_cert: file(&self.client_cert, self.no_client_cert),
             insecure_tls: toggle(self.insecure_tls, self.no_insecure_tls),
@@ -225,4 +288,52 @@ fn read_secret(server: &Server, from_stdin: bool) -> Result<Secret, Failure> {
 fn capitalise(s: &str) -> String {
     let mut c = s.chars();
     c.next().map(|f| f.to_uppercase().chain(c).collect()).unwrap_or_default()
+}
+
+/// The terminal's side of a single sign-on: the URL or the device code on stderr.
+struct Terminal {
+    open_browser: bool,
+}
+
+impl Interaction for Terminal {
+    fn show(&self, prompt: Prompt<'_>) {
+        match prompt {
+            Prompt::OpenBrowser { url } => {
+                eprintln!("Sign in to your identity provider in the browser:\n  {url}");
+                if self.open_browser
+                    && let Err(e) = open_browser(url)
+                {
+                    ui::warning(format!("could not open a browser ({e}): open the URL above yourself"));
+                }
+                eprintln!("waiting for the sign-in to finish (Ctrl-C to cancel)...");
+            }
+            Prompt::DeviceCode { verification_uri, verification_uri_complete, user_code, expires_in } => {
+                eprintln!("To sign in, open {verification_uri} on any device");
+                eprintln!("and enter the code: {user_code}");
+                if let Some(complete) = verification_uri_complete {
+                    eprintln!("(or open {complete})");
+                }
+                eprintln!("waiting up to {} min (Ctrl-C to cancel)...", expires_in.as_secs().div_ceil(60));
+            }
+            _ => {}
+        }
+    }
+}
+
+/// Starts `$BROWSER` (its first entry), else the desktop's opener, and does not wait for it.
+fn open_browser(url: &str) -> std::io::Result<()> {
+    let browser = std::env::var("BROWSER").ok().and_then(|b| b.split(':').next().map(str::to_string));
+    let program = browser
+        .filter(|b| !b.trim().is_empty())
+        .unwrap_or_else(|| if cfg!(target_os = "macos") { "open".into() } else { "xdg-open".into() });
+    let mut child = Command::new(&program)
+        .arg(url)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .map_err(|e| std::io::Error::new(e.kind(), format!("{program}: {e}")))?;
+    // Reaped on a thread: the sign-in completes while the browser runs.
+    std::thread::spawn(move || child.wait());
+    Ok(())
 }

@@ -1,9 +1,17 @@
+use std::sync::Arc;
+use std::time::Duration;
+
 use clap::Args;
+use mlflow_login_core::log_out;
+use mlflow_login_core::oidc::Revoked;
 
-use super::{Run, logins};
+use super::{Run, logins, runtime};
 use crate::failure::Failure;
+use crate::ui;
 
-/// Delete a server's password from the keychain (the server stays configured).
+/// Delete a server's password from the keychain (the server stays configured). For single
+/// sign-on, the refresh token is revoked at the identity provider first, when it offers
+/// revocation.
 #[derive(Debug, Args)]
 pub struct Logout {
     /// The server (default: the active one).
@@ -16,20 +24,35 @@ pub struct Logout {
 
 impl Run for Logout {
     fn run(self) -> Result<(), Failure> {
-        let logins = logins()?;
+        let logins = Arc::new(logins()?);
         let config = logins.config()?;
+        let rt = runtime()?;
         let names: Vec<String> = if self.all {
             config.servers.keys().cloned().collect()
         } else {
             vec![config.resolve(self.name.as_deref())?.0]
         };
         for name in names {
-            let deleted =
-                logins.logout(&name).map_err(|e| Failure::context(format!("could not log out of \"{name}\""), e))?;
-            if deleted {
-                println!("logged out of {name}: its password is deleted from the keychain");
+            let out = rt
+                .block_on(log_out(&logins, &name, Duration::from_secs(10)))
+                .map_err(|e| Failure::context(format!("could not log out of \"{name}\""), e))?;
+            match out.revoked {
+                Some(Ok(Revoked::Done)) => {
+                    println!("{name}: the identity provider revoked the session's refresh token")
+                }
+                Some(Ok(_)) => ui::note(format!(
+                    "{name}: the identity provider offers no revocation; the tokens expire on their own"
+                )),
+                Some(Err(e)) => {
+                    ui::warning(format!("{name}: could not revoke the refresh token at the identity provider: {e}"))
+                }
+                None => {}
+            }
+            let noun = config.servers.get(&name).map_or("password", |s| s.auth.secret_noun());
+            if out.deleted {
+                println!("logged out of {name} (its {noun} removed from the keychain)");
             } else {
-                println!("{name}: no password was stored");
+                println!("{name}: nothing was stored (no {noun})");
             }
         }
         Ok(())

@@ -14,12 +14,13 @@ mod remove;
 mod rename;
 mod servers;
 mod status;
+mod token;
 mod use_;
 
 use clap::Subcommand;
 use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
 use mlflow_login_core::shell::Shell;
-use mlflow_login_core::{ConfigStore, KeyringVault, Logins};
+use mlflow_login_core::{AuthKind, ConfigStore, KeyringVault, Logins, Secret, Server, Vault, fresh_credential};
 
 use crate::failure::Failure;
 
@@ -40,6 +41,7 @@ pub enum Command {
     Status(status::Status),
     Env(env::Env),
     Exec(exec::Exec),
+    Token(token::Token),
     Remove(remove::Remove),
     Rename(rename::Rename),
     Completions(completions::Completions),
@@ -63,6 +65,7 @@ impl Run for Command {
             Command::Status(c) => c.run(),
             Command::Env(c) => c.run(),
             Command::Exec(c) => c.run(),
+            Command::Token(c) => c.run(),
             Command::Remove(c) => c.run(),
             Command::Rename(c) => c.run(),
             Command::Completions(c) => c.run(),
@@ -87,6 +90,24 @@ pub fn logins() -> Result<Logins<KeyringVault>, Failure> {
 pub fn shell_parser() -> impl TypedValueParser<Value = Shell> {
     let values = Shell::ALL.iter().map(|s| PossibleValue::new(s.name()).aliases(s.names().skip(1)));
     PossibleValuesParser::new(values).try_map(|name| name.parse::<Shell>())
+}
+
+/// A usable credential for `server`: the stored password or token, or for single sign-on
+/// an access token refreshed when near expiry (core's `fresh_credential`). A runtime starts
+/// only for SSO servers, so `env` and `exec` of the others stay network-free.
+pub fn fresh_secret<V: Vault>(logins: &Logins<V>, name: &str, server: &Server) -> Result<Option<Secret>, Failure> {
+    if server.auth != AuthKind::Sso {
+        return Ok(logins.secret(server)?);
+    }
+    let fresh = runtime()?.block_on(fresh_credential(logins, server)).map_err(|e| sso_failure(name, e))?;
+    Ok(fresh.map(|f| f.secret))
+}
+
+/// A single sign-on error, with the way out.
+pub fn sso_failure(name: &str, e: mlflow_login_core::Error) -> Failure {
+    let ended = e.kind() == mlflow_login_core::ErrorKind::LoginRequired;
+    let f = Failure::context(format!("cannot get a fresh single sign-on token for \"{name}\""), e);
+    if ended { f.help(format!("log in again: mlflow-login login {name}")) } else { f }
 }
 
 /// A runtime for the network commands (login, status). `env` and `exec` never start one.

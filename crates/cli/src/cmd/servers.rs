@@ -208,6 +208,9 @@ fn differences(a: &Server, b: &Server) -> Vec<String> {
     if a.client_cert != b.client_cert {
         out.push(format!("client certificate {} -> {}", show(&a.client_cert), show(&b.client_cert)));
     }
+    if a.sso != b.sso {
+        out.push("single sign-on settings (issuer, client id, scopes)".to_string());
+    }
     if a.insecure_tls != b.insecure_tls {
         out.push(format!("insecure TLS {} -> {}", a.insecure_tls, b.insecure_tls));
     }

@@ -39,6 +39,7 @@ fn known(f: &Files) -> Server {
         ca_bundle: Some(f.ca.clone()),
         client_cert: Some(f.cert.clone()),
         insecure_tls: true,
+        sso: None,
     }
 }
 
@@ -52,6 +53,7 @@ fn input(mode: LoginMode) -> LoginInput {
         ca_bundle: Change::Keep,
         client_cert: Change::Keep,
         insecure_tls: None,
+        sso: SsoSettings::default(),
         secret: Secret::new("tok".into()),
         verify: true,
         activate: Activate::IfNone,
@@ -217,6 +219,7 @@ fn merge_rules() {
                     ca_bundle: None,
                     client_cert: Some(f.cert.clone()),
                     insecure_tls: false,
+                    sso: None,
                 };
                 (s, vec![])
             }),

@@ -253,7 +253,7 @@ fn unauthorized(asked: Asked<'_>, reply: &Reply) -> Outcome {
     }
     let bearer = challenges.iter().find(|c| c.scheme.eq_ignore_ascii_case("bearer"));
     if let Some(bearer) = bearer
-        && asked.auth == AuthKind::Bearer
+        && asked.auth.uses_token()
     {
         return Outcome::BadCredentials { refused_by: RefusedBy::Server, realm: realm(bearer), sent: asked.sent };
     }
@@ -284,11 +284,19 @@ fn forbidden_reason(reply: &Reply) -> ForbiddenReason {
 pub(crate) struct Challenge {
     pub(crate) scheme: String,
     pub(crate) realm: Option<String>,
+    /// Every auth-param, the realm too, names lower-cased, values unquoted (the single
+    /// sign-on discovery reads a Bearer challenge's `resource_metadata`, RFC 9728 §5.1).
+    pub(crate) params: Vec<(String, String)>,
 }
 
 impl Challenge {
     fn is_basic(&self) -> bool {
         self.scheme.eq_ignore_ascii_case("basic")
+    }
+
+    /// The first auth-param named `name` (lower-case).
+    pub(crate) fn param(&self, name: &str) -> Option<&str> {
+        self.params.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
     }
 }
 
@@ -345,15 +353,16 @@ pub(crate) fn parse_challenges(header: &str, out: &mut Vec<Challenge>) {
             // An auth-param of the current challenge: `name=value`.
             Some((token, value))
         } else {
-            out.push(Challenge { scheme: token.to_string(), realm: None });
+            out.push(Challenge { scheme: token.to_string(), realm: None, params: Vec::new() });
             // The challenge's first auth-param, if any (a token68 has no name: ignored).
             rest.find('=').map(|eq| (rest[..eq].trim(), &rest[eq + 1..]))
         };
-        if let (Some((name, value)), Some(challenge)) = (param, out.last_mut())
-            && name.eq_ignore_ascii_case("realm")
-            && challenge.realm.is_none()
-        {
-            challenge.realm = Some(unquote(value.trim()));
+        if let (Some((name, value)), Some(challenge)) = (param, out.last_mut()) {
+            let value = unquote(value.trim());
+            if name.eq_ignore_ascii_case("realm") && challenge.realm.is_none() {
+                challenge.realm = Some(value.clone());
+            }
+            challenge.params.push((name.to_ascii_lowercase(), value));
         }
     }
 }
@@ -379,14 +388,30 @@ fn unquote(value: &str) -> String {
 mod tests {
     use super::*;
 
-    fn parse(header: &str) -> Vec<Challenge> {
+    /// The schemes and realms.
+    fn parse(header: &str) -> Vec<(String, Option<String>)> {
         let mut out = Vec::new();
         parse_challenges(header, &mut out);
-        out
+        out.into_iter().map(|c| (c.scheme, c.realm)).collect()
     }
 
-    fn ch(scheme: &str, realm: Option<&str>) -> Challenge {
-        Challenge { scheme: scheme.into(), realm: realm.map(Into::into) }
+    fn ch(scheme: &str, realm: Option<&str>) -> (String, Option<String>) {
+        (scheme.into(), realm.map(Into::into))
+    }
+
+    #[test]
+    fn keeps_every_param() {
+        let mut out = Vec::new();
+        let header = r#"Bearer realm="x", error="invalid_token", resource_metadata="https://h/.well-known/oauth-protected-resource", Basic"#;
+        parse_challenges(header, &mut out);
+        assert_eq!(out.len(), 2);
+        assert_eq!(out[0].param("error"), Some("invalid_token"));
+        assert_eq!(out[0].param("resource_metadata"), Some("https://h/.well-known/oauth-protected-resource"));
+        assert_eq!(out[0].param("realm"), Some("x"));
+        assert!(out[1].params.is_empty());
+        out.clear();
+        parse_challenges("Bearer Resource_Metadata=unquoted", &mut out);
+        assert_eq!(out[0].param("resource_metadata"), Some("unquoted"));
     }
 
     #[test]

@@ -43,17 +43,8 @@ impl<'a> Check<'a> {
         secret: Option<&'a Secret>,
         opts: &VerifyOptions,
     ) -> Result<Self, Outcome> {
-        let base = base_url(&server.url)?;
         let auth = auth(server, secret)?;
-        // Reading the TLS files and loading the OS trust store is blocking work (about
-        // 10 ms, more in debug builds): off the async threads, so that concurrent checks
-        // overlap and a tray's event loop never stalls.
-        let (owned_server, owned_opts, owned_base) = (server.clone(), opts.clone(), base.clone());
-        let client = match tokio::task::spawn_blocking(move || client(&owned_server, &owned_opts, &owned_base)).await {
-            Ok(client) => client?,
-            // The runtime is shutting down: do the work here instead.
-            Err(_) => client(server, opts, &base)?,
-        };
+        let (client, base) = server_client(server, opts).await?;
         Ok(Check { client, base, auth, kind: server.auth })
     }
 
@@ -106,11 +97,29 @@ impl<'a> Check<'a> {
     }
 }
 
+/// The HTTP client for a server (its TLS settings, no redirects followed, the timeouts of
+/// `opts`) and its parsed tracking URL. The single sign-on client (`crate::oidc`) talks to
+/// the identity provider through the same client, so a company CA bundle covers both.
+pub(crate) async fn server_client(server: &Server, opts: &VerifyOptions) -> Result<(Client, Url), Outcome> {
+    let base = base_url(&server.url)?;
+    // Reading the TLS files and loading the OS trust store is blocking work (about
+    // 10 ms, more in debug builds): off the async threads, so that concurrent checks
+    // overlap and a tray's event loop never stalls.
+    let (owned_server, owned_opts, owned_base) = (server.clone(), opts.clone(), base.clone());
+    let client = match tokio::task::spawn_blocking(move || client(&owned_server, &owned_opts, &owned_base)).await {
+        Ok(client) => client?,
+        // The runtime is shutting down: do the work here instead.
+        Err(_) => client(server, opts, &base)?,
+    };
+    Ok((client, base))
+}
+
 fn auth<'a>(server: &'a Server, secret: Option<&'a Secret>) -> Result<Auth<'a>, Outcome> {
     Ok(match (server.auth, secret, server.username.as_deref()) {
         (_, None, _) | (AuthKind::Basic, _, None) => Auth::None,
         (AuthKind::Basic, Some(password), Some(username)) => Auth::Basic { username, password },
-        (AuthKind::Bearer, Some(token), _) => {
+        // Single sign-on: the caller passes the (fresh) access token.
+        (AuthKind::Bearer | AuthKind::Sso, Some(token), _) => {
             let text = Zeroizing::new(format!("Bearer {}", token.expose()));
             let mut value = HeaderValue::from_str(&text).map_err(|_| Outcome::UnusableSecret {
                 detail: "it holds a character an HTTP header cannot carry (a line break or control character)".into(),

@@ -1,0 +1,61 @@
+//! `fresh_credential`: the one function every front end asks for a usable credential
+//! (`env`, `exec`, the shell hook, `token`, the plugin's `credential`, `status`, the tray).
+//!
+//! For Basic and Bearer servers that is the stored secret. For single sign-on it is the
+//! access token of the stored token set, refreshed first when it is near expiry, under the
+//! cross-process lock of [`crate::oidc::refresh_locked`] (identity providers rotate refresh
+//! tokens and end the session when an old one is reused, so two processes must never
+//! refresh at once). A refresh the provider refuses is [`crate::ErrorKind::LoginRequired`].
+
+use crate::error::Result;
+use crate::logins::Logins;
+use crate::oidc::{self, RefreshOptions, Refreshed, TokenSet};
+use crate::secret::Secret;
+use crate::server::{AuthKind, Server};
+use crate::vault::{EntryKey, Vault};
+
+/// A credential ready to send.
+#[derive(Debug, Clone)]
+pub struct Fresh {
+    /// The password, token, or (SSO) access token.
+    pub secret: Secret,
+    /// When it stops working (Unix seconds), for SSO access tokens whose expiry is known.
+    pub expires_at: Option<u64>,
+    /// For SSO: whether a refresh happened (here, or in another process meanwhile).
+    pub refreshed: Option<Refreshed>,
+}
+
+impl Fresh {
+    /// A stored password or token, good until it is changed.
+    fn stored(secret: Secret) -> Self {
+        Self { secret, expires_at: None, refreshed: None }
+    }
+
+    fn from_tokens(tokens: TokenSet, refreshed: Refreshed) -> Self {
+        Self { expires_at: tokens.expires_at, secret: tokens.access_token, refreshed: Some(refreshed) }
+    }
+}
+
+/// A usable credential for `server`, or `None` when nothing is stored. Blocking keychain
+/// calls (each bounded) and, for SSO near expiry, one bounded refresh request.
+pub async fn fresh_credential<V: Vault>(logins: &Logins<V>, server: &Server) -> Result<Option<Fresh>> {
+    fresh_with(logins, server, &RefreshOptions::default()).await
+}
+
+/// [`fresh_credential`] with refresh options (`force`: refresh even when not near expiry,
+/// e.g. after the server refused the token).
+pub async fn fresh_with<V: Vault>(logins: &Logins<V>, server: &Server, opts: &RefreshOptions) -> Result<Option<Fresh>> {
+    let Some(stored) = logins.secret(server)? else { return Ok(None) };
+    if server.auth != AuthKind::Sso {
+        return Ok(Some(Fresh::stored(stored)));
+    }
+    drop(stored);
+    let (tokens, refreshed) =
+        oidc::refresh_locked(server, logins.vault() as &dyn Vault, &EntryKey::for_server(server), opts).await?;
+    Ok(Some(Fresh::from_tokens(tokens, refreshed)))
+}
+
+/// The stored token set of an SSO server (for `status`, `logout`), without refreshing.
+pub fn stored_tokens<V: Vault>(logins: &Logins<V>, server: &Server) -> Result<Option<TokenSet>> {
+    logins.secret(server)?.map(|s| TokenSet::from_secret(&s)).transpose()
+}

@@ -1,0 +1,413 @@
+//! Refreshing a stored token set, serialised across processes, and revoking it.
+//!
+//! Most IdPs rotate refresh tokens and treat the reuse of an old one as theft: the whole
+//! session ends. Four Python processes and a shell that find the access token near expiry
+//! together must therefore make one refresh, and every one of them must then use the new
+//! tokens. [`refresh_locked`]:
+//! 1. reads the stored set; fresh enough: done, no lock taken (the common case);
+//! 2. takes an exclusive lock on a file named from the keychain entry (under
+//!    `$XDG_RUNTIME_DIR/mlflow-login/`, else the config dir), waiting a bounded time;
+//! 3. reads the stored set again: another process may have refreshed while we waited;
+//! 4. only if it is still near expiry, refreshes at the IdP and stores the new set (with
+//!    the rotated refresh token) before the lock is released.
+
+use std::fs::{File, OpenOptions};
+use std::future::Future;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use oauth2::basic::{BasicClient, BasicErrorResponseType};
+use oauth2::{ClientId, RefreshToken, RequestTokenError, RevocationUrl, Scope, StandardRevocableToken, TokenUrl};
+use sha2::{Digest as _, Sha256};
+
+use super::http::Http;
+#[cfg(test)]
+use super::http::HttpError;
+use super::login::{server_refusal, token_error};
+use super::tokens::{TokenSet, now_unix};
+use crate::config::{Paths, create_dir_private};
+use crate::error::{Error, Result};
+use crate::server::{Server, is_loopback};
+use crate::vault::{EntryKey, Vault};
+
+/// Options of [`refresh_locked`].
+#[derive(Debug, Clone)]
+pub struct RefreshOptions {
+    /// Refresh even when the access token is not near expiry (still under the lock, still
+    /// skipped when another process refreshed meanwhile).
+    pub force: bool,
+    /// The longest wait for another process's refresh to finish.
+    pub lock_wait: Duration,
+    /// The longest wait for the identity provider's answer.
+    pub request_timeout: Duration,
+}
+
+impl Default for RefreshOptions {
+    fn default() -> Self {
+        Self { force: false, lock_wait: Duration::from_secs(30), request_timeout: Duration::from_secs(15) }
+    }
+}
+
+/// What [`refresh_locked`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Refreshed {
+    /// The stored access token was fresh enough; nothing was asked.
+    StillFresh,
+    /// Another process refreshed while this one waited for the lock.
+    ByAnotherProcess,
+    /// This process refreshed at the identity provider and stored the result.
+    Now,
+}
+
+/// A usable token set for `server`, refreshed if near expiry (see the module docs).
+///
+/// `vault` and `key` name where the token set is stored (the server's keychain entry).
+/// Errors: [`Error::LoginRequired`] when nothing is stored, no refresh token is held, or
+/// the provider refuses the refresh token (`invalid_grant`); the stored set is then left
+/// as it was for the caller to delete or replace. A keychain error or an unreachable
+/// provider keeps the stored set too (a keychain write that fails after the provider
+/// rotated the token loses the session: the error says so as any keychain error does).
+///
+/// The vault calls block the calling thread for as long as the vault's own bounded wait
+/// (as every vault call in core does); the lock wait and the request do not.
+pub async fn refresh_locked(
+    server: &Server,
+    vault: &dyn Vault,
+    key: &EntryKey,
+    opts: &RefreshOptions,
+) -> Result<(TokenSet, Refreshed)> {
+    let stored = read(vault, key)?;
+    if !opts.force && !stored.is_near_expiry(now_unix()) {
+        return Ok((stored, Refreshed::StillFresh));
+    }
+    let lock_path = lock_file(key, &lock_dir()?);
+    locked(stored, vault, key, &lock_path, opts, || Http::for_server(server, opts.request_timeout)).await
+}
+
+/// Steps 2 to 4 of the module docs; `http` is made only when a refresh is needed.
+async fn locked<H: Future<Output = Result<Http>>>(
+    stored: TokenSet,
+    vault: &dyn Vault,
+    key: &EntryKey,
+    lock_path: &Path,
+    opts: &RefreshOptions,
+    http: impl FnOnce() -> H,
+) -> Result<(TokenSet, Refreshed)> {
+    let _lock = lock(lock_path, opts.lock_wait).await?;
+    let current = read(vault, key)?;
+    let changed = current.refresh_token != stored.refresh_token || current.access_token != stored.access_token;
+    if changed && !current.is_near_expiry(now_unix()) {
+        return Ok((current, Refreshed::ByAnotherProcess));
+    }
+    let fresh = refresh_with(&http().await?, &current).await?;
+    // Stored before the lock is released: the next process reads the rotated token.
+    vault.set(key, &fresh.to_secret())?;
+    Ok((fresh, Refreshed::Now))
+}
+
+fn read(vault: &dyn Vault, key: &EntryKey) -> Result<TokenSet> {
+    let secret = vault
+        .get(key)?
+        .ok_or_else(|| Error::LoginRequired("no single sign-on tokens are stored for this server".into()))?;
+    TokenSet::from_secret(&secret)
+}
+
+/// One refresh at the identity provider (no lock, no storage).
+pub(crate) async fn refresh_with(http: &Http, set: &TokenSet) -> Result<TokenSet> {
+    let refresh_token = set.refresh_token.as_ref().ok_or_else(|| {
+        Error::LoginRequired("the identity provider issued no refresh token (ask for the offline_access scope)".into())
+    })?;
+    let token_url = TokenUrl::new(set.token_endpoint.clone())
+        .map_err(|e| Error::IdentityProvider(format!("the stored token endpoint is invalid: {e}")))?;
+    let client = BasicClient::new(ClientId::new(set.client_id.clone())).set_token_uri(token_url);
+    let token = RefreshToken::new(refresh_token.expose().to_string());
+    let mut request = client.exchange_refresh_token(&token);
+    // The same scopes as granted; some IdPs narrow the grant when none are named.
+    request = request.add_scopes(set.scopes.iter().map(|s| Scope::new(s.clone())));
+    if let Some(resource) = &set.resource {
+        request = request.add_extra_param("resource", resource.clone());
+    }
+    let response = request.request_async(http).await.map_err(|e| match e {
+        RequestTokenError::ServerResponse(r) if *r.error() == BasicErrorResponseType::InvalidGrant => {
+            Error::LoginRequired(format!(
+                "{} refused the refresh token ({}): the session was ended, revoked or the user disabled",
+                set.issuer,
+                crate::verify::clean(&r.to_string(), 200)
+            ))
+        }
+        other => token_error("the refresh", other),
+    })?;
+    let mut fresh = set.clone();
+    // Without a new refresh token (no rotation), the one used stays valid and is kept.
+    fresh.take_response(&response);
+    Ok(fresh)
+}
+
+/// What [`revoke`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Revoked {
+    /// The provider revoked the refresh token (and with it, at most IdPs, the session).
+    Done,
+    /// The provider offers no revocation endpoint; the tokens stay valid until they expire.
+    NotOffered,
+    /// No refresh token was held (nothing to revoke).
+    NoRefreshToken,
+}
+
+/// Revokes the refresh token at the identity provider (RFC 7009). The caller deletes the
+/// keychain entry afterwards, whatever this returns.
+pub async fn revoke(server: &Server, set: &TokenSet, timeout: Duration) -> Result<Revoked> {
+    let http = Http::for_server(server, timeout).await?;
+    revoke_with(&http, set).await
+}
+
+pub(crate) async fn revoke_with(http: &Http, set: &TokenSet) -> Result<Revoked> {
+    let Some(endpoint) = set.revocation_endpoint.as_deref() else { return Ok(Revoked::NotOffered) };
+    let Some(refresh_token) = &set.refresh_token else { return Ok(Revoked::NoRefreshToken) };
+    let url = url::Url::parse(endpoint)
+        .map_err(|e| Error::IdentityProvider(format!("the stored revocation endpoint is invalid: {e}")))?;
+    let token = StandardRevocableToken::RefreshToken(RefreshToken::new(refresh_token.expose().to_string()));
+    if url.scheme() == "http" && is_loopback(&url) {
+        // `oauth2` refuses http revocation endpoints (RFC 7009 §2 asks for https); a
+        // loopback provider (a local or test IdP) never crosses a network, as RFC 8252
+        // allows for loopback redirects. The same form POST, by hand.
+        return revoke_loopback(http, &url, &set.client_id, refresh_token.expose()).await;
+    }
+    let client =
+        BasicClient::new(ClientId::new(set.client_id.clone())).set_revocation_url(RevocationUrl::from_url(url));
+    let request = client.revoke_token(token).map_err(|e| Error::IdentityProvider(format!("cannot revoke: {e}")))?;
+    request.request_async(http).await.map_err(|e| match e {
+        RequestTokenError::ServerResponse(r) => server_refusal("the revocation", &r),
+        other => token_error("the revocation", other),
+    })?;
+    Ok(Revoked::Done)
+}
+
+async fn revoke_loopback(http: &Http, url: &url::Url, client_id: &str, token: &str) -> Result<Revoked> {
+    use oauth2::http::{self, header};
+    let body: String = url::form_urlencoded::Serializer::new(String::new())
+        .append_pair("token", token)
+        .append_pair("token_type_hint", "refresh_token")
+        .append_pair("client_id", client_id)
+        .finish();
+    let body = zeroize::Zeroizing::new(body);
+    let request = http::Request::builder()
+        .method(http::Method::POST)
+        .uri(url.as_str())
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .header(header::ACCEPT, "application/json")
+        .body(body.as_bytes().to_vec())
+        .map_err(|e| Error::IdentityProvider(format!("cannot revoke: {e}")))?;
+    let reply = http.send(request).await?;
+    // RFC 7009 §2.2: 200 whether or not the token was valid.
+    if reply.status() == 200 {
+        Ok(Revoked::Done)
+    } else {
+        Err(Error::IdentityProvider(format!("the identity provider refused the revocation: HTTP {}", reply.status())))
+    }
+}
+
+/// The lock file of a keychain entry: `refresh-HASH.lock` (HASH: the first 16 bytes of
+/// the SHA-256 of service and account, so no URL or user name shows in a file name) in
+/// `$XDG_RUNTIME_DIR/mlflow-login/` (per user, in memory, gone at logout), else in the
+/// config dir.
+pub(crate) fn lock_file(key: &EntryKey, dir: &Path) -> PathBuf {
+    let mut hash = Sha256::new();
+    hash.update(key.service.as_bytes());
+    hash.update([0]);
+    hash.update(key.account.as_bytes());
+    let digest = hash.finalize();
+    let name: String = digest[..16].iter().map(|b| format!("{b:02x}")).collect();
+    dir.join(format!("refresh-{name}.lock"))
+}
+
+fn lock_dir() -> Result<PathBuf> {
+    Ok(match std::env::var_os("XDG_RUNTIME_DIR").filter(|d| !d.is_empty()) {
+        Some(runtime) => PathBuf::from(runtime).join("mlflow-login"),
+        None => Paths::from_env()?.dir().to_path_buf(),
+    })
+}
+
+/// Takes the exclusive lock, polling without blocking a thread, for at most `wait`.
+async fn lock(path: &Path, wait: Duration) -> Result<File> {
+    let file = open_private(path)?;
+    let deadline = tokio::time::Instant::now() + wait;
+    let mut pause = Duration::from_millis(10);
+    loop {
+        match file.try_lock() {
+            Ok(()) => return Ok(file),
+            Err(std::fs::TryLockError::WouldBlock) => {}
+            Err(std::fs::TryLockError::Error(e)) => return Err(Error::io(path, e)),
+        }
+        if tokio::time::Instant::now() >= deadline {
+            return Err(Error::TimedOut { what: "another process's token refresh", seconds: wait.as_secs() });
+        }
+        tokio::time::sleep(pause).await;
+        pause = (pause * 2).min(Duration::from_millis(200));
+    }
+}
+
+fn open_private(path: &Path) -> Result<File> {
+    if let Some(dir) = path.parent() {
+        create_dir_private(dir)?;
+    }
+    let mut opts = OpenOptions::new();
+    opts.create(true).truncate(false).write(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
+    opts.open(path).map_err(|e| Error::io(path, e))
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use super::*;
+    use crate::ErrorKind;
+    use crate::oidc::http::json_reply;
+    use crate::oidc::tokens::tests::sample;
+    use crate::vault::MemoryVault;
+
+    fn key() -> EntryKey {
+        EntryKey { service: "test:https://h/mlflow".into(), account: "token".into() }
+    }
+
+    /// A token endpoint that rotates: each refresh answers `at-N` / `rt-N`, and a reused
+    /// refresh token gets `invalid_grant`.
+    fn rotating(calls: Arc<AtomicUsize>) -> Http {
+        let used = Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
+        Http::fake(move |request| {
+            let body = String::from_utf8(request.body().clone()).unwrap();
+            let token = url::form_urlencoded::parse(body.as_bytes())
+                .find(|(k, _)| k == "refresh_token")
+                .map(|(_, v)| v.into_owned())
+                .unwrap();
+            let mut used = used.lock().unwrap();
+            if used.contains(&token) {
+                return Ok(json_reply(
+                    400,
+                    r#"{"error": "invalid_grant", "error_description": "grant request is invalid"}"#,
+                ));
+            }
+            used.push(token);
+            let n = calls.fetch_add(1, Ordering::SeqCst) + 1;
+            Ok(json_reply(
+                200,
+                &format!(
+                    r#"{{"access_token": "at-{n}", "refresh_token": "rt-{n}", "token_type": "Bearer", "expires_in": 3600}}"#
+                ),
+            ))
+        })
+    }
+
+    #[test]
+    fn lock_file_names_hide_the_entry() {
+        let path = lock_file(&key(), Path::new("/run/user/1/mlflow-login"));
+        let name = path.file_name().unwrap().to_str().unwrap();
+        assert!(name.starts_with("refresh-") && name.ends_with(".lock") && name.len() == 8 + 32 + 5, "{name}");
+        let other = EntryKey { account: "alice".into(), ..key() };
+        assert_ne!(lock_file(&other, Path::new("/x")).file_name(), path.file_name());
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn concurrent_refreshers_make_one_refresh() {
+        let dir = tempfile::tempdir().unwrap();
+        let lock_path = lock_file(&key(), dir.path());
+        let vault = Arc::new(MemoryVault::default());
+        // Expired an hour ago.
+        let expired = sample(now_unix() - 7200, Some(3600));
+        vault.set(&key(), &expired.to_secret()).unwrap();
+        let calls = Arc::new(AtomicUsize::new(0));
+        let http = rotating(calls.clone());
+        let mut tasks = Vec::new();
+        for _ in 0..4 {
+            let (vault, http, lock_path, stored) = (vault.clone(), http.clone(), lock_path.clone(), expired.clone());
+            tasks.push(tokio::spawn(async move {
+                let opts = RefreshOptions::default();
+                locked(stored, &*vault, &key(), &lock_path, &opts, || async { Ok(http) }).await.unwrap()
+            }));
+        }
+        let mut how = Vec::new();
+        for task in tasks {
+            let (set, refreshed) = task.await.unwrap();
+            assert_eq!(set.access_token.expose(), "at-1");
+            assert_eq!(set.refresh_token.as_ref().unwrap().expose(), "rt-1");
+            how.push(refreshed);
+        }
+        assert_eq!(calls.load(Ordering::SeqCst), 1);
+        how.sort_by_key(|r| *r == Refreshed::Now);
+        assert_eq!(
+            how,
+            [Refreshed::ByAnotherProcess, Refreshed::ByAnotherProcess, Refreshed::ByAnotherProcess, Refreshed::Now]
+        );
+        let stored = TokenSet::from_secret(&vault.get(&key()).unwrap().unwrap()).unwrap();
+        assert_eq!(stored.refresh_token.unwrap().expose(), "rt-1");
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt as _;
+            assert_eq!(std::fs::metadata(&lock_path).unwrap().permissions().mode() & 0o777, 0o600);
+        }
+    }
+
+    #[tokio::test]
+    async fn a_refused_refresh_means_log_in_again() {
+        let calls = Arc::new(AtomicUsize::new(0));
+        let http = rotating(calls.clone());
+        let old = sample(now_unix() - 7200, Some(3600));
+        let new = refresh_with(&http, &old).await.unwrap();
+        assert_eq!(new.access_token.expose(), "at-1");
+        assert_eq!(new.issuer, old.issuer);
+        assert!(!new.is_near_expiry(now_unix()));
+        // The old refresh token again: reuse.
+        let err = refresh_with(&http, &old).await.unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::LoginRequired, "{err}");
+        assert!(!err.to_string().contains("SECRET"), "{err}");
+        // No refresh token at all.
+        let mut bare = old.clone();
+        bare.refresh_token = None;
+        assert_eq!(refresh_with(&http, &bare).await.unwrap_err().kind(), ErrorKind::LoginRequired);
+        // Other refusals are the provider's, not "log in again".
+        let http = Http::fake(|_| Ok(json_reply(401, r#"{"error": "invalid_client"}"#)));
+        assert_eq!(refresh_with(&http, &old).await.unwrap_err().kind(), ErrorKind::IdentityProvider);
+        // Unreachable keeps its own kind.
+        let http = Http::fake(|r| Err(HttpError { url: r.uri().to_string(), detail: "connection refused".into() }));
+        assert_eq!(refresh_with(&http, &old).await.unwrap_err().kind(), ErrorKind::IdpUnreachable);
+    }
+
+    #[tokio::test]
+    async fn nothing_stored_means_log_in_again() {
+        let vault = MemoryVault::default();
+        let server = Server::new_basic("https://h/mlflow", "x").unwrap();
+        let err = refresh_locked(&server, &vault, &key(), &RefreshOptions::default()).await.unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::LoginRequired);
+        // A fresh token: no lock, no request.
+        vault.set(&key(), &sample(now_unix(), Some(3600)).to_secret()).unwrap();
+        let (_, how) = refresh_locked(&server, &vault, &key(), &RefreshOptions::default()).await.unwrap();
+        assert_eq!(how, Refreshed::StillFresh);
+    }
+
+    #[tokio::test]
+    async fn revocation_needs_an_endpoint_and_a_token() {
+        let http = Http::fake(|_| panic!("no request expected"));
+        let mut set = sample(1, Some(2));
+        set.revocation_endpoint = None;
+        assert_eq!(revoke_with(&http, &set).await.unwrap(), Revoked::NotOffered);
+        let mut set = sample(1, Some(2));
+        set.refresh_token = None;
+        assert_eq!(revoke_with(&http, &set).await.unwrap(), Revoked::NoRefreshToken);
+        let seen = Arc::new(std::sync::Mutex::new(String::new()));
+        let log = seen.clone();
+        let http = Http::fake(move |r| {
+            *log.lock().unwrap() = format!("{} {}", r.uri(), String::from_utf8_lossy(r.body()));
+            Ok(json_reply(200, ""))
+        });
+        assert_eq!(revoke_with(&http, &sample(1, Some(2))).await.unwrap(), Revoked::Done);
+        let seen = seen.lock().unwrap().clone();
+        assert!(seen.starts_with("https://idp.example/revoke ") && seen.contains("token=rt-SECRET-2"), "{seen}");
+        assert!(seen.contains("token_type_hint=refresh_token"), "{seen}");
+    }
+}
