@@ -42,8 +42,9 @@ step cargo test -p mlflow-login-core --lib verify::tests::real_fixture -- --igno
 step cargo test -p mlflow-login-core --lib oidc::tests::real -- --ignored --test-threads 1
 # The vault (keyring 4) against the real Secret Service (gnome-keyring).
 step cargo test -p mlflow-login-core --lib vault::tests::real_keychain -- --ignored --exact
-# The CLI against the real keychain and the real nginx + MLflow fixtures.
-step cargo test -p mlflow-login --bins --test outcomes --test flow --test input
+# The CLI against the real keychain and the real nginx + MLflow fixtures (servers:
+# team lists exported and imported; import: plain-text credentials into the keychain).
+step cargo test -p mlflow-login --bins --test outcomes --test flow --test input --test servers --test import
 # Faults against real parts, each in a world of its own: a Secret Service that never
 # answers, gnome-keyring killed and restarted, a locked keyring with no display, a
 # read-only and a full config folder, commands killed with SIGKILL mid-change (a short

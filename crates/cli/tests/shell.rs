@@ -976,6 +976,7 @@ fn doctor_finds_the_traps_without_printing_secrets() {
         "MLFLOW_TRACKING_URI in this shell holds a user name or password",
         "the keychain holds the password of \"prod\"",
         "doctor found 5 problems",
+        "`mlflow-login import --remove-plaintext` moves it into the keychain",
     ] {
         assert!(text.contains(want), "doctor output lacks `{want}`:\n{text}");
     }

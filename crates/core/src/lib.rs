@@ -9,6 +9,7 @@ pub mod config;
 pub mod env;
 pub mod error;
 pub mod fresh;
+pub mod import;
 pub mod login;
 pub mod logins;
 pub mod oidc;
@@ -16,6 +17,7 @@ pub mod project;
 pub mod secret;
 pub mod server;
 pub mod shell;
+pub mod team;
 pub mod vault;
 pub mod verify;
 

@@ -30,6 +30,9 @@
 pub(crate) mod classify;
 pub(crate) mod transport;
 
+// The HTTP client base (rustls provider, timeouts, user agent) for other fetches (team lists).
+pub(crate) use transport::builder as http_builder;
+
 #[cfg(test)]
 mod tests;
 

@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use clap::Args;
 use mlflow_login_core::env::MANAGED;
 use mlflow_login_core::env::SecretMode;
+use mlflow_login_core::import;
 use mlflow_login_core::project;
 use mlflow_login_core::shell::{self, Shell, parse_function_env};
 use mlflow_login_core::{Config, EntryKey, ErrorKind, Vault};
@@ -82,12 +83,12 @@ impl Run for Doctor {
     }
 }
 
-fn home_dir() -> PathBuf {
+pub(super) fn home_dir() -> PathBuf {
     std::env::var_os("HOME").filter(|h| !h.is_empty()).map(PathBuf::from).unwrap_or_default()
 }
 
 /// `~/...` for display.
-fn tilde(home: &Path, p: &Path) -> String {
+pub(super) fn tilde(home: &Path, p: &Path) -> String {
     match p.strip_prefix(home) {
         Ok(rest) if !home.as_os_str().is_empty() => format!("~/{}", rest.display()),
         _ => p.display().to_string(),
@@ -234,43 +235,15 @@ fn url_host(url: &str) -> Option<String> {
     (!host.is_empty()).then(|| host.to_ascii_lowercase())
 }
 
-/// `machine HOST` and `default` entries of a netrc file, with their line numbers.
-fn netrc_entries(text: &str) -> Vec<(Option<String>, usize)> {
-    let mut out = Vec::new();
-    let mut expect_machine = false;
-    let mut in_macdef = false;
-    for (i, line) in text.lines().enumerate() {
-        if in_macdef {
-            // A macro body runs to the first empty line.
-            in_macdef = !line.trim().is_empty();
-            continue;
-        }
-        for word in line.split_whitespace() {
-            if expect_machine {
-                out.push((Some(word.to_ascii_lowercase()), i + 1));
-                expect_machine = false;
-            } else if word == "machine" {
-                expect_machine = true;
-            } else if word == "default" {
-                out.push((None, i + 1));
-            } else if word == "macdef" {
-                in_macdef = true;
-                break;
-            }
-        }
-    }
-    out
-}
-
 fn check_netrc(home: &Path, config: &Config) -> Vec<Finding> {
-    let path = std::env::var_os("NETRC").map(PathBuf::from).unwrap_or_else(|| home.join(".netrc"));
+    let path = import::netrc_file(home, &|v| std::env::var_os(v));
     let Ok(text) = fs::read_to_string(&path) else {
         return vec![Finding::ok(format!("no {} file", tilde(home, &path)))];
     };
     let shown = tilde(home, &path);
     let hosts = server_hosts(config);
     let mut out = Vec::new();
-    for (machine, line) in netrc_entries(&text) {
+    for import::NetrcEntry { machine, line, .. } in import::netrc_entries(&text) {
         let users: Vec<&str> =
             hosts.iter().filter(|(_, h)| machine.as_deref().is_none_or(|m| m == h)).map(|(n, _)| n.as_str()).collect();
         if users.is_empty() {
@@ -283,7 +256,9 @@ fn check_netrc(home: &Path, config: &Config) -> Vec<Finding> {
         out.push(Finding::problem(
             format!("{shown} has {what} (line {line}), used by {}", users.join(", ")),
             "Python's requests can send these credentials instead of MLFLOW_TRACKING_USERNAME/PASSWORD",
-            format!("delete the {entry} entry from {shown} (MLflow Login keeps the password in the keychain)"),
+            format!(
+                "`mlflow-login import --remove-plaintext` moves it into the keychain and deletes the entry (or delete the {entry} entry from {shown})"
+            ),
         ));
     }
     if out.is_empty() {
@@ -293,27 +268,18 @@ fn check_netrc(home: &Path, config: &Config) -> Vec<Finding> {
 }
 
 fn check_mlflow_credentials(home: &Path) -> Vec<Finding> {
-    let path = home.join(".mlflow").join("credentials");
+    let path = import::mlflow_credentials_file(home);
     if !path.exists() {
         return vec![Finding::ok("no ~/.mlflow/credentials file")];
     }
     vec![Finding::problem(
         format!("{} exists", tilde(home, &path)),
         "it holds a password in plain text, and MLflow uses it whenever MLFLOW_TRACKING_USERNAME/PASSWORD are not set",
-        format!("delete it once its servers are logged in with mlflow-login: rm {}", tilde(home, &path)),
+        format!(
+            "`mlflow-login import --remove-plaintext` moves its password into the keychain and deletes its [mlflow] section (or delete it: rm {})",
+            tilde(home, &path)
+        ),
     )]
-}
-
-/// Shell start-up files that could set MLFLOW_TRACKING_* behind the hook's back: those of
-/// every shell in core's table, each once.
-fn rc_files(home: &Path) -> Vec<PathBuf> {
-    let mut files: Vec<PathBuf> = Vec::new();
-    for file in Shell::ALL.iter().flat_map(|s| s.startup_files(home, |v| std::env::var_os(v))) {
-        if !files.contains(&file) {
-            files.push(file);
-        }
-    }
-    files
 }
 
 /// The variable a line sets, when it sets one of ours (`export X=`, `X=`, `set -gx X`,
@@ -341,7 +307,7 @@ fn sets_managed_var(line: &str) -> Option<&'static str> {
 
 fn check_rc_files(home: &Path) -> Vec<Finding> {
     let mut out = Vec::new();
-    for path in rc_files(home) {
+    for path in import::startup_files(home, &|v| std::env::var_os(v)) {
         let Ok(text) = fs::read_to_string(&path) else { continue };
         for (i, line) in text.lines().enumerate() {
             if let Some(var) = sets_managed_var(line) {
@@ -349,7 +315,9 @@ fn check_rc_files(home: &Path) -> Vec<Finding> {
                 out.push(Finding::problem(
                     format!("{shown}:{} sets {var}", i + 1),
                     "every new shell starts with it, and it fights the hook (a password there is also in plain text)",
-                    format!("delete that line from {shown}: mlflow-login sets {var} for the active server"),
+                    format!(
+                        "`mlflow-login import --remove-plaintext` moves a password set there into the keychain and comments the lines out (or delete that line from {shown}: mlflow-login sets {var} for the active server)"
+                    ),
                 ));
             }
         }
@@ -367,7 +335,7 @@ fn check_uri_env() -> Vec<Finding> {
         Some((_, host)) => vec![Finding::problem(
             "MLFLOW_TRACKING_URI in this shell holds a user name or password",
             format!("the credentials before @{host} end up in logs and process listings, and beat the keychain's"),
-            "set the URI without them (`mlflow-login login NAME --url https://HOST/...`) and remove the line that exports it",
+            "`mlflow-login import` moves them into the keychain (add --remove-plaintext to comment out the start-up file line that exports them)",
         )],
         None => vec![Finding::ok("MLFLOW_TRACKING_URI holds no credentials")],
     }
@@ -483,12 +451,6 @@ impl Drop for EmptyDir {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn netrc_parsing() {
-        let text = "machine a.example login x password y\n\nmachine B.example\n  login u\nmacdef init\nmachine fake\n\ndefault login z password w\n";
-        assert_eq!(netrc_entries(text), vec![(Some("a.example".into()), 1), (Some("b.example".into()), 3), (None, 8)]);
-    }
 
     #[test]
     fn hosts_from_urls() {

@@ -5,6 +5,7 @@ mod credential;
 mod doctor;
 mod env;
 mod exec;
+mod import;
 mod init;
 mod list;
 mod login;
@@ -12,6 +13,7 @@ mod logout;
 mod project;
 mod remove;
 mod rename;
+mod servers;
 mod status;
 mod token;
 mod use_;
@@ -47,6 +49,8 @@ pub enum Command {
     Init(init::Init),
     Doctor(doctor::Doctor),
     Project(project::Project),
+    Import(import::Import),
+    Servers(servers::Servers),
     #[command(hide = true)]
     HookEnv(init::HookEnv),
     #[command(hide = true)]
@@ -70,6 +74,8 @@ impl Run for Command {
             Command::Init(c) => c.run(),
             Command::Doctor(c) => c.run(),
             Command::Project(c) => c.run(),
+            Command::Import(c) => c.run(),
+            Command::Servers(c) => c.run(),
             Command::HookEnv(c) => c.run(),
             Command::Credential(c) => c.run(),
         }

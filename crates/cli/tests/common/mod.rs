@@ -68,7 +68,8 @@ impl World {
     pub fn run_stdin(&self, args: &[&str], input: &str) -> Output {
         let mut child =
             self.cmd().args(args).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
-        // A command that fails before it reads (a bad name) closes the pipe first.
+        // A command that fails before reading its stdin (a damaged config) closes the pipe:
+        // that is its answer, not the test's failure.
         if let Err(e) = child.stdin.take().unwrap().write_all(input.as_bytes()) {
             assert_eq!(e.kind(), std::io::ErrorKind::BrokenPipe, "{e}");
         }

@@ -201,7 +201,7 @@ fn identity(path: &Path) -> Result<Identity, Outcome> {
     })
 }
 
-fn builder(opts: &VerifyOptions, base: &Url) -> ClientBuilder {
+pub(crate) fn builder(opts: &VerifyOptions, base: &Url) -> ClientBuilder {
     // reqwest is built without a default provider (see the workspace Cargo.toml); it takes
     // the process default. An Err means one is installed already, which is as good.
     static RING: std::sync::Once = std::sync::Once::new();

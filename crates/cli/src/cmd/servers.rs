@@ -1,0 +1,232 @@
+//! `servers export` / `servers import`: share server lists (core's `team` module).
+
+use std::io::{BufRead, IsTerminal, Read, Write};
+use std::path::PathBuf;
+
+use clap::{Args, Subcommand};
+use mlflow_login_core::Server;
+use mlflow_login_core::team::{self, Action, ExportOptions, ListSource, MAX_LIST_BYTES};
+
+use super::{Run, logins, runtime};
+use crate::failure::{self, Failure};
+use crate::ui;
+
+/// Share server lists with your team: export prints the servers (never a password), import
+/// adds the servers of such a list and says which ones need a login.
+///
+///   mlflow-login servers export > servers.toml
+///   mlflow-login servers export prod staging --no-username
+///   mlflow-login servers import servers.toml
+///   mlflow-login servers import https://wiki.example.com/mlflow/servers.toml
+#[derive(Debug, Args)]
+#[command(verbatim_doc_comment)]
+pub struct Servers {
+    #[command(subcommand)]
+    action: ServersAction,
+}
+
+#[derive(Debug, Subcommand)]
+enum ServersAction {
+    Export(Export),
+    Import(Import),
+}
+
+/// Print server definitions as TOML (no passwords or tokens, no client certificates).
+#[derive(Debug, Args)]
+pub struct Export {
+    /// The servers to export (default: all).
+    names: Vec<String>,
+    /// Leave the usernames out, for a list every member of a team imports.
+    #[arg(long)]
+    no_username: bool,
+}
+
+/// Add the servers of a list (a file, or an https:// URL where your team publishes it).
+///
+/// A server whose name exists with other settings is replaced only if you agree (asked on
+/// the terminal; without one, only with --replace); one with the same settings is left as
+/// it is. A relative CA bundle path is read relative to the file (refused from a URL).
+/// http:// URLs are accepted only for this machine (localhost).
+#[derive(Debug, Args)]
+pub struct Import {
+    /// The list: a file, or an https:// URL.
+    source: String,
+    /// Replace servers whose settings differ without asking.
+    #[arg(long)]
+    replace: bool,
+    /// Your username, for servers the list names none for.
+    #[arg(long, short)]
+    username: Option<String>,
+    /// Print what was done as JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+impl Run for Servers {
+    fn run(self) -> Result<(), Failure> {
+        match self.action {
+            ServersAction::Export(e) => e.run(),
+            ServersAction::Import(i) => i.run(),
+        }
+    }
+}
+
+impl Run for Export {
+    fn run(self) -> Result<(), Failure> {
+        let config = logins()?.config()?;
+        let text = team::export(&config, &self.names, ExportOptions { usernames: !self.no_username })?;
+        print!("{text}");
+        Ok(())
+    }
+}
+
+/// What importing one server did.
+#[derive(Debug, serde::Serialize)]
+struct Imported {
+    name: String,
+    /// `added`, `replaced`, `unchanged`, `refused` (differs, no terminal, no --replace),
+    /// `declined` (differs, the user said no).
+    result: &'static str,
+    url: String,
+    /// No password or token is stored for it yet.
+    needs_login: bool,
+}
+
+impl Run for Import {
+    fn run(self) -> Result<(), Failure> {
+        let (text, source) = self.read()?;
+        let listed = team::parse(&text, &source)
+            .map_err(|e| Failure::from(e).help("fix the list (nothing was imported), or ask whoever publishes it"))?;
+        let logins = logins()?;
+        let config = logins.config()?;
+        let plan = team::plan(&config, &listed, self.username.as_deref())
+            .map_err(|e| Failure::context(format!("cannot import {}", source.display()), e))?;
+        let interactive = std::io::stdin().is_terminal() && std::io::stderr().is_terminal();
+        let mut apply = Vec::new();
+        let mut done = Vec::new();
+        for (name, action) in plan {
+            let (result, server) = match action {
+                Action::Add(s) => {
+                    apply.push((name.clone(), s.clone()));
+                    ("added", s)
+                }
+                Action::Same => ("unchanged", config.servers[&name].clone()),
+                Action::Differs { current, listed } => {
+                    let agreed = self.replace || (interactive && ask_replace(&name, &current, &listed)?);
+                    if agreed {
+                        apply.push((name.clone(), listed.clone()));
+                        ("replaced", listed)
+                    } else {
+                        let result = if interactive { "declined" } else { "refused" };
+                        if !interactive {
+                            ui::warning(format!(
+                                "\"{name}\" exists with other settings ({}): not replaced (no terminal to ask; add --replace)",
+                                differences(&current, &listed).join(", ")
+                            ));
+                        }
+                        (result, current)
+                    }
+                }
+            };
+            done.push((Imported { name, result, url: server.url.clone(), needs_login: false }, server));
+        }
+        team::apply(logins.store(), apply)?;
+        for (item, server) in &mut done {
+            // A keychain that cannot say is no reason to fail the import: the hint is shown.
+            item.needs_login = !matches!(logins.secret(server), Ok(Some(_)));
+        }
+        let refused = done.iter().filter(|(i, _)| i.result == "refused").count();
+        if self.json {
+            let items: Vec<&Imported> = done.iter().map(|(i, _)| i).collect();
+            println!("{}", serde_json::to_string_pretty(&items).unwrap_or_default());
+        } else {
+            for (i, _) in &done {
+                println!("{:>9}  {} ({})", i.result, i.name, i.url);
+            }
+            let login: Vec<&Imported> =
+                done.iter().map(|(i, _)| i).filter(|i| i.needs_login && i.result != "refused").collect();
+            if !login.is_empty() {
+                println!("\nto log in:");
+                for i in login {
+                    println!("  mlflow-login login {}", i.name);
+                }
+            }
+        }
+        if refused > 0 {
+            let s = if refused == 1 { "" } else { "s" };
+            return Err(Failure::new(
+                failure::OTHER,
+                format!("{refused} server{s} with other settings were not replaced"),
+            )
+            .help("run it on a terminal to be asked, or add --replace"));
+        }
+        Ok(())
+    }
+}
+
+impl Import {
+    /// The list's text, from the file or the URL.
+    fn read(&self) -> Result<(String, ListSource), Failure> {
+        if self.source.starts_with("https://") || self.source.starts_with("http://") {
+            let text = runtime()?.block_on(team::fetch(&self.source))?;
+            return Ok((text, ListSource::Url(self.source.clone())));
+        }
+        let path = PathBuf::from(&self.source);
+        let file = std::fs::File::open(&path)
+            .map_err(|e| Failure::new(failure::OTHER, format!("cannot read {}: {e}", path.display())))?;
+        let mut text = String::new();
+        file.take(MAX_LIST_BYTES as u64 + 1)
+            .read_to_string(&mut text)
+            .map_err(|e| Failure::new(failure::OTHER, format!("cannot read {}: {e}", path.display())))?;
+        if text.len() > MAX_LIST_BYTES {
+            return Err(Failure::new(failure::OTHER, format!("{} is too large to be a server list", path.display())));
+        }
+        Ok((text, ListSource::File(path)))
+    }
+}
+
+/// The settings that differ, in words.
+fn differences(a: &Server, b: &Server) -> Vec<String> {
+    let show = |p: &Option<PathBuf>| p.as_ref().map_or("none".to_string(), |p| p.display().to_string());
+    let mut out = Vec::new();
+    if a.url != b.url {
+        out.push(format!("URL {} -> {}", a.url, b.url));
+    }
+    if a.username != b.username {
+        out.push(format!(
+            "username {} -> {}",
+            a.username.as_deref().unwrap_or("none"),
+            b.username.as_deref().unwrap_or("none")
+        ));
+    }
+    if a.auth != b.auth {
+        out.push(format!("auth {:?} -> {:?}", a.auth, b.auth).to_lowercase());
+    }
+    if a.ca_bundle != b.ca_bundle {
+        out.push(format!("CA bundle {} -> {}", show(&a.ca_bundle), show(&b.ca_bundle)));
+    }
+    if a.client_cert != b.client_cert {
+        out.push(format!("client certificate {} -> {}", show(&a.client_cert), show(&b.client_cert)));
+    }
+    if a.sso != b.sso {
+        out.push("single sign-on settings (issuer, client id, scopes)".to_string());
+    }
+    if a.insecure_tls != b.insecure_tls {
+        out.push(format!("insecure TLS {} -> {}", a.insecure_tls, b.insecure_tls));
+    }
+    out
+}
+
+/// Asks on the terminal whether to replace `name`.
+fn ask_replace(name: &str, current: &Server, listed: &Server) -> Result<bool, Failure> {
+    let mut err = std::io::stderr().lock();
+    let _ = writeln!(err, "\"{name}\" exists with other settings:");
+    for d in differences(current, listed) {
+        let _ = writeln!(err, "  {d}");
+    }
+    let _ = write!(err, "replace it? [y/N] ");
+    let _ = err.flush();
+    let mut answer = String::new();
+    std::io::stdin().lock().read_line(&mut answer)?;
+    Ok(matches!(answer.trim(), "y" | "Y" | "yes"))
+}

@@ -1,0 +1,225 @@
+//! `import` against the real keychain and the real nginx + MLflow fixtures: a password
+//! kept in plain text in each place people keep one (start-up files of bash, zsh and fish
+//! in their quoting styles, MLflow's credentials file, ~/.netrc, a tracking URI in the
+//! environment) ends up in the keychain (read back with `secret-tool`), verified; with
+//! --remove-plaintext no copy stays in the file and a 0600 backup sits at the printed path.
+//! The fixture passwords are hostile on purpose ($, quotes, backticks, `#`, `;`, spaces,
+//! backslashes, UTF-8).
+
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::Output;
+
+use common::*;
+use serde_json::Value;
+
+/// A world with its own HOME, start-up files and environment.
+struct Home {
+    w: World,
+    home: PathBuf,
+}
+
+impl Home {
+    fn new() -> Self {
+        let w = World::new();
+        let home = w.dir.path().join("home");
+        std::fs::create_dir_all(&home).unwrap();
+        Home { w, home }
+    }
+
+    fn write(&self, name: &str, text: &str) -> PathBuf {
+        let p = self.home.join(name);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(&p, text).unwrap();
+        p
+    }
+
+    /// `import ARGS --json` with this HOME and `env`; the JSON report.
+    fn import(&self, args: &[&str], env: &[(&str, &str)]) -> (Output, Vec<Value>) {
+        let mut c = self.w.cmd();
+        c.env("HOME", &self.home)
+            .env("XDG_CONFIG_HOME", self.home.join(".config"))
+            .env_remove("ZDOTDIR")
+            .env_remove("NETRC")
+            .env_remove("MLFLOW_TRACKING_TOKEN")
+            .env_remove("MLFLOW_LOGIN_SERVER");
+        for (k, v) in env {
+            c.env(k, v);
+        }
+        let out = c.arg("import").args(args).arg("--json").output().unwrap();
+        let items =
+            serde_json::from_slice::<Value>(&out.stdout).ok().and_then(|v| v.as_array().cloned()).unwrap_or_default();
+        (out, items)
+    }
+}
+
+fn posix_single(v: &str) -> String {
+    format!("'{}'", v.replace('\'', "'\\''"))
+}
+
+fn fish_single(v: &str) -> String {
+    format!("'{}'", v.replace('\\', "\\\\").replace('\'', "\\'"))
+}
+
+fn netrc_quoted(v: &str) -> String {
+    format!("\"{}\"", v.replace('\\', "\\\\").replace('"', "\\\""))
+}
+
+fn percent(v: &str) -> String {
+    v.bytes().map(|b| if b.is_ascii_alphanumeric() { (b as char).to_string() } else { format!("%{b:02X}") }).collect()
+}
+
+/// The one report of a successful import, checked: verified, stored, no secret printed.
+fn stored_one(out: &Output, items: &[Value], secret: &str) -> Value {
+    assert!(out.status.success(), "{}", text(out));
+    assert!(!text(out).contains(secret), "the secret was printed: {}", text(out));
+    assert_eq!(items.len(), 1, "{}", text(out));
+    let item = items[0].clone();
+    assert_eq!((item["outcome"].as_str(), item["stored"].as_bool()), (Some("ok"), Some(true)), "{item}");
+    item
+}
+
+/// The file no longer holds the secret; its backup (mode 0600, at the path reported) does.
+fn removed_from(item: &Value, file: &Path, secret: &str, original: &str) {
+    let now = std::fs::read_to_string(file).unwrap();
+    assert!(!now.contains(secret), "{} still holds the secret:\n{now}", file.display());
+    let removed = item["removed"].as_array().unwrap();
+    assert_eq!(removed.len(), 1, "{item}");
+    assert_eq!(removed[0]["path"].as_str(), Some(file.to_str().unwrap()), "{item}");
+    let backup = PathBuf::from(removed[0]["backup"].as_str().unwrap());
+    assert_eq!(std::fs::read_to_string(&backup).unwrap(), original);
+    use std::os::unix::fs::PermissionsExt;
+    assert_eq!(std::fs::metadata(&backup).unwrap().permissions().mode() & 0o777, 0o600, "{}", backup.display());
+}
+
+#[test]
+fn bashrc_export_single_quoted() {
+    let h = Home::new();
+    let (url, pw) = (fx("MLL_NGINX_URL"), fx("MLL_ALICE_PW"));
+    let rc = format!(
+        "alias ll='ls -l'\nexport MLFLOW_TRACKING_URI={url}\nexport MLFLOW_TRACKING_USERNAME=alice\nexport MLFLOW_TRACKING_PASSWORD={}  # mine\n",
+        posix_single(&pw)
+    );
+    let file = h.write(".bashrc", &rc);
+    let (out, items) = h.import(&["--remove-plaintext"], &[]);
+    let item = stored_one(&out, &items, &pw);
+    assert_eq!((item["source"].as_str(), item["line"].as_u64()), (Some("shell_file"), Some(4)), "{item}");
+    assert_eq!(h.w.keychain(&url, "alice").as_deref(), Some(pw.as_str()));
+    removed_from(&item, &file, &pw, &rc);
+    let now = std::fs::read_to_string(&file).unwrap();
+    assert!(now.starts_with("alias ll='ls -l'\n# (mlflow-login import"), "{now}");
+    assert!(stderr(&out).contains("backup: "), "{}", text(&out));
+    // Nothing is left to import.
+    let (out, items) = h.import(&[], &[]);
+    assert!(out.status.success() && items.is_empty(), "{}", text(&out));
+    let server = item["server"].as_str().unwrap();
+    let list = h.w.list_json();
+    assert_eq!(list[0]["name"].as_str(), Some(server));
+    assert_eq!(list[0]["has_secret"], Value::Bool(true));
+}
+
+#[test]
+fn zshrc_without_export_double_quoted_and_an_expansion_left_alone() {
+    let h = Home::new();
+    let (url, pw) = (fx("MLL_NGINX_SUBPATH_URL"), fx("MLL_CAROL_PW"));
+    assert!(!pw.contains(['$', '`', '"', '\\']), "carol's password is meant for double quotes");
+    let rc = format!(
+        "MLFLOW_TRACKING_URI=\"{url}\"\nMLFLOW_TRACKING_USERNAME=\"carol\"\nMLFLOW_TRACKING_PASSWORD=\"{pw}\"\n"
+    );
+    let file = h.write(".zshrc", &rc);
+    let profile = "export MLFLOW_TRACKING_TOKEN=\"$(pass show mlflow)\"\n";
+    let profile_file = h.write(".profile", profile);
+    let (out, items) = h.import(&["--remove-plaintext"], &[]);
+    let item = stored_one(&out, &items, &pw);
+    assert_eq!(h.w.keychain(&url, "carol").as_deref(), Some(pw.as_str()));
+    removed_from(&item, &file, &pw, &rc);
+    assert!(stderr(&out).contains(".profile:1 MLFLOW_TRACKING_TOKEN: not imported"), "{}", text(&out));
+    assert_eq!(std::fs::read_to_string(profile_file).unwrap(), profile);
+}
+
+#[test]
+fn fish_config_set_gx() {
+    let h = Home::new();
+    let (url, pw) = (fx("MLL_NGINX_SUBPATH_URL"), fx("MLL_BOB_PW"));
+    let rc = format!(
+        "set -gx MLFLOW_TRACKING_URI {url}\nset -gx MLFLOW_TRACKING_USERNAME bob\nset -gx MLFLOW_TRACKING_PASSWORD {}\n",
+        fish_single(&pw)
+    );
+    let file = h.write(".config/fish/config.fish", &rc);
+    let (out, items) = h.import(&["--remove-plaintext"], &[]);
+    let item = stored_one(&out, &items, &pw);
+    assert_eq!(h.w.keychain(&url, "bob").as_deref(), Some(pw.as_str()));
+    removed_from(&item, &file, &pw, &rc);
+}
+
+#[test]
+fn mlflow_credentials_file_with_url() {
+    let h = Home::new();
+    let (url, pw) = (fx("MLL_MLFLOW_AUTH_URL"), fx("MLL_ERIN_PW"));
+    let creds =
+        format!("[mlflow]\nmlflow_tracking_username = erin\nmlflow_tracking_password = {}\n", pw.replace('%', "%%"));
+    let file = h.write(".mlflow/credentials", &creds);
+    let (out, items) = h.import(&["--remove-plaintext", "--url", &url], &[]);
+    let item = stored_one(&out, &items, &pw);
+    assert_eq!(item["source"].as_str(), Some("mlflow_credentials"));
+    assert_eq!(h.w.keychain(&url, "erin").as_deref(), Some(pw.as_str()));
+    removed_from(&item, &file, &pw, &creds);
+    assert!(!std::fs::read_to_string(&file).unwrap().contains("[mlflow]"));
+}
+
+#[test]
+fn netrc_entry_of_a_known_server() {
+    let h = Home::new();
+    let (url, pw) = (fx("MLL_NGINX_URL"), fx("MLL_ALICE_PW"));
+    // A known server whose stored password is wrong.
+    let out = h.w.login("prod", &url, "alice", "wrong", &["--no-verify"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let host = url.split("://").nth(1).unwrap().split(':').next().unwrap().to_string();
+    let netrc = format!(
+        "machine other.example login x password y\n\nmachine {host}\n  login alice\n  password {}\n",
+        netrc_quoted(&pw)
+    );
+    let file = h.write(".netrc", &netrc);
+    let (out, items) = h.import(&["--remove-plaintext"], &[]);
+    let item = stored_one(&out, &items, &pw);
+    assert_eq!((item["source"].as_str(), item["server"].as_str()), (Some("netrc"), Some("prod")), "{item}");
+    assert_eq!(h.w.keychain(&url, "alice").as_deref(), Some(pw.as_str()));
+    removed_from(&item, &file, &pw, &netrc);
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), "machine other.example login x password y\n\n");
+}
+
+#[test]
+fn credentials_inside_the_tracking_uri_in_the_environment() {
+    let h = Home::new();
+    let (url, pw) = (fx("MLL_NGINX_SUBPATH_URL"), fx("MLL_BOB_PW"));
+    let (scheme, rest) = url.split_once("://").unwrap();
+    let uri = format!("{scheme}://bob:{}@{rest}", percent(&pw));
+    let (out, items) = h.import(&[], &[("MLFLOW_TRACKING_URI", &uri)]);
+    let item = stored_one(&out, &items, &pw);
+    assert_eq!((item["source"].as_str(), item["url"].as_str()), (Some("environment"), Some(url.as_str())), "{item}");
+    assert!(!text(&out).contains(&percent(&pw)), "{}", text(&out));
+    assert_eq!(h.w.keychain(&url, "bob").as_deref(), Some(pw.as_str()));
+}
+
+#[test]
+fn a_refused_password_stores_and_removes_nothing() {
+    let h = Home::new();
+    let url = fx("MLL_NGINX_URL");
+    let rc = format!(
+        "export MLFLOW_TRACKING_URI='{url}'\nexport MLFLOW_TRACKING_USERNAME=alice\nexport MLFLOW_TRACKING_PASSWORD='not it'\n"
+    );
+    let file = h.write(".bashrc", &rc);
+    let (out, items) = h.import(&["--remove-plaintext"], &[]);
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out));
+    assert_eq!((items[0]["outcome"].as_str(), items[0]["stored"].as_bool()), (Some("bad_credentials"), Some(false)));
+    assert_eq!(h.w.keychain(&url, "alice"), None);
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), rc);
+    let names: Vec<String> =
+        std::fs::read_dir(&h.home).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+    assert_eq!(names, vec![".bashrc".to_string()], "a backup was written");
+    assert!(!h.w.config_dir().join("backups").exists(), "a backup was written");
+    assert!(h.w.list_json().as_array().unwrap().is_empty());
+}

@@ -1,0 +1,395 @@
+//! Server lists a team shares: `servers export` writes one, `servers import` reads one.
+//!
+//! The format is the `[servers.NAME]` tables of `config.toml` and nothing else: no active
+//! server, and never a secret (a `password` or `token` key is an unknown field, refused with
+//! the file and line like any other). A header comment says what the file is.
+//!
+//! What an export leaves out: the client certificate (it names the exporter's private key
+//! file, which nobody else has), and with [`ExportOptions::usernames`] off the usernames
+//! (a team list: each member logs in as themself).
+//!
+//! Importing changes the config only: it stores no password and deletes none. A server a
+//! list replaces keeps nothing of its old settings but its client certificate (same URL
+//! only); a password stored for its old URL or account stays in the keychain, unused,
+//! rather than a list from the network deleting a secret.
+//!
+//! Paths: a CA bundle path in an imported *file* that is relative is read relative to that
+//! file's folder (a team keeps `ca.pem` next to `servers.toml` in a repository); from a
+//! *URL* a relative path means nothing on this machine and is refused. Absolute paths are
+//! taken as they are and must exist, as for a login.
+//!
+//! A team publishes its list on an `https://` URL; plain `http://` is accepted only for a
+//! loopback host (tests, a local mirror), since anyone on the path could otherwise change
+//! which servers (and so which hosts get the passwords) the list names. The fetch sends no
+//! credentials, follows redirects only to `https://`, and reads at most [`MAX_LIST_BYTES`].
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use crate::config::Config;
+use crate::error::{Error, Result};
+use crate::server::{AuthKind, Server, SsoSettings, is_loopback, normalize_url, validate_name};
+use crate::verify::VerifyOptions;
+
+/// A server list larger than this is not one.
+pub const MAX_LIST_BYTES: usize = 1024 * 1024;
+
+/// A server as a team list holds it: a [`Server`] whose username may be left to each member.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ListedServer {
+    /// The tracking URL.
+    pub url: String,
+    /// The username, when the list names one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub username: Option<String>,
+    /// Basic (default), Bearer or Sso.
+    #[serde(default, skip_serializing_if = "is_basic")]
+    pub auth: AuthKind,
+    /// A PEM bundle of extra CA certificates.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ca_bundle: Option<PathBuf>,
+    /// Skip TLS certificate verification.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub insecure_tls: bool,
+    /// Single sign-on: the identity provider and client (a team shares them).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sso: Option<SsoSettings>,
+}
+
+fn is_basic(a: &AuthKind) -> bool {
+    *a == AuthKind::Basic
+}
+
+#[derive(Debug, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ListFile {
+    #[serde(default)]
+    servers: BTreeMap<String, ListedServer>,
+}
+
+/// What an export includes.
+#[derive(Debug, Clone, Copy)]
+pub struct ExportOptions {
+    /// Include each server's username (off for a list every member of a team uses).
+    pub usernames: bool,
+}
+
+/// The servers `names` (all when empty) as a server list.
+pub fn export(config: &Config, names: &[String], opts: ExportOptions) -> Result<String> {
+    let mut file = ListFile::default();
+    let wanted: Vec<&str> = if names.is_empty() {
+        config.servers.keys().map(String::as_str).collect()
+    } else {
+        names.iter().map(String::as_str).collect()
+    };
+    for name in wanted {
+        let s = config.get(name)?;
+        file.servers.insert(
+            name.to_string(),
+            ListedServer {
+                url: s.url.clone(),
+                username: if opts.usernames { s.username.clone() } else { None },
+                auth: s.auth,
+                ca_bundle: s.ca_bundle.clone(),
+                insecure_tls: s.insecure_tls,
+                sso: s.sso.clone(),
+            },
+        );
+    }
+    let body = toml::to_string_pretty(&file)
+        .map_err(|e| Error::invalid("servers", format!("cannot write the server list: {e}")))?;
+    Ok(format!(
+        "# MLflow Login server list: `mlflow-login servers import FILE|URL` adds these servers.\n\
+         # No passwords or tokens: each person logs in with `mlflow-login login NAME`.\n\n{body}"
+    ))
+}
+
+/// Where a list came from: relative CA bundle paths depend on it.
+#[derive(Debug, Clone)]
+pub enum ListSource {
+    /// A file: relative paths are relative to its folder.
+    File(PathBuf),
+    /// A URL: relative paths are refused.
+    Url(String),
+}
+
+impl ListSource {
+    /// The file or URL, for messages.
+    pub fn display(&self) -> String {
+        match self {
+            ListSource::File(p) => p.display().to_string(),
+            ListSource::Url(u) => u.clone(),
+        }
+    }
+}
+
+/// Parses a server list; errors name the source and line.
+pub fn parse(text: &str, source: &ListSource) -> Result<BTreeMap<String, ListedServer>> {
+    let at =
+        |line: Option<usize>, message: String| Error::Config { path: PathBuf::from(source.display()), line, message };
+    let file: ListFile = toml::from_str(text).map_err(|e| {
+        let line = e.span().map(|span| text[..span.start].matches('\n').count() + 1);
+        at(line, e.message().trim().to_string())
+    })?;
+    let line_of = |name: &str| text.lines().position(|l| l.contains(&format!("[servers.{name}]"))).map(|i| i + 1);
+    let mut out = BTreeMap::new();
+    for (name, mut s) in file.servers {
+        let fail = |e: Error| at(line_of(&name), format!("server \"{name}\": {e}"));
+        validate_name(&name).map_err(fail)?;
+        s.url = normalize_url(&s.url).map_err(fail)?.to_string_normalized();
+        if let Some(ca) = &s.ca_bundle {
+            let path = match source {
+                _ if ca.is_absolute() => ca.clone(),
+                ListSource::File(f) => f.parent().unwrap_or(Path::new(".")).join(ca),
+                ListSource::Url(_) => {
+                    return Err(fail(Error::invalid(
+                        "ca_bundle",
+                        format!(
+                            "the CA bundle path {} is relative, which means nothing for a list from a URL: use an absolute path",
+                            ca.display()
+                        ),
+                    )));
+                }
+            };
+            let abs = std::fs::canonicalize(&path).map_err(|e| {
+                fail(Error::invalid("ca_bundle", format!("cannot read the CA bundle {}: {e}", path.display())))
+            })?;
+            s.ca_bundle = Some(abs);
+        }
+        out.insert(name, s);
+    }
+    Ok(out)
+}
+
+/// What importing one listed server does.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Action {
+    /// A new name: added.
+    Add(Server),
+    /// The name exists with these very settings: nothing to do.
+    Same,
+    /// The name exists with other settings: replaced only when the user agrees.
+    Differs {
+        /// The settings now.
+        current: Server,
+        /// The settings from the list.
+        listed: Server,
+    },
+}
+
+/// The server a listed one becomes on this machine: its username is the list's, else the
+/// known server's, else `username`.
+pub fn resolve(name: &str, listed: &ListedServer, known: Option<&Server>, username: Option<&str>) -> Result<Server> {
+    let username =
+        listed.username.clone().or_else(|| known.and_then(|k| k.username.clone())).or(username.map(str::to_string));
+    let server = Server {
+        url: listed.url.clone(),
+        username,
+        auth: listed.auth,
+        ca_bundle: listed.ca_bundle.clone(),
+        // A client certificate is personal: a known server keeps its own on the same URL.
+        client_cert: known.filter(|k| k.url == listed.url).and_then(|k| k.client_cert.clone()),
+        insecure_tls: listed.insecure_tls,
+        sso: listed.sso.clone(),
+    };
+    server.validate().map_err(|e| match e {
+        Error::InvalidInput { field: "username", .. } => {
+            Error::invalid("username", format!("the list names no username for \"{name}\": give yours with --username"))
+        }
+        e => e,
+    })?;
+    Ok(server)
+}
+
+/// What importing `listed` into `config` would do, server by server (in name order).
+pub fn plan(
+    config: &Config,
+    listed: &BTreeMap<String, ListedServer>,
+    username: Option<&str>,
+) -> Result<Vec<(String, Action)>> {
+    listed
+        .iter()
+        .map(|(name, l)| {
+            let known = config.servers.get(name);
+            let server = resolve(name, l, known, username)?;
+            let action = match known {
+                None => Action::Add(server),
+                Some(k) if *k == server => Action::Same,
+                Some(k) => Action::Differs { current: k.clone(), listed: server },
+            };
+            Ok((name.clone(), action))
+        })
+        .collect()
+}
+
+/// Fetches a server list from `url`: `https://`, or `http://` on a loopback host.
+pub async fn fetch(url: &str) -> Result<String> {
+    let parsed =
+        url::Url::parse(url).map_err(|e| Error::invalid("url", format!("\"{url}\" is not a valid URL: {e}")))?;
+    match parsed.scheme() {
+        "https" => {}
+        "http" if is_loopback(&parsed) => {}
+        "http" => {
+            return Err(Error::invalid(
+                "url",
+                "a server list is fetched over https:// only (plain http:// only from this machine): anyone on the network could change which hosts it names, and so where your passwords go",
+            ));
+        }
+        other => {
+            return Err(Error::invalid("url", format!("cannot fetch a server list from {other}:// (use https://)")));
+        }
+    }
+    if !parsed.username().is_empty() || parsed.password().is_some() {
+        return Err(Error::invalid(
+            "url",
+            "the URL contains credentials: a server list is public, fetch it without them",
+        ));
+    }
+    let opts = VerifyOptions {
+        connect_timeout: Duration::from_secs(5),
+        total_timeout: Duration::from_secs(20),
+        ..VerifyOptions::default()
+    };
+    let client = crate::verify::http_builder(&opts, &parsed)
+        .redirect(reqwest::redirect::Policy::custom(|attempt| {
+            if attempt.previous().len() >= 5 || attempt.url().scheme() != "https" {
+                attempt.stop()
+            } else {
+                attempt.follow()
+            }
+        }))
+        .build()
+        .map_err(|e| fetch_error(url, &e.to_string()))?;
+    let mut resp = client.get(parsed).send().await.map_err(|e| fetch_error(url, &crate::verify::error_chain(&e)))?;
+    let status = resp.status();
+    if status.is_redirection() {
+        let to = resp.headers().get(reqwest::header::LOCATION).and_then(|v| v.to_str().ok()).unwrap_or("?");
+        return Err(fetch_error(url, &format!("it redirects to {to}, which is not https://")));
+    }
+    if !status.is_success() {
+        return Err(fetch_error(url, &format!("the server answered {status}")));
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = resp.chunk().await.map_err(|e| fetch_error(url, &crate::verify::error_chain(&e)))? {
+        body.extend_from_slice(&chunk);
+        if body.len() > MAX_LIST_BYTES {
+            return Err(fetch_error(
+                url,
+                &format!("it is larger than {} KiB: not a server list", MAX_LIST_BYTES / 1024),
+            ));
+        }
+    }
+    String::from_utf8(body).map_err(|_| fetch_error(url, "it is not UTF-8 text"))
+}
+
+fn fetch_error(url: &str, why: &str) -> Error {
+    Error::io(url, std::io::Error::other(format!("cannot fetch the server list: {why}")))
+}
+
+/// Adds and replaces servers in the config (one locked update).
+pub fn apply(store: &crate::ConfigStore, servers: Vec<(String, Server)>) -> Result<()> {
+    if servers.is_empty() {
+        return Ok(());
+    }
+    store.update(|c| {
+        for (name, s) in servers {
+            c.servers.insert(name, s);
+        }
+        Ok(((), true))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ErrorKind;
+
+    fn config() -> Config {
+        let mut c = Config::default();
+        c.servers.insert("prod".into(), Server::new_basic("https://h/mlflow", "alice").unwrap());
+        let mut b = Server::new_basic("https://b.example", "bot").unwrap();
+        b.auth = AuthKind::Bearer;
+        b.insecure_tls = true;
+        c.servers.insert("tok".into(), b);
+        let mut sso = Server::new_basic("https://sso.example", "carol").unwrap();
+        sso.auth = AuthKind::Sso;
+        sso.username = None;
+        sso.sso = Some(SsoSettings {
+            issuer: Some("https://idp.example".into()),
+            client_id: Some("mlflow-login".into()),
+            scopes: vec!["openid".into()],
+        });
+        c.servers.insert("sso".into(), sso);
+        c.active = Some("prod".into());
+        c
+    }
+
+    #[test]
+    fn export_parses_back_to_the_same_servers() {
+        let c = config();
+        let text = export(&c, &[], ExportOptions { usernames: true }).unwrap();
+        assert!(text.starts_with("# MLflow Login server list"), "{text}");
+        let listed = parse(&text, &ListSource::Url("https://x".into())).unwrap();
+        let plan = plan(&Config::default(), &listed, None).unwrap();
+        let got: BTreeMap<_, _> =
+            plan.into_iter().map(|(n, a)| (n, if let Action::Add(s) = a { s } else { panic!() })).collect();
+        assert_eq!(got, c.servers);
+        assert!(plan_same(&c, &listed));
+    }
+
+    fn plan_same(c: &Config, listed: &BTreeMap<String, ListedServer>) -> bool {
+        plan(c, listed, None).unwrap().iter().all(|(_, a)| *a == Action::Same)
+    }
+
+    #[test]
+    fn differing_and_usernameless() {
+        let c = config();
+        let text = export(&c, &["prod".into()], ExportOptions { usernames: false }).unwrap();
+        assert!(!text.contains("alice"), "{text}");
+        let listed = parse(&text, &ListSource::Url("https://x".into())).unwrap();
+        // The known server's username fills in: the same settings.
+        assert!(plan_same(&c, &listed));
+        let err = plan(&Config::default(), &listed, None).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::InvalidInput);
+        assert!(
+            matches!(&plan(&Config::default(), &listed, Some("bob")).unwrap()[0].1, Action::Add(s) if s.username.as_deref() == Some("bob"))
+        );
+        let moved = text.replace("https://h/mlflow", "https://other/mlflow");
+        let listed = parse(&moved, &ListSource::Url("https://x".into())).unwrap();
+        assert!(matches!(plan(&c, &listed, None).unwrap()[0].1, Action::Differs { .. }));
+    }
+
+    #[test]
+    fn damaged_or_secret_lists_name_the_line() {
+        let src = ListSource::File("/t/servers.toml".into());
+        let err = parse("[servers.a]\nurl = \"https://h\"\npassword = \"x\"\n", &src).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Config);
+        assert!(err.to_string().starts_with("/t/servers.toml:3"), "{err}");
+        let err = parse("\n[servers.a]\nurl = \"ftp://h\"\n", &src).unwrap_err();
+        assert!(err.to_string().starts_with("/t/servers.toml:2"), "{err}");
+        assert!(parse("[servers.a\n", &src).unwrap_err().to_string().starts_with("/t/servers.toml:1"));
+    }
+
+    #[test]
+    fn relative_ca_bundles() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("ca.pem"), "x").unwrap();
+        let text = "[servers.a]\nurl = \"https://h\"\nusername = \"u\"\nca_bundle = \"ca.pem\"\n";
+        let listed = parse(text, &ListSource::File(dir.path().join("servers.toml"))).unwrap();
+        assert_eq!(listed["a"].ca_bundle.as_deref(), Some(dir.path().join("ca.pem").canonicalize().unwrap().as_path()));
+        let err = parse(text, &ListSource::Url("https://x/servers.toml".into())).unwrap_err();
+        assert!(err.to_string().contains("relative"), "{err}");
+    }
+
+    #[tokio::test]
+    async fn refuses_plain_http_to_other_hosts() {
+        let err = fetch("http://lists.example.com/servers.toml").await.unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::InvalidInput);
+        assert_eq!(fetch("ftp://h/x").await.unwrap_err().kind(), ErrorKind::InvalidInput);
+        assert_eq!(fetch("https://u:p@h/x").await.unwrap_err().kind(), ErrorKind::InvalidInput);
+    }
+}
