@@ -200,7 +200,7 @@ fn window_context_and_prefill() {
         h.invoke("login", "window_context", json!({})),
         Ok(json!({"window": "login", "server": {
             "name": "prod", "url": "https://p", "username": "alice", "auth": "basic",
-            "caBundle": null, "clientCert": null, "insecureTls": false
+            "caBundle": null, "clientCert": null, "insecureTls": false, "issuer": null, "clientId": null
         }}))
     );
 }

@@ -20,6 +20,8 @@ const settings = (over: Partial<ServerSettings> = {}): ServerSettings => ({
   caBundle: null,
   clientCert: null,
   insecureTls: false,
+  issuer: null,
+  clientId: null,
   ...over,
 });
 
