@@ -45,6 +45,10 @@ step cargo test -p mlflow-login-core --lib vault::tests::real_keychain -- --igno
 # The CLI against the real keychain and the real nginx + MLflow fixtures (servers:
 # team lists exported and imported; import: plain-text credentials into the keychain).
 step cargo test -p mlflow-login --bins --test outcomes --test flow --test input --test servers --test import
+# Single sign-on through the CLI: login with the scripted browser and with the device code,
+# fresh tokens in env/exec/token across an expiry, an ended session, logout's revocation.
+# One at a time: a test ends every session of the IdP's user.
+step cargo test -p mlflow-login --test sso -- --test-threads 1
 # Faults against real parts, each in a world of its own: a Secret Service that never
 # answers, gnome-keyring killed and restarted, a locked keyring with no display, a
 # read-only and a full config folder, commands killed with SIGKILL mid-change (a short

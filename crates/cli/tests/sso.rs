@@ -1,0 +1,184 @@
+//! Single sign-on through the CLI against the real parts (issue 10): the oidc-provider IdP,
+//! its scripted browser as `$BROWSER`, and Apache `mod_auth_openidc` in front of MLflow
+//! (tests/fixtures/oidc/README.md). Each test registers its own client with a short
+//! access-token lifetime, so it can count its own refreshes at the IdP.
+
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Output, Stdio};
+use std::time::Duration;
+
+use common::*;
+use serde_json::Value;
+
+/// Access tokens of the tests' clients live this long.
+const TTL: u64 = 4;
+
+fn curl(args: &[&str]) -> Value {
+    let out = Command::new("curl").args(["-sS", "--fail-with-body", "--max-time", "20"]).args(args).output().unwrap();
+    assert!(out.status.success(), "curl {args:?}: {}", text(&out));
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+/// A public native client of our own at the IdP, with `TTL`-second access tokens.
+fn register_client() -> String {
+    let body = serde_json::json!({
+        "application_type": "native", "token_endpoint_auth_method": "none",
+        "grant_types": ["authorization_code", "refresh_token", "urn:ietf:params:oauth:grant-type:device_code"],
+        "response_types": ["code"], "redirect_uris": ["http://127.0.0.1/callback"],
+        "mll_access_token_ttl": TTL,
+    });
+    let url = format!("{}/reg", fx("MLL_OIDC_ISSUER"));
+    let reply = curl(&["-H", "Content-Type: application/json", "-d", &body.to_string(), &url]);
+    reply["client_id"].as_str().unwrap().to_string()
+}
+
+/// The IdP's counters for `client` (`refresh`, `revocation`, ...: `{ok, invalid_grant, ...}`).
+fn stats(client: &str) -> Value {
+    curl(&[&format!("{}/stats", fx("MLL_OIDC_ADMIN_URL"))])["by_client"][client].clone()
+}
+
+fn count(stats: &Value, what: &str, outcome: &str) -> u64 {
+    stats[what][outcome].as_u64().unwrap_or(0)
+}
+
+/// `login NAME --sso` with the scripted browser; a display, so the browser flow is chosen.
+fn sso_login(w: &World, name: &str, client: &str, extra: &[&str]) -> Output {
+    w.cmd()
+        .args(["login", name, "--url", &fx("MLL_OIDC_PROXY_URL"), "--sso", "--client-id", client, "--timeout", "60"])
+        .args(extra)
+        .env("BROWSER", fx("MLL_OIDC_BROWSER"))
+        .env("DISPLAY", ":99")
+        .env_remove("SSH_CONNECTION")
+        .output()
+        .unwrap()
+}
+
+fn token(w: &World, name: &str) -> Output {
+    w.run(&["token", name])
+}
+
+fn status_kind(w: &World, name: &str) -> (Option<i32>, String) {
+    let out = w.run(&["status", name, "--json"]);
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|_| panic!("{}", text(&out)));
+    (out.status.code(), v[0]["outcome"]["kind"].as_str().unwrap_or_default().to_string())
+}
+
+#[test]
+fn browser_login_then_fresh_tokens_everywhere_and_none_on_disk() {
+    let w = World::new();
+    let client = register_client();
+    let out = sso_login(&w, "sso", &client, &[]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(
+        stderr(&out).contains(&format!("{}/auth?", fx("MLL_OIDC_ISSUER"))),
+        "the URL is always printed: {}",
+        text(&out)
+    );
+    let listed = w.list_json();
+    let server = listed.as_array().unwrap().iter().find(|s| s["name"] == "sso").unwrap().clone();
+    assert_eq!(server["auth"], "sso");
+    assert_eq!(server["sso"]["client_id"], client.as_str());
+    assert_eq!(server["sso"]["issuer"], fx("MLL_OIDC_ISSUER").as_str(), "found from the server (RFC 9728)");
+
+    let first = stdout(&token(&w, "sso")).trim().to_string();
+    assert!(first.len() > 20, "a token: {first:?}");
+    assert_eq!(status_kind(&w, "sso"), (Some(0), "ok".into()), "the proxy accepts it");
+    assert_eq!(count(&stats(&client), "refresh", "ok"), 0, "a fresh token is not refreshed");
+
+    // Past the expiry: env refreshes once; the next commands reuse the new token.
+    std::thread::sleep(Duration::from_secs(TTL + 1));
+    let out = w.run(&["env", "sso", "--format", "json"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let vars: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let second = vars["MLFLOW_TRACKING_TOKEN"].as_str().unwrap().to_string();
+    assert_ne!(second, first, "a new access token");
+    assert!(vars.get("MLFLOW_TRACKING_USERNAME").is_none() && vars.get("MLFLOW_TRACKING_PASSWORD").is_none(), "{vars}");
+    assert_eq!(status_kind(&w, "sso"), (Some(0), "ok".into()));
+    let out = w.cmd().args(["exec", "sso", "--", "sh", "-c", "printf %s \"$MLFLOW_TRACKING_TOKEN\""]).output().unwrap();
+    assert_eq!(stdout(&out), second, "exec passes the same fresh token: {}", text(&out));
+    assert_eq!(count(&stats(&client), "refresh", "ok"), 1, "one refresh for the expiry");
+
+    // No token, refresh token or token set in any file under the test's folders.
+    for needle in [first.as_str(), second.as_str(), "refresh_token", "mlflow-login-oidc"] {
+        let hits = files_containing(w.dir.path(), needle.as_bytes());
+        assert!(hits.is_empty(), "{needle:.12}... found in {hits:?}");
+    }
+
+    // Logout revokes the refresh token at the IdP, then deletes the tokens.
+    let out = w.run(&["logout", "sso"]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(stdout(&out).contains("revoked"), "{}", text(&out));
+    assert_eq!(count(&stats(&client), "revocation", "ok"), 1);
+    assert_eq!(token(&w, "sso").status.code(), Some(3), "nothing stored any more");
+}
+
+#[test]
+fn an_ended_session_means_log_in_again() {
+    let w = World::new();
+    let client = register_client();
+    let out = sso_login(&w, "sso", &client, &[]);
+    assert!(out.status.success(), "{}", text(&out));
+    let _ = curl(&["-d", "user=alice", &format!("{}/revoke-grants", fx("MLL_OIDC_ADMIN_URL"))]);
+    std::thread::sleep(Duration::from_secs(TTL + 1));
+    let out = token(&w, "sso");
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out));
+    assert!(stderr(&out).contains("mlflow-login login sso"), "{}", text(&out));
+    assert_eq!(status_kind(&w, "sso"), (Some(3), "session_ended".into()));
+}
+
+#[test]
+fn device_flow_prints_the_code_and_signs_in() {
+    let w = World::new();
+    let client = register_client();
+    let mut child = w
+        .cmd()
+        .args(["login", "dev", "--url", &fx("MLL_OIDC_PROXY_URL"), "--sso", "--client-id", &client, "--timeout", "60"])
+        .env_remove("DISPLAY")
+        .env_remove("WAYLAND_DISPLAY")
+        .env("SSH_CONNECTION", "10.0.0.1 1 10.0.0.2 22")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    let (mut uri, mut code) = (None, None);
+    for line in lines.by_ref() {
+        let line = line.unwrap();
+        if let Some(rest) = line.strip_prefix("To sign in, open ") {
+            uri = rest.split_whitespace().next().map(str::to_string);
+        }
+        if let Some(rest) = line.strip_prefix("and enter the code: ") {
+            code = Some(rest.trim().to_string());
+            break;
+        }
+    }
+    let (uri, code) = (uri.expect("the verification URL on stderr"), code.expect("the user code on stderr"));
+    let browser = Command::new(fx("MLL_OIDC_BROWSER")).args(["--device", &uri, &code]).output().unwrap();
+    assert!(browser.status.success(), "{}", text(&browser));
+    let rest: Vec<String> = lines.map_while(Result::ok).collect();
+    let status = child.wait().unwrap();
+    assert!(status.success(), "device login failed: {rest:?}");
+    assert_eq!(status_kind(&w, "dev"), (Some(0), "ok".into()));
+    assert!(count(&stats(&client), "device_code", "ok") >= 1);
+}
+
+#[test]
+fn a_browser_that_cannot_open_does_not_hang() {
+    let w = World::new();
+    let client = register_client();
+    let mut c = w.cmd();
+    c.args(["login", "sso", "--url", &fx("MLL_OIDC_PROXY_URL"), "--sso", "--client-id", &client, "--timeout", "3"])
+        .env("BROWSER", fx("MLL_OIDC_BROWSER"))
+        .env("MLL_BROWSER_MODE", "fail")
+        .env("DISPLAY", ":99")
+        .env_remove("SSH_CONNECTION");
+    let out = c.output().unwrap();
+    assert!(!out.status.success(), "{}", text(&out));
+    assert!(stderr(&out).contains("/auth?"), "the URL is printed to open by hand: {}", text(&out));
+    assert!(stderr(&out).contains("did not happen within 3 s"), "{}", text(&out));
+    assert!(w.list_json().as_array().unwrap().is_empty(), "nothing stored");
+}
