@@ -16,7 +16,7 @@ export MLL_CACHE
 CARGO ?= cargo
 RELEASE_DIR := $(CARGO_TARGET_DIR)/release
 
-.PHONY: help deps tauri-driver build run test stress fuzz fixtures-check fixtures-up fixtures-down bench package
+.PHONY: help deps tauri-driver build run test stress fuzz flaky fixtures-check fixtures-up fixtures-down bench package
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{ printf "  make %-15s %s\n", $$1, $$2 }'
@@ -51,6 +51,10 @@ test: ## everything CI runs: deps, then all suites (debug builds) against a priv
 stress: ## concurrent commands killed with SIGKILL mid-change, long (STRESS_CYCLES, default 400; make test runs 15)
 	$(CARGO) build -p mlflow-login
 	STRESS_CYCLES=$${STRESS_CYCLES:-400} tests/faults/run.sh stress
+
+flaky: ## repeat the tray, WebDriver and real-shell suites RUNS times (default 10) and count failures
+	scripts/build-ui.sh
+	tests/flaky.sh $${RUNS:-10}
 
 fuzz: ## the property tests with many cases (PROPTEST_CASES, default 5000; make test runs 64)
 	PROPTEST_CASES=$${PROPTEST_CASES:-5000} $(CARGO) test -p mlflow-login-core --lib -- proptests random_answers
