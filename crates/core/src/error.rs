@@ -159,7 +159,7 @@ impl Error {
                     .into(),
             ),
             Error::KeychainLocked(_) => {
-                Some("unlock your keyring (e.g. log in to the desktop, or `gnome-keyring-daemon --unlock`) and try again".into())
+                Some("unlock your keyring (log in to the desktop session, or unlock it in Seahorse) and try again; on a machine without a desktop, restart the daemon unlocked: `gnome-keyring-daemon --replace --unlock --components=secrets` reads the keyring's password from standard input".into())
             }
             Error::KeychainTimeout(_) => Some(
                 "the Secret Service may be hung or waiting for an unlock prompt that cannot appear here; unlock or restart it and try again"

@@ -87,7 +87,7 @@ impl ShellSyntax for PwshSyntax {
 /// Standard base64 with padding (RFC 4648 §4), as `[Convert]::FromBase64String` reads it.
 /// Twelve lines here rather than a dependency of every front end; the tests check it
 /// against the RFC's vectors and coreutils' `base64 -d`.
-pub(super) fn base64(bytes: &[u8]) -> String {
+pub(crate) fn base64(bytes: &[u8]) -> String {
     const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
     for chunk in bytes.chunks(3) {

@@ -93,8 +93,80 @@ impl<'a> Check<'a> {
             }
             body.extend_from_slice(&chunk);
         }
-        Ok(Reply { status, headers, body, truncated })
+        let mut reply = Reply { status, headers, body, truncated };
+        self.auth.scrub(&mut reply);
+        Ok(reply)
     }
+}
+
+impl Auth<'_> {
+    /// The forms of the credentials a server could send back: the password or token as
+    /// sent, the Basic header's base64, and the password percent-encoded. Forms shorter
+    /// than 4 bytes are left alone (they would blank out ordinary text, and show nothing).
+    fn echoes(&self) -> Vec<Vec<u8>> {
+        let mut forms = match self {
+            Auth::None => Vec::new(),
+            Auth::Basic { username, password } => {
+                let pair = format!("{username}:{}", password.expose());
+                vec![
+                    password.expose().as_bytes().to_vec(),
+                    crate::shell::base64(pair.as_bytes()).into_bytes(),
+                    url::form_urlencoded::byte_serialize(password.expose().as_bytes()).collect::<String>().into_bytes(),
+                ]
+            }
+            Auth::Bearer(value) => {
+                let token = value.as_bytes().strip_prefix(b"Bearer ").unwrap_or(value.as_bytes());
+                vec![token.to_vec()]
+            }
+        };
+        forms.retain(|f| f.len() >= 4);
+        forms.sort_by_key(|f| std::cmp::Reverse(f.len()));
+        forms.dedup();
+        forms
+    }
+
+    /// Replaces every echo of the credentials in the reply's headers and body, before
+    /// anything classifies or shows it: a hostile or careless server that puts the
+    /// password into a `Location`, a realm or an error page never gets it on screen.
+    fn scrub(&self, reply: &mut Reply) {
+        let forms = self.echoes();
+        if forms.is_empty() {
+            return;
+        }
+        if let Some(body) = scrubbed(&reply.body, &forms) {
+            reply.body = body;
+        }
+        for value in reply.headers.values_mut() {
+            if let Some(clean) = scrubbed(value.as_bytes(), &forms)
+                && let Ok(v) = HeaderValue::from_bytes(&clean)
+            {
+                *value = v;
+            }
+        }
+    }
+}
+
+/// `bytes` with every occurrence of each form replaced by `[REDACTED]`; `None` when none
+/// occurs.
+fn scrubbed(bytes: &[u8], forms: &[Vec<u8>]) -> Option<Vec<u8>> {
+    let mut out = bytes.to_vec();
+    let mut changed = false;
+    for form in forms {
+        let mut i = 0;
+        let mut next = Vec::with_capacity(out.len());
+        while i < out.len() {
+            if out[i..].starts_with(form) {
+                next.extend_from_slice(b"[REDACTED]");
+                i += form.len();
+                changed = true;
+            } else {
+                next.push(out[i]);
+                i += 1;
+            }
+        }
+        out = next;
+    }
+    changed.then_some(out)
 }
 
 /// The HTTP client for a server (its TLS settings, no redirects followed, the timeouts of
