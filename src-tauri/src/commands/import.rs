@@ -5,10 +5,10 @@
 //! UI names no file, and maps the plan to views. Importing stores no secret and deletes
 //! none.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use mlflow_login_core::team::{self, Action, ListSource};
-use tauri::{AppHandle, Manager, Runtime, State};
+use tauri::{AppHandle, Manager, Runtime, State, WebviewWindow};
 use tauri_plugin_dialog::{Dialog, DialogExt};
 
 use crate::error::{IpcError, IpcResult};
@@ -16,9 +16,9 @@ use crate::state::AppState;
 use crate::views::{ImportAction, ImportItem, ImportPlan, ImportResult, ImportedServer};
 
 /// The list's servers and what importing each would do.
-fn read_plan(state: &AppState, path: &PathBuf) -> IpcResult<(mlflow_login_core::Config, Vec<(String, Action)>)> {
+fn read_plan(state: &AppState, path: &Path) -> IpcResult<(mlflow_login_core::Config, Vec<(String, Action)>)> {
     let text = team::read_file(path)?;
-    let listed = team::parse(&text, &ListSource::File(path.clone()))?;
+    let listed = team::parse(&text, &ListSource::File(path.to_path_buf()))?;
     let config = state.logins().config()?;
     // No username of the user's own: a list that names none for a new basic-auth server
     // is refused with core's message (the CLI's --username has no field here yet).
@@ -31,12 +31,13 @@ fn read_plan(state: &AppState, path: &PathBuf) -> IpcResult<(mlflow_login_core::
 #[tauri::command]
 pub async fn import_plan<R: Runtime>(
     app: AppHandle<R>,
+    window: WebviewWindow<R>,
     state: State<'_, AppState>,
     path: Option<String>,
 ) -> IpcResult<Option<ImportPlan>> {
     let path = match path {
         Some(p) => PathBuf::from(p),
-        None => match pick(&app).await? {
+        None => match pick(&app, &window).await? {
             Some(p) => p,
             None => return Ok(None),
         },
@@ -109,11 +110,12 @@ pub async fn import_apply(
 }
 
 /// The native file picker (window process only: tests pass a path).
-async fn pick<R: Runtime>(app: &AppHandle<R>) -> IpcResult<Option<PathBuf>> {
+async fn pick<R: Runtime>(app: &AppHandle<R>, window: &WebviewWindow<R>) -> IpcResult<Option<PathBuf>> {
     if app.try_state::<Dialog<R>>().is_none() {
         return Err(IpcError::internal("no file picker in this process: pass the file's path"));
     }
-    let builder = app.dialog().file().set_title("Import a server list").add_filter("Server lists", &["toml"]);
+    let builder =
+        app.dialog().file().set_parent(window).set_title("Import a server list").add_filter("Server lists", &["toml"]);
     // Blocking form, on a blocking thread: never on the main thread, which runs the picker.
     let file = tauri::async_runtime::spawn_blocking(move || builder.blocking_pick_file())
         .await
