@@ -362,6 +362,7 @@ fn a_damaged_list_names_its_file_and_line() {
         let message = e["message"].as_str().unwrap();
         assert!(message.starts_with(&format!("{path}:3")), "{cmd}: {message}");
         assert!(!message.contains("hunter2"), "{cmd}: a secret in the message");
+        assert!(e["help"].as_str().unwrap().contains("fix the list"), "{cmd}: {e}");
     }
     let e = h.servers("import_plan", json!({"path": format!("{path}.missing")})).unwrap_err();
     assert_eq!(e["kind"], "io");

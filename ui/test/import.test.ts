@@ -121,7 +121,7 @@ describe("servers window: import a server list", () => {
       kind: "config",
       message: `${PATH}:3: unknown field \`password\`, expected one of \`url\`, \`username\``,
       field: null,
-      help: null,
+      help: "fix the list (nothing was imported), or ask whoever publishes it",
     };
     const { calls } = await open({ import_plan: [{ err: damaged }] });
     click("#import-servers");
@@ -129,6 +129,7 @@ describe("servers window: import a server list", () => {
     expect($(".banner").dataset.kind).toBe("config");
     expect(text(".banner strong")).toBe("Could not import the server list");
     expect(text(".banner .detail")).toContain(`${PATH}:3: unknown field`);
+    expect(text(".banner .help")).toBe("Fix the list (nothing was imported), or ask whoever publishes it.");
     expect($$("#import")).toHaveLength(0);
     expect(calls.map((c) => c.cmd)).not.toContain("import_apply");
   });

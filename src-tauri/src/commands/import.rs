@@ -18,7 +18,11 @@ use crate::views::{ImportAction, ImportItem, ImportPlan, ImportResult, ImportedS
 /// The list's servers and what importing each would do.
 fn read_plan(state: &AppState, path: &Path) -> IpcResult<(mlflow_login_core::Config, Vec<(String, Action)>)> {
     let text = team::read_file(path)?;
-    let listed = team::parse(&text, &ListSource::File(path.to_path_buf()))?;
+    let listed = team::parse(&text, &ListSource::File(path.to_path_buf())).map_err(|e| IpcError {
+        // Core's help for a damaged file is about the config file; this is someone's list.
+        help: Some("fix the list (nothing was imported), or ask whoever publishes it".into()),
+        ..IpcError::from(e)
+    })?;
     let config = state.logins().config()?;
     // No username of the user's own: a list that names none for a new basic-auth server
     // is refused with core's message (the CLI's --username has no field here yet).
