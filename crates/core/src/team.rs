@@ -437,6 +437,19 @@ mod tests {
         assert!(err.to_string().contains("relative"), "{err}");
     }
 
+    #[test]
+    fn read_file_refuses_missing_and_oversized_lists() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("servers.toml");
+        let err = read_file(&path).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Io);
+        assert!(err.to_string().starts_with(&path.display().to_string()), "{err}");
+        std::fs::write(&path, "#".repeat(MAX_LIST_BYTES + 1)).unwrap();
+        assert_eq!(read_file(&path).unwrap_err().kind(), ErrorKind::Io);
+        std::fs::write(&path, "[servers.a]\nurl = \"https://h\"\n").unwrap();
+        assert_eq!(read_file(&path).unwrap(), "[servers.a]\nurl = \"https://h\"\n");
+    }
+
     #[tokio::test]
     async fn refuses_plain_http_to_other_hosts() {
         let err = fetch("http://lists.example.com/servers.toml").await.unwrap_err();
