@@ -166,6 +166,8 @@ fn run_window(kind: WindowKind, server: Option<String>) -> Result<(), Box<dyn st
                 .build(),
         )
         .plugin(tauri_plugin_notification::init())
+        // The servers window's "Import servers…" file picker (import_plan opens it from Rust).
+        .plugin(tauri_plugin_dialog::init())
         .manage(state)
         .setup(move |app| {
             let state = app.state::<AppState>();

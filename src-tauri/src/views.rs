@@ -159,3 +159,65 @@ pub struct LoginResult {
     /// Settings that were not kept, because the URL moved to another host.
     pub dropped: Vec<Setting>,
 }
+
+/// What importing one listed server would do (`import_plan`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum ImportAction {
+    /// A new name: it is added.
+    Add,
+    /// The name exists with these very settings: nothing changes.
+    Same,
+    /// The name exists with other settings: replaced only when the user ticks it.
+    Differs,
+}
+
+/// One server of a list, and what importing it would do. Never a secret: a list holds none.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct ImportItem {
+    /// Its name.
+    pub name: String,
+    /// Its tracking URL, as the list gives it.
+    pub url: String,
+    /// What importing it does.
+    pub action: ImportAction,
+    /// For `differs`: each setting that would change, in words (`URL a -> b`).
+    pub differences: Vec<String>,
+}
+
+/// A server list read and planned, before anything changes (`import_plan`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct ImportPlan {
+    /// The file, to pass back to `import_apply`.
+    pub path: String,
+    /// Its servers, in name order.
+    pub servers: Vec<ImportItem>,
+}
+
+/// What importing one server did (`import_apply`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum ImportResult {
+    /// Added.
+    Added,
+    /// Replaced by the list's settings (the user ticked it).
+    Replaced,
+    /// Already the same: left as it is.
+    Unchanged,
+    /// Other settings, not ticked: left as it is.
+    Kept,
+}
+
+/// One server after `import_apply`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct ImportedServer {
+    /// Its name.
+    pub name: String,
+    /// What the import did.
+    pub result: ImportResult,
+    /// No password or token is stored for it (`null`: the keychain could not say).
+    pub needs_login: Option<bool>,
+}

@@ -15,7 +15,10 @@ use mlflow_login_tray_lib::COMMANDS;
 use mlflow_login_tray_lib::args::WindowKind;
 use mlflow_login_tray_lib::commands::login::{FormMode, LoginRequest};
 use mlflow_login_tray_lib::error::{IpcError, IpcErrorKind};
-use mlflow_login_tray_lib::views::{CheckView, LoginResult, ServerSettings, ServerView, WindowContext};
+use mlflow_login_tray_lib::views::{
+    CheckView, ImportAction, ImportItem, ImportPlan, ImportResult, ImportedServer, LoginResult, ServerSettings,
+    ServerView, WindowContext,
+};
 use serde_json::{Value, json};
 use ts_rs::{Config, TS};
 
@@ -41,6 +44,11 @@ fn bindings() -> String {
         WindowContext::decl(&cfg),
         LoginRequest::decl(&cfg),
         LoginResult::decl(&cfg),
+        ImportAction::decl(&cfg),
+        ImportItem::decl(&cfg),
+        ImportPlan::decl(&cfg),
+        ImportResult::decl(&cfg),
+        ImportedServer::decl(&cfg),
     ];
     let mut out = String::from(
         "// Generated from the Rust types by src-tauri/tests/bindings.rs: do not edit.\n\

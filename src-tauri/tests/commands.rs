@@ -266,3 +266,125 @@ fn the_login_window_cannot_manage_servers() {
     }
     assert_eq!(h.servers("list_servers", json!({})).unwrap().as_array().unwrap().len(), 1);
 }
+
+/// A team's server list in a file (in its own folder, dropped with it).
+fn list_file(text: &str) -> (tempfile::TempDir, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("servers.toml");
+    std::fs::write(&path, text).unwrap();
+    (dir, path.to_str().unwrap().to_string())
+}
+
+const TEAM_LIST: &str = "[servers.prod]\nurl = \"https://p\"\nusername = \"alice\"\n\n\
+                         [servers.tok]\nurl = \"https://tok.example\"\nauth = \"bearer\"\n";
+
+#[test]
+fn importing_a_list_adds_its_servers_without_secrets() {
+    let h = Harness::new();
+    let (_dir, path) = list_file(TEAM_LIST);
+    let plan = h.servers("import_plan", json!({"path": path})).unwrap();
+    assert_eq!(plan["path"], path);
+    assert_eq!(
+        plan["servers"],
+        json!([
+            {"name": "prod", "url": "https://p", "action": "add", "differences": []},
+            {"name": "tok", "url": "https://tok.example", "action": "add", "differences": []},
+        ])
+    );
+    assert_eq!(h.servers("list_servers", json!({})), Ok(json!([])), "a plan changes nothing");
+
+    let done = h.servers("import_apply", json!({"path": path, "replace": []})).unwrap();
+    assert_eq!(
+        done,
+        json!([
+            {"name": "prod", "result": "added", "needsLogin": true},
+            {"name": "tok", "result": "added", "needsLogin": true},
+        ])
+    );
+    let list = h.servers("list_servers", json!({})).unwrap();
+    let got: Vec<_> = list.as_array().unwrap().iter().map(|s| (s["name"].clone(), s["hasSecret"].clone())).collect();
+    assert_eq!(got, vec![(json!("prod"), json!(false)), (json!("tok"), json!(false))]);
+    assert_eq!(h.state().logins().config().unwrap().servers["tok"].auth, mlflow_login_core::AuthKind::Bearer);
+}
+
+#[test]
+fn importing_an_identical_list_changes_nothing() {
+    let h = Harness::new();
+    h.invoke("login", "login", login_request("prod", "https://p", "alice", "pw", true)).unwrap();
+    let (_dir, path) = list_file("[servers.prod]\nurl = \"https://p\"\nusername = \"alice\"\n");
+    let before = std::fs::read(h.state().logins().store().paths().config_file()).unwrap();
+    let plan = h.servers("import_plan", json!({"path": path})).unwrap();
+    assert_eq!(plan["servers"], json!([{"name": "prod", "url": "https://p", "action": "same", "differences": []}]));
+    let done = h.servers("import_apply", json!({"path": path, "replace": ["prod"]})).unwrap();
+    assert_eq!(done, json!([{"name": "prod", "result": "unchanged", "needsLogin": false}]));
+    assert_eq!(std::fs::read(h.state().logins().store().paths().config_file()).unwrap(), before);
+}
+
+#[test]
+fn a_differing_server_is_replaced_only_when_ticked() {
+    let h = Harness::new();
+    for (name, url) in [("prod", "https://p"), ("staging", "https://s")] {
+        h.invoke("login", "login", login_request(name, url, "alice", "pw", true)).unwrap();
+    }
+    let (_dir, path) = list_file(
+        "[servers.prod]\nurl = \"https://p2\"\nusername = \"alice\"\n\n\
+         [servers.staging]\nurl = \"https://s2\"\nusername = \"alice\"\n",
+    );
+    let plan = h.servers("import_plan", json!({"path": path})).unwrap();
+    assert_eq!(plan["servers"][0]["action"], "differs");
+    assert_eq!(plan["servers"][0]["url"], "https://p2");
+    assert_eq!(plan["servers"][0]["differences"], json!(["URL https://p -> https://p2"]));
+
+    let done = h.servers("import_apply", json!({"path": path, "replace": ["staging"]})).unwrap();
+    assert_eq!(
+        done,
+        json!([
+            {"name": "prod", "result": "kept", "needsLogin": false},
+            // A new URL: the password stored for the old one is not sent there.
+            {"name": "staging", "result": "replaced", "needsLogin": true},
+        ])
+    );
+    let config = h.state().logins().config().unwrap();
+    assert_eq!(
+        (config.servers["prod"].url.as_str(), config.servers["staging"].url.as_str()),
+        ("https://p", "https://s2")
+    );
+}
+
+#[test]
+fn a_damaged_list_names_its_file_and_line() {
+    let h = Harness::new();
+    let (_dir, path) = list_file("[servers.prod]\nurl = \"https://p\"\npassword = \"hunter2\"\n");
+    for (cmd, args) in [("import_plan", json!({"path": path})), ("import_apply", json!({"path": path, "replace": []}))]
+    {
+        let e = h.servers(cmd, args).unwrap_err();
+        assert_eq!(e["kind"], "config", "{cmd}: {e}");
+        let message = e["message"].as_str().unwrap();
+        assert!(message.starts_with(&format!("{path}:3")), "{cmd}: {message}");
+        assert!(!message.contains("hunter2"), "{cmd}: a secret in the message");
+        assert!(e["help"].as_str().unwrap().contains("fix the list"), "{cmd}: {e}");
+    }
+    let e = h.servers("import_plan", json!({"path": format!("{path}.missing")})).unwrap_err();
+    assert_eq!(e["kind"], "io");
+    assert_eq!(h.servers("list_servers", json!({})), Ok(json!([])));
+}
+
+#[test]
+fn the_login_window_cannot_import() {
+    let h = Harness::new();
+    let (_dir, path) = list_file(TEAM_LIST);
+    for (cmd, args) in [("import_plan", json!({"path": path})), ("import_apply", json!({"path": path, "replace": []}))]
+    {
+        let e = h.invoke("login", cmd, args).unwrap_err();
+        assert!(e.to_string().contains("not allowed"), "{cmd}: {e}");
+    }
+    assert_eq!(h.servers("list_servers", json!({})), Ok(json!([])));
+}
+
+#[test]
+fn without_a_picker_a_path_is_needed() {
+    // The command tests run without the dialog plugin (only the window process has it).
+    let h = Harness::new();
+    let e = h.servers("import_plan", json!({"path": null})).unwrap_err();
+    assert_eq!(e["kind"], "internal");
+}

@@ -480,6 +480,52 @@ def rename_survives_rerender(s, env):
         wait_for(lambda: s.find('li.server[data-name="stage-eu"]'), 15, "the renamed row")
 
 
+IMPORT_CALL = """
+const [cmd, args] = arguments;
+window.__mllImport = undefined;
+window.__TAURI_INTERNALS__.invoke(cmd, args).then(
+    (ok) => { window.__mllImport = {ok}; }, (err) => { window.__mllImport = {err}; });
+"""
+
+
+def import_list(s, env, cfg):
+    """The servers window imports a team's list. The native file picker cannot be driven:
+    the page calls the commands with a path, as the picker's answer would give them."""
+    def call(cmd, args):
+        s.js_do(IMPORT_CALL, cmd, args, repeatable=True)
+        return wait_for(lambda: s.js("return window.__mllImport || null"), 30, f"{cmd} to answer")
+
+    path = os.path.join(cfg, "team-servers.toml")
+    with Phase("import a team's list from the servers window: plan, then import with no replace ticked"):
+        with open(path, "w") as f:
+            f.write(f'[servers.team-a]\nurl = "{NGINX_URL}"\nusername = "alice"\n\n'
+                    f'[servers.prod]\nurl = "{SUBPATH_URL}"\nusername = "alice"\n')
+        before = {x["name"]: x["url"] for x in servers(env)}
+        plan = call("import_plan", {"path": path})
+        log(f"    import_plan: {plan}")
+        got = {x["name"]: x["action"] for x in plan["ok"]["servers"]}
+        assert got == {"team-a": "add", "prod": "differs"}, got
+        # Not ticked: prod keeps its settings.
+        done = call("import_apply", {"path": path, "replace": []})
+        log(f"    import_apply: {done}")
+        results = {x["name"]: (x["result"], x["needsLogin"]) for x in done["ok"]}
+        # team-a's URL and user are prod's, whose password is in the keychain: no login needed.
+        assert results == {"team-a": ("added", False), "prod": ("kept", False)}, results
+        after = {x["name"]: x["url"] for x in servers(env)}
+        assert after == {**before, "team-a": after["team-a"]}, (before, after)
+        wait_for(lambda: s.find('li.server[data-name="team-a"]') or
+                 s.js_do("window.dispatchEvent(new FocusEvent('focus'));", repeatable=True), 15, "the team-a row")
+
+    with Phase("a damaged list: kind config, its file and line"):
+        with open(path, "a") as f:
+            f.write('password = "hunter2"\n')
+        err = call("import_plan", {"path": path})["err"]
+        log(f"    import_plan error: {err}")
+        assert err["kind"] == "config", err
+        assert err["message"].startswith(f"{path}:8"), err
+        assert "hunter2" not in json.dumps(err), err
+
+
 def main():
     # Under with-keyring.sh's throwaway HOME, removed with it.
     cfg = tempfile.mkdtemp(prefix="mll-e2e-cfg.", dir=os.environ.get("MLL_TEST_HOME"))
@@ -598,6 +644,9 @@ def main():
 
         # ---- 5. renaming survives re-renders --------------------------------------------
         rename_survives_rerender(s, env)
+
+        # ---- 6. "Import servers…" (the commands, called with a path) --------------------
+        import_list(s, env, cfg)
 
         with Phase("close the servers window"):
             s.delete()

@@ -290,6 +290,58 @@ fn fetch_error(url: &str, why: &str) -> Error {
     Error::io(url, std::io::Error::other(format!("cannot fetch the server list: {why}")))
 }
 
+/// Reads a server list from a file: at most [`MAX_LIST_BYTES`] of UTF-8 text.
+pub fn read_file(path: &Path) -> Result<String> {
+    use std::io::Read;
+    let fail =
+        |e: std::io::Error| Error::io(path, std::io::Error::new(e.kind(), format!("cannot read the server list: {e}")));
+    let mut text = String::new();
+    std::fs::File::open(path)
+        .and_then(|f| f.take(MAX_LIST_BYTES as u64 + 1).read_to_string(&mut text))
+        .map_err(fail)?;
+    if text.len() > MAX_LIST_BYTES {
+        return Err(fail(std::io::Error::other(format!(
+            "it is larger than {} KiB: not a server list",
+            MAX_LIST_BYTES / 1024
+        ))));
+    }
+    Ok(text)
+}
+
+/// The settings in which `current` and `listed` differ, in words (for asking before a
+/// replace). Never a secret: a [`Server`] holds none.
+pub fn differences(current: &Server, listed: &Server) -> Vec<String> {
+    let (a, b) = (current, listed);
+    let show = |p: &Option<PathBuf>| p.as_ref().map_or("none".to_string(), |p| p.display().to_string());
+    let mut out = Vec::new();
+    if a.url != b.url {
+        out.push(format!("URL {} -> {}", a.url, b.url));
+    }
+    if a.username != b.username {
+        out.push(format!(
+            "username {} -> {}",
+            a.username.as_deref().unwrap_or("none"),
+            b.username.as_deref().unwrap_or("none")
+        ));
+    }
+    if a.auth != b.auth {
+        out.push(format!("auth {:?} -> {:?}", a.auth, b.auth).to_lowercase());
+    }
+    if a.ca_bundle != b.ca_bundle {
+        out.push(format!("CA bundle {} -> {}", show(&a.ca_bundle), show(&b.ca_bundle)));
+    }
+    if a.client_cert != b.client_cert {
+        out.push(format!("client certificate {} -> {}", show(&a.client_cert), show(&b.client_cert)));
+    }
+    if a.sso != b.sso {
+        out.push("single sign-on settings (issuer, client id, scopes)".to_string());
+    }
+    if a.insecure_tls != b.insecure_tls {
+        out.push(format!("insecure TLS {} -> {}", a.insecure_tls, b.insecure_tls));
+    }
+    out
+}
+
 /// Adds and replaces servers in the config (one locked update).
 pub fn apply(store: &crate::ConfigStore, servers: Vec<(String, Server)>) -> Result<()> {
     if servers.is_empty() {
@@ -383,6 +435,19 @@ mod tests {
         assert_eq!(listed["a"].ca_bundle.as_deref(), Some(dir.path().join("ca.pem").canonicalize().unwrap().as_path()));
         let err = parse(text, &ListSource::Url("https://x/servers.toml".into())).unwrap_err();
         assert!(err.to_string().contains("relative"), "{err}");
+    }
+
+    #[test]
+    fn read_file_refuses_missing_and_oversized_lists() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("servers.toml");
+        let err = read_file(&path).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Io);
+        assert!(err.to_string().starts_with(&path.display().to_string()), "{err}");
+        std::fs::write(&path, "#".repeat(MAX_LIST_BYTES + 1)).unwrap();
+        assert_eq!(read_file(&path).unwrap_err().kind(), ErrorKind::Io);
+        std::fs::write(&path, "[servers.a]\nurl = \"https://h\"\n").unwrap();
+        assert_eq!(read_file(&path).unwrap(), "[servers.a]\nurl = \"https://h\"\n");
     }
 
     #[tokio::test]

@@ -14,4 +14,6 @@ ipc_commands![
     servers::logout_server,
     window::open_login,
     window::close_window,
+    import::import_plan,
+    import::import_apply,
 ];

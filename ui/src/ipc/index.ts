@@ -11,6 +11,8 @@ import {
   type CheckView,
   type Command,
   type ErrorKind,
+  type ImportedServer,
+  type ImportPlan,
   type IpcError,
   type LoginRequest,
   type LoginResult,
@@ -87,3 +89,17 @@ export const logoutServer = (name: string) => call<null>("logout_server", { name
 export const openLogin = (name?: string) => call<null>("open_login", name === undefined ? {} : { name });
 
 export const closeWindow = () => call<null>("close_window");
+
+/**
+ * Reads a team's server list and says what importing it would do; changes nothing. With
+ * no `path` the native file picker opens (on the Rust side); `null`: the user closed it.
+ * A damaged list rejects with kind `config`, its message naming the file and line.
+ */
+export const importPlan = (path: string | null = null) => call<ImportPlan | null>("import_plan", { path });
+
+/**
+ * Imports the list at `path`: adds new servers, replaces only the differing ones named in
+ * `replace`, leaves the rest. Says, per server, what was done and whether it needs a login.
+ */
+export const importApply = (path: string, replace: string[]) =>
+  call<ImportedServer[]>("import_apply", { path, replace });

@@ -1,11 +1,11 @@
 //! `servers export` / `servers import`: share server lists (core's `team` module).
 
-use std::io::{BufRead, IsTerminal, Read, Write};
+use std::io::{BufRead, IsTerminal, Write};
 use std::path::PathBuf;
 
 use clap::{Args, Subcommand};
 use mlflow_login_core::Server;
-use mlflow_login_core::team::{self, Action, ExportOptions, ListSource, MAX_LIST_BYTES};
+use mlflow_login_core::team::{self, Action, ExportOptions, ListSource};
 
 use super::{Run, logins, runtime};
 use crate::failure::{self, Failure};
@@ -121,7 +121,7 @@ impl Run for Import {
                         if !interactive {
                             ui::warning(format!(
                                 "\"{name}\" exists with other settings ({}): not replaced (no terminal to ask; add --replace)",
-                                differences(&current, &listed).join(", ")
+                                team::differences(&current, &listed).join(", ")
                             ));
                         }
                         (result, current)
@@ -172,56 +172,16 @@ impl Import {
             return Ok((text, ListSource::Url(self.source.clone())));
         }
         let path = PathBuf::from(&self.source);
-        let file = std::fs::File::open(&path)
-            .map_err(|e| Failure::new(failure::OTHER, format!("cannot read {}: {e}", path.display())))?;
-        let mut text = String::new();
-        file.take(MAX_LIST_BYTES as u64 + 1)
-            .read_to_string(&mut text)
-            .map_err(|e| Failure::new(failure::OTHER, format!("cannot read {}: {e}", path.display())))?;
-        if text.len() > MAX_LIST_BYTES {
-            return Err(Failure::new(failure::OTHER, format!("{} is too large to be a server list", path.display())));
-        }
+        let text = team::read_file(&path)?;
         Ok((text, ListSource::File(path)))
     }
-}
-
-/// The settings that differ, in words.
-fn differences(a: &Server, b: &Server) -> Vec<String> {
-    let show = |p: &Option<PathBuf>| p.as_ref().map_or("none".to_string(), |p| p.display().to_string());
-    let mut out = Vec::new();
-    if a.url != b.url {
-        out.push(format!("URL {} -> {}", a.url, b.url));
-    }
-    if a.username != b.username {
-        out.push(format!(
-            "username {} -> {}",
-            a.username.as_deref().unwrap_or("none"),
-            b.username.as_deref().unwrap_or("none")
-        ));
-    }
-    if a.auth != b.auth {
-        out.push(format!("auth {:?} -> {:?}", a.auth, b.auth).to_lowercase());
-    }
-    if a.ca_bundle != b.ca_bundle {
-        out.push(format!("CA bundle {} -> {}", show(&a.ca_bundle), show(&b.ca_bundle)));
-    }
-    if a.client_cert != b.client_cert {
-        out.push(format!("client certificate {} -> {}", show(&a.client_cert), show(&b.client_cert)));
-    }
-    if a.sso != b.sso {
-        out.push("single sign-on settings (issuer, client id, scopes)".to_string());
-    }
-    if a.insecure_tls != b.insecure_tls {
-        out.push(format!("insecure TLS {} -> {}", a.insecure_tls, b.insecure_tls));
-    }
-    out
 }
 
 /// Asks on the terminal whether to replace `name`.
 fn ask_replace(name: &str, current: &Server, listed: &Server) -> Result<bool, Failure> {
     let mut err = std::io::stderr().lock();
     let _ = writeln!(err, "\"{name}\" exists with other settings:");
-    for d in differences(current, listed) {
+    for d in team::differences(current, listed) {
         let _ = writeln!(err, "  {d}");
     }
     let _ = write!(err, "replace it? [y/N] ");
