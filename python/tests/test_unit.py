@@ -472,6 +472,8 @@ def test_margin_is_core_rule_at_most(fake, monkeypatch):
     # An hour left: 60 s. Ten seconds left: 1 s. The program's own refresh_at wins.
     assert _resolver.refresh_time({"expires_at": now + 3600}, now) == now + 3540
     assert _resolver.refresh_time({"expires_at": now + 10}, now) == now + 9
+    # Obtained a moment ago (9.7 s left of 10): still core's 1 s, not 0.
+    assert _resolver.refresh_time({"expires_at": now + 9.7}, now) == now + 8.7
     assert _resolver.refresh_time({"expires_at": now + 3600, "refresh_at": now + 3000}, now) == now + 3000
     assert _resolver.refresh_time({"expires_at": None}, now) == float("inf")
     assert _resolver.refresh_time({}, now) == float("inf")

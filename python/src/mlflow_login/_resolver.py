@@ -242,7 +242,8 @@ def refresh_time(credential: dict, now: float) -> float:
         return math.inf
     due = credential.get("refresh_at")
     if not isinstance(due, (int, float)):
-        left = max(int(expires_at - now), 0)
+        # Rounded up: core's lifetime is whole seconds from a start at or before now.
+        left = max(math.ceil(expires_at - now), 0)
         due = expires_at - min(MAX_REFRESH_MARGIN_S, left // 10)
     # A token handed out already due (clocks disagree): not again for a moment, so a
     # request loop cannot start a process per request.
