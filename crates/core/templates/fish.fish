@@ -8,6 +8,9 @@
 # switch, login or logout anywhere; entering or leaving a project), or the exported single
 # sign-on token needs refreshing ($__mll_due), does it run mlflow-login, once. fish has no
 # clock builtin; `path mtime` (fish 3.5) gives a file's mtime and its age, whose sum is now.
+# An older fish has no `path`: its token is refreshed when anything else runs the hook.
+
+contains -- path (builtin --names); and set -g __mll_clock 1; or set -g __mll_clock 0
 
 function __mll_hook --on-event fish_prompt
     set -l __mll_s ''
@@ -28,7 +31,7 @@ function __mll_hook --on-event fish_prompt
         end
     end
     set -l __mll_late 0
-    if test -n "$__mll_due"
+    if test -n "$__mll_due"; and test $__mll_clock = 1
         # Builtins only: `path` and `math` in a command substitution start no process.
         set -l __mll_now (math (path mtime /) + (path mtime --relative /) 2>/dev/null)
         test -n "$__mll_now"; and test "$__mll_now" -ge "$__mll_due"; and set __mll_late 1
