@@ -234,9 +234,11 @@ def refresh_time(credential: dict, now: float) -> float:
     """When a credential must be asked for again (wall-clock seconds): never for a password
     or a token without an expiry; else when core would refresh it. The program's
     ``refresh_at`` when it sends one; else ``expires_at`` less core's margin computed on the
-    lifetime left now. That is at most core's margin (the token was obtained before now),
-    so the next run always finds the token near expiry and gets a new one: one run per
-    token, never a run that gets the same token back."""
+    lifetime left at ``now``, the time the program was started. A token is obtained at most
+    a run's length after that, so this is core's margin (for any run under a tenth of
+    the lifetime), and the next run finds the token near expiry and gets a new one: one run
+    per token. A later ``now`` (a slow run) would give a smaller margin: a refresh later
+    than core's, up to the expiry itself."""
     expires_at = credential.get("expires_at")
     if not isinstance(expires_at, (int, float)):
         return math.inf
@@ -439,6 +441,9 @@ class Resolver:
 
     def _load(self, base: str, config_dir: Path, server: str | None = None) -> _Snapshot:
         key = _watch_key(_watched(config_dir))  # before the run: a change during it shows next time
+        # Before the run too: a token refreshed during it was obtained no earlier, so the
+        # lifetime left from here is not less than core's (see refresh_time).
+        started = _now()
         try:
             doc = self._run(["credential", "--url", base], server=server)
             reported_dir = Path(doc.get("config_dir") or config_dir)
@@ -453,7 +458,7 @@ class Resolver:
             if picked:
                 credential = doc.get("credential")
                 snap.headers[picked] = (
-                    self._no_credential(picked) if credential is None else _header_for(credential, picked)
+                    self._no_credential(picked) if credential is None else _header_for(credential, picked, started)
                 )
             return snap
         except MlflowLoginError as e:
