@@ -1156,7 +1156,7 @@ fn proxy_status(t: &mut Term) -> String {
 
 /// Token lifetime of the test's client: long enough for a strace'd burst of prompts
 /// before the first refresh is due (core refreshes at 90% of it).
-const SSO_TTL: u64 = 20;
+const SSO_TTL: u64 = 30;
 
 /// A shell that outlives its token: quiet (0 processes) while the token is fresh, then at
 /// the first prompt after the refresh time a new token, accepted by the proxy, from one
