@@ -23,6 +23,7 @@ import requests
 import mlflow_login
 from mlflow_login import _resolver
 from mlflow_login._resolver import (
+    LoginRequiredError,
     MlflowLoginError,
     NoCredentialError,
     ProgramError,
@@ -50,6 +51,7 @@ class Fake:
             "import json, sys\n"
             f"open({str(self.runs_file)!r}, 'a').write(' '.join(sys.argv[1:]) + '\\n')\n"
             f"doc = json.load(open({str(self.doc_file)!r}))\n"
+            "import time; time.sleep(doc.get('sleep', 0))\n"
             "if 'exit' in doc:\n"
             "    sys.stderr.write(doc['stderr']); sys.exit(doc['exit'])\n"
             "from mlflow_login._resolver import normalize\n"
@@ -62,7 +64,8 @@ class Fake:
             "out = {'version': doc.get('version', 1), 'config_dir': doc['config_dir'], 'state': '',\n"
             "       'active': doc.get('active'), 'servers': [{k: s[k] for k in ('name', 'url', 'auth', 'username')} for s in doc['servers']],\n"
             "       'server': pick and pick['name'],\n"
-            "       'credential': pick and pick.get('secret') and {'scheme': pick['auth'], 'username': pick['username'], 'secret': pick['secret']}}\n"
+            "       'credential': pick and pick.get('secret') and {'scheme': pick['auth'], 'username': pick['username'], 'secret': pick['secret'],\n"
+            "                                                      **{k: pick[k] for k in ('expires_at', 'refresh_at') if k in pick}}}\n"
             "print(json.dumps(out))\n"
         )
         prog.chmod(prog.stat().st_mode | stat.S_IXUSR)
@@ -75,10 +78,13 @@ class Fake:
         self.servers.append({"name": name, "url": url, "username": username, "secret": secret, "auth": auth})
         return self
 
-    def write(self, **extra):
-        """Writes the doc and bumps the state file, as the real CLI does on a change."""
+    def write(self, bump=True, **extra):
+        """Writes the doc and bumps the state file, as the real CLI does on a change (a
+        single sign-on refresh does not: ``bump=False``)."""
         doc = {"config_dir": str(self.dir), "servers": self.servers, "active": self.active, **extra}
         self.doc_file.write_text(json.dumps(doc))
+        if not bump:
+            return
         tmp = self.dir / ".state.tmp"
         tmp.write_text(f"{time.time_ns()}\n")
         os.replace(tmp, self.dir / "state")
@@ -245,23 +251,29 @@ def test_wrong_protocol_version(fake):
 def test_threads_share_one_run(fake):
     fake.add("prod", "http://h", "alice", "p").write()
     r = Resolver()
+    results = in_threads(8, lambda: [r.header_for("http://h/api/2.0/mlflow/x") for _ in range(50)])
+    assert {h for hs in results for h in hs} == {basic("alice", "p")}
+    assert fake.runs == 1
+
+
+def in_threads(n, work):
+    """Runs `work` in `n` threads at once; returns their results (raises their first error)."""
     results, errors = [], []
 
-    def work():
+    def run():
         try:
-            for _ in range(50):
-                results.append(r.header_for("http://h/api/2.0/mlflow/x"))
+            results.append(work())
         except Exception as e:  # pragma: no cover - reported below
             errors.append(e)
 
-    threads = [threading.Thread(target=work) for _ in range(8)]
+    threads = [threading.Thread(target=run) for _ in range(n)]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
-    assert not errors
-    assert set(results) == {basic("alice", "p")}
-    assert fake.runs == 1
+    if errors:
+        raise errors[0]
+    return results
 
 
 # -- the auth object ---------------------------------------------------------------------
@@ -414,3 +426,144 @@ def test_fork_while_locked_does_not_hang(fake):
             os._exit(0 if ok else 1)
     _, status = os.waitpid(pid, 0)
     assert os.waitstatus_to_exitcode(status) == 0
+
+
+# -- single sign-on: fresh tokens, one run per expiry --------------------------------------
+
+
+class Clock:
+    """The resolver's wall clock, moved by hand."""
+
+    def __init__(self, monkeypatch, t=1_800_000_000.0):
+        self.t = t
+        monkeypatch.setattr(_resolver, "_now", lambda: self.t)
+
+
+def sso(fake, token, expires_at, **more):
+    fake.servers = [
+        {"name": "corp", "url": "https://h", "username": None, "secret": token, "auth": "bearer", "expires_at": expires_at, **more}
+    ]
+    return fake
+
+
+def test_sso_token_is_cached_until_near_expiry_then_fetched_once(fake, monkeypatch):
+    clock = Clock(monkeypatch)
+    t0 = clock.t
+    # 100 s left: core's margin is a tenth, 10 s.
+    sso(fake, "at1", t0 + 100).write()
+    r = Resolver()
+    assert r.header_for("https://h/api/2.0/mlflow/runs/get") == "Bearer at1"
+    clock.t = t0 + 89.9
+    for _ in range(100):
+        assert r.header_for("https://h/api/2.0/mlflow/runs/get") == "Bearer at1"
+    assert fake.runs == 1
+    # The program refreshed it meanwhile (the state file does not change on a refresh).
+    sso(fake, "at2", t0 + 190).write(bump=False)
+    clock.t = t0 + 90
+    assert r.header_for("https://h/api/2.0/mlflow/runs/get") == "Bearer at2"
+    assert r.header_for("https://h/api/2.0/mlflow/experiments/search") == "Bearer at2"
+    assert fake.runs == 2
+    assert "--url https://h/api/2.0/mlflow/runs/get" in fake.runs_file.read_text().splitlines()[-1]
+
+
+def test_margin_is_core_rule_at_most(fake, monkeypatch):
+    clock = Clock(monkeypatch)
+    now = clock.t
+    # An hour left: 60 s. Ten seconds left: 1 s. The program's own refresh_at wins.
+    assert _resolver.refresh_time({"expires_at": now + 3600}, now) == now + 3540
+    assert _resolver.refresh_time({"expires_at": now + 10}, now) == now + 9
+    # Obtained a moment ago (9.7 s left of 10): still core's 1 s, not 0.
+    assert _resolver.refresh_time({"expires_at": now + 9.7}, now) == now + 8.7
+    assert _resolver.refresh_time({"expires_at": now + 3600, "refresh_at": now + 3000}, now) == now + 3000
+    assert _resolver.refresh_time({"expires_at": None}, now) == float("inf")
+    assert _resolver.refresh_time({}, now) == float("inf")
+
+
+def test_a_token_already_due_does_not_start_a_process_per_request(fake, monkeypatch):
+    clock = Clock(monkeypatch)
+    sso(fake, "at1", clock.t).write()  # expires now: a clock that disagrees with the program's
+    r = Resolver()
+    for _ in range(50):
+        assert r.header_for("https://h/api") == "Bearer at1"
+    assert fake.runs == 1
+
+
+def test_threads_share_one_renewal(fake, monkeypatch):
+    clock = Clock(monkeypatch)
+    t0 = clock.t
+    sso(fake, "at1", t0 + 100).write()
+    r = Resolver()
+    r.header_for("https://h/api")
+    sso(fake, "at2", t0 + 200).write(bump=False, sleep=0.3)
+    clock.t = t0 + 95
+    assert in_threads(8, lambda: r.header_for("https://h/api/2.0/mlflow/x")) == ["Bearer at2"] * 8
+    assert fake.runs == 2
+
+
+def test_refused_refresh_says_log_in_again(fake, monkeypatch):
+    clock = Clock(monkeypatch)
+    t0 = clock.t
+    sso(fake, "at1", t0 + 100).write()
+    r = Resolver()
+    r.header_for("https://h/api")
+    fake.write(
+        bump=False,
+        exit=3,
+        stderr='error: cannot get a fresh single sign-on token for "corp"\nCaused by: refused\nhelp: log in again: mlflow-login login corp\n',
+    )
+    clock.t = t0 + 95
+    for _ in range(5):
+        with pytest.raises(LoginRequiredError, match=r"log in again with `mlflow-login login corp`") as e:
+            r.header_for("https://h/api")
+        assert isinstance(e.value, MlflowLoginError)
+        assert "at1" not in str(e.value)
+    assert fake.runs == 2, "the refusal is remembered for a moment, not asked per request"
+    # Logging in again rewrites the state: the next request asks again.
+    sso(fake, "at3", t0 + 300).write()
+    assert r.header_for("https://h/api") == "Bearer at3"
+
+
+def test_refused_on_the_first_request_names_the_command_too(fake):
+    fake.add("corp", "https://h", None, "x", auth="bearer").write(
+        exit=3, stderr="error: cannot get a fresh single sign-on token\nhelp: log in again: mlflow-login login corp\n"
+    )
+    with pytest.raises(LoginRequiredError, match="log in again.*mlflow-login login corp"):
+        Resolver().header_for("https://h/api")
+
+
+def test_unreachable_provider_keeps_the_token_while_it_lasts(fake, monkeypatch):
+    clock = Clock(monkeypatch)
+    t0 = clock.t
+    sso(fake, "at1", t0 + 100).write()
+    r = Resolver()
+    r.header_for("https://h/api")
+    fake.write(bump=False, exit=1, stderr="error: cannot reach the identity provider\n")
+    clock.t = t0 + 95
+    assert r.header_for("https://h/api") == "Bearer at1"
+    assert r.header_for("https://h/api") == "Bearer at1"
+    assert fake.runs == 2, "asked once, then not again for RETRY_AFTER_S"
+    clock.t += _resolver.RETRY_AFTER_S
+    sso(fake, "at2", t0 + 200).write(bump=False)
+    assert r.header_for("https://h/api") == "Bearer at2"
+    assert fake.runs == 3
+    # Once it has expired, the failure is the answer.
+    fake.write(bump=False, exit=1, stderr="error: cannot reach the identity provider\n")
+    clock.t = t0 + 200
+    with pytest.raises(ProgramError, match="cannot reach the identity provider"):
+        r.header_for("https://h/api")
+
+
+def test_renewal_keeps_other_servers_cached(fake, monkeypatch):
+    clock = Clock(monkeypatch)
+    t0 = clock.t
+    sso(fake, "at1", t0 + 100)
+    fake.add("prod", "http://p", "alice", "pw").write()
+    r = Resolver()
+    assert r.header_for("https://h/api") == "Bearer at1"
+    assert r.header_for("http://p/api") == basic("alice", "pw")
+    fake.servers[0].update(secret="at2", expires_at=t0 + 200)
+    fake.write(bump=False)
+    clock.t = t0 + 95
+    assert r.header_for("https://h/api") == "Bearer at2"
+    assert r.header_for("http://p/api") == basic("alice", "pw")
+    assert fake.runs == 3

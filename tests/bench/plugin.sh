@@ -2,7 +2,9 @@
 # Benchmark of the MLflow auth plugin: per-request overhead against a hard-coded
 # requests HTTPBasicAuth (target <= 50 us), processes per request (target 0), and the
 # first request's cost of asking the program vs reading config + keychain with Python
-# `keyring`. Prints a table; exits 1 when a target is missed.
+# `keyring`; for single sign-on (the fixture IdP and proxy), the per-request overhead with a
+# fresh token (same target) and the refreshes per token expiry with four processes (target
+# 1). Prints a table; exits 1 when a target is missed.
 #
 #   tests/bench/plugin.sh          # starts the private keychain and the fixtures itself
 #

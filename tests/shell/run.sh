@@ -3,8 +3,9 @@
 # round trips (core),
 # then real bash/zsh/fish/dash in tmux against the real keychain (crates/cli/tests/shell.rs).
 #
-# Runs inside tests/fixtures/with-keyring.sh (tests/run-all.sh is); alone:
-#   tests/fixtures/with-keyring.sh tests/shell/run.sh
+# Runs inside tests/fixtures/with-keyring.sh and with-servers.sh (tests/run-all.sh is: the
+# single sign-on tests need the fixture IdP and proxy); alone:
+#   tests/fixtures/with-keyring.sh tests/fixtures/with-servers.sh tests/shell/run.sh
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 
@@ -13,7 +14,11 @@ if [[ -z "${DBUS_SESSION_BUS_ADDRESS:-}" ]]; then
     exit 1
 fi
 missing=()
-for tool in bash zsh fish dash tmux strace shellcheck; do
+if [[ -z "${MLL_OIDC_PROXY_URL:-}" ]]; then
+    echo "tests/shell/run.sh: no SSO fixtures (MLL_OIDC_PROXY_URL): run it as tests/fixtures/with-keyring.sh tests/fixtures/with-servers.sh tests/shell/run.sh" >&2
+    exit 1
+fi
+for tool in bash zsh fish dash tmux strace shellcheck curl; do
     command -v "$tool" >/dev/null 2>&1 || missing+=("$tool")
 done
 if ((${#missing[@]})); then

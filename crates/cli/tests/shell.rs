@@ -1,8 +1,10 @@
 //! Real shells against the real keychain: the init hook follows switches, logouts and
 //! removals at the next prompt, `--here` pins, an unchanged prompt starts no process, and
-//! passwords survive `env --shell X` evaluated by shell X byte for byte.
+//! passwords survive `env --shell X` evaluated by shell X byte for byte, and a shell that
+//! outlives its single sign-on token gets a new one at its next prompt.
 //!
-//! Needs a Secret Service: run under `tests/fixtures/with-keyring.sh` (tests/shell/run.sh
+//! Needs a Secret Service and, for single sign-on, the fixture IdP and proxy: run under
+//! `tests/fixtures/with-keyring.sh tests/fixtures/with-servers.sh` (tests/shell/run.sh
 //! does). Shells run in tmux (a real terminal, real prompts) with their rc files off and a
 //! temp HOME; strace counts processes.
 
@@ -1057,4 +1059,160 @@ fn env_dotenv_writes_or_refuses() {
     assert!(out.stdout.is_empty(), "nothing is written when a value is refused");
     assert!(err.contains("MLFLOW_TRACKING_PASSWORD cannot be written") && err.contains("mlflow-login exec"), "{err}");
     assert!(!err.contains("canary"), "the message must not show the password: {err}");
+}
+
+// ---- single sign-on: a hooked shell crossing a token expiry --------------------------------
+
+/// A variable of the SSO fixtures (tests/fixtures/oidc/README.md); fails without them.
+fn oidc_var(name: &str) -> String {
+    std::env::var(name).ok().filter(|v| !v.is_empty()).unwrap_or_else(|| {
+        panic!(
+            "${name} is not set: the SSO tests need the fixture IdP and proxy: \
+             tests/fixtures/with-keyring.sh tests/fixtures/with-servers.sh tests/shell/run.sh"
+        )
+    })
+}
+
+/// POSTs `body` (JSON) to `url` with curl; the answer as JSON.
+fn post_json(url: &str, body: &str) -> serde_json::Value {
+    require("curl", "curl");
+    let out = Command::new("curl")
+        .args([
+            "-sS",
+            "--fail-with-body",
+            "-X",
+            "POST",
+            "-H",
+            "Content-Type: application/json",
+            "--data-binary",
+            body,
+            url,
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "POST {url}: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+/// A client of this test's own at the fixture IdP whose access tokens live `ttl` seconds
+/// (dynamic registration), so its refreshes can be counted apart from other tests'.
+fn register_client(ttl: u64) -> String {
+    let body = serde_json::json!({
+        "application_type": "native",
+        "token_endpoint_auth_method": "none",
+        "grant_types": ["authorization_code", "refresh_token", "urn:ietf:params:oauth:grant-type:device_code"],
+        "response_types": ["code"],
+        "redirect_uris": ["http://127.0.0.1/callback"],
+        "mll_access_token_ttl": ttl,
+    });
+    let reg = post_json(&format!("{}/reg", oidc_var("MLL_OIDC_ISSUER")), &body.to_string());
+    reg["client_id"].as_str().unwrap().to_string()
+}
+
+/// The IdP's successful refreshes for `client`.
+fn refreshes(client: &str) -> u64 {
+    let out = Command::new("curl")
+        .args(["-sS", "--fail"])
+        .arg(format!("{}/stats", oidc_var("MLL_OIDC_ADMIN_URL")))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "GET /test/stats: {}", String::from_utf8_lossy(&out.stderr));
+    let stats: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        stats["by_client"][client]["refresh"].get("invalid_grant"),
+        None,
+        "a refresh token was replayed: {stats}"
+    );
+    stats["by_client"][client]["refresh"]["ok"].as_u64().unwrap_or(0)
+}
+
+impl Sandbox {
+    /// `login NAME --url PROXY --sso --client-id CLIENT` through the scripted browser.
+    fn sso_login(&self, name: &str, client: &str) {
+        let proxy = oidc_var("MLL_OIDC_PROXY_URL");
+        let mut c = self.cmd(&["login", name, "--url", &proxy, "--sso", "--client-id", client, "--timeout", "60"]);
+        // A display makes the browser flow the default; the browser is the fixture's.
+        c.env("DISPLAY", ":mll-test").env("BROWSER", oidc_var("MLL_OIDC_BROWSER"));
+        for k in ["MLL_OIDC_USER", "MLL_OIDC_PASSWORD"] {
+            c.env(k, oidc_var(k));
+        }
+        let out = c.stdin(Stdio::null()).output().unwrap();
+        assert!(out.status.success(), "sso login: {}", String::from_utf8_lossy(&out.stderr));
+    }
+}
+
+/// What the proxy answers the shell's exported token (run in the shell, by curl).
+fn proxy_status(t: &mut Term) -> String {
+    let url = format!("{}/api/2.0/mlflow/experiments/search?max_results=1", oidc_var("MLL_OIDC_PROXY_URL"));
+    let cmd =
+        format!("curl -s -o /dev/null -w '%{{http_code}}' -H \"Authorization: Bearer $MLFLOW_TRACKING_TOKEN\" '{url}'");
+    String::from_utf8_lossy(&t.run_to_file(&cmd)).trim().to_string()
+}
+
+/// Token lifetime of the test's client: long enough for a strace'd burst of prompts
+/// before the first refresh is due (core refreshes at 90% of it).
+const SSO_TTL: u64 = 30;
+
+/// A shell that outlives its token: quiet (0 processes) while the token is fresh, then at
+/// the first prompt after the refresh time a new token, accepted by the proxy, from one
+/// refresh at the IdP.
+fn sso_token_stays_fresh(sh: Sh) {
+    let sb = Sandbox::new();
+    let client = register_client(SSO_TTL);
+    sb.sso_login("corp", &client);
+    let mut t = Term::start(&sb, sh, BIN);
+    let first = t.env().get("MLFLOW_TRACKING_TOKEN").cloned().expect("the shell starts with a token");
+    assert_eq!(proxy_status(&mut t), "200", "{sh:?}: the first token");
+
+    let (text, spawns) = trace_spawns(&sb, &t, |t| {
+        for _ in 0..10 {
+            t.prompt();
+        }
+    });
+    let state = sb.path("cfg/state").display().to_string();
+    assert!(text.lines().any(|l| l.contains("openat(") && l.contains(&state)), "{sh:?}: the hook did not run:\n{text}");
+    assert!(spawns.is_empty(), "{sh:?}: processes at prompts with a fresh token:\n{}", spawns.join("\n"));
+    assert_eq!(refreshes(&client), 0, "{sh:?}: refreshed although the token was fresh");
+
+    // Prompts until the hook exports another token (within two lifetimes).
+    let start = Instant::now();
+    let second = loop {
+        t.prompt();
+        let now = t.env().get("MLFLOW_TRACKING_TOKEN").cloned();
+        if now.as_ref().is_some_and(|n| *n != first) {
+            break now.unwrap();
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(2 * SSO_TTL + 10),
+            "{sh:?}: no new token after the old one expired"
+        );
+        std::thread::sleep(Duration::from_millis(500));
+    };
+    assert_ne!(second, first);
+    assert_eq!(proxy_status(&mut t), "200", "{sh:?}: the refreshed token");
+    assert_eq!(refreshes(&client), 1, "{sh:?}: one refresh for one expiry");
+    let screen = t.screen();
+    for bad in ["error", "warning"] {
+        assert!(!screen.contains(bad), "{sh:?}: unexpected `{bad}` on screen:\n{screen}");
+    }
+}
+
+#[test]
+fn bash_sso_token_stays_fresh() {
+    sso_token_stays_fresh(Sh::Bash);
+}
+
+#[test]
+fn zsh_sso_token_stays_fresh() {
+    sso_token_stays_fresh(Sh::Zsh);
+}
+
+#[test]
+fn fish_sso_token_stays_fresh() {
+    sso_token_stays_fresh(Sh::Fish);
 }

@@ -5,10 +5,12 @@
 # builtins only, so an unchanged prompt starts no process. When $PWD changed, it looks for
 # the project file (.mlflow-login.toml) in it and the folders above, up to $HOME, with
 # `[[ -f ]]`. Only when the state file or the project file in force changed (a switch,
-# login or logout anywhere; entering or leaving a project) does it run mlflow-login, once.
+# login or logout anywhere; entering or leaving a project), or the exported single sign-on
+# token needs refreshing ($__mll_due, compared with bash's own clock), does it run
+# mlflow-login, once.
 
 __mll_hook() {
-    local __mll_rc=$? __mll_s='' __mll_p=${MLFLOW_LOGIN_PROJECT-} __mll_d
+    local __mll_rc=$? __mll_s='' __mll_p=${MLFLOW_LOGIN_PROJECT-} __mll_d __mll_now=0
     # `-r` first, not `2>/dev/null`: a redirection of stderr costs bash 9 more system calls.
     [[ -r {{state_file}} ]] && IFS= read -r __mll_s <{{state_file}}
     if [[ "$PWD" != "${__mll_pwd-}" ]]; then
@@ -22,7 +24,13 @@ __mll_hook() {
             __mll_d=${__mll_d%/*}
         done
     fi
-    if [[ "$__mll_s" != "${__mll_state-}" || "$__mll_p" != "${MLFLOW_LOGIN_PROJECT-}" ]]; then
+    if [[ -n "${__mll_due-}" ]]; then
+        # Builtins: bash 5's $EPOCHSECONDS, else printf's clock (bash 4.2).
+        __mll_now=${EPOCHSECONDS-}
+        [[ -n "$__mll_now" ]] || printf -v __mll_now '%(%s)T' -1
+    fi
+    if [[ "$__mll_s" != "${__mll_state-}" || "$__mll_p" != "${MLFLOW_LOGIN_PROJECT-}" ]] ||
+        ((${__mll_due:-0} > 0 && __mll_now >= __mll_due)); then
         __mll_state=$__mll_s
         if [[ -x {{bin}} ]]; then
             eval "$(MLFLOW_LOGIN_PROJECT=$__mll_p __MLL_HINTED=${__mll_hinted-} {{bin}} hook-env --shell bash{{hook_args}})"

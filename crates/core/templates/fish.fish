@@ -5,8 +5,12 @@
 # builtins only, so an unchanged prompt starts no process. When $PWD changed, it looks for
 # the project file (.mlflow-login.toml) in it and the folders above, up to $HOME, with
 # `test -f` (a builtin). Only when the state file or the project file in force changed (a
-# switch, login or logout anywhere; entering or leaving a project) does it run
-# mlflow-login, once.
+# switch, login or logout anywhere; entering or leaving a project), or the exported single
+# sign-on token needs refreshing ($__mll_due), does it run mlflow-login, once. fish has no
+# clock builtin; `path mtime` (fish 3.5) gives a file's mtime and its age, whose sum is now.
+# An older fish has no `path`: its token is refreshed when anything else runs the hook.
+
+contains -- path (builtin --names); and set -g __mll_clock 1; or set -g __mll_clock 0
 
 function __mll_hook --on-event fish_prompt
     set -l __mll_s ''
@@ -26,7 +30,13 @@ function __mll_hook --on-event fish_prompt
             set __mll_d (string replace -r '/[^/]*$' '' -- $__mll_d)
         end
     end
-    if test "$__mll_s" != "$__mll_state"; or test "$__mll_p" != "$MLFLOW_LOGIN_PROJECT"
+    set -l __mll_late 0
+    if test -n "$__mll_due"; and test $__mll_clock = 1
+        # Builtins only: `path` and `math` in a command substitution start no process.
+        set -l __mll_now (math (path mtime /) + (path mtime --relative /) 2>/dev/null)
+        test -n "$__mll_now"; and test "$__mll_now" -ge "$__mll_due"; and set __mll_late 1
+    end
+    if test "$__mll_s" != "$__mll_state"; or test "$__mll_p" != "$MLFLOW_LOGIN_PROJECT"; or test $__mll_late = 1
         set -g __mll_state $__mll_s
         if test -x {{bin}}
             MLFLOW_LOGIN_PROJECT=$__mll_p __MLL_HINTED="$__mll_hinted" {{bin}} hook-env --shell fish{{hook_args}} | source

@@ -5,7 +5,13 @@
 # builtins only, so an unchanged prompt starts no process. When $PWD changed, it looks for
 # the project file (.mlflow-login.toml) in it and the folders above, up to $HOME, with
 # `[[ -f ]]`. Only when the state file or the project file in force changed (a switch,
-# login or logout anywhere; entering or leaving a project) does it run mlflow-login, once.
+# login or logout anywhere; entering or leaving a project), or the exported single sign-on
+# token needs refreshing ($__mll_due, compared with zsh/datetime's $EPOCHSECONDS), does it
+# run mlflow-login, once.
+
+# The clock, as a builtin parameter (a loadable module, not a process). Without it the
+# token is refreshed when anything else makes the hook run.
+zmodload -F zsh/datetime p:EPOCHSECONDS 2>/dev/null
 
 __mll_hook() {
     local __mll_rc=$? __mll_s='' __mll_p=${MLFLOW_LOGIN_PROJECT-} __mll_d
@@ -23,7 +29,8 @@ __mll_hook() {
             __mll_d=${__mll_d%/*}
         done
     fi
-    if [[ "$__mll_s" != "${__mll_state-}" || "$__mll_p" != "${MLFLOW_LOGIN_PROJECT-}" ]]; then
+    if [[ "$__mll_s" != "${__mll_state-}" || "$__mll_p" != "${MLFLOW_LOGIN_PROJECT-}" ]] ||
+        (( ${__mll_due:-0} > 0 && ${EPOCHSECONDS:-0} >= __mll_due )); then
         typeset -g __mll_state=$__mll_s
         if [[ -x {{bin}} ]]; then
             eval "$(MLFLOW_LOGIN_PROJECT=$__mll_p __MLL_HINTED=${__mll_hinted-} {{bin}} hook-env --shell zsh{{hook_args}})"

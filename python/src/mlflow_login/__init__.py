@@ -23,6 +23,7 @@ import sys
 from . import _resolver
 from ._resolver import (
     PLUGIN_NAME,
+    LoginRequiredError,
     MlflowLoginError,
     NoCredentialError,
     ProgramError,
@@ -32,6 +33,7 @@ from ._resolver import (
 
 __all__ = [
     "PLUGIN_NAME",
+    "LoginRequiredError",
     "MlflowLoginAuth",
     "MlflowLoginError",
     "NoCredentialError",

@@ -15,6 +15,13 @@ by the CLI and the tray alike) and ``config.toml`` (every other edit). Two ``sta
 request, a few microseconds, and no process: a switch in the tray or a new password applies
 to the next request of a running process.
 
+Single sign-on: the program hands out an access token that is fresh (it refreshes it
+first when it is near expiry, once across all processes) with its expiry. The cache keeps
+it until it is near expiry by core's rule (``crates/core/src/oidc/tokens.rs``: 60 s, or a
+tenth of the lifetime when shorter), then the next request runs the program once more;
+threads waiting meanwhile share that one run. A provider that refuses the refresh raises
+:class:`LoginRequiredError`, naming ``mlflow-login login NAME``.
+
 Secrets: the JSON text and the password live only in locals while the program's answer is
 read; the cache keeps the finished ``Authorization`` header inside :class:`_Header`, whose
 ``repr`` is redacted and which refuses to be pickled. No message raised here ever formats a header, a password or the program's
@@ -25,6 +32,7 @@ from __future__ import annotations
 
 import base64
 import json
+import math
 import os
 import shutil
 import subprocess
@@ -43,9 +51,17 @@ FORMAT_VERSION = 1
 # long, so a training loop that logs 100 metrics a second does not start 100 processes a
 # second; the error is raised again from memory meanwhile.
 RETRY_AFTER_S = 2.0
+# Core's rule for "near expiry" (crates/core/src/oidc/tokens.rs, MAX_REFRESH_MARGIN_SECS).
+MAX_REFRESH_MARGIN_S = 60
+# The program's exit code when the identity provider refused the refresh ("log in again").
+EXIT_LOGIN_REQUIRED = 3
+
 # The program bounds its own keychain wait (10 s headless, 120 s where an unlock prompt
 # can appear); this only guards against a program that hangs for another reason.
 PROGRAM_TIMEOUT_S = 180.0
+
+# The wall clock that token expiries are compared with (tests put a fake one here).
+_now = time.time
 
 _API_MARKERS = ("/api/2.0/", "/api/3.0/", "/ajax-api/", "/get-artifact", "/model-versions/")
 
@@ -74,6 +90,11 @@ class NoCredentialError(MlflowLoginError):
 
 class ProgramError(MlflowLoginError):
     """The ``mlflow-login`` program is missing or failed (keychain locked, config damaged)."""
+
+
+class LoginRequiredError(ProgramError):
+    """Single sign-on: the identity provider refused to refresh the token (the session
+    ended, was revoked, or the user was disabled). Log in again with ``mlflow-login login NAME``."""
 
 
 def tracking_url_guess(url: str) -> str:
@@ -188,12 +209,17 @@ def _request_base(url: str) -> str:
 
 
 class _Header:
-    """An ``Authorization`` header value. Its ``repr`` never shows it."""
+    """An ``Authorization`` header value, for server ``server``, usable until the wall-clock
+    time ``refresh_at`` (``inf`` for a password or a token without a known expiry). Its
+    ``repr`` never shows it."""
 
-    __slots__ = ("value",)
+    __slots__ = ("value", "server", "refresh_at", "expires_at")
 
-    def __init__(self, value: str):
+    def __init__(self, value: str, server: str | None = None, refresh_at: float = math.inf, expires_at=None):
         self.value = value
+        self.server = server
+        self.refresh_at = refresh_at
+        self.expires_at = expires_at
 
     def __repr__(self) -> str:
         return "<Authorization header: REDACTED>"
@@ -204,16 +230,40 @@ class _Header:
         raise TypeError("an MLflow Login credential cannot be pickled")
 
 
-def _header_for(credential: dict) -> _Header:
+def refresh_time(credential: dict, now: float) -> float:
+    """When a credential must be asked for again (wall-clock seconds): never for a password
+    or a token without an expiry; else when core would refresh it. The program's
+    ``refresh_at`` when it sends one; else ``expires_at`` less core's margin computed on the
+    lifetime left at ``now``, the time the program was started. A token is obtained at most
+    a run's length after that, so this is core's margin (for any run under a tenth of
+    the lifetime), and the next run finds the token near expiry and gets a new one: one run
+    per token. A later ``now`` (a slow run) would give a smaller margin: a refresh later
+    than core's, up to the expiry itself."""
+    expires_at = credential.get("expires_at")
+    if not isinstance(expires_at, (int, float)):
+        return math.inf
+    due = credential.get("refresh_at")
+    if not isinstance(due, (int, float)):
+        # Rounded up: core's lifetime is whole seconds from a start at or before now.
+        left = max(math.ceil(expires_at - now), 0)
+        due = expires_at - min(MAX_REFRESH_MARGIN_S, left // 10)
+    # A token handed out already due (clocks disagree): not again for a moment, so a
+    # request loop cannot start a process per request.
+    return max(due, now + RETRY_AFTER_S / 2)
+
+
+def _header_for(credential: dict, server: str | None = None, now: float | None = None) -> _Header:
     scheme = credential.get("scheme")
     secret = credential.get("secret")
     if not isinstance(secret, str):
         raise ProgramError("the mlflow-login program returned a credential without a secret")
     if scheme == "bearer":
-        return _Header("Bearer " + secret)
+        now = _now() if now is None else now
+        expires_at = credential.get("expires_at")
+        return _Header("Bearer " + secret, server, refresh_time(credential, now), expires_at)
     if scheme == "basic":
         token = base64.b64encode(f"{credential.get('username') or ''}:{secret}".encode()).decode("ascii")
-        return _Header("Basic " + token)
+        return _Header("Basic " + token, server)
     raise ProgramError(f"the mlflow-login program returned an unknown auth scheme {scheme!r}")
 
 
@@ -266,17 +316,18 @@ class _Snapshot:
 
 class _FailedSnapshot(_Snapshot):
     """A failed run of the program: every URL gets its error, from memory, until
-    RETRY_AFTER_S has passed; then the next request runs the program again."""
+    RETRY_AFTER_S has passed or the watched files change (a new login, say); then the next
+    request runs the program again."""
 
     __slots__ = ("error", "until")
 
-    def __init__(self, error: MlflowLoginError, config_dir: Path):
-        super().__init__(None, config_dir, None, [])
+    def __init__(self, error: MlflowLoginError, config_dir: Path, key=None):
+        super().__init__(key, config_dir, None, [])
         self.error = error
         self.until = time.monotonic() + RETRY_AFTER_S
 
     def current(self) -> bool:
-        return time.monotonic() < self.until
+        return time.monotonic() < self.until and (self.key is None or self.key == _watch_key(self.watched))
 
     def lookup(self, base: str):
         return self.error
@@ -323,6 +374,13 @@ class Resolver:
             # The same error object is raised again on later requests: drop the old
             # traceback so it does not grow (and keeps no old frames alive).
             raise found.with_traceback(None)
+        if found.refresh_at <= _now():  # inf for passwords: one float compare
+            renewed = self._renew(snap, base, found)
+            if renewed is None:
+                return self.header_for(url)  # the config changed meanwhile: start over
+            if isinstance(renewed, MlflowLoginError):
+                raise renewed.with_traceback(None)
+            found = renewed
         return found.value
 
     # -- the slow path: run the program, under the lock ----------------------------------
@@ -347,10 +405,47 @@ class Resolver:
             snap.headers.update(fresh.headers)
             return snap
 
-    def _load(self, base: str, config_dir: Path) -> _Snapshot:
+    def _renew(self, snap: _Snapshot, base: str, stale: _Header):
+        """A single sign-on token near expiry: one run of the program for every thread
+        that finds it so (the first runs it, the others wait and take its answer). Returns
+        the new header, an error to raise, or ``None`` when the snapshot was replaced
+        meanwhile (the caller starts over)."""
+        with self._lock:
+            if self._snapshot is not snap or not snap.current():
+                return None
+            current = snap.headers.get(stale.server)
+            now = _now()
+            if current is not stale or stale.refresh_at > now:
+                return current  # another thread renewed it while this one waited
+            fresh = self._load(base, snap.config_dir, server=stale.server)
+            if isinstance(fresh, _FailedSnapshot):
+                error = fresh.error
+                if (
+                    not isinstance(error, LoginRequiredError)
+                    and isinstance(stale.expires_at, (int, float))
+                    and now + 1 < stale.expires_at
+                ):
+                    # The provider or the keychain did not answer, but the token still
+                    # works: keep sending it, and ask again shortly.
+                    stale.refresh_at = now + RETRY_AFTER_S
+                    return stale
+                self._snapshot = fresh
+                return error
+            if fresh.key != snap.key or fresh.servers != snap.servers:
+                self._snapshot = fresh
+                return None
+            snap.headers.update(fresh.headers)
+            # by_url holds header objects: the URLs of this server must find the new one.
+            snap.by_url.clear()
+            return snap.headers.get(stale.server)
+
+    def _load(self, base: str, config_dir: Path, server: str | None = None) -> _Snapshot:
         key = _watch_key(_watched(config_dir))  # before the run: a change during it shows next time
+        # Before the run too: a token refreshed during it was obtained no earlier, so the
+        # lifetime left from here is not less than core's (see refresh_time).
+        started = _now()
         try:
-            doc = self._run(["credential", "--url", base])
+            doc = self._run(["credential", "--url", base], server=server)
             reported_dir = Path(doc.get("config_dir") or config_dir)
             if reported_dir != config_dir:
                 key = None  # we watched the wrong folder: ask again next time, then watch this one
@@ -362,10 +457,12 @@ class Resolver:
             picked = doc.get("server")
             if picked:
                 credential = doc.get("credential")
-                snap.headers[picked] = self._no_credential(picked) if credential is None else _header_for(credential)
+                snap.headers[picked] = (
+                    self._no_credential(picked) if credential is None else _header_for(credential, picked, started)
+                )
             return snap
         except MlflowLoginError as e:
-            return _FailedSnapshot(e, config_dir)
+            return _FailedSnapshot(e, config_dir, key)
 
     @staticmethod
     def _no_credential(name: str) -> NoCredentialError:
@@ -373,7 +470,7 @@ class Resolver:
             f'no password is stored for the MLflow Login server "{name}": run `mlflow-login login {name}`'
         )
 
-    def _run(self, args: list[str]) -> dict:
+    def _run(self, args: list[str], server: str | None = None) -> dict:
         program = find_program()
         self.program_runs += 1
         try:
@@ -392,6 +489,13 @@ class Resolver:
         if proc.returncode != 0:
             # The program's stderr is its cargo-style error text, which never holds a secret.
             detail = " ".join(proc.stderr.decode("utf-8", "replace").split())
+            if proc.returncode == EXIT_LOGIN_REQUIRED:
+                # The program's help line names the server too; say it first, plainly.
+                again = f"mlflow-login login {server}" if server else "mlflow-login login NAME"
+                raise LoginRequiredError(
+                    f"the single sign-on session has ended (the identity provider refused to refresh "
+                    f"the token): log in again with `{again}` ({detail})"
+                )
             what = "the keychain failed" if proc.returncode == 5 else "the mlflow-login program failed"
             raise ProgramError(f"{what} (exit code {proc.returncode}): {detail}")
         try:

@@ -6,12 +6,15 @@ use std::time::Duration;
 
 use clap::Args;
 use mlflow_login_core::env::{self, EnvOptions, EnvVar, SecretMode, vars_cleared, vars_for};
+use mlflow_login_core::oidc::MAX_REFRESH_MARGIN_SECS;
 use mlflow_login_core::project::{self, Choice, Project};
 use mlflow_login_core::shell::{
-    HINTED_ENV, HINTED_VAR, InitOptions, Shell, pin_from_env, render_env, render_init, render_state,
+    HINTED_ENV, HINTED_VAR, InitOptions, Shell, pin_from_env, render_due, render_env, render_init, render_state,
 };
 use mlflow_login_core::vault::Wait;
-use mlflow_login_core::{AuthKind, ConfigStore, EntryKey, KeyringVault, Logins, Paths, Secret, Vault};
+use mlflow_login_core::{
+    AuthKind, ConfigStore, EntryKey, ErrorKind, KeyringVault, Logins, Paths, Secret, Server, Vault, fresh_credential,
+};
 
 use super::{Run, shell_parser};
 use crate::failure::Failure;
@@ -156,6 +159,8 @@ pub fn hook_exports(shell: Shell, mode: SecretMode, pin: Option<&str>, start: St
     let syntax = shell.syntax();
     let opts = EnvOptions { secret: mode };
     let mut out = String::new();
+    // When the exported single sign-on token needs refreshing: the hook runs us again then.
+    let mut due = None;
     match store.load() {
         Err(e) => warn(format!("{e}; this shell keeps its MLFLOW_TRACKING_* variables")),
         Ok(config) => {
@@ -185,12 +190,10 @@ pub fn hook_exports(shell: Shell, mode: SecretMode, pin: Option<&str>, start: St
                             let secret = if mode != SecretMode::Export {
                                 None
                             } else if server.auth == AuthKind::Sso {
-                                // A fresh access token (refreshed when near expiry).
                                 let logins = Logins::new(store.clone(), hook_vault());
-                                super::fresh_secret(&logins, name, server).unwrap_or_else(|f| {
-                                    warn(format!("{}; no token exported for \"{name}\"", f.message));
-                                    None
-                                })
+                                let (token, when) = fresh_token(&logins, name, server, &warn);
+                                due = when;
+                                token
                             } else {
                                 hook_vault().get(&EntryKey::for_server(server)).unwrap_or_else(|e| {
                                     let help = e.help().map(|h| format!(" ({h})")).unwrap_or_default();
@@ -215,7 +218,58 @@ pub fn hook_exports(shell: Shell, mode: SecretMode, pin: Option<&str>, start: St
         None => syntax.unset_env(project::PROJECT_ENV),
     });
     out.push_str(&render_state(shell, &state));
+    out.push_str(&render_due(shell, due));
     out
+}
+
+/// How long a hooked shell waits before asking again after a refresh failed for a reason
+/// other than an ended session (the identity provider or the keychain did not answer).
+const RETRY_SECS: u64 = 60;
+
+/// A fresh single sign-on access token for the hook (refreshed first when near expiry),
+/// and when the hook must run `hook-env` again ([`render_due`]): when core will refresh
+/// it. A failure is a warning: no token is exported, and the hook asks again in
+/// [`RETRY_SECS`] unless only a new login helps (which rewrites the state file).
+fn fresh_token<V: Vault>(
+    logins: &Logins<V>,
+    name: &str,
+    server: &Server,
+    warn: &dyn Fn(String),
+) -> (Option<Secret>, Option<u64>) {
+    let now = now_unix();
+    let result = match super::runtime() {
+        Ok(rt) => rt.block_on(fresh_credential(logins, server)),
+        Err(f) => {
+            warn(f.message);
+            return (None, Some(now + RETRY_SECS));
+        }
+    };
+    match result {
+        Ok(Some(fresh)) => (Some(fresh.secret), fresh.expires_at.map(|e| refresh_due(e, now))),
+        Ok(None) => (None, None),
+        Err(e) => {
+            let ended = e.kind() == ErrorKind::LoginRequired;
+            let f = super::sso_failure(name, e);
+            let help = f.help.map(|h| format!(" ({h})")).unwrap_or_default();
+            warn(format!("{}: no token exported for \"{name}\"{help}", f.message));
+            (None, (!ended).then_some(now + RETRY_SECS))
+        }
+    }
+}
+
+/// When core will refresh a token that expires at `expires_at` (core's rule,
+/// `TokenSet::refresh_margin`: 60 s, or a tenth of the lifetime when shorter), seen from
+/// `now`. The lifetime left now is at most the token's whole lifetime, so this is never
+/// before core's own time: the `hook-env` it triggers always finds the token near expiry
+/// and gets a new one, never the same one back.
+fn refresh_due(expires_at: u64, now: u64) -> u64 {
+    let margin = (expires_at.saturating_sub(now) / 10).min(MAX_REFRESH_MARGIN_SECS);
+    // A token handed out already due (a clock step): not at every prompt.
+    expires_at.saturating_sub(margin).max(now + 1)
+}
+
+fn now_unix() -> u64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs())
 }
 
 /// A project's URL that no known server has: the bare URI (users expect their project's

@@ -393,6 +393,18 @@ pub fn render_state(shell: Shell, state: &str) -> String {
     shell.syntax().set_var(STATE_VAR, state)
 }
 
+/// The shell variable that holds when the exported single sign-on token needs refreshing
+/// (Unix seconds; empty when no exported token expires). The hook compares it with the
+/// shell's own clock (a builtin: bash's `$EPOCHSECONDS` or `printf '%(%s)T'`, zsh's
+/// `zsh/datetime`, fish's `path mtime`) and runs `hook-env` once it has passed.
+pub const DUE_VAR: &str = "__mll_due";
+
+/// Records when the hook must run `hook-env` again although nothing changed: `due` (Unix
+/// seconds), for a token near expiry; `None` clears it. Follows [`render_state`].
+pub fn render_due(shell: Shell, due: Option<u64>) -> String {
+    shell.syntax().set_var(DUE_VAR, &due.map(|d| d.to_string()).unwrap_or_default())
+}
+
 /// The shell variable that lists the project files whose "log in first" hint this shell
 /// has shown, one a line, so the hint shows once per shell and project.
 pub const HINTED_VAR: &str = "__mll_hinted";

@@ -47,6 +47,8 @@ fn env_snapshots_bearer_and_cleared() {
         let mut out = render_env(shell, &env::vars_for("ci", &server, Some(&tok), EnvOptions::default()));
         out.push_str(&render_env(shell, &env::vars_cleared(EnvOptions { secret: SecretMode::Plugin })));
         out.push_str(&render_state(shell, "1700000000.000000001.42"));
+        out.push_str(&render_due(shell, Some(1_700_003_540)));
+        out.push_str(&render_due(shell, None));
         insta::assert_snapshot!(format!("env_bearer_cleared_{}", shell.name()), out);
     }
 }
@@ -343,6 +345,7 @@ fn shellcheck_bash_and_posix_output() {
         script.push_str(&render_env(shell, &sample_vars()));
         script.push_str(&render_env(shell, &env::vars_cleared(EnvOptions { secret: SecretMode::Plugin })));
         script.push_str(&render_state(shell, "1.2.3"));
+        script.push_str(&render_due(shell, Some(1_700_003_540)));
         shellcheck(dialect, &format!("#!/bin/{dialect}\n{script}"));
     }
 }

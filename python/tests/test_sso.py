@@ -1,0 +1,189 @@
+"""Single sign-on through the plugin, everything real: the `mlflow-login` program, the
+private gnome-keyring, the fixture IdP (oidc-provider, rotating refresh tokens that end the
+session when one is replayed) and the mod_auth_openidc proxy in front of MLflow.
+
+Four Python processes use MLflow's client through the plugin across three access-token
+expiries: no request is refused, each process runs the program once per token (never per
+request), and the IdP sees one refresh per expiry (counted for this test's own client,
+registered with a short token lifetime, tests/fixtures/oidc/README.md).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import requests
+
+import mlflow_login
+from conftest import need_env
+
+pytestmark = pytest.mark.real
+
+# Access-token lifetime of this test's client: core refreshes at 90% of it (1 s before).
+TTL = 10
+EXPIRIES = 3
+PROCESSES = 4
+
+
+class Oidc:
+    def __init__(self):
+        self.issuer = need_env("MLL_OIDC_ISSUER")
+        self.proxy = need_env("MLL_OIDC_PROXY_URL")
+        self.admin = need_env("MLL_OIDC_ADMIN_URL")
+        self.browser = need_env("MLL_OIDC_BROWSER")
+        need_env("MLL_OIDC_USER")
+        need_env("MLL_OIDC_PASSWORD")
+
+    def register(self, ttl: int) -> str:
+        r = requests.post(
+            f"{self.issuer}/reg",
+            json={
+                "application_type": "native",
+                "token_endpoint_auth_method": "none",
+                "grant_types": ["authorization_code", "refresh_token", "urn:ietf:params:oauth:grant-type:device_code"],
+                "response_types": ["code"],
+                "redirect_uris": ["http://127.0.0.1/callback"],
+                "mll_access_token_ttl": ttl,
+            },
+            timeout=30,
+        )
+        assert r.status_code == 201, r.text
+        return r.json()["client_id"]
+
+    def refresh_events(self, client: str) -> list[dict]:
+        r = requests.get(f"{self.admin}/events", params={"client_id": client}, timeout=30)
+        r.raise_for_status()
+        return [e for e in r.json()["events"] if e["endpoint"] == "token" and e["grant_type"] == "refresh_token"]
+
+
+@pytest.fixture
+def oidc():
+    need_env("MLL_TEST_HOME")
+    return Oidc()
+
+
+def sso_login(cli, oidc: Oidc, name: str, client: str) -> None:
+    """`login NAME --url PROXY --sso --client-id CLIENT`, signed in by the scripted browser
+    (a display makes the browser flow the default)."""
+    env = dict(cli.env, DISPLAY=":mll-test", BROWSER=oidc.browser)
+    proc = subprocess.run(
+        [cli.program, "login", name, "--url", oidc.proxy, "--sso", "--client-id", client, "--timeout", "60"],
+        env=env,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr
+
+
+# One process: MLflow requests through the plugin until the file STOP exists; per request
+# the status and a digest of the token sent (never the token).
+WORKER = r"""
+import hashlib, json, os, sys, time
+from mlflow.utils.credentials import get_default_host_creds
+from mlflow.utils.rest_utils import http_request
+import mlflow_login
+
+uri, stop = sys.argv[1], sys.argv[2]
+creds = get_default_host_creds(uri)
+seen, statuses = [], {}
+while not os.path.exists(stop):
+    r = http_request(creds, "/api/2.0/mlflow/experiments/search", "GET", params={"max_results": 1}, max_retries=0)
+    statuses[r.status_code] = statuses.get(r.status_code, 0) + 1
+    digest = hashlib.sha256(r.request.headers["Authorization"].encode()).hexdigest()[:16]
+    if not seen or seen[-1] != digest:
+        seen.append(digest)
+        open(stop + ".ready." + str(os.getpid()), "w").close()
+    time.sleep(0.05)
+print(json.dumps({"statuses": statuses, "tokens": seen, "runs": mlflow_login.auth().resolver.program_runs}))
+"""
+
+
+def test_four_processes_across_three_expiries_refresh_once_each(cli, oidc, python_env, tmp_path):
+    client = oidc.register(TTL)
+    sso_login(cli, oidc, "corp", client)
+    env = dict(
+        python_env,
+        MLFLOW_TRACKING_AUTH="mlflow-login",
+        MLFLOW_TRACKING_URI=oidc.proxy,
+        # This checkout's plugin, whatever the venv's editable install points at.
+        PYTHONPATH=str(Path(mlflow_login.__file__).parents[1]),
+    )
+    stop = tmp_path / "stop"
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", WORKER, oidc.proxy, str(stop)],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(PROCESSES)
+    ]
+    # Once every process made its first request: until the IdP has seen EXPIRIES more
+    # refreshes, then a moment for every process to use the newest token (bounded: a plugin
+    # that never refreshes fails the counts below).
+    limit = time.monotonic() + 2 * EXPIRIES * TTL + 120
+    while len(list(tmp_path.glob("stop.ready.*"))) < PROCESSES and time.monotonic() < limit:
+        time.sleep(0.2)
+    before = len(oidc.refresh_events(client))
+    while len(oidc.refresh_events(client)) < before + EXPIRIES and time.monotonic() < limit:
+        time.sleep(0.5)
+    time.sleep(2)
+    stop.write_text("")
+    results = []
+    for p in procs:
+        out, err = p.communicate(timeout=120)
+        assert p.returncode == 0, err[-3000:]
+        results.append(json.loads(out.strip().splitlines()[-1]))
+
+    for r in results:
+        assert set(r["statuses"]) == {"200"}, f"a request was refused: {r['statuses']}"
+        # One run of the program per token, never per request.
+        assert r["runs"] == len(r["tokens"]), r
+    events = oidc.refresh_events(client)
+    assert all(e["outcome"] == "ok" for e in events), f"a refresh failed (a replayed refresh token?): {events}"
+    assert len(events) >= before + EXPIRIES, f"{len(events)} refreshes, want {before} + {EXPIRIES}"
+    for r in results:
+        assert len(r["tokens"]) >= EXPIRIES + 1, f"a process did not cross {EXPIRIES} expiries: {r}"
+    # Every refresh gave the token the processes then used (only the login's own token may
+    # have expired before a slow process started).
+    unused = len(events) + 1 - len({t for r in results for t in r["tokens"]})
+    assert unused == 0 or (unused == 1 and before > 0), f"{unused} tokens were never used: wasted refreshes"
+    # One refresh per expiry: never two for one token's lifetime (core refreshes at 90%).
+    times = [e["t_ms"] for e in events]
+    gaps = [b - a for a, b in zip(times, times[1:])]
+    assert all(g >= (TTL * 0.9 - 1) * 1000 for g in gaps), f"refreshes closer than a token's lifetime: {gaps} ms"
+
+    # The session is kept: the program still gets a token the proxy takes.
+    doc = json.loads(cli("credential", "--url", oidc.proxy).stdout)
+    token = doc["credential"]["secret"]
+    r = requests.get(
+        f"{oidc.proxy}/api/2.0/mlflow/experiments/search",
+        params={"max_results": 1},
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=30,
+    )
+    assert r.status_code == 200
+    del token, doc
+
+
+def test_a_refused_refresh_says_log_in_again(cli, oidc, monkeypatch):
+    client = oidc.register(TTL)
+    sso_login(cli, oidc, "corp", client)
+    resolver = mlflow_login._resolver.Resolver()
+    url = f"{oidc.proxy}/api/2.0/mlflow/experiments/search"
+    assert resolver.header_for(url).startswith("Bearer ")
+    # The IdP ends the session; the next refresh is refused.
+    r = requests.post(f"{oidc.admin}/revoke-grants", json={"user": os.environ["MLL_OIDC_USER"]}, timeout=30)
+    r.raise_for_status()
+    time.sleep(TTL)  # the token is now near expiry: the next request refreshes
+    with pytest.raises(mlflow_login.LoginRequiredError, match="log in again with `mlflow-login login corp`"):
+        resolver.header_for(url)
