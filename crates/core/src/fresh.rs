@@ -21,18 +21,26 @@ pub struct Fresh {
     pub secret: Secret,
     /// When it stops working (Unix seconds), for SSO access tokens whose expiry is known.
     pub expires_at: Option<u64>,
+    /// When core refreshes it (Unix seconds; `TokenSet::refresh_due_at`): a caller that
+    /// keeps the token (the plugin, the shell hook) asks again from then on.
+    pub refresh_at: Option<u64>,
     /// For SSO: whether a refresh happened (here, or in another process meanwhile).
     pub refreshed: Option<Refreshed>,
 }
 
 impl Fresh {
     /// A stored password or token, good until it is changed.
-    fn stored(secret: Secret) -> Self {
-        Self { secret, expires_at: None, refreshed: None }
+    pub fn stored(secret: Secret) -> Self {
+        Self { secret, expires_at: None, refresh_at: None, refreshed: None }
     }
 
     fn from_tokens(tokens: TokenSet, refreshed: Refreshed) -> Self {
-        Self { expires_at: tokens.expires_at, secret: tokens.access_token, refreshed: Some(refreshed) }
+        Self {
+            expires_at: tokens.expires_at,
+            refresh_at: tokens.refresh_due_at(),
+            secret: tokens.access_token,
+            refreshed: Some(refreshed),
+        }
     }
 }
 

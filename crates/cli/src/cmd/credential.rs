@@ -53,7 +53,7 @@ impl Run for Credential {
                         .block_on(fresh_credential(&logins, server))
                         .map_err(|e| super::sso_failure(name, e))?
                 } else {
-                    logins.secret(server)?.map(|secret| Fresh { secret, expires_at: None, refreshed: None })
+                    logins.secret(server)?.map(Fresh::stored)
                 };
                 fresh.map(|f| {
                     json!({
@@ -62,6 +62,8 @@ impl Run for Credential {
                         "secret": f.secret.expose(),
                         // Single sign-on: the plugin asks again shortly before this.
                         "expires_at": f.expires_at,
+                        // When core refreshes it: the plugin keeps the token until then.
+                        "refresh_at": f.refresh_at,
                     })
                 })
             }

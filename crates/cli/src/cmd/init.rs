@@ -245,7 +245,11 @@ fn fresh_token<V: Vault>(
         }
     };
     match result {
-        Ok(Some(fresh)) => (Some(fresh.secret), fresh.expires_at.map(|e| refresh_due(e, now))),
+        // Core's own time when it says; else estimated from the expiry.
+        Ok(Some(fresh)) => {
+            let due = fresh.refresh_at.map(|r| r.max(now + 1)).or(fresh.expires_at.map(|e| refresh_due(e, now)));
+            (Some(fresh.secret), due)
+        }
         Ok(None) => (None, None),
         Err(e) => {
             let ended = e.kind() == ErrorKind::LoginRequired;
