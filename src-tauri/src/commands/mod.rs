@@ -3,5 +3,6 @@
 
 pub mod login;
 pub mod servers;
+pub mod sso;
 pub mod verify;
 pub mod window;

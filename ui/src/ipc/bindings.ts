@@ -13,7 +13,7 @@ export type WindowKind = "login" | "servers";
 
 export type FormMode = "add" | "edit";
 
-export type IpcErrorKind = "not_found" | "invalid_input" | "config" | "keychain_unavailable" | "keychain_locked" | "keychain_timeout" | "io" | "internal";
+export type IpcErrorKind = "not_found" | "invalid_input" | "config" | "keychain_unavailable" | "keychain_locked" | "keychain_timeout" | "io" | "login_required" | "identity_provider" | "idp_unreachable" | "timed_out" | "cancelled" | "internal";
 
 export type IpcError = { 
 /**
@@ -230,11 +230,88 @@ server: ServerView | null,
  */
 dropped: Array<Setting>, };
 
+export type SsoHints = { 
+/**
+ * The issuer URL.
+ */
+issuer: string | null, 
+/**
+ * The OAuth client id (only an oauth2-proxy style redirect names one).
+ */
+clientId: string | null, };
+
+export type SsoLoginRequest = { 
+/**
+ * Add or edit.
+ */
+mode: FormMode, 
+/**
+ * The server's short name.
+ */
+name: string, 
+/**
+ * The tracking URL.
+ */
+url: string, 
+/**
+ * The issuer (empty: find it from the server).
+ */
+issuer: string, 
+/**
+ * The client id (empty: find it from the server).
+ */
+clientId: string, 
+/**
+ * The scopes (empty: the default).
+ */
+scopes: Array<string>, 
+/**
+ * A CA bundle file (empty or null: none).
+ */
+caBundle: string | null, 
+/**
+ * Skip TLS verification.
+ */
+insecureTls: boolean, 
+/**
+ * Make it the active server.
+ */
+makeActive: boolean, };
+
+export type SsoPrompt = { "kind": "browser", 
+/**
+ * The identity provider's authorization URL for this login.
+ */
+url: string, 
+/**
+ * Why the browser did not start, if it did not.
+ */
+error: string | null, } | { "kind": "device", 
+/**
+ * The verification URL.
+ */
+verificationUri: string, 
+/**
+ * The same with the code filled in.
+ */
+verificationUriComplete: string | null, 
+/**
+ * The code to enter.
+ */
+userCode: string, 
+/**
+ * How long the code is valid, in seconds.
+ */
+expiresInSecs: number, };
+
 /** The IPC commands, as src-tauri registers them (src-tauri/src/commands/list.rs). */
 export const COMMANDS = [
   "window_context",
   "list_servers",
   "login",
+  "sso_hints",
+  "login_sso",
+  "cancel_sso",
   "verify_server",
   "verify_all",
   "set_active",
