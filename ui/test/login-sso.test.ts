@@ -67,6 +67,7 @@ describe("login dialog: single sign-on", () => {
     expect(visible("#sso-wait")).toBe(true);
     expect(text("#sso-wait")).toContain("Waiting for the sign-in in your browser");
     expect($<HTMLInputElement>("#sso_url").value).toBe(AUTHORIZE);
+    expect($("#fields").hidden, "the wait takes the form's place").toBe(true);
     expect($<HTMLButtonElement>("#submit").disabled).toBe(true);
     const sent = calls.find((c) => c.cmd === "login_sso")!.args;
     expect(sent).toEqual({
@@ -101,6 +102,7 @@ describe("login dialog: single sign-on", () => {
     expect(calls.filter((c) => c.cmd === "cancel_sso")).toHaveLength(1);
     expect(calls.filter((c) => c.cmd === "close_window")).toHaveLength(0);
     expect(document.querySelector("#sso-wait")).toBeNull();
+    expect($("#fields").hidden, "the form is back").toBe(false);
     expect($("#outcome").dataset.kind).toBeUndefined();
     expect($<HTMLButtonElement>("#submit").disabled).toBe(false);
   });
