@@ -216,3 +216,62 @@ fn open_browser(url: &str) -> Result<(), tauri_plugin_opener::Error> {
     let browser = std::env::var("BROWSER").ok().and_then(|b| given(b.split(':').next().unwrap_or("")));
     tauri_plugin_opener::open_url(url, browser)
 }
+
+#[cfg(test)]
+mod tests {
+    use mlflow_login_core::LoginMode;
+
+    use super::*;
+
+    fn request(json: serde_json::Value) -> SsoLoginRequest {
+        serde_json::from_value(json).unwrap()
+    }
+
+    /// Empty fields are "not given" (core then finds them); the form is always SSO, checked
+    /// first, with no username and no secret.
+    #[test]
+    fn the_form_becomes_an_sso_login() {
+        let input: LoginInput = request(serde_json::json!({
+            "mode": "add", "name": " corp ", "url": "https://mlflow.corp.example",
+            "issuer": " ", "clientId": " my-client ", "scopes": ["openid", " "],
+            "caBundle": "", "insecureTls": false, "makeActive": true,
+        }))
+        .into();
+        assert_eq!(input.name, "corp");
+        assert_eq!(input.mode, LoginMode::Add);
+        assert_eq!(input.auth, Some(AuthKind::Sso));
+        assert_eq!(input.username, Change::Clear);
+        assert_eq!(input.ca_bundle, Change::Clear);
+        assert_eq!(
+            input.sso,
+            SsoSettings { issuer: None, client_id: Some("my-client".into()), scopes: vec!["openid".into()] }
+        );
+        assert!(input.verify, "an SSO login is always checked with the server");
+        assert_eq!(input.activate, Activate::Yes);
+        let edit: LoginInput =
+            request(serde_json::json!({"mode": "edit", "name": "corp", "url": "https://x.example"})).into();
+        assert_eq!(edit.mode, LoginMode::Edit);
+        assert_eq!(edit.activate, Activate::IfNone);
+    }
+
+    /// Pins the `sso-prompt` event the dialog is written against (docs/ipc.md).
+    #[test]
+    fn the_prompt_event_is_pinned() {
+        let browser = SsoPrompt::Browser { url: "https://idp.example/auth?x=1".into(), error: None };
+        assert_eq!(
+            serde_json::to_value(&browser).unwrap(),
+            serde_json::json!({"kind": "browser", "url": "https://idp.example/auth?x=1", "error": null})
+        );
+        let device = SsoPrompt::Device {
+            verification_uri: "https://idp.example/device".into(),
+            verification_uri_complete: None,
+            user_code: "ABCD-EFGH".into(),
+            expires_in_secs: 600,
+        };
+        assert_eq!(
+            serde_json::to_value(&device).unwrap(),
+            serde_json::json!({"kind": "device", "verificationUri": "https://idp.example/device",
+                "verificationUriComplete": null, "userCode": "ABCD-EFGH", "expiresInSecs": 600})
+        );
+    }
+}
