@@ -21,6 +21,16 @@ pub enum IpcErrorKind {
     KeychainTimeout,
     /// A file operation failed.
     Io,
+    /// Single sign-on: the session is over; sign in again.
+    LoginRequired,
+    /// Single sign-on: the identity provider refused or answered wrongly.
+    IdentityProvider,
+    /// Single sign-on: the identity provider (or the server, during discovery) did not answer.
+    IdpUnreachable,
+    /// A sign-in wait ran out.
+    TimedOut,
+    /// The user cancelled.
+    Cancelled,
     /// A bug or an OS failure (a window that cannot open, a task that died).
     Internal,
 }
@@ -60,6 +70,11 @@ impl From<Error> for IpcError {
             ErrorKind::KeychainLocked => IpcErrorKind::KeychainLocked,
             ErrorKind::KeychainTimeout => IpcErrorKind::KeychainTimeout,
             ErrorKind::Io => IpcErrorKind::Io,
+            ErrorKind::LoginRequired => IpcErrorKind::LoginRequired,
+            ErrorKind::IdentityProvider => IpcErrorKind::IdentityProvider,
+            ErrorKind::IdpUnreachable => IpcErrorKind::IdpUnreachable,
+            ErrorKind::TimedOut => IpcErrorKind::TimedOut,
+            ErrorKind::Cancelled => IpcErrorKind::Cancelled,
             _ => IpcErrorKind::Internal,
         };
         let field = match &e {
@@ -102,6 +117,11 @@ mod tests {
             (IpcErrorKind::KeychainUnavailable, "keychain_unavailable"),
             (IpcErrorKind::KeychainLocked, "keychain_locked"),
             (IpcErrorKind::Io, "io"),
+            (IpcErrorKind::LoginRequired, "login_required"),
+            (IpcErrorKind::IdentityProvider, "identity_provider"),
+            (IpcErrorKind::IdpUnreachable, "idp_unreachable"),
+            (IpcErrorKind::TimedOut, "timed_out"),
+            (IpcErrorKind::Cancelled, "cancelled"),
             (IpcErrorKind::Internal, "internal"),
         ];
         for (kind, name) in kinds {

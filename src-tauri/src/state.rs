@@ -5,7 +5,9 @@
 use std::sync::{Arc, Mutex};
 
 use mlflow_login_core::checks::Checks;
+use mlflow_login_core::oidc::LoginOptions;
 use mlflow_login_core::{ConfigStore, KeyringVault, Logins, Vault, VerifyOptions};
+use tokio::sync::oneshot;
 
 use crate::error::{IpcError, IpcResult};
 
@@ -22,6 +24,9 @@ struct Inner {
     logins: Arc<DynLogins>,
     verify: VerifyOptions,
     login_prefill: Mutex<Option<String>>,
+    sso: LoginOptions,
+    /// Ends the single sign-on that is waiting (`cancel_sso`).
+    sso_cancel: Mutex<Option<oneshot::Sender<()>>>,
 }
 
 impl std::fmt::Debug for Inner {
@@ -37,6 +42,8 @@ impl AppState {
             logins: Arc::new(Logins::new(store, vault)),
             verify: VerifyOptions::default(),
             login_prefill: Mutex::new(None),
+            sso: LoginOptions::default(),
+            sso_cancel: Mutex::new(None),
         };
         Self { inner: Arc::new(inner) }
     }
@@ -59,6 +66,16 @@ impl AppState {
     /// Verification timeouts.
     pub fn verify_options(&self) -> &VerifyOptions {
         &self.inner.verify
+    }
+
+    /// Single sign-on limits (the wait for the browser, each request).
+    pub fn sso_options(&self) -> LoginOptions {
+        self.inner.sso.clone()
+    }
+
+    /// Replaces the cancel switch of the waiting single sign-on; returns the previous one.
+    pub fn set_sso_cancel(&self, cancel: Option<oneshot::Sender<()>>) -> Option<oneshot::Sender<()>> {
+        std::mem::replace(&mut *self.inner.sso_cancel.lock().unwrap_or_else(|e| e.into_inner()), cancel)
     }
 
     /// The server the login dialog prefills.

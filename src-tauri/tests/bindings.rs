@@ -14,6 +14,7 @@ use mlflow_login_core::{AuthKind, Outcome, OutcomeClass, OutcomeKind, Server, Se
 use mlflow_login_tray_lib::COMMANDS;
 use mlflow_login_tray_lib::args::WindowKind;
 use mlflow_login_tray_lib::commands::login::{FormMode, LoginRequest};
+use mlflow_login_tray_lib::commands::sso::{SsoHints, SsoLoginRequest, SsoPrompt};
 use mlflow_login_tray_lib::error::{IpcError, IpcErrorKind};
 use mlflow_login_tray_lib::views::{
     CheckView, ImportAction, ImportItem, ImportPlan, ImportResult, ImportedServer, LoginResult, ServerSettings,
@@ -49,6 +50,9 @@ fn bindings() -> String {
         ImportPlan::decl(&cfg),
         ImportResult::decl(&cfg),
         ImportedServer::decl(&cfg),
+        SsoHints::decl(&cfg),
+        SsoLoginRequest::decl(&cfg),
+        SsoPrompt::decl(&cfg),
     ];
     let mut out = String::from(
         "// Generated from the Rust types by src-tauri/tests/bindings.rs: do not edit.\n\

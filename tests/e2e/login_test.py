@@ -15,10 +15,17 @@ WebKitWebDriver, against the real nginx + MLflow fixture and the private gnome-k
 5. Renaming in the servers window survives re-renders (a CLI `status` that changes the
    row's check, then the window's reload on focus, then "Verify all"): the same input,
    its text, caret/selection and focus intact; Enter renames (`list --json`).
+6. Single sign-on in the dialog, against the real IdP and OIDC proxy fixtures, with the
+   scripted browser as `$BROWSER` (tests/fixtures/oidc/browser.py): the issuer is found
+   from the server (RFC 9728) when the URL is entered; "Sign in with browser" starts the
+   browser with the URL the dialog shows to copy; Cancel during the wait ends it with
+   nothing stored; signing in closes the dialog, `list --json` shows auth "sso", and
+   `mlflow-login token sso` prints a token the proxy accepts.
 
 Run by tests/e2e/run.sh (inside with-keyring.sh, with-servers.sh and xvfb-run).
 Environment: MLL_TRAY_BIN, MLL_CLI_BIN, MLL_NGINX_URL, MLL_NGINX_SUBPATH_URL,
-MLL_NGINX_TLS_URL, MLL_TLS_CA, MLL_ALICE_PW, MLL_BOB_PW; optional MLL_E2E_SHOTS=DIR saves the dialog showing the wrong-password error
+MLL_NGINX_TLS_URL, MLL_TLS_CA, MLL_ALICE_PW, MLL_BOB_PW, MLL_OIDC_PROXY_URL, MLL_OIDC_ISSUER,
+MLL_OIDC_CLIENT_ID, MLL_OIDC_BROWSER; optional MLL_E2E_SHOTS=DIR saves the dialog showing the wrong-password error
 (DIR/login-wrong-password.png, WebDriver's screenshot of the real window).
 
 The WebDriver client is W3C JSON over the standard library's http.client (`Session`). Transport errors are retried a
@@ -36,6 +43,8 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.error
+import urllib.request
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tray"))
 from procs import app_processes  # noqa: E402
@@ -48,6 +57,10 @@ TLS_URL = os.environ["MLL_NGINX_TLS_URL"]
 TLS_CA = os.environ["MLL_TLS_CA"]
 ALICE_PW = os.environ["MLL_ALICE_PW"]
 BOB_PW = os.environ["MLL_BOB_PW"]
+OIDC_PROXY_URL = os.environ["MLL_OIDC_PROXY_URL"]
+OIDC_ISSUER = os.environ["MLL_OIDC_ISSUER"]
+OIDC_CLIENT_ID = os.environ["MLL_OIDC_CLIENT_ID"]
+OIDC_BROWSER = os.environ["MLL_OIDC_BROWSER"]
 
 ELEMENT = "element-6066-11e4-a52e-4f735466cecf"
 TIMINGS = []
@@ -526,6 +539,99 @@ def import_list(s, env, cfg):
         assert "hunter2" not in json.dumps(err), err
 
 
+def sso_browser(tmp):
+    """A `$BROWSER` that runs the scripted browser in the mode written to `tmp/mode` (the
+    app's environment is fixed when the driver starts; the mode changes per case), and logs
+    each URL it is started with to `tmp/urls`. Returns (mode file, URL log)."""
+    mode, urls, wrapper = (os.path.join(tmp, n) for n in ("mode", "urls", "browser.sh"))
+    with open(mode, "w") as f:
+        f.write("ok")
+    with open(wrapper, "w") as f:
+        f.write("#!/bin/sh\n"
+                f"MLL_BROWSER_MODE=$(cat '{mode}') MLL_BROWSER_LOG='{urls}' exec '{OIDC_BROWSER}' \"$@\"\n")
+    os.chmod(wrapper, 0o755)
+    return wrapper, mode, urls
+
+
+def proxy_accepts(token):
+    """The HTTP status of an MLflow API call through the OIDC proxy with `token`."""
+    req = urllib.request.Request(OIDC_PROXY_URL.rstrip("/") + "/api/2.0/mlflow/experiments/search?max_results=1",
+                                 headers={"Authorization": f"Bearer {token}"})
+    try:
+        with urllib.request.urlopen(req, timeout=30) as r:
+            return r.status
+    except urllib.error.HTTPError as e:
+        return e.code
+
+
+def sso_dialog(s, env, driver, mode_file, url_log):
+    def visible(css):
+        return s.js("const e = document.querySelector(arguments[0]); return !!e && !e.closest('[hidden]');", css)
+
+    def urls_opened():
+        try:
+            with open(url_log) as f:
+                return [line.strip() for line in f if line.strip()]
+        except FileNotFoundError:
+            return []
+
+    with Phase("Add server… in single sign-on mode: the issuer found from the server"):
+        s.start(["--window", "login"])
+        name = s.wait_element("#name")
+        wait_for(lambda: s.js("return document.activeElement && document.activeElement.id") == "name", 15,
+                 "the name field to have focus")
+        s.type(name, "sso")
+        s.click_css('label[for="auth-sso"]', done=lambda: s.prop(s.find("#auth-sso"), "checked") is True)
+        assert not visible("#password"), "the password field shows in SSO mode"
+        assert visible("#issuer") and visible("#client_id")
+        s.type(s.find("#url"), OIDC_PROXY_URL)
+        # Leaving the URL field (a `change`) asks the server who its identity provider is.
+        s.click(s.find("#client_id"))
+        issuer = wait_for(lambda: s.prop(s.find("#issuer"), "value"), 30, "the issuer filled from the server")
+        log(f"    issuer from sso_hints: {issuer!r}")
+        assert issuer.rstrip("/") == OIDC_ISSUER.rstrip("/"), (issuer, OIDC_ISSUER)
+        if not s.prop(s.find("#client_id"), "value"):
+            s.type(s.find("#client_id"), OIDC_CLIENT_ID)
+        assert s.text(s.find("#submit")) == "Sign in with browser", s.text(s.find("#submit"))
+
+    with Phase("Sign in with browser, then Cancel during the wait: nothing stored"):
+        with open(mode_file, "w") as f:
+            f.write("no-redirect")  # signs in at the IdP but never comes back: the app waits
+        s.click(s.find("#submit"), done=lambda: visible("#sso-wait"))
+        shown = wait_for(lambda: s.js("const e = document.querySelector('#sso_url'); return e && e.value"), 60,
+                         "the sign-in URL in the dialog")
+        opened = wait_for(urls_opened, 30, "the browser to be started")
+        log(f"    browser started with the URL the dialog shows: {opened[-1] == shown}")
+        assert opened[-1] == shown, (opened, shown)
+        assert shown.startswith(OIDC_ISSUER), shown
+        s.click(s.find("#cancel"), done=lambda: not visible("#sso-wait"))
+        wait_for(lambda: not visible("#sso-wait") and visible("#fields"), 30, "the wait to end and the form to return")
+        assert s.attr(s.find("#outcome"), "data-kind") is None, s.attr(s.find("#outcome"), "data-kind")
+        assert server_named(env, "sso") is None, servers(env)
+        assert app_processes(driver.pid), "Cancel closed the dialog"
+
+    with Phase("Sign in with browser: signed in, the dialog closes, auth sso stored"):
+        with open(mode_file, "w") as f:
+            f.write("ok")
+        s.click(s.find("#submit"), done=lambda: visible("#sso-wait") or "ok" in (s.class_of("#outcome") or ""))
+        outcome = s.find("#outcome")
+        wait_for(lambda: "ok" in (s.attr(outcome, "class") or "").split(), 90, "the signed-in outcome")
+        log(f"    #outcome: {s.text(outcome)!r}")
+        wait_for(lambda: not app_processes(driver.pid), 20, "the window process to exit")
+        s.delete()
+        saved = server_named(env, "sso")
+        log(f"    list --json: {saved}")
+        assert saved and saved["auth"] == "sso", saved
+        assert saved["url"].rstrip("/") == OIDC_PROXY_URL.rstrip("/"), saved
+
+    with Phase("mlflow-login token sso: a token the proxy accepts"):
+        token = cli(env, "token", "sso").stdout.strip()
+        assert token, "no token printed"
+        status = proxy_accepts(token)
+        log(f"    the proxy answers {status} with it (and {proxy_accepts('not-a-token')} without)")
+        assert status == 200, status
+
+
 def main():
     # Under with-keyring.sh's throwaway HOME, removed with it.
     cfg = tempfile.mkdtemp(prefix="mll-e2e-cfg.", dir=os.environ.get("MLL_TEST_HOME"))
@@ -533,6 +639,8 @@ def main():
     env = dict(os.environ)
     env["MLFLOW_LOGIN_CONFIG_DIR"] = cfg
     env["MLFLOW_LOGIN_KEYCHAIN_PREFIX"] = prefix
+    browser, mode_file, url_log = sso_browser(cfg)
+    env["BROWSER"] = browser
     assert servers(env) == [], servers(env)
 
     driver, s = start_driver(env)
@@ -651,6 +759,9 @@ def main():
         with Phase("close the servers window"):
             s.delete()
             wait_for(lambda: not app_processes(driver.pid), 20, "the window process to exit")
+
+        # ---- 7. single sign-on through the browser -----------------------------------------
+        sso_dialog(s, env, driver, mode_file, url_log)
     finally:
         s.delete()
         stop_driver(driver)

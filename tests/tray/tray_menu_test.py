@@ -3,7 +3,9 @@ host on the private session bus, the menu read and clicked through com.canonical
 
 Run by tests/tray/run.sh (inside tests/fixtures/with-keyring.sh, with-servers.sh and
 xvfb-run). Environment: MLL_TRAY_BIN, MLL_CLI_BIN (built binaries), MLL_NGINX_URL and
-MLL_ALICE_PW (the nginx fixture, for checks the CLI records and the tray shows).
+MLL_ALICE_PW (the nginx fixture, for checks the CLI records and the tray shows), and the SSO
+fixtures (tests/fixtures/oidc/README.md: MLL_OIDC_PROXY_URL, MLL_OIDC_ADMIN_URL,
+MLL_OIDC_BROWSER) for the tray's background renewal of an SSO token.
 """
 
 import json
@@ -13,6 +15,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 
 import dbus
 
@@ -24,6 +27,11 @@ TRAY = os.environ["MLL_TRAY_BIN"]
 CLI = os.environ["MLL_CLI_BIN"]
 NGINX_URL = os.environ["MLL_NGINX_URL"]
 ALICE_PW = os.environ["MLL_ALICE_PW"]
+OIDC_PROXY_URL = os.environ["MLL_OIDC_PROXY_URL"]
+OIDC_ADMIN_URL = os.environ["MLL_OIDC_ADMIN_URL"]
+OIDC_BROWSER = os.environ["MLL_OIDC_BROWSER"]
+# Short enough to cross a few expiries in a test, long enough for the tray's check to land.
+SSO_TTL = 8
 
 
 def cli(env, *args, stdin=None, check=True):
@@ -86,6 +94,57 @@ def cli_checks_show(env, menu):
     status = json.loads(cli(env, "status", "fx", "--json", check=False))
     assert [s["outcome"]["kind"] for s in status] == ["bad_credentials"], status
     changes_to("wrong password", "status fx")
+
+
+def idp(path, body=None):
+    """A test route of the IdP fixture (GET, or POST with a JSON body)."""
+    data = None if body is None else json.dumps(body).encode()
+    req = urllib.request.Request(f"{OIDC_ADMIN_URL.rstrip('/')}/{path}", data=data,
+                                 headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(req, timeout=10) as r:
+        return json.loads(r.read() or b"null")
+
+
+def register_client(ttl):
+    """A client of our own (so counters are ours alone), with `ttl` s access tokens."""
+    issuer = OIDC_ADMIN_URL.rstrip("/").removesuffix("/test")
+    body = {"application_type": "native", "token_endpoint_auth_method": "none",
+            "grant_types": ["authorization_code", "refresh_token", "urn:ietf:params:oauth:grant-type:device_code"],
+            "response_types": ["code"], "redirect_uris": ["http://127.0.0.1/callback"], "mll_access_token_ttl": ttl}
+    req = urllib.request.Request(f"{issuer}/reg", data=json.dumps(body).encode(),
+                                 headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(req, timeout=10) as r:
+        return json.loads(r.read())["client_id"]
+
+
+def sso_renewal(env, menu):
+    """The tray renews the active SSO server's token before it expires, with nothing else
+    asking for it (no CLI call uses the token meanwhile), and says "sign-in ended" when the
+    identity provider ends the session."""
+    client = register_client(SSO_TTL)
+
+    def refreshes(outcome):
+        stats = idp("stats").get("by_client", {}).get(client, {})
+        return stats.get("refresh", {}).get(outcome, 0)
+
+    cli({**env, "BROWSER": OIDC_BROWSER}, "login", "sso", "--url", OIDC_PROXY_URL, "--sso", "--client-id", client)
+    cli(env, "use", "sso")
+    wait_for(lambda: menu.items()[0]["label"].startswith("sso — ") and " — OK " in menu.items()[0]["label"], 20,
+             "the tray's check of sso (OK)")
+    assert refreshes("ok") == 0, "a refresh before any token was near expiry"
+    t = time.monotonic()
+    # Three lifetimes: every renewal sets the timer for the next token.
+    wait_for(lambda: refreshes("ok") >= 2, 3 * SSO_TTL + 10, "two renewals by the tray")
+    print(f"the tray renewed the SSO token twice in {time.monotonic() - t:.1f} s (tokens live {SSO_TTL} s)")
+    assert refreshes("invalid_grant") == 0, "a refresh token was reused"
+    token = cli(env, "token", "sso").strip()
+    assert token, "no token after the renewals"
+
+    # The identity provider ends the session: the next renewal is refused.
+    idp("revoke-grants", {"user": "alice"})
+    wait_for(lambda: "sign-in ended" in menu.items()[0]["label"], 2 * SSO_TTL + 10,
+             "the menu line to say the sign-in ended")
+    print("status after the IdP ended the session:", menu.items()[0]["label"])
 
 
 def main():
@@ -151,6 +210,9 @@ def main():
         # Checks the CLI records show in the menu line of the running tray (issue 12): no
         # restart, no switch, no check of the tray's own.
         cli_checks_show(env, menu)
+
+        # Single sign-on: renewed in the background; a session the IdP ends is said.
+        sso_renewal(env, menu)
 
         # Copy shell setup puts the init line for $SHELL on the clipboard (read with xsel).
         menu.click("Copy shell setup")

@@ -101,15 +101,25 @@ function initScript() {
     const raw = new URLSearchParams(location.search).get("scenario");
     if (!raw) return;
     const fakeBackend = ${fakeBackend.toString()};
-    const backend = fakeBackend(JSON.parse(raw));
-    window.__calls = backend.calls;
-    window.__closed = 0;
     let next = 1;
     const callbacks = new Map();
+    const listeners = [];
+    const emit = (event, payload) => {
+      for (const l of listeners) if (l.event === event) callbacks.get(l.handler)?.({ event, id: l.id, payload });
+    };
+    const backend = fakeBackend(JSON.parse(raw), { emit });
+    window.__calls = backend.calls;
+    window.__closed = 0;
     window.__TAURI_INTERNALS__ = {
       metadata: { currentWindow: { label: "main" }, currentWebview: { windowLabel: "main", label: "main" } },
       invoke: (cmd, args) => {
         if (cmd === "close_window") window.__closed += 1;
+        if (cmd === "plugin:event|listen") {
+          const id = next++;
+          listeners.push({ event: args.event, handler: args.handler, id });
+          return Promise.resolve(id);
+        }
+        if (cmd === "plugin:event|unlisten") return Promise.resolve(null);
         return backend.handle(cmd, args);
       },
       transformCallback: (cb, once) => {

@@ -327,6 +327,31 @@ test("login: screenshots", async () => {
   }, "login-signed-in");
 });
 
+test("login: single sign-on waits with the URL to copy (screenshot)", async () => {
+  const url = "https://idp.example.com/realms/acme/protocol/openid-connect/auth?client_id=mlflow-login&response_type=code&code_challenge_method=S256";
+  await shots(async (scheme) => {
+    const p = await page(
+      {
+        context: { window: "login", server: null },
+        servers: fresh().filter((s) => s.name !== "prod"),
+        ssoHints: { issuer: "https://idp.example.com/realms/acme", clientId: "mlflow-login" },
+        script: { login_sso: [{ emit: ["sso-prompt", { kind: "browser", url, error: null }], hold: true }] },
+      },
+      { viewport: LOGIN_SIZE, scheme, scale: 2 },
+    );
+    await p.fill("#name", "corp");
+    await p.click('label[for="auth-sso"]');
+    await p.fill("#url", "https://mlflow.corp.example.com");
+    await p.press("#url", "Tab");
+    await p.waitForFunction(() => document.querySelector("#client_id").value === "mlflow-login");
+    assert.equal(await p.isVisible("#password"), false);
+    await p.click("#submit");
+    await p.waitForSelector("#sso_url");
+    assert.equal(await p.inputValue("#sso_url"), url);
+    return p;
+  }, "login-sso", "login-sso");
+});
+
 // ---- servers window ---------------------------------------------------------------------
 
 test("servers: the list shows user, URL, last check, warnings", async () => {

@@ -5,6 +5,8 @@ export interface Answer {
   err?: unknown;
   delayMs?: number;
   hold?: boolean;
+  emit?: [string, unknown];
+  untilCancel?: boolean;
 }
 
 export interface Scenario {
@@ -12,6 +14,7 @@ export interface Scenario {
   servers?: ServerView[];
   script?: Record<string, Answer[]>;
   okCheck?: CheckView;
+  ssoHints?: { issuer: string | null; clientId: string | null };
 }
 
 export interface Call {
@@ -19,7 +22,10 @@ export interface Call {
   args: Record<string, unknown>;
 }
 
-export function fakeBackend(scenario: Scenario): {
+export function fakeBackend(
+  scenario: Scenario,
+  hooks?: { emit?: (event: string, payload: unknown) => unknown },
+): {
   calls: Call[];
   servers: ServerView[];
   handle: (cmd: string, args?: unknown) => Promise<unknown>;

@@ -4,13 +4,14 @@
 //
 // `scenario.script[cmd]` lists canned answers, used in order (the last one repeats):
 // `{ ok: value }`, `{ err: IpcError }`, plus `delayMs`, or `hold: true` to never answer
-// (for busy-state screenshots). Commands without a script behave like a small, consistent
+// (for busy-state screenshots), `emit: [event, payload]` to send an event first (through
+// `hooks.emit`), `untilCancel: true` to answer `cancelled` once `cancel_sso` is called. Commands without a script behave like a small, consistent
 // server store. Every call is recorded in `calls` (arguments deep-copied).
 
 /**
  * @param {{ context: object, servers?: object[], script?: Record<string, object[]>, okCheck?: object }} scenario
  */
-export function fakeBackend(scenario) {
+export function fakeBackend(scenario, hooks = {}) {
   const clone = (v) => (v === undefined ? v : JSON.parse(JSON.stringify(v)));
   const servers = clone(scenario.servers ?? []);
   const script = clone(scenario.script ?? {});
@@ -22,6 +23,7 @@ export function fakeBackend(scenario) {
       : { kind: "ok", class: "ok", summary: "signed in: the MLflow API answered", help: null, field: null, latencyMs: 40, serverVersion: "2.19.0", checkedAt: Date.now() };
   const notFound = (name) => ({ kind: "not_found", message: `no server named "${name}"`, field: null, help: null });
   const find = (name) => servers.find((s) => s.name === name);
+  const cancels = [];
 
   function defaults(cmd, args) {
     switch (cmd) {
@@ -29,8 +31,14 @@ export function fakeBackend(scenario) {
         return clone(scenario.context);
       case "list_servers":
         return clone(servers);
+      case "sso_hints":
+        return clone(scenario.ssoHints ?? { issuer: null, clientId: null });
+      case "cancel_sso":
+        for (const c of cancels.splice(0)) c();
+        return null;
+      case "login_sso":
       case "login": {
-        const r = args.request;
+        const r = cmd === "login" ? args.request : { ...args.request, auth: "sso", username: "" };
         let s = find(r.name);
         // Adding never replaces: core refuses an existing name, on the name field.
         if (s && r.mode === "add") {
@@ -100,6 +108,11 @@ export function fakeBackend(scenario) {
       const n = used[cmd] ?? 0;
       used[cmd] = n + 1;
       const a = answers[Math.min(n, answers.length - 1)];
+      if (a.emit && hooks.emit) await hooks.emit(a.emit[0], a.emit[1]);
+      if (a.untilCancel) {
+        await new Promise((r) => cancels.push(r));
+        throw { kind: "cancelled", message: "the sign-in was cancelled", field: null, help: null };
+      }
       if (a.hold) return new Promise(() => {});
       if (a.delayMs) await new Promise((r) => setTimeout(r, a.delayMs));
       if ("err" in a) throw clone(a.err);

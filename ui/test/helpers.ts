@@ -1,3 +1,4 @@
+import { emit } from "@tauri-apps/api/event";
 import { clearMocks, mockIPC } from "@tauri-apps/api/mocks";
 import { flushSync } from "svelte";
 import { vi } from "vitest";
@@ -29,9 +30,9 @@ export async function flush(ms = 0): Promise<void> {
 export async function setup(scenario: Scenario) {
   teardown();
   document.body.innerHTML = '<div id="app"></div>';
-  const backend = fakeBackend(scenario);
+  const backend = fakeBackend(scenario, { emit });
   const handle = vi.fn((cmd: string, args?: unknown) => backend.handle(cmd, args));
-  mockIPC(handle);
+  mockIPC(handle, { shouldMockEvents: true });
   const root = document.getElementById("app")!;
   unmount = await mountApp(root);
   await flush();

@@ -7,7 +7,7 @@
 use std::fmt;
 use std::path::PathBuf;
 
-use mlflow_login_core::{Activate, AuthKind, Change, LoginInput, LoginMode, Secret, SsoSettings, log_in};
+use mlflow_login_core::{Activate, AuthKind, Change, LoginInput, LoginMode, LoginReport, Secret, SsoSettings, log_in};
 use serde::{Deserialize, Deserializer};
 use tauri::{AppHandle, Runtime, State};
 use ts_rs::TS;
@@ -24,6 +24,15 @@ pub enum FormMode {
     Add,
     /// The server the dialog was opened for.
     Edit,
+}
+
+impl From<FormMode> for LoginMode {
+    fn from(m: FormMode) -> Self {
+        match m {
+            FormMode::Add => LoginMode::Add,
+            FormMode::Edit => LoginMode::Edit,
+        }
+    }
 }
 
 /// The login form. Every field the dialog shows is sent; what it does not show (the
@@ -83,10 +92,7 @@ impl From<LoginRequest> for LoginInput {
         let ca_bundle = r.ca_bundle.map(|p| p.trim().to_string()).filter(|p| !p.is_empty()).map(PathBuf::from);
         LoginInput {
             name: r.name.trim().to_string(),
-            mode: match r.mode {
-                FormMode::Add => LoginMode::Add,
-                FormMode::Edit => LoginMode::Edit,
-            },
+            mode: r.mode.into(),
             url: Some(r.url),
             username: Change::Set(r.username),
             auth: Some(r.auth),
@@ -109,6 +115,18 @@ pub async fn login<R: Runtime>(
 ) -> IpcResult<LoginResult> {
     let state = state.inner().clone();
     let report = log_in(state.logins(), request.into(), state.verify_options()).await?;
+    let how = format!("as {}", report.server.username.as_deref().unwrap_or("token"));
+    saved_result(&app, &state, report, how).await
+}
+
+/// The dialog's answer to a login (typed secret or single sign-on): the check, and the
+/// saved server; a checked, saved login is announced "Signed in to NAME {how}".
+pub(crate) async fn saved_result<R: Runtime>(
+    app: &AppHandle<R>,
+    state: &AppState,
+    report: LoginReport,
+    how: String,
+) -> IpcResult<LoginResult> {
     let check =
         report.verification.as_ref().map(|v| CheckView::from(mlflow_login_core::CheckRecord::new(&report.server, v)));
     if !report.is_saved() {
@@ -118,8 +136,7 @@ pub async fn login<R: Runtime>(
     let view =
         state.blocking(move |s| Ok(crate::commands::servers::list(s)?.into_iter().find(|v| v.name() == name))).await?;
     if report.check.is_some() {
-        let user = report.server.username.as_deref().unwrap_or("token");
-        crate::notify::show(&app, &format!("Signed in to {} as {user}", report.name));
+        crate::notify::show(app, &format!("Signed in to {} {how}", report.name));
     }
     Ok(LoginResult { saved: true, check, server: view, dropped: report.dropped })
 }

@@ -4,5 +4,6 @@
 pub mod import;
 pub mod login;
 pub mod servers;
+pub mod sso;
 pub mod verify;
 pub mod window;

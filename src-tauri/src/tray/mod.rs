@@ -6,6 +6,9 @@
 //! dir changes (see `watch.rs`) or a check finishes, then applied on the main thread. The
 //! menu is rebuilt from the snapshot: the server list changes with the CLI.
 //!
+//! The active single sign-on server's token is renewed in the background before it
+//! expires ([`renew`]).
+//!
 //! Menu events run on the main thread and only start work elsewhere: switching writes the
 //! config on a thread; checks run on the async runtime.
 //!
@@ -24,6 +27,7 @@ use tauri::{AppHandle, Manager, Runtime};
 use crate::state::AppState;
 
 pub mod menu;
+pub mod renew;
 pub mod view;
 
 pub use menu::MenuId;
@@ -40,12 +44,13 @@ pub struct TrayState {
     panel: Panel,
     pub(super) shown: Mutex<Option<Snapshot>>,
     last_active: Mutex<Option<String>>,
+    renewal: renew::Renewal,
 }
 
 impl TrayState {
     /// Over `app`.
     pub fn new(app: AppState, panel: Panel) -> Self {
-        Self { app, panel, shown: Mutex::new(None), last_active: Mutex::new(None) }
+        Self { app, panel, shown: Mutex::new(None), last_active: Mutex::new(None), renewal: renew::Renewal::default() }
     }
 }
 
@@ -70,6 +75,7 @@ pub fn refresh<R: Runtime>(app: &AppHandle<R>) {
     let autostart =
         app.try_state::<tauri_plugin_autostart::AutoLaunchManager>().is_some_and(|m| m.is_enabled().unwrap_or(false));
     let snap = Snapshot::load(&state.app, autostart);
+    renew::schedule(app, snap.active.as_ref());
     let active = snap.active.as_ref().map(|a| a.name.clone());
     let switched = {
         let mut last = state.last_active.lock().unwrap_or_else(|e| e.into_inner());

@@ -3,8 +3,8 @@
 //! tested.
 
 use chrono::{DateTime, TimeZone};
-use mlflow_login_core::Server;
 use mlflow_login_core::checks::{CheckClass, CheckRecord};
+use mlflow_login_core::{AuthKind, Server, TokenSet};
 
 use crate::state::AppState;
 
@@ -60,6 +60,9 @@ pub struct Active {
     pub has_secret: Option<bool>,
     /// Its last check, if made for its current URL and account.
     pub last: Option<CheckRecord>,
+    /// Single sign-on: when its stored access token is due for a refresh (Unix seconds),
+    /// which sets the tray's renewal timer (`tray::renew`).
+    pub refresh_due: Option<u64>,
 }
 
 /// Everything the tray shows.
@@ -83,11 +86,22 @@ impl Snapshot {
             Err(e) => return Snapshot { servers: Vec::new(), active: None, error: Some(e.to_string()), autostart },
         };
         let servers = config.servers.keys().map(|n| (n.clone(), config.active.as_deref() == Some(n))).collect();
-        let active = config.active_server().map(|(name, server)| Active {
-            name: name.to_string(),
-            server: server.clone(),
-            has_secret: state.logins().secret(server).ok().map(|s| s.is_some()),
-            last: state.checks().get(name, server),
+        let active = config.active_server().map(|(name, server)| {
+            // One keychain read gives both: whether a secret is stored, and (SSO) its expiry.
+            let stored = state.logins().secret(server);
+            let refresh_due = match &stored {
+                Ok(Some(secret)) if server.auth == AuthKind::Sso => {
+                    TokenSet::from_secret(secret).ok().and_then(|t| t.refresh_due_at())
+                }
+                _ => None,
+            };
+            Active {
+                name: name.to_string(),
+                server: server.clone(),
+                has_secret: stored.ok().map(|s| s.is_some()),
+                last: state.checks().get(name, server),
+                refresh_due,
+            }
         });
         Snapshot { servers, active, error: None, autostart }
     }
@@ -180,6 +194,7 @@ mod tests {
                 server: server.clone(),
                 has_secret: Some(true),
                 last: Some(record(CheckClass::Ok, OutcomeKind::Ok)),
+                refresh_due: None,
             }),
             error: None,
             autostart: false,

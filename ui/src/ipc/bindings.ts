@@ -13,7 +13,7 @@ export type WindowKind = "login" | "servers";
 
 export type FormMode = "add" | "edit";
 
-export type IpcErrorKind = "not_found" | "invalid_input" | "config" | "keychain_unavailable" | "keychain_locked" | "keychain_timeout" | "io" | "internal";
+export type IpcErrorKind = "not_found" | "invalid_input" | "config" | "keychain_unavailable" | "keychain_locked" | "keychain_timeout" | "io" | "login_required" | "identity_provider" | "idp_unreachable" | "timed_out" | "cancelled" | "internal";
 
 export type IpcError = { 
 /**
@@ -230,57 +230,88 @@ server: ServerView | null,
  */
 dropped: Array<Setting>, };
 
-export type ImportAction = "add" | "same" | "differs";
-
-export type ImportItem = { 
+export type SsoHints = { 
 /**
- * Its name.
+ * The issuer URL.
+ */
+issuer: string | null, 
+/**
+ * The OAuth client id (only an oauth2-proxy style redirect names one).
+ */
+clientId: string | null, };
+
+export type SsoLoginRequest = { 
+/**
+ * Add or edit.
+ */
+mode: FormMode, 
+/**
+ * The server's short name.
  */
 name: string, 
 /**
- * Its tracking URL, as the list gives it.
+ * The tracking URL.
  */
 url: string, 
 /**
- * What importing it does.
+ * The issuer (empty: find it from the server).
  */
-action: ImportAction, 
+issuer: string, 
 /**
- * For `differs`: each setting that would change, in words (`URL a -> b`).
+ * The client id (empty: find it from the server).
  */
-differences: Array<string>, };
+clientId: string, 
+/**
+ * The scopes (empty: the default).
+ */
+scopes: Array<string>, 
+/**
+ * A CA bundle file (empty or null: none).
+ */
+caBundle: string | null, 
+/**
+ * Skip TLS verification.
+ */
+insecureTls: boolean, 
+/**
+ * Make it the active server.
+ */
+makeActive: boolean, };
 
-export type ImportPlan = { 
+export type SsoPrompt = { "kind": "browser", 
 /**
- * The file, to pass back to `import_apply`.
+ * The identity provider's authorization URL for this login.
  */
-path: string, 
+url: string, 
 /**
- * Its servers, in name order.
+ * Why the browser did not start, if it did not.
  */
-servers: Array<ImportItem>, };
-
-export type ImportResult = "added" | "replaced" | "unchanged" | "kept";
-
-export type ImportedServer = { 
+error: string | null, } | { "kind": "device", 
 /**
- * Its name.
+ * The verification URL.
  */
-name: string, 
+verificationUri: string, 
 /**
- * What the import did.
+ * The same with the code filled in.
  */
-result: ImportResult, 
+verificationUriComplete: string | null, 
 /**
- * No password or token is stored for it (`null`: the keychain could not say).
+ * The code to enter.
  */
-needsLogin: boolean | null, };
+userCode: string, 
+/**
+ * How long the code is valid, in seconds.
+ */
+expiresInSecs: number, };
 
 /** The IPC commands, as src-tauri registers them (src-tauri/src/commands/list.rs). */
 export const COMMANDS = [
   "window_context",
   "list_servers",
   "login",
+  "sso_hints",
+  "login_sso",
+  "cancel_sso",
   "verify_server",
   "verify_all",
   "set_active",
@@ -289,8 +320,6 @@ export const COMMANDS = [
   "logout_server",
   "open_login",
   "close_window",
-  "import_plan",
-  "import_apply",
 ] as const;
 
 export type Command = (typeof COMMANDS)[number];

@@ -6,6 +6,7 @@
  * goes out through {@link login} and nowhere else; no command returns a secret.
  */
 import { invoke, type InvokeArgs } from "@tauri-apps/api/core";
+import { listen, type UnlistenFn } from "@tauri-apps/api/event";
 import {
   ERROR_KINDS,
   type CheckView,
@@ -17,6 +18,9 @@ import {
   type LoginRequest,
   type LoginResult,
   type ServerView,
+  type SsoHints,
+  type SsoLoginRequest,
+  type SsoPrompt,
   type WindowContext,
 } from "./types";
 
@@ -103,3 +107,25 @@ export const importPlan = (path: string | null = null) => call<ImportPlan | null
  */
 export const importApply = (path: string, replace: string[]) =>
   call<ImportedServer[]>("import_apply", { path, replace });
+
+/** The identity provider's issuer and client id as far as the server tells (empty when it does not). */
+export const ssoHints = (url: string, name?: string) =>
+  call<SsoHints>("sso_hints", name === undefined ? { url } : { url, name });
+
+/**
+ * Single sign-on: Rust opens the browser and waits (bounded) for the sign-in, then checks
+ * the token with the server and stores it. While it waits, {@link onSsoPrompt} brings the
+ * URL to show. Rejects with `cancelled` after {@link cancelSso}, `timed_out`,
+ * `identity_provider`, `idp_unreachable`, or `invalid_input` on `issuer` / `client_id`.
+ */
+export const loginSso = (request: SsoLoginRequest) => call<LoginResult>("login_sso", { request });
+
+/** Ends the sign-in {@link loginSso} is waiting for. */
+export const cancelSso = () => call<null>("cancel_sso");
+
+/** The event that carries an {@link SsoPrompt} (src-tauri/src/commands/sso.rs). */
+export const SSO_PROMPT_EVENT = "sso-prompt";
+
+/** Calls `handler` with each sign-in prompt; resolves to the function that stops it. */
+export const onSsoPrompt = (handler: (prompt: SsoPrompt) => void): Promise<UnlistenFn> =>
+  listen<SsoPrompt>(SSO_PROMPT_EVENT, (e) => handler(e.payload));

@@ -23,6 +23,9 @@ export type {
   ServerSettings,
   ServerView,
   Setting,
+  SsoHints,
+  SsoLoginRequest,
+  SsoPrompt,
   WindowContext,
   WindowKind,
 } from "./bindings";
@@ -43,6 +46,11 @@ export const ERROR_KINDS = [
   "keychain_locked",
   "keychain_timeout",
   "io",
+  "login_required",
+  "identity_provider",
+  "idp_unreachable",
+  "timed_out",
+  "cancelled",
   "internal",
 ] as const satisfies readonly ErrorKind[];
 export const everyErrorKindListed: Exclude<ErrorKind, (typeof ERROR_KINDS)[number]> extends never ? true : false =

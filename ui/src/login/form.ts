@@ -6,7 +6,7 @@ import type { FormField } from "./validate";
 export const CLOSE_DELAY_MS = 1200;
 
 /** The fields that have a message slot, in the order of the form. */
-export const FIELDS: readonly FormField[] = ["name", "url", "username", "password", "ca_bundle"];
+export const FIELDS: readonly FormField[] = ["name", "url", "username", "password", "issuer", "client_id", "ca_bundle"];
 
 /** Fields a check or an `invalid_input` error may name, mapped to our inputs. */
 export function formField(field: CheckField | string | null | undefined): FormField | null {
@@ -15,7 +15,11 @@ export function formField(field: CheckField | string | null | undefined): FormFi
     case "url":
     case "username":
     case "password":
+    case "issuer":
       return field;
+    case "client_id":
+    case "clientId":
+      return "client_id";
     case "ca_bundle":
     case "caBundle":
       return "ca_bundle";

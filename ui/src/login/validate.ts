@@ -5,7 +5,7 @@
 import type { AuthKind } from "../ipc";
 import { authMode } from "../shared/auth";
 
-export type FormField = "name" | "url" | "username" | "password" | "ca_bundle";
+export type FormField = "name" | "url" | "username" | "password" | "ca_bundle" | "issuer" | "client_id";
 
 export interface LoginFormValues {
   name: string;
@@ -54,6 +54,7 @@ export function validateUsername(username: string, auth: AuthKind): string | nul
 }
 
 export function validatePassword(password: string, auth: AuthKind): string | null {
+  if (!authMode(auth).usesSecret) return null;
   if (!password) return `Enter the ${authMode(auth).secretNoun}.`;
   return null;
 }

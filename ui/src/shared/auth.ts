@@ -11,6 +11,8 @@ export interface AuthMode {
   label: string;
   /** Whether the server wants a username (Basic auth) next to the secret. */
   usesUsername: boolean;
+  /** Whether the user types a secret (single sign-on signs in through the browser). */
+  usesSecret: boolean;
   /** The secret's field label, and its name in sentences. */
   secretLabel: string;
   secretNoun: string;
@@ -18,16 +20,15 @@ export interface AuthMode {
   autocomplete: "current-password" | "off";
 }
 
-/** The kinds the dialog offers. Single sign-on ("sso") signs in through the browser, not
- * with a typed secret: its dialog mode is not built yet (issue 10), so the CLI's
- * `mlflow-login login NAME --sso` is the way in for now. */
-export type DialogAuthKind = Exclude<AuthKind, "sso">;
+/** The kinds the dialog offers: all of them (single sign-on signs in through the browser). */
+export type DialogAuthKind = AuthKind;
 
 export const AUTH_MODES: Record<DialogAuthKind, AuthMode> = {
   basic: {
     kind: "basic",
     label: "Username and password",
     usesUsername: true,
+    usesSecret: true,
     secretLabel: "Password",
     secretNoun: "password",
     autocomplete: "current-password",
@@ -36,6 +37,16 @@ export const AUTH_MODES: Record<DialogAuthKind, AuthMode> = {
     kind: "bearer",
     label: "Token",
     usesUsername: false,
+    usesSecret: true,
+    secretLabel: "Token",
+    secretNoun: "token",
+    autocomplete: "off",
+  },
+  sso: {
+    kind: "sso",
+    label: "Single sign-on",
+    usesUsername: false,
+    usesSecret: false,
     secretLabel: "Token",
     secretNoun: "token",
     autocomplete: "off",

@@ -41,6 +41,26 @@ const TEXT: Record<ErrorKind, { title: string; help: string }> = {
     title: "A file could not be read or written",
     help: "Check the disk and the permissions of your config directory, then try again.",
   },
+  login_required: {
+    title: "Your single sign-on session has ended",
+    help: "Log in again: sign in with the browser.",
+  },
+  identity_provider: {
+    title: "The identity provider refused the sign-in",
+    help: "Check the issuer and client id, or ask your administrator whether MLflow Login's client is registered.",
+  },
+  idp_unreachable: {
+    title: "The identity provider could not be reached",
+    help: "Check your network and the issuer URL, then try again.",
+  },
+  timed_out: {
+    title: "The sign-in took too long",
+    help: "Sign in with the browser again, and finish the sign-in in the page that opens.",
+  },
+  cancelled: {
+    title: "The sign-in was cancelled",
+    help: "Sign in with the browser again when you are ready.",
+  },
   internal: {
     title: "Something went wrong inside MLflow Login",
     help: "Try again. If it keeps happening, run `mlflow-login doctor` in a terminal.",

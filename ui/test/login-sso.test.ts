@@ -1,0 +1,164 @@
+// The login dialog's "Single sign-on" mode: hints fill the issuer and client id, "Sign in
+// with browser" waits with the URL to copy and Cancel, success closes as the other modes do.
+import { afterEach, describe, expect, it } from "vitest";
+import type { ServerSettings, SsoPrompt } from "../src/ipc";
+import { CLOSE_DELAY_MS } from "../src/login/form";
+import { $, click, flush, fx, key, setup, teardown, text, type } from "./helpers";
+
+const ISSUER = "https://idp.example.com/realms/acme";
+const AUTHORIZE = `${ISSUER}/protocol/openid-connect/auth?client_id=mlflow-login&state=xyz`;
+const PROMPT: SsoPrompt = { kind: "browser", url: AUTHORIZE, error: null };
+
+async function open(script: Record<string, object[]> = {}, server: ServerSettings | null = null) {
+  return setup({
+    context: { window: "login", server },
+    script,
+    servers: fx.servers,
+    ssoHints: { issuer: ISSUER, clientId: "mlflow-login" },
+  });
+}
+
+/** Name, URL (then `change`, as leaving the field does), and the SSO mode. */
+async function fillSso(name = "sso", url = "https://mlflow.example.com") {
+  type("#name", name);
+  click("#auth-sso");
+  type("#url", url);
+  $("#url").dispatchEvent(new Event("change", { bubbles: true }));
+  await flush();
+}
+
+const visible = (sel: string) => !$(sel).closest("[hidden]");
+
+afterEach(teardown);
+
+describe("login dialog: single sign-on", () => {
+  it("shows issuer and client id instead of the secret, filled from the server's hints", async () => {
+    const { calls } = await open();
+    await fillSso();
+    expect(visible("#issuer")).toBe(true);
+    expect(visible("#client_id")).toBe(true);
+    expect(visible("#password")).toBe(false);
+    expect(document.querySelector("#save-unchecked")).toBeNull();
+    expect(text("#submit")).toBe("Sign in with browser");
+    expect(calls.filter((c) => c.cmd === "sso_hints").map((c) => c.args)).toEqual([
+      { url: "https://mlflow.example.com" },
+    ]);
+    expect($<HTMLInputElement>("#issuer").value).toBe(ISSUER);
+    expect($<HTMLInputElement>("#client_id").value).toBe("mlflow-login");
+  });
+
+  it("never overwrites what the user typed", async () => {
+    await open();
+    type("#name", "sso");
+    click("#auth-sso");
+    type("#client_id", "my-client");
+    type("#url", "https://mlflow.example.com");
+    $("#url").dispatchEvent(new Event("change", { bubbles: true }));
+    await flush();
+    expect($<HTMLInputElement>("#client_id").value).toBe("my-client");
+    expect($<HTMLInputElement>("#issuer").value).toBe(ISSUER);
+  });
+
+  it("waits with the URL to copy, then closes on success", async () => {
+    const { calls } = await open({ login_sso: [{ emit: ["sso-prompt", PROMPT], delayMs: 5000 }] });
+    await fillSso();
+    click("#submit");
+    await flush();
+    expect(visible("#sso-wait")).toBe(true);
+    expect(text("#sso-wait")).toContain("Waiting for the sign-in in your browser");
+    expect($<HTMLInputElement>("#sso_url").value).toBe(AUTHORIZE);
+    expect($("#fields").hidden, "the wait takes the form's place").toBe(true);
+    expect($<HTMLButtonElement>("#submit").disabled).toBe(true);
+    const sent = calls.find((c) => c.cmd === "login_sso")!.args;
+    expect(sent).toEqual({
+      request: {
+        mode: "add",
+        name: "sso",
+        url: "https://mlflow.example.com",
+        issuer: ISSUER,
+        clientId: "mlflow-login",
+        scopes: [],
+        caBundle: null,
+        insecureTls: false,
+        makeActive: true,
+      },
+    });
+    await flush(5000);
+    expect(document.querySelector("#sso-wait")).toBeNull();
+    expect($("#outcome").classList.contains("ok")).toBe(true);
+    expect(text("#outcome")).toContain("Signed in with single sign-on");
+    await flush(CLOSE_DELAY_MS);
+    expect(calls.filter((c) => c.cmd === "close_window")).toHaveLength(1);
+  });
+
+  it("Cancel ends the wait, says nothing, and leaves the dialog open", async () => {
+    const { calls } = await open({ login_sso: [{ emit: ["sso-prompt", PROMPT], untilCancel: true }] });
+    await fillSso();
+    click("#submit");
+    await flush();
+    expect(visible("#sso-wait")).toBe(true);
+    click("#cancel");
+    await flush();
+    expect(calls.filter((c) => c.cmd === "cancel_sso")).toHaveLength(1);
+    expect(calls.filter((c) => c.cmd === "close_window")).toHaveLength(0);
+    expect(document.querySelector("#sso-wait")).toBeNull();
+    expect($("#fields").hidden, "the form is back").toBe(false);
+    expect($("#outcome").dataset.kind).toBeUndefined();
+    expect($<HTMLButtonElement>("#submit").disabled).toBe(false);
+  });
+
+  it("Escape during the wait cancels the sign-in rather than closing", async () => {
+    const { calls } = await open({ login_sso: [{ untilCancel: true }] });
+    await fillSso();
+    click("#submit");
+    await flush();
+    key(document, "Escape");
+    await flush();
+    expect(calls.filter((c) => c.cmd === "cancel_sso")).toHaveLength(1);
+    expect(calls.filter((c) => c.cmd === "close_window")).toHaveLength(0);
+  });
+
+  it("a timeout is said under the form, by kind", async () => {
+    const err = { kind: "timed_out", message: "the sign-in in the browser took longer than 300 s", field: null, help: null };
+    await open({ login_sso: [{ err }] });
+    await fillSso();
+    click("#submit");
+    await flush();
+    expect($("#outcome").dataset.kind).toBe("timed_out");
+    expect(text("#outcome")).toContain("The sign-in took too long");
+  });
+
+  it("a client id the provider does not know lands on its field", async () => {
+    const err = { kind: "invalid_input", message: "no client id found: pass one", field: "client_id", help: null };
+    await open({ login_sso: [{ err }] });
+    await fillSso();
+    click("#submit");
+    await flush();
+    expect(text("#client_id-msg")).toContain("No client id found");
+    expect(document.activeElement?.id).toBe("client_id");
+  });
+
+  it("\u201cLog in again\u201d on an SSO server opens in SSO mode with its issuer and client id", async () => {
+    const server: ServerSettings = {
+      name: "corp",
+      url: "https://mlflow.corp.example.com",
+      username: null,
+      auth: "sso",
+      caBundle: null,
+      clientCert: null,
+      insecureTls: false,
+      issuer: ISSUER,
+      clientId: "corp-cli",
+    };
+    const { calls } = await open({ login_sso: [{ ok: { saved: true, check: null, server: null, dropped: [] } }] }, server);
+    expect($<HTMLInputElement>("#auth-sso").checked).toBe(true);
+    expect($<HTMLInputElement>("#issuer").value).toBe(ISSUER);
+    expect($<HTMLInputElement>("#client_id").value).toBe("corp-cli");
+    expect(document.activeElement?.id).toBe("submit");
+    click("#submit");
+    await flush();
+    const sent = calls.find((c) => c.cmd === "login_sso")!.args as { request: Record<string, unknown> };
+    expect(sent.request).toMatchObject({ mode: "edit", name: "corp", issuer: ISSUER, clientId: "corp-cli" });
+    expect(calls.some((c) => c.cmd === "sso_hints")).toBe(false);
+  });
+});
