@@ -230,6 +230,52 @@ server: ServerView | null,
  */
 dropped: Array<Setting>, };
 
+export type ImportAction = "add" | "same" | "differs";
+
+export type ImportItem = { 
+/**
+ * Its name.
+ */
+name: string, 
+/**
+ * Its tracking URL, as the list gives it.
+ */
+url: string, 
+/**
+ * What importing it does.
+ */
+action: ImportAction, 
+/**
+ * For `differs`: each setting that would change, in words (`URL a -> b`).
+ */
+differences: Array<string>, };
+
+export type ImportPlan = { 
+/**
+ * The file, to pass back to `import_apply`.
+ */
+path: string, 
+/**
+ * Its servers, in name order.
+ */
+servers: Array<ImportItem>, };
+
+export type ImportResult = "added" | "replaced" | "unchanged" | "kept";
+
+export type ImportedServer = { 
+/**
+ * Its name.
+ */
+name: string, 
+/**
+ * What the import did.
+ */
+result: ImportResult, 
+/**
+ * No password or token is stored for it (`null`: the keychain could not say).
+ */
+needsLogin: boolean | null, };
+
 export type SsoHints = { 
 /**
  * The issuer URL.
@@ -320,6 +366,8 @@ export const COMMANDS = [
   "logout_server",
   "open_login",
   "close_window",
+  "import_plan",
+  "import_apply",
 ] as const;
 
 export type Command = (typeof COMMANDS)[number];
