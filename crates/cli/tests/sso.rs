@@ -57,6 +57,25 @@ fn sso_login(w: &World, name: &str, client: &str, extra: &[&str]) -> Output {
         .unwrap()
 }
 
+fn now() -> u64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs()
+}
+
+/// The pids whose `/proc/PID/cmdline` holds `needle`.
+fn processes_with_in_argv(needle: &[u8]) -> Vec<String> {
+    let mut hits = Vec::new();
+    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if name.bytes().all(|b| b.is_ascii_digit())
+            && let Ok(cmdline) = std::fs::read(entry.path().join("cmdline"))
+            && cmdline.windows(needle.len()).any(|w| w == needle)
+        {
+            hits.push(name);
+        }
+    }
+    hits
+}
+
 fn token(w: &World, name: &str) -> Output {
     w.run(&["token", name])
 }
@@ -87,6 +106,13 @@ fn browser_login_then_fresh_tokens_everywhere_and_none_on_disk() {
     let first = stdout(&token(&w, "sso")).trim().to_string();
     assert!(first.len() > 20, "a token: {first:?}");
     assert_eq!(status_kind(&w, "sso"), (Some(0), "ok".into()), "the proxy accepts it");
+    let report: Value = serde_json::from_slice(&w.run(&["status", "sso", "--json"]).stdout).unwrap();
+    let sso = &report[0]["sso"];
+    assert_eq!(sso["issuer"], fx("MLL_OIDC_ISSUER").as_str(), "{report}");
+    assert!(sso["expires_at"].as_u64().unwrap() > now(), "{report}");
+    assert_eq!((&sso["can_refresh"], &sso["refresh"]), (&Value::Bool(true), &Value::from("not_needed")), "{report}");
+    let text_status = stdout(&w.run(&["status", "sso"]));
+    assert!(text_status.contains("single sign-on: ") && text_status.contains("refresh token stored"), "{text_status}");
     assert_eq!(count(&stats(&client), "refresh", "ok"), 0, "a fresh token is not refreshed");
 
     // Past the expiry: env refreshes once; the next commands reuse the new token.
@@ -100,6 +126,12 @@ fn browser_login_then_fresh_tokens_everywhere_and_none_on_disk() {
     assert_eq!(status_kind(&w, "sso"), (Some(0), "ok".into()));
     let out = w.cmd().args(["exec", "sso", "--", "sh", "-c", "printf %s \"$MLFLOW_TRACKING_TOKEN\""]).output().unwrap();
     assert_eq!(stdout(&out), second, "exec passes the same fresh token: {}", text(&out));
+    // While a command runs with the token, no process on the machine has it in its argv.
+    let mut running = w.cmd().args(["exec", "sso", "--", "sleep", "3"]).spawn().unwrap();
+    std::thread::sleep(Duration::from_millis(500));
+    let in_argv = processes_with_in_argv(second.as_bytes());
+    running.wait().unwrap();
+    assert!(in_argv.is_empty(), "the token is in the argv of {in_argv:?}");
     assert_eq!(count(&stats(&client), "refresh", "ok"), 1, "one refresh for the expiry");
 
     // No token, refresh token or token set in any file under the test's folders.
@@ -128,6 +160,8 @@ fn an_ended_session_means_log_in_again() {
     assert_eq!(out.status.code(), Some(3), "{}", text(&out));
     assert!(stderr(&out).contains("mlflow-login login sso"), "{}", text(&out));
     assert_eq!(status_kind(&w, "sso"), (Some(3), "session_ended".into()));
+    let report: Value = serde_json::from_slice(&w.run(&["status", "sso", "--json"]).stdout).unwrap();
+    assert_eq!(report[0]["sso"]["refresh"], "refused", "{report}");
 }
 
 #[test]

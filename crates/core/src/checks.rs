@@ -173,6 +173,33 @@ pub struct Checked {
     pub record: CheckRecord,
     /// The record before it, if it was made for the same URL and account.
     pub previous: Option<CheckRecord>,
+    /// Single sign-on: the identity provider, the token's expiry and how its refresh went.
+    pub sso: Option<SsoStatus>,
+}
+
+/// What a check found out about a single sign-on server's tokens (never a token).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SsoStatus {
+    /// The identity provider's issuer (as configured).
+    pub issuer: Option<String>,
+    /// When the access token expires (Unix seconds), when known.
+    pub expires_at: Option<u64>,
+    /// Whether a refresh token is stored (a new access token comes without a login).
+    pub can_refresh: bool,
+    /// What this check's refresh did.
+    pub refresh: RefreshState,
+}
+
+/// How the refresh of a check went.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RefreshState {
+    /// The access token was fresh: nothing to refresh.
+    NotNeeded,
+    /// Refreshed now (here, or by another process meanwhile).
+    Refreshed,
+    /// The identity provider refused: log in again.
+    Refused,
 }
 
 /// Checks the stored credentials of `name` against its server and records the result,
@@ -204,15 +231,16 @@ pub async fn check_all<V: Vault + 'static>(
             let (opts, logins) = (opts.clone(), Arc::clone(logins));
             tokio::spawn(async move {
                 let (name, server, secret) = r?;
-                let verification = match secret {
+                let (verification, sso) = match secret {
                     Some(stored) if server.auth == AuthKind::Sso => {
                         drop(stored);
-                        Some(verify_sso(&logins, &server, &opts).await?)
+                        let (v, sso) = verify_sso(&logins, &server, &opts).await?;
+                        (Some(v), Some(sso))
                     }
-                    Some(secret) => Some(verify(&server, Some(&secret), &opts).await),
-                    None => None,
+                    Some(secret) => (Some(verify(&server, Some(&secret), &opts).await), None),
+                    None => (None, None),
                 };
-                Ok::<_, Error>((name, server, verification))
+                Ok::<_, Error>((name, server, verification, sso))
             })
         })
         .collect();
@@ -220,7 +248,9 @@ pub async fn check_all<V: Vault + 'static>(
     for (name, task) in names.into_iter().zip(tasks) {
         let joined = task.await.unwrap_or_else(|e| Err(task_failed(&e)));
         let result = match joined {
-            Ok((name, server, verification)) => record(logins, name, server, verification).await,
+            Ok((name, server, verification, sso)) => {
+                record(logins, name, server, verification).await.map(|c| Checked { sso, ..c })
+            }
             Err(e) => Err(e),
         };
         out.push((name, result));
@@ -234,18 +264,21 @@ async fn verify_sso<V: Vault + 'static>(
     logins: &Logins<V>,
     server: &Server,
     opts: &VerifyOptions,
-) -> Result<Verification> {
+) -> Result<(Verification, SsoStatus)> {
+    let issuer = server.sso.as_ref().and_then(|s| s.issuer.clone());
+    let ended = |detail: String| Verification { outcome: Outcome::SessionEnded { detail }, latency_ms: 0, server_version: None };
+    let refused = SsoStatus { issuer: issuer.clone(), expires_at: None, can_refresh: false, refresh: RefreshState::Refused };
     match crate::fresh::fresh_credential(logins, server).await {
-        Ok(Some(fresh)) => Ok(verify(server, Some(&fresh.secret), opts).await),
-        Ok(None) => Ok(Verification {
-            outcome: Outcome::SessionEnded { detail: "no tokens are stored".into() },
-            latency_ms: 0,
-            server_version: None,
-        }),
-        Err(Error::LoginRequired(detail)) => {
-            let detail = crate::verify::clean(&detail, 300);
-            Ok(Verification { outcome: Outcome::SessionEnded { detail }, latency_ms: 0, server_version: None })
+        Ok(Some(fresh)) => {
+            let refresh = match fresh.refreshed {
+                Some(crate::oidc::Refreshed::StillFresh) | None => RefreshState::NotNeeded,
+                Some(_) => RefreshState::Refreshed,
+            };
+            let sso = SsoStatus { issuer, expires_at: fresh.expires_at, can_refresh: fresh.refreshable, refresh };
+            Ok((verify(server, Some(&fresh.secret), opts).await, sso))
         }
+        Ok(None) => Ok((ended("no tokens are stored".into()), refused)),
+        Err(Error::LoginRequired(detail)) => Ok((ended(crate::verify::clean(&detail, 300)), refused)),
         Err(e) => Err(e),
     }
 }
@@ -268,7 +301,7 @@ async fn record<V: Vault + 'static>(
     };
     let (key, stored, for_server) = (name.clone(), record.clone(), server.clone());
     let previous = blocking(logins, move |l| l.checks().record(&key, stored)).await?.filter(|p| p.is_for(&for_server));
-    Ok(Checked { name, server, verification, record, previous })
+    Ok(Checked { name, server, verification, record, previous, sso: None })
 }
 
 /// Milliseconds since the Unix epoch.

@@ -26,18 +26,21 @@ pub struct Fresh {
     pub refresh_at: Option<u64>,
     /// For SSO: whether a refresh happened (here, or in another process meanwhile).
     pub refreshed: Option<Refreshed>,
+    /// For SSO: whether a refresh token is stored (the next refresh needs no login).
+    pub refreshable: bool,
 }
 
 impl Fresh {
     /// A stored password or token, good until it is changed.
     pub fn stored(secret: Secret) -> Self {
-        Self { secret, expires_at: None, refresh_at: None, refreshed: None }
+        Self { secret, expires_at: None, refresh_at: None, refreshed: None, refreshable: false }
     }
 
     fn from_tokens(tokens: TokenSet, refreshed: Refreshed) -> Self {
         Self {
             expires_at: tokens.expires_at,
             refresh_at: tokens.refresh_due_at(),
+            refreshable: tokens.refresh_token.is_some(),
             secret: tokens.access_token,
             refreshed: Some(refreshed),
         }

@@ -1,7 +1,7 @@
 use std::sync::Arc;
 
 use clap::Args;
-use mlflow_login_core::checks::check_all;
+use mlflow_login_core::checks::{RefreshState, SsoStatus, check_all};
 use mlflow_login_core::project::Choice;
 use mlflow_login_core::{Checked, OutcomeClass, OutcomeKind, Verification, VerifyOptions};
 use serde::Serialize;
@@ -35,6 +35,9 @@ struct Report {
     /// Why this shell uses this server, for the server `status` picked itself.
     #[serde(skip_serializing_if = "Option::is_none")]
     used_because: Option<UsedBecause>,
+    /// Single sign-on: issuer, token expiry, whether refresh works.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    sso: Option<SsoStatus>,
     #[serde(flatten)]
     result: Outcome,
 }
@@ -83,13 +86,14 @@ impl Report {
     }
 
     fn new(checked: Checked, active: Option<&str>) -> Self {
-        let Checked { name, server, verification, record, .. } = checked;
+        let Checked { name, server, verification, record, sso, .. } = checked;
         Report {
             active: active == Some(name.as_str()),
             name,
             used_because: None,
             url: server.url,
             username: server.username,
+            sso,
             result: match verification {
                 Some(v) => Outcome::Verified(v),
                 None => Outcome::NoCredentials { outcome: NoCredentials { kind: record.kind } },
@@ -163,6 +167,35 @@ fn print_reports(reports: &[Report]) -> Result<(), Failure> {
                 outln!("  {:width$}  help: mlflow-login login {}", "", r.name)?;
             }
         }
+        if let Some(sso) = &r.sso {
+            outln!("  {:width$}  {}", "", sso_line(sso))?;
+        }
     }
     Ok(())
+}
+
+/// "single sign-on: https://idp, token valid for 4 min more, refresh works".
+fn sso_line(sso: &SsoStatus) -> String {
+    let issuer = sso.issuer.as_deref().unwrap_or("an identity provider");
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
+    let expiry = match sso.expires_at {
+        Some(e) if e > now => format!("token valid for {} more", human_secs(e - now)),
+        Some(_) => "token expired".to_string(),
+        None => "token expiry not known".to_string(),
+    };
+    let refresh = match (sso.refresh, sso.can_refresh) {
+        (RefreshState::Refused, _) => "the identity provider refused the refresh: log in again",
+        (RefreshState::Refreshed, _) => "refreshed just now",
+        (RefreshState::NotNeeded, true) => "refresh token stored",
+        (RefreshState::NotNeeded, false) => "no refresh token: log in again when it expires",
+    };
+    format!("single sign-on: {issuer}, {expiry}, {refresh}")
+}
+
+fn human_secs(s: u64) -> String {
+    match s {
+        0..=119 => format!("{s} s"),
+        120..=7199 => format!("{} min", s / 60),
+        _ => format!("{} h", s / 3600),
+    }
 }
