@@ -266,8 +266,13 @@ async fn verify_sso<V: Vault + 'static>(
     opts: &VerifyOptions,
 ) -> Result<(Verification, SsoStatus)> {
     let issuer = server.sso.as_ref().and_then(|s| s.issuer.clone());
-    let ended = |detail: String| Verification { outcome: Outcome::SessionEnded { detail }, latency_ms: 0, server_version: None };
-    let refused = SsoStatus { issuer: issuer.clone(), expires_at: None, can_refresh: false, refresh: RefreshState::Refused };
+    let ended = |detail: String| Verification {
+        outcome: Outcome::SessionEnded { detail },
+        latency_ms: 0,
+        server_version: None,
+    };
+    let refused =
+        SsoStatus { issuer: issuer.clone(), expires_at: None, can_refresh: false, refresh: RefreshState::Refused };
     match crate::fresh::fresh_credential(logins, server).await {
         Ok(Some(fresh)) => {
             let refresh = match fresh.refreshed {

@@ -99,8 +99,9 @@ pub struct Scan {
     pub skipped: Vec<Skipped>,
 }
 
-/// One file's change.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// One file's change. Its `Debug` shows the path and the edit, never the scanned text
+/// (which holds the password).
+#[derive(Clone, PartialEq, Eq)]
 pub struct Removal {
     /// The file.
     pub path: PathBuf,
@@ -511,8 +512,9 @@ fn mlflow_ini(text: &str) -> Option<(Vars, Range<usize>)> {
     Some((vars, start..end))
 }
 
-/// One netrc entry (`machine` or `default`), with its place in the file.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// One netrc entry (`machine` or `default`), with its place in the file. Its `Debug`
+/// redacts the password.
+#[derive(Clone, PartialEq, Eq)]
 pub struct NetrcEntry {
     /// The host, lower-cased (`None`: the `default` entry).
     pub machine: Option<String>,
@@ -615,13 +617,17 @@ fn netrc_tokens(text: &str) -> Vec<(usize, String)> {
     out
 }
 
-/// The server a found credential goes to: a known server with its URL and username (or
-/// one that names no username) is logged in to again ([`LoginMode::Edit`]); otherwise a
-/// new server named after the host (`host`, or `host-PORT`; `-2`, `-3`... when taken). A
-/// known server is never switched to another account by an import: a plain-text login as
-/// someone else on the same URL becomes a server of its own.
-pub fn target(config: &Config, url: &str, username: Option<&str>) -> (String, LoginMode) {
-    let same = |s: &&crate::server::Server| s.url == url && (s.username.as_deref() == username || s.username.is_none());
+/// The server a found credential goes to: a known server with its URL, its auth kind and
+/// its username (or one that names no username) is logged in to again
+/// ([`LoginMode::Edit`]); otherwise a new server named after the host (`host`, or
+/// `host-PORT`; `-2`, `-3`... when taken). A known server is never switched to another
+/// account or another kind of login by an import: a plain-text password for the URL of a
+/// token or single sign-on server becomes a server of its own, and that server's token
+/// stays where it is.
+pub fn target(config: &Config, url: &str, auth: AuthKind, username: Option<&str>) -> (String, LoginMode) {
+    let same = |s: &&crate::server::Server| {
+        s.url == url && s.auth == auth && (s.username.as_deref() == username || s.username.is_none())
+    };
     if let Some((name, _)) = config.servers.iter().find(|(_, s)| same(s)) {
         return (name.clone(), LoginMode::Edit);
     }
@@ -752,3 +758,20 @@ fn write_backup(dir: &Path, path: &Path, text: &str) -> Result<PathBuf> {
 
 #[cfg(test)]
 mod tests;
+
+impl std::fmt::Debug for Removal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Removal").field("path", &self.path).field("edit", &self.edit).finish_non_exhaustive()
+    }
+}
+
+impl std::fmt::Debug for NetrcEntry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NetrcEntry")
+            .field("machine", &self.machine)
+            .field("login", &self.login)
+            .field("password", &self.password.as_ref().map(|_| "REDACTED"))
+            .field("line", &self.line)
+            .finish_non_exhaustive()
+    }
+}

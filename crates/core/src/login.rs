@@ -47,7 +47,7 @@ use crate::logins::{Activate, Logins, Saved};
 use crate::oidc::{self, Flow, Interaction, LoginOptions, Overrides};
 use crate::secret::Secret;
 use crate::server::{AuthKind, Server, SsoSettings, normalize_url, validate_name, validate_username};
-use crate::vault::Vault;
+use crate::vault::{EntryKey, Vault};
 use crate::verify::{OutcomeClass, Verification, VerifyOptions, verify};
 
 /// Adding a new server, or changing a known one.
@@ -320,6 +320,8 @@ pub async fn log_in_sso<V: Vault + 'static>(
     }
     let LoginInput { name, mode, activate, .. } = input;
     let secret = tokens.to_secret();
+    // A refresh of the old session in flight must not overwrite the new tokens.
+    let _lock = oidc::hold(&EntryKey::for_server(&server)).await?;
     store(logins, Stored { name, mode, server, secret, verification: Some(verification), activate, dropped }).await
 }
 
@@ -341,6 +343,11 @@ pub async fn log_out<V: Vault + 'static>(
     name: &str,
     timeout: std::time::Duration,
 ) -> Result<LoggedOut> {
+    let key = name.to_string();
+    let server = blocking(logins, move |l| Ok(l.config()?.resolve(Some(&key))?.1.clone())).await?;
+    // A refresh in flight must not write the session back after the logout.
+    let _lock =
+        if server.auth == AuthKind::Sso { Some(oidc::hold(&EntryKey::for_server(&server)).await?) } else { None };
     let key = name.to_string();
     let (_, server, stored) = blocking(logins, move |l| l.resolve(Some(&key))).await?;
     let revoked = match (&stored, server.auth) {

@@ -42,6 +42,12 @@ pub async fn remove_server(state: State<'_, AppState>, name: String) -> IpcResul
 }
 
 #[tauri::command]
+/// Core's logout, as the CLI's: for single sign-on the refresh token is revoked at the
+/// identity provider first (best effort; the tokens are deleted either way).
 pub async fn logout_server(state: State<'_, AppState>, name: String) -> IpcResult<()> {
-    state.blocking(move |s| s.logins().logout(&name).map(drop).map_err(Into::into)).await
+    let out = mlflow_login_core::log_out(state.logins(), &name, std::time::Duration::from_secs(10)).await?;
+    if let Some(Err(e)) = out.revoked {
+        eprintln!("mlflow-login-tray: {name}: could not revoke the refresh token at the identity provider: {e}");
+    }
+    Ok(())
 }

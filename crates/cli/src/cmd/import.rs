@@ -112,7 +112,7 @@ impl Run for Import {
                 continue;
             };
             let config = logins.config()?;
-            let (name, mode) = import::target(&config, url, found.username.as_deref());
+            let (name, mode) = import::target(&config, url, found.auth, found.username.as_deref());
             report.server = Some(name.clone());
             let input = LoginInput {
                 name: name.clone(),

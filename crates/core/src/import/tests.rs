@@ -205,10 +205,17 @@ fn targets() {
     let mut c = Config::default();
     c.servers.insert("prod".into(), Server::new_basic("https://h/mlflow", "alice").unwrap());
     c.servers.insert("h".into(), Server::new_basic("https://x", "alice").unwrap());
-    assert_eq!(target(&c, "https://h/mlflow", Some("alice")), ("prod".into(), LoginMode::Edit));
-    assert_eq!(target(&c, "https://h/mlflow", Some("bob")), ("h-2".into(), LoginMode::Add));
-    assert_eq!(target(&c, "https://h", None), ("h-2".into(), LoginMode::Add));
-    assert_eq!(target(&c, "http://127.0.0.1:5000", None), ("127.0.0.1-5000".into(), LoginMode::Add));
+    let basic = AuthKind::Basic;
+    assert_eq!(target(&c, "https://h/mlflow", basic, Some("alice")), ("prod".into(), LoginMode::Edit));
+    assert_eq!(target(&c, "https://h/mlflow", basic, Some("bob")), ("h-2".into(), LoginMode::Add));
+    assert_eq!(target(&c, "https://h", basic, None), ("h-2".into(), LoginMode::Add));
+    assert_eq!(target(&c, "http://127.0.0.1:5000", basic, None), ("127.0.0.1-5000".into(), LoginMode::Add));
+    // A password for the URL of a single sign-on server never turns it into a Basic one.
+    let mut sso = Server::new_basic("https://sso", "alice").unwrap();
+    (sso.auth, sso.username) = (AuthKind::Sso, None);
+    c.servers.insert("corp".into(), sso);
+    assert_eq!(target(&c, "https://sso", basic, Some("alice")), ("sso".into(), LoginMode::Add));
+    assert_eq!(target(&c, "https://sso", AuthKind::Sso, None), ("corp".into(), LoginMode::Edit));
 }
 
 #[test]

@@ -42,7 +42,7 @@ pub(crate) type Fake = dyn Fn(HttpRequest) -> std::result::Result<HttpResponse, 
 /// The client. Cheap to clone (clones share [`Http::last_error`]).
 #[derive(Clone)]
 pub(crate) struct Http {
-    client: Option<reqwest::Client>,
+    client: Option<Clients>,
     /// The transport error of the latest request, cleared by any answer: the device
     /// flow's polling backs off on errors without saying so (`oauth2`), and a wait that
     /// ends should say "unreachable", not "timed out", when that is why.
@@ -57,16 +57,51 @@ impl std::fmt::Debug for Http {
     }
 }
 
+/// The clients of one login or refresh: the MLflow server's own TLS settings apply only
+/// to the server's origin. The identity provider is another host: it gets the CA bundle
+/// (a company CA often signs both) but never the server's client certificate nor its
+/// "insecure TLS" flag, so an `--insecure-tls` MLflow server never sends an authorization
+/// code or a refresh token over an unchecked connection; and a loopback identity provider
+/// is never reached through a proxy, whatever the server is (issue 13).
+#[derive(Clone)]
+struct Clients {
+    server_origin: url::Origin,
+    server: reqwest::Client,
+    idp: reqwest::Client,
+    idp_loopback: reqwest::Client,
+}
+
+impl Clients {
+    fn for_url(&self, url: &Url) -> &reqwest::Client {
+        if url.origin() == self.server_origin {
+            &self.server
+        } else if crate::server::is_loopback(url) {
+            &self.idp_loopback
+        } else {
+            &self.idp
+        }
+    }
+}
+
 impl Http {
-    /// The client for `server`'s TLS settings (CA bundle, client certificate, insecure
-    /// flag), built the way the verifier builds its own.
+    /// The clients for `server` (see [`Clients`]), built the way the verifier builds its own.
     pub(crate) async fn for_server(server: &Server, timeout: Duration) -> Result<Self> {
         let opts = VerifyOptions { total_timeout: timeout, ..VerifyOptions::default() };
-        let (client, _) = server_client(server, &opts)
-            .await
-            .map_err(|outcome| Error::invalid(outcome.field().unwrap_or("url"), outcome.summary()))?;
+        let build = |s: Server| {
+            let opts = opts.clone();
+            async move {
+                server_client(&s, &opts)
+                    .await
+                    .map_err(|outcome| Error::invalid(outcome.field().unwrap_or("url"), outcome.summary()))
+            }
+        };
+        let (server_side, base) = build(server.clone()).await?;
+        let idp_settings = Server { insecure_tls: false, client_cert: None, ..server.clone() };
+        // The proxy choice of the verifier's client follows the URL it is built for.
+        let (idp, _) = build(Server { url: "https://idp.invalid".into(), ..idp_settings.clone() }).await?;
+        let (idp_loopback, _) = build(Server { url: "http://127.0.0.1".into(), ..idp_settings }).await?;
         Ok(Self {
-            client: Some(client),
+            client: Some(Clients { server_origin: base.origin(), server: server_side, idp, idp_loopback }),
             last_error: Default::default(),
             #[cfg(test)]
             fake: None,
@@ -115,8 +150,10 @@ impl Http {
             let reply = fake(request);
             return Box::pin(async move { reply });
         }
-        let Some(client) = self.client.clone() else {
-            return Box::pin(async move { Err(HttpError { url, detail: "no HTTP client".into() }) });
+        let client = match (&self.client, Url::parse(&url)) {
+            (Some(clients), Ok(parsed)) => clients.for_url(&parsed).clone(),
+            (Some(_), Err(e)) => return Box::pin(async move { Err(HttpError { url, detail: e.to_string() }) }),
+            (None, _) => return Box::pin(async move { Err(HttpError { url, detail: "no HTTP client".into() }) }),
         };
         Box::pin(async move {
             let fail = |detail: String| HttpError { url: url.clone(), detail: clean(&detail, 300) };

@@ -39,6 +39,7 @@ use std::future::Future;
 use std::time::Duration;
 
 pub use discovery::{Hints, Overrides, Provider, Source};
+pub(crate) use refresh::hold;
 pub use refresh::{RefreshOptions, Refreshed, Revoked, refresh_locked, revoke};
 pub use tokens::{MAX_REFRESH_MARGIN_SECS, TokenSet};
 

@@ -6,7 +6,7 @@
 //! tokens. [`refresh_locked`]:
 //! 1. reads the stored set; fresh enough: done, no lock taken (the common case);
 //! 2. takes an exclusive lock on a file named from the keychain entry (under
-//!    `$XDG_RUNTIME_DIR/mlflow-login/`, else the config dir), waiting a bounded time;
+//!    the config dir, shared by every front end), waiting a bounded time;
 //! 3. reads the stored set again: another process may have refreshed while we waited;
 //! 4. only if it is still near expiry, refreshes at the IdP and stores the new set (with
 //!    the rotated refresh token) before the lock is released.
@@ -211,8 +211,7 @@ async fn revoke_loopback(http: &Http, url: &url::Url, client_id: &str, token: &s
 
 /// The lock file of a keychain entry: `refresh-HASH.lock` (HASH: the first 16 bytes of
 /// the SHA-256 of service and account, so no URL or user name shows in a file name) in
-/// `$XDG_RUNTIME_DIR/mlflow-login/` (per user, in memory, gone at logout), else in the
-/// config dir.
+/// the config dir.
 pub(crate) fn lock_file(key: &EntryKey, dir: &Path) -> PathBuf {
     let mut hash = Sha256::new();
     hash.update(key.service.as_bytes());
@@ -223,11 +222,19 @@ pub(crate) fn lock_file(key: &EntryKey, dir: &Path) -> PathBuf {
     dir.join(format!("refresh-{name}.lock"))
 }
 
-fn lock_dir() -> Result<PathBuf> {
-    Ok(match std::env::var_os("XDG_RUNTIME_DIR").filter(|d| !d.is_empty()) {
-        Some(runtime) => PathBuf::from(runtime).join("mlflow-login"),
-        None => Paths::from_env()?.dir().to_path_buf(),
-    })
+/// Where the refresh locks live: the config dir, the one folder every front end shares
+/// (the tray, a shell, a cron job without `XDG_RUNTIME_DIR`, a notebook started by an IDE).
+/// A lock in `$XDG_RUNTIME_DIR` would not be seen by a process that lacks the variable,
+/// and two refreshes of one rotating token end the session.
+pub(crate) fn lock_dir() -> Result<PathBuf> {
+    Ok(Paths::from_env()?.dir().to_path_buf())
+}
+
+/// Holds the refresh lock of `key` (released when the file is dropped): a login or a logout
+/// that replaces or deletes a token set takes it, so a refresh in flight cannot write an
+/// old session back after them.
+pub(crate) async fn hold(key: &EntryKey) -> Result<File> {
+    lock(&lock_file(key, &lock_dir()?), RefreshOptions::default().lock_wait).await
 }
 
 /// Takes the exclusive lock, polling without blocking a thread, for at most `wait`.
