@@ -193,7 +193,15 @@ impl Project {
 
     /// The command that logs in to this project's server, with the file's settings:
     /// `mlflow-login login NAME --url URL [--auth ...] [--ca-bundle ...]`.
+    /// The file comes from a cloned repository: every value is cleaned of control
+    /// characters (a terminal escape sequence in an `issuer` would otherwise reach the
+    /// prompt).
     pub fn login_command(&self) -> String {
+        let cmd = self.login_command_raw();
+        crate::verify::clean(&cmd, 1000)
+    }
+
+    fn login_command_raw(&self) -> String {
         let name = self.name.clone().unwrap_or_else(|| self.suggested_name());
         let mut cmd = format!("mlflow-login login {name} --url {}", self.url);
         if let Some(auth) = self.auth {

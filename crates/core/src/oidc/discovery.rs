@@ -216,6 +216,7 @@ pub(crate) async fn discover_with(http: Http, base: &Url, overrides: &Overrides)
         }
     };
     let metadata = provider_metadata(&http, &issuer).await?;
+    check_endpoints(&metadata)?;
     // The provider's own spelling (validated equal by `openidconnect`), for later checks.
     let issuer = metadata.issuer().as_str().to_string();
     let scopes = if overrides.scopes.is_empty() { default_scopes(&metadata) } else { overrides.scopes.clone() };
@@ -251,6 +252,23 @@ fn discovery_error(issuer: &str, err: DiscoveryError<HttpError>) -> Error {
             clean(&error_chain(&other), 300)
         )),
     }
+}
+
+/// Every endpoint that receives a code, a token or a device code is held to the issuer's
+/// rule: metadata of an https issuer naming an `http://` token endpoint would send codes
+/// and refresh tokens in clear.
+fn check_endpoints(metadata: &Metadata) -> Result<()> {
+    let mut urls: Vec<&Url> = vec![metadata.authorization_endpoint().url()];
+    urls.extend(metadata.token_endpoint().map(|t| t.url()));
+    for url in urls {
+        check_issuer(url.as_str()).map_err(|_| {
+            Error::IdentityProvider(format!(
+                "the identity provider's metadata names an endpoint that is not https: {}",
+                clean(url.as_str(), 200)
+            ))
+        })?;
+    }
+    Ok(())
 }
 
 /// An issuer must be `https`, or `http` on a loopback host (a local test IdP).
