@@ -110,7 +110,10 @@ fn bashrc_export_single_quoted() {
     assert_eq!(h.w.keychain(&url, "alice").as_deref(), Some(pw.as_str()));
     removed_from(&item, &file, &pw, &rc);
     let now = std::fs::read_to_string(&file).unwrap();
-    assert!(now.starts_with("alias ll='ls -l'\n# (mlflow-login import"), "{now}");
+    assert!(now.starts_with("alias ll='ls -l'\ntrue # (mlflow-login import"), "{now}");
+    // What is left is still valid shell (an `if` branch of such lines must not be empty).
+    let check = std::process::Command::new("bash").args(["-n", "-c", &now]).output().unwrap();
+    assert!(check.status.success(), "{}", text(&check));
     assert!(stderr(&out).contains("backup: "), "{}", text(&out));
     // Nothing is left to import.
     let (out, items) = h.import(&[], &[]);

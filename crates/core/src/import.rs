@@ -709,21 +709,29 @@ fn apply_edits(text: &str, edits: &[(&Removal, &str)]) -> String {
     for r in delete_bytes {
         text.replace_range(r, "");
     }
+    // A removed line becomes a no-op command, not a bare comment: an `if` branch that held
+    // only `MLFLOW_TRACKING_*` lines must stay valid shell (`true` is a builtin in sh, bash,
+    // zsh and fish). PowerShell takes empty blocks, and `true` is not a command there.
+    let powershell = edits.first().is_some_and(|(r, _)| r.path.extension().is_some_and(|e| e == "ps1"));
+    let noop = if powershell { "" } else { "true " };
     let mut out = String::with_capacity(text.len());
     for (i, line) in text.split_inclusive('\n').enumerate() {
         if delete_lines.iter().any(|r| r.contains(&i)) {
             continue;
         }
+        let indent = &line[..line.len() - line.trim_start().len()];
         match comment.get(&i) {
             Some((Some(var), name)) => {
-                let indent = &line[..line.len() - line.trim_start().len()];
                 let nl = if line.ends_with('\n') { "\n" } else { "" };
                 out.push_str(&format!(
-                    "{indent}# {var}: removed by `mlflow-login import`, the secret is in the keychain (server \"{name}\"){nl}"
+                    "{indent}{noop}# {var} removed by `mlflow-login import` (server \"{name}\" is in the keychain; the old line is in the backup){nl}"
                 ));
             }
             Some((None, name)) => {
-                out.push_str(&format!("# (mlflow-login import, server \"{name}\") {line}"));
+                out.push_str(&format!(
+                    "{indent}{noop}# (mlflow-login import, server \"{name}\") {}",
+                    line.trim_start()
+                ));
             }
             None => out.push_str(line),
         }

@@ -171,7 +171,7 @@ fn scans_every_place_and_merges_the_environment() {
     }
     let bashrc = std::fs::read_to_string(dir.path().join(".bashrc")).unwrap();
     assert!(
-        bashrc.starts_with("alias ll=ls\n# (mlflow-login import, server \"x\") export MLFLOW_TRACKING_URI="),
+        bashrc.starts_with("alias ll=ls\ntrue # (mlflow-login import, server \"x\") export MLFLOW_TRACKING_URI="),
         "{bashrc}"
     );
     assert_eq!(
@@ -247,4 +247,16 @@ fn empty_values_and_netrc_logins_no_server_uses() {
     assert!(scan.found.is_empty(), "{:?}", scan.found);
     assert_eq!(scan.skipped.len(), 1);
     assert_eq!((scan.skipped[0].line, scan.skipped[0].what.as_str()), (1, "machine h.example"));
+}
+
+#[test]
+fn a_branch_of_only_removed_lines_stays_valid_shell() {
+    let rc = "if [ \"$HOST\" = a ]; then\n  export MLFLOW_TRACKING_URI=https://a.example\n  export MLFLOW_TRACKING_USERNAME=alice\n  export MLFLOW_TRACKING_PASSWORD=pa-secret\nelse\n  export MLFLOW_TRACKING_URI=https://b.example\n  export MLFLOW_TRACKING_USERNAME=alice\n  export MLFLOW_TRACKING_PASSWORD=pb-secret\nfi\n";
+    let (dir, scan) = world(&[(".bashrc", rc)], &[], &Config::default());
+    let pairs: Vec<(&Removal, &str)> = scan.found.iter().flat_map(|f| f.removals.iter().map(|r| (r, "b"))).collect();
+    remove_plaintext(&pairs, &dir.path().join("cfg/backups")).unwrap();
+    let now = std::fs::read_to_string(dir.path().join(".bashrc")).unwrap();
+    assert!(!now.contains("pa-secret") && !now.contains("pb-secret"), "{now}");
+    let check = std::process::Command::new("bash").args(["-n", "-c", &now]).output().unwrap();
+    assert!(check.status.success(), "not valid shell any more:\n{now}\n{}", String::from_utf8_lossy(&check.stderr));
 }
