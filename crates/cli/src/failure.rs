@@ -12,6 +12,9 @@ pub const REFUSED: u8 = 3;
 pub const UNCHECKED: u8 = 4;
 /// Exit code: the keychain failed.
 pub const KEYCHAIN: u8 = 5;
+/// Exit code: the user cancelled (Ctrl-C during a sign-in): 128 + SIGINT, as shells report
+/// a program that SIGINT ended, so scripts see the interruption.
+pub const CANCELLED: u8 = 130;
 
 /// A failed command, printed cargo-style by `ui::print_failure`.
 #[derive(Debug)]
@@ -67,6 +70,7 @@ impl From<Error> for Failure {
             // Single sign-on: the identity provider ended the session; a new login fixes it.
             ErrorKind::LoginRequired => REFUSED,
             ErrorKind::IdpUnreachable => UNCHECKED,
+            ErrorKind::Cancelled => CANCELLED,
             _ => OTHER,
         };
         let mut causes = Vec::new();

@@ -21,6 +21,7 @@ Exit codes:
   4  the server could not be checked (unreachable, TLS, not MLflow, wrong path,
      MLflow down behind the proxy)
   5  the keychain failed (locked, absent, timed out)
+  130  cancelled (Ctrl-C while waiting for a single sign-on)
 
 A closed standard output (`mlflow-login list | head -1`) is not an error: the command
 finishes quietly with the code it would have had.";

@@ -165,6 +165,86 @@ fn an_ended_session_means_log_in_again() {
 }
 
 #[test]
+fn ctrl_c_ends_the_wait_and_stores_nothing() {
+    let w = World::new();
+    let client = register_client();
+    let mut child = w
+        .cmd()
+        .args(["login", "cc", "--url", &fx("MLL_OIDC_PROXY_URL"), "--sso", "--client-id", &client])
+        .args(["--no-browser", "--timeout", "120"])
+        .env("DISPLAY", ":99")
+        .env_remove("SSH_CONNECTION")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    // The printed URL names the loopback listener the browser would be sent back to.
+    let url = lines
+        .by_ref()
+        .map_while(Result::ok)
+        .find_map(|l| l.split_whitespace().find(|w| w.contains("/auth?")).map(str::to_string))
+        .expect("the sign-in URL on stderr");
+    // redirect_uri=http%3A%2F%2F127.0.0.1%3APORT%2F...
+    let port: String = url
+        .split("redirect_uri=http%3A%2F%2F127.0.0.1%3A")
+        .nth(1)
+        .expect("a loopback redirect_uri")
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect();
+    let listener = format!("127.0.0.1:{port}");
+    assert!(std::net::TcpStream::connect(&listener).is_ok(), "the loopback listener waits at {listener}");
+
+    let kill = Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
+    assert!(kill.success());
+    let rest: Vec<String> = lines.map_while(Result::ok).collect();
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(130), "Ctrl-C is exit 130: {rest:?}");
+    let said = rest.join("\n");
+    assert!(said.contains("cancelled") && said.contains("nothing was stored"), "{said}");
+    assert!(std::net::TcpStream::connect(&listener).is_err(), "the listener is closed");
+    assert!(w.list_json().as_array().unwrap().is_empty(), "nothing stored");
+    assert_eq!(count(&stats(&client), "authorization_code", "ok"), 0, "no code was exchanged");
+}
+
+#[test]
+fn a_server_changed_during_the_sign_in_is_not_overwritten() {
+    let w = World::new();
+    let client = register_client();
+    let out = sso_login(&w, "sso", &client, &[]);
+    assert!(out.status.success(), "{}", text(&out));
+    let before = w.list_json();
+    // A "browser" that, while the login waits, lets another command rename the server (as
+    // the tray or a second shell may), then signs in.
+    let browser = w.dir.path().join("rename-then-browse");
+    std::fs::write(
+        &browser,
+        format!("#!/bin/sh\n'{}' rename sso sso-old >&2 || exit 1\nexec '{}' \"$@\"\n", BIN, fx("MLL_OIDC_BROWSER")),
+    )
+    .unwrap();
+    std::fs::set_permissions(&browser, std::os::unix::fs::PermissionsExt::from_mode(0o700)).unwrap();
+    let out = w
+        .cmd()
+        .args(["login", "sso", "--sso", "--timeout", "60"])
+        .env("BROWSER", &browser)
+        .env("DISPLAY", ":99")
+        .env_remove("SSH_CONNECTION")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(stderr(&out).contains("renamed while this login was under way"), "{}", text(&out));
+    let after = w.list_json();
+    let names: Vec<&str> = after.as_array().unwrap().iter().map(|s| s["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["sso-old"], "the renamed server stays renamed; no \"sso\" comes back");
+    let mut renamed = before[0].clone();
+    renamed["name"] = "sso-old".into();
+    assert_eq!(after[0], renamed, "its settings are kept");
+    assert_eq!(status_kind(&w, "sso-old"), (Some(0), "ok".into()), "its old session still works");
+    assert_eq!(count(&stats(&client), "revocation", "ok"), 1, "the unsaved login's tokens were revoked");
+}
+
+#[test]
 fn device_flow_prints_the_code_and_signs_in() {
     let w = World::new();
     let client = register_client();

@@ -26,7 +26,11 @@
 //! `--no-insecure-tls`; the dialog sends every field it shows).
 //!
 //! Adding never destroys: [`LoginMode::Add`] refuses a name that exists (error on the
-//! `name` field) before anything is written. [`LoginMode::Edit`] needs the server to exist.
+//! `name` field) before anything is written. [`LoginMode::Edit`] needs the server to exist,
+//! and saves only if its settings are still the ones the plan was made from: a sign-in can
+//! wait minutes for the browser, and a change made meanwhile (the tray, another command, a
+//! rename or a removal) is never overwritten; the login then stores nothing and says so (an
+//! SSO login revokes the tokens it got).
 //!
 //! Single sign-on ([`log_in_sso`]) is the same use case with another proof: instead of a
 //! typed secret, the identity provider is found (unless given), the user signs in through
@@ -43,7 +47,7 @@ use std::sync::Arc;
 use crate::checks::CheckRecord;
 use crate::config::Config;
 use crate::error::{Error, Result};
-use crate::logins::{Activate, Logins, Saved};
+use crate::logins::{Activate, Expect, Logins, Saved};
 use crate::oidc::{self, Flow, Interaction, LoginOptions, Overrides};
 use crate::secret::Secret;
 use crate::server::{AuthKind, Server, SsoSettings, normalize_url, validate_name, validate_username};
@@ -223,6 +227,16 @@ impl LoginInput {
         server.validate()?;
         Ok(Plan { server, dropped })
     }
+
+    /// What the config must still say when the login saves: no server by this name (add),
+    /// or the known server's settings the plan was made from (edit). A login that waited
+    /// (a sign-in, a slow check) never overwrites a change made meanwhile.
+    fn expect(&self, known: Option<&Server>) -> Expect {
+        match (self.mode, known) {
+            (LoginMode::Edit, Some(k)) => Expect::Unchanged(k.clone()),
+            _ => Expect::Absent,
+        }
+    }
 }
 
 /// What [`log_in`] did.
@@ -259,7 +273,9 @@ pub async fn log_in<V: Vault + 'static>(
     opts: &VerifyOptions,
 ) -> Result<LoginReport> {
     let config: Config = blocking(logins, |l| l.config()).await?;
-    let Plan { server, dropped } = input.plan(config.servers.get(&input.name))?;
+    let known = config.servers.get(&input.name);
+    let Plan { server, dropped } = input.plan(known)?;
+    let expect = input.expect(known);
     if server.auth == AuthKind::Sso {
         return Err(Error::invalid(
             "auth",
@@ -267,9 +283,9 @@ pub async fn log_in<V: Vault + 'static>(
         ));
     }
     input.secret.validate().map_err(|m| Error::invalid("password", m))?;
-    let LoginInput { name, mode, secret, verify: check_first, activate, .. } = input;
+    let LoginInput { name, secret, verify: check_first, activate, .. } = input;
     let verification = if check_first { Some(verify(&server, Some(&secret), opts).await) } else { None };
-    store(logins, Stored { name, mode, server, secret, verification, activate, dropped }).await
+    store(logins, Stored { name, expect, server, secret, verification, activate, dropped }).await
 }
 
 /// How a single sign-on login reaches the user.
@@ -300,7 +316,10 @@ pub async fn log_in_sso<V: Vault + 'static>(
     opts: &VerifyOptions,
 ) -> Result<LoginReport> {
     let config: Config = blocking(logins, |l| l.config()).await?;
-    let Plan { mut server, dropped } = input.plan(config.servers.get(&input.name))?;
+    let known = config.servers.get(&input.name);
+    let Plan { mut server, dropped } = input.plan(known)?;
+    // The sign-in may take minutes: the save checks that nobody changed the server meanwhile.
+    let expect = input.expect(known);
     if server.auth != AuthKind::Sso {
         return Err(Error::invalid("auth", "this server is not set up for single sign-on"));
     }
@@ -318,11 +337,18 @@ pub async fn log_in_sso<V: Vault + 'static>(
         // Leave no live session at the identity provider for a login that was not kept.
         let _ = oidc::revoke(&server, &tokens, sso_opts.request_timeout).await;
     }
-    let LoginInput { name, mode, activate, .. } = input;
+    let LoginInput { name, activate, .. } = input;
     let secret = tokens.to_secret();
     // A refresh of the old session in flight must not overwrite the new tokens.
     let _lock = oidc::hold(&EntryKey::for_server(&server)).await?;
-    store(logins, Stored { name, mode, server, secret, verification: Some(verification), activate, dropped }).await
+    let stored =
+        Stored { name, expect, server: server.clone(), secret, verification: Some(verification), activate, dropped };
+    let report = store(logins, stored).await;
+    if report.is_err() {
+        // Not kept (the server was changed meanwhile, the keychain failed): end the session.
+        let _ = oidc::revoke(&server, &tokens, sso_opts.request_timeout).await;
+    }
+    report
 }
 
 /// What [`log_out`] did.
@@ -366,7 +392,7 @@ pub async fn log_out<V: Vault + 'static>(
 /// What a login stores, once verified (or when the caller saves without checking).
 struct Stored {
     name: String,
-    mode: LoginMode,
+    expect: Expect,
     server: Server,
     secret: Secret,
     verification: Option<Verification>,
@@ -376,7 +402,7 @@ struct Stored {
 
 /// The common tail of every login: store (keychain first), record the check, activate.
 async fn store<V: Vault + 'static>(logins: &Arc<Logins<V>>, s: Stored) -> Result<LoginReport> {
-    let Stored { name, mode, server, secret, verification, activate, dropped } = s;
+    let Stored { name, expect, server, secret, verification, activate, dropped } = s;
     if let Some(v) = &verification
         && v.class() != OutcomeClass::Ok
     {
@@ -385,10 +411,7 @@ async fn store<V: Vault + 'static>(logins: &Arc<Logins<V>>, s: Stored) -> Result
     let record = verification.as_ref().map(|v| CheckRecord::new(&server, v));
     let (to_save, to_record, key) = (server.clone(), record.clone(), name.clone());
     let saved = blocking(logins, move |l| {
-        let saved = match mode {
-            LoginMode::Add => l.add(&key, to_save, Some(&secret), activate)?,
-            LoginMode::Edit => l.save(&key, to_save, Some(&secret), activate)?,
-        };
+        let saved = l.save_expecting(&key, to_save, Some(&secret), activate, &expect)?;
         drop(secret);
         match to_record {
             // The login itself is the freshest check of the stored credentials.

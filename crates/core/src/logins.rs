@@ -37,6 +37,44 @@ pub enum Activate {
     Yes,
 }
 
+/// What the config must still say of a server when a login saves it: a login plans from
+/// the settings it read at its start and may wait minutes (a browser sign-in) before it
+/// saves, while the tray or another command changes the same server.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Expect {
+    /// Whatever the config holds (replace it).
+    Any,
+    /// No server has the name (adding never replaces a server).
+    Absent,
+    /// The server has exactly these settings, the ones the login was planned from.
+    Unchanged(Server),
+}
+
+impl Expect {
+    /// Whether `config` still says what was expected of `name`; the error says what changed.
+    fn holds(&self, config: &Config, name: &str) -> Result<()> {
+        let now = config.servers.get(name);
+        match (self, now) {
+            (Expect::Any, _) | (Expect::Absent, None) => Ok(()),
+            (Expect::Unchanged(planned), Some(now)) if planned == now => Ok(()),
+            (Expect::Absent, Some(_)) => {
+                Err(Error::invalid("name", format!("a server named \"{name}\" already exists")))
+            }
+            (Expect::Unchanged(_), None) => Err(Error::invalid(
+                "name",
+                format!("\"{name}\" was removed or renamed while this login was under way; nothing was saved"),
+            )),
+            (Expect::Unchanged(_), Some(_)) => Err(Error::invalid(
+                "name",
+                format!(
+                    "the settings of \"{name}\" were changed (by another window or command) while this login was \
+                     under way; nothing was saved: log in again to start from its new settings"
+                ),
+            )),
+        }
+    }
+}
+
 /// What [`Logins::save`] did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Saved {
@@ -128,35 +166,31 @@ impl<V: Vault> Logins<V> {
     /// The keychain is written first. When the server's URL or username changed, the old
     /// entry is deleted unless another server still uses it.
     pub fn save(&self, name: &str, server: Server, secret: Option<&Secret>, activate: Activate) -> Result<Saved> {
-        self.store_login(name, server, secret, activate, false)
+        self.save_expecting(name, server, secret, activate, &Expect::Any)
     }
 
     /// Like [`Logins::save`], for a new server only: a name that exists is refused (error
     /// on the `name` field) and nothing is written, so adding never replaces a server or
     /// deletes its password.
     pub fn add(&self, name: &str, server: Server, secret: Option<&Secret>, activate: Activate) -> Result<Saved> {
-        self.store_login(name, server, secret, activate, true)
+        self.save_expecting(name, server, secret, activate, &Expect::Absent)
     }
 
-    fn store_login(
+    /// Like [`Logins::save`], when the config still says of `name` what `expect` says;
+    /// else nothing is written (keychain nor config) and the error, on the `name` field,
+    /// says what changed.
+    pub fn save_expecting(
         &self,
         name: &str,
         server: Server,
         secret: Option<&Secret>,
         activate: Activate,
-        new_only: bool,
+        expect: &Expect,
     ) -> Result<Saved> {
-        let exists = |config: &Config| {
-            if new_only && config.servers.contains_key(name) {
-                Err(Error::invalid("name", format!("a server named \"{name}\" already exists")))
-            } else {
-                Ok(())
-            }
-        };
         validate_name(name)?;
         server.validate()?;
         // Checked before the keychain is touched, and again under the config lock.
-        exists(&self.store.load()?)?;
+        expect.holds(&self.store.load()?, name)?;
         if let Some(secret) = secret {
             // Here, not only in the front ends: every way in (CLI, tray, --no-verify, "save
             // without checking") stores through this.
@@ -166,7 +200,7 @@ impl<V: Vault> Logins<V> {
         }
         let new_key = EntryKey::for_server(&server);
         let (saved, old_key) = self.store.update(|config| {
-            exists(config)?;
+            expect.holds(config, name)?;
             let old = config.servers.insert(name.to_string(), server.clone());
             let active = match activate {
                 Activate::Yes => true,

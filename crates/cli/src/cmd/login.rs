@@ -8,8 +8,8 @@ use clap::{Args, ValueEnum};
 use mlflow_login_core::oidc::{Flow, Interaction, LoginOptions, Prompt};
 use mlflow_login_core::server::normalize_url;
 use mlflow_login_core::{
-    Activate, AuthKind, Change, Error, KeyringVault, LoginInput, LoginMode, LoginReport, Logins, OutcomeClass, Secret,
-    Server, SsoSettings, SsoSignIn, VerifyOptions, log_in, log_in_sso,
+    Activate, AuthKind, Change, Error, ErrorKind, KeyringVault, LoginInput, LoginMode, LoginReport, Logins,
+    OutcomeClass, Secret, Server, SsoSettings, SsoSignIn, VerifyOptions, log_in, log_in_sso,
 };
 
 use super::{Run, logins, runtime};
@@ -134,7 +134,12 @@ impl Run for Login {
             }
             runtime()?.block_on(log_in(&logins, input, &VerifyOptions::default()))
         }
-        .map_err(|e| Failure::context(format!("could not save the login for \"{name}\""), e))?;
+        .map_err(|e| match e.kind() {
+            ErrorKind::Cancelled => {
+                Failure::new(failure::CANCELLED, format!("the sign-in to \"{name}\" was cancelled; nothing was stored"))
+            }
+            _ => Failure::context(format!("could not save the login for \"{name}\""), e),
+        })?;
         let server = &report.server;
         if let Some(v) = &report.verification {
             if v.class() != OutcomeClass::Ok {

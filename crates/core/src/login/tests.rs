@@ -263,6 +263,12 @@ fn merge_rules() {
 
 /// A loopback server answering every request with one canned HTTP response.
 fn answering(response: &'static str) -> String {
+    answering_after(response, || {})
+}
+
+/// [`answering`], running `meanwhile` on each request before it answers (what another
+/// front end does while a login waits for the server).
+fn answering_after(response: &'static str, meanwhile: impl Fn() + Send + 'static) -> String {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let url = format!("http://127.0.0.1:{}", listener.local_addr().unwrap().port());
     std::thread::spawn(move || {
@@ -270,6 +276,7 @@ fn answering(response: &'static str) -> String {
             let Ok(mut stream) = stream else { return };
             let mut buf = [0u8; 4096];
             let _ = stream.read(&mut buf);
+            meanwhile();
             let _ = stream.write_all(response.as_bytes());
         }
     });
@@ -364,4 +371,49 @@ async fn checks_are_recorded_for_every_front_end() {
     assert_eq!(recorded["nopw"].kind, OutcomeKind::NoCredentials);
     let again = crate::checks::check(&l, "prod", &VerifyOptions::default()).await.unwrap();
     assert_eq!(again.previous.unwrap().kind, OutcomeKind::Ok);
+}
+
+#[tokio::test]
+async fn a_change_made_while_a_login_waits_is_never_overwritten() {
+    let (d, l) = logins();
+    let ok = answering(MLFLOW_OK);
+    log_in(&l, add(&ok, "good"), &VerifyOptions::default()).await.unwrap();
+    let f = files();
+    // Another front end on the same config (the tray).
+    let tray = || Logins::new(ConfigStore::new(Paths::in_dir(d.path().join("cfg"))), MemoryVault::default());
+    // While the server (or, for single sign-on, the browser) keeps the login waiting, the
+    // tray sets a CA bundle on the same server.
+    let (other, ca) = (tray(), f.ca.clone());
+    let slow = answering_after(MLFLOW_OK, move || {
+        let mut edited = other.config().unwrap().servers["prod"].clone();
+        if edited.ca_bundle.is_none() {
+            edited.ca_bundle = Some(ca.clone());
+            other.save("prod", edited, None, Activate::IfNone).unwrap();
+        }
+    });
+    // A new password, checked at the server's new address: an edit of "prod".
+    let again = LoginInput { url: Some(slow.clone()), secret: Secret::new("new".into()), ..input(LoginMode::Edit) };
+    let err = log_in(&l, again, &VerifyOptions::default()).await.unwrap_err();
+    assert!(matches!(&err, Error::InvalidInput { field: "name", message } if message.contains("changed")), "{err:?}");
+    let (_, server, secret) = l.resolve(Some("prod")).unwrap();
+    assert_eq!(server.ca_bundle.as_ref(), Some(&f.ca), "the change made meanwhile is kept");
+    assert_eq!((server.url.as_str(), secret.unwrap().expose()), (ok.as_str(), "good"), "nothing of the login saved");
+    let moved = Server { url: slow, ..server.clone() };
+    assert!(l.vault().get(&EntryKey::for_server(&moved)).unwrap().is_none(), "nothing written to the keychain");
+
+    // Removed meanwhile: not brought back.
+    let other = tray();
+    let gone = answering_after(MLFLOW_OK, move || {
+        let _ = other.remove("prod");
+    });
+    let again = LoginInput { url: Some(gone), secret: Secret::new("new".into()), ..input(LoginMode::Edit) };
+    let err = log_in(&l, again, &VerifyOptions::default()).await.unwrap_err();
+    assert!(matches!(&err, Error::InvalidInput { field: "name", message } if message.contains("removed")), "{err:?}");
+    assert!(l.config().unwrap().servers.is_empty(), "a removed server is not brought back");
+
+    // Unchanged meanwhile: saved as before.
+    log_in(&l, add(&ok, "good"), &VerifyOptions::default()).await.unwrap();
+    let again = LoginInput { secret: Secret::new("newer".into()), ..input(LoginMode::Edit) };
+    assert!(log_in(&l, again, &VerifyOptions::default()).await.unwrap().is_saved());
+    assert_eq!(l.resolve(Some("prod")).unwrap().2.unwrap().expose(), "newer");
 }
