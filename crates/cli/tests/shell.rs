@@ -10,6 +10,8 @@
 
 #![allow(clippy::unwrap_used)] // a test that cannot unwrap should panic
 
+mod common;
+
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Write};
 use std::path::PathBuf;
@@ -1073,56 +1075,9 @@ fn oidc_var(name: &str) -> String {
     })
 }
 
-/// POSTs `body` (JSON) to `url` with curl; the answer as JSON.
-fn post_json(url: &str, body: &str) -> serde_json::Value {
-    require("curl", "curl");
-    let out = Command::new("curl")
-        .args([
-            "-sS",
-            "--fail-with-body",
-            "-X",
-            "POST",
-            "-H",
-            "Content-Type: application/json",
-            "--data-binary",
-            body,
-            url,
-        ])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "POST {url}: {}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
-}
-
-/// A client of this test's own at the fixture IdP whose access tokens live `ttl` seconds
-/// (dynamic registration), so its refreshes can be counted apart from other tests'.
-fn register_client(ttl: u64) -> String {
-    let body = serde_json::json!({
-        "application_type": "native",
-        "token_endpoint_auth_method": "none",
-        "grant_types": ["authorization_code", "refresh_token", "urn:ietf:params:oauth:grant-type:device_code"],
-        "response_types": ["code"],
-        "redirect_uris": ["http://127.0.0.1/callback"],
-        "mll_access_token_ttl": ttl,
-    });
-    let reg = post_json(&format!("{}/reg", oidc_var("MLL_OIDC_ISSUER")), &body.to_string());
-    reg["client_id"].as_str().unwrap().to_string()
-}
-
 /// The IdP's successful refreshes for `client`.
 fn refreshes(client: &str) -> u64 {
-    let out = Command::new("curl")
-        .args(["-sS", "--fail"])
-        .arg(format!("{}/stats", oidc_var("MLL_OIDC_ADMIN_URL")))
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "GET /test/stats: {}", String::from_utf8_lossy(&out.stderr));
-    let stats: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let stats = common::idp_stats();
     assert_eq!(
         stats["by_client"][client]["refresh"].get("invalid_grant"),
         None,
@@ -1163,7 +1118,7 @@ const SSO_TTL: u64 = 30;
 /// refresh at the IdP.
 fn sso_token_stays_fresh(sh: Sh) {
     let sb = Sandbox::new();
-    let client = register_client(SSO_TTL);
+    let client = common::register_client(SSO_TTL);
     sb.sso_login("corp", &client);
     let mut t = Term::start(&sb, sh, BIN);
     let first = t.env().get("MLFLOW_TRACKING_TOKEN").cloned().expect("the shell starts with a token");

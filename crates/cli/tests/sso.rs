@@ -17,28 +17,14 @@ use serde_json::Value;
 /// Access tokens of the tests' clients live this long.
 const TTL: u64 = 4;
 
-fn curl(args: &[&str]) -> Value {
-    let out = Command::new("curl").args(["-sS", "--fail-with-body", "--max-time", "20"]).args(args).output().unwrap();
-    assert!(out.status.success(), "curl {args:?}: {}", text(&out));
-    serde_json::from_slice(&out.stdout).unwrap()
-}
-
-/// A public native client of our own at the IdP, with `TTL`-second access tokens.
+/// A client of the test's own with `TTL`-second access tokens.
 fn register_client() -> String {
-    let body = serde_json::json!({
-        "application_type": "native", "token_endpoint_auth_method": "none",
-        "grant_types": ["authorization_code", "refresh_token", "urn:ietf:params:oauth:grant-type:device_code"],
-        "response_types": ["code"], "redirect_uris": ["http://127.0.0.1/callback"],
-        "mll_access_token_ttl": TTL,
-    });
-    let url = format!("{}/reg", fx("MLL_OIDC_ISSUER"));
-    let reply = curl(&["-H", "Content-Type: application/json", "-d", &body.to_string(), &url]);
-    reply["client_id"].as_str().unwrap().to_string()
+    common::register_client(TTL)
 }
 
 /// The IdP's counters for `client` (`refresh`, `revocation`, ...: `{ok, invalid_grant, ...}`).
 fn stats(client: &str) -> Value {
-    curl(&[&format!("{}/stats", fx("MLL_OIDC_ADMIN_URL"))])["by_client"][client].clone()
+    idp_stats()["by_client"][client].clone()
 }
 
 fn count(stats: &Value, what: &str, outcome: &str) -> u64 {
@@ -154,7 +140,7 @@ fn an_ended_session_means_log_in_again() {
     let client = register_client();
     let out = sso_login(&w, "sso", &client, &[]);
     assert!(out.status.success(), "{}", text(&out));
-    let _ = curl(&["-d", "user=alice", &format!("{}/revoke-grants", fx("MLL_OIDC_ADMIN_URL"))]);
+    let _ = curl_json(&["-d", "user=alice", &format!("{}/revoke-grants", fx("MLL_OIDC_ADMIN_URL"))]);
     std::thread::sleep(Duration::from_secs(TTL + 1));
     let out = token(&w, "sso");
     assert_eq!(out.status.code(), Some(3), "{}", text(&out));

@@ -248,9 +248,7 @@ pub async fn check_all<V: Vault + 'static>(
     for (name, task) in names.into_iter().zip(tasks) {
         let joined = task.await.unwrap_or_else(|e| Err(task_failed(&e)));
         let result = match joined {
-            Ok((name, server, verification, sso)) => {
-                record(logins, name, server, verification).await.map(|c| Checked { sso, ..c })
-            }
+            Ok((name, server, verification, sso)) => record(logins, name, server, verification, sso).await,
             Err(e) => Err(e),
         };
         out.push((name, result));
@@ -299,6 +297,7 @@ async fn record<V: Vault + 'static>(
     name: String,
     server: Server,
     verification: Option<Verification>,
+    sso: Option<SsoStatus>,
 ) -> Result<Checked> {
     let record = match &verification {
         Some(v) => CheckRecord::new(&server, v),
@@ -306,7 +305,7 @@ async fn record<V: Vault + 'static>(
     };
     let (key, stored, for_server) = (name.clone(), record.clone(), server.clone());
     let previous = blocking(logins, move |l| l.checks().record(&key, stored)).await?.filter(|p| p.is_for(&for_server));
-    Ok(Checked { name, server, verification, record, previous, sso: None })
+    Ok(Checked { name, server, verification, record, previous, sso })
 }
 
 /// Milliseconds since the Unix epoch.

@@ -248,7 +248,8 @@ pub struct LoginReport {
     pub server: Server,
     /// The check, unless the caller saved without checking.
     pub verification: Option<Verification>,
-    /// The check as recorded for display (recorded only when the login was saved).
+    /// The check, for display (recorded in the checks file only when the login was saved:
+    /// a rejected attempt says nothing of the stored credentials).
     pub check: Option<CheckRecord>,
     /// `None`: nothing was stored, because the server did not accept the credentials.
     pub saved: Option<Saved>,
@@ -403,12 +404,12 @@ struct Stored {
 /// The common tail of every login: store (keychain first), record the check, activate.
 async fn store<V: Vault + 'static>(logins: &Arc<Logins<V>>, s: Stored) -> Result<LoginReport> {
     let Stored { name, expect, server, secret, verification, activate, dropped } = s;
+    let record = verification.as_ref().map(|v| CheckRecord::new(&server, v));
     if let Some(v) = &verification
         && v.class() != OutcomeClass::Ok
     {
-        return Ok(LoginReport { name, server, verification, check: None, saved: None, dropped });
+        return Ok(LoginReport { name, server, verification, check: record, saved: None, dropped });
     }
-    let record = verification.as_ref().map(|v| CheckRecord::new(&server, v));
     let (to_save, to_record, key) = (server.clone(), record.clone(), name.clone());
     let saved = blocking(logins, move |l| {
         let saved = l.save_expecting(&key, to_save, Some(&secret), activate, &expect)?;

@@ -5,7 +5,8 @@
 # starting a process. When the current folder changed, it looks for the project file
 # (.mlflow-login.toml) in it and the folders above, up to the home folder. Only when the
 # state file or the project file in force changed (a switch, login or logout anywhere;
-# entering or leaving a project) does it run mlflow-login, once.
+# entering or leaving a project), or the exported single sign-on token needs refreshing
+# ($__mll_due, compared with .NET's clock), does it run mlflow-login, once.
 
 function global:__mll_hook {
     $s = ''
@@ -23,7 +24,10 @@ function global:__mll_hook {
             $d = [System.IO.Path]::GetDirectoryName($d)
         }
     }
-    if ($s -ne $global:__mll_state -or $p -ne [string]$env:MLFLOW_LOGIN_PROJECT) {
+    $due = [long]0
+    $late = [long]::TryParse([string]$global:__mll_due, [ref]$due) -and $due -gt 0 -and
+        [DateTimeOffset]::UtcNow.ToUnixTimeSeconds() -ge $due
+    if ($s -ne $global:__mll_state -or $p -ne [string]$env:MLFLOW_LOGIN_PROJECT -or $late) {
         $global:__mll_state = $s
         if (Test-Path -LiteralPath {{bin}} -PathType Leaf) {
             $env:MLFLOW_LOGIN_PROJECT = $p

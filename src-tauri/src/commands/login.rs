@@ -127,15 +127,14 @@ pub(crate) async fn saved_result<R: Runtime>(
     report: LoginReport,
     how: String,
 ) -> IpcResult<LoginResult> {
-    let check =
-        report.verification.as_ref().map(|v| CheckView::from(mlflow_login_core::CheckRecord::new(&report.server, v)));
+    let check = report.check.clone().map(CheckView::from);
     if !report.is_saved() {
         return Ok(LoginResult { saved: false, check, server: None, dropped: report.dropped });
     }
     let name = report.name.clone();
     let view =
         state.blocking(move |s| Ok(crate::commands::servers::list(s)?.into_iter().find(|v| v.name() == name))).await?;
-    if report.check.is_some() {
+    if report.verification.is_some() {
         crate::notify::show(app, &format!("Signed in to {} {how}", report.name));
     }
     Ok(LoginResult { saved: true, check, server: view, dropped: report.dropped })

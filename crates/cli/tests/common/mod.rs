@@ -143,3 +143,31 @@ pub fn files_containing(root: &Path, needle: &[u8]) -> Vec<PathBuf> {
     }
     hits
 }
+
+/// `curl` with `args` (bounded, failing on an HTTP error); the answer as JSON.
+pub fn curl_json(args: &[&str]) -> serde_json::Value {
+    assert!(which("curl"), "curl is missing: apt-get install curl");
+    let out = Command::new("curl").args(["-sS", "--fail-with-body", "--max-time", "20"]).args(args).output().unwrap();
+    assert!(out.status.success(), "curl {args:?}: {}", text(&out));
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+/// A public native client of the test's own at the fixture IdP (dynamic registration),
+/// whose access tokens live `ttl` seconds, so its refreshes are counted apart from other
+/// tests' (`/test/stats` `by_client`).
+pub fn register_client(ttl: u64) -> String {
+    let body = serde_json::json!({
+        "application_type": "native", "token_endpoint_auth_method": "none",
+        "grant_types": ["authorization_code", "refresh_token", "urn:ietf:params:oauth:grant-type:device_code"],
+        "response_types": ["code"], "redirect_uris": ["http://127.0.0.1/callback"],
+        "mll_access_token_ttl": ttl,
+    });
+    let url = format!("{}/reg", fx("MLL_OIDC_ISSUER"));
+    let reply = curl_json(&["-H", "Content-Type: application/json", "--data-binary", &body.to_string(), &url]);
+    reply["client_id"].as_str().unwrap().to_string()
+}
+
+/// The fixture IdP's counters (`by_client`: `refresh`, `revocation`, ...: `{ok, error, invalid_grant, ...}`).
+pub fn idp_stats() -> serde_json::Value {
+    curl_json(&[&format!("{}/stats", fx("MLL_OIDC_ADMIN_URL"))])
+}
