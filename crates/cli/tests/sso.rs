@@ -231,6 +231,41 @@ fn a_server_changed_during_the_sign_in_is_not_overwritten() {
 }
 
 #[test]
+fn a_fixed_redirect_port_is_used_and_kept_and_a_taken_one_fails_at_once() {
+    let w = World::new();
+    let client = register_client();
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = taken.local_addr().unwrap().port().to_string();
+    let log = w.dir.path().join("browser.log");
+    let login = || {
+        let mut c = w.cmd();
+        c.args(["login", "fixed", "--url", &fx("MLL_OIDC_PROXY_URL"), "--sso", "--client-id", &client])
+            .args(["--timeout", "60"])
+            .env("BROWSER", fx("MLL_OIDC_BROWSER"))
+            .env("MLL_BROWSER_LOG", &log)
+            .env("DISPLAY", ":99")
+            .env_remove("SSH_CONNECTION");
+        c
+    };
+    let out = login().args(["--redirect-port", &port]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(stderr(&out).contains(&format!("port {port} on 127.0.0.1")), "{}", text(&out));
+    assert!(!log.exists(), "no browser was opened for a sign-in that cannot come back");
+    assert!(w.list_json().as_array().unwrap().is_empty(), "nothing stored");
+
+    drop(taken);
+    let out = login().args(["--redirect-port", &port]).output().unwrap();
+    assert!(out.status.success(), "{}", text(&out));
+    let redirect = format!("redirect_uri=http%3A%2F%2F127.0.0.1%3A{port}%2Fcallback");
+    assert!(stderr(&out).contains(&redirect), "the fixed port is the redirect's: {}", text(&out));
+    assert_eq!(w.list_json()[0]["sso"]["redirect_port"].as_u64(), Some(port.parse().unwrap()));
+    // Logging in again without the flag keeps the port the identity provider knows.
+    let out = login().output().unwrap();
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(stderr(&out).contains(&redirect), "the port is kept: {}", text(&out));
+}
+
+#[test]
 fn device_flow_prints_the_code_and_signs_in() {
     let w = World::new();
     let client = register_client();

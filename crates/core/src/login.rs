@@ -16,7 +16,7 @@
 //! | CA bundle | input | `Set`/`Clear`, else kept | `Set`/`Clear`, else **dropped** |
 //! | client certificate | input | `Set`/`Clear`, else kept | `Set`/`Clear`, else **dropped** |
 //! | insecure TLS | input, else off | input, else kept | input, else **off** |
-//! | SSO issuer, client id, scopes | input (else discovered) | input, else kept | input, else rediscovered |
+//! | SSO issuer, client id, scopes, redirect port | input (else discovered) | input, else kept | input, else rediscovered (the port: dropped) |
 //!
 //! "Origin" is scheme, host and port: a new sub-path on the same host keeps the TLS
 //! settings, a new host does not inherit a client certificate (and its key), a CA bundle or
@@ -221,6 +221,7 @@ impl LoginInput {
                 issuer: self.sso.issuer.clone().or(kept.issuer),
                 client_id: self.sso.client_id.clone().or(kept.client_id),
                 scopes: if self.sso.scopes.is_empty() { kept.scopes } else { self.sso.scopes.clone() },
+                redirect_port: self.sso.redirect_port.or(kept.redirect_port),
             }
         });
         let server = Server { url, username, auth, ca_bundle, client_cert, insecure_tls, sso };
@@ -331,8 +332,10 @@ pub async fn log_in_sso<V: Vault + 'static>(
         issuer: Some(provider.issuer().to_string()),
         client_id: Some(provider.client_id().to_string()),
         scopes: wanted.scopes,
+        redirect_port: wanted.redirect_port,
     });
-    let tokens = oidc::login(&provider, sign_in.flow, sign_in.ui, cancel, sso_opts).await?;
+    let login_opts = LoginOptions { redirect_port: wanted.redirect_port, ..sso_opts.clone() };
+    let tokens = oidc::login(&provider, sign_in.flow, sign_in.ui, cancel, &login_opts).await?;
     let verification = verify(&server, Some(&tokens.access_token), opts).await;
     if verification.class() != OutcomeClass::Ok {
         // Leave no live session at the identity provider for a login that was not kept.

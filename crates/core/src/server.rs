@@ -56,6 +56,11 @@ pub struct SsoSettings {
     /// The scopes to ask for (default: `openid`, and `offline_access` when offered).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub scopes: Vec<String>,
+    /// A fixed port for the browser flow's loopback redirect (`http://127.0.0.1:PORT/callback`),
+    /// for identity providers that match a native client's redirect URI port and all. Default:
+    /// a port the kernel picks for each sign-in (RFC 8252 §7.3), which cannot be taken.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub redirect_port: Option<u16>,
 }
 
 /// One configured server. The name is the key in [`crate::Config::servers`].

@@ -374,6 +374,7 @@ mod tests {
             issuer: Some("https://idp.example".into()),
             client_id: Some("mlflow-login".into()),
             scopes: vec!["openid".into()],
+            redirect_port: Some(8400),
         });
         c.servers.insert("sso".into(), sso);
         c.active = Some("prod".into());

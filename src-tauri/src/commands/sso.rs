@@ -112,6 +112,8 @@ impl From<SsoLoginRequest> for LoginInput {
                 issuer: given(&r.issuer),
                 client_id: given(&r.client_id),
                 scopes: r.scopes.iter().filter_map(|s| given(s)).collect(),
+                // Not in the dialog: a port set with the CLI is kept.
+                redirect_port: None,
             },
             secret: Secret::new(String::new()),
             verify: true,
@@ -244,7 +246,12 @@ mod tests {
         assert_eq!(input.ca_bundle, Change::Clear);
         assert_eq!(
             input.sso,
-            SsoSettings { issuer: None, client_id: Some("my-client".into()), scopes: vec!["openid".into()] }
+            SsoSettings {
+                issuer: None,
+                client_id: Some("my-client".into()),
+                scopes: vec!["openid".into()],
+                redirect_port: None
+            }
         );
         assert!(input.verify, "an SSO login is always checked with the server");
         assert_eq!(input.activate, Activate::Yes);

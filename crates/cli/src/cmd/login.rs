@@ -84,6 +84,11 @@ pub struct Login {
     /// SSO: a scope to ask for (repeat for several; default: openid offline_access).
     #[arg(long = "scope", value_name = "SCOPE")]
     scopes: Vec<String>,
+    /// SSO: a fixed loopback port for the browser's redirect (http://127.0.0.1:PORT/callback),
+    /// for an identity provider that requires the exact redirect URI; kept for the next
+    /// login (default: a free port picked for each sign-in).
+    #[arg(long, value_name = "PORT", value_parser = clap::value_parser!(u16).range(1..))]
+    redirect_port: Option<u16>,
     /// SSO: sign in with a code on another device (the default over SSH or without a display).
     #[arg(long, conflicts_with = "no_browser")]
     device: bool,
@@ -233,6 +238,7 @@ impl Login {
                 issuer: self.issuer.clone(),
                 client_id: self.client_id.clone(),
                 scopes: self.scopes.clone(),
+                redirect_port: self.redirect_port,
             },
             ca_bundle: file(&self.ca_bundle, self.no_ca_bundle),
             client_cert: file(&self.client_cert, self.no_client_cert),

@@ -261,6 +261,34 @@ fn merge_rules() {
     }
 }
 
+#[test]
+fn sso_settings_follow_the_table() {
+    let known = Server {
+        url: "https://h.example/mlflow".into(),
+        username: None,
+        auth: AuthKind::Sso,
+        ca_bundle: None,
+        client_cert: None,
+        insecure_tls: false,
+        sso: Some(SsoSettings {
+            issuer: Some("https://idp.example".into()),
+            client_id: Some("mlflow".into()),
+            scopes: vec!["openid".into()],
+            redirect_port: Some(8400),
+        }),
+    };
+    let sso = |i: &LoginInput| i.plan(Some(&known)).unwrap().server.sso.unwrap();
+    // Log in again: everything kept.
+    assert_eq!(sso(&input(LoginMode::Edit)), known.sso.clone().unwrap());
+    // A new port (or client) given: that one, the rest kept.
+    let mut port = input(LoginMode::Edit);
+    port.sso.redirect_port = Some(9000);
+    assert_eq!(sso(&port), SsoSettings { redirect_port: Some(9000), ..known.sso.clone().unwrap() });
+    // Another origin: found again, and no fixed port registered for another server.
+    let moved = LoginInput { url: Some("https://other.example".into()), ..input(LoginMode::Edit) };
+    assert_eq!(sso(&moved), SsoSettings::default());
+}
+
 /// A loopback server answering every request with one canned HTTP response.
 fn answering(response: &'static str) -> String {
     answering_after(response, || {})

@@ -37,8 +37,8 @@ fn scopes(provider: &Provider) -> impl Iterator<Item = Scope> + '_ {
 }
 
 /// The browser flow. Unbounded: [`super::login`] bounds and cancels it.
-pub(crate) async fn browser(provider: &Provider, ui: &dyn Interaction) -> Result<TokenSet> {
-    let loopback = Loopback::bind().await?;
+pub(crate) async fn browser(provider: &Provider, ui: &dyn Interaction, port: Option<u16>) -> Result<TokenSet> {
+    let loopback = Loopback::bind(port).await?;
     let redirect = RedirectUrl::new(loopback.redirect_uri()?)
         .map_err(|e| Error::IdentityProvider(format!("cannot build the redirect URI: {e}")))?;
     let client = client(provider)?.set_redirect_uri(redirect);

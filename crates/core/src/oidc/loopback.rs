@@ -1,5 +1,5 @@
 //! The loopback listener of the browser flow (RFC 8252 §7.3): `127.0.0.1`, a port the
-//! kernel picks, one path.
+//! kernel picks (or the fixed one an identity provider requires), one path.
 //!
 //! Every connection is read on its own task with its own short limit, so a browser's
 //! speculative pre-connection that never sends a request cannot hold up the real one.
@@ -62,11 +62,23 @@ pub(crate) struct Loopback {
 }
 
 impl Loopback {
-    /// Binds `127.0.0.1` on a port the kernel picks (never a fixed one: it may be taken).
-    pub(crate) async fn bind() -> Result<Self> {
-        let listener = TcpListener::bind((std::net::Ipv4Addr::LOCALHOST, 0))
-            .await
-            .map_err(|e| Error::io("127.0.0.1 (the sign-in redirect listener)", e))?;
+    /// Binds `127.0.0.1` on a port the kernel picks, which cannot be taken; or on `port`,
+    /// for an identity provider that requires a fixed redirect URI. A taken `port` fails at
+    /// once (on the `redirect_port` field), before any browser opens.
+    pub(crate) async fn bind(port: Option<u16>) -> Result<Self> {
+        let listener = TcpListener::bind((std::net::Ipv4Addr::LOCALHOST, port.unwrap_or(0))).await.map_err(
+            |e| match (port, e.kind()) {
+                (Some(port), std::io::ErrorKind::AddrInUse) => Error::invalid(
+                    "redirect_port",
+                    format!(
+                        "port {port} on 127.0.0.1, the sign-in's redirect port, is in use (another sign-in, or another \
+                         program): end it, or register another loopback port at the identity provider and give it \
+                         with --redirect-port"
+                    ),
+                ),
+                _ => Error::io("127.0.0.1 (the sign-in redirect listener)", e),
+            },
+        )?;
         Ok(Self { listener })
     }
 
@@ -242,7 +254,7 @@ mod tests {
 
     #[tokio::test]
     async fn stray_requests_do_not_end_the_wait() {
-        let loopback = Loopback::bind().await.unwrap();
+        let loopback = Loopback::bind(None).await.unwrap();
         let uri = loopback.redirect_uri().unwrap();
         let port: u16 = uri.trim_start_matches("http://127.0.0.1:").trim_end_matches(CALLBACK_PATH).parse().unwrap();
         let waiting = tokio::spawn(async move {
@@ -258,5 +270,17 @@ mod tests {
         let page = get(port, "/callback?code=the-code&state=good").await;
         assert!(page.starts_with("HTTP/1.1 200") && page.contains("close this tab"), "{page}");
         assert!(matches!(waiting.await.unwrap(), Answer::Code { code, .. } if code == "the-code"));
+    }
+
+    #[tokio::test]
+    async fn a_fixed_port_is_used_and_a_taken_one_fails_at_once() {
+        let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = taken.local_addr().unwrap().port();
+        let err = Loopback::bind(Some(port)).await.unwrap_err();
+        assert!(matches!(&err, Error::InvalidInput { field: "redirect_port", .. }), "{err:?}");
+        assert!(err.to_string().contains(&format!("port {port} on 127.0.0.1")), "{err}");
+        drop(taken);
+        let loopback = Loopback::bind(Some(port)).await.unwrap();
+        assert_eq!(loopback.redirect_uri().unwrap(), format!("http://127.0.0.1:{port}/callback"));
     }
 }

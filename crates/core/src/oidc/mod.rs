@@ -109,11 +109,14 @@ pub struct LoginOptions {
     pub timeout: Duration,
     /// The longest wait for one answer of the provider or the server.
     pub request_timeout: Duration,
+    /// The browser flow's loopback port ([`crate::SsoSettings::redirect_port`]); `None`: a
+    /// port the kernel picks.
+    pub redirect_port: Option<u16>,
 }
 
 impl Default for LoginOptions {
     fn default() -> Self {
-        Self { timeout: Duration::from_secs(300), request_timeout: Duration::from_secs(15) }
+        Self { timeout: Duration::from_secs(300), request_timeout: Duration::from_secs(15), redirect_port: None }
     }
 }
 
@@ -151,7 +154,7 @@ pub async fn login(
 ) -> Result<TokenSet> {
     let run = async {
         match flow {
-            Flow::Browser => login::browser(provider, ui).await,
+            Flow::Browser => login::browser(provider, ui, opts.redirect_port).await,
             Flow::Device => login::device(provider, ui).await,
         }
     };
