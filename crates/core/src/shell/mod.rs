@@ -37,8 +37,8 @@ use std::str::FromStr;
 
 pub use self::formats::{render_dotenv, render_json};
 pub use self::syntax::ShellSyntax;
-pub(crate) use self::syntax::base64;
 use self::syntax::{CmdSyntax, FishSyntax, PosixSyntax, PwshSyntax};
+pub(crate) use self::syntax::{base64, shell_word};
 use crate::env::{EnvVar, SecretMode};
 use crate::error::{Error, Result};
 

@@ -87,6 +87,14 @@ impl ShellSyntax for PwshSyntax {
 /// Standard base64 with padding (RFC 4648 §4), as `[Convert]::FromBase64String` reads it.
 /// Twelve lines here rather than a dependency of every front end; the tests check it
 /// against the RFC's vectors and coreutils' `base64 -d`.
+/// `value` as one word for a command line a person copies into bash, zsh, fish or dash: as
+/// it is when it holds only characters no shell treats specially, else single-quoted (the
+/// POSIX form, which fish reads the same way).
+pub(crate) fn shell_word(value: &str) -> String {
+    let plain = |c: char| c.is_ascii_alphanumeric() || "@%+=:,./_-".contains(c);
+    if !value.is_empty() && value.chars().all(plain) { value.to_string() } else { PosixSyntax.quote(value) }
+}
+
 pub(crate) fn base64(bytes: &[u8]) -> String {
     const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
