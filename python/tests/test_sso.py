@@ -13,6 +13,7 @@ and sends the request again; the MLflow call succeeds.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import subprocess
@@ -233,7 +234,8 @@ def test_a_token_refused_before_its_expiry_is_refreshed_once_and_the_call_succee
     tokens = json.loads(keychain("lookup", *attributes))
     assert tokens["expires_at"] > time.time() + 600, "fresh by its expiry"
     # The proxy will refuse it (revoked, say), while its expiry still says fresh.
-    tokens["access_token"] = "garbage." + os.urandom(16).hex() + ".garbage"
+    garbage = "garbage." + os.urandom(16).hex() + ".garbage"
+    tokens["access_token"] = garbage
     keychain("store", "--label", "refused token", *attributes, input=json.dumps(tokens))
     del tokens
     before = len(oidc.refresh_events(client))
@@ -262,3 +264,13 @@ def test_a_token_refused_before_its_expiry_is_refreshed_once_and_the_call_succee
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert json.loads(proc.stdout.strip().splitlines()[-1])["first"] == {"status": 200, "history": []}
     assert len(oidc.refresh_events(client)) == before + 1
+
+    # The program itself: a process that comes late with the same refusal gets the token
+    # that replaced it, without another refresh.
+    refused = hashlib.sha256(garbage.encode()).hexdigest()[:16]
+    credential = json.loads(cli("credential", "--url", oidc.proxy, "--refused", refused).stdout)["credential"]
+    assert credential["fingerprint"] == hashlib.sha256(credential["secret"].encode()).hexdigest()[:16]
+    assert credential["fingerprint"] != refused
+    assert len(oidc.refresh_events(client)) == before + 1
+    del credential
+    assert cli("credential", "--url", oidc.proxy, "--refused", "not-a-fingerprint", check=False).returncode == 2
