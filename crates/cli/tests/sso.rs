@@ -233,3 +233,17 @@ fn token_refresh_gets_a_new_token_with_one_refresh() {
     let stats = stats(&client);
     assert_eq!((count(&stats, "refresh", "ok"), count(&stats, "refresh", "invalid_grant")), (1, 0), "{stats}");
 }
+
+/// A fixed token cannot be refreshed: `token --refresh` says so (a usage error) instead of
+/// printing the token the server just refused.
+#[test]
+fn token_refresh_of_a_fixed_token_is_a_usage_error() {
+    let w = World::new();
+    let args = ["login", "t", "--url", "https://h", "--auth", "bearer", "--password-stdin", "--no-verify"];
+    let out = w.run_stdin(&args, "fixed-token");
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(stdout(&w.run(&["token", "t"])).trim(), "fixed-token");
+    let out = w.run(&["token", "t", "--refresh"]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(!stdout(&out).contains("fixed-token"), "{}", text(&out));
+}
