@@ -6,10 +6,14 @@ Four Python processes use MLflow's client through the plugin across three access
 expiries: no request is refused, each process runs the program once per token (never per
 request), and the IdP sees one refresh per expiry (counted for this test's own client,
 registered with a short token lifetime, tests/fixtures/oidc/README.md).
+
+A token the proxy refuses while its expiry says it is fresh: the plugin refreshes it once
+and sends the request again; the MLflow call succeeds.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import subprocess
@@ -187,3 +191,86 @@ def test_a_refused_refresh_says_log_in_again(cli, oidc, monkeypatch):
     time.sleep(TTL)  # the token is now near expiry: the next request refreshes
     with pytest.raises(mlflow_login.LoginRequiredError, match="log in again with `mlflow-login login corp`"):
         resolver.header_for(url)
+
+
+# One MLflow client call through the plugin in a fresh process: the first request's status
+# and history (a refusal answered by a retry shows as history), then MLflow's own client.
+REFUSED_WORKER = r"""
+import json, sys
+import mlflow
+from mlflow.utils.credentials import get_default_host_creds
+from mlflow.utils.rest_utils import http_request
+import mlflow_login
+
+uri = sys.argv[1]
+r = http_request(get_default_host_creds(uri), "/api/2.0/mlflow/experiments/search", "GET",
+                 params={"max_results": 1}, max_retries=0)
+first = {"status": r.status_code, "history": [h.status_code for h in r.history]}
+experiments = mlflow.MlflowClient(uri).search_experiments(max_results=1)
+print(json.dumps({"first": first, "experiments": len(experiments),
+                  "runs": mlflow_login.auth().resolver.program_runs}))
+"""
+
+
+def keychain(*args: str, input: str | None = None) -> str:
+    """`secret-tool` against the test's private keychain (the secret on stdin only)."""
+    try:
+        proc = subprocess.run(
+            ["secret-tool", *args], input=input, capture_output=True, text=True, timeout=30, check=False
+        )
+    except FileNotFoundError:
+        pytest.fail("secret-tool is missing: apt-get install libsecret-tools", pytrace=False)
+    assert proc.returncode == 0, proc.stderr
+    return proc.stdout
+
+
+def test_a_token_refused_before_its_expiry_is_refreshed_once_and_the_call_succeeds(cli, oidc, python_env):
+    client = oidc.register(3600)  # an hour: only the refusal can cause a refresh
+    sso_login(cli, oidc, "corp", client)
+    # The keychain entry the CLI uses (crates/core/src/vault.rs `EntryKey::for_server`):
+    # service = the prefix + the server's normalised URL, account "sso".
+    url = {s["name"]: s["url"] for s in json.loads(cli("credential", "--no-secret").stdout)["servers"]}["corp"]
+    attributes = ["service", os.environ["MLFLOW_LOGIN_KEYCHAIN_PREFIX"] + url, "username", "sso"]
+    tokens = json.loads(keychain("lookup", *attributes))
+    assert tokens["expires_at"] > time.time() + 600, "fresh by its expiry"
+    # The proxy will refuse it (revoked, say), while its expiry still says fresh.
+    garbage = "garbage." + os.urandom(16).hex() + ".garbage"
+    tokens["access_token"] = garbage
+    keychain("store", "--label", "refused token", *attributes, input=json.dumps(tokens))
+    del tokens
+    before = len(oidc.refresh_events(client))
+
+    env = dict(
+        python_env,
+        MLFLOW_TRACKING_AUTH="mlflow-login",
+        MLFLOW_TRACKING_URI=oidc.proxy,
+        PYTHONPATH=str(Path(mlflow_login.__file__).parents[1]),
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", REFUSED_WORKER, oidc.proxy], env=env, capture_output=True, text=True, timeout=120
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    result = json.loads(proc.stdout.strip().splitlines()[-1])
+    # The stored token was sent, refused, refreshed once, and the request sent again.
+    assert result["first"] == {"status": 200, "history": [401]}, result
+    assert result["experiments"] >= 1, result
+    assert result["runs"] == 2, f"one run for the token, one for its refusal: {result}"
+    events = oidc.refresh_events(client)[before:]
+    assert [e["outcome"] for e in events] == ["ok"], events
+    # The keychain holds the new token: the next process sends it at once.
+    proc = subprocess.run(
+        [sys.executable, "-c", REFUSED_WORKER, oidc.proxy], env=env, capture_output=True, text=True, timeout=120
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert json.loads(proc.stdout.strip().splitlines()[-1])["first"] == {"status": 200, "history": []}
+    assert len(oidc.refresh_events(client)) == before + 1
+
+    # The program itself: a process that comes late with the same refusal gets the token
+    # that replaced it, without another refresh.
+    refused = hashlib.sha256(garbage.encode()).hexdigest()[:16]
+    credential = json.loads(cli("credential", "--url", oidc.proxy, "--refused", refused).stdout)["credential"]
+    assert credential["fingerprint"] == hashlib.sha256(credential["secret"].encode()).hexdigest()[:16]
+    assert credential["fingerprint"] != refused
+    assert len(oidc.refresh_events(client)) == before + 1
+    del credential
+    assert cli("credential", "--url", oidc.proxy, "--refused", "not-a-fingerprint", check=False).returncode == 2

@@ -8,6 +8,8 @@ servers are in test_real.py.
 from __future__ import annotations
 
 import base64
+import hashlib
+import http.server
 import json
 import os
 import pickle
@@ -65,7 +67,7 @@ class Fake:
             "       'active': doc.get('active'), 'servers': [{k: s[k] for k in ('name', 'url', 'auth', 'username')} for s in doc['servers']],\n"
             "       'server': pick and pick['name'],\n"
             "       'credential': pick and pick.get('secret') and {'scheme': pick['auth'], 'username': pick['username'], 'secret': pick['secret'],\n"
-            "                                                      **{k: pick[k] for k in ('expires_at', 'refresh_at') if k in pick}}}\n"
+            "                                                      **{k: pick[k] for k in ('expires_at', 'refresh_at', 'fingerprint') if k in pick}}}\n"
             "print(json.dumps(out))\n"
         )
         prog.chmod(prog.stat().st_mode | stat.S_IXUSR)
@@ -567,3 +569,174 @@ def test_renewal_keeps_other_servers_cached(fake, monkeypatch):
     assert r.header_for("https://h/api") == "Bearer at2"
     assert r.header_for("http://p/api") == basic("alice", "pw")
     assert fake.runs == 3
+
+
+# -- a token the server refuses before its expiry: one renewal, one retry --------------
+
+
+def fp(token):
+    """The fingerprint the program gives for `token` (crates/core/src/oidc/tokens.rs)."""
+    return hashlib.sha256(token.encode()).hexdigest()[:16]
+
+
+class Server:
+    """A real HTTP server on loopback that accepts only the bearer tokens in `accepted`
+    and records every request (its Authorization header and body)."""
+
+    def __init__(self, accepted):
+        self.accepted = set(accepted)
+        self.seen = []
+        outer = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_any(self):
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length) if length else b""
+                auth = self.headers.get("Authorization")
+                outer.seen.append((auth, body))
+                ok = auth in {f"Bearer {t}" for t in outer.accepted}
+                text = b"{}" if ok else b'{"error_code": "UNAUTHENTICATED"}'
+                self.send_response(200 if ok else 401)
+                if not ok:
+                    self.send_header("WWW-Authenticate", 'Bearer error="invalid_token"')
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(text)))
+                self.end_headers()
+                self.wfile.write(text)
+
+            do_GET = do_POST = do_any
+
+            def log_message(self, *args):
+                pass
+
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.thread.start()
+
+    def close(self):
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+@pytest.fixture
+def server(monkeypatch):
+    for var in ("http_proxy", "HTTP_PROXY", "all_proxy", "ALL_PROXY"):
+        monkeypatch.delenv(var, raising=False)
+    s = Server(["at2"])
+    yield s
+    s.close()
+
+
+def refused_world(fake, server, monkeypatch, **more):
+    """An SSO server whose cached token at1 the server refuses; the program's next answer
+    is at2 (its refresh). Returns the session and the auth object, warm on at1."""
+    clock = Clock(monkeypatch)
+    t0 = clock.t
+    fake.servers = [
+        {
+            "name": "corp",
+            "url": server.url,
+            "username": None,
+            "secret": "at1",
+            "auth": "bearer",
+            "expires_at": t0 + 3600,
+            "fingerprint": fp("at1"),
+        }
+    ]
+    fake.write()
+    auth = mlflow_login.MlflowLoginAuth(Resolver())
+    assert auth.resolver.header_for(server.url + "/api") == "Bearer at1"
+    fake.servers[0].update(secret="at2", expires_at=t0 + 3600, fingerprint=fp("at2"), **more)
+    fake.write(bump=False)  # a refresh does not change the state file
+    return requests.Session(), auth
+
+
+def refused_runs(fake):
+    return [line for line in fake.runs_file.read_text().splitlines() if "--refused" in line]
+
+
+def test_a_refused_sso_token_is_renewed_and_the_request_sent_once_more(fake, server, monkeypatch):
+    session, auth = refused_world(fake, server, monkeypatch)
+    r = session.post(server.url + "/api/2.0/mlflow/runs/create", data=b'{"x": 1}', auth=auth, timeout=30)
+    assert r.status_code == 200
+    assert [h.status_code for h in r.history] == [401]
+    assert r.request.headers["Authorization"] == "Bearer at2"
+    assert server.seen == [("Bearer at1", b'{"x": 1}'), ("Bearer at2", b'{"x": 1}')]
+    assert fake.runs == 2
+    assert refused_runs(fake) == [f"credential --url {server.url}/api/2.0/mlflow/runs/create --refused {fp('at1')}"]
+    # The next request has the new token: no 401, no run.
+    r = session.get(server.url + "/api/2.0/mlflow/experiments/search", auth=auth, timeout=30)
+    assert (r.status_code, r.history) == (200, [])
+    assert fake.runs == 2
+
+
+def test_threads_refused_together_share_one_renewal(fake, server, monkeypatch):
+    session, auth = refused_world(fake, server, monkeypatch, sleep=0.3)
+    # Every thread's request goes out with at1 before any renewal.
+    sent = threading.Barrier(8)
+    inner = auth.resolver.credential_for
+
+    def after_lookup(url):
+        found = inner(url)
+        sent.wait(timeout=10)
+        return found
+
+    monkeypatch.setattr(auth.resolver, "credential_for", after_lookup)
+
+    def one():
+        r = requests.get(server.url + "/api/2.0/mlflow/runs/get", auth=auth, timeout=30)
+        return r.status_code, [h.status_code for h in r.history]
+
+    assert in_threads(8, one) == [(200, [401])] * 8
+    assert len(refused_runs(fake)) == 1, fake.runs_file.read_text()
+    assert sorted(a for a, _ in server.seen) == ["Bearer at1"] * 8 + ["Bearer at2"] * 8
+
+
+def test_a_body_that_cannot_be_sent_again_gets_the_401_and_the_next_request_the_new_token(fake, server, monkeypatch):
+    session, auth = refused_world(fake, server, monkeypatch)
+    r = session.post(server.url + "/api/2.0/mlflow/upload", data=iter([b"chunk"]), auth=auth, timeout=30)
+    assert (r.status_code, r.history) == (401, [])
+    assert len(refused_runs(fake)) == 1
+    r = session.post(server.url + "/api/2.0/mlflow/upload", data=iter([b"chunk"]), auth=auth, timeout=30)
+    assert (r.status_code, r.request.headers["Authorization"]) == (200, "Bearer at2")
+    assert fake.runs == 2
+
+
+def test_one_retry_per_request_never_a_loop(fake, server, monkeypatch):
+    session, auth = refused_world(fake, server, monkeypatch)
+    server.accepted = set()  # the new token is refused too
+    r = session.get(server.url + "/api", auth=auth, timeout=30)
+    assert r.status_code == 401
+    assert [h.status_code for h in r.history] == [401]
+    assert [a for a, _ in server.seen] == ["Bearer at1", "Bearer at2"]
+    assert len(refused_runs(fake)) == 1
+    # The program hands out the same token again: nothing to retry with.
+    r = session.get(server.url + "/api", auth=auth, timeout=30)
+    assert (r.status_code, r.history) == (401, [])
+    assert refused_runs(fake)[-1].endswith(f"--refused {fp('at2')}")
+    assert len(server.seen) == 3
+
+
+def test_a_refused_renewal_that_fails_says_why(fake, server, monkeypatch):
+    session, auth = refused_world(fake, server, monkeypatch)
+    fake.write(
+        bump=False,
+        exit=3,
+        stderr='error: cannot get a fresh single sign-on token for "corp"\nhelp: log in again: mlflow-login login corp\n',
+    )
+    with pytest.raises(LoginRequiredError, match="log in again with `mlflow-login login corp`"):
+        session.get(server.url + "/api", auth=auth, timeout=30)
+    assert len(refused_runs(fake)) == 1
+
+
+@pytest.mark.parametrize("auth_kind", ["basic", "bearer"])
+def test_passwords_and_fixed_tokens_are_not_retried(fake, server, auth_kind):
+    fake.add("prod", server.url, "alice", "pw", auth=auth_kind).write()
+    auth = mlflow_login.MlflowLoginAuth(Resolver())
+    r = requests.get(server.url + "/api", auth=auth, timeout=30)
+    assert (r.status_code, r.history) == (401, [])
+    assert r.request.hooks["response"] == []
+    assert fake.runs == 1

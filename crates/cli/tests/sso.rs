@@ -317,3 +317,34 @@ fn a_browser_that_cannot_open_does_not_hang() {
     assert!(stderr(&out).contains("did not happen within 3 s"), "{}", text(&out));
     assert!(w.list_json().as_array().unwrap().is_empty(), "nothing stored");
 }
+
+/// `token --refresh` (for curl, R, Java users whose request was refused): a new access token
+/// at once, whatever the expiry says, with one refresh at the IdP.
+#[test]
+fn token_refresh_gets_a_new_token_with_one_refresh() {
+    let w = World::new();
+    let client = register_client();
+    let out = sso_login(&w, "sso", &client, &[]);
+    assert!(out.status.success(), "{}", text(&out));
+    let first = stdout(&token(&w, "sso")).trim().to_string();
+    let out = w.run(&["token", "sso", "--refresh"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let second = stdout(&out).trim().to_string();
+    assert!(second.len() > 20 && second != first, "a new token");
+    let stats = stats(&client);
+    assert_eq!((count(&stats, "refresh", "ok"), count(&stats, "refresh", "invalid_grant")), (1, 0), "{stats}");
+}
+
+/// A fixed token cannot be refreshed: `token --refresh` says so (a usage error) instead of
+/// printing the token the server just refused.
+#[test]
+fn token_refresh_of_a_fixed_token_is_a_usage_error() {
+    let w = World::new();
+    let args = ["login", "t", "--url", "https://h", "--auth", "bearer", "--password-stdin", "--no-verify"];
+    let out = w.run_stdin(&args, "fixed-token");
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(stdout(&w.run(&["token", "t"])).trim(), "fixed-token");
+    let out = w.run(&["token", "t", "--refresh"]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(!stdout(&out).contains("fixed-token"), "{}", text(&out));
+}

@@ -9,7 +9,7 @@
 
 use crate::error::Result;
 use crate::logins::Logins;
-use crate::oidc::{self, RefreshOptions, Refreshed, TokenSet};
+use crate::oidc::{self, Fingerprint, RefreshOptions, Refreshed, TokenSet};
 use crate::secret::Secret;
 use crate::server::{AuthKind, Server};
 use crate::vault::{EntryKey, Vault};
@@ -28,12 +28,15 @@ pub struct Fresh {
     pub refreshed: Option<Refreshed>,
     /// For SSO: whether a refresh token is stored (the next refresh needs no login).
     pub refreshable: bool,
+    /// For SSO: the access token's fingerprint (not secret), for a caller whose request the
+    /// server refuses to pass back as [`RefreshOptions::refused`].
+    pub fingerprint: Option<Fingerprint>,
 }
 
 impl Fresh {
     /// A stored password or token, good until it is changed.
     pub fn stored(secret: Secret) -> Self {
-        Self { secret, expires_at: None, refresh_at: None, refreshed: None, refreshable: false }
+        Self { secret, expires_at: None, refresh_at: None, refreshed: None, refreshable: false, fingerprint: None }
     }
 
     fn from_tokens(tokens: TokenSet, refreshed: Refreshed) -> Self {
@@ -41,6 +44,7 @@ impl Fresh {
             expires_at: tokens.expires_at,
             refresh_at: tokens.refresh_due_at(),
             refreshable: tokens.refresh_token.is_some(),
+            fingerprint: Some(tokens.fingerprint()),
             secret: tokens.access_token,
             refreshed: Some(refreshed),
         }
@@ -53,8 +57,9 @@ pub async fn fresh_credential<V: Vault>(logins: &Logins<V>, server: &Server) -> 
     fresh_with(logins, server, &RefreshOptions::default()).await
 }
 
-/// [`fresh_credential`] with refresh options (`force`: refresh even when not near expiry,
-/// e.g. after the server refused the token).
+/// [`fresh_credential`] with refresh options: `refused` when a server refused the token
+/// with that fingerprint (refreshed unless another process did already), `force` to
+/// refresh now whatever the expiry says. Neither changes anything for Basic and Bearer.
 pub async fn fresh_with<V: Vault>(logins: &Logins<V>, server: &Server, opts: &RefreshOptions) -> Result<Option<Fresh>> {
     let Some(stored) = logins.secret(server)? else { return Ok(None) };
     if server.auth != AuthKind::Sso {

@@ -12,6 +12,10 @@ request of a running process (a Jupyter kernel, say) without a restart. A reques
 no server is configured for fails with an error saying how to add it; it is never sent
 unauthenticated.
 
+Single sign-on: a request the server refuses (401) with a token that should still be valid
+is sent once more with a new one (refreshed once for all threads and processes), when its
+body can be sent again; otherwise the 401 is returned and the next request has the new token.
+
 Importing this package imports neither MLflow nor ``requests``.
 """
 
@@ -55,7 +59,10 @@ except PackageNotFoundError:  # pragma: no cover - running from a source tree
 class MlflowLoginAuth:
     """A ``requests`` auth object (``requests.auth.AuthBase`` protocol): sets the
     ``Authorization`` header of each request from MLflow Login. It replaces any header
-    already there, so ``MLFLOW_TRACKING_USERNAME``/``PASSWORD`` and ``~/.netrc`` never win."""
+    already there, so ``MLFLOW_TRACKING_USERNAME``/``PASSWORD`` and ``~/.netrc`` never win.
+
+    For a single sign-on token it also registers a response hook: a 401 gets one retry
+    with a renewed token (as ``requests.auth.HTTPDigestAuth`` answers its challenge)."""
 
     def __init__(self, resolver: Resolver | None = None):
         self._resolver = resolver or Resolver()
@@ -64,8 +71,43 @@ class MlflowLoginAuth:
         url = request.url
         if url[:7].lower() == "http://":
             _refuse_proxied_loopback(url)
-        request.headers["Authorization"] = self._resolver.header_for(url)
+        header = self._resolver.credential_for(url)
+        request.headers["Authorization"] = header.value
+        if header.fingerprint is not None:
+            request.register_hook("response", self._retry_refused)
         return request
+
+    def _retry_refused(self, r, **kwargs):
+        """The response hook of a single sign-on request: on a 401, the token is renewed
+        (``Resolver.renew_refused``: one refresh for all threads and processes that saw it
+        refused) and the request is sent once more with it, through the same connection
+        adapter and ``send`` arguments, the 401 kept in ``history``. A body that cannot be
+        read twice (a file, a generator) is not sent again: the 401 is returned, and the
+        next request has the new token. The retry is sent without this hook: never a loop."""
+        if r.status_code != 401:
+            return r
+        request = r.request
+        refused = request.headers.get("Authorization")
+        if refused is None:
+            return r
+        renewed = self._resolver.renew_refused(request.url, refused)
+        if renewed is None or not isinstance(request.body, (type(None), bytes, str)):
+            return r
+        from requests.cookies import extract_cookies_to_jar
+
+        # Read the refusal and release its connection, so the retry can reuse it.
+        _ = r.content
+        r.close()
+        retry = request.copy()
+        extract_cookies_to_jar(retry._cookies, request, r.raw)
+        retry.prepare_cookies(retry._cookies)
+        retry.headers["Authorization"] = renewed
+        hooks = retry.hooks.get("response", [])
+        retry.hooks = {**retry.hooks, "response": [h for h in hooks if h != self._retry_refused]}
+        again = r.connection.send(retry, **kwargs)
+        again.history.append(r)
+        again.request = retry
+        return again
 
     @property
     def resolver(self) -> Resolver:

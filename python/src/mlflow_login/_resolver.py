@@ -22,6 +22,12 @@ tenth of the lifetime when shorter), then the next request runs the program once
 threads waiting meanwhile share that one run. A provider that refuses the refresh raises
 :class:`LoginRequiredError`, naming ``mlflow-login login NAME``.
 
+A server that refuses a single sign-on token before its expiry (401: revoked, or clocks
+that disagree): :meth:`Resolver.renew_refused` runs ``mlflow-login credential --refused FP``
+once (FP: the token's fingerprint from the program's answer, not secret), shared by every
+thread that saw that header refused; the program refreshes unless another process already
+did. ``MlflowLoginAuth`` then sends the request once more with the new token.
+
 Secrets: the JSON text and the password live only in locals while the program's answer is
 read; the cache keeps the finished ``Authorization`` header inside :class:`_Header`, whose
 ``repr`` is redacted and which refuses to be pickled. No message raised here ever formats a header, a password or the program's
@@ -213,13 +219,23 @@ class _Header:
     time ``refresh_at`` (``inf`` for a password or a token without a known expiry). Its
     ``repr`` never shows it."""
 
-    __slots__ = ("value", "server", "refresh_at", "expires_at")
+    __slots__ = ("value", "server", "refresh_at", "expires_at", "fingerprint")
 
-    def __init__(self, value: str, server: str | None = None, refresh_at: float = math.inf, expires_at=None):
+    def __init__(
+        self,
+        value: str,
+        server: str | None = None,
+        refresh_at: float = math.inf,
+        expires_at=None,
+        fingerprint: str | None = None,
+    ):
         self.value = value
         self.server = server
         self.refresh_at = refresh_at
         self.expires_at = expires_at
+        # Single sign-on only: names the token for `credential --refused` (None: a password
+        # or a fixed token, which nothing can refresh).
+        self.fingerprint = fingerprint
 
     def __repr__(self) -> str:
         return "<Authorization header: REDACTED>"
@@ -260,7 +276,10 @@ def _header_for(credential: dict, server: str | None = None, now: float | None =
     if scheme == "bearer":
         now = _now() if now is None else now
         expires_at = credential.get("expires_at")
-        return _Header("Bearer " + secret, server, refresh_time(credential, now), expires_at)
+        fingerprint = credential.get("fingerprint")
+        if not isinstance(fingerprint, str):
+            fingerprint = None
+        return _Header("Bearer " + secret, server, refresh_time(credential, now), expires_at, fingerprint)
     if scheme == "basic":
         token = base64.b64encode(f"{credential.get('username') or ''}:{secret}".encode()).decode("ascii")
         return _Header("Basic " + token, server)
@@ -359,6 +378,12 @@ class Resolver:
 
     def header_for(self, url: str) -> str:
         """The ``Authorization`` value for ``url``; raises :class:`MlflowLoginError`."""
+        return self.credential_for(url).value
+
+    def credential_for(self, url: str) -> _Header:
+        """The header for ``url`` (its ``value`` is the ``Authorization`` value, its
+        ``fingerprint`` set when a refusal can be answered by a refresh); raises
+        :class:`MlflowLoginError`."""
         base = _request_base(url)
         snap = self._snapshot
         if snap is None or not snap.current():
@@ -377,11 +402,36 @@ class Resolver:
         if found.refresh_at <= _now():  # inf for passwords: one float compare
             renewed = self._renew(snap, base, found)
             if renewed is None:
-                return self.header_for(url)  # the config changed meanwhile: start over
+                return self.credential_for(url)  # the config changed meanwhile: start over
             if isinstance(renewed, MlflowLoginError):
                 raise renewed.with_traceback(None)
             found = renewed
-        return found.value
+        return found
+
+    def renew_refused(self, url: str, refused: str) -> str | None:
+        """The server answered 401 to a request for ``url`` sent with the ``Authorization``
+        value ``refused``: the value to send instead, or ``None`` when there is none (a
+        password or a fixed token: nothing to refresh; or the same token again).
+
+        Single sign-on: one run of ``mlflow-login credential --refused FP`` for every thread
+        that saw this value refused (the first runs it, the others take its answer); the
+        program refreshes unless another process already replaced the token. Raises
+        :class:`MlflowLoginError` when that run fails (:class:`LoginRequiredError`: the
+        provider ended the session)."""
+        base = _request_base(url)
+        for _ in range(2):
+            found = self.credential_for(url)
+            if found.value != refused:
+                return found.value  # renewed meanwhile (another thread, a new login)
+            if found.fingerprint is None:
+                return None
+            renewed = self._renew(self._snapshot, base, found, refused=True)
+            if isinstance(renewed, MlflowLoginError):
+                raise renewed.with_traceback(None)
+            if renewed is not None:
+                return renewed.value if renewed.value != refused else None
+            # The config changed meanwhile: look again.
+        return None
 
     # -- the slow path: run the program, under the lock ----------------------------------
 
@@ -405,23 +455,24 @@ class Resolver:
             snap.headers.update(fresh.headers)
             return snap
 
-    def _renew(self, snap: _Snapshot, base: str, stale: _Header):
-        """A single sign-on token near expiry: one run of the program for every thread
-        that finds it so (the first runs it, the others wait and take its answer). Returns
-        the new header, an error to raise, or ``None`` when the snapshot was replaced
-        meanwhile (the caller starts over)."""
+    def _renew(self, snap: _Snapshot | None, base: str, stale: _Header, refused: bool = False):
+        """A single sign-on token near expiry (or, ``refused``, refused by the server): one
+        run of the program for every thread that finds it so (the first runs it, the others
+        wait and take its answer). Returns the new header, an error to raise, or ``None``
+        when the snapshot was replaced meanwhile (the caller starts over)."""
         with self._lock:
-            if self._snapshot is not snap or not snap.current():
+            if snap is None or self._snapshot is not snap or not snap.current():
                 return None
             current = snap.headers.get(stale.server)
             now = _now()
-            if current is not stale or stale.refresh_at > now:
+            if current is not stale or (not refused and stale.refresh_at > now):
                 return current  # another thread renewed it while this one waited
-            fresh = self._load(base, snap.config_dir, server=stale.server)
+            fresh = self._load(base, snap.config_dir, server=stale.server, refused=stale.fingerprint if refused else None)
             if isinstance(fresh, _FailedSnapshot):
                 error = fresh.error
                 if (
-                    not isinstance(error, LoginRequiredError)
+                    not refused  # a refused token is worth nothing, however long it lasts
+                    and not isinstance(error, LoginRequiredError)
                     and isinstance(stale.expires_at, (int, float))
                     and now + 1 < stale.expires_at
                 ):
@@ -439,13 +490,16 @@ class Resolver:
             snap.by_url.clear()
             return snap.headers.get(stale.server)
 
-    def _load(self, base: str, config_dir: Path, server: str | None = None) -> _Snapshot:
+    def _load(self, base: str, config_dir: Path, server: str | None = None, refused: str | None = None) -> _Snapshot:
         key = _watch_key(_watched(config_dir))  # before the run: a change during it shows next time
         # Before the run too: a token refreshed during it was obtained no earlier, so the
         # lifetime left from here is not less than core's (see refresh_time).
         started = _now()
         try:
-            doc = self._run(["credential", "--url", base], server=server)
+            args = ["credential", "--url", base]
+            if refused is not None:
+                args += ["--refused", refused]
+            doc = self._run(args, server=server)
             reported_dir = Path(doc.get("config_dir") or config_dir)
             if reported_dir != config_dir:
                 key = None  # we watched the wrong folder: ask again next time, then watch this one

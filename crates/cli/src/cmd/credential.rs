@@ -7,10 +7,19 @@
 //! requests from memory until the state file or `config.toml` changes.
 //!
 //! The JSON is versioned (`"version": 1`); the plugin refuses a version it does not know.
+//! Fields are only ever added within a version (`fingerprint` came later; an older plugin
+//! ignores it).
+//!
+//! Single sign-on: the credential carries the access token's fingerprint (not secret).
+//! When the MLflow server refuses the token, the plugin runs `credential --refused FP`
+//! once: a new token, refreshed at the identity provider unless another process did it
+//! already (core's `RefreshOptions::refused`).
 
 use clap::Args;
+use mlflow_login_core::fresh::fresh_with;
+use mlflow_login_core::oidc::{Fingerprint, RefreshOptions};
 use mlflow_login_core::server::normalize_url;
-use mlflow_login_core::{AuthKind, Config, Fresh, Server, fresh_credential};
+use mlflow_login_core::{AuthKind, Config, Fresh, Server};
 use serde_json::{Value, json};
 
 use super::{Run, logins};
@@ -32,6 +41,14 @@ pub struct Credential {
     /// List the servers only; read nothing from the keychain.
     #[arg(long)]
     no_secret: bool,
+    /// Single sign-on: the server refused the token with this fingerprint (the
+    /// `fingerprint` of an earlier answer): refresh it, unless it was replaced already.
+    #[arg(long, value_name = "FINGERPRINT", value_parser = parse_fingerprint, conflicts_with = "no_secret")]
+    refused: Option<Fingerprint>,
+}
+
+fn parse_fingerprint(text: &str) -> Result<Fingerprint, String> {
+    Fingerprint::parse(text).map_err(|e| e.to_string())
 }
 
 impl Run for Credential {
@@ -49,8 +66,9 @@ impl Run for Credential {
         let credential = match picked {
             Some((name, server)) if !self.no_secret => {
                 let fresh = if server.auth == AuthKind::Sso {
+                    let opts = RefreshOptions { refused: self.refused.clone(), ..RefreshOptions::default() };
                     super::runtime()?
-                        .block_on(fresh_credential(&logins, server))
+                        .block_on(fresh_with(&logins, server, &opts))
                         .map_err(|e| super::sso_failure(name, e))?
                 } else {
                     logins.secret(server)?.map(Fresh::stored)
@@ -64,6 +82,9 @@ impl Run for Credential {
                         "expires_at": f.expires_at,
                         // When core refreshes it: the plugin keeps the token until then.
                         "refresh_at": f.refresh_at,
+                        // Single sign-on only: what to pass to --refused when the server
+                        // refuses this token (its absence: nothing to refresh).
+                        "fingerprint": f.fingerprint.as_ref().map(Fingerprint::as_str),
                     })
                 })
             }

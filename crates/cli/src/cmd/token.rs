@@ -1,7 +1,9 @@
 use clap::Args;
 use mlflow_login_core::AuthKind;
+use mlflow_login_core::fresh::fresh_with;
+use mlflow_login_core::oidc::RefreshOptions;
 
-use super::{Run, fresh_secret, logins};
+use super::{Run, fresh_secret, logins, runtime, sso_failure};
 use crate::failure::{self, Failure};
 
 /// Print a fresh access token for a token or single sign-on server, for tools that are not
@@ -9,12 +11,19 @@ use crate::failure::{self, Failure};
 ///
 ///   curl -H "Authorization: Bearer $(mlflow-login token prod)" "$URL/api/2.0/mlflow/experiments/search"
 ///
+/// When the server refuses a single sign-on token that should still be valid (HTTP 401),
+/// `mlflow-login token prod --refresh` gets a new one.
+///
 /// The token is printed on standard output only: capture it, do not paste it into files.
 #[derive(Debug, Args)]
 #[command(verbatim_doc_comment)]
 pub struct Token {
     /// The server (default: the active one).
     name: Option<String>,
+    /// Single sign-on: get a new token from the identity provider now, even if the current
+    /// one has not expired (e.g. after the server refused it).
+    #[arg(long)]
+    refresh: bool,
 }
 
 impl Run for Token {
@@ -27,7 +36,22 @@ impl Run for Token {
             return Err(Failure::usage(format!("\"{name}\" takes a username and password, not a token"))
                 .help(format!("for its variables: mlflow-login env {name}")));
         }
-        let Some(token) = fresh_secret(&logins, &name, server)? else {
+        let token = match (self.refresh, server.auth) {
+            (false, _) => fresh_secret(&logins, &name, server)?,
+            (true, AuthKind::Sso) => {
+                let opts = RefreshOptions { force: true, ..RefreshOptions::default() };
+                let fresh =
+                    runtime()?.block_on(fresh_with(&logins, server, &opts)).map_err(|e| sso_failure(&name, e))?;
+                fresh.map(|f| f.secret)
+            }
+            (true, _) => {
+                return Err(Failure::usage(format!(
+                    "\"{name}\" uses a fixed token, which cannot be refreshed (only single sign-on tokens can)"
+                ))
+                .help(format!("store a new token: mlflow-login login {name}")));
+            }
+        };
+        let Some(token) = token else {
             return Err(Failure::new(
                 failure::REFUSED,
                 format!("no {} stored for \"{name}\"", server.auth.secret_noun()),

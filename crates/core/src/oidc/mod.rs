@@ -41,7 +41,7 @@ use std::time::Duration;
 pub use discovery::{Hints, Overrides, Provider, Source};
 pub(crate) use refresh::hold;
 pub use refresh::{RefreshOptions, Refreshed, Revoked, refresh_locked, revoke};
-pub use tokens::{MAX_REFRESH_MARGIN_SECS, TokenSet};
+pub use tokens::{Fingerprint, MAX_REFRESH_MARGIN_SECS, TokenSet};
 
 use crate::error::{Error, Result};
 use crate::server::Server;

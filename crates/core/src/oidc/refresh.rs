@@ -10,6 +10,13 @@
 //! 3. reads the stored set again: another process may have refreshed while we waited;
 //! 4. only if it is still near expiry, refreshes at the IdP and stores the new set (with
 //!    the rotated refresh token) before the lock is released.
+//!
+//! A server that refuses a token we thought fresh (revoked, or a clock that disagrees) gets
+//! the same treatment with [`RefreshOptions::refused`]: the caller names the refused token
+//! by its [`Fingerprint`], and the refresh happens only while the stored token is still that
+//! one. Four processes refused together thus make one refresh, whenever each of them reads
+//! the keychain; a plain "refresh now" ([`RefreshOptions::force`]) can only compare with
+//! what its own process read first, which may already be the new token.
 
 use std::fs::File;
 use std::future::Future;
@@ -24,7 +31,7 @@ use super::http::Http;
 #[cfg(test)]
 use super::http::HttpError;
 use super::login::{server_refusal, token_error};
-use super::tokens::{TokenSet, now_unix};
+use super::tokens::{Fingerprint, TokenSet, now_unix};
 use crate::config::{Paths, open_private_file};
 use crate::error::{Error, Result};
 use crate::server::{Server, is_loopback};
@@ -36,6 +43,10 @@ pub struct RefreshOptions {
     /// Refresh even when the access token is not near expiry (still under the lock, still
     /// skipped when another process refreshed meanwhile).
     pub force: bool,
+    /// A server refused the access token with this fingerprint: refresh unless the stored
+    /// token is another one already (then that one is the answer: [`Refreshed::ByAnotherProcess`]).
+    /// Implies `force` for that token.
+    pub refused: Option<Fingerprint>,
     /// The longest wait for another process's refresh to finish.
     pub lock_wait: Duration,
     /// The longest wait for the identity provider's answer.
@@ -44,7 +55,12 @@ pub struct RefreshOptions {
 
 impl Default for RefreshOptions {
     fn default() -> Self {
-        Self { force: false, lock_wait: Duration::from_secs(30), request_timeout: Duration::from_secs(15) }
+        Self {
+            force: false,
+            refused: None,
+            lock_wait: Duration::from_secs(30),
+            request_timeout: Duration::from_secs(15),
+        }
     }
 }
 
@@ -54,7 +70,8 @@ impl Default for RefreshOptions {
 pub enum Refreshed {
     /// The stored access token was fresh enough; nothing was asked.
     StillFresh,
-    /// Another process refreshed while this one waited for the lock.
+    /// Another process refreshed while this one waited for the lock (or, with
+    /// [`RefreshOptions::refused`], before: the stored token is no longer the refused one).
     ByAnotherProcess,
     /// This process refreshed at the identity provider and stored the result.
     Now,
@@ -77,17 +94,39 @@ pub async fn refresh_locked(
     key: &EntryKey,
     opts: &RefreshOptions,
 ) -> Result<(TokenSet, Refreshed)> {
-    let stored = read(vault, key)?;
-    if !opts.force && !stored.is_near_expiry(now_unix()) {
-        return Ok((stored, Refreshed::StillFresh));
-    }
     let lock_path = lock_file(key, &lock_dir()?);
-    locked(stored, vault, key, &lock_path, opts, || Http::for_server(server, opts.request_timeout)).await
+    refresh_at(vault, key, &lock_path, opts, || Http::for_server(server, opts.request_timeout)).await
 }
 
-/// Steps 2 to 4 of the module docs; `http` is made only when a refresh is needed.
+/// [`refresh_locked`] with the lock file and the HTTP client given; `http` is made only
+/// when a refresh is needed.
+async fn refresh_at<H: Future<Output = Result<Http>>>(
+    vault: &dyn Vault,
+    key: &EntryKey,
+    lock_path: &Path,
+    opts: &RefreshOptions,
+    http: impl FnOnce() -> H,
+) -> Result<(TokenSet, Refreshed)> {
+    let stored = read(vault, key)?;
+    let due = stored.is_near_expiry(now_unix());
+    match &opts.refused {
+        // The refused token was replaced already (by a refresh or a new login): no lock needed.
+        Some(refused) if !due && stored.fingerprint() != *refused => {
+            return Ok((stored, Refreshed::ByAnotherProcess));
+        }
+        None if !due && !opts.force => return Ok((stored, Refreshed::StillFresh)),
+        _ => {}
+    }
+    // The token this process holds: the refused one, else the one it just read.
+    let held = opts.refused.clone().unwrap_or_else(|| stored.fingerprint());
+    drop(stored);
+    locked(&held, vault, key, lock_path, opts, http).await
+}
+
+/// Steps 2 to 4 of the module docs: refreshes unless the stored token is no longer `held`
+/// (another process refreshed it) and is fresh.
 async fn locked<H: Future<Output = Result<Http>>>(
-    stored: TokenSet,
+    held: &Fingerprint,
     vault: &dyn Vault,
     key: &EntryKey,
     lock_path: &Path,
@@ -96,8 +135,7 @@ async fn locked<H: Future<Output = Result<Http>>>(
 ) -> Result<(TokenSet, Refreshed)> {
     let _lock = lock(lock_path, opts.lock_wait).await?;
     let current = read(vault, key)?;
-    let changed = current.refresh_token != stored.refresh_token || current.access_token != stored.access_token;
-    if changed && !current.is_near_expiry(now_unix()) {
+    if current.fingerprint() != *held && !current.is_near_expiry(now_unix()) {
         return Ok((current, Refreshed::ByAnotherProcess));
     }
     let fresh = refresh_with(&http().await?, &current).await?;
@@ -321,10 +359,11 @@ mod tests {
         let http = rotating(calls.clone());
         let mut tasks = Vec::new();
         for _ in 0..4 {
-            let (vault, http, lock_path, stored) = (vault.clone(), http.clone(), lock_path.clone(), expired.clone());
+            let (vault, http, lock_path, held) =
+                (vault.clone(), http.clone(), lock_path.clone(), expired.fingerprint());
             tasks.push(tokio::spawn(async move {
                 let opts = RefreshOptions::default();
-                locked(stored, &*vault, &key(), &lock_path, &opts, || async { Ok(http) }).await.unwrap()
+                locked(&held, &*vault, &key(), &lock_path, &opts, || async { Ok(http) }).await.unwrap()
             }));
         }
         let mut how = Vec::new();
@@ -347,6 +386,71 @@ mod tests {
             use std::os::unix::fs::PermissionsExt as _;
             assert_eq!(std::fs::metadata(&lock_path).unwrap().permissions().mode() & 0o777, 0o600);
         }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn refused_together_make_one_refresh() {
+        let dir = tempfile::tempdir().unwrap();
+        let lock_path = lock_file(&key(), dir.path());
+        let vault = Arc::new(MemoryVault::default());
+        // Fresh by its expiry, but the server refused it (revoked, say).
+        let refused = sample(now_unix(), Some(3600));
+        vault.set(&key(), &refused.to_secret()).unwrap();
+        let calls = Arc::new(AtomicUsize::new(0));
+        let http = rotating(calls.clone());
+        let run = |fingerprint: Fingerprint| {
+            let (vault, http, lock_path) = (vault.clone(), http.clone(), lock_path.clone());
+            async move {
+                let opts = RefreshOptions { refused: Some(fingerprint), ..RefreshOptions::default() };
+                refresh_at(&*vault, &key(), &lock_path, &opts, || async { Ok(http) }).await.unwrap()
+            }
+        };
+        // Four processes refused together, each reading the keychain when it gets to it
+        // (before or after the first one's refresh).
+        let tasks: Vec<_> = (0..4).map(|_| tokio::spawn(run(refused.fingerprint()))).collect();
+        let mut how = Vec::new();
+        for task in tasks {
+            let (set, refreshed) = task.await.unwrap();
+            assert_eq!(set.access_token.expose(), "at-1");
+            how.push(refreshed);
+        }
+        assert_eq!(calls.load(Ordering::SeqCst), 1);
+        how.sort_by_key(|r| *r == Refreshed::Now);
+        assert_eq!(how, [Refreshed::ByAnotherProcess; 3].into_iter().chain([Refreshed::Now]).collect::<Vec<_>>());
+        // A fifth that starts afterwards: the token it was refused is gone, no lock needed.
+        std::fs::remove_file(&lock_path).unwrap();
+        let (set, refreshed) = run(refused.fingerprint()).await;
+        assert_eq!((set.access_token.expose(), refreshed), ("at-1", Refreshed::ByAnotherProcess));
+        assert!(!lock_path.exists(), "the lock was taken");
+        assert_eq!(calls.load(Ordering::SeqCst), 1);
+        // The new token refused too: one more refresh.
+        let (set, refreshed) = run(set.fingerprint()).await;
+        assert_eq!((set.access_token.expose(), refreshed), ("at-2", Refreshed::Now));
+        assert_eq!(calls.load(Ordering::SeqCst), 2);
+        // A plain "refresh now" after that refresh cannot tell: it refreshes again.
+        let opts = RefreshOptions { force: true, ..RefreshOptions::default() };
+        let (set, refreshed) =
+            refresh_at(&*vault, &key(), &lock_path, &opts, || async { Ok(http.clone()) }).await.unwrap();
+        assert_eq!((set.access_token.expose(), refreshed), ("at-3", Refreshed::Now));
+    }
+
+    #[tokio::test]
+    async fn a_response_without_expires_in_takes_the_jwt_expiry() {
+        let exp = now_unix() + 600;
+        let token = crate::oidc::tokens::tests::jwt(&format!(r#"{{"sub":"alice","exp":{exp}}}"#));
+        let answer = format!(r#"{{"access_token": "{token}", "refresh_token": "rt-2", "token_type": "Bearer"}}"#);
+        let http = Http::fake(move |_| Ok(json_reply(200, &answer)));
+        let old = sample(now_unix() - 7200, Some(3600));
+        let new = refresh_with(&http, &old).await.unwrap();
+        assert_eq!(new.expires_at, Some(exp));
+        assert!(!new.is_near_expiry(now_unix()));
+        assert_eq!(new.refresh_due_at(), Some(exp - new.refresh_margin()));
+        assert_eq!(new.refresh_margin(), 60);
+        // An opaque token without expires_in: no known expiry.
+        let http = Http::fake(|_| Ok(json_reply(200, r#"{"access_token": "opaque", "token_type": "Bearer"}"#)));
+        let new = refresh_with(&http, &old).await.unwrap();
+        assert_eq!(new.expires_at, None);
+        assert_eq!(new.refresh_token, old.refresh_token, "no rotation: the old refresh token stays");
     }
 
     #[tokio::test]

@@ -1,13 +1,21 @@
 //! The token set: what a single sign-on login leaves in the keychain, as one [`Secret`]
 //! holding a small JSON object.
 
+use base64::Engine as _;
+use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
 use serde::{Deserialize, Serialize};
+use sha2::{Digest as _, Sha256};
 
 use crate::error::{Error, Result};
 use crate::secret::Secret;
 
 /// The longest margin before expiry at which an access token counts as near expiry.
 pub const MAX_REFRESH_MARGIN_SECS: u64 = 60;
+
+/// The longest lifetime taken from a JWT access token's `exp` claim (a year): access tokens
+/// live minutes to hours, so a later `exp` is a mistake (milliseconds for seconds, say) and
+/// is ignored rather than postponing the refresh for ever.
+const MAX_JWT_LIFETIME_SECS: u64 = 366 * 24 * 3600;
 
 /// A login's tokens and what is needed to refresh and revoke them without discovery.
 ///
@@ -19,7 +27,8 @@ pub struct TokenSet {
     pub access_token: Secret,
     /// The refresh token, when the identity provider issued one (`offline_access`).
     pub refresh_token: Option<Secret>,
-    /// When the access token expires (Unix seconds), when the provider said (`expires_in`).
+    /// When the access token expires (Unix seconds): from the token response's `expires_in`,
+    /// else from the `exp` claim of an access token that is a JWT; `None` when neither says.
     pub expires_at: Option<u64>,
     /// When the access token was obtained (Unix seconds).
     pub obtained_at: u64,
@@ -159,7 +168,12 @@ impl TokenSet {
         if let Some(token) = response.refresh_token() {
             self.refresh_token = Some(Secret::new(token.secret().clone()));
         }
-        self.expires_at = response.expires_in().map(|d| now.saturating_add(d.as_secs()));
+        // `expires_in` is only RECOMMENDED (RFC 6749 §5.1): without it, a JWT's own `exp`,
+        // else no known expiry (the token is then refreshed only when a server refuses it).
+        self.expires_at = response
+            .expires_in()
+            .map(|d| now.saturating_add(d.as_secs()))
+            .or_else(|| jwt_expiry(self.access_token.expose(), now));
         self.obtained_at = now;
         // An empty `scope` (some IdPs, for a resource's token) says nothing: keep the asked.
         if let Some(scopes) = response.scopes().filter(|s| !s.is_empty()) {
@@ -171,6 +185,91 @@ impl TokenSet {
     pub fn refresh_due_at(&self) -> Option<u64> {
         self.expires_at.map(|e| e.saturating_sub(self.refresh_margin()))
     }
+
+    /// The fingerprint of the access token (see [`Fingerprint`]).
+    pub fn fingerprint(&self) -> Fingerprint {
+        Fingerprint::of(&self.access_token)
+    }
+}
+
+/// Names an access token without giving it away: the first 16 hex digits of its SHA-256.
+///
+/// A front end whose request the server refused passes it back ("refresh, unless the stored
+/// token is no longer this one"), so that processes refused together refresh once; the
+/// token itself never has to travel through argv or a log. 64 bits of a hash of a token
+/// with a signature's entropy tell nothing about the token, and are enough to tell the
+/// few tokens of one login apart.
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub struct Fingerprint(String);
+
+/// Hex digits in a [`Fingerprint`].
+const FINGERPRINT_LEN: usize = 16;
+
+impl Fingerprint {
+    /// The fingerprint of `token`.
+    pub fn of(token: &Secret) -> Self {
+        let digest = Sha256::digest(token.expose().as_bytes());
+        Self(digest[..FINGERPRINT_LEN / 2].iter().map(|b| format!("{b:02x}")).collect())
+    }
+
+    /// Reads a fingerprint as [`Self::as_str`] shows it (16 hex digits, either case).
+    pub fn parse(text: &str) -> Result<Self> {
+        if text.len() == FINGERPRINT_LEN && text.bytes().all(|b| b.is_ascii_hexdigit()) {
+            Ok(Self(text.to_ascii_lowercase()))
+        } else {
+            Err(Error::invalid(
+                "fingerprint",
+                format!(
+                    "a token fingerprint is {FINGERPRINT_LEN} hexadecimal digits (as the credential JSON gives it)"
+                ),
+            ))
+        }
+    }
+
+    /// The 16 lower-case hex digits.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Display for Fingerprint {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::fmt::Debug for Fingerprint {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Fingerprint({})", self.0)
+    }
+}
+
+/// The `exp` claim (Unix seconds) of an access token that is a JWT in compact JWS form
+/// (`header.payload.signature`, the payload a base64url JSON object), when it is a number
+/// after `now` and less than [`MAX_JWT_LIFETIME_SECS`] after it; else `None` (an opaque
+/// token, an encrypted JWE, a malformed payload, an `exp` already past or absurd).
+///
+/// No signature is checked, on purpose: the claim only schedules our own refresh. Nothing
+/// is trusted or granted from it (the server checks the token it receives), and a wrong
+/// `exp` moves the refresh at worst; a server's refusal still forces one.
+fn jwt_expiry(token: &str, now: u64) -> Option<u64> {
+    // JWS compact serialisation has no padding (RFC 7515 §2); a padded one is still read.
+    const BASE64URL: GeneralPurpose = GeneralPurpose::new(
+        &base64::alphabet::URL_SAFE,
+        GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent),
+    );
+    let mut parts = token.split('.');
+    let (Some(_header), Some(payload), Some(_signature), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return None;
+    };
+    let claims: serde_json::Map<String, serde_json::Value> =
+        serde_json::from_slice(&BASE64URL.decode(payload).ok()?).ok()?;
+    let exp = claims.get("exp")?;
+    // A NumericDate may have a fraction (RFC 7519 §2): whole seconds, rounded down.
+    let exp = exp.as_u64().or_else(|| exp.as_f64().filter(|e| e.is_finite() && *e >= 0.0).map(|e| e as u64))?;
+    (exp > now && exp - now <= MAX_JWT_LIFETIME_SECS).then_some(exp)
 }
 
 impl std::fmt::Debug for TokenSet {
@@ -266,5 +365,86 @@ pub(crate) mod tests {
         // No known expiry: never near; an expiry in the past: near.
         assert!(!sample(t0, None).is_near_expiry(u64::MAX));
         assert!(sample(t0, Some(0)).is_near_expiry(t0));
+    }
+
+    /// A JWT with `claims` as its payload (unsigned: only the payload is read).
+    pub(crate) fn jwt(claims: &str) -> String {
+        let b64 = |s: &str| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(s);
+        format!("{}.{}.c2lnbmF0dXJl", b64(r#"{"alg":"RS256","typ":"at+jwt"}"#), b64(claims))
+    }
+
+    #[test]
+    fn jwt_exp_is_read_when_sound() {
+        let now = 1_700_000_000;
+        let at = |exp: &str| jwt(&format!(r#"{{"sub":"alice","aud":"mlflow","exp":{exp}}}"#));
+        assert_eq!(jwt_expiry(&at("1700000600"), now), Some(now + 600));
+        assert_eq!(jwt_expiry(&at("1700000600.75"), now), Some(now + 600));
+        // Padded base64url is read too.
+        let padded = format!("e30.{}.sig", base64::engine::general_purpose::URL_SAFE.encode(r#"{"exp":1700000600} "#));
+        assert!(padded.contains('='), "{padded}");
+        assert_eq!(jwt_expiry(&padded, now), Some(now + 600));
+        // Past, now, absurd (milliseconds), not a number, missing.
+        for exp in ["1699999999", "1700000000", "1700000000000", r#""1700000600""#, "null", "-5", "1e400"] {
+            assert_eq!(jwt_expiry(&at(exp), now), None, "{exp}");
+        }
+        assert_eq!(jwt_expiry(&jwt(r#"{"sub":"alice"}"#), now), None);
+        // Not a JWT, or not one we can read: opaque, two or five parts (JWE), bad base64,
+        // not JSON, JSON that is not an object.
+        let payload = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(r#"{"exp":1700000600}"#);
+        for token in [
+            "opaque-2YotnFZFEjr1zCsicMWpAA".to_string(),
+            format!("e30.{payload}"),
+            format!("e30.{payload}.sig.iv.tag"),
+            "e30.!!!.sig".into(),
+            format!("e30.{}.sig", base64::engine::general_purpose::URL_SAFE_NO_PAD.encode("exp=1700000600")),
+            format!("e30.{}.sig", base64::engine::general_purpose::URL_SAFE_NO_PAD.encode("[1700000600]")),
+            String::new(),
+        ] {
+            assert_eq!(jwt_expiry(&token, now), None, "{token}");
+        }
+    }
+
+    fn response(json: &str) -> oauth2::basic::BasicTokenResponse {
+        serde_json::from_str(json).unwrap()
+    }
+
+    #[test]
+    fn expiry_comes_from_expires_in_else_from_a_jwt() {
+        let now = now_unix();
+        let token = jwt(&format!(r#"{{"exp":{}}}"#, now + 300));
+        // `expires_in` wins over the token's own claim.
+        let mut set = sample(1, Some(2));
+        set.take_response(&response(&format!(
+            r#"{{"access_token":"{token}","token_type":"Bearer","expires_in":3600}}"#
+        )));
+        assert!(set.expires_at.unwrap() >= now + 3600, "{set:?}");
+        // Without it: the claim, with the lifetime (and so the margin) counted from now.
+        let mut set = sample(1, Some(2));
+        set.take_response(&response(&format!(r#"{{"access_token":"{token}","token_type":"Bearer"}}"#)));
+        assert_eq!(set.expires_at, Some(now + 300));
+        assert!(set.obtained_at >= now && set.obtained_at <= now + 5, "{set:?}");
+        assert_eq!(set.refresh_margin(), (now + 300 - set.obtained_at) / 10);
+        assert!(!set.is_near_expiry(set.obtained_at));
+        assert!(set.is_near_expiry(now + 300 - set.refresh_margin()));
+        // An opaque token without `expires_in`: no known expiry (as before).
+        let mut set = sample(1, Some(2));
+        set.take_response(&response(r#"{"access_token":"opaque","token_type":"Bearer"}"#));
+        assert_eq!(set.expires_at, None);
+        assert_eq!(set.refresh_due_at(), None);
+    }
+
+    #[test]
+    fn fingerprints_name_tokens_without_showing_them() {
+        let a = Fingerprint::of(&Secret::new("at-SECRET-1".into()));
+        assert_eq!(a.as_str().len(), 16);
+        assert!(a.as_str().bytes().all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase()), "{a}");
+        // python3 -c "import hashlib; print(hashlib.sha256(b'at-SECRET-1').hexdigest()[:16])"
+        assert_eq!(a.as_str(), "a48811fe631569bd");
+        assert_eq!(sample(1, Some(2)).fingerprint(), a);
+        assert_ne!(Fingerprint::of(&Secret::new("at-SECRET-2".into())), a);
+        assert_eq!(Fingerprint::parse(&a.as_str().to_ascii_uppercase()).unwrap(), a);
+        for bad in ["", "abc", "0123456789abcdeg", "0123456789abcdef0", "at-SECRET-1"] {
+            assert_eq!(Fingerprint::parse(bad).unwrap_err().kind(), ErrorKind::InvalidInput, "{bad}");
+        }
     }
 }
