@@ -713,11 +713,20 @@ def test_one_retry_per_request_never_a_loop(fake, server, monkeypatch):
     assert [h.status_code for h in r.history] == [401]
     assert [a for a, _ in server.seen] == ["Bearer at1", "Bearer at2"]
     assert len(refused_runs(fake)) == 1
-    # The program hands out the same token again: nothing to retry with.
+    # The token the refusal brought is refused too: the next requests get their 401 without
+    # a refresh each (at most one per REFUSED_RENEW_EVERY_S).
+    for _ in range(3):
+        r = session.get(server.url + "/api", auth=auth, timeout=30)
+        assert (r.status_code, r.history) == (401, [])
+    assert len(refused_runs(fake)) == 1
+    assert len(server.seen) == 5
+    # A minute later, one more try; the program hands out the same token: nothing to retry with.
+    later = _resolver._now() + _resolver.REFUSED_RENEW_EVERY_S + 1
+    monkeypatch.setattr(_resolver, "_now", lambda: later)
     r = session.get(server.url + "/api", auth=auth, timeout=30)
     assert (r.status_code, r.history) == (401, [])
     assert refused_runs(fake)[-1].endswith(f"--refused {fp('at2')}")
-    assert len(server.seen) == 3
+    assert len(refused_runs(fake)) == 2
 
 
 def test_a_refused_renewal_that_fails_says_why(fake, server, monkeypatch):

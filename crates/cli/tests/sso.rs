@@ -266,6 +266,41 @@ fn a_fixed_redirect_port_is_used_and_kept_and_a_taken_one_fails_at_once() {
 }
 
 #[test]
+fn status_refreshes_a_token_the_server_refuses_once_and_is_ok() {
+    let w = World::new();
+    let client = common::register_client(3600); // an hour: only the refusal can cause a refresh
+    let out = sso_login(&w, "sso", &client, &[]);
+    assert!(out.status.success(), "{}", text(&out));
+    // The keychain entry (service: prefix + URL, account "sso"), read and written by
+    // secret-tool, the secret on stdin: the proxy will refuse the access token (revoked,
+    // say) while its expiry still says fresh.
+    let service = format!("{}{}", w.prefix, w.list_json()[0]["url"].as_str().unwrap());
+    let attributes = ["service", service.as_str(), "username", "sso"];
+    let lookup = Command::new("secret-tool").arg("lookup").args(attributes).output().unwrap();
+    let mut tokens: Value = serde_json::from_slice(&lookup.stdout).unwrap();
+    assert!(tokens["expires_at"].as_u64().unwrap() > now() + 600, "fresh by its expiry");
+    tokens["access_token"] = "garbage.refused.token".into();
+    let mut store = Command::new("secret-tool")
+        .args(["store", "--label", "refused token"])
+        .args(attributes)
+        .stdin(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::io::Write::write_all(&mut store.stdin.take().unwrap(), tokens.to_string().as_bytes()).unwrap();
+    assert!(store.wait().unwrap().success());
+
+    let out = w.run(&["status", "sso", "--json"]);
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|_| panic!("{}", text(&out)));
+    assert_eq!(out.status.code(), Some(0), "{report}");
+    assert_eq!(report[0]["outcome"]["kind"], "ok", "{report}");
+    assert_eq!(report[0]["sso"]["refresh"], "refreshed", "{report}");
+    assert_eq!(count(&stats(&client), "refresh", "ok"), 1);
+    // The new token works: the next check refreshes nothing.
+    assert_eq!(status_kind(&w, "sso"), (Some(0), "ok".into()));
+    assert_eq!(count(&stats(&client), "refresh", "ok"), 1);
+}
+
+#[test]
 fn device_flow_prints_the_code_and_signs_in() {
     let w = World::new();
     let client = register_client();

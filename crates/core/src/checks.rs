@@ -257,7 +257,9 @@ pub async fn check_all<V: Vault + 'static>(
 }
 
 /// An SSO server's check: a fresh access token (refreshed when near expiry), then the
-/// usual request. A refresh the identity provider refuses is the outcome "session ended".
+/// usual request. A token the server refuses although it should still be valid (revoked,
+/// clocks that disagree) is refreshed once and checked again, as the plugin does for a
+/// request. A refresh the identity provider refuses is the outcome "session ended".
 async fn verify_sso<V: Vault + 'static>(
     logins: &Logins<V>,
     server: &Server,
@@ -271,18 +273,30 @@ async fn verify_sso<V: Vault + 'static>(
     };
     let refused =
         SsoStatus { issuer: issuer.clone(), expires_at: None, can_refresh: false, refresh: RefreshState::Refused };
-    match crate::fresh::fresh_credential(logins, server).await {
-        Ok(Some(fresh)) => {
-            let refresh = match fresh.refreshed {
-                Some(crate::oidc::Refreshed::StillFresh) | None => RefreshState::NotNeeded,
-                Some(_) => RefreshState::Refreshed,
-            };
-            let sso = SsoStatus { issuer, expires_at: fresh.expires_at, can_refresh: fresh.refreshable, refresh };
-            Ok((verify(server, Some(&fresh.secret), opts).await, sso))
+    let mut refresh_opts = crate::oidc::RefreshOptions::default();
+    loop {
+        match crate::fresh::fresh_with(logins, server, &refresh_opts).await {
+            Ok(Some(fresh)) => {
+                let refresh = match fresh.refreshed {
+                    Some(crate::oidc::Refreshed::StillFresh) | None => RefreshState::NotNeeded,
+                    Some(_) => RefreshState::Refreshed,
+                };
+                let verification = verify(server, Some(&fresh.secret), opts).await;
+                if verification.outcome.kind() == OutcomeKind::BadCredentials
+                    && refresh == RefreshState::NotNeeded
+                    && refresh_opts.refused.is_none()
+                    && let Some(fingerprint) = fresh.fingerprint
+                {
+                    refresh_opts.refused = Some(fingerprint);
+                    continue;
+                }
+                let sso = SsoStatus { issuer, expires_at: fresh.expires_at, can_refresh: fresh.refreshable, refresh };
+                return Ok((verification, sso));
+            }
+            Ok(None) => return Ok((ended("no tokens are stored".into()), refused)),
+            Err(Error::LoginRequired(detail)) => return Ok((ended(crate::verify::clean(&detail, 300)), refused)),
+            Err(e) => return Err(e),
         }
-        Ok(None) => Ok((ended("no tokens are stored".into()), refused)),
-        Err(Error::LoginRequired(detail)) => Ok((ended(crate::verify::clean(&detail, 300)), refused)),
-        Err(e) => Err(e),
     }
 }
 

@@ -62,6 +62,12 @@ MAX_REFRESH_MARGIN_S = 60
 # The program's exit code when the identity provider refused the refresh ("log in again").
 EXIT_LOGIN_REQUIRED = 3
 
+# A server that refuses even the token a refusal was answered with (an audience it does not
+# accept, a proxy misconfigured) must not turn every request into a refresh at the identity
+# provider: after a refusal renewed a server's token, the next refusal within this long is
+# answered with the 401 itself (the token still renews at its normal time).
+REFUSED_RENEW_EVERY_S = 60.0
+
 # The program bounds its own keychain wait (10 s headless, 120 s where an unlock prompt
 # can appear); this only guards against a program that hangs for another reason.
 PROGRAM_TIMEOUT_S = 180.0
@@ -363,6 +369,7 @@ class Resolver:
         self._snapshot: _Snapshot | None = None
         self._lock = threading.Lock()
         self.program_runs = 0  # how often the program was started (tests, benchmark)
+        self._refusal_renewed_at: dict[str, float] = {}  # server -> when a refusal last renewed it
         if hasattr(os, "register_at_fork"):
             # A child forked while another thread held the lock would wait forever.
             ref = weakref.ref(self)
@@ -425,10 +432,15 @@ class Resolver:
                 return found.value  # renewed meanwhile (another thread, a new login)
             if found.fingerprint is None:
                 return None
+            now = _now()
+            last = self._refusal_renewed_at.get(found.server or "")
+            if last is not None and now - last < REFUSED_RENEW_EVERY_S:
+                return None  # the token a refusal brought was refused too: not again yet
             renewed = self._renew(self._snapshot, base, found, refused=True)
             if isinstance(renewed, MlflowLoginError):
                 raise renewed.with_traceback(None)
             if renewed is not None:
+                self._refusal_renewed_at[found.server or ""] = now
                 return renewed.value if renewed.value != refused else None
             # The config changed meanwhile: look again.
         return None
