@@ -301,6 +301,24 @@ fn status_refreshes_a_token_the_server_refuses_once_and_is_ok() {
 }
 
 #[test]
+fn a_provider_without_expires_in_is_refreshed_by_the_jwt_expiry() {
+    let w = World::new();
+    let client = common::register_client_with(TTL, serde_json::json!({"mll_omit_expires_in": true}));
+    let out = sso_login(&w, "sso", &client, &[]);
+    assert!(out.status.success(), "{}", text(&out));
+    let report: Value = serde_json::from_slice(&w.run(&["status", "sso", "--json"]).stdout).unwrap();
+    let expires_at = report[0]["sso"]["expires_at"].as_u64().expect("an expiry, from the access token's exp");
+    assert!(expires_at > now() && expires_at <= now() + TTL, "{report}");
+    let first = stdout(&token(&w, "sso")).trim().to_string();
+    // Past that expiry: the next command refreshes (once), as with expires_in.
+    std::thread::sleep(Duration::from_secs(TTL + 1));
+    let second = stdout(&token(&w, "sso")).trim().to_string();
+    assert!(second.len() > 20 && second != first, "a new token after the JWT's expiry");
+    assert_eq!(status_kind(&w, "sso"), (Some(0), "ok".into()));
+    assert_eq!(count(&stats(&client), "refresh", "ok"), 1);
+}
+
+#[test]
 fn device_flow_prints_the_code_and_signs_in() {
     let w = World::new();
     let client = register_client();

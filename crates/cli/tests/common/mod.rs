@@ -156,12 +156,20 @@ pub fn curl_json(args: &[&str]) -> serde_json::Value {
 /// whose access tokens live `ttl` seconds, so its refreshes are counted apart from other
 /// tests' (`/test/stats` `by_client`).
 pub fn register_client(ttl: u64) -> String {
-    let body = serde_json::json!({
+    register_client_with(ttl, serde_json::json!({}))
+}
+
+/// [`register_client`] with more of the fixture's client metadata (`mll_omit_expires_in`).
+pub fn register_client_with(ttl: u64, more: serde_json::Value) -> String {
+    let mut body = serde_json::json!({
         "application_type": "native", "token_endpoint_auth_method": "none",
         "grant_types": ["authorization_code", "refresh_token", "urn:ietf:params:oauth:grant-type:device_code"],
         "response_types": ["code"], "redirect_uris": ["http://127.0.0.1/callback"],
         "mll_access_token_ttl": ttl,
     });
+    if let (Some(body), Some(more)) = (body.as_object_mut(), more.as_object()) {
+        body.extend(more.clone());
+    }
     let url = format!("{}/reg", fx("MLL_OIDC_ISSUER"));
     let reply = curl_json(&["-H", "Content-Type: application/json", "--data-binary", &body.to_string(), &url]);
     reply["client_id"].as_str().unwrap().to_string()
