@@ -235,10 +235,7 @@ pub fn check<R: Runtime>(app: &AppHandle<R>, name: String) {
             Ok(checked) => {
                 let was_refused = checked.previous.as_ref().is_some_and(|p| p.class == CheckClass::Refused);
                 if checked.record.class == CheckClass::Refused && !was_refused {
-                    crate::notify::show(
-                        &app,
-                        &format!("{name}: {} Log in again from the tray menu (Log in…).", checked.record.summary),
-                    );
+                    crate::notify::show(&app, &view::refused_notice(&name, &checked.record.summary));
                 }
             }
             Err(e) => eprintln!("mlflow-login-tray: cannot check {name}: {e}"),

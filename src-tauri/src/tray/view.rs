@@ -221,6 +221,15 @@ impl Snapshot {
     }
 }
 
+/// The notification when a check of `name` starts being refused (a wrong password, a
+/// single sign-on session the identity provider ended): what the check found, and "Log in
+/// again" with where.
+pub fn refused_notice(name: &str, summary: &str) -> String {
+    let summary = summary.trim_end();
+    let stop = if summary.ends_with(['.', '!', '?']) { "" } else { "." };
+    format!("{name}: {summary}{stop} Log in again from the tray menu (Log in…).")
+}
+
 /// When a check ran, in `now`'s time zone: "at 14:32" the same day, "on Tue 14:32" within
 /// the week, "on 26 Nov 14:32" before that.
 pub fn checked_when<Tz: TimeZone>(now: &DateTime<Tz>, then_ms: u64) -> String
@@ -311,6 +320,18 @@ mod tests {
         snap.active = None;
         assert_eq!(snap.icon(), IconState::NoCredentials);
         assert_eq!(snap.status_line(&at(0)), "No active server: pick one below");
+    }
+
+    #[test]
+    fn refusals_say_log_in_again() {
+        assert_eq!(
+            refused_notice("corp", "the single sign-on session ended: grant request is invalid"),
+            "corp: the single sign-on session ended: grant request is invalid. Log in again from the tray menu (Log in…)."
+        );
+        assert_eq!(
+            refused_notice("prod", "the server refused the password. "),
+            "prod: the server refused the password. Log in again from the tray menu (Log in…)."
+        );
     }
 
     #[test]
