@@ -63,7 +63,7 @@ step tests/dotenv/run.sh
 step tests/ui/run.sh
 # The MLflow auth plugin (pytest) with the real MLflow client.
 step tests/python/run.sh
-# The tray app: tauri::test commands, then the real tray menu over D-Bus under Xvfb.
+# The tray app: tauri::test commands, the real tray menu over D-Bus under Xvfb, a hung keychain.
 MLL_PROFILE=debug step tests/tray/run.sh
 # Notifications against a notification server on a private bus: server text arrives escaped.
 step tests/tray/notify.sh

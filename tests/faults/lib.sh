@@ -44,22 +44,9 @@ world_up() {
     export MLFLOW_LOGIN_CONFIG_DIR=$W/config MLFLOW_LOGIN_KEYCHAIN_PREFIX="mll-faults-$$:" NO_COLOR=1
     unset DISPLAY WAYLAND_DISPLAY MLFLOW_LOGIN_KEYCHAIN_TIMEOUT GNOME_KEYRING_CONTROL SSH_AUTH_SOCK
     unset MLFLOW_TRACKING_URI MLFLOW_TRACKING_USERNAME MLFLOW_TRACKING_PASSWORD MLFLOW_TRACKING_TOKEN
-    cat >"$W/bus.conf" <<EOF
-<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
- "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
-<busconfig>
-  <type>session</type>
-  <listen>unix:dir=$W/run</listen>
-  <auth>EXTERNAL</auth>
-  <policy context="default">
-    <allow send_destination="*" eavesdrop="true"/>
-    <allow eavesdrop="true"/>
-    <allow own="*"/>
-  </policy>
-</busconfig>
-EOF
     local addr
-    addr=$(dbus-daemon --config-file="$W/bus.conf" --fork --print-address=1 --print-pid=3 3>"$W/bus.pid") ||
+    addr=$(dbus-daemon --config-file="$faults_dir/session-bus.conf" --address="unix:dir=$W/run" --fork \
+        --print-address=1 --print-pid=3 3>"$W/bus.pid") ||
         fail "dbus-daemon did not start"
     export DBUS_SESSION_BUS_ADDRESS=$addr
     trap world_down EXIT

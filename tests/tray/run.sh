@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # The tray app's tests: the tauri::test command tests (mock runtime, in-memory vault), then
 # the tray menu for real (tests/tray/tray_menu_test.py): the built binary under Xvfb, the
-# private gnome-keyring, the nginx fixture (checks the CLI records), a StatusNotifier host on
-# the private bus, the menu through com.canonical.dbusmenu.
+# private gnome-keyring, the nginx fixture (checks the CLI records), the SSO fixtures, a
+# StatusNotifier host and a notification server on the private bus, the menu through
+# com.canonical.dbusmenu; then the tray on a bus of its own where the Secret Service never
+# answers (tests/tray/tray_hung_keychain_test.py).
 #
 #   tests/tray/run.sh                 # wraps itself in with-keyring.sh, with-servers.sh, xvfb-run
 #   MLL_PROFILE=debug tests/tray/run.sh   # test a debug build (default: release, as make build)
@@ -45,3 +47,6 @@ app_bins "$profile"
 
 echo "==> tray menu through dbusmenu"
 /usr/bin/python3 "$here/tray_menu_test.py"
+
+echo "==> tray menu with a Secret Service that never answers"
+/usr/bin/python3 "$here/tray_hung_keychain_test.py"

@@ -10,6 +10,7 @@ MLL_OIDC_BROWSER) for the tray's background renewal of an SSO token.
 
 import json
 import os
+import re
 import secrets
 import subprocess
 import sys
@@ -19,7 +20,8 @@ import urllib.request
 
 import dbus
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
 from procs import app_processes, descendants  # noqa: E402
 from sni_host import Menu, Watcher, pump, wait_for  # noqa: E402
 
@@ -117,10 +119,46 @@ def register_client(ttl):
         return json.loads(r.read())["client_id"]
 
 
-def sso_renewal(env, menu):
+class Notifications:
+    """tests/tray/notify_server.py on the session bus: owns org.freedesktop.Notifications
+    and records each Notify call the tray makes."""
+
+    def __init__(self, work):
+        self.log = os.path.join(work, "notify.log")
+        out = os.path.join(work, "notify.out")
+        with open(out, "w") as f:
+            self.proc = subprocess.Popen(["/usr/bin/python3", os.path.join(HERE, "notify_server.py"), self.log],
+                                         stdout=f)
+        wait_for(lambda: "ready" in open(out).read() or self.proc.poll() is not None, 20,
+                 "the notification server to start")
+        assert self.proc.poll() is None, "the notification server did not own org.freedesktop.Notifications"
+
+    def calls(self):
+        try:
+            with open(self.log, encoding="utf-8") as f:
+                return [json.loads(line) for line in f]
+        except FileNotFoundError:
+            return []
+
+    def stop(self):
+        self.proc.terminate()
+        self.proc.wait()
+
+
+def checked_at(env, name):
+    """When the last check of `name` was recorded (the checks file), or None."""
+    try:
+        with open(os.path.join(env["MLFLOW_LOGIN_CONFIG_DIR"], "checks.json")) as f:
+            return json.load(f)["servers"].get(name, {}).get("checked_at")
+    except FileNotFoundError:
+        return None
+
+
+def sso_renewal(env, menu, notifications):
     """The tray renews the active SSO server's token before it expires, with nothing else
     asking for it (no CLI call uses the token meanwhile), and says "sign-in ended" when the
-    identity provider ends the session."""
+    identity provider ends the session, in the menu line and in one notification that says
+    to log in again (issue 10)."""
     client = register_client(SSO_TTL)
 
     def refreshes(outcome):
@@ -146,6 +184,26 @@ def sso_renewal(env, menu):
              "the menu line to say the sign-in ended")
     print("status after the IdP ended the session:", menu.items()[0]["label"])
 
+    def about_sso():
+        return [c for c in notifications.calls() if c["body"].startswith("sso: ")]
+
+    wait_for(about_sso, 10, "a notification that the sign-in ended")
+    # Checking again finds the session still ended: no second notification.
+    before = checked_at(env, "sso")
+    menu.click("Verify now")
+    wait_for(lambda: checked_at(env, "sso") != before, 20, "the check of Verify now to be recorded")
+    pump(1)  # room for a notification, were one to follow the check
+    calls = about_sso()
+    assert len(calls) == 1, calls
+    body = calls[0]["body"]
+    print("notification:", calls[0])
+    assert calls[0]["summary"] == "MLflow Login", calls[0]
+    assert body.startswith("sso: the single sign-on session ended: "), body
+    assert body.endswith(". Log in again from the tray menu (Log in…)."), body
+    assert token not in body, "the access token in the notification"
+    # No token of any kind: nothing that looks like a JWT or a long opaque token.
+    assert not re.search(r"eyJ|[A-Za-z0-9_\-]{24,}", body), body
+
 
 def main():
     bus = dbus.SessionBus()
@@ -160,6 +218,7 @@ def main():
             stdin="pw-" + secrets.token_hex(4))
     assert active(env) == ["prod"], active(env)
 
+    notifications = Notifications(tempfile.mkdtemp(prefix="mll-tray-notify."))
     t0 = time.monotonic()
     tray = subprocess.Popen([TRAY], env={**env, "SHELL": "/usr/bin/fish"})
     try:
@@ -212,7 +271,7 @@ def main():
         cli_checks_show(env, menu)
 
         # Single sign-on: renewed in the background; a session the IdP ends is said.
-        sso_renewal(env, menu)
+        sso_renewal(env, menu, notifications)
 
         # Copy shell setup puts the init line for $SHELL on the clipboard (read with xsel).
         menu.click("Copy shell setup")
@@ -255,6 +314,7 @@ def main():
         if tray.poll() is None:
             tray.kill()
             tray.wait()
+        notifications.stop()
 
 
 if __name__ == "__main__":

@@ -4,7 +4,9 @@
 //! What the tray shows is a [`Snapshot`], computed off the UI thread from core (config,
 //! checks file, and one bounded keychain lookup for the active server) whenever the config
 //! dir changes (see `watch.rs`) or a check finishes, then applied on the main thread. The
-//! menu is rebuilt from the snapshot: the server list changes with the CLI.
+//! menu is rebuilt from the snapshot: the server list changes with the CLI. The keychain
+//! lookup never holds the menu up: it is shown when it answers, or, when it does not, that
+//! the keychain is not answering (see [`refresh`]).
 //!
 //! The active single sign-on server's token is renewed in the background before it
 //! expires ([`renew`]).
@@ -19,6 +21,7 @@
 use std::sync::Mutex;
 
 use chrono::Local;
+use mlflow_login_core::Server;
 use mlflow_login_core::checks::CheckClass;
 use tauri::image::Image;
 use tauri::tray::{TrayIcon, TrayIconBuilder};
@@ -31,7 +34,7 @@ pub mod renew;
 pub mod view;
 
 pub use menu::MenuId;
-pub use view::{Active, IconState, Panel, Snapshot, checked_when};
+pub use view::{Active, IconState, KeychainFault, Panel, Snapshot, Stored, checked_when};
 
 /// The tray icon's id.
 pub const TRAY_ID: &str = "main";
@@ -45,12 +48,82 @@ pub struct TrayState {
     pub(super) shown: Mutex<Option<Snapshot>>,
     last_active: Mutex<Option<String>>,
     renewal: renew::Renewal,
+    keychain: Keychain,
+}
+
+/// The tray's keychain reads for the active server: the last answer, and whether a read is
+/// under way.
+#[derive(Debug, Default)]
+struct Keychain {
+    inner: Mutex<KeychainState>,
+}
+
+#[derive(Debug, Default)]
+struct KeychainState {
+    /// The last answer, and the server it is about.
+    heard: Option<(Server, Stored)>,
+    /// A read is under way.
+    reading: bool,
+    /// A refresh came during the read: read again after it.
+    again: bool,
+}
+
+impl Keychain {
+    fn lock(&self) -> std::sync::MutexGuard<'_, KeychainState> {
+        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// What the keychain last said about `server` ([`Stored::Asking`] if never).
+    fn known(&self, server: &Server) -> Stored {
+        match &self.lock().heard {
+            Some((about, stored)) if about == server => stored.clone(),
+            _ => Stored::Asking,
+        }
+    }
+
+    fn heard(&self, server: Server, stored: Stored) {
+        self.lock().heard = Some((server, stored));
+    }
+
+    /// Whether the caller is to read (`false`: a read is under way, and will read again).
+    fn start(&self) -> bool {
+        let mut k = self.lock();
+        if k.reading {
+            k.again = true;
+            return false;
+        }
+        k.reading = true;
+        true
+    }
+
+    /// Ends a read that could not start.
+    fn done_anyway(&self) {
+        let mut k = self.lock();
+        (k.reading, k.again) = (false, false);
+    }
+
+    /// Ends a read; `false` when the caller is to read once more.
+    fn done(&self) -> bool {
+        let mut k = self.lock();
+        if std::mem::take(&mut k.again) {
+            return false;
+        }
+        k.reading = false;
+        true
+    }
 }
 
 impl TrayState {
     /// Over `app`.
     pub fn new(app: AppState, panel: Panel) -> Self {
-        Self { app, panel, shown: Mutex::new(None), last_active: Mutex::new(None), renewal: renew::Renewal::default() }
+        Self {
+            app,
+            panel,
+            shown: Mutex::new(None),
+            last_active: Mutex::new(None),
+            renewal: renew::Renewal::default(),
+            keychain: Keychain::default(),
+        }
     }
 }
 
@@ -68,13 +141,23 @@ pub fn create<R: Runtime>(app: &AppHandle<R>) -> tauri::Result<TrayIcon<R>> {
         .build(app)
 }
 
-/// Re-reads everything and updates the tray. Blocking (one bounded keychain call); call it
-/// from a background thread. Starts a check when the active server changed.
+/// Re-reads everything and updates the tray, in two steps: config and checks at once (with
+/// what the keychain last said about the active server, if it is the same server), then,
+/// on a thread of its own, the keychain, whose answer updates the tray again. So the menu
+/// follows a switch, the CLI or a check at once, even while the keychain hangs for its whole
+/// bound. Blocking (files); call it from a background thread. Starts a check when the
+/// active server changed.
 pub fn refresh<R: Runtime>(app: &AppHandle<R>) {
+    show(app);
+    read_keychain(app);
+}
+
+/// Loads a snapshot (no keychain call) and shows it, if it differs from the one shown.
+fn show<R: Runtime>(app: &AppHandle<R>) {
     let state = app.state::<TrayState>();
     let autostart =
         app.try_state::<tauri_plugin_autostart::AutoLaunchManager>().is_some_and(|m| m.is_enabled().unwrap_or(false));
-    let snap = Snapshot::load(&state.app, autostart);
+    let snap = Snapshot::load(&state.app, autostart, |server| state.keychain.known(server));
     renew::schedule(app, snap.active.as_ref());
     let active = snap.active.as_ref().map(|a| a.name.clone());
     let switched = {
@@ -95,6 +178,34 @@ pub fn refresh<R: Runtime>(app: &AppHandle<R>) {
     }
     if switched && let Some(name) = active {
         check(app, name);
+    }
+}
+
+/// Asks the keychain about the active server on a thread, and shows the answer. One call at
+/// a time: a refresh that comes while one is under way has it asked once more after (the
+/// config may have changed meanwhile), instead of a second call waiting on a hung keychain.
+fn read_keychain<R: Runtime>(app: &AppHandle<R>) {
+    if !app.state::<TrayState>().keychain.start() {
+        return;
+    }
+    let handle = app.clone();
+    let read = move || {
+        let state = handle.state::<TrayState>();
+        loop {
+            let active = state.app.logins().config().ok().and_then(|c| c.active_server().map(|(_, s)| s.clone()));
+            if let Some(server) = active {
+                let stored = Stored::read(&state.app, &server);
+                state.keychain.heard(server, stored);
+                show(&handle);
+            }
+            if state.keychain.done() {
+                return;
+            }
+        }
+    };
+    if let Err(e) = std::thread::Builder::new().name("tray-keychain".into()).spawn(read) {
+        eprintln!("mlflow-login-tray: cannot start a thread: {e}");
+        app.state::<TrayState>().keychain.done_anyway();
     }
 }
 
@@ -124,10 +235,7 @@ pub fn check<R: Runtime>(app: &AppHandle<R>, name: String) {
             Ok(checked) => {
                 let was_refused = checked.previous.as_ref().is_some_and(|p| p.class == CheckClass::Refused);
                 if checked.record.class == CheckClass::Refused && !was_refused {
-                    crate::notify::show(
-                        &app,
-                        &format!("{name}: {} Log in again from the tray menu (Log in…).", checked.record.summary),
-                    );
+                    crate::notify::show(&app, &view::refused_notice(&name, &checked.record.summary));
                 }
             }
             Err(e) => eprintln!("mlflow-login-tray: cannot check {name}: {e}"),
@@ -139,5 +247,30 @@ pub fn check<R: Runtime>(app: &AppHandle<R>, name: String) {
 pub fn background(f: impl FnOnce() + Send + 'static) {
     if let Err(e) = std::thread::Builder::new().name("tray-work".into()).spawn(f) {
         eprintln!("mlflow-login-tray: cannot start a thread: {e}");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_keychain_read_at_a_time_and_once_more_after_a_refresh_during_it() {
+        let k = Keychain::default();
+        let prod = Server::new_basic("https://mlflow.example.com", "alice").unwrap();
+        let staging = Server::new_basic("https://staging.example.com", "alice").unwrap();
+        assert_eq!(k.known(&prod), Stored::Asking, "never asked");
+        assert!(k.start());
+        assert!(!k.start(), "a read is under way");
+        k.heard(prod.clone(), Stored::Failed(KeychainFault::NotAnswering(120)));
+        assert!(!k.done(), "a refresh came during the read: read again");
+        assert!(!k.start(), "still reading");
+        k.heard(prod.clone(), Stored::Yes { refresh_due: None });
+        assert!(!k.done());
+        assert!(k.done(), "nothing came during the second read");
+        assert!(k.start(), "the next refresh reads");
+        assert!(k.done());
+        assert_eq!(k.known(&prod), Stored::Yes { refresh_due: None });
+        assert_eq!(k.known(&staging), Stored::Asking, "an answer about another server does not count");
     }
 }

@@ -41,7 +41,7 @@ type Due = (String, u64);
 /// What the timer should be set to for `active`: its SSO token's refresh time, unless that
 /// one already fired.
 fn wanted(active: Option<&Active>, fired: Option<&Due>) -> Option<Due> {
-    let due = active.and_then(|a| a.refresh_due.map(|t| (a.name.clone(), t)))?;
+    let due = active.and_then(|a| a.refresh_due().map(|t| (a.name.clone(), t)))?;
     (fired != Some(&due)).then_some(due)
 }
 
@@ -86,7 +86,7 @@ mod tests {
     fn active(name: &str, refresh_due: Option<u64>) -> Active {
         let mut server = Server::new_basic("https://mlflow.example.com", "alice").unwrap();
         server.auth = AuthKind::Sso;
-        Active { name: name.into(), server, has_secret: Some(true), last: None, refresh_due }
+        Active { name: name.into(), server, stored: crate::tray::Stored::Yes { refresh_due }, last: None }
     }
 
     #[test]

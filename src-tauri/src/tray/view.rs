@@ -4,7 +4,7 @@
 
 use chrono::{DateTime, TimeZone};
 use mlflow_login_core::checks::{CheckClass, CheckRecord};
-use mlflow_login_core::{AuthKind, Server, TokenSet};
+use mlflow_login_core::{AuthKind, Error, Server, TokenSet};
 
 use crate::state::AppState;
 
@@ -56,13 +56,93 @@ pub struct Active {
     pub name: String,
     /// Its settings.
     pub server: Server,
-    /// Whether a password is stored (`None`: the keychain could not say).
-    pub has_secret: Option<bool>,
+    /// What the keychain holds for it.
+    pub stored: Stored,
     /// Its last check, if made for its current URL and account.
     pub last: Option<CheckRecord>,
+}
+
+impl Active {
     /// Single sign-on: when its stored access token is due for a refresh (Unix seconds),
     /// which sets the tray's renewal timer (`tray::renew`).
-    pub refresh_due: Option<u64>,
+    pub fn refresh_due(&self) -> Option<u64> {
+        match self.stored {
+            Stored::Yes { refresh_due } => refresh_due,
+            _ => None,
+        }
+    }
+}
+
+/// What the keychain said about the active server's password or token.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Stored {
+    /// Not known yet: the keychain is being asked. The menu does not wait for the answer
+    /// (a hung Secret Service takes the whole bound to fail).
+    Asking,
+    /// A password or token is stored. Single sign-on: when its access token is due for a
+    /// refresh (Unix seconds).
+    Yes {
+        /// See [`Active::refresh_due`].
+        refresh_due: Option<u64>,
+    },
+    /// Nothing is stored.
+    No,
+    /// The keychain could not say.
+    Failed(KeychainFault),
+}
+
+impl Stored {
+    /// Asks the keychain about `server`. Blocking, bounded by core's keychain wait.
+    pub fn read(state: &AppState, server: &Server) -> Self {
+        match state.logins().secret(server) {
+            // One keychain read gives both: whether a secret is stored, and (SSO) its expiry.
+            Ok(Some(secret)) => Stored::Yes {
+                refresh_due: if server.auth == AuthKind::Sso {
+                    TokenSet::from_secret(&secret).ok().and_then(|t| t.refresh_due_at())
+                } else {
+                    None
+                },
+            },
+            Ok(None) => Stored::No,
+            Err(e) => Stored::Failed(KeychainFault::of(&e)),
+        }
+    }
+}
+
+/// Why the keychain could not say, from core's error.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeychainFault {
+    /// No answer within this many seconds (core's bound): a hung Secret Service, or an
+    /// unlock prompt nobody answered.
+    NotAnswering(u64),
+    /// The keychain is locked.
+    Locked,
+    /// No keychain (no Secret Service, no session bus).
+    Unavailable,
+    /// Any other failure.
+    Other,
+}
+
+impl KeychainFault {
+    /// The fault `e` is.
+    pub fn of(e: &Error) -> Self {
+        match e {
+            Error::KeychainTimeout(seconds) => KeychainFault::NotAnswering(*seconds),
+            Error::KeychainLocked(_) => KeychainFault::Locked,
+            Error::KeychainUnavailable(_) => KeychainFault::Unavailable,
+            _ => KeychainFault::Other,
+        }
+    }
+
+    /// For the status line; the timeout in the CLI's words (core's `KeychainTimeout`).
+    fn short(self) -> String {
+        match self {
+            KeychainFault::NotAnswering(seconds) => format!("the keychain did not answer within {seconds} s"),
+            KeychainFault::Locked => "the keychain is locked".into(),
+            KeychainFault::Unavailable => "the keychain is not available".into(),
+            KeychainFault::Other => "the keychain failed".into(),
+        }
+    }
 }
 
 /// Everything the tray shows.
@@ -79,29 +159,20 @@ pub struct Snapshot {
 }
 
 impl Snapshot {
-    /// Reads config, checks and (for the active server) the keychain. Blocking.
-    pub fn load(state: &AppState, autostart: bool) -> Self {
+    /// Reads config and checks, never the keychain: what the keychain holds for the active
+    /// server is `stored(server)` (what the tray last heard, or [`Stored::Asking`]).
+    /// Blocking (files only).
+    pub fn load(state: &AppState, autostart: bool, stored: impl FnOnce(&Server) -> Stored) -> Self {
         let config = match state.logins().config() {
             Ok(c) => c,
             Err(e) => return Snapshot { servers: Vec::new(), active: None, error: Some(e.to_string()), autostart },
         };
         let servers = config.servers.keys().map(|n| (n.clone(), config.active.as_deref() == Some(n))).collect();
-        let active = config.active_server().map(|(name, server)| {
-            // One keychain read gives both: whether a secret is stored, and (SSO) its expiry.
-            let stored = state.logins().secret(server);
-            let refresh_due = match &stored {
-                Ok(Some(secret)) if server.auth == AuthKind::Sso => {
-                    TokenSet::from_secret(secret).ok().and_then(|t| t.refresh_due_at())
-                }
-                _ => None,
-            };
-            Active {
-                name: name.to_string(),
-                server: server.clone(),
-                has_secret: stored.ok().map(|s| s.is_some()),
-                last: state.checks().get(name, server),
-                refresh_due,
-            }
+        let active = config.active_server().map(|(name, server)| Active {
+            name: name.to_string(),
+            server: server.clone(),
+            stored: stored(server),
+            last: state.checks().get(name, server),
         });
         Snapshot { servers, active, error: None, autostart }
     }
@@ -110,7 +181,8 @@ impl Snapshot {
     pub fn icon(&self) -> IconState {
         match &self.active {
             None => IconState::NoCredentials,
-            Some(a) if a.has_secret == Some(false) => IconState::NoCredentials,
+            Some(a) if a.stored == Stored::No => IconState::NoCredentials,
+            Some(Active { stored: Stored::Failed(_), .. }) => IconState::Failed,
             Some(Active { last: Some(r), .. }) if r.class != CheckClass::Ok => IconState::Failed,
             Some(_) if self.error.is_some() => IconState::Failed,
             Some(_) => IconState::Ok,
@@ -137,14 +209,25 @@ impl Snapshot {
             };
         };
         let who = format!("{} — {} @ {}", a.name, a.server.account(), a.server.host_display());
-        let state = match (&a.has_secret, &a.last) {
-            (Some(false), _) => "no password stored".to_string(),
+        let state = match (&a.stored, &a.last) {
+            // What the keychain says now comes before a check made with what it said then.
+            (Stored::Failed(fault), _) => fault.short(),
+            (Stored::No, _) => "no password stored".to_string(),
             (_, None) => "not checked yet".to_string(),
             (_, Some(r)) if r.class == CheckClass::Ok => format!("OK {}", checked_when(now, r.checked_at)),
             (_, Some(r)) => format!("{} {}", r.kind.short(), checked_when(now, r.checked_at)),
         };
         format!("{who} — {state}")
     }
+}
+
+/// The notification when a check of `name` starts being refused (a wrong password, a
+/// single sign-on session the identity provider ended): what the check found, and "Log in
+/// again" with where.
+pub fn refused_notice(name: &str, summary: &str) -> String {
+    let summary = summary.trim_end();
+    let stop = if summary.ends_with(['.', '!', '?']) { "" } else { "." };
+    format!("{name}: {summary}{stop} Log in again from the tray menu (Log in…).")
 }
 
 /// When a check ran, in `now`'s time zone: "at 14:32" the same day, "on Tue 14:32" within
@@ -192,9 +275,8 @@ mod tests {
             active: Some(Active {
                 name: "prod".into(),
                 server: server.clone(),
-                has_secret: Some(true),
+                stored: Stored::Yes { refresh_due: None },
                 last: Some(record(CheckClass::Ok, OutcomeKind::Ok)),
-                refresh_due: None,
             }),
             error: None,
             autostart: false,
@@ -207,11 +289,49 @@ mod tests {
         snap.active.as_mut().unwrap().last = Some(record(CheckClass::Refused, OutcomeKind::BadCredentials));
         assert_eq!(snap.status_line(&at(1_000_000)), "prod — alice @ mlflow.example.com — wrong password at 01:16");
         assert_eq!(snap.icon(), IconState::Failed);
-        snap.active.as_mut().unwrap().has_secret = Some(false);
+        snap.active.as_mut().unwrap().stored = Stored::No;
         assert_eq!(snap.icon(), IconState::NoCredentials);
+        assert_eq!(snap.status_line(&at(0)), "prod — alice @ mlflow.example.com — no password stored");
+
+        // Asking the keychain changes nothing shown: the line and icon wait for its answer.
+        snap.active.as_mut().unwrap().stored = Stored::Asking;
+        assert_eq!(snap.status_line(&at(1_000_000)), "prod — alice @ mlflow.example.com — wrong password at 01:16");
+        snap.active.as_mut().unwrap().last = None;
+        assert_eq!(snap.status_line(&at(0)), "prod — alice @ mlflow.example.com — not checked yet");
+        assert_eq!(snap.icon(), IconState::Ok);
+
+        // A keychain that cannot say is said, before any check (the last one was OK).
+        snap.active.as_mut().unwrap().last = Some(record(CheckClass::Ok, OutcomeKind::Ok));
+        for (err, line) in [
+            (Error::KeychainTimeout(120), "the keychain did not answer within 120 s"),
+            (Error::KeychainLocked("no prompt".into()), "the keychain is locked"),
+            (Error::KeychainUnavailable("no Secret Service".into()), "the keychain is not available"),
+            (Error::Cancelled, "the keychain failed"),
+        ] {
+            snap.active.as_mut().unwrap().stored = Stored::Failed(KeychainFault::of(&err));
+            assert_eq!(snap.status_line(&at(0)), format!("prod — alice @ mlflow.example.com — {line}"), "{err:?}");
+            assert_eq!(snap.icon(), IconState::Failed, "{err:?}");
+        }
+        assert_eq!(
+            snap.active.as_ref().unwrap().stored,
+            Stored::Failed(KeychainFault::Other),
+            "a kind that is not the keychain's"
+        );
         snap.active = None;
         assert_eq!(snap.icon(), IconState::NoCredentials);
         assert_eq!(snap.status_line(&at(0)), "No active server: pick one below");
+    }
+
+    #[test]
+    fn refusals_say_log_in_again() {
+        assert_eq!(
+            refused_notice("corp", "the single sign-on session ended: grant request is invalid"),
+            "corp: the single sign-on session ended: grant request is invalid. Log in again from the tray menu (Log in…)."
+        );
+        assert_eq!(
+            refused_notice("prod", "the server refused the password. "),
+            "prod: the server refused the password. Log in again from the tray menu (Log in…)."
+        );
     }
 
     #[test]
