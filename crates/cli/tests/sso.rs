@@ -227,6 +227,8 @@ fn a_server_changed_during_the_sign_in_is_not_overwritten() {
     renamed["name"] = "sso-old".into();
     assert_eq!(after[0], renamed, "its settings are kept");
     assert_eq!(status_kind(&w, "sso-old"), (Some(0), "ok".into()), "its old session still works");
+    let out = w.run(&["token", "sso-old", "--refresh"]);
+    assert!(out.status.success(), "its refresh token is still good: {}", text(&out));
     assert_eq!(count(&stats(&client), "revocation", "ok"), 1, "the unsaved login's tokens were revoked");
 }
 
@@ -303,15 +305,17 @@ fn status_refreshes_a_token_the_server_refuses_once_and_is_ok() {
 #[test]
 fn a_provider_without_expires_in_is_refreshed_by_the_jwt_expiry() {
     let w = World::new();
-    let client = common::register_client_with(TTL, serde_json::json!({"mll_omit_expires_in": true}));
+    // Ten seconds: room for the login and the first commands on a loaded box before it.
+    const LIFETIME: u64 = 10;
+    let client = common::register_client_with(LIFETIME, serde_json::json!({"mll_omit_expires_in": true}));
     let out = sso_login(&w, "sso", &client, &[]);
     assert!(out.status.success(), "{}", text(&out));
     let report: Value = serde_json::from_slice(&w.run(&["status", "sso", "--json"]).stdout).unwrap();
     let expires_at = report[0]["sso"]["expires_at"].as_u64().expect("an expiry, from the access token's exp");
-    assert!(expires_at > now() && expires_at <= now() + TTL, "{report}");
+    assert!(expires_at > now() && expires_at <= now() + LIFETIME, "{report}");
     let first = stdout(&token(&w, "sso")).trim().to_string();
     // Past that expiry: the next command refreshes (once), as with expires_in.
-    std::thread::sleep(Duration::from_secs(TTL + 1));
+    std::thread::sleep(Duration::from_secs(expires_at.saturating_sub(now()) + 1));
     let second = stdout(&token(&w, "sso")).trim().to_string();
     assert!(second.len() > 20 && second != first, "a new token after the JWT's expiry");
     assert_eq!(status_kind(&w, "sso"), (Some(0), "ok".into()));
@@ -376,7 +380,7 @@ fn a_browser_that_cannot_open_does_not_hang() {
 #[test]
 fn token_refresh_gets_a_new_token_with_one_refresh() {
     let w = World::new();
-    let client = register_client();
+    let client = common::register_client(3600); // only --refresh can cause a refresh
     let out = sso_login(&w, "sso", &client, &[]);
     assert!(out.status.success(), "{}", text(&out));
     let first = stdout(&token(&w, "sso")).trim().to_string();

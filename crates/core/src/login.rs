@@ -221,7 +221,11 @@ impl LoginInput {
                 issuer: self.sso.issuer.clone().or(kept.issuer),
                 client_id: self.sso.client_id.clone().or(kept.client_id),
                 scopes: if self.sso.scopes.is_empty() { kept.scopes } else { self.sso.scopes.clone() },
-                redirect_port: self.sso.redirect_port.or(kept.redirect_port),
+                redirect_port: match self.sso.redirect_port {
+                    Some(0) => None,
+                    Some(port) => Some(port),
+                    None => kept.redirect_port,
+                },
             }
         });
         let server = Server { url, username, auth, ca_bundle, client_cert, insecure_tls, sso };
@@ -344,13 +348,20 @@ pub async fn log_in_sso<V: Vault + 'static>(
     let LoginInput { name, activate, .. } = input;
     let secret = tokens.to_secret();
     // A refresh of the old session in flight must not overwrite the new tokens.
-    let _lock = oidc::hold(&EntryKey::for_server(&server)).await?;
+    let key = EntryKey::for_server(&server);
+    let _lock = oidc::hold(&key).await?;
     let stored =
         Stored { name, expect, server: server.clone(), secret, verification: Some(verification), activate, dropped };
     let report = store(logins, stored).await;
     if report.is_err() {
-        // Not kept (the server was changed meanwhile, the keychain failed): end the session.
-        let _ = oidc::revoke(&server, &tokens, sso_opts.request_timeout).await;
+        // Not kept (the server was changed meanwhile, the keychain failed): end the session,
+        // unless the keychain holds these tokens after all (a failure after the save, such
+        // as recording the check): then they are the server's session.
+        let mine = tokens.to_secret();
+        let kept = blocking(logins, move |l| Ok(l.vault().get(&key)?.is_some_and(|s| s == mine))).await;
+        if !kept.unwrap_or(false) {
+            let _ = oidc::revoke(&server, &tokens, sso_opts.request_timeout).await;
+        }
     }
     report
 }

@@ -189,18 +189,24 @@ impl<V: Vault> Logins<V> {
     ) -> Result<Saved> {
         validate_name(name)?;
         server.validate()?;
-        // Checked before the keychain is touched, and again under the config lock.
+        // A quick answer before anything is asked of the keychain (an unlock prompt, say).
         expect.holds(&self.store.load()?, name)?;
         if let Some(secret) = secret {
             // Here, not only in the front ends: every way in (CLI, tray, --no-verify, "save
             // without checking") stores through this.
             let field = if server.auth == crate::AuthKind::Bearer { "token" } else { "password" };
             secret.validate_for(server.auth).map_err(|m| Error::InvalidInput { field, message: m.into() })?;
-            self.vault.set(&EntryKey::for_server(&server), secret)?;
         }
         let new_key = EntryKey::for_server(&server);
         let (saved, old_key) = self.store.update(|config| {
+            // Under the config lock, then the keychain (first, as always: if it fails, the
+            // config is untouched), then the config: a change that lands meanwhile waits for
+            // the lock, and a change that landed before is never overwritten, in the
+            // keychain nor in the config. The lock is held for the keychain's bounded wait.
             expect.holds(config, name)?;
+            if let Some(secret) = secret {
+                self.vault.set(&new_key, secret)?;
+            }
             let old = config.servers.insert(name.to_string(), server.clone());
             let active = match activate {
                 Activate::Yes => true,

@@ -145,6 +145,9 @@ pub fn parse(file: &Path, text: &str) -> Result<Project> {
     {
         return Err(config_error(file, None, "issuer, client_id and redirect_port are for auth = \"sso\""));
     }
+    if raw.redirect_port == Some(0) {
+        return Err(config_error(file, None, "redirect_port must be a port from 1 to 65535"));
+    }
     let root = file.parent().unwrap_or(Path::new(".")).to_path_buf();
     Ok(Project {
         ca_bundle: raw.ca_bundle.map(|p| root.join(p)),

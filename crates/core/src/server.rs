@@ -58,7 +58,8 @@ pub struct SsoSettings {
     pub scopes: Vec<String>,
     /// A fixed port for the browser flow's loopback redirect (`http://127.0.0.1:PORT/callback`),
     /// for identity providers that match a native client's redirect URI port and all. Default:
-    /// a port the kernel picks for each sign-in (RFC 8252 §7.3), which cannot be taken.
+    /// a port the kernel picks for each sign-in (RFC 8252 §7.3), which cannot be taken. As
+    /// login input, `Some(0)` turns a fixed port off.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub redirect_port: Option<u16>,
 }

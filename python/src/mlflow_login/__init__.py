@@ -90,7 +90,12 @@ class MlflowLoginAuth:
         refused = request.headers.get("Authorization")
         if refused is None:
             return r
-        renewed = self._resolver.renew_refused(request.url, refused)
+        try:
+            renewed = self._resolver.renew_refused(request.url, refused)
+        except UnknownServerError:
+            # A redirect to a URL of no server (requests keeps the hook on redirects, and may
+            # have put ~/.netrc's credentials on it): not ours to answer.
+            return r
         if renewed is None or not isinstance(request.body, (type(None), bytes, str)):
             return r
         from requests.cookies import extract_cookies_to_jar

@@ -153,10 +153,16 @@ pub fn refresh<R: Runtime>(app: &AppHandle<R>) {
 }
 
 /// Loads a snapshot (no keychain call) and shows it, if it differs from the one shown.
+///
+/// Several threads call this (the watcher, menu actions, the keychain reader): the `shown`
+/// lock is held from loading to posting the update, so updates reach the main thread in the
+/// order they were loaded and an older snapshot never replaces a newer one. Loading reads
+/// two small files; the keychain is not asked here.
 fn show<R: Runtime>(app: &AppHandle<R>) {
     let state = app.state::<TrayState>();
     let autostart =
         app.try_state::<tauri_plugin_autostart::AutoLaunchManager>().is_some_and(|m| m.is_enabled().unwrap_or(false));
+    let mut shown = state.shown.lock().unwrap_or_else(|e| e.into_inner());
     let snap = Snapshot::load(&state.app, autostart, |server| state.keychain.known(server));
     renew::schedule(app, snap.active.as_ref());
     let active = snap.active.as_ref().map(|a| a.name.clone());
@@ -166,16 +172,12 @@ fn show<R: Runtime>(app: &AppHandle<R>) {
         *last = active.clone();
         switched
     };
-    let changed = {
-        let mut shown = state.shown.lock().unwrap_or_else(|e| e.into_inner());
-        let changed = shown.as_ref() != Some(&snap);
+    if shown.as_ref() != Some(&snap) {
         *shown = Some(snap.clone());
-        changed
-    };
-    if changed {
         let handle = app.clone();
         let _ = app.run_on_main_thread(move || apply(&handle, &snap));
     }
+    drop(shown);
     if switched && let Some(name) = active {
         check(app, name);
     }

@@ -86,8 +86,8 @@ pub struct Login {
     scopes: Vec<String>,
     /// SSO: a fixed loopback port for the browser's redirect (http://127.0.0.1:PORT/callback),
     /// for an identity provider that requires the exact redirect URI; kept for the next
-    /// login (default: a free port picked for each sign-in).
-    #[arg(long, value_name = "PORT", value_parser = clap::value_parser!(u16).range(1..))]
+    /// login (default: a free port picked for each sign-in; 0 goes back to that).
+    #[arg(long, value_name = "PORT")]
     redirect_port: Option<u16>,
     /// SSO: sign in with a code on another device (the default over SSH or without a display).
     #[arg(long, conflicts_with = "no_browser")]

@@ -284,6 +284,9 @@ fn sso_settings_follow_the_table() {
     let mut port = input(LoginMode::Edit);
     port.sso.redirect_port = Some(9000);
     assert_eq!(sso(&port), SsoSettings { redirect_port: Some(9000), ..known.sso.clone().unwrap() });
+    // Port 0: back to a port the kernel picks for each sign-in.
+    port.sso.redirect_port = Some(0);
+    assert_eq!(sso(&port), SsoSettings { redirect_port: None, ..known.sso.clone().unwrap() });
     // Another origin: found again, and no fixed port registered for another server.
     let moved = LoginInput { url: Some("https://other.example".into()), ..input(LoginMode::Edit) };
     assert_eq!(sso(&moved), SsoSettings::default());

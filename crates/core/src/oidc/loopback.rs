@@ -68,6 +68,13 @@ impl Loopback {
     pub(crate) async fn bind(port: Option<u16>) -> Result<Self> {
         let listener = TcpListener::bind((std::net::Ipv4Addr::LOCALHOST, port.unwrap_or(0))).await.map_err(
             |e| match (port, e.kind()) {
+                (Some(port), std::io::ErrorKind::PermissionDenied) => Error::invalid(
+                    "redirect_port",
+                    format!(
+                        "port {port} on 127.0.0.1 needs privileges this program does not have: register a loopback \
+                         port from 1024 up at the identity provider and give it with --redirect-port"
+                    ),
+                ),
                 (Some(port), std::io::ErrorKind::AddrInUse) => Error::invalid(
                     "redirect_port",
                     format!(

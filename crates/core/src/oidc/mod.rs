@@ -109,8 +109,8 @@ pub struct LoginOptions {
     pub timeout: Duration,
     /// The longest wait for one answer of the provider or the server.
     pub request_timeout: Duration,
-    /// The browser flow's loopback port ([`crate::SsoSettings::redirect_port`]); `None`: a
-    /// port the kernel picks.
+    /// The browser flow's loopback port; `None`: a port the kernel picks. [`crate::log_in_sso`]
+    /// sets it from the server's settings ([`crate::SsoSettings::redirect_port`]).
     pub redirect_port: Option<u16>,
 }
 

@@ -84,17 +84,32 @@ impl ShellSyntax for PwshSyntax {
     }
 }
 
+/// `value` as one word for a command line a person copies into bash, zsh, fish or dash: as
+/// it is when it holds only characters no shell treats specially, else in single quotes,
+/// with each `'` and `\` outside them, backslash-escaped. Inside single quotes POSIX shells
+/// take every character as it is, but fish reads `\'` and `\\` as escapes; outside them
+/// `\'` and `\\` mean `'` and `\` to all of them (tested in the real shells).
+pub(crate) fn shell_word(value: &str) -> String {
+    let plain = |c: char| c.is_ascii_alphanumeric() || "@%+=:,./_-".contains(c);
+    if !value.is_empty() && value.chars().all(plain) {
+        return value.to_string();
+    }
+    let mut out = String::with_capacity(value.len() + 2);
+    out.push('\'');
+    for c in value.chars() {
+        match c {
+            '\'' => out.push_str("'\\''"),
+            '\\' => out.push_str("'\\\\'"),
+            c => out.push(c),
+        }
+    }
+    out.push('\'');
+    out
+}
+
 /// Standard base64 with padding (RFC 4648 §4), as `[Convert]::FromBase64String` reads it.
 /// Twelve lines here rather than a dependency of every front end; the tests check it
 /// against the RFC's vectors and coreutils' `base64 -d`.
-/// `value` as one word for a command line a person copies into bash, zsh, fish or dash: as
-/// it is when it holds only characters no shell treats specially, else single-quoted (the
-/// POSIX form, which fish reads the same way).
-pub(crate) fn shell_word(value: &str) -> String {
-    let plain = |c: char| c.is_ascii_alphanumeric() || "@%+=:,./_-".contains(c);
-    if !value.is_empty() && value.chars().all(plain) { value.to_string() } else { PosixSyntax.quote(value) }
-}
-
 pub(crate) fn base64(bytes: &[u8]) -> String {
     const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);

@@ -467,6 +467,38 @@ fn round_trip_dash() {
     round_trip(Shell::POSIX, cmd);
 }
 
+/// A login hint from a cloned repository's project file is copied into a shell: every value
+/// must stay one word there, in each real shell, and run nothing.
+#[test]
+fn shell_words_stay_one_word_in_every_real_shell() {
+    let values = [
+        "plain-value.1",
+        "",
+        "x; touch pwned | sh",
+        "it's",
+        "ends with \\",
+        "a\\'b",
+        "https://idp\\'; touch pwned; echo \\'",
+        "\\\\'\\",
+        "$(touch pwned)",
+        "`touch pwned`",
+        "~root *",
+        "{a,b} !x %s",
+        "tab\tand\nnewline",
+    ];
+    for shell in [Shell::BASH, Shell::ZSH, Shell::FISH, Shell::POSIX] {
+        let dir = tempfile::tempdir().unwrap();
+        let script: String = values.iter().map(|v| format!("printf '%s\\0' {}\n", super::shell_word(v))).collect();
+        let mut cmd = shell_command(shell);
+        cmd.current_dir(dir.path()).env_clear().env("PATH", "/usr/bin:/bin").env("LC_ALL", "C.UTF-8");
+        let out = run_with_stdin(cmd, script.as_bytes());
+        assert!(out.status.success(), "{shell:?}: {}\n{script}", String::from_utf8_lossy(&out.stderr));
+        let got: Vec<String> = out.stdout.split(|b| *b == 0).map(|w| String::from_utf8_lossy(w).into_owned()).collect();
+        assert_eq!(&got[..values.len()], &values[..], "{shell:?}:\n{script}");
+        assert!(!dir.path().join("pwned").exists(), "{shell:?} ran a command from a value:\n{script}");
+    }
+}
+
 // ---- property tests: random strings through the real shells, serde_json, PowerShell ------
 
 /// The shells as the round-trip tests start them (rc files off, script on stdin).
