@@ -191,7 +191,9 @@ impl KeyringVault {
             ));
         }
         // The thread is left behind on timeout: a blocked D-Bus call cannot be cancelled.
-        // The CLI exits right after; the tray only ever has one such call in flight.
+        // The CLI exits right after. The tray makes one menu read at a time (and a check's
+        // read when one is asked for), so a Secret Service that never answers parks one
+        // thread per timed-out call, until the service answers or goes away.
         match rx.recv_timeout(self.wait.limit.saturating_sub(self.wait.notice_after)) {
             Ok(r) => r,
             Err(mpsc::RecvTimeoutError::Disconnected) => {
