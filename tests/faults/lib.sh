@@ -29,6 +29,7 @@ check_tools() {
     need dbus-daemon "apt-get install dbus"
     need dbus-send "apt-get install dbus"
     need gnome-keyring-daemon "apt-get install gnome-keyring"
+    need secret-tool "apt-get install libsecret-tools"
     /usr/bin/python3 -c 'import dbus, gi' 2>/dev/null || fail "python3-dbus / python3-gi are missing: apt-get install python3-dbus python3-gi"
 }
 
