@@ -70,4 +70,12 @@ mod tests {
         use clap::CommandFactory;
         Cli::command().debug_assert();
     }
+
+    #[test]
+    fn a_client_id_may_start_with_a_hyphen() {
+        // IdPs generate ids from alphabets with "-" in them.
+        let cli = Cli::try_parse_from(["mlflow-login", "login", "x", "--sso", "--client-id", "-Rk2_a"]);
+        let shown = format!("{:?}", cli.expect("parsed"));
+        assert!(shown.contains("client_id: Some(\"-Rk2_a\")"), "{shown}");
+    }
 }

@@ -79,7 +79,8 @@ pub struct Login {
     #[arg(long, value_name = "URL")]
     issuer: Option<String>,
     /// SSO: the OAuth client id registered for MLflow Login (default: found from the server).
-    #[arg(long, value_name = "ID")]
+    // Generated client ids may start with "-" (oidc-provider's and others' alphabets hold it).
+    #[arg(long, value_name = "ID", allow_hyphen_values = true)]
     client_id: Option<String>,
     /// SSO: a scope to ask for (repeat for several; default: openid offline_access).
     #[arg(long = "scope", value_name = "SCOPE")]
