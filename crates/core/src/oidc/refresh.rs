@@ -25,13 +25,12 @@ use std::time::Duration;
 
 use oauth2::basic::{BasicClient, BasicErrorResponseType};
 use oauth2::{ClientId, RefreshToken, RequestTokenError, RevocationUrl, Scope, StandardRevocableToken, TokenUrl};
-use sha2::{Digest as _, Sha256};
 
 use super::http::Http;
 #[cfg(test)]
 use super::http::HttpError;
 use super::login::{server_refusal, token_error};
-use super::tokens::{Fingerprint, TokenSet, now_unix};
+use super::tokens::{Fingerprint, TokenSet, now_unix, sha256_hex};
 use crate::config::{Paths, open_private_file};
 use crate::error::{Error, Result};
 use crate::server::{Server, is_loopback};
@@ -251,12 +250,7 @@ async fn revoke_loopback(http: &Http, url: &url::Url, client_id: &str, token: &s
 /// the SHA-256 of service and account, so no URL or user name shows in a file name) in
 /// the config dir.
 pub(crate) fn lock_file(key: &EntryKey, dir: &Path) -> PathBuf {
-    let mut hash = Sha256::new();
-    hash.update(key.service.as_bytes());
-    hash.update([0]);
-    hash.update(key.account.as_bytes());
-    let digest = hash.finalize();
-    let name: String = digest[..16].iter().map(|b| format!("{b:02x}")).collect();
+    let name = sha256_hex(&[key.service.as_bytes(), key.account.as_bytes()], 16);
     dir.join(format!("refresh-{name}.lock"))
 }
 

@@ -208,8 +208,7 @@ const FINGERPRINT_LEN: usize = 16;
 impl Fingerprint {
     /// The fingerprint of `token`.
     pub fn of(token: &Secret) -> Self {
-        let digest = Sha256::digest(token.expose().as_bytes());
-        Self(digest[..FINGERPRINT_LEN / 2].iter().map(|b| format!("{b:02x}")).collect())
+        Self(sha256_hex(&[token.expose().as_bytes()], FINGERPRINT_LEN / 2))
     }
 
     /// Reads a fingerprint as [`Self::as_str`] shows it (16 hex digits, either case).
@@ -284,6 +283,20 @@ impl std::fmt::Debug for TokenSet {
             .field("scopes", &self.scopes)
             .finish_non_exhaustive()
     }
+}
+
+/// The first `bytes` bytes of the SHA-256 of `parts` (each followed by a 0 byte but the
+/// last, so `("a", "bc")` and `("ab", "c")` differ), as lowercase hex: a name that gives
+/// nothing away (a token's fingerprint, a lock file's name).
+pub(crate) fn sha256_hex(parts: &[&[u8]], bytes: usize) -> String {
+    let mut hash = Sha256::new();
+    for (i, part) in parts.iter().enumerate() {
+        if i > 0 {
+            hash.update([0]);
+        }
+        hash.update(part);
+    }
+    hash.finalize()[..bytes].iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// Now, in Unix seconds.
