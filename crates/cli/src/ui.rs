@@ -68,3 +68,19 @@ pub fn warning(msg: impl fmt::Display) {
 pub fn note(msg: impl fmt::Display) {
     stderr_line("note:", "36", msg);
 }
+
+/// A plain line on stderr (progress, what a command does); a closed stderr loses it.
+pub fn line(args: fmt::Arguments<'_>) {
+    let _ = writeln!(std::io::stderr().lock(), "{args}");
+}
+
+/// Asks `question` on stderr and reads one line of answer from stdin.
+pub fn ask(question: &str) -> Result<String, Failure> {
+    let mut err = std::io::stderr().lock();
+    let _ = write!(err, "{question}");
+    let _ = err.flush();
+    let mut answer = String::new();
+    std::io::BufRead::read_line(&mut std::io::stdin().lock(), &mut answer)
+        .map_err(|e| Failure::new(failure::OTHER, format!("cannot read the answer: {e}")))?;
+    Ok(answer)
+}

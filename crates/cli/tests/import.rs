@@ -226,3 +226,122 @@ fn a_refused_password_stores_and_removes_nothing() {
     assert!(!h.w.config_dir().join("backups").exists(), "a backup was written");
     assert!(h.w.list_json().as_array().unwrap().is_empty());
 }
+
+/// A project file names a URL no known server has (here the fixture that would accept the
+/// password): in that folder the hook exports it as MLFLOW_TRACKING_URI. `import` must not
+/// send ~/.mlflow/credentials' password there (it names no URL of its own), so nothing is
+/// checked, stored or removed, and the URL is not even offered. Security point 1.
+#[test]
+fn a_project_files_uri_never_gets_the_credentials_files_password() {
+    let h = Home::new();
+    let (url, pw) = (fx("MLL_NGINX_URL"), fx("MLL_ALICE_PW"));
+    let creds =
+        format!("[mlflow]\nmlflow_tracking_username = alice\nmlflow_tracking_password = {}\n", pw.replace('%', "%%"));
+    let file = h.write(".mlflow/credentials", &creds);
+    h.write("lab/.mlflow-login.toml", &format!("url = \"{url}\"\n"));
+    // The real hook, in the project's folder, then import from that shell.
+    let script = format!(
+        "eval \"$({bin} init bash)\"\ncd \"$HOME/lab\"\n__mll_hook\n[ \"$MLFLOW_TRACKING_URI\" = {url} ] || {{ echo \"the hook did not export the project's URL: $MLFLOW_TRACKING_URI\" >&2; exit 9; }}\n{bin} import --remove-plaintext --json",
+        bin = shell_word(BIN),
+        url = shell_word(&url),
+    );
+    let mut c = h.w.cmd();
+    c.env("HOME", &h.home).env("XDG_CONFIG_HOME", h.home.join(".config")).env_remove("MLFLOW_LOGIN_SERVER");
+    let mut bash = std::process::Command::new("bash");
+    bash.args(["--norc", "--noprofile", "-c", &script]);
+    for (k, v) in c.get_envs() {
+        match v {
+            Some(v) => bash.env(k, v),
+            None => bash.env_remove(k),
+        };
+    }
+    let out = bash.stdin(std::process::Stdio::null()).output().unwrap();
+    let items: Vec<Value> = serde_json::from_slice::<Value>(&out.stdout)
+        .ok()
+        .and_then(|v| v.as_array().cloned())
+        .unwrap_or_else(|| panic!("no JSON report: {}", text(&out)));
+    assert_eq!(items.len(), 1, "{}", text(&out));
+    assert_eq!(
+        (items[0]["outcome"].as_str(), items[0]["stored"].as_bool()),
+        (Some("no_url"), Some(false)),
+        "{}",
+        text(&out)
+    );
+    assert_eq!(h.w.keychain(&url, "alice"), None, "the password was stored for the project's URL");
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), creds);
+    let offered = format!("names {url}: if this password");
+    assert!(!stderr(&out).contains(&offered), "the project's URL was offered: {}", text(&out));
+    assert!(h.w.list_json().as_array().unwrap().is_empty());
+}
+
+/// `if ...; then PASSWORD=pa; else PASSWORD=pb; fi`: a shell gets one or the other, so the
+/// file is reported and left alone, never half-imported with both lines removed. Security
+/// point 4.
+#[test]
+fn a_start_up_file_with_two_passwords_is_left_alone() {
+    let h = Home::new();
+    let (url, pw) = (fx("MLL_NGINX_URL"), fx("MLL_ALICE_PW"));
+    let rc = format!(
+        "export MLFLOW_TRACKING_URI={url}\nexport MLFLOW_TRACKING_USERNAME=alice\nif [ \"$(hostname)\" = gpu1 ]; then\n  export MLFLOW_TRACKING_PASSWORD=other-pw\nelse\n  export MLFLOW_TRACKING_PASSWORD={}\nfi\n",
+        posix_single(&pw)
+    );
+    let file = h.write(".bashrc", &rc);
+    let (out, items) = h.import(&["--remove-plaintext"], &[]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(items.is_empty(), "{}", text(&out));
+    for line in [4, 6] {
+        assert!(
+            stderr(&out).contains(&format!(".bashrc:{line} MLFLOW_TRACKING_PASSWORD: not imported")),
+            "{}",
+            text(&out)
+        );
+    }
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), rc);
+    assert_eq!(h.w.keychain(&url, "alice"), None);
+}
+
+/// ~/.profile is a link to ~/.bashrc: one file, changed once, both paths named with the one
+/// backup; `doctor` lists the backup (it holds the password) and `import --forget-backups`
+/// deletes it. Security point 14.
+#[test]
+fn a_linked_start_up_file_then_its_backup_listed_and_forgotten() {
+    let h = Home::new();
+    let (url, pw) = (fx("MLL_NGINX_URL"), fx("MLL_ALICE_PW"));
+    let rc = format!(
+        "export MLFLOW_TRACKING_URI={url}\nexport MLFLOW_TRACKING_USERNAME=alice\nexport MLFLOW_TRACKING_PASSWORD={}\n",
+        posix_single(&pw)
+    );
+    let file = h.write(".bashrc", &rc);
+    std::os::unix::fs::symlink(&file, h.home.join(".profile")).unwrap();
+    let (out, items) = h.import(&["--remove-plaintext"], &[]);
+    let item = stored_one(&out, &items, &pw);
+    let removed = item["removed"].as_array().unwrap();
+    let paths: Vec<&str> = removed.iter().map(|r| r["path"].as_str().unwrap()).collect();
+    assert_eq!(paths.len(), 2, "{item}");
+    assert!(paths.iter().any(|p| p.ends_with(".bashrc")) && paths.iter().any(|p| p.ends_with(".profile")), "{item}");
+    assert_eq!(removed[0]["backup"], removed[1]["backup"], "{item}");
+    let backup = PathBuf::from(removed[0]["backup"].as_str().unwrap());
+    assert_eq!(std::fs::read_to_string(&backup).unwrap(), rc);
+    assert!(!std::fs::read_to_string(&file).unwrap().contains(&pw));
+    assert!(std::fs::symlink_metadata(h.home.join(".profile")).unwrap().file_type().is_symlink());
+
+    let doctor = |h: &Home| {
+        let mut c = h.w.cmd();
+        c.env("HOME", &h.home).env("XDG_CONFIG_HOME", h.home.join(".config")).arg("doctor");
+        c.output().unwrap()
+    };
+    let out = doctor(&h);
+    let listed = format!("1 backup(s) of files that held plain-text passwords: {}", backup.display());
+    assert!(stdout(&out).contains(&listed), "{}", text(&out));
+
+    let out = h.w.run(&["import", "--forget-backups"]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(stdout(&out).contains(&format!("deleted {}", backup.display())), "{}", text(&out));
+    assert!(!backup.exists());
+    let out = doctor(&h);
+    assert!(stdout(&out).contains("ok  no backups of files with plain-text passwords"), "{}", text(&out));
+}
+
+fn shell_word(v: &str) -> String {
+    posix_single(v)
+}

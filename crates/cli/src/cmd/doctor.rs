@@ -21,6 +21,7 @@ use crate::failure::{self, Failure};
 ///   - a ~/.netrc entry for a server's host (Python's requests may send it instead)
 ///   - ~/.mlflow/credentials (a plain-text password MLflow falls back to)
 ///   - MLFLOW_TRACKING_* set in a shell start-up file (it fights the hook)
+///   - backups `import --remove-plaintext` kept, which still hold the passwords
 ///   - a user name or password inside MLFLOW_TRACKING_URI
 ///   - a keychain that is locked or missing, or no password for the active server
 ///   - a project file (.mlflow-login.toml) that names a server you have not logged in to,
@@ -60,6 +61,7 @@ impl Run for Doctor {
         findings.extend(check_netrc(&home, &config));
         findings.extend(check_mlflow_credentials(&home));
         findings.extend(check_rc_files(&home));
+        findings.push(check_import_backups(&home, logins.store().paths()));
         findings.extend(check_uri_env());
         findings.push(check_plugin());
         findings.extend(check_project(&home, &config));
@@ -282,50 +284,48 @@ fn check_mlflow_credentials(home: &Path) -> Vec<Finding> {
     )]
 }
 
-/// The variable a line sets, when it sets one of ours (`export X=`, `X=`, `set -gx X`,
-/// `setenv X`, `$env:X =`). Comments are skipped.
-fn sets_managed_var(line: &str) -> Option<&'static str> {
-    let line = line.trim_start();
-    if line.starts_with('#') {
-        return None;
-    }
-    MANAGED.iter().copied().filter(|v| v.starts_with("MLFLOW_TRACKING_")).find(|var| {
-        line.match_indices(var).any(|(i, _)| {
-            let before = line[..i].trim_end();
-            let after = &line[i + var.len()..];
-            let assigns = after.starts_with('=') || after.trim_start().starts_with('=');
-            let boundary = line[..i].chars().last().is_none_or(|c| !(c.is_alphanumeric() || c == '_'))
-                && after.chars().next().is_none_or(|c| !(c.is_alphanumeric() || c == '_'));
-            boundary
-                && (before.ends_with("$env:")
-                    || (assigns && !before.ends_with('$'))
-                    || before.ends_with("setenv")
-                    || before.split_whitespace().next() == Some("set") && before.contains('x'))
-        })
-    })
-}
-
 fn check_rc_files(home: &Path) -> Vec<Finding> {
     let mut out = Vec::new();
+    // The hook sets every MLFLOW_TRACKING_* it manages; a start-up file that sets one fights it.
+    let ours: Vec<&'static str> = MANAGED.iter().copied().filter(|v| v.starts_with("MLFLOW_TRACKING_")).collect();
     for path in import::startup_files(home, &|v| std::env::var_os(v)) {
         let Ok(text) = fs::read_to_string(&path) else { continue };
-        for (i, line) in text.lines().enumerate() {
-            if let Some(var) = sets_managed_var(line) {
-                let shown = tilde(home, &path);
-                out.push(Finding::problem(
-                    format!("{shown}:{} sets {var}", i + 1),
-                    "every new shell starts with it, and it fights the hook (a password there is also in plain text)",
-                    format!(
-                        "`mlflow-login import --remove-plaintext` moves a password set there into the keychain and comments the lines out (or delete that line from {shown}: mlflow-login sets {var} for the active server)"
-                    ),
-                ));
-            }
+        for import::startup::Assignment { line, var, .. } in import::startup::assignments(&path, &text, &ours) {
+            let shown = tilde(home, &path);
+            out.push(Finding::problem(
+                format!("{shown}:{line} sets {var}"),
+                "every new shell starts with it, and it fights the hook (a password there is also in plain text)",
+                format!(
+                    "`mlflow-login import --remove-plaintext` moves a password set there into the keychain and comments the lines out (or delete that line from {shown}: mlflow-login sets {var} for the active server)"
+                ),
+            ));
         }
     }
     if out.is_empty() {
         out.push(Finding::ok("no shell start-up file sets MLFLOW_TRACKING_*"));
     }
     out
+}
+
+/// Backups `import --remove-plaintext` kept hold the passwords it moved, and never expire.
+fn check_import_backups(home: &Path, paths: &mlflow_login_core::Paths) -> Finding {
+    let dir = import::backups::folder(paths);
+    match import::backups::list(&dir) {
+        Ok(files) if files.is_empty() => Finding::ok("no backups of files with plain-text passwords"),
+        Ok(files) => {
+            let shown: Vec<String> = files.iter().map(|f| tilde(home, f)).collect();
+            Finding::problem(
+                format!("{} backup(s) of files that held plain-text passwords: {}", files.len(), shown.join(", ")),
+                "`mlflow-login import --remove-plaintext` kept them in case an edit went wrong; they still hold the passwords",
+                "`mlflow-login import --forget-backups` deletes them",
+            )
+        }
+        Err(e) => Finding::problem(
+            format!("{} cannot be read", tilde(home, &dir)),
+            e.to_string(),
+            "check the folder's permissions",
+        ),
+    }
 }
 
 fn check_uri_env() -> Vec<Finding> {
@@ -457,30 +457,5 @@ mod tests {
         assert_eq!(url_host("https://H.example:8443/mlflow").as_deref(), Some("h.example"));
         assert_eq!(url_host("http://[::1]:5000").as_deref(), Some("::1"));
         assert_eq!(url_host("nope"), None);
-    }
-
-    #[test]
-    fn rc_lines_that_set_our_variables() {
-        for line in [
-            "export MLFLOW_TRACKING_PASSWORD=hunter2",
-            "MLFLOW_TRACKING_URI=https://h",
-            "  export MLFLOW_TRACKING_USERNAME='a'",
-            "set -gx MLFLOW_TRACKING_TOKEN abc",
-            "set -x MLFLOW_TRACKING_URI https://h",
-            "setenv MLFLOW_TRACKING_URI https://h",
-            "$env:MLFLOW_TRACKING_PASSWORD = 'x'",
-            "typeset -x MLFLOW_TRACKING_URI=https://h",
-        ] {
-            assert!(sets_managed_var(line).is_some(), "{line}");
-        }
-        for line in [
-            "# export MLFLOW_TRACKING_PASSWORD=x",
-            "echo $MLFLOW_TRACKING_URI",
-            "eval \"$(mlflow-login init bash)\"",
-            "export MLFLOW_TRACKING_URIX=1",
-            "[ -n \"$MLFLOW_TRACKING_URI\" ] && echo",
-        ] {
-            assert!(sets_managed_var(line).is_none(), "{line}");
-        }
     }
 }

@@ -1,11 +1,12 @@
 //! `import`: plain-text credentials into the keychain (core's `import` module finds them,
 //! core's `log_in` verifies and stores each one).
 
+use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use clap::Args;
-use mlflow_login_core::import::{self, Found, Removal, ScanInput, SourceKind};
+use mlflow_login_core::import::{self, Found, Removal, ScanInput, SourceKind, Suggestion};
 use mlflow_login_core::{
     Activate, AuthKind, Change, LoginInput, LoginMode, OutcomeClass, SsoSettings, VerifyOptions, log_in,
 };
@@ -24,15 +25,23 @@ use crate::ui;
 /// server accepts it: as a login to the server you already have with that URL, or as a
 /// new server named after the host. The secret is never printed.
 ///
+/// A password whose file names no URL (~/.mlflow/credentials never does) is checked
+/// against --url, or a server you already have whose URL another file names; a URL that
+/// only this machine's files or environment name is offered for you to confirm first,
+/// and one a project file set is never used.
+///
 /// With --remove-plaintext, each stored one is then taken out of its file: the start-up
 /// file's lines are commented out (the secret replaced by a note), the [mlflow] section of
 /// ~/.mlflow/credentials or the ~/.netrc entry is deleted. A backup of each changed file is
-/// kept in mlflow-login's config folder (readable only by you) and its path printed. Nothing that failed its
-/// check is stored or removed.
+/// kept in mlflow-login's config folder (readable only by you) and its path printed;
+/// --forget-backups deletes them. Nothing that failed its check is stored or removed, and
+/// a file that sets one variable to different values (in branches of an `if`) is left
+/// alone.
 ///
 ///   mlflow-login import
 ///   mlflow-login import --remove-plaintext
 ///   mlflow-login import --url https://mlflow.example.com   # for ~/.mlflow/credentials
+///   mlflow-login import --forget-backups
 #[derive(Debug, Args)]
 #[command(verbatim_doc_comment)]
 pub struct Import {
@@ -40,10 +49,13 @@ pub struct Import {
     #[arg(long)]
     remove_plaintext: bool,
     /// The tracking URL for credentials that name none (~/.mlflow/credentials holds no URL;
-    /// default: MLFLOW_TRACKING_URI from the environment or a start-up file, else the
-    /// active server).
+    /// default: a server you have whose URL a start-up file names, else the active server).
     #[arg(long)]
     url: Option<String>,
+    /// Delete the backups earlier imports kept (they hold the old plain-text passwords),
+    /// and import nothing.
+    #[arg(long, conflicts_with_all = ["remove_plaintext", "url"])]
+    forget_backups: bool,
     /// Print what was done as JSON.
     #[arg(long)]
     json: bool,
@@ -75,6 +87,10 @@ impl Run for Import {
     fn run(self) -> Result<(), Failure> {
         let home = home_dir();
         let logins = Arc::new(logins()?);
+        let backups = import::backups::folder(logins.store().paths());
+        if self.forget_backups {
+            return forget_backups(&backups, self.json);
+        }
         let config = logins.config()?;
         let var = |k: &str| std::env::var_os(k);
         let scan = import::scan(&ScanInput { home: &home, var: &var, config: &config, url: self.url.as_deref() });
@@ -83,15 +99,16 @@ impl Run for Import {
         }
         if scan.found.is_empty() {
             if self.json {
-                println!("[]");
+                outln!("[]")?;
             } else {
-                println!("no plain-text MLflow credentials found");
+                outln!("no plain-text MLflow credentials found")?;
             }
             return Ok(());
         }
         let rt = runtime()?;
         let mut reports = Vec::new();
         let mut to_remove: Vec<(usize, &Removal, String)> = Vec::new();
+        let interactive = std::io::stdin().is_terminal() && std::io::stderr().is_terminal();
         for found in &scan.found {
             let mut report = Report {
                 source: found.kind,
@@ -104,10 +121,22 @@ impl Run for Import {
                 stored: false,
                 removed: Vec::new(),
             };
-            eprintln!("found: {}", describe(&home, found));
-            let Some(url) = &found.url else {
+            ui::line(format_args!("found: {}", describe(&home, found)));
+            let confirmed = match (&found.url, &found.suggested_url) {
+                (None, Some(s)) if interactive => confirm_url(&home, s)?.then(|| s.url.clone()),
+                _ => None,
+            };
+            let Some(url) = found.url.as_ref().or(confirmed.as_ref()) else {
                 report.outcome = "no_url".into();
                 ui::warning("  nothing says which server it is for: run again with --url URL");
+                if let Some(s) = &found.suggested_url {
+                    ui::note(format!(
+                        "  {} names {}: if this password is for that server, run again with --url {}",
+                        place(&home, s.path.as_deref()),
+                        s.url,
+                        s.url
+                    ));
+                }
                 reports.push(report);
                 continue;
             };
@@ -157,7 +186,7 @@ impl Run for Import {
                         report.outcome = "ok".into();
                         report.stored = true;
                         let how = if mode == LoginMode::Add { "new server" } else { "server" };
-                        eprintln!("  verified and stored in the keychain: {how} \"{name}\"");
+                        ui::line(format_args!("  verified and stored in the keychain: {how} \"{name}\""));
                         if self.remove_plaintext {
                             to_remove.extend(found.removals.iter().map(|r| (reports.len(), r, name.clone())));
                         }
@@ -167,32 +196,34 @@ impl Run for Import {
             reports.push(report);
         }
 
-        let mut failed = None;
+        let mut failed = Vec::new();
         if self.remove_plaintext && !to_remove.is_empty() {
             let pairs: Vec<(&Removal, &str)> = to_remove.iter().map(|(_, r, n)| (*r, n.as_str())).collect();
-            match import::remove_plaintext(&pairs, &logins.store().paths().dir().join("backups")) {
-                Ok(removed) => {
-                    for r in &removed {
-                        let line = format!(
-                            "removed the plain-text copy from {} (backup: {})",
-                            tilde(&home, &r.path),
-                            r.backup.display()
-                        );
+            // Each file is reported on its own: one that could not be changed does not hide
+            // the backup of one that was.
+            for change in import::remove_plaintext(&pairs, &backups) {
+                let shown = change.paths.iter().map(|p| tilde(&home, p)).collect::<Vec<_>>().join(" = ");
+                match &change.outcome {
+                    Ok(backup) => {
+                        let line = format!("removed the plain-text copy from {shown} (backup: {})", backup.display());
                         // Under --json, stdout is the JSON alone.
                         if self.json {
-                            eprintln!("{line}");
+                            ui::line(format_args!("{line}"));
                         } else {
-                            println!("{line}");
+                            outln!("{line}")?;
                         }
                         for (i, removal, _) in &to_remove {
-                            if removal.path == r.path {
-                                let file = RemovedFile { path: r.path.clone(), backup: r.backup.clone() };
+                            if change.paths.contains(&removal.path) {
+                                let file = RemovedFile { path: removal.path.clone(), backup: backup.clone() };
                                 reports[*i].removed.push(file);
                             }
                         }
                     }
+                    Err(e) => {
+                        ui::warning(format!("the plain-text copy in {shown} was not removed: {e}"));
+                        failed.push(shown);
+                    }
                 }
-                Err(e) => failed = Some(Failure::context("could not remove the plain-text copies", e)),
             }
         }
         if self.remove_plaintext && reports.iter().any(|r| r.stored && r.source == SourceKind::Environment) {
@@ -200,15 +231,18 @@ impl Run for Import {
         }
         let stored = reports.iter().filter(|r| r.stored).count();
         if self.json {
-            println!("{}", serde_json::to_string_pretty(&reports).unwrap_or_default());
+            outln!("{}", serde_json::to_string_pretty(&reports).unwrap_or_default())?;
         } else {
-            println!("{stored} of {} credentials stored in the keychain", reports.len());
+            outln!("{stored} of {} credentials stored in the keychain", reports.len())?;
             if stored > 0 && !self.remove_plaintext {
-                println!("to take the plain-text copies out: mlflow-login import --remove-plaintext");
+                outln!("to take the plain-text copies out: mlflow-login import --remove-plaintext")?;
             }
         }
-        if let Some(f) = failed {
-            return Err(f);
+        if !failed.is_empty() {
+            return Err(Failure::new(
+                failure::OTHER,
+                format!("could not remove the plain-text copies from {} (see above)", failed.join(", ")),
+            ));
         }
         if stored < reports.len() {
             let code =
@@ -220,6 +254,36 @@ impl Run for Import {
         }
         Ok(())
     }
+}
+
+/// Asks whether a URL another file names is this credential's server.
+fn confirm_url(home: &Path, s: &Suggestion) -> Result<bool, Failure> {
+    let question = format!(
+        "  {} names {}, which is none of your servers: check this password there? [y/N] ",
+        place(home, s.path.as_deref()),
+        s.url
+    );
+    ui::ask(&question).map(|a| matches!(a.trim(), "y" | "Y" | "yes"))
+}
+
+/// `~/.bashrc` or "this shell's environment".
+fn place(home: &Path, path: Option<&Path>) -> String {
+    path.map_or_else(|| "this shell's environment".into(), |p| tilde(home, p))
+}
+
+/// `import --forget-backups`.
+fn forget_backups(dir: &Path, json: bool) -> Result<(), Failure> {
+    let gone = import::backups::forget(dir).map_err(|e| Failure::context("could not delete the backups", e))?;
+    if json {
+        outln!("{}", serde_json::to_string_pretty(&gone).unwrap_or_default())?;
+    } else if gone.is_empty() {
+        outln!("no backups to delete")?;
+    } else {
+        for p in &gone {
+            outln!("deleted {}", p.display())?;
+        }
+    }
+    Ok(())
 }
 
 /// Where it was found and what it is, never the secret.

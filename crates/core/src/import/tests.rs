@@ -1,5 +1,28 @@
+use std::collections::BTreeMap;
+
+use super::edit::apply_edits;
+use super::ini::mlflow_ini;
+use super::scan::{TRACKING, split_uri};
+use super::words::Dialect;
 use super::*;
+use crate::env::{PASSWORD, USERNAME};
 use crate::server::Server;
+
+/// A changed file and its backup.
+struct Removed {
+    path: PathBuf,
+    backup: PathBuf,
+}
+
+/// The tracking variable `line` assigns in a start-up file of `dialect`, by core's rule.
+fn assignment(line: &str, dialect: Dialect) -> Option<(&'static str, Result<String, String>)> {
+    let file = match dialect {
+        Dialect::Posix => ".bashrc",
+        Dialect::Fish => "config.fish",
+        Dialect::Pwsh => "profile.ps1",
+    };
+    startup::assignments(Path::new(file), line, &TRACKING).pop().map(|a| (a.var, a.value))
+}
 
 /// Values a password may hold that quoting gets wrong.
 const HOSTILE: &str = "it's a \"pw\" $HOME #1 = ü\\x";
@@ -148,15 +171,22 @@ fn scans_every_place_and_merges_the_environment() {
         vec![
             (SourceKind::ShellFile, s("https://rc.example"), Some(s("bob")), AuthKind::Basic, s(HOSTILE), 1),
             (SourceKind::ShellFile, s("http://127.0.0.1:9"), Some(s("bob")), AuthKind::Bearer, s("tok"), 1),
-            (SourceKind::MlflowCredentials, s("https://rc.example"), Some(s("carol")), AuthKind::Basic, s("c=1"), 1),
+            (SourceKind::MlflowCredentials, s(""), Some(s("carol")), AuthKind::Basic, s("c=1"), 1),
             (SourceKind::Netrc, s("http://netrc.example:8080"), Some(s("nina")), AuthKind::Basic, s("n p"), 1),
         ]
     );
     assert_eq!(scan.found[0].line, Some(4));
+    // The URL the start-up file and the environment name belongs to no known server: only a
+    // suggestion for the credentials file, which names none.
+    let suggested = scan.found[2].suggested_url.clone().unwrap();
+    assert_eq!(suggested.url, "https://rc.example");
 
     // Removal: no copy of any secret left, backups 0600 with the old text.
     let pairs: Vec<(&Removal, &str)> = scan.found.iter().flat_map(|f| f.removals.iter().map(|r| (r, "x"))).collect();
-    let removed = remove_plaintext(&pairs, &dir.path().join("cfg/backups")).unwrap();
+    let removed: Vec<Removed> = remove_plaintext(&pairs, &dir.path().join("cfg/backups"))
+        .into_iter()
+        .map(|c| Removed { path: c.paths[0].clone(), backup: c.outcome.unwrap() })
+        .collect();
     assert_eq!(removed.len(), 4);
     for r in &removed {
         let text = std::fs::read_to_string(&r.path).unwrap();
@@ -193,10 +223,9 @@ fn a_file_changed_since_the_scan_is_left_alone() {
     );
     std::fs::write(dir.path().join(".profile"), "changed\n").unwrap();
     let f = &scan.found[0];
-    assert_eq!(
-        remove_plaintext(&[(&f.removals[0], "h")], &dir.path().join("b")).unwrap_err().kind(),
-        crate::ErrorKind::InvalidInput
-    );
+    let changes = remove_plaintext(&[(&f.removals[0], "h")], &dir.path().join("b"));
+    assert_eq!(changes.len(), 1);
+    assert_eq!(changes[0].outcome.as_ref().unwrap_err().kind(), crate::ErrorKind::InvalidInput);
     assert_eq!(std::fs::read_to_string(dir.path().join(".profile")).unwrap(), "changed\n");
 }
 
@@ -251,12 +280,113 @@ fn empty_values_and_netrc_logins_no_server_uses() {
 
 #[test]
 fn a_branch_of_only_removed_lines_stays_valid_shell() {
-    let rc = "if [ \"$HOST\" = a ]; then\n  export MLFLOW_TRACKING_URI=https://a.example\n  export MLFLOW_TRACKING_USERNAME=alice\n  export MLFLOW_TRACKING_PASSWORD=pa-secret\nelse\n  export MLFLOW_TRACKING_URI=https://b.example\n  export MLFLOW_TRACKING_USERNAME=alice\n  export MLFLOW_TRACKING_PASSWORD=pb-secret\nfi\n";
+    let rc = "if [ \"$HOST\" = a ]; then\n  export MLFLOW_TRACKING_URI=https://a.example\n  export MLFLOW_TRACKING_USERNAME=alice\n  export MLFLOW_TRACKING_PASSWORD=pa-secret\nfi\n";
     let (dir, scan) = world(&[(".bashrc", rc)], &[], &Config::default());
     let pairs: Vec<(&Removal, &str)> = scan.found.iter().flat_map(|f| f.removals.iter().map(|r| (r, "b"))).collect();
-    remove_plaintext(&pairs, &dir.path().join("cfg/backups")).unwrap();
+    assert!(remove_plaintext(&pairs, &dir.path().join("cfg/backups")).iter().all(|c| c.outcome.is_ok()));
     let now = std::fs::read_to_string(dir.path().join(".bashrc")).unwrap();
-    assert!(!now.contains("pa-secret") && !now.contains("pb-secret"), "{now}");
+    assert!(!now.contains("pa-secret"), "{now}");
     let check = std::process::Command::new("bash").args(["-n", "-c", &now]).output().unwrap();
     assert!(check.status.success(), "not valid shell any more:\n{now}\n{}", String::from_utf8_lossy(&check.stderr));
+}
+
+/// A variable given two values in one file (`if` branches): nothing in the file is
+/// imported, so nothing in it is removed, and each of its lines is reported.
+#[test]
+fn a_file_with_two_values_for_one_variable_is_left_alone() {
+    let rc = "if [ \"$HOST\" = a ]; then\n  export MLFLOW_TRACKING_URI=https://a.example\n  export MLFLOW_TRACKING_PASSWORD=pa\nelse\n  export MLFLOW_TRACKING_URI=https://a.example\n  export MLFLOW_TRACKING_PASSWORD=pb\nfi\n";
+    let (_dir, scan) = world(&[(".bashrc", rc)], &[], &Config::default());
+    assert!(scan.found.is_empty(), "{:?}", scan.found);
+    let lines: Vec<_> = scan.skipped.iter().map(|s| (s.line, s.what.as_str())).collect();
+    assert_eq!(lines, vec![(3, PASSWORD), (6, PASSWORD)]);
+    // The same value twice is one value.
+    let same = rc.replace("=pb", "=pa");
+    let (_dir, scan) = world(&[(".bashrc", &same)], &[], &Config::default());
+    assert_eq!(scan.found.len(), 1);
+    // A value the shell computes is a value of its own.
+    let computed = rc.replace("=pb", "=\"$(pass mlflow)\"");
+    let (_dir, scan) = world(&[(".bashrc", &computed)], &[], &Config::default());
+    assert!(scan.found.is_empty(), "{:?}", scan.found);
+}
+
+/// In a shell where a project file is in force, the environment's tracking URI is the
+/// project file's: it is neither the URL of the credentials file's password nor offered
+/// for it; a known server's URL named by a start-up file is.
+#[test]
+fn a_project_files_uri_never_becomes_a_credentials_url() {
+    let creds = (".mlflow/credentials", "[mlflow]\nmlflow_tracking_username=u\nmlflow_tracking_password=p\n");
+    let env =
+        [("MLFLOW_TRACKING_URI", "https://planted.example"), ("MLFLOW_LOGIN_PROJECT", "/tmp/p/.mlflow-login.toml")];
+    let (_d, scan) = world(&[creds], &env, &Config::default());
+    assert_eq!(scan.found.len(), 1);
+    assert_eq!((scan.found[0].url.as_deref(), scan.found[0].suggested_url.as_ref()), (None, None));
+    // Without the project the same URL is a suggestion, never the URL itself.
+    let (_d, scan) = world(&[creds], &env[..1], &Config::default());
+    assert_eq!(scan.found[0].url, None);
+    assert_eq!(scan.found[0].suggested_url.as_ref().map(|s| s.url.as_str()), Some("https://planted.example"));
+    // A known server's URL named elsewhere is the URL.
+    let mut config = Config::default();
+    config.servers.insert("prod".into(), Server::new_basic("https://prod.example", "u").unwrap());
+    let rc = (".profile", "export MLFLOW_TRACKING_URI=https://prod.example\n");
+    let (_d, scan) = world(&[creds, rc], &env, &config);
+    assert_eq!(scan.found[0].url.as_deref(), Some("https://prod.example"));
+}
+
+/// Two start-up files that are one file (a link): one change, one backup, both paths
+/// reported with it.
+#[cfg(unix)]
+#[test]
+fn a_linked_start_up_file_is_changed_once() {
+    let rc = "export MLFLOW_TRACKING_URI=https://h.example\nexport MLFLOW_TRACKING_PASSWORD=x\n";
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join(".bashrc"), rc).unwrap();
+    std::os::unix::fs::symlink(dir.path().join(".bashrc"), dir.path().join(".profile")).unwrap();
+    let var = |_: &str| None;
+    let config = Config::default();
+    let scan = scan(&ScanInput { home: dir.path(), var: &var, config: &config, url: None });
+    assert_eq!(scan.found.len(), 1);
+    assert_eq!(scan.found[0].removals.len(), 2);
+    let pairs: Vec<(&Removal, &str)> = scan.found[0].removals.iter().map(|r| (r, "h")).collect();
+    let changes = remove_plaintext(&pairs, &dir.path().join("b"));
+    assert_eq!(changes.len(), 1, "{changes:?}");
+    assert_eq!(changes[0].paths.len(), 2);
+    let backup = changes[0].outcome.as_ref().unwrap();
+    assert_eq!(std::fs::read_to_string(backup).unwrap(), rc);
+    assert!(!std::fs::read_to_string(dir.path().join(".bashrc")).unwrap().contains("=x"));
+}
+
+/// A changed file then a good one: the good one is still changed, each reported.
+#[test]
+fn one_files_failure_leaves_the_others_changed() {
+    let (dir, _) = world(
+        &[(".profile", "MLFLOW_TRACKING_URI=https://h\nMLFLOW_TRACKING_PASSWORD=x\n"), (".netrc", "")],
+        &[],
+        &Config::default(),
+    );
+    let creds = (".mlflow/credentials", "[mlflow]\nmlflow_tracking_password=y\n");
+    let p = dir.path().join(creds.0);
+    std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+    std::fs::write(&p, creds.1).unwrap();
+    let var = |_: &str| None;
+    let config = Config::default();
+    let both = super::scan(&ScanInput { home: dir.path(), var: &var, config: &config, url: Some("https://h") });
+    std::fs::write(dir.path().join(".profile"), "changed\n").unwrap();
+    let pairs: Vec<(&Removal, &str)> = both.found.iter().flat_map(|f| f.removals.iter().map(|r| (r, "h"))).collect();
+    let changes = remove_plaintext(&pairs, &dir.path().join("b"));
+    assert_eq!(changes.len(), 2, "{changes:?}");
+    assert!(changes.iter().any(|c| c.paths[0].ends_with(".profile") && c.outcome.is_err()));
+    assert!(changes.iter().any(|c| c.paths[0].ends_with("credentials") && c.outcome.is_ok()));
+    assert_eq!(std::fs::read_to_string(&p).unwrap(), "");
+}
+
+/// Backups are listed and forgotten.
+#[test]
+fn backups_are_listed_and_forgotten() {
+    let dir = tempfile::tempdir().unwrap();
+    let b = dir.path().join("backups");
+    assert!(backups::list(&b).unwrap().is_empty());
+    let one = backups::write(&b, Path::new("/x/.bashrc"), "secret").unwrap();
+    assert_eq!(backups::list(&b).unwrap(), vec![one.clone()]);
+    assert_eq!(backups::forget(&b).unwrap(), vec![one]);
+    assert!(!b.exists());
 }
