@@ -30,7 +30,13 @@ finishes quietly with the code it would have had.";
 /// against the server when you enter them, and reach your shells and runs through
 /// MLFLOW_TRACKING_* variables.
 #[derive(Debug, Parser)]
-#[command(name = "mlflow-login", version, after_long_help = EXIT_CODES, max_term_width = 100)]
+#[command(
+    name = "mlflow-login",
+    version,
+    after_long_help = EXIT_CODES,
+    max_term_width = 100,
+    arg_required_else_help = true
+)]
 pub(crate) struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -45,7 +51,8 @@ fn main() -> std::process::ExitCode {
 
 /// Parses, runs, prints a failure; returns the exit code.
 fn run() -> u8 {
-    let cli = match Cli::try_parse() {
+    use clap::FromArgMatches;
+    let cli = match cmd::command().try_get_matches().and_then(|m| Cli::from_arg_matches(&m)) {
         Ok(cli) => cli,
         Err(e) => {
             let _ = e.print();
@@ -69,6 +76,29 @@ mod tests {
     fn cli_is_well_formed() {
         use clap::CommandFactory;
         Cli::command().debug_assert();
+    }
+
+    /// The first screen a user sees lists each command with what it does, and so do the
+    /// shell completions (drawn from the same list).
+    #[test]
+    fn every_visible_command_has_a_one_line_summary() {
+        let cli = cmd::command();
+        let zsh = cmd::completion_script(clap_complete::Shell::Zsh);
+        let mut seen = 0;
+        for sc in cli.get_subcommands().filter(|sc| !sc.is_hide_set()) {
+            let about = sc.get_about().map(ToString::to_string).unwrap_or_default();
+            assert!(!about.trim().is_empty(), "`{}` has no summary in the command list", sc.get_name());
+            assert!(!about.contains('\n') && about.len() <= 80, "`{}`: one short line: {about}", sc.get_name());
+            assert!(
+                zsh.contains(&format!("'{}:{}'", sc.get_name(), about.replace(':', "\\:").replace('\'', "'\\''"))),
+                "`{}` in zsh completions",
+                sc.get_name()
+            );
+            seen += 1;
+        }
+        assert!(seen > 10);
+        let help = cli.clone().render_help().to_string();
+        assert!(help.contains("Move passwords and tokens kept in plain text"), "{help}");
     }
 
     #[test]

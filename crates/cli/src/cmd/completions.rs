@@ -1,4 +1,4 @@
-use clap::{Args, CommandFactory};
+use clap::Args;
 use clap_complete::Shell as CompShell;
 use mlflow_login_core::shell::Shell;
 
@@ -29,10 +29,17 @@ impl Run for Completions {
             return Err(Failure::usage(format!("there are no completions for {}", self.shell.title()))
                 .help(format!("completions exist for {}", known.join(", "))));
         };
-        let mut cmd = crate::Cli::command();
-        // Into memory first: clap_complete panics on a failed write (`| head`).
-        let mut script = Vec::new();
-        clap_complete::generate(generator, &mut cmd, "mlflow-login", &mut script);
-        out!("{}", String::from_utf8_lossy(&script))
+        out!("{}", script(generator))
     }
+}
+
+/// The completion script, each command with its summary.
+pub(crate) fn script(generator: CompShell) -> String {
+    let mut cmd = super::command();
+    cmd.build();
+    let mut cmd = super::with_summaries(cmd);
+    // Into memory first: clap_complete panics on a failed write (`| head`).
+    let mut script = Vec::new();
+    clap_complete::generate(generator, &mut cmd, "mlflow-login", &mut script);
+    String::from_utf8_lossy(&script).into_owned()
 }

@@ -25,13 +25,18 @@ use mlflow_login_core::{AuthKind, ConfigStore, KeyringVault, Logins, Secret, Ser
 
 use crate::failure::Failure;
 
+#[cfg(test)]
+pub(crate) use completions::script as completion_script;
+
 /// A subcommand.
 pub trait Run {
     fn run(self) -> Result<(), Failure>;
 }
 
 /// `defer`: a subcommand's arguments are built only when it runs (or for help and
-/// completions), so start-up does not pay for the other thirteen.
+/// completions), so start-up does not pay for the others. Its doc comment is its own
+/// `--help`; the command list is drawn without building the others, so each one's line
+/// there comes from [`SUMMARIES`].
 #[derive(Debug, Subcommand)]
 #[command(defer = true)]
 pub enum Command {
@@ -55,6 +60,38 @@ pub enum Command {
     HookEnv(init::HookEnv),
     #[command(hide = true)]
     Credential(credential::Credential),
+}
+
+/// Each visible command's line in `mlflow-login --help` and in shell completions.
+pub const SUMMARIES: &[(&str, &str)] = &[
+    ("login", "Log in to a server: check the password, then keep it in the OS keychain"),
+    ("logout", "Delete a server's password from the keychain (the server stays configured)"),
+    ("list", "List the servers, the active one and whether a password is stored"),
+    ("use", "Make a server the active one (the tray and hooked shells follow)"),
+    ("status", "Check the credentials against the server(s), now"),
+    ("env", "Print a server's MLFLOW_TRACKING_* variables, quoted for your shell"),
+    ("exec", "Run a command with a server's MLFLOW_TRACKING_* variables set"),
+    ("token", "Print a fresh access token, for tools that are not MLflow"),
+    ("remove", "Forget a server and delete its password from the keychain"),
+    ("rename", "Rename a server (its password stays in the keychain)"),
+    ("completions", "Print a completion script for your shell"),
+    ("init", "Print the shell integration, for your shell's start-up file"),
+    ("doctor", "Find what makes MLflow use other credentials than yours, with fixes"),
+    ("project", "The project file: a server for everyone who works in this folder"),
+    ("import", "Move passwords and tokens kept in plain text into the OS keychain"),
+    ("servers", "Share server lists with your team: export and import them"),
+];
+
+/// The command line as parsed and shown: the derived one, with [`SUMMARIES`].
+pub fn command() -> clap::Command {
+    use clap::CommandFactory;
+    with_summaries(crate::Cli::command())
+}
+
+/// Sets [`SUMMARIES`] (again, after a build realised the deferred commands, whose own
+/// doc comments then take their place).
+pub fn with_summaries(cmd: clap::Command) -> clap::Command {
+    SUMMARIES.iter().fold(cmd, |cmd, (name, about)| cmd.mut_subcommand(*name, |sc| sc.about(*about)))
 }
 
 impl Run for Command {
