@@ -36,6 +36,8 @@ from mlflow_login._resolver import (
 )
 
 SECRET = "s3cr3t-üñí:$'\"`\\"
+# Core's sample answers and rules (crates/core/tests/plugin_contract.rs writes it).
+CONTRACT = os.path.join(os.path.dirname(__file__), "contract.generated.json")
 
 
 class Fake:
@@ -56,18 +58,29 @@ class Fake:
             "import time; time.sleep(doc.get('sleep', 0))\n"
             "if 'exit' in doc:\n"
             "    sys.stderr.write(doc['stderr']); sys.exit(doc['exit'])\n"
-            "from mlflow_login._resolver import normalize\n"
-            "url = normalize(sys.argv[sys.argv.index('--url') + 1]) if '--url' in sys.argv else None\n"
+            "from mlflow_login._resolver import _Snapshot, normalize\n"
+            "from mlflow_login._errors import MlflowLoginError\n"
+            f"contract = json.load(open({str(CONTRACT)!r}))['answers']\n"
             "pick = None\n"
-            "if url:\n"
-            "    # the real program's choice: longest URL, then the active server, then by name\n"
-            "    order = sorted(doc['servers'], key=lambda s: (-len(s['url']), s['name'] != doc.get('active'), s['name']))\n"
-            "    pick = next((s for s in order if url == s['url'] or url.startswith(s['url'] + '/')), None)\n"
-            "out = {'version': doc.get('version', 1), 'config_dir': doc['config_dir'], 'state': '',\n"
-            "       'active': doc.get('active'), 'servers': [{k: s[k] for k in ('name', 'url', 'auth', 'username')} for s in doc['servers']],\n"
-            "       'server': pick and pick['name'],\n"
-            "       'credential': pick and pick.get('secret') and {'scheme': pick['auth'], 'username': pick['username'], 'secret': pick['secret'],\n"
-            "                                                      **{k: pick[k] for k in ('expires_at', 'refresh_at', 'fingerprint') if k in pick}}}\n"
+            "if '--url' in sys.argv:\n"
+            "    # the choice is the plugin's own (tested against core's in test_contract.py)\n"
+            "    snap = _Snapshot(None, '.', doc.get('active'), [(normalize(s['url']), s['name']) for s in doc['servers']])\n"
+            "    snap.headers = {s['name']: s['name'] for s in doc['servers']}\n"
+            "    name = snap.lookup(sys.argv[sys.argv.index('--url') + 1])\n"
+            "    pick = None if isinstance(name, MlflowLoginError) else next(s for s in doc['servers'] if s['name'] == name)\n"
+            "# the answer's fields are core's (contract.generated.json), not written here\n"
+            "server_keys = contract['basic']['servers'][0].keys()\n"
+            "credential_keys = contract['sso']['credential'].keys()\n"
+            "credential = None\n"
+            "if pick and pick.get('secret'):\n"
+            "    credential = {k: None for k in credential_keys}\n"
+            "    credential.update(scheme=pick['auth'], username=pick['username'], secret=pick['secret'])\n"
+            "    credential.update({k: pick[k] for k in ('expires_at', 'refresh_at', 'fingerprint') if k in pick})\n"
+            "out = {k: None for k in contract['basic']}\n"
+            "out.update(version=doc.get('version', 1), config_dir=doc['config_dir'], state='', active=doc.get('active'),\n"
+            "           servers=[{k: s[k] for k in server_keys} for s in doc['servers']], server=pick and pick['name'],\n"
+            "           credential=credential)\n"
+            "assert out.keys() == contract['basic'].keys() and (credential is None or credential.keys() == credential_keys)\n"
             "print(json.dumps(out))\n"
         )
         prog.chmod(prog.stat().st_mode | stat.S_IXUSR)
@@ -112,7 +125,7 @@ def prepared(url):
     return requests.Request("GET", url).prepare()
 
 
-# -- URL normalisation: the same cases as crates/core/src/server.rs `normalises` --------
+# -- URL normalisation: core's cases are in test_contract.py; user info is the plugin's own --
 
 
 @pytest.mark.parametrize(
@@ -232,6 +245,25 @@ def test_program_failure_is_reported_and_not_retried_per_request(fake, monkeypat
     r._snapshot.until = 0
     fake.write()
     assert r.header_for("http://h/api") == basic("alice", SECRET)
+
+
+def test_the_program_is_never_taken_from_the_current_folder(monkeypatch, tmp_path):
+    """A cloned repository may hold a program named mlflow-login; the plugin hands its
+    answer passwords. An empty or relative PATH entry means the current folder (and
+    Windows' shutil.which looks there first): neither is searched. Security point 15."""
+    here, real = tmp_path / "repo", tmp_path / "bin"
+    for d in (here, real):
+        d.mkdir()
+        prog = d / "mlflow-login"
+        prog.write_text("#!/bin/sh\n")
+        prog.chmod(0o755)
+    monkeypatch.chdir(here)
+    monkeypatch.delenv("MLFLOW_LOGIN_BIN", raising=False)
+    monkeypatch.setenv("PATH", os.pathsep.join(["", ".", "repo", str(real)]))
+    assert _resolver.find_program() == str(real / "mlflow-login")
+    monkeypatch.setenv("PATH", os.pathsep.join(["", "."]))
+    with pytest.raises(ProgramError, match="not found on PATH"):
+        _resolver.find_program()
 
 
 def test_missing_program(monkeypatch, tmp_path):

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Create or reuse the venv with the MLflow auth plugin installed, and print its python.
 #
-#   py=$(tests/python/venv.sh)     # -> ${MLL_CACHE:-$HOME/.cache/mlflow-login}/plugin-venv/bin/python
+#   py=$(tests/python/venv.sh)     # -> ${MLL_CACHE:-$HOME/.cache/mlflow-login}/plugin-venv-HASH/bin/python
 #
 # The plugin is installed with `pip install -e python/` into its own venv, which sees the
 # fixture venv's packages (MLflow 3.17.2, pytest; tests/fixtures/mlflow-venv.sh) through a
@@ -23,7 +23,9 @@ fi
 [[ -x "$fixture_py" ]] || die "$fixture_py is not executable; run tests/fixtures/mlflow-venv.sh"
 
 cache=${MLL_CACHE:-$HOME/.cache/mlflow-login}
-venv=$cache/plugin-venv
+# One venv per checkout: the install is editable (it points at this checkout's source), so
+# two checkouts sharing one would each test the other's plugin, or delete it mid-run.
+venv=$cache/plugin-venv-$(printf '%s' "$repo" | sha256sum | cut -c1-12)
 mkdir -p "$cache"
 exec 9>"$cache/plugin-venv.lock"
 flock -w 600 9 || die "timed out waiting for $cache/plugin-venv.lock"

@@ -6,6 +6,7 @@
 
 pub mod checks;
 pub mod config;
+pub mod credential;
 pub mod env;
 pub mod error;
 pub mod fresh;

@@ -37,21 +37,44 @@ stdout.
 from __future__ import annotations
 
 import base64
-import json
 import math
 import os
-import shutil
-import subprocess
 import sys
 import threading
 import time
 import weakref
 from pathlib import Path
 
-PLUGIN_NAME = "mlflow-login"
-BIN_ENV = "MLFLOW_LOGIN_BIN"
+from . import _program
+from ._errors import (
+    LoginRequiredError,
+    MlflowLoginError,
+    NoCredentialError,
+    ProgramError,
+    UnknownServerError,
+)
+from ._program import BIN_ENV, EXIT_LOGIN_REQUIRED, FORMAT_VERSION, PLUGIN_NAME, find_program
+from ._urls import normalize, tracking_url_guess, without_userinfo
+
+__all__ = [
+    "BIN_ENV",
+    "EXIT_LOGIN_REQUIRED",
+    "FORMAT_VERSION",
+    "PLUGIN_NAME",
+    "LoginRequiredError",
+    "MlflowLoginError",
+    "NoCredentialError",
+    "ProgramError",
+    "Resolver",
+    "UnknownServerError",
+    "find_program",
+    "normalize",
+    "refresh_time",
+    "tracking_url_guess",
+    "without_userinfo",
+]
+
 CONFIG_DIR_ENV = "MLFLOW_LOGIN_CONFIG_DIR"
-FORMAT_VERSION = 1
 
 # A failed run of the program (keychain locked, program missing) is not retried for this
 # long, so a training loop that logs 100 metrics a second does not start 100 processes a
@@ -59,8 +82,6 @@ FORMAT_VERSION = 1
 RETRY_AFTER_S = 2.0
 # Core's rule for "near expiry" (crates/core/src/oidc/tokens.rs, MAX_REFRESH_MARGIN_SECS).
 MAX_REFRESH_MARGIN_S = 60
-# The program's exit code when the identity provider refused the refresh ("log in again").
-EXIT_LOGIN_REQUIRED = 3
 
 # A server that refuses even the token a refusal was answered with (an audience it does not
 # accept, a proxy misconfigured) must not turn every request into a refresh at the identity
@@ -68,74 +89,10 @@ EXIT_LOGIN_REQUIRED = 3
 # answered with the 401 itself (the token still renews at its normal time).
 REFUSED_RENEW_EVERY_S = 60.0
 
-# The program bounds its own keychain wait (10 s headless, 120 s where an unlock prompt
-# can appear); this only guards against a program that hangs for another reason.
-PROGRAM_TIMEOUT_S = 180.0
 
 # The wall clock that token expiries are compared with (tests put a fake one here).
 _now = time.time
 
-_API_MARKERS = ("/api/2.0/", "/api/3.0/", "/ajax-api/", "/get-artifact", "/model-versions/")
-
-
-class MlflowLoginError(Exception):
-    """MLflow Login could not give this request credentials. The message says why and
-    what to do; it never holds a secret."""
-
-
-class UnknownServerError(MlflowLoginError):
-    """No configured server's URL is a prefix of the request URL."""
-
-    def __init__(self, url: str, servers: list[tuple[str, str]]):
-        self.url = url
-        self.tracking_url = tracking_url_guess(url)
-        known = ", ".join(f"{name} ({prefix})" for prefix, name in servers) or "none"
-        super().__init__(
-            f"no MLflow Login server is configured for {url} (configured: {known}); "
-            f"add it with: mlflow-login login NAME --url {self.tracking_url} --username USER"
-        )
-
-
-class NoCredentialError(MlflowLoginError):
-    """The server is configured but no password (or token) is stored for it."""
-
-
-class ProgramError(MlflowLoginError):
-    """The ``mlflow-login`` program is missing or failed (keychain locked, config damaged)."""
-
-
-class LoginRequiredError(ProgramError):
-    """Single sign-on: the identity provider refused to refresh the token (the session
-    ended, was revoked, or the user was disabled). Log in again with ``mlflow-login login NAME``."""
-
-
-def tracking_url_guess(url: str) -> str:
-    """The tracking URL a request URL most likely belongs to: the part before MLflow's API
-    path (``https://h/mlflow/api/2.0/mlflow/runs/get?x`` -> ``https://h/mlflow``)."""
-    base = url.split("?", 1)[0].split("#", 1)[0]
-    for marker in _API_MARKERS:
-        i = base.find(marker)
-        if i > 0:
-            return base[:i]
-    return base.rstrip("/") or base
-
-
-def normalize(url: str) -> str:
-    """Normalises a URL like the Rust side's ``normalize_url``: lower-case scheme and host,
-    no default port, no user info, no query or fragment, no trailing slash."""
-    scheme, sep, rest = url.partition("://")
-    if not sep:
-        raise MlflowLoginError(f"not an absolute URL: {without_userinfo(url.split('?', 1)[0])!r}")
-    scheme = scheme.lower()
-    for stop in "?#":
-        rest = rest.split(stop, 1)[0]
-    slash = rest.find("/")
-    netloc, path = (rest, "") if slash < 0 else (rest[:slash], rest[slash:])
-    netloc = netloc.rpartition("@")[2].lower()
-    default = {"http": ":80", "https": ":443"}.get(scheme)
-    if default and netloc.endswith(default):
-        netloc = netloc[: -len(default)]
-    return f"{scheme}://{netloc}{path.rstrip('/')}"
 
 
 def default_config_dir() -> Path:
@@ -153,22 +110,6 @@ def default_config_dir() -> Path:
     xdg = os.environ.get("XDG_CONFIG_HOME")
     base = Path(xdg) if xdg and os.path.isabs(xdg) else home / ".config"
     return base / "mlflow-login"
-
-
-def find_program() -> str:
-    """The ``mlflow-login`` program: ``$MLFLOW_LOGIN_BIN``, else the one on ``PATH``."""
-    explicit = os.environ.get(BIN_ENV)
-    if explicit:
-        if os.path.isfile(explicit) and os.access(explicit, os.X_OK):
-            return explicit
-        raise ProgramError(f"${BIN_ENV} is {explicit!r}, which is not an executable file")
-    found = shutil.which(PLUGIN_NAME)
-    if found:
-        return found
-    raise ProgramError(
-        "the mlflow-login program was not found on PATH: install MLflow Login, "
-        f"or set {BIN_ENV} to the path of the mlflow-login program"
-    )
 
 
 def _watch_key(paths: tuple[str, str]):
@@ -191,23 +132,6 @@ def _watch_key(paths: tuple[str, str]):
 
 def _watched(config_dir: Path) -> tuple[str, str]:
     return (os.path.join(config_dir, "state"), os.path.join(config_dir, "config.toml"))
-
-
-def without_userinfo(url: str) -> str:
-    """``url`` without the ``user:password@`` part of its authority, for anything shown or
-    passed on (the program's argv, error text): a request URL can carry credentials."""
-    scheme, sep, rest = url.partition("://")
-    if not sep:
-        scheme, rest = "", url
-    end = len(rest)
-    for stop in "/?#":
-        i = rest.find(stop)
-        if 0 <= i < end:
-            end = i
-    at = rest.rfind("@", 0, end)
-    if at < 0:
-        return url
-    return f"{scheme}{sep}{rest[at + 1 :]}"
 
 
 def _request_base(url: str) -> str:
@@ -537,44 +461,8 @@ class Resolver:
         )
 
     def _run(self, args: list[str], server: str | None = None) -> dict:
-        program = find_program()
         self.program_runs += 1
-        try:
-            proc = subprocess.run(
-                [program, *args],
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
-                timeout=PROGRAM_TIMEOUT_S,
-                check=False,
-            )
-        except subprocess.TimeoutExpired:
-            raise ProgramError(f"{program} did not answer within {PROGRAM_TIMEOUT_S:.0f} s") from None
-        except OSError as e:
-            raise ProgramError(f"cannot run {program}: {e.strerror or e}") from None
-        if proc.returncode != 0:
-            # The program's stderr is its cargo-style error text, which never holds a secret.
-            detail = " ".join(proc.stderr.decode("utf-8", "replace").split())
-            if proc.returncode == EXIT_LOGIN_REQUIRED:
-                # The program's help line names the server too; say it first, plainly.
-                again = f"mlflow-login login {server}" if server else "mlflow-login login NAME"
-                raise LoginRequiredError(
-                    f"the single sign-on session has ended (the identity provider refused to refresh "
-                    f"the token): log in again with `{again}` ({detail})"
-                )
-            what = "the keychain failed" if proc.returncode == 5 else "the mlflow-login program failed"
-            raise ProgramError(f"{what} (exit code {proc.returncode}): {detail}")
-        try:
-            doc = json.loads(proc.stdout)
-        except ValueError:
-            doc = None
-        del proc
-        if not isinstance(doc, dict) or doc.get("version") != FORMAT_VERSION:
-            raise ProgramError(
-                f"{program} does not speak version {FORMAT_VERSION} of the plugin protocol: "
-                "install matching versions of MLflow Login and mlflow-login-auth"
-            )
-        return doc
+        return _program.run(args, server=server)
 
     # -- for activate() and doctor --------------------------------------------------------
 

@@ -1,14 +1,6 @@
-//! `mlflow-login credential`: the hidden subcommand the Python auth plugin calls.
-//!
-//! The plugin (`python/`, issue 5) keeps no copy of the config or keychain logic: when its
-//! cache is stale it runs this once and reads one JSON object from stdout (a pipe, never a
-//! file or argv): every server (no secrets), which one the request URL belongs to (the
-//! longest configured prefix), and that server's credential. It then answers later
-//! requests from memory until the state file or `config.toml` changes.
-//!
-//! The JSON is versioned (`"version": 1`); the plugin refuses a version it does not know.
-//! Fields are only ever added within a version (`fingerprint` came later; an older plugin
-//! ignores it).
+//! `mlflow-login credential`: the hidden subcommand the Python auth plugin calls. The
+//! answer, its version and the server choice are core's (`credential` module); this
+//! picks the server and reads its credential.
 //!
 //! Single sign-on: the credential carries the access token's fingerprint (not secret).
 //! When the MLflow server refuses the token, the plugin runs `credential --refused FP`
@@ -16,17 +8,13 @@
 //! already (core's `RefreshOptions::refused`).
 
 use clap::Args;
+use mlflow_login_core::credential::{self, Answer, server_for_url};
 use mlflow_login_core::fresh::fresh_with;
 use mlflow_login_core::oidc::{Fingerprint, RefreshOptions};
-use mlflow_login_core::server::normalize_url;
-use mlflow_login_core::{AuthKind, Config, Fresh, Server};
-use serde_json::{Value, json};
+use mlflow_login_core::{AuthKind, Fresh};
 
 use super::{Run, logins};
 use crate::failure::Failure;
-
-/// The version of the JSON printed; bump on an incompatible change.
-const FORMAT_VERSION: u64 = 1;
 
 /// Print the servers and one server's credential as JSON, for the MLflow Login Python
 /// plugin. Not meant to be typed: the output holds a password.
@@ -73,115 +61,15 @@ impl Run for Credential {
                 } else {
                     logins.secret(server)?.map(Fresh::stored)
                 };
-                fresh.map(|f| {
-                    json!({
-                        "scheme": if server.auth.uses_token() { "bearer" } else { "basic" },
-                        "username": server.username,
-                        "secret": f.secret.expose(),
-                        // Single sign-on: the plugin asks again shortly before this.
-                        "expires_at": f.expires_at,
-                        // When core refreshes it: the plugin keeps the token until then.
-                        "refresh_at": f.refresh_at,
-                        // Single sign-on only: what to pass to --refused when the server
-                        // refuses this token (its absence: nothing to refresh).
-                        "fingerprint": f.fingerprint.as_ref().map(Fingerprint::as_str),
-                    })
-                })
+                fresh.map(|f| credential::Credential::new(server, f))
             }
             _ => None,
         };
-        let servers: Vec<Value> = config
-            .servers
-            .iter()
-            .map(|(name, s)| {
-                json!({
-                    "name": name,
-                    "url": s.url,
-                    "auth": s.auth,
-                    "username": s.username,
-                })
-            })
-            .collect();
-        let out = json!({
-            "version": FORMAT_VERSION,
-            "config_dir": logins.store().paths().dir(),
-            "state": state,
-            "active": config.active,
-            "servers": servers,
-            "server": picked.map(|(n, _)| n),
-            "credential": credential,
-        });
+        let mut answer = Answer::new(logins.store().paths().dir().to_path_buf(), state, &config);
+        answer.server = picked.map(|(n, _)| n.to_string());
+        answer.credential = credential;
+        let out = answer.to_json();
         outln!("{out}")?;
         Ok(())
-    }
-}
-
-/// The server whose URL is the longest prefix of `url` (on a path-segment boundary), after
-/// the same normalisation as a configured URL. The query and fragment are ignored. The
-/// plugin repeats this choice on its cached server list (`python/src/mlflow_login/_resolver.py`,
-/// `_Snapshot`); the two are tested against each other in `python/tests`.
-fn server_for_url<'a>(config: &'a Config, url: &str) -> Result<Option<(&'a str, &'a Server)>, Failure> {
-    let base = url.split(['?', '#']).next().unwrap_or_default();
-    let normalized = normalize_url(base)?.to_string_normalized();
-    // Two servers with the same URL (two accounts on one server): the active one wins, so
-    // a switch moves the next request to the other account; else the first by name.
-    let active = config.active.as_deref();
-    Ok(config
-        .servers
-        .iter()
-        .filter(|(_, s)| is_under(&normalized, &s.url))
-        .max_by_key(|(n, s)| (s.url.len(), Some(n.as_str()) == active, std::cmp::Reverse(n.as_str())))
-        .map(|(n, s)| (n.as_str(), s)))
-}
-
-/// Whether `url` is `prefix` or lies below it (`/mlflow` covers `/mlflow/api`, not
-/// `/mlflow2`). Both are normalised: no trailing slash.
-fn is_under(url: &str, prefix: &str) -> bool {
-    url.strip_prefix(prefix).is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn config() -> Config {
-        let mut c = Config::default();
-        c.servers.insert("root".into(), Server::new_basic("http://h:8080", "a").unwrap());
-        c.servers.insert("sub".into(), Server::new_basic("http://h:8080/mlflow", "b").unwrap());
-        c.servers.insert("tls".into(), Server::new_basic("https://h", "c").unwrap());
-        c
-    }
-
-    fn pick(url: &str) -> Option<String> {
-        server_for_url(&config(), url).unwrap().map(|(n, _)| n.to_string())
-    }
-
-    #[test]
-    fn longest_prefix_on_segment_boundary() {
-        assert_eq!(pick("http://h:8080/api/2.0/mlflow/runs/get?run_id=1").as_deref(), Some("root"));
-        assert_eq!(pick("http://H:8080/mlflow/api/2.0/x").as_deref(), Some("sub"));
-        assert_eq!(pick("http://h:8080/mlflow").as_deref(), Some("sub"));
-        assert_eq!(pick("http://h:8080/mlflow/").as_deref(), Some("sub"));
-        assert_eq!(pick("http://h:8080/mlflow2/api").as_deref(), Some("root"));
-        assert_eq!(pick("https://h:443/api/2.0/x").as_deref(), Some("tls"));
-        assert_eq!(pick("http://h/api"), None, "http is not https, port 80 is not 8080");
-        assert_eq!(pick("http://other:8080/api"), None);
-    }
-
-    #[test]
-    fn same_url_prefers_the_active_server_then_the_first_name() {
-        let mut c = config();
-        c.servers.insert("bob".into(), Server::new_basic("http://h:8080", "bob").unwrap());
-        let pick = |c: &Config| server_for_url(c, "http://h:8080/api").unwrap().map(|(n, _)| n.to_string());
-        assert_eq!(pick(&c).as_deref(), Some("bob"));
-        c.active = Some("root".into());
-        assert_eq!(pick(&c).as_deref(), Some("root"));
-        c.active = Some("bob".into());
-        assert_eq!(pick(&c).as_deref(), Some("bob"));
-    }
-
-    #[test]
-    fn bad_url_is_a_usage_error() {
-        assert!(server_for_url(&config(), "not a url").is_err());
     }
 }
