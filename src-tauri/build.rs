@@ -4,6 +4,9 @@
 //! grant them per window (least privilege). A command missing from every capability is
 //! compiled out.
 
+// Cargo reads a build script's directives from its stdout.
+#![allow(clippy::print_stdout)]
+
 /// The names of the app's IPC commands, from their one list (src/commands/list.rs).
 macro_rules! ipc_commands {
     ($($module:ident :: $name:ident),* $(,)?) => {

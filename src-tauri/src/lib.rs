@@ -15,6 +15,9 @@
 
 // Unit tests may unwrap: a panic there is a test failure with a backtrace.
 #![cfg_attr(test, allow(clippy::unwrap_used))]
+// The tray has no terminal: what it cannot show goes to stderr (the session's journal),
+// and `--version` / usage to stdout.
+#![allow(clippy::print_stderr, clippy::print_stdout)]
 
 pub mod args;
 pub mod commands;

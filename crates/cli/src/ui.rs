@@ -23,6 +23,11 @@ macro_rules! outln {
     ($($arg:tt)*) => { $crate::ui::print(format_args!("{}\n", format_args!($($arg)*))) };
 }
 
+/// `eprintln!` for progress lines: a closed stderr loses the line, never a panic.
+macro_rules! errln {
+    ($($arg:tt)*) => { $crate::ui::line(format_args!($($arg)*)) };
+}
+
 /// Writes to stdout (see the module doc for what a failed write does).
 pub fn print(args: fmt::Arguments<'_>) -> Result<(), Failure> {
     let mut stdout = std::io::stdout().lock();

@@ -253,6 +253,107 @@ fn a_reader_that_went_away_ends_each_printing_command_quietly() {
     assert!(stderr(&out).contains("no server named \"nope\""), "{}", text(&out));
 }
 
+/// [`run_into_a_broken_pipe`] with `input` on stdin, `home` as HOME, in `dir`.
+fn broken_pipe_with(
+    w: &World,
+    home: &std::path::Path,
+    dir: &std::path::Path,
+    args: &[&str],
+    input: &str,
+) -> std::process::Output {
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    let mut child = w
+        .cmd()
+        .env("HOME", home)
+        .env("XDG_CONFIG_HOME", home.join(".config"))
+        .current_dir(dir)
+        .args(args)
+        .stdin(std::process::Stdio::piped())
+        .stdout(writer)
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // A command that does not read stdin may have exited: that is no failure of the test.
+    let _ = std::io::Write::write_all(&mut child.stdin.take().unwrap(), input.as_bytes());
+    let out = child.wait_with_output().unwrap();
+    let all = text(&out);
+    assert!(!stderr(&out).contains("panicked"), "{args:?}: {all}");
+    assert!(!matches!(out.status.code(), Some(101 | 134) | None), "{args:?}: {all}");
+    out
+}
+
+/// Every command in `mlflow-login --help` (and the plugin's and the hook's hidden ones),
+/// run with stdout a pipe whose reader has exited: none panics. A new command without a
+/// row here fails the test.
+#[test]
+fn every_command_survives_a_reader_that_went_away() {
+    let w = World::new();
+    let home = w.dir.path().join("home");
+    std::fs::create_dir_all(home.join("proj")).unwrap();
+    // Something for import to find (its server does not answer: nothing is stored).
+    std::fs::write(
+        home.join(".bashrc"),
+        "export MLFLOW_TRACKING_URI=http://127.0.0.1:9\nexport MLFLOW_TRACKING_USERNAME=u\nexport MLFLOW_TRACKING_PASSWORD=pw\n",
+    )
+    .unwrap();
+    let team = home.join("servers.toml");
+    std::fs::write(&team, "[servers.shared]\nurl = \"http://127.0.0.1:9/shared\"\nusername = \"u\"\n").unwrap();
+    let team = team.to_str().unwrap();
+    let rows: &[(&[&str], &str)] = &[
+        (&["login", "prod", "--url", "http://127.0.0.1:9", "--username", "u", "--password-stdin", "--no-verify"], "pw"),
+        (
+            &["login", "tok", "--url", "http://127.0.0.1:9/t", "--auth", "bearer", "--password-stdin", "--no-verify"],
+            "tk",
+        ),
+        (&["list"], ""),
+        (&["list", "--json"], ""),
+        (&["use", "prod"], ""),
+        (&["status", "prod"], ""),
+        (&["status", "--json"], ""),
+        (&["env", "prod", "--shell", "bash"], ""),
+        // The command replaces the CLI and gets the default SIGPIPE (tested on its own above).
+        (&["exec", "prod", "--", "true"], ""),
+        (&["token", "tok"], ""),
+        (&["rename", "tok", "tok2"], ""),
+        (&["remove", "tok2"], ""),
+        (&["completions", "bash"], ""),
+        (&["completions", "zsh"], ""),
+        (&["completions", "fish"], ""),
+        (&["init", "bash"], ""),
+        (&["doctor"], ""),
+        (&["project", "init", "prod"], ""),
+        (&["import"], ""),
+        (&["import", "--json"], ""),
+        (&["import", "--forget-backups"], ""),
+        (&["servers", "export"], ""),
+        (&["servers", "import", team], ""),
+        (&["credential", "--url", "http://127.0.0.1:9/api"], ""),
+        (&["hook-env", "--shell", "bash"], ""),
+        (&["logout", "prod"], ""),
+        (&["--help"], ""),
+        (&["--version"], ""),
+    ];
+    for (args, input) in rows {
+        let dir = if args[0] == "project" { home.join("proj") } else { home.clone() };
+        broken_pipe_with(&w, &home, &dir, args, input);
+    }
+    // Every visible command has a row.
+    let help = w.run(&["--help"]);
+    let listed = stdout(&help);
+    let commands = listed
+        .split("Commands:\n")
+        .nth(1)
+        .unwrap()
+        .lines()
+        .take_while(|l| l.starts_with("  "))
+        .filter_map(|l| l.split_whitespace().next())
+        .filter(|c| *c != "help");
+    for command in commands {
+        assert!(rows.iter().any(|(args, _)| args[0] == command), "no closed-pipe row for `{command}`");
+    }
+}
+
 #[cfg(target_os = "linux")]
 #[test]
 fn a_process_holding_a_password_is_not_dumpable() {

@@ -121,7 +121,7 @@ impl Run for Import {
                 stored: false,
                 removed: Vec::new(),
             };
-            ui::line(format_args!("found: {}", describe(&home, found)));
+            errln!("found: {}", describe(&home, found));
             let confirmed = match (&found.url, &found.suggested_url) {
                 (None, Some(s)) if interactive => confirm_url(&home, s)?.then(|| s.url.clone()),
                 _ => None,
@@ -186,7 +186,7 @@ impl Run for Import {
                         report.outcome = "ok".into();
                         report.stored = true;
                         let how = if mode == LoginMode::Add { "new server" } else { "server" };
-                        ui::line(format_args!("  verified and stored in the keychain: {how} \"{name}\""));
+                        errln!("  verified and stored in the keychain: {how} \"{name}\"");
                         if self.remove_plaintext {
                             to_remove.extend(found.removals.iter().map(|r| (reports.len(), r, name.clone())));
                         }
@@ -208,7 +208,7 @@ impl Run for Import {
                         let line = format!("removed the plain-text copy from {shown} (backup: {})", backup.display());
                         // Under --json, stdout is the JSON alone.
                         if self.json {
-                            ui::line(format_args!("{line}"));
+                            errln!("{line}");
                         } else {
                             outln!("{line}")?;
                         }

@@ -173,7 +173,7 @@ pub fn hook_exports(shell: Shell, mode: SecretMode, pin: Option<&str>, start: St
                     if let Some(seen) = &hinted
                         && !seen.lines().any(|l| l == file)
                     {
-                        eprintln!("this project logs to {} — {}", project.url, project.login_command());
+                        errln!("this project logs to {} — {}", project.url, project.login_command());
                         out.push_str(&syntax.set_var(HINTED_VAR, &format!("{seen}{file}\n")));
                     }
                     unknown_project_vars(project, opts)

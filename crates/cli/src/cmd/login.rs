@@ -159,7 +159,7 @@ impl Run for Login {
                 return Err(f);
             }
             let version = v.server_version.as_deref().map(|s| format!("MLflow {s}, ")).unwrap_or_default();
-            eprintln!("verified: {} accepted the credentials ({version}{} ms)", server.host_display(), v.latency_ms);
+            errln!("verified: {} accepted the credentials ({version}{} ms)", server.host_display(), v.latency_ms);
         }
         let saved = report.saved.unwrap_or(mlflow_login_core::Saved { created: false, active: false });
         let who = server.username.as_deref().map(|u| format!(" as {u}")).unwrap_or_default();
@@ -311,21 +311,21 @@ impl Interaction for Terminal {
     fn show(&self, prompt: Prompt<'_>) {
         match prompt {
             Prompt::OpenBrowser { url } => {
-                eprintln!("Sign in to your identity provider in the browser:\n  {url}");
+                errln!("Sign in to your identity provider in the browser:\n  {url}");
                 if self.open_browser
                     && let Err(e) = open_browser(url)
                 {
                     ui::warning(format!("could not open a browser ({e}): open the URL above yourself"));
                 }
-                eprintln!("waiting for the sign-in to finish (Ctrl-C to cancel)...");
+                errln!("waiting for the sign-in to finish (Ctrl-C to cancel)...");
             }
             Prompt::DeviceCode { verification_uri, verification_uri_complete, user_code, expires_in } => {
-                eprintln!("To sign in, open {verification_uri} on any device");
-                eprintln!("and enter the code: {user_code}");
+                errln!("To sign in, open {verification_uri} on any device");
+                errln!("and enter the code: {user_code}");
                 if let Some(complete) = verification_uri_complete {
-                    eprintln!("(or open {complete})");
+                    errln!("(or open {complete})");
                 }
-                eprintln!("waiting up to {} min (Ctrl-C to cancel)...", expires_in.as_secs().div_ceil(60));
+                errln!("waiting up to {} min (Ctrl-C to cancel)...", expires_in.as_secs().div_ceil(60));
             }
             _ => {}
         }

@@ -75,8 +75,7 @@ impl Run for Export {
     fn run(self) -> Result<(), Failure> {
         let config = logins()?.config()?;
         let text = team::export(&config, &self.names, ExportOptions { usernames: !self.no_username })?;
-        print!("{text}");
-        Ok(())
+        out!("{text}")
     }
 }
 
@@ -138,17 +137,17 @@ impl Run for Import {
         let refused = done.iter().filter(|(i, _)| i.result == "refused").count();
         if self.json {
             let items: Vec<&Imported> = done.iter().map(|(i, _)| i).collect();
-            println!("{}", serde_json::to_string_pretty(&items).unwrap_or_default());
+            outln!("{}", serde_json::to_string_pretty(&items).unwrap_or_default())?;
         } else {
             for (i, _) in &done {
-                println!("{:>9}  {} ({})", i.result, i.name, i.url);
+                outln!("{:>9}  {} ({})", i.result, i.name, i.url)?;
             }
             let login: Vec<&Imported> =
                 done.iter().map(|(i, _)| i).filter(|i| i.needs_login && i.result != "refused").collect();
             if !login.is_empty() {
-                println!("\nto log in:");
+                outln!("\nto log in:")?;
                 for i in login {
-                    println!("  mlflow-login login {}", i.name);
+                    outln!("  mlflow-login login {}", i.name)?;
                 }
             }
         }
