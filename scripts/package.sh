@@ -2,7 +2,13 @@
 # Builds the Debian package with the Tauri bundler (@tauri-apps/cli from npm):
 # mlflow-login-tray and mlflow-login in /usr/bin, the desktop entry, the icons.
 #
-#   scripts/package.sh            # prints the path of the .deb
+#   scripts/package.sh                      # prints the path of the .deb
+#   MLL_PACKAGE_FAST=1 scripts/package.sh   # the same, linked without whole-program LTO
+#
+# MLL_PACKAGE_FAST is for tests of the packaging (tests/package/run.sh from `make test`):
+# the release profile's fat LTO in one codegen unit makes the tray's link most of the
+# build, and what those tests check (files, desktop entry, --version) does not depend on
+# it. What ships is built without it.
 #
 # The CLI (`tauri`) is installed once into $MLL_CACHE/tauri-cli at the pinned version.
 set -euo pipefail
@@ -23,6 +29,10 @@ if [[ "$("$tools/node_modules/.bin/tauri" --version 2>/dev/null)" != "tauri-cli 
     echo "==> installing @tauri-apps/cli $tauri_cli_version into $tools"
     mkdir -p "$tools"
     npm install --prefix "$tools" --no-save --no-audit --no-fund "@tauri-apps/cli@$tauri_cli_version" >&2
+fi
+
+if [[ -n "${MLL_PACKAGE_FAST:-}" ]]; then
+    export CARGO_PROFILE_RELEASE_LTO=false CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16
 fi
 
 cd "$root"
