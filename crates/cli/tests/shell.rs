@@ -12,6 +12,8 @@
 
 mod common;
 
+use common::{rand_u64, require, run_with_stdin, wait_for};
+
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Write};
 use std::path::PathBuf;
@@ -19,12 +21,6 @@ use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 const BIN: &str = env!("CARGO_BIN_EXE_mlflow-login");
-
-/// Fails (never skips) when a tool is missing, saying how to get it.
-fn require(tool: &str, package: &str) {
-    let found = std::env::var_os("PATH").is_some_and(|p| std::env::split_paths(&p).any(|d| d.join(tool).is_file()));
-    assert!(found, "`{tool}` is not installed: apt-get install {package} (or scripts/install-deps.sh)");
-}
 
 fn require_keyring() {
     assert!(
@@ -97,29 +93,6 @@ impl Drop for Sandbox {
     fn drop(&mut self) {
         // The keychain is private to the with-keyring run; still, leave it clean.
         let _ = self.cmd(&["logout", "--all"]).output();
-    }
-}
-
-fn rand_u64() -> u64 {
-    use std::hash::{BuildHasher, RandomState};
-    RandomState::new().hash_one(std::process::id()) ^ Instant::now().elapsed().as_nanos() as u64
-}
-
-fn run_with_stdin(cmd: &mut Command, stdin: &[u8]) -> Output {
-    let mut child = cmd.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
-    let mut input = child.stdin.take().unwrap();
-    let data = stdin.to_vec();
-    let writer = std::thread::spawn(move || input.write_all(&data));
-    let out = child.wait_with_output().unwrap();
-    writer.join().unwrap().unwrap();
-    out
-}
-
-fn wait_for(what: &str, timeout: Duration, mut f: impl FnMut() -> bool) {
-    let start = Instant::now();
-    while !f() {
-        assert!(start.elapsed() < timeout, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(20));
     }
 }
 

@@ -114,7 +114,10 @@ fn browser_login_then_fresh_tokens_everywhere_and_none_on_disk() {
     assert_eq!(stdout(&out), second, "exec passes the same fresh token: {}", text(&out));
     // While a command runs with the token, no process on the machine has it in its argv.
     let mut running = w.cmd().args(["exec", "sso", "--", "sleep", "3"]).spawn().unwrap();
-    std::thread::sleep(Duration::from_millis(500));
+    let pid = running.id();
+    wait_for("exec to start sleep", Duration::from_secs(10), || {
+        std::fs::read(format!("/proc/{pid}/cmdline")).is_ok_and(|c| c.starts_with(b"sleep\0"))
+    });
     let in_argv = processes_with_in_argv(second.as_bytes());
     running.wait().unwrap();
     assert!(in_argv.is_empty(), "the token is in the argv of {in_argv:?}");

@@ -1,5 +1,7 @@
-//! Shared helpers for the CLI's end-to-end tests: a private config dir and keychain
-//! prefix per test, the fixture URLs, and `secret-tool` to look into the real keychain.
+//! The CLI's test world, shared by every test file: a private config dir and keychain
+//! prefix per test, the fixture URLs, `secret-tool` to look into the real keychain, and
+//! the helpers every file needs (`require` a tool, `run_with_stdin`, `wait_for` a
+//! condition instead of a fixed sleep).
 #![allow(dead_code, clippy::unwrap_used)]
 
 use std::io::Write;
@@ -22,6 +24,38 @@ pub fn require_keyring() {
         "no private keychain: run under tests/fixtures/with-keyring.sh (or `make test`)"
     );
     assert!(which("secret-tool"), "secret-tool is missing: apt-get install libsecret-tools");
+}
+
+/// Fails (never skips) when `tool` is not on PATH, saying which package has it.
+pub fn require(tool: &str, package: &str) {
+    let found = std::env::var_os("PATH").is_some_and(|p| std::env::split_paths(&p).any(|d| d.join(tool).is_file()));
+    assert!(found, "`{tool}` is not installed: apt-get install {package} (or scripts/install-deps.sh)");
+}
+
+/// Runs `cmd` with `stdin` written from a thread (a large input cannot dead-lock on a full
+/// pipe), its output captured.
+pub fn run_with_stdin(cmd: &mut Command, stdin: &[u8]) -> Output {
+    let mut child = cmd.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+    let mut input = child.stdin.take().unwrap();
+    let data = stdin.to_vec();
+    let writer = std::thread::spawn(move || input.write_all(&data));
+    let out = child.wait_with_output().unwrap();
+    writer.join().unwrap().unwrap();
+    out
+}
+
+/// Polls `f` every 20 ms until it holds; fails after `timeout`, naming `what`.
+pub fn wait_for(what: &str, timeout: std::time::Duration, mut f: impl FnMut() -> bool) {
+    let start = std::time::Instant::now();
+    while !f() {
+        assert!(start.elapsed() < timeout, "timed out waiting for {what}");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
+
+/// A random number for names no other test or run uses.
+pub fn rand_u64() -> u64 {
+    fastrand_u64()
 }
 
 pub fn which(tool: &str) -> bool {
