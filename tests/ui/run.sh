@@ -26,4 +26,4 @@ fi
 "$here/build_test.sh"
 npm run typecheck
 npm test
-CHROMIUM="$chromium" npm run e2e
+CHROMIUM="$chromium" npm run pages-fake-backend

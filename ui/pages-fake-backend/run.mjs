@@ -3,8 +3,8 @@
 // keyboard use, busy states. Saves the screenshots the README shows (ui/screenshots/) and
 // one per state for eyeballing (ui/screenshots/states/).
 //
-//   npm run build && npm run e2e            (tests/ui/run.sh does both)
-//   E2E_ONLY=login npm run e2e              (only tests whose name contains "login")
+//   npm run build && npm run pages-fake-backend            (tests/ui/run.sh does both)
+//   E2E_ONLY=login npm run pages-fake-backend              (only tests whose name contains "login")
 import assert from "node:assert/strict";
 import { mkdir } from "node:fs/promises";
 import { dirname, join } from "node:path";
