@@ -65,7 +65,7 @@ fn context() -> tauri::Context<tauri::Wry> {
 /// Parses the command line and runs the tray or a window process.
 pub fn run() -> ExitCode {
     // The tray and its window process hold passwords and tokens (a login form, the keychain
-    // reads of the checks): no core dump of them, as for the CLI (issue 13).
+    // reads of the checks): no core dump of them, as for the CLI.
     mlflow_login_core::secret::protect_process_memory();
     let mode = match Mode::parse(std::env::args().skip(1)) {
         Ok(mode) => mode,

@@ -3,8 +3,7 @@
 //! Notification servers render the body as markup (the Desktop Notifications
 //! Specification's `body-markup`: `<b>`, `<i>`, `<a href>`, `<img>`), and the body can hold
 //! text a server chose: a 401's realm, an error detail. So the body is always escaped: a
-//! server cannot put a link or an image into a notification that seems to come from us
-//! (issue 13).
+//! server cannot put a link or an image into a notification that seems to come from us.
 
 use tauri::{AppHandle, Manager, Runtime};
 use tauri_plugin_notification::NotificationExt;

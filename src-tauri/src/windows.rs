@@ -1,7 +1,7 @@
 //! Windows, and the short-lived process that holds them.
 //!
 //! The tray process never creates a webview: a Tauri process whose last window closed
-//! keeps WebKit's network process and grows for good (issue 4 measured 113 → 146 MB). So
+//! keeps WebKit's network process and grows for good (measured: 113 → 146 MB). So
 //! "Log in…" and "Manage servers…" start this same binary with `--window login|servers`;
 //! that process opens the window, talks to core exactly as the CLI does, and exits when
 //! its last window closes. A second request reaches the running window process through the

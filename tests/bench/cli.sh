@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Benchmarks of the mlflow-login CLI (issue 2), printed as a table of ratios.
+# Benchmarks of the mlflow-login CLI, printed as a table of ratios.
 # Runs under tests/fixtures/with-keyring.sh + with-servers.sh (tests/bench/run.sh does that).
 #
 #   tests/bench/cli.sh [PATH/TO/release/mlflow-login]
@@ -88,7 +88,7 @@ env_t, st_t, ver_t, true_t, one_t, all8_t, hole_t = map(float, sys.argv[1:])
 # --version is a figure, not a target: it is std's start-up, which no prompt pays (the hook
 # starts no process when nothing changed); nothing is bought there with unsafe code.
 rows = [
-    # keyring 4's own Secret Service read (the only read path since issue 13) against
+    # keyring 4's own Secret Service read (the only read path) against
     # libsecret's: no slower than the reference client.
     ("env (keychain read + render)", env_t, "secret-tool lookup", st_t, 1.0),
     ("--version (figure)", ver_t, "/bin/true", true_t, None),

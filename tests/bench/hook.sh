@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Per-prompt cost of the MLflow Login hook against direnv's hook (issue 3), in bash, zsh
+# Per-prompt cost of the MLflow Login hook against direnv's hook, in bash, zsh
 # and fish: microseconds and processes per unchanged prompt, as a table with ratios. Then
-# the same in a project (issue 11): a prompt in a project's sub-folder, and a `cd` between
+# the same in a project: a prompt in a project's sub-folder, and a `cd` between
 # two folders of one project followed by its prompt. mlflow-login's project has a
 # .mlflow-login.toml, direnv's the same folders with an allowed .envrc doing the same export.
 #

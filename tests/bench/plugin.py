@@ -1,4 +1,4 @@
-"""Benchmark of the MLflow auth plugin (issue 5). Run by tests/bench/plugin.sh.
+"""Benchmark of the MLflow auth plugin. Run by tests/bench/plugin.sh.
 
 Measures, against the real program, the private keychain, nginx and the SSO fixtures:
   - the first request's cost: the plugin running `mlflow-login credential` (cold cache),

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Tray benchmark: mlflow-login-tray against a bare Tauri 2 tray app, in the same run, and
-# against a tray on tray-icon + tao without Tauri (the other stack issue 4 asked to measure).
+# against a tray on tray-icon + tao without Tauri (the other stack considered).
 #
 #   tests/bench/tray.sh [IDLE_SECONDS]     # default 60 (or $MLL_BENCH_IDLE)
 #
@@ -13,7 +13,7 @@
 #   WebKit     WebKit processes alive in the tree
 #   sys/min    syscalls per minute over the idle period (strace -c -f)
 # The app is measured idle, with the login dialog open (opened from the menu), and idle
-# again after the dialog was closed. Targets (issue 4): RSS, PSS <= 1.1x bare; 0 WebKit
+# again after the dialog was closed. Targets: RSS, PSS <= 1.1x bare; 0 WebKit
 # processes with no window; no wake-ups but the slow timer; ready <= 300 ms.
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)

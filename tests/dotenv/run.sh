@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# `env --format dotenv` against the real readers it writes for (issue 13 #4): hostile and
+# `env --format dotenv` against the real readers it writes for: hostile and
 # generated passwords must come back unchanged from python-dotenv (PyPI) and npm `dotenv`
 # (both of its parsers), or be refused.
 #

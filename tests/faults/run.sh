@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Faults against real parts (issue 13): a Secret Service that never answers, gnome-keyring
+# Faults against real parts: a Secret Service that never answers, gnome-keyring
 # killed and restarted, a locked keyring with no prompt possible, a read-only and a full
 # config folder, and concurrent CLI processes killed with SIGKILL (tests/faults/stress.sh).
 #

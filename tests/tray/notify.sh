@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The tray's notifications against a notification server on a private session bus
 # (tests/tray/notify_server.py owns org.freedesktop.Notifications and records each Notify
-# call): a server-supplied text reaches the body markup-escaped (issue 13).
+# call): a server-supplied text reaches the body markup-escaped.
 #
 #   tests/tray/notify.sh
 set -euo pipefail

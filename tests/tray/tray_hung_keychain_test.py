@@ -1,4 +1,4 @@
-"""The tray under a Secret Service that never answers (issue 13): the real tray binary on a
+"""The tray under a Secret Service that never answers: the real tray binary on a
 bus of its own where tests/fixtures/hung_secret_service.py owns org.freedesktop.secrets,
 a StatusNotifier host on that bus, the menu read and clicked through com.canonical.dbusmenu.
 

@@ -158,7 +158,7 @@ def sso_renewal(env, menu, notifications):
     """The tray renews the active SSO server's token before it expires, with nothing else
     asking for it (no CLI call uses the token meanwhile), and says "sign-in ended" when the
     identity provider ends the session, in the menu line and in one notification that says
-    to log in again (issue 10)."""
+    to log in again."""
     client = register_client(SSO_TTL)
 
     def refreshes(outcome):
@@ -266,7 +266,7 @@ def main():
         cli(env, "logout", "prod")
         wait_for(lambda: "no password stored" in menu.items()[0]["label"], 5, "the logged-out status line")
 
-        # Checks the CLI records show in the menu line of the running tray (issue 12): no
+        # Checks the CLI records show in the menu line of the running tray: no
         # restart, no switch, no check of the tray's own.
         cli_checks_show(env, menu)
 

@@ -4,7 +4,7 @@
 //! Nothing here panics on a failed write. `print!` would: with SIGPIPE ignored (std's
 //! start-up does that, so a server closing the connection is an error the verifier can
 //! classify, not a silent death), `mlflow-login env | true` gets EPIPE, and a panic in a
-//! release build is an abort (issue 13). A reader that went away (`| head`, `| true`) only
+//! release build is an abort. A reader that went away (`| head`, `| true`) only
 //! loses the rest of the output: the command finishes as it would have. Any other write
 //! error (a full disk behind `> file`) fails the command.
 

@@ -1,4 +1,4 @@
-//! Single sign-on through the CLI against the real parts (issue 10): the oidc-provider IdP,
+//! Single sign-on through the CLI against the real parts: the oidc-provider IdP,
 //! its scripted browser as `$BROWSER`, and Apache `mod_auth_openidc` in front of MLflow
 //! (tests/fixtures/oidc/README.md). Each test registers its own client with a short
 //! access-token lifetime, so it can count its own refreshes at the IdP.

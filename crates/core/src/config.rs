@@ -228,7 +228,7 @@ impl ConfigStore {
 
 // Every folder and file MLflow Login creates is the user's alone (0700 / 0600 on Unix,
 // whatever the umask), whichever front end creates it first: the folder holds no secret,
-// but which servers and accounts a user has is theirs to tell (issue 13). These helpers
+// but which servers and accounts a user has is theirs to tell. These helpers
 // are the only places that create them.
 
 /// Creates `dir` and any missing parents, each 0700 on Unix. An existing folder is left

@@ -72,7 +72,7 @@ pub enum SecretMode {
     Plugin,
     /// No password or token and no plugin: the URI, the username and the TLS settings only.
     /// The default of `init posix`, whose start-up file (`~/.profile`) display managers
-    /// source into the whole desktop session (issue 13 #6). The password then comes
+    /// source into the whole desktop session. The password then comes
     /// through `mlflow-login exec` or the plugin.
     Withhold,
 }

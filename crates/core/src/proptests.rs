@@ -1,4 +1,4 @@
-//! Property tests of URL normalisation and config parsing (issue 13).
+//! Property tests of URL normalisation and config parsing.
 //!
 //! `make test` runs a fixed number of cases ([`cases`], `PROPTEST_CASES` overrides);
 //! `make fuzz` runs many more. The verifier's classifier has its own, against a real

@@ -143,7 +143,7 @@ def _refuse_proxied_loopback(url: str) -> None:
     """Raises when ``requests`` would send this plain-http request for a server on this
     machine through a proxy (``HTTP_PROXY``/``ALL_PROXY`` without a ``NO_PROXY`` entry for
     it): the proxy would read the password in clear, and could not reach this machine's
-    loopback anyway. The CLI's verifier never uses a proxy for loopback (issue 13); here the
+    loopback anyway. The CLI's verifier never uses a proxy for loopback; here the
     proxy is requests' choice, made after this hook, so the request is refused instead."""
     env = tuple(os.environ.get(v) for v in _PROXY_VARS)
     if not any(env[:4]):

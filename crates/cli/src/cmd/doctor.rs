@@ -380,7 +380,7 @@ fn check_plugin() -> Finding {
 }
 
 /// Runs `PYTHON -c CODE` so that nothing but the Python's own installation decides what
-/// it imports (issue 13): `doctor` is run in any folder, a cloned repository's say, and a
+/// it imports: `doctor` is run in any folder, a cloned repository's say, and a
 /// `csv.py` or `zipfile.py` there would otherwise run as the user when the probe imports
 /// `importlib.metadata`.
 ///

@@ -62,7 +62,7 @@ impl std::fmt::Debug for Http {
 /// (a company CA often signs both) but never the server's client certificate nor its
 /// "insecure TLS" flag, so an `--insecure-tls` MLflow server never sends an authorization
 /// code or a refresh token over an unchecked connection; and a loopback identity provider
-/// is never reached through a proxy, whatever the server is (issue 13).
+/// is never reached through a proxy, whatever the server is.
 #[derive(Clone)]
 struct Clients {
     server_origin: url::Origin,

@@ -1,4 +1,4 @@
-//! Single sign-on: the OpenID Connect client (issue 10).
+//! Single sign-on: the OpenID Connect client.
 //!
 //! Four calls, each bounded, none printing (and [`hints`], discovery's first half, for a
 //! dialog that lets the user edit what was found):

@@ -1,6 +1,6 @@
 //! `env --format dotenv|json`: the variables for tools, not shells.
 //!
-//! A `.env` file has no standard, and the readers it is for disagree (issue 13 #4). What
+//! A `.env` file has no standard, and the readers it is for disagree. What
 //! each one does with a quoted value, from their sources and checked against the real
 //! python-dotenv and npm `dotenv` by `tests/dotenv/run.sh`:
 //!

@@ -69,7 +69,7 @@ pub struct ShellSpec {
     /// How this shell runs the output of a command as code; `{}` is the command.
     pub eval: &'static str,
     /// Whether `init` exports the password (or token) unless told otherwise. Not for
-    /// POSIX sh: its start-up file is also the desktop session's (issue 13 #6).
+    /// POSIX sh: its start-up file is also the desktop session's.
     pub exports_secret: bool,
 }
 

@@ -58,7 +58,7 @@ impl ShellSyntax for FishSyntax {
 
 /// PowerShell. Everything it prints is ASCII: PowerShell decodes a native program's
 /// output with the console's code page (`[Console]::OutputEncoding`, often 437 or 1252 on
-/// Windows), which mangles UTF-8 (issue 13 #10). ASCII reads the same in every code page,
+/// Windows), which mangles UTF-8. ASCII reads the same in every code page,
 /// so an ASCII value is single-quoted (every `'` doubled), and any other value becomes an
 /// expression that decodes its UTF-8 bytes from base64 inside PowerShell. That also covers
 /// the typographic quotes U+2018..U+201B, which PowerShell takes as single quotes.

@@ -1069,7 +1069,7 @@ async fn real_fixture() {
     println!("8 slow servers (300 ms each), concurrently: latencies {latencies:?} ms");
 }
 
-/// The classifier fed random answers from a real socket (issue 13): random status, headers
+/// The classifier fed random answers from a real socket: random status, headers
 /// and body, cut short or dribbled out slowly. Every answer is classified, nothing panics,
 /// and no outcome shows the credentials (`assert_shows_no_secret`). `PROPTEST_CASES` sets
 /// the number of answers.

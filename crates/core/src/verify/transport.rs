@@ -287,7 +287,7 @@ pub(crate) fn builder(opts: &VerifyOptions, base: &Url) -> ClientBuilder {
         .user_agent(USER_AGENT);
     // A server on this machine is never reached through HTTP_PROXY / HTTPS_PROXY /
     // ALL_PROXY: over plain http the proxy would read the password, and it could not
-    // reach this machine's loopback anyway (issue 13). Remote servers keep the proxy.
+    // reach this machine's loopback anyway. Remote servers keep the proxy.
     if is_loopback(base) { builder.no_proxy() } else { builder }
 }
 
