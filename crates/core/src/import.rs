@@ -9,12 +9,12 @@
 //! username (shown to the user), the secret (never shown), and how to remove it.
 //!
 //! Start-up files are read by [`startup`]'s rule (the one `doctor` uses too) with
-//! [`words`]' shell-word parser: a value the shell would compute (`$VAR`, `$(cmd)`,
+//! `words`' shell-word parser: a value the shell would compute (`$VAR`, `$(cmd)`,
 //! backticks), a quote left open, a line that also runs other commands, or a variable given
 //! different values in one file is not guessed at: it is reported as [`Skipped`] with the
 //! reason, and left alone.
 //!
-//! [`remove_plaintext`] ([`edit`]) takes the copies out once the keychain holds them, each
+//! [`remove_plaintext`] (`edit`) takes the copies out once the keychain holds them, each
 //! changed file first copied to a [`backups`] folder.
 //!
 //! Files: `scan.rs` (which credential is for which server), `startup.rs` (start-up file

@@ -3,6 +3,24 @@
 //!
 //! No UI code lives here: the `mlflow-login` CLI and the tray app are thin adapters that
 //! parse input, call this crate, and show the result. Nothing here prints.
+//!
+//! The modules, by role (a module uses those of its own row and the rows above):
+//!
+//! - values, no I/O: [`server`] (a server, its URL rules and auth kinds), [`secret`] (the
+//!   redacted, zeroized [`Secret`]), [`error`] (the error kinds every front end matches).
+//! - stores: [`config`] (`config.toml`, the `state` file, private folders and files),
+//!   [`vault`] (the OS keychain, bounded waits), [`logins`] (config and keychain as one),
+//!   [`checks`] (the last check of each server, shared by CLI and tray).
+//! - network: [`verify`](mod@verify) (one HTTP check, classified; the transport), [`oidc`] (single
+//!   sign-on: discovery, both flows, refresh under a lock, revocation).
+//! - use cases: [`login`] (log in and out, with its rules table), [`fresh`] (a usable
+//!   credential, refreshed if due), [`project`] (project files), [`team`] (team server
+//!   lists), [`import`] (plain-text credentials into the keychain).
+//! - rendering: [`shell`] (each shell's hook and quoting), [`env`](mod@env) (the
+//!   `MLFLOW_TRACKING_*` variables), [`credential`] (the plugin's typed, versioned answer).
+//!
+//! `docs/architecture.md` maps each feature to its module, CLI command, tray command, UI
+//! page and tests.
 
 pub mod checks;
 pub mod config;
