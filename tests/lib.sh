@@ -30,3 +30,19 @@ build_app() {
 app_bins() {
     export MLL_TRAY_BIN=$CARGO_TARGET_DIR/$1/mlflow-login-tray MLL_CLI_BIN=$CARGO_TARGET_DIR/$1/mlflow-login
 }
+
+# with_fixtures keychain|servers "$0" "$@": runs the calling script again inside the fixture
+# wrappers it needs and is not yet inside: the private keychain (tests/fixtures/with-keyring.sh),
+# and for `servers` also the fixture servers (with-servers.sh). `make test` starts every
+# suite inside both, so there this returns at once. The one way scripts set fixtures up.
+with_fixtures() {
+    local need=$1 wrap=()
+    shift
+    [[ -n "${MLL_TEST_HOME:-}" ]] || wrap+=("$root/tests/fixtures/with-keyring.sh")
+    if [[ $need == servers && -z "${MLL_NGINX_URL:-}" ]]; then
+        wrap+=("$root/tests/fixtures/with-servers.sh")
+    fi
+    if ((${#wrap[@]})); then
+        exec "${wrap[@]}" "$@"
+    fi
+}

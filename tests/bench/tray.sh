@@ -28,9 +28,7 @@ for tool in strace:strace xvfb-run:xvfb xdotool:xdotool; do
 done
 /usr/bin/python3 -c 'import dbus, gi' 2>/dev/null || die "apt-get install python3-dbus python3-gi"
 
-if [[ -z "${MLL_TEST_HOME:-}" ]]; then
-    exec "$root/tests/fixtures/with-keyring.sh" "$0" "$@"
-fi
+with_fixtures keychain "$0" "$@"
 if [[ -z "${DISPLAY:-}" ]]; then
     exec xvfb-run -a -s "-screen 0 1280x800x24" "$0" "$@"
 fi

@@ -3,16 +3,15 @@
 # round trips (core),
 # then real bash/zsh/fish/dash in tmux against the real keychain (crates/cli/tests/shell.rs).
 #
-# Runs inside tests/fixtures/with-keyring.sh and with-servers.sh (tests/run-all.sh is: the
-# single sign-on tests need the fixture IdP and proxy); alone:
-#   tests/fixtures/with-keyring.sh tests/fixtures/with-servers.sh tests/shell/run.sh
+# Runs inside tests/fixtures/with-keyring.sh and with-servers.sh (the single sign-on tests
+# need the fixture IdP and proxy); started alone, it starts them itself.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 
-if [[ -z "${DBUS_SESSION_BUS_ADDRESS:-}" ]]; then
-    echo "tests/shell/run.sh: no D-Bus session, so no keychain: run it as tests/fixtures/with-keyring.sh tests/shell/run.sh" >&2
-    exit 1
-fi
+root=$PWD
+# shellcheck source=tests/lib.sh
+source tests/lib.sh
+with_fixtures servers "$root/tests/shell/run.sh" "$@"
 missing=()
 if [[ -z "${MLL_OIDC_PROXY_URL:-}" ]]; then
     echo "tests/shell/run.sh: no SSO fixtures (MLL_OIDC_PROXY_URL): run it as tests/fixtures/with-keyring.sh tests/fixtures/with-servers.sh tests/shell/run.sh" >&2

@@ -24,12 +24,7 @@ need xsel "apt-get install xsel"
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$HOME/.cache/mlflow-login/target}
 
 # Not yet inside the private keychain, the fixture servers and a display: wrap.
-if [[ -z "${MLL_TEST_HOME:-}" ]]; then
-    exec "$root/tests/fixtures/with-keyring.sh" "$0" "$@"
-fi
-if [[ -z "${MLL_NGINX_URL:-}" ]]; then
-    exec "$root/tests/fixtures/with-servers.sh" "$0" "$@"
-fi
+with_fixtures servers "$0" "$@"
 if [[ -z "${DISPLAY:-}" ]]; then
     exec xvfb-run -a -s "-screen 0 1280x800x24" "$0" "$@"
 fi
