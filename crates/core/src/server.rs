@@ -157,6 +157,13 @@ impl Server {
         Url::parse(&self.url).map_err(|e| Error::invalid("url", format!("{e}: {}", self.url)))
     }
 
+    /// The host, lower-case, an IPv6 address without brackets: what a `~/.netrc` entry's
+    /// `machine` names (`None` for a URL that does not parse).
+    pub fn host(&self) -> Option<String> {
+        let url = self.parsed_url().ok()?;
+        Some(url.host_str()?.trim_start_matches('[').trim_end_matches(']').to_ascii_lowercase())
+    }
+
     /// The host (with port, when not the default) for display.
     pub fn host_display(&self) -> String {
         match self.parsed_url() {
@@ -316,6 +323,13 @@ pub fn validate_username(username: &str) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn hosts_as_netrc_names_them() {
+        let host = |u: &str| Server::new_basic(u, "a").unwrap().host();
+        assert_eq!(host("https://H.example:8443/mlflow").as_deref(), Some("h.example"));
+        assert_eq!(host("http://[::1]:5000").as_deref(), Some("::1"));
+    }
 
     #[test]
     fn normalises() {

@@ -225,16 +225,7 @@ fn check_leftover_entries(config: &Config, vault: &dyn Vault) -> Vec<Finding> {
 
 /// The hosts of the configured servers.
 fn server_hosts(config: &Config) -> Vec<(String, String)> {
-    config.servers.iter().filter_map(|(name, s)| url_host(&s.url).map(|h| (name.clone(), h))).collect()
-}
-
-fn url_host(url: &str) -> Option<String> {
-    let rest = url.split_once("://")?.1;
-    let authority = rest.split(['/', '?', '#']).next()?;
-    let host_port = authority.rsplit('@').next()?;
-    let host =
-        if let Some(v6) = host_port.strip_prefix('[') { v6.split(']').next()? } else { host_port.split(':').next()? };
-    (!host.is_empty()).then(|| host.to_ascii_lowercase())
+    config.servers.iter().filter_map(|(name, s)| s.host().map(|h| (name.clone(), h))).collect()
 }
 
 fn check_netrc(home: &Path, config: &Config) -> Vec<Finding> {
@@ -445,17 +436,5 @@ impl EmptyDir {
 impl Drop for EmptyDir {
     fn drop(&mut self) {
         let _ = fs::remove_dir(&self.0);
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn hosts_from_urls() {
-        assert_eq!(url_host("https://H.example:8443/mlflow").as_deref(), Some("h.example"));
-        assert_eq!(url_host("http://[::1]:5000").as_deref(), Some("::1"));
-        assert_eq!(url_host("nope"), None);
     }
 }

@@ -130,15 +130,8 @@ pub fn scan(input: &ScanInput<'_>) -> Scan {
             let (Some(machine), Some(password)) = (&entry.machine, &entry.password) else { continue };
             // An entry counts for the servers on its host that log in as its login (or name
             // no user): a host often serves several servers, each with its own account.
-            let on_host: Vec<&crate::server::Server> = input
-                .config
-                .servers
-                .values()
-                .filter(|s| {
-                    s.parsed_url().ok().and_then(|u| u.host_str().map(str::to_ascii_lowercase)).as_deref()
-                        == Some(machine.as_str())
-                })
-                .collect();
+            let on_host: Vec<&crate::server::Server> =
+                input.config.servers.values().filter(|s| s.host().as_deref() == Some(machine.as_str())).collect();
             let users = on_host.iter().filter(|s| s.username.is_none() || s.username == entry.login);
             let mut matched = false;
             for server in users {
