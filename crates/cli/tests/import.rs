@@ -345,3 +345,37 @@ fn a_linked_start_up_file_then_its_backup_listed_and_forgotten() {
 fn shell_word(v: &str) -> String {
     posix_single(v)
 }
+
+/// A URL a start-up file names that no known server has is offered, at a terminal, for
+/// ~/.mlflow/credentials' password: "y" checks and stores it there; without a terminal it
+/// is only named in the advice.
+#[test]
+fn a_url_another_file_names_is_used_only_when_confirmed() {
+    require("script", "util-linux");
+    let h = Home::new();
+    let (url, pw) = (fx("MLL_NGINX_URL"), fx("MLL_ALICE_PW"));
+    let creds =
+        format!("[mlflow]\nmlflow_tracking_username = alice\nmlflow_tracking_password = {}\n", pw.replace('%', "%%"));
+    h.write(".mlflow/credentials", &creds);
+    h.write(".bashrc", &format!("export MLFLOW_TRACKING_URI={url}\n"));
+    let (out, items) = h.import(&[], &[]);
+    assert_eq!(items[0]["outcome"].as_str(), Some("no_url"), "{}", text(&out));
+    assert!(stderr(&out).contains(&format!("~/.bashrc names {url}")), "{}", text(&out));
+    assert_eq!(h.w.keychain(&url, "alice"), None);
+
+    // At a terminal (script(1) gives the program one), answered "y".
+    let mut c = h.w.cmd();
+    c.env("HOME", &h.home).env("XDG_CONFIG_HOME", h.home.join(".config")).env_remove("MLFLOW_LOGIN_SERVER");
+    let mut script = std::process::Command::new("script");
+    script.args(["-qec", &format!("{} import --json", shell_word(BIN)), "/dev/null"]);
+    for (k, v) in c.get_envs() {
+        match v {
+            Some(v) => script.env(k, v),
+            None => script.env_remove(k),
+        };
+    }
+    let out = run_with_stdin(&mut script, b"y\n");
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(stdout(&out).contains("which is none of your servers: check this password there? [y/N]"), "{}", text(&out));
+    assert_eq!(h.w.keychain(&url, "alice").as_deref(), Some(pw.as_str()));
+}
