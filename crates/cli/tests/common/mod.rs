@@ -62,6 +62,11 @@ pub fn which(tool: &str) -> bool {
     Command::new("sh").args(["-c", &format!("command -v {tool}")]).output().is_ok_and(|o| o.status.success())
 }
 
+/// What a test's program gets of the test run's environment (besides `MLL_*`): the
+/// private keychain's session bus, the tools' PATH, the throwaway HOME, the locale.
+pub const PASSED: &[&str] =
+    &["PATH", "HOME", "DBUS_SESSION_BUS_ADDRESS", "XDG_RUNTIME_DIR", "TMPDIR", "LANG", "LC_ALL", "DISPLAY", "BROWSER"];
+
 /// One test's private world: config dir and keychain prefix.
 pub struct World {
     pub dir: tempfile::TempDir,
@@ -81,14 +86,19 @@ impl World {
         self.dir.path().join("config")
     }
 
+    /// The program in this world: its config dir and keychain prefix, and of the test
+    /// run's environment only what reaches the keychain, the fixtures and the tools
+    /// (`PASSED`, `MLL_*`); no `MLFLOW_*` or shell-hook variable of whoever runs the tests.
     pub fn cmd(&self) -> Command {
         let mut c = Command::new(BIN);
-        c.env("MLFLOW_LOGIN_CONFIG_DIR", self.config_dir())
+        c.env_clear()
+            .envs(
+                std::env::vars_os()
+                    .filter(|(k, _)| k.to_str().is_some_and(|k| PASSED.contains(&k) || k.starts_with("MLL_"))),
+            )
+            .env("MLFLOW_LOGIN_CONFIG_DIR", self.config_dir())
             .env("MLFLOW_LOGIN_KEYCHAIN_PREFIX", &self.prefix)
             .env("NO_COLOR", "1")
-            .env_remove("MLFLOW_TRACKING_URI")
-            .env_remove("MLFLOW_TRACKING_USERNAME")
-            .env_remove("MLFLOW_TRACKING_PASSWORD")
             .stdin(Stdio::null());
         c
     }
