@@ -11,6 +11,8 @@
 use std::fmt;
 use std::io::{IsTerminal, Write};
 
+use mlflow_login_core::verify::unprintable;
+
 use crate::failure::{self, Failure};
 
 /// `print!` for command output, returning `Result<(), Failure>` instead of panicking.
@@ -42,23 +44,38 @@ fn styled(label: &str, ansi: &str) -> String {
     }
 }
 
+/// What a message becomes on the terminal: every character that could move the cursor,
+/// recolour or retitle the terminal, or reorder the line (core's `unprintable`: control
+/// characters, bidi overrides) is shown as `\u{..}`, line breaks kept. Messages quote
+/// untrusted text (a project file's key or URL, a team list's name, an identity
+/// provider's answer), and this is the one place they are printed.
+fn shown(msg: impl fmt::Display) -> String {
+    let text = msg.to_string();
+    if !text.chars().any(|c| c != '\n' && unprintable(c)) {
+        return text;
+    }
+    text.chars()
+        .map(|c| if c != '\n' && unprintable(c) { c.escape_unicode().to_string() } else { c.to_string() })
+        .collect()
+}
+
 pub fn print_failure(f: &Failure) {
     let mut err = std::io::stderr().lock();
-    let _ = writeln!(err, "{} {}", styled("error:", "31"), f.message);
+    let _ = writeln!(err, "{} {}", styled("error:", "31"), shown(&f.message));
     if !f.causes.is_empty() {
         let _ = writeln!(err, "\nCaused by:");
         for c in &f.causes {
-            let _ = writeln!(err, "  {c}");
+            let _ = writeln!(err, "  {}", shown(c));
         }
     }
     if let Some(h) = &f.help {
-        let _ = writeln!(err, "\n{} {h}", styled("help:", "36"));
+        let _ = writeln!(err, "\n{} {}", styled("help:", "36"), shown(h));
     }
 }
 
 /// A line on stderr; a closed stderr loses it (never a panic).
 fn stderr_line(label: &str, ansi: &str, msg: impl fmt::Display) {
-    let _ = writeln!(std::io::stderr().lock(), "{} {msg}", styled(label, ansi));
+    let _ = writeln!(std::io::stderr().lock(), "{} {}", styled(label, ansi), shown(msg));
 }
 
 pub fn warning(msg: impl fmt::Display) {
@@ -67,4 +84,21 @@ pub fn warning(msg: impl fmt::Display) {
 
 pub fn note(msg: impl fmt::Display) {
     stderr_line("note:", "36", msg);
+}
+
+/// A line on stderr with no label (the shell hook's one-line hints), cleaned like every
+/// other message.
+pub fn hint(msg: impl fmt::Display) {
+    let _ = writeln!(std::io::stderr().lock(), "{}", shown(msg));
+}
+
+#[cfg(test)]
+mod tests {
+    /// Terminal escape sequences in a message (a project file's key, quoted by a parse
+    /// error) reach the terminal as visible text, never as escapes.
+    #[test]
+    fn messages_show_escapes_as_text() {
+        assert_eq!(super::shown("a\u{1b}]0;pwned\u{7}b\nc\u{202e}d"), "a\\u{1b}]0;pwned\\u{7}b\nc\\u{202e}d");
+        assert_eq!(super::shown("plain\nlines"), "plain\nlines");
+    }
 }

@@ -485,6 +485,12 @@ fn word(s: &str, dialect: Dialect) -> std::result::Result<String, String> {
     Ok(out)
 }
 
+/// Whether the text of MLflow's credentials file holds a password MLflow would send
+/// (a non-empty `mlflow_tracking_password` in its `[mlflow]` section).
+pub fn mlflow_credentials_password(text: &str) -> bool {
+    mlflow_ini(text).is_some_and(|(vars, _)| vars.values.get(PASSWORD).is_some_and(|(v, _)| !v.is_empty()))
+}
+
 /// The `[mlflow]` section of MLflow's credentials file (Python `configparser`, default
 /// settings: `=` or `:`, `#`/`;` comment lines, `%%` for `%`), and its line range.
 fn mlflow_ini(text: &str) -> Option<(Vars, Range<usize>)> {

@@ -5,6 +5,7 @@
 //! parse input, call this crate, and show the result. Nothing here prints.
 
 pub mod checks;
+pub mod choose;
 pub mod config;
 pub mod env;
 pub mod error;

@@ -16,10 +16,10 @@
 //! already (core's `RefreshOptions::refused`).
 
 use clap::Args;
-use mlflow_login_core::fresh::fresh_with;
+use mlflow_login_core::fresh::fresh_now;
 use mlflow_login_core::oidc::{Fingerprint, RefreshOptions};
 use mlflow_login_core::server::normalize_url;
-use mlflow_login_core::{AuthKind, Config, Fresh, Server};
+use mlflow_login_core::{Config, Server};
 use serde_json::{Value, json};
 
 use super::{Run, logins};
@@ -65,14 +65,8 @@ impl Run for Credential {
         };
         let credential = match picked {
             Some((name, server)) if !self.no_secret => {
-                let fresh = if server.auth == AuthKind::Sso {
-                    let opts = RefreshOptions { refused: self.refused.clone(), ..RefreshOptions::default() };
-                    super::runtime()?
-                        .block_on(fresh_with(&logins, server, &opts))
-                        .map_err(|e| super::sso_failure(name, e))?
-                } else {
-                    logins.secret(server)?.map(Fresh::stored)
-                };
+                let opts = RefreshOptions { refused: self.refused.clone(), ..RefreshOptions::default() };
+                let fresh = fresh_now(&logins, server, &opts).map_err(|e| super::sso_failure(name, e))?;
                 fresh.map(|f| {
                     json!({
                         "scheme": if server.auth.uses_token() { "bearer" } else { "basic" },
