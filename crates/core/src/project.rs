@@ -176,9 +176,10 @@ pub fn trust(file: &Path) -> std::result::Result<(), String> {
             Some(p) if !p.as_os_str().is_empty() => p,
             _ => Path::new("."),
         };
-        for (what, path) in [("it", file), ("its folder", folder)] {
+        let folder_words = format!("its folder {}", folder.display());
+        for (what, path) in [("it", file), (folder_words.as_str(), folder)] {
             let meta = std::fs::metadata(path).map_err(|e| format!("{what} cannot be read ({e})"))?;
-            unix_trust(&meta, me).map_err(|why| format!("{what} {} {why}", path.display()))?;
+            unix_trust(&meta, me).map_err(|why| format!("{what} {why}"))?;
         }
     }
     #[cfg(not(unix))]
