@@ -49,7 +49,7 @@ fn styled(label: &str, ansi: &str) -> String {
 /// characters, bidi overrides) is shown as `\u{..}`, line breaks kept. Messages quote
 /// untrusted text (a project file's key or URL, a team list's name, an identity
 /// provider's answer), and this is the one place they are printed.
-fn shown(msg: impl fmt::Display) -> String {
+pub fn shown(msg: impl fmt::Display) -> String {
     let text = msg.to_string();
     if !text.chars().any(|c| c != '\n' && unprintable(c)) {
         return text;

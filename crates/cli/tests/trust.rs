@@ -328,50 +328,10 @@ fn project_files_another_user_could_write_are_ignored() {
     let base = uw.base.path();
     let theirs = "url = \"https://THEIRS.example/\"\n";
 
-    // Root's file in root's folder, writable by root only: used.
-    let root_ok = base.join("root-ok");
-    project(&root_ok, theirs);
-    assert_eq!(uw.server_in(&root_ok).0, "theirs", "a root-owned file is trusted");
-    // The user's own file and folder, writable by its private group (umask 002): used.
-    let own = base.join("own");
-    let own_file = project(&own, theirs);
-    chmod(&own, 0o775);
-    chmod(&own_file, 0o664);
-    chown(&uw.user.owner(), &own);
-    chown(&uw.user.owner(), &own_file);
-    assert_eq!(uw.server_in(&own).0, "theirs", "the user's own group-writable file is trusted");
-
-    // Another user's file (nobody's), a file of the shared group `users`, a folder anyone
-    // can write to: each ignored, said why, and the active server used.
+    // Another user's file (nobody's) in root's folder.
     let other = base.join("other");
     let other_file = project(&other, theirs);
     chown("nobody", &other_file);
-    let group = base.join("group");
-    let group_file = project(&group, theirs);
-    chmod(&group_file, 0o664);
-    chown("root:users", &group_file);
-    let world = base.join("world");
-    project(&world, theirs);
-    chmod(&world, 0o1777);
-    for (dir, why) in [
-        (&other, "belongs to another user (nobody)"),
-        (&group, "is writable by the group users"),
-        (&world, "is writable by every user"),
-    ] {
-        let (server, said) = uw.server_in(dir);
-        assert_eq!(server, "mine", "{}: the active server, not the file's: {said}", dir.display());
-        assert!(said.contains("is ignored") && said.contains(why), "{}: {said}", dir.display());
-    }
-
-    // The walk stops at an ignored file: a trusted file further up never takes its place.
-    let outer = base.join("outer");
-    project(&outer, theirs);
-    let inner = outer.join("inner");
-    project(&inner, theirs);
-    chmod(&inner, 0o777);
-    std::fs::create_dir_all(inner.join("deep")).unwrap();
-    assert_eq!(uw.server_in(&outer).0, "theirs");
-    assert_eq!(uw.server_in(&inner.join("deep")).0, "mine", "the ignored file stops the walk");
 
     // The hook: a shell that starts there, and the prompt's `hook-env` when the shell's
     // walk found the file; the hint shows once per shell and file.
@@ -403,6 +363,48 @@ fn project_files_another_user_could_write_are_ignored() {
     let out = hook(&format!("{file}\n"));
     assert!(stdout(&out).contains("export MLFLOW_LOGIN_SERVER='mine'"), "{}", text(&out));
     assert!(stderr(&out).is_empty(), "said once per shell: {}", text(&out));
+
+    // Root's file in root's folder, writable by root only: used.
+    let root_ok = base.join("root-ok");
+    project(&root_ok, theirs);
+    assert_eq!(uw.server_in(&root_ok).0, "theirs", "a root-owned file is trusted");
+    // The user's own file and folder, writable by its private group (umask 002): used.
+    let own = base.join("own");
+    let own_file = project(&own, theirs);
+    chmod(&own, 0o775);
+    chmod(&own_file, 0o664);
+    chown(&uw.user.owner(), &own);
+    chown(&uw.user.owner(), &own_file);
+    assert_eq!(uw.server_in(&own).0, "theirs", "the user's own group-writable file is trusted");
+
+    // Another user's file, a file of the shared group `users`, a folder anyone can write
+    // to: each ignored, said why, and the active server used.
+    let group = base.join("group");
+    let group_file = project(&group, theirs);
+    chmod(&group_file, 0o664);
+    chown("root:users", &group_file);
+    let world = base.join("world");
+    project(&world, theirs);
+    chmod(&world, 0o1777);
+    for (dir, why) in [
+        (&other, "belongs to another user (nobody)"),
+        (&group, "is writable by the group users"),
+        (&world, "is writable by every user"),
+    ] {
+        let (server, said) = uw.server_in(dir);
+        assert_eq!(server, "mine", "{}: the active server, not the file's: {said}", dir.display());
+        assert!(said.contains("is ignored") && said.contains(why), "{}: {said}", dir.display());
+    }
+
+    // The walk stops at an ignored file: a trusted file further up never takes its place.
+    let outer = base.join("outer");
+    project(&outer, theirs);
+    let inner = outer.join("inner");
+    project(&inner, theirs);
+    chmod(&inner, 0o777);
+    std::fs::create_dir_all(inner.join("deep")).unwrap();
+    assert_eq!(uw.server_in(&outer).0, "theirs");
+    assert_eq!(uw.server_in(&inner.join("deep")).0, "mine", "the ignored file stops the walk");
 
     // doctor names the file and why.
     let out = uw.run_as_user(&other, &["doctor"], &[]);

@@ -10,6 +10,7 @@ use serde::Serialize;
 use super::project::{shell_choice, unknown_project};
 use super::{Run, logins, runtime};
 use crate::failure::{self, Failure};
+use crate::ui;
 
 /// Check the credentials against the server(s), now. Exit code 0 when all are accepted.
 /// The result also shows in the tray (menu line, servers window) within a second.
@@ -174,7 +175,7 @@ fn summary_line(reports: &[Report]) -> String {
 
 fn print_reports(reports: &[Report]) -> Result<(), Failure> {
     if let Some(why) = reports.first().and_then(|r| r.used_because.as_ref().map(|w| (&r.name, w))) {
-        outln!("this shell uses \"{}\": {}", why.0, why.1.reason)?;
+        outln!("this shell uses \"{}\": {}", why.0, ui::shown(&why.1.reason))?;
     }
     let width = reports.iter().map(|r| r.name.len()).max().unwrap_or(0);
     for r in reports {
@@ -197,7 +198,8 @@ fn print_reports(reports: &[Report]) -> Result<(), Failure> {
             }
         }
         if let Some(sso) = &r.sso {
-            outln!("  {:width$}  {}", "", sso_line(sso))?;
+            // The issuer is the identity provider's own text.
+            outln!("  {:width$}  {}", "", ui::shown(sso_line(sso)))?;
         }
     }
     Ok(())
