@@ -112,6 +112,13 @@ fn a_project_file_applies_without_the_hook() {
     assert_eq!(json[0]["used_because"]["ignored"]["kind"], "untrusted");
     assert_eq!(json[0]["used_because"]["ignored"]["file"], planted.display().to_string());
     assert!(stderr(&out).contains("is writable by every user"), "{}", text(&out));
+
+    // `logout` given no name follows the same rule: the project's server, not the active one.
+    assert!(w.keychain(&url, "alice").is_some(), "stored before");
+    let out = run_in(&w, &deep, &["logout"]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(w.keychain(&url, "alice"), None, "logout in the project ended the project server's login");
+    assert_eq!(w.keychain("https://other.example", "carol").as_deref(), Some("other-pw"), "the active one is kept");
 }
 
 /// The hook's start-up in `dir` with HOME `home`: `MLFLOW_TRACKING_URI` (or "unset") and

@@ -1,5 +1,5 @@
 //! The server a command uses when it is given no name: one rule, in one order, for the
-//! shell hook, `env`, `exec`, `status`, `token`, `project init` and the tray's callers.
+//! shell hook, `env`, `exec`, `status`, `token`, `project init`, `login` and `logout`.
 //!
 //! 1. **The project file in force**: the one the shell hook put in `MLFLOW_LOGIN_PROJECT`,
 //!    or, without the hook (cron, make, an IDE, an unhooked terminal), the first
