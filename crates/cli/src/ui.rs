@@ -11,6 +11,8 @@
 use std::fmt;
 use std::io::{IsTerminal, Write};
 
+use mlflow_login_core::verify::unprintable;
+
 use crate::failure::{self, Failure};
 
 /// `print!` for command output, returning `Result<(), Failure>` instead of panicking.
@@ -47,23 +49,38 @@ fn styled(label: &str, ansi: &str) -> String {
     }
 }
 
+/// What a message becomes on the terminal: every character that could move the cursor,
+/// recolour or retitle the terminal, or reorder the line (core's `unprintable`: control
+/// characters, bidi overrides) is shown as `\u{..}`, line breaks kept. Messages quote
+/// untrusted text (a project file's key or URL, a team list's name, an identity
+/// provider's answer), and this is the one place they are printed.
+pub fn shown(msg: impl fmt::Display) -> String {
+    let text = msg.to_string();
+    if !text.chars().any(|c| c != '\n' && unprintable(c)) {
+        return text;
+    }
+    text.chars()
+        .map(|c| if c != '\n' && unprintable(c) { c.escape_unicode().to_string() } else { c.to_string() })
+        .collect()
+}
+
 pub fn print_failure(f: &Failure) {
     let mut err = std::io::stderr().lock();
-    let _ = writeln!(err, "{} {}", styled("error:", "31"), f.message);
+    let _ = writeln!(err, "{} {}", styled("error:", "31"), shown(&f.message));
     if !f.causes.is_empty() {
         let _ = writeln!(err, "\nCaused by:");
         for c in &f.causes {
-            let _ = writeln!(err, "  {c}");
+            let _ = writeln!(err, "  {}", shown(c));
         }
     }
     if let Some(h) = &f.help {
-        let _ = writeln!(err, "\n{} {h}", styled("help:", "36"));
+        let _ = writeln!(err, "\n{} {}", styled("help:", "36"), shown(h));
     }
 }
 
 /// A line on stderr; a closed stderr loses it (never a panic).
 fn stderr_line(label: &str, ansi: &str, msg: impl fmt::Display) {
-    let _ = writeln!(std::io::stderr().lock(), "{} {msg}", styled(label, ansi));
+    let _ = writeln!(std::io::stderr().lock(), "{} {}", styled(label, ansi), shown(msg));
 }
 
 pub fn warning(msg: impl fmt::Display) {
@@ -74,9 +91,10 @@ pub fn note(msg: impl fmt::Display) {
     stderr_line("note:", "36", msg);
 }
 
-/// A plain line on stderr (progress, what a command does); a closed stderr loses it.
+/// A plain line on stderr (progress, what a command does, the shell hook's one-line
+/// hints), cleaned like every other message; a closed stderr loses it.
 pub fn line(args: fmt::Arguments<'_>) {
-    let _ = writeln!(std::io::stderr().lock(), "{args}");
+    let _ = writeln!(std::io::stderr().lock(), "{}", shown(args));
 }
 
 /// Asks `question` on stderr and reads one line of answer from stdin.
@@ -88,4 +106,15 @@ pub fn ask(question: &str) -> Result<String, Failure> {
     std::io::BufRead::read_line(&mut std::io::stdin().lock(), &mut answer)
         .map_err(|e| Failure::new(failure::OTHER, format!("cannot read the answer: {e}")))?;
     Ok(answer)
+}
+
+#[cfg(test)]
+mod tests {
+    /// Terminal escape sequences in a message (a project file's key, quoted by a parse
+    /// error) reach the terminal as visible text, never as escapes.
+    #[test]
+    fn messages_show_escapes_as_text() {
+        assert_eq!(super::shown("a\u{1b}]0;pwned\u{7}b\nc\u{202e}d"), "a\\u{1b}]0;pwned\\u{7}b\nc\\u{202e}d");
+        assert_eq!(super::shown("plain\nlines"), "plain\nlines");
+    }
 }

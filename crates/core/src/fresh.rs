@@ -71,6 +71,21 @@ pub async fn fresh_with<V: Vault>(logins: &Logins<V>, server: &Server, opts: &Re
     Ok(Some(Fresh::from_tokens(tokens, refreshed)))
 }
 
+/// [`fresh_with`] for a caller with no async runtime (the CLI's commands, the shell hook):
+/// the one rule "single sign-on: refresh when due, else the stored secret". A Basic or
+/// Bearer server gets its stored secret with no runtime and no network; only single
+/// sign-on starts a current-thread runtime, for the bounded refresh.
+pub fn fresh_now<V: Vault>(logins: &Logins<V>, server: &Server, opts: &RefreshOptions) -> Result<Option<Fresh>> {
+    if server.auth != AuthKind::Sso {
+        return Ok(logins.secret(server)?.map(Fresh::stored));
+    }
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| crate::error::Error::io("the async runtime", e))?;
+    rt.block_on(fresh_with(logins, server, opts))
+}
+
 /// The stored token set of an SSO server (for `status`, `logout`), without refreshing.
 pub fn stored_tokens<V: Vault>(logins: &Logins<V>, server: &Server) -> Result<Option<TokenSet>> {
     logins.secret(server)?.map(|s| TokenSet::from_secret(&s)).transpose()

@@ -34,6 +34,7 @@ use std::path::{Path, PathBuf};
 
 pub(crate) use edit::Edit;
 pub use edit::{FileChange, Removal, remove_plaintext};
+pub use ini::mlflow_credentials_password;
 pub use netrc::{NetrcEntry, netrc_entries};
 pub use scan::scan;
 

@@ -23,6 +23,7 @@
 //! page and tests.
 
 pub mod checks;
+pub mod choose;
 pub mod config;
 pub mod credential;
 pub mod env;

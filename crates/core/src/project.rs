@@ -10,6 +10,7 @@
 //! no known server has gets credentials from nowhere: the shell hook exports the bare URI
 //! and a hint to log in (see `docs/projects.md`).
 
+use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
@@ -17,6 +18,9 @@ use serde::Deserialize;
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::server::{Server, normalize_url, validate_name};
+
+/// Why a shell uses the server it uses (the rule lives in [`crate::choose`]).
+pub use crate::choose::Choice;
 
 /// The project file's name.
 pub const FILE_NAME: &str = ".mlflow-login.toml";
@@ -108,6 +112,129 @@ pub fn find(start: &Path, home: Option<&Path>) -> Option<PathBuf> {
 /// The project file in force in this process's shell ([`PROJECT_ENV`]), if any.
 pub fn file_from_env() -> Option<PathBuf> {
     std::env::var_os(PROJECT_ENV).filter(|p| !p.is_empty()).map(PathBuf::from)
+}
+
+/// Why a project file found by the walk is not used.
+#[derive(Debug)]
+pub enum Ignored {
+    /// Someone else could have written it (see [`trust`]).
+    Untrusted {
+        /// The file.
+        file: PathBuf,
+        /// Who could, in words: "its folder /tmp is writable by every user".
+        why: String,
+    },
+    /// It does not read or parse.
+    Invalid(Error),
+}
+
+impl Ignored {
+    /// The file.
+    pub fn file(&self) -> Option<&Path> {
+        match self {
+            Ignored::Untrusted { file, .. } => Some(file),
+            Ignored::Invalid(Error::Config { path, .. }) => Some(path),
+            Ignored::Invalid(_) => None,
+        }
+    }
+}
+
+impl std::fmt::Display for Ignored {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Ignored::Untrusted { file, why } => write!(
+                f,
+                "the project file {} is ignored: {why}, so another user could choose your server with it",
+                file.display()
+            ),
+            Ignored::Invalid(e) => write!(f, "{e}; the project file is ignored"),
+        }
+    }
+}
+
+/// Reads `file` when it may be trusted ([`trust`]), else says why it is ignored. What the
+/// hook, `env`, `exec`, `status`, `token` and `doctor` all use.
+pub fn load_trusted(file: &Path) -> std::result::Result<Project, Ignored> {
+    trust(file).map_err(|why| Ignored::Untrusted { file: file.to_path_buf(), why })?;
+    load(file).map_err(Ignored::Invalid)
+}
+
+/// Whether a project file may choose this user's server, as git's `safe.directory` decides
+/// for a repository: the file and the folder it is in must each be owned by this user or
+/// by root, and writable by no one else. Otherwise another account (on a shared host, a
+/// file in `/tmp` or in another user's `/data`) could send this user's shells, and a more
+/// privileged account's, to a server of its choosing. Group-writable is allowed for the
+/// owner's private group (named like the owner, the owner's primary group, no other
+/// member), which Debian's and Ubuntu's login umask 002 gives every file a user writes.
+///
+/// `Err` says why, in words. On systems without Unix owners every file is trusted.
+pub fn trust(file: &Path) -> std::result::Result<(), String> {
+    #[cfg(unix)]
+    {
+        let me = nix::unistd::Uid::effective().as_raw();
+        let folder = match file.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p,
+            _ => Path::new("."),
+        };
+        let folder_words = format!("its folder {}", folder.display());
+        for (what, path) in [("it", file), (folder_words.as_str(), folder)] {
+            let meta = std::fs::metadata(path).map_err(|e| format!("{what} cannot be read ({e})"))?;
+            unix_trust(&meta, me).map_err(|why| format!("{what} {why}"))?;
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = file;
+    Ok(())
+}
+
+#[cfg(unix)]
+fn unix_trust(meta: &std::fs::Metadata, me: u32) -> std::result::Result<(), String> {
+    use std::os::unix::fs::MetadataExt;
+    let owner = meta.uid();
+    if owner != me && owner != 0 {
+        let name = nix::unistd::User::from_uid(owner.into()).ok().flatten().map(|u| u.name);
+        return Err(match name {
+            Some(n) => format!("belongs to another user ({n})"),
+            None => format!("belongs to another user (uid {owner})"),
+        });
+    }
+    if meta.mode() & 0o002 != 0 {
+        return Err("is writable by every user".into());
+    }
+    if meta.mode() & 0o020 != 0 && !private_group(owner, meta.gid()) {
+        let name = nix::unistd::Group::from_gid(meta.gid().into()).ok().flatten().map(|g| g.name);
+        return Err(format!("is writable by the group {}", name.unwrap_or_else(|| meta.gid().to_string())));
+    }
+    Ok(())
+}
+
+/// Whether `gid` is `uid`'s private group: named like the user, the user's primary group,
+/// and no other member listed. Unknown users or groups are not private.
+#[cfg(unix)]
+fn private_group(uid: u32, gid: u32) -> bool {
+    use nix::unistd::{Group, User};
+    let Ok(Some(user)) = User::from_uid(uid.into()) else { return false };
+    let Ok(Some(group)) = Group::from_gid(gid.into()) else { return false };
+    group.name == user.name && user.gid.as_raw() == gid && group.mem.iter().all(|m| *m == user.name)
+}
+
+/// A plain-text credential that MLflow would send to `url` on its own whenever no
+/// `MLFLOW_TRACKING_*` credential is set: the password of `~/.mlflow/credentials` (MLflow
+/// reads it for every server), or a `~/.netrc` entry for the URL's host or a `default`
+/// entry (Python's requests adds it). Returns the file that holds it. An unknown project's
+/// bare URI must never meet one: the first MLflow call would send it to the project's URL.
+pub fn ambient_credential(url: &str, home: &Path, var: &dyn Fn(&str) -> Option<OsString>) -> Option<PathBuf> {
+    let creds = crate::import::mlflow_credentials_file(home);
+    if std::fs::read_to_string(&creds).is_ok_and(|t| crate::import::mlflow_credentials_password(&t)) {
+        return Some(creds);
+    }
+    let host = url::Url::parse(url).ok()?.host_str()?.to_ascii_lowercase();
+    let netrc = crate::import::netrc_file(home, var);
+    let text = std::fs::read_to_string(&netrc).ok()?;
+    crate::import::netrc_entries(&text)
+        .iter()
+        .any(|e| e.password.is_some() && e.machine.as_deref().is_none_or(|m| m == host))
+        .then_some(netrc)
 }
 
 /// Reads and parses `file`.
@@ -282,63 +409,6 @@ pub fn render(name: &str, server: &Server, ca_bundle: Option<&Path>) -> String {
     out
 }
 
-/// Why a shell uses the server it uses.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Choice {
-    /// A project file is in force. `server` is the known server it selects; `None` when no
-    /// known server has its URL (then no credential goes anywhere).
-    Project {
-        /// The parsed file.
-        project: Box<Project>,
-        /// The known server with the project's URL.
-        server: Option<String>,
-    },
-    /// Pinned in this shell with `use --here`.
-    Pin(String),
-    /// The active server.
-    Active(String),
-    /// No server.
-    Nothing,
-}
-
-impl Choice {
-    /// The choice for a shell with `project` in force (parsed) and `pin`: the project
-    /// first, then the pin, then the active server.
-    pub fn make(config: &Config, project: Option<Project>, pin: Option<&str>) -> Choice {
-        if let Some(project) = project {
-            let server = project.server_in(config).map(|(n, _)| n.to_string());
-            return Choice::Project { project: Box::new(project), server };
-        }
-        match (pin, config.active.as_deref()) {
-            (Some(p), _) => Choice::Pin(p.to_string()),
-            (None, Some(a)) => Choice::Active(a.to_string()),
-            (None, None) => Choice::Nothing,
-        }
-    }
-
-    /// The server's name, when the choice is a known server.
-    pub fn server(&self) -> Option<&str> {
-        match self {
-            Choice::Project { server, .. } => server.as_deref(),
-            Choice::Pin(n) | Choice::Active(n) => Some(n),
-            Choice::Nothing => None,
-        }
-    }
-
-    /// Why, in words: "project file /p/.mlflow-login.toml", "pinned in this shell", ...
-    pub fn reason(&self) -> String {
-        match self {
-            Choice::Project { project, server: Some(_) } => format!("project file {}", project.file.display()),
-            Choice::Project { project, server: None } => {
-                format!("project file {} names {}, which no known server has", project.file.display(), project.url)
-            }
-            Choice::Pin(_) => "pinned in this shell (`mlflow-login use --unpin` follows the active server)".into(),
-            Choice::Active(_) => "the active server".into(),
-            Choice::Nothing => "no server is active".into(),
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -462,6 +532,28 @@ mod tests {
         assert_eq!(find(&deep, None), Some(d.path().join(FILE_NAME)), "without a home the walk goes on");
         std::fs::write(home.join("proj").join(FILE_NAME), "url = \"https://h\"\n").unwrap();
         assert_eq!(find(&deep, Some(&home)), Some(home.join("proj").join(FILE_NAME)));
+    }
+
+    /// A project file in a folder every user can write to (`/tmp`, a shared `/data`) is
+    /// ignored, and so is one anyone can edit; the same file, locked down, is used.
+    #[cfg(unix)]
+    #[test]
+    fn files_others_could_write_are_not_trusted() {
+        use std::os::unix::fs::PermissionsExt;
+        let d = tempfile::tempdir().unwrap();
+        let file = d.path().join(FILE_NAME);
+        std::fs::write(&file, "url = \"https://h\"\n").unwrap();
+        let mode = |p: &Path, m: u32| std::fs::set_permissions(p, std::fs::Permissions::from_mode(m)).unwrap();
+        mode(d.path(), 0o755);
+        mode(&file, 0o644);
+        assert!(load_trusted(&file).is_ok());
+        mode(d.path(), 0o1777);
+        let e = load_trusted(&file).unwrap_err();
+        assert!(e.to_string().contains("is writable by every user"), "{e}");
+        assert_eq!(e.file(), Some(file.as_path()));
+        mode(d.path(), 0o755);
+        mode(&file, 0o646);
+        assert!(matches!(load_trusted(&file), Err(Ignored::Untrusted { .. })));
     }
 
     #[test]

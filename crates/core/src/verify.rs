@@ -793,6 +793,12 @@ async fn bounded(
     tokio::time::timeout(limit + Duration::from_millis(200), request).await.ok()?.ok()
 }
 
+/// A character that must not reach a terminal from untrusted text: a control character
+/// (escape sequences start with one) or a bidi override (it reorders what is shown).
+pub fn unprintable(c: char) -> bool {
+    c.is_control() || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{200e}' | '\u{200f}')
+}
+
 /// Keeps server-supplied text printable: no control or bidi-override characters, at most
 /// `max` characters (an ellipsis marks a cut).
 pub(crate) fn clean(text: &str, max: usize) -> String {
@@ -802,8 +808,7 @@ pub(crate) fn clean(text: &str, max: usize) -> String {
             out.push('…');
             break;
         }
-        let bidi = matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{200e}' | '\u{200f}');
-        if c.is_control() || bidi {
+        if unprintable(c) {
             // Keep words apart where a newline or tab was.
             if !out.is_empty() && !out.ends_with(' ') {
                 out.push(' ');

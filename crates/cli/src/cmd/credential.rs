@@ -9,9 +9,8 @@
 
 use clap::Args;
 use mlflow_login_core::credential::{self, Answer, server_for_url};
-use mlflow_login_core::fresh::fresh_with;
+use mlflow_login_core::fresh::fresh_now;
 use mlflow_login_core::oidc::{Fingerprint, RefreshOptions};
-use mlflow_login_core::{AuthKind, Fresh};
 
 use super::{Run, logins};
 use crate::failure::Failure;
@@ -53,14 +52,8 @@ impl Run for Credential {
         };
         let credential = match picked {
             Some((name, server)) if !self.no_secret => {
-                let fresh = if server.auth == AuthKind::Sso {
-                    let opts = RefreshOptions { refused: self.refused.clone(), ..RefreshOptions::default() };
-                    super::runtime()?
-                        .block_on(fresh_with(&logins, server, &opts))
-                        .map_err(|e| super::sso_failure(name, e))?
-                } else {
-                    logins.secret(server)?.map(Fresh::stored)
-                };
+                let opts = RefreshOptions { refused: self.refused.clone(), ..RefreshOptions::default() };
+                let fresh = fresh_now(&logins, server, &opts).map_err(|e| super::sso_failure(name, e))?;
                 fresh.map(|f| credential::Credential::new(server, f))
             }
             _ => None,

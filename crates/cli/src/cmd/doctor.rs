@@ -7,9 +7,9 @@ use clap::Args;
 use mlflow_login_core::env::MANAGED;
 use mlflow_login_core::env::SecretMode;
 use mlflow_login_core::import;
-use mlflow_login_core::project;
 use mlflow_login_core::shell::{self, Shell, parse_function_env};
 use mlflow_login_core::{Config, EntryKey, ErrorKind, Vault};
+use mlflow_login_core::{choose, project};
 
 use super::{Run, logins};
 use crate::failure::{self, Failure};
@@ -25,7 +25,7 @@ use crate::failure::{self, Failure};
 ///   - a user name or password inside MLFLOW_TRACKING_URI
 ///   - a keychain that is locked or missing, or no password for the active server
 ///   - a project file (.mlflow-login.toml) that names a server you have not logged in to,
-///     or that does not parse
+///     that does not parse, or that is ignored because another user could have written it
 ///
 /// Exits with 1 when it finds a problem. Nothing is changed; nothing secret is printed.
 #[derive(Debug, Args)]
@@ -134,15 +134,21 @@ fn check_hook(home: &Path) -> Finding {
 }
 
 /// The project file in force in this shell (or, for a shell without the hook, the one in
-/// this folder or above), and which server it selects.
+/// this folder or above), whether it may be trusted, and which server it selects.
 fn check_project(home: &Path, config: &Config) -> Option<Finding> {
-    let in_force = project::file_from_env();
-    let file = in_force.clone().or_else(|| {
-        let here = std::env::current_dir().ok()?;
-        project::find(&here, Some(home))
-    })?;
-    let whose = if in_force.is_some() { "in force in this shell" } else { "here (hooked shells use it)" };
-    Some(match project::load(&file) {
+    let cx = choose::Context::from_env();
+    let (file, found) = cx.project_file.clone()?;
+    let whose = match found {
+        choose::Found::Hook => "in force in this shell",
+        choose::Found::Walk => "here (commands run in this folder use it)",
+    };
+    Some(match project::load_trusted(&file) {
+        Err(ignored @ project::Ignored::Untrusted { .. }) => Finding::problem(
+            format!("the project file {} is ignored", file.display()),
+            ignored.to_string(),
+            "if you trust it, make it and its folder yours and writable only by you (chown, chmod go-w); \
+             else work outside that folder",
+        ),
         Err(e) => Finding::problem(
             format!("the project file {} does not parse", file.display()),
             e.to_string(),
@@ -152,11 +158,21 @@ fn check_project(home: &Path, config: &Config) -> Option<Finding> {
             Some((name, _)) => {
                 Finding::ok(format!("the project file {} is {whose}: it selects \"{name}\"", file.display()))
             }
-            None => Finding::problem(
-                format!("the project file {} names {}, which no known server has", file.display(), p.url),
-                "shells in this project get the bare URI and no credential, until you log in to it",
-                p.login_command(),
-            ),
+            None => match project::ambient_credential(&p.url, home, &|v| std::env::var_os(v)) {
+                Some(plain) => Finding::problem(
+                    format!("the project file {} names {}, which no known server has", file.display(), p.url),
+                    format!(
+                        "{} holds a password MLflow would send there, so shells in this project do not set its URI",
+                        tilde(home, &plain)
+                    ),
+                    format!("`mlflow-login import --remove-plaintext`, then {}", p.login_command()),
+                ),
+                None => Finding::problem(
+                    format!("the project file {} names {}, which no known server has", file.display(), p.url),
+                    "shells in this project get the bare URI and no credential, until you log in to it",
+                    p.login_command(),
+                ),
+            },
         },
     })
 }
@@ -267,7 +283,8 @@ fn check_mlflow_credentials(home: &Path) -> Vec<Finding> {
     }
     vec![Finding::problem(
         format!("{} exists", tilde(home, &path)),
-        "it holds a password in plain text, and MLflow uses it whenever MLFLOW_TRACKING_USERNAME/PASSWORD are not set",
+        "it holds a password in plain text, and MLflow sends it to whatever server MLFLOW_TRACKING_URI names \
+         whenever MLFLOW_TRACKING_USERNAME/PASSWORD are not set (a cloned project's URL too)",
         format!(
             "`mlflow-login import --remove-plaintext` moves its password into the keychain and deletes its [mlflow] section (or delete it: rm {})",
             tilde(home, &path)

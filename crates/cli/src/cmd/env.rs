@@ -15,7 +15,7 @@ use crate::ui;
 #[derive(Debug, Args)]
 #[command(verbatim_doc_comment)]
 pub struct Env {
-    /// The server (default: the one this shell's project file selects, else the one pinned
+    /// The server (default: the one the project file here selects, else the one pinned
     /// with `use --here`, else the active one).
     name: Option<String>,
     /// The shell to quote for (default: from $SHELL).

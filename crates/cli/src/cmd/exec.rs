@@ -14,7 +14,7 @@ use crate::failure::{self, Failure};
 #[derive(Debug, Args)]
 #[command(verbatim_doc_comment)]
 pub struct Exec {
-    /// The server (default: the one this shell's project file selects, else the one pinned
+    /// The server (default: the one the project file here selects, else the one pinned
     /// with `use --here`, else the active one).
     name: Option<String>,
     /// The command and its arguments, after `--`.

@@ -5,16 +5,16 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::Args;
+use mlflow_login_core::choose::{self, Choice, Found};
 use mlflow_login_core::env::{self, EnvOptions, EnvVar, SecretMode, vars_cleared, vars_for};
-use mlflow_login_core::oidc::MAX_REFRESH_MARGIN_SECS;
-use mlflow_login_core::project::{self, Choice, Project};
+use mlflow_login_core::fresh::fresh_now;
+use mlflow_login_core::oidc::RefreshOptions;
+use mlflow_login_core::project::{self, Ignored, Project};
 use mlflow_login_core::shell::{
     HINTED_ENV, HINTED_VAR, InitOptions, Shell, pin_from_env, render_due, render_env, render_init, render_state,
 };
 use mlflow_login_core::vault::Wait;
-use mlflow_login_core::{
-    AuthKind, ConfigStore, EntryKey, ErrorKind, KeyringVault, Logins, Paths, Secret, Server, Vault, fresh_credential,
-};
+use mlflow_login_core::{AuthKind, ConfigStore, ErrorKind, KeyringVault, Logins, Paths, Secret, Server, Vault};
 
 use super::{Run, shell_parser};
 use crate::failure::Failure;
@@ -117,15 +117,18 @@ pub enum Start {
     No,
 }
 
-/// What a hooked shell evaluates: the variables of the server this shell uses (see
-/// [`Choice`]: the project file in force, else `pin`, else the active server; all unset
+/// What a hooked shell evaluates: the variables of the server this shell uses (core's
+/// [`choose`]: the project file in force, else `pin`, else the active server; all unset
 /// when there is none, except at start-up), then the project file in force
 /// ([`project::PROJECT_ENV`]) and the state they belong to.
 ///
 /// At start-up the project file is looked for from the current folder; later the hook
-/// passes the one it found in `MLFLOW_LOGIN_PROJECT`. A project URL that no known server
-/// has gets the bare URI, no credential, and a one-line hint, once per shell and project
-/// (the shell remembers the hinted files in `__mll_hinted`, passed as `__MLL_HINTED`).
+/// passes the one its builtin walk found in `MLFLOW_LOGIN_PROJECT` (empty: none), and
+/// core decides whether it may be trusted. A project URL that no known server has gets
+/// the bare URI, no credential, and a one-line hint; a project file that is not trusted,
+/// or whose URL would meet a plain-text credential MLflow reads by itself, gets a hint
+/// saying why. Each hint shows once per shell and project file (the shell remembers the
+/// hinted files in `__mll_hinted`, passed as `__MLL_HINTED`).
 ///
 /// It never fails: its output is evaluated at a prompt, so a problem is a warning on
 /// stderr and the shell keeps what it can. The state is read before the config, so a
@@ -144,39 +147,55 @@ pub fn hook_exports(shell: Shell, mode: SecretMode, pin: Option<&str>, start: St
         String::new()
     });
     let (file, hinted) = match start {
-        Start::Yes => {
-            (std::env::current_dir().ok().and_then(|d| project::find(&d, home().as_deref())), Some(String::new()))
-        }
-        Start::No => (project::file_from_env(), std::env::var(HINTED_ENV).ok()),
+        Start::Yes => (choose::walk_from_cwd(), Some(String::new())),
+        Start::No => (project::file_from_env().map(|f| (f, Found::Hook)), std::env::var(HINTED_ENV).ok()),
     };
-    let project = file.as_deref().and_then(|f| match project::load(f) {
-        Ok(p) => Some(p),
-        Err(e) => {
-            warn(format!("{e}; this shell ignores the project file"));
-            None
-        }
-    });
     let syntax = shell.syntax();
     let opts = EnvOptions { secret: mode };
     let mut out = String::new();
+    // Once per shell and project file: the hint is shown and the file remembered.
+    let mut hinted_files = hinted.clone();
+    let mut hint_once = |file: &std::path::Path, text: String| {
+        let file = file.to_string_lossy();
+        if let Some(seen) = &mut hinted_files
+            && !seen.lines().any(|l| l == file)
+        {
+            errln!("{text}");
+            seen.push_str(&format!("{file}\n"));
+        }
+    };
     // When the exported single sign-on token needs refreshing: the hook runs us again then.
     let mut due = None;
     match store.load() {
         Err(e) => warn(format!("{e}; this shell keeps its MLFLOW_TRACKING_* variables")),
         Ok(config) => {
-            let choice = Choice::make(&config, project, pin);
-            let vars = match &choice {
+            let cx = choose::Context { project_file: file.clone(), pin: pin.map(str::to_string) };
+            let chosen = choose::choose(&config, &cx);
+            match &chosen.ignored {
+                Some(ignored @ Ignored::Untrusted { file, .. }) => {
+                    hint_once(file, format!("mlflow-login: {ignored} (`mlflow-login doctor` says more)"));
+                }
+                Some(ignored) => warn(format!("{ignored} by this shell")),
+                None => {}
+            }
+            let vars = match &chosen.choice {
                 Choice::Nothing if start == Start::Yes => Vec::new(),
                 Choice::Nothing => vars_cleared(opts),
                 Choice::Project { project, server: None } => {
-                    let file = project.file.to_string_lossy();
-                    if let Some(seen) = &hinted
-                        && !seen.lines().any(|l| l == file)
-                    {
-                        errln!("this project logs to {} — {}", project.url, project.login_command());
-                        out.push_str(&syntax.set_var(HINTED_VAR, &format!("{seen}{file}\n")));
-                    }
-                    unknown_project_vars(project, opts)
+                    let home = home().unwrap_or_default();
+                    let plain = project::ambient_credential(&project.url, &home, &|v| std::env::var_os(v));
+                    let text = match &plain {
+                        None => format!("this project logs to {} — {}", project.url, project.login_command()),
+                        Some(f) => format!(
+                            "this project logs to {}, which this shell does not set: {} holds a password that MLflow \
+                             would send there — `mlflow-login import` moves it into the keychain; then {}",
+                            project.url,
+                            f.display(),
+                            project.login_command()
+                        ),
+                    };
+                    hint_once(&project.file, text);
+                    unknown_project_vars(project, opts, plain.is_none())
                 }
                 Choice::Project { server: Some(name), .. } | Choice::Pin(name) | Choice::Active(name) => {
                     match config.servers.get(name) {
@@ -187,21 +206,13 @@ pub fn hook_exports(shell: Shell, mode: SecretMode, pin: Option<&str>, start: St
                             vars_cleared(opts)
                         }
                         Some(server) => {
-                            let secret = if mode != SecretMode::Export {
-                                None
-                            } else if server.auth == AuthKind::Sso {
+                            let secret = if mode == SecretMode::Export {
                                 let logins = Logins::new(store.clone(), hook_vault());
-                                let (token, when) = fresh_token(&logins, name, server, &warn);
+                                let (secret, when) = hook_secret(&logins, name, server, &warn);
                                 due = when;
-                                token
+                                secret
                             } else {
-                                hook_vault().get(&EntryKey::for_server(server)).unwrap_or_else(|e| {
-                                    let help = e.help().map(|h| format!(" ({h})")).unwrap_or_default();
-                                    warn(format!(
-                                        "{e}: no password exported for \"{name}\"; run `mlflow-login use {name}` once it works{help}"
-                                    ));
-                                    None
-                                })
+                                None
                             };
                             vars_for(name, server, secret.as_ref(), opts)
                         }
@@ -211,10 +222,13 @@ pub fn hook_exports(shell: Shell, mode: SecretMode, pin: Option<&str>, start: St
             out.push_str(&render_env(shell, &vars));
         }
     }
-    // The file the hook found, even one that does not parse: the hook then stays quiet
-    // until the shell enters or leaves a project again.
+    if let Some(seen) = hinted_files.filter(|h| Some(h) != hinted.as_ref()) {
+        out.push_str(&syntax.set_var(HINTED_VAR, &seen));
+    }
+    // The file the hook found, even one that is ignored: the hook then stays quiet until
+    // the shell enters or leaves a project again.
     out.push_str(&match &file {
-        Some(f) => syntax.set_env(project::PROJECT_ENV, &f.to_string_lossy()),
+        Some((f, _)) => syntax.set_env(project::PROJECT_ENV, &f.to_string_lossy()),
         None => syntax.unset_env(project::PROJECT_ENV),
     });
     out.push_str(&render_state(shell, &state));
@@ -222,54 +236,41 @@ pub fn hook_exports(shell: Shell, mode: SecretMode, pin: Option<&str>, start: St
     out
 }
 
-/// How long a hooked shell waits before asking again after a refresh failed for a reason
-/// other than an ended session (the identity provider or the keychain did not answer).
+/// How long a hooked shell waits before asking again after a single sign-on refresh
+/// failed for a reason other than an ended session (the identity provider or the keychain
+/// did not answer).
 const RETRY_SECS: u64 = 60;
 
-/// A fresh single sign-on access token for the hook (refreshed first when near expiry),
-/// and when the hook must run `hook-env` again ([`render_due`]): when core will refresh
-/// it. A failure is a warning: no token is exported, and the hook asks again in
+/// The secret the hook exports for `server`, through core's `fresh_now` (single sign-on:
+/// refreshed first when due), and when the hook must run `hook-env` again
+/// ([`render_due`]): when core will refresh the token (`refresh_at`). A failure is a
+/// warning: nothing is exported, and for single sign-on the hook asks again in
 /// [`RETRY_SECS`] unless only a new login helps (which rewrites the state file).
-fn fresh_token<V: Vault>(
+fn hook_secret<V: Vault>(
     logins: &Logins<V>,
     name: &str,
     server: &Server,
     warn: &dyn Fn(String),
 ) -> (Option<Secret>, Option<u64>) {
     let now = now_unix();
-    let result = match super::runtime() {
-        Ok(rt) => rt.block_on(fresh_credential(logins, server)),
-        Err(f) => {
-            warn(f.message);
-            return (None, Some(now + RETRY_SECS));
-        }
-    };
-    match result {
-        // Core's own time when it says; else estimated from the expiry.
-        Ok(Some(fresh)) => {
-            let due = fresh.refresh_at.map(|r| r.max(now + 1)).or(fresh.expires_at.map(|e| refresh_due(e, now)));
-            (Some(fresh.secret), due)
-        }
+    match fresh_now(logins, server, &RefreshOptions::default()) {
+        Ok(Some(fresh)) => (Some(fresh.secret), fresh.refresh_at.map(|r| r.max(now + 1))),
         Ok(None) => (None, None),
-        Err(e) => {
+        Err(e) if server.auth == AuthKind::Sso => {
             let ended = e.kind() == ErrorKind::LoginRequired;
             let f = super::sso_failure(name, e);
             let help = f.help.map(|h| format!(" ({h})")).unwrap_or_default();
             warn(format!("{}: no token exported for \"{name}\"{help}", f.message));
             (None, (!ended).then_some(now + RETRY_SECS))
         }
+        Err(e) => {
+            let help = e.help().map(|h| format!(" ({h})")).unwrap_or_default();
+            warn(format!(
+                "{e}: no password exported for \"{name}\"; run `mlflow-login use {name}` once it works{help}"
+            ));
+            (None, None)
+        }
     }
-}
-
-/// When core will refresh a token that expires at `expires_at` (core's rule,
-/// `TokenSet::refresh_margin`: 60 s, or a tenth of the lifetime when shorter), seen from
-/// `now`. The lifetime left now is at most the token's whole lifetime, so this is never
-/// before core's own time: the `hook-env` it triggers always finds the token near expiry
-/// and gets a new one, never the same one back.
-fn refresh_due(expires_at: u64, now: u64) -> u64 {
-    let margin = (expires_at.saturating_sub(now) / 10).min(MAX_REFRESH_MARGIN_SECS);
-    // A token handed out already due (a clock step): not at every prompt.
-    expires_at.saturating_sub(margin).max(now + 1)
 }
 
 fn now_unix() -> u64 {
@@ -277,9 +278,11 @@ fn now_unix() -> u64 {
 }
 
 /// A project's URL that no known server has: the bare URI (users expect their project's
-/// URI) and the project's CA bundle, every credential variable unset, the plugin not
-/// selected. Stored credentials never go to a URL because a project file named it.
-fn unknown_project_vars(project: &Project, opts: EnvOptions) -> Vec<EnvVar> {
+/// URI) when `with_uri`, and the project's CA bundle, every credential variable unset,
+/// the plugin not selected. Stored credentials never go to a URL because a project file
+/// named it; without `with_uri` (a plain-text credential MLflow would send there by
+/// itself) the URI is unset too.
+fn unknown_project_vars(project: &Project, opts: EnvOptions, with_uri: bool) -> Vec<EnvVar> {
     let mut vars: Vec<EnvVar> =
         vars_cleared(EnvOptions { secret: SecretMode::Plugin }).into_iter().filter(|v| v.name != env::URI).collect();
     if opts.secret != SecretMode::Plugin {
@@ -287,10 +290,12 @@ fn unknown_project_vars(project: &Project, opts: EnvOptions) -> Vec<EnvVar> {
         vars.retain(|v| v.name != env::TRACKING_AUTH);
     }
     vars.retain(|v| v.name != env::SERVER_CERT);
-    vars.push(EnvVar { name: env::URI, value: Some(Secret::new(project.url.clone())) });
+    vars.push(EnvVar { name: env::URI, value: with_uri.then(|| Secret::new(project.url.clone())) });
     vars.push(match &project.ca_bundle {
-        Some(p) => EnvVar { name: env::SERVER_CERT, value: Some(Secret::new(p.to_string_lossy().into_owned())) },
-        None => EnvVar { name: env::SERVER_CERT, value: None },
+        Some(p) if with_uri => {
+            EnvVar { name: env::SERVER_CERT, value: Some(Secret::new(p.to_string_lossy().into_owned())) }
+        }
+        _ => EnvVar { name: env::SERVER_CERT, value: None },
     });
     vars
 }

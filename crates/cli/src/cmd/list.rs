@@ -42,7 +42,7 @@ impl Run for List {
             let warn = if e.server.warnings().is_empty() { "" } else { "  (!)" };
             outln!("{mark} {:width$}  {user} @ {}  [{pw}]{warn}", e.name, e.server.url)?;
         }
-        if let choice @ Choice::Project { .. } = shell_choice(&logins.config()?) {
+        if let choice @ Choice::Project { .. } = shell_choice(&logins.config()?).choice {
             match choice.server() {
                 Some(name) => outln!("\nthis shell uses \"{name}\": {}", choice.reason())?,
                 None => outln!("\nthis shell: {}", choice.reason())?,

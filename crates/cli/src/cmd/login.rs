@@ -31,7 +31,8 @@ use crate::ui;
 #[derive(Debug, Args)]
 #[command(verbatim_doc_comment)]
 pub struct Login {
-    /// A short name for the server, e.g. prod (default: the active server).
+    /// A short name for the server, e.g. prod (default: the server this folder's project
+    /// file selects, else the one pinned in this shell, else the active one).
     name: Option<String>,
     /// The tracking URL, e.g. https://mlflow.example.com or https://host/mlflow.
     #[arg(long)]
@@ -114,7 +115,7 @@ impl Run for Login {
         let config = logins.config()?;
         let name = match &self.name {
             Some(n) => n.clone(),
-            None => config.resolve(None)?.0,
+            None => config.resolve(super::project::default_name(&config)?.as_deref())?.0,
         };
         let known = config.servers.get(&name);
         let mode = self.mode(known);

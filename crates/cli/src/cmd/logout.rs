@@ -14,7 +14,8 @@ use crate::ui;
 /// revocation.
 #[derive(Debug, Args)]
 pub struct Logout {
-    /// The server (default: the active one).
+    /// The server (default: the one this folder's project file selects, else the one
+    /// pinned in this shell, else the active one).
     #[arg(conflicts_with = "all")]
     name: Option<String>,
     /// Log out of every server.
@@ -30,7 +31,11 @@ impl Run for Logout {
         let names: Vec<String> = if self.all {
             config.servers.keys().cloned().collect()
         } else {
-            vec![config.resolve(self.name.as_deref())?.0]
+            let name = match &self.name {
+                Some(n) => Some(n.clone()),
+                None => super::project::default_name(&config)?,
+            };
+            vec![config.resolve(name.as_deref())?.0]
         };
         for name in names {
             let out = rt

@@ -20,8 +20,10 @@ mod use_;
 
 use clap::Subcommand;
 use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
+use mlflow_login_core::fresh::fresh_now;
+use mlflow_login_core::oidc::RefreshOptions;
 use mlflow_login_core::shell::Shell;
-use mlflow_login_core::{AuthKind, ConfigStore, KeyringVault, Logins, Secret, Server, Vault, fresh_credential};
+use mlflow_login_core::{ConfigStore, KeyringVault, Logins, Secret, Server, Vault};
 
 use crate::failure::Failure;
 
@@ -132,14 +134,11 @@ pub fn shell_parser() -> impl TypedValueParser<Value = Shell> {
     PossibleValuesParser::new(values).try_map(|name| name.parse::<Shell>())
 }
 
-/// A usable credential for `server`: the stored password or token, or for single sign-on
-/// an access token refreshed when near expiry (core's `fresh_credential`). A runtime starts
-/// only for SSO servers, so `env` and `exec` of the others stay network-free.
+/// A usable credential for `server` (core's `fresh_now`: the stored password or token, or
+/// for single sign-on an access token refreshed when near expiry), the error worded for
+/// the terminal.
 pub fn fresh_secret<V: Vault>(logins: &Logins<V>, name: &str, server: &Server) -> Result<Option<Secret>, Failure> {
-    if server.auth != AuthKind::Sso {
-        return Ok(logins.secret(server)?);
-    }
-    let fresh = runtime()?.block_on(fresh_credential(logins, server)).map_err(|e| sso_failure(name, e))?;
+    let fresh = fresh_now(logins, server, &RefreshOptions::default()).map_err(|e| sso_failure(name, e))?;
     Ok(fresh.map(|f| f.secret))
 }
 

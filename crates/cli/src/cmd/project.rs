@@ -5,8 +5,8 @@ use std::io::Write;
 use std::path::Path;
 
 use clap::{Args, Subcommand};
+use mlflow_login_core::choose::{self, Choice, Chosen};
 use mlflow_login_core::project::{self, FILE_NAME};
-use mlflow_login_core::shell::pin_from_env;
 
 use super::{Run, logins};
 use crate::failure::{self, Failure};
@@ -33,7 +33,8 @@ enum ProjectCommand {
 #[derive(Debug, Args)]
 #[command(verbatim_doc_comment)]
 struct Init {
-    /// The server (default: the one pinned in this shell with `use --here`, else the active one).
+    /// The server (default: the one a project file here selects, else the one pinned in
+    /// this shell with `use --here`, else the active one).
     name: Option<String>,
     /// Replace an existing project file.
     #[arg(long)]
@@ -51,7 +52,10 @@ impl Run for Project {
 impl Run for Init {
     fn run(self) -> Result<(), Failure> {
         let config = logins()?.config()?;
-        let name = self.name.or_else(pin_from_env);
+        let name = match self.name {
+            Some(n) => Some(n),
+            None => default_name(&config)?,
+        };
         let (name, server) = config.resolve(name.as_deref())?;
         let dir = std::env::current_dir()
             .map_err(|e| Failure::new(failure::OTHER, format!("cannot tell the current folder: {e}")))?;
@@ -90,36 +94,34 @@ fn write_new(file: &Path, text: &str, force: bool) -> Result<(), Failure> {
         .map_err(|e| Failure::new(failure::OTHER, format!("cannot write {}: {e}", file.display())))
 }
 
-/// Which server this shell uses and why: the project file the hook put in force
-/// (`MLFLOW_LOGIN_PROJECT`), else the pin, else the active server. A project file that no
-/// longer parses is a warning and counts as none.
-pub fn shell_choice(config: &mlflow_login_core::Config) -> project::Choice {
-    let parsed = project::file_from_env().and_then(|f| match project::load(&f) {
-        Ok(p) => Some(p),
-        Err(e) => {
-            ui::warning(format!("{e}; the project file is ignored"));
-            None
-        }
-    });
-    project::Choice::make(config, parsed, pin_from_env().as_deref())
+/// Which server a command given no name uses, and why: core's one rule
+/// ([`mlflow_login_core::choose`]: the project file in force or found from the current
+/// folder, else the shell's pin, else the active server). A project file passed over
+/// (not trusted, or not parsing) is a warning.
+pub fn shell_choice(config: &mlflow_login_core::Config) -> Chosen {
+    let chosen = choose::choose_here(config);
+    if let Some(ignored) = &chosen.ignored {
+        ui::warning(ignored);
+    }
+    chosen
 }
 
-/// The server a command given no name uses in this shell: the project's, else the pinned
-/// one; `None` means the active one. A project URL that no known server has is refused:
-/// nothing is sent anywhere on the project file's word, not even to another server.
+/// The server a command given no name uses: the project's, else the pinned one; `None`
+/// means the active one. A project URL that no known server has is refused: nothing is
+/// sent anywhere on the project file's word, not even to another server.
 pub fn default_name(config: &mlflow_login_core::Config) -> Result<Option<String>, Failure> {
-    match shell_choice(config) {
-        project::Choice::Project { project, server: None } => Err(unknown_project(&project)),
-        project::Choice::Project { server: Some(n), .. } | project::Choice::Pin(n) => Ok(Some(n)),
-        _ => Ok(None),
+    match shell_choice(config).choice {
+        Choice::Project { project, server: None } => Err(unknown_project(&project)),
+        Choice::Project { server: Some(n), .. } | Choice::Pin(n) | Choice::Active(n) => Ok(Some(n)),
+        Choice::Nothing => Ok(None),
     }
 }
 
-/// This shell's project names a URL no known server has.
+/// The project in force names a URL no known server has.
 pub fn unknown_project(project: &project::Project) -> Failure {
     Failure::new(
         failure::REFUSED,
-        format!("this shell's project file names {}, which no known server has", project.url),
+        format!("the project file in force names {}, which no known server has", project.url),
     )
     .cause(format!("{}: nothing was sent there", project.file.display()))
     .help(project.login_command())

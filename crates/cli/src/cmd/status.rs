@@ -2,19 +2,22 @@ use std::sync::Arc;
 
 use clap::Args;
 use mlflow_login_core::checks::{RefreshState, SsoStatus, check_all};
-use mlflow_login_core::project::Choice;
+use mlflow_login_core::choose::{Choice, Chosen, Found};
+use mlflow_login_core::project::Ignored;
 use mlflow_login_core::{Checked, OutcomeClass, OutcomeKind, Verification, VerifyOptions};
 use serde::Serialize;
 
 use super::project::{shell_choice, unknown_project};
 use super::{Run, logins, runtime};
 use crate::failure::{self, Failure};
+use crate::ui;
 
 /// Check the credentials against the server(s), now. Exit code 0 when all are accepted.
 /// The result also shows in the tray (menu line, servers window) within a second.
 #[derive(Debug, Args)]
 pub struct Status {
-    /// The server (default: the active one).
+    /// The server (default: the one the project file here selects, else the one pinned
+    /// with `use --here`, else the active one; the first line says which and why).
     #[arg(conflicts_with = "all")]
     name: Option<String>,
     /// Check every server, concurrently.
@@ -56,24 +59,51 @@ struct NoCredentials {
     kind: OutcomeKind,
 }
 
-/// `{ "kind": "project", "project_file": "/p/.mlflow-login.toml" }`, `pin` or `active`.
+/// `{ "kind": "project", "project_file": "/p/.mlflow-login.toml", "found": "current_folder" }`,
+/// `pin` or `active`; `ignored` names a project file passed over, and why.
 #[derive(Debug, Serialize)]
 struct UsedBecause {
     kind: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
     project_file: Option<std::path::PathBuf>,
+    /// How the project file was found: `shell_hook` or `current_folder`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    found: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    ignored: Option<IgnoredFile>,
     reason: String,
 }
 
+#[derive(Debug, Serialize)]
+struct IgnoredFile {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    file: Option<std::path::PathBuf>,
+    /// `untrusted` or `invalid`.
+    kind: &'static str,
+    why: String,
+}
+
 impl UsedBecause {
-    fn of(choice: &Choice) -> Option<Self> {
-        let (kind, project_file) = match choice {
+    fn of(chosen: &Chosen) -> Option<Self> {
+        let (kind, project_file) = match &chosen.choice {
             Choice::Project { project, .. } => ("project", Some(project.file.clone())),
             Choice::Pin(_) => ("pin", None),
             Choice::Active(_) => ("active", None),
             Choice::Nothing => return None,
         };
-        Some(UsedBecause { kind, project_file, reason: choice.reason() })
+        let found = project_file.as_ref().and(chosen.found).map(|f| match f {
+            Found::Hook => "shell_hook",
+            Found::Walk => "current_folder",
+        });
+        let ignored = chosen.ignored.as_ref().map(|i| IgnoredFile {
+            file: i.file().map(std::path::Path::to_path_buf),
+            kind: match i {
+                Ignored::Untrusted { .. } => "untrusted",
+                Ignored::Invalid(_) => "invalid",
+            },
+            why: i.to_string(),
+        });
+        Some(UsedBecause { kind, project_file, found, ignored, reason: chosen.reason() })
     }
 }
 
@@ -107,8 +137,8 @@ impl Run for Status {
         let logins = Arc::new(logins()?);
         let config = logins.config()?;
         // Without a name: the server this shell uses (project file, pin, active), and why.
-        let choice = (self.name.is_none() && !self.all).then(|| shell_choice(&config));
-        let names: Vec<String> = match &choice {
+        let chosen = (self.name.is_none() && !self.all).then(|| shell_choice(&config));
+        let names: Vec<String> = match chosen.as_ref().map(|c| &c.choice) {
             _ if self.all => config.servers.keys().cloned().collect(),
             Some(Choice::Project { project, server: None }) => return Err(unknown_project(project)),
             Some(c) if c.server().is_some() => vec![c.server().unwrap_or_default().to_string()],
@@ -121,8 +151,8 @@ impl Run for Status {
             let checked = result.map_err(|e| Failure::context(format!("cannot check \"{name}\""), e))?;
             reports.push(Report::new(checked, config.active.as_deref()));
         }
-        if let (Some(report), Some(choice)) = (reports.first_mut(), &choice) {
-            report.used_because = UsedBecause::of(choice);
+        if let (Some(report), Some(chosen)) = (reports.first_mut(), &chosen) {
+            report.used_because = UsedBecause::of(chosen);
         }
 
         if self.json {
@@ -145,7 +175,7 @@ fn summary_line(reports: &[Report]) -> String {
 
 fn print_reports(reports: &[Report]) -> Result<(), Failure> {
     if let Some(why) = reports.first().and_then(|r| r.used_because.as_ref().map(|w| (&r.name, w))) {
-        outln!("this shell uses \"{}\": {}", why.0, why.1.reason)?;
+        outln!("this shell uses \"{}\": {}", why.0, ui::shown(&why.1.reason))?;
     }
     let width = reports.iter().map(|r| r.name.len()).max().unwrap_or(0);
     for r in reports {
@@ -168,7 +198,8 @@ fn print_reports(reports: &[Report]) -> Result<(), Failure> {
             }
         }
         if let Some(sso) = &r.sso {
-            outln!("  {:width$}  {}", "", sso_line(sso))?;
+            // The issuer is the identity provider's own text.
+            outln!("  {:width$}  {}", "", ui::shown(sso_line(sso)))?;
         }
     }
     Ok(())

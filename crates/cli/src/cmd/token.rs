@@ -1,9 +1,9 @@
 use clap::Args;
 use mlflow_login_core::AuthKind;
-use mlflow_login_core::fresh::fresh_with;
+use mlflow_login_core::fresh::fresh_now;
 use mlflow_login_core::oidc::RefreshOptions;
 
-use super::{Run, fresh_secret, logins, runtime, sso_failure};
+use super::{Run, fresh_secret, logins, sso_failure};
 use crate::failure::{self, Failure};
 
 /// Print a fresh access token for a token or single sign-on server, for tools that are not
@@ -18,7 +18,8 @@ use crate::failure::{self, Failure};
 #[derive(Debug, Args)]
 #[command(verbatim_doc_comment)]
 pub struct Token {
-    /// The server (default: the active one).
+    /// The server (default: the one the project file here selects, else the one pinned
+    /// with `use --here`, else the active one).
     name: Option<String>,
     /// Single sign-on: get a new token from the identity provider now, even if the current
     /// one has not expired (e.g. after the server refused it).
@@ -30,7 +31,10 @@ impl Run for Token {
     fn run(self) -> Result<(), Failure> {
         let logins = logins()?;
         let config = logins.config()?;
-        let name = self.name.or_else(mlflow_login_core::shell::pin_from_env);
+        let name = match self.name {
+            Some(n) => Some(n),
+            None => super::project::default_name(&config)?,
+        };
         let (name, server) = config.resolve(name.as_deref())?;
         if server.auth == AuthKind::Basic {
             return Err(Failure::usage(format!("\"{name}\" takes a username and password, not a token"))
@@ -40,9 +44,7 @@ impl Run for Token {
             (false, _) => fresh_secret(&logins, &name, server)?,
             (true, AuthKind::Sso) => {
                 let opts = RefreshOptions { force: true, ..RefreshOptions::default() };
-                let fresh =
-                    runtime()?.block_on(fresh_with(&logins, server, &opts)).map_err(|e| sso_failure(&name, e))?;
-                fresh.map(|f| f.secret)
+                fresh_now(&logins, server, &opts).map_err(|e| sso_failure(&name, e))?.map(|f| f.secret)
             }
             (true, _) => {
                 return Err(Failure::usage(format!(

@@ -110,14 +110,7 @@ impl World {
     /// Runs with `input` on stdin. A command that fails before it reads stdin (a damaged
     /// config) may exit before the write: its broken pipe is not the test's failure.
     pub fn run_stdin(&self, args: &[&str], input: &str) -> Output {
-        let mut child =
-            self.cmd().args(args).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
-        // A command that fails before reading its stdin (a damaged config) closes the pipe:
-        // that is its answer, not the test's failure.
-        if let Err(e) = child.stdin.take().unwrap().write_all(input.as_bytes()) {
-            assert_eq!(e.kind(), std::io::ErrorKind::BrokenPipe, "{e}");
-        }
-        child.wait_with_output().unwrap()
+        run_with(self.cmd().args(args), input)
     }
 
     /// `login NAME --url URL --username USER --password-stdin EXTRA...`
@@ -146,6 +139,16 @@ impl World {
 fn fastrand_u64() -> u64 {
     use std::hash::{BuildHasher, RandomState};
     RandomState::new().hash_one(std::time::SystemTime::now())
+}
+
+/// Runs `cmd` with `input` on stdin (a command that exits before reading it is not the
+/// test's failure).
+pub fn run_with(cmd: &mut Command, input: &str) -> Output {
+    let mut child = cmd.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+    if let Err(e) = child.stdin.take().unwrap().write_all(input.as_bytes()) {
+        assert_eq!(e.kind(), std::io::ErrorKind::BrokenPipe, "{e}");
+    }
+    child.wait_with_output().unwrap()
 }
 
 /// stdout + stderr, for assertion messages.

@@ -32,3 +32,9 @@ pub(crate) fn mlflow_ini(text: &str) -> Option<(Vars, Range<usize>)> {
     }
     Some((vars, start..end))
 }
+
+/// Whether the text of MLflow's credentials file holds a password MLflow would send
+/// (a non-empty `mlflow_tracking_password` in its `[mlflow]` section).
+pub fn mlflow_credentials_password(text: &str) -> bool {
+    mlflow_ini(text).is_some_and(|(vars, _)| vars.values.get(PASSWORD).is_some_and(|(v, _)| !v.is_empty()))
+}

@@ -1,0 +1,205 @@
+//! The server a command uses when it is given no name: one rule, in one order, for the
+//! shell hook, `env`, `exec`, `status`, `token`, `project init`, `login` and `logout`.
+//!
+//! 1. **The project file in force**: the one the shell hook put in `MLFLOW_LOGIN_PROJECT`,
+//!    or, without the hook (cron, make, an IDE, an unhooked terminal), the first
+//!    `.mlflow-login.toml` from the current folder up to `$HOME` ([`project::find`]). It is
+//!    used only when it may be trusted ([`project::trust`]) and parses; a file that is
+//!    ignored also stops the walk, so a file further up never takes its place. It selects
+//!    the known server with its URL, or nothing (no credential goes to a URL because a
+//!    file named it).
+//! 2. **The server pinned in this shell** (`use NAME --here`, `MLFLOW_LOGIN_PIN`).
+//! 3. **The active server.**
+//!
+//! The chosen project travels with the choice ([`Choice::Project`]), so what else a
+//! project file selects (a workspace, say) rides along with its server.
+
+use std::path::PathBuf;
+
+use crate::config::Config;
+use crate::project::{self, Ignored, Project};
+
+/// Where the project file came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Found {
+    /// The shell hook put it in force (`MLFLOW_LOGIN_PROJECT`).
+    Hook,
+    /// Found from the current folder up.
+    Walk,
+}
+
+/// What a command knows about where it runs.
+#[derive(Debug, Clone, Default)]
+pub struct Context {
+    /// The project file to consider and how it was found (`None`: none).
+    pub project_file: Option<(PathBuf, Found)>,
+    /// The shell's pin.
+    pub pin: Option<String>,
+}
+
+impl Context {
+    /// This process: the hook's project file when the variable is set, else the walk from
+    /// the current folder (up to `$HOME`); the pin from `MLFLOW_LOGIN_PIN`.
+    pub fn from_env() -> Self {
+        let project_file = match project::file_from_env() {
+            Some(f) => Some((f, Found::Hook)),
+            None => walk_from_cwd(),
+        };
+        Context { project_file, pin: crate::shell::pin_from_env() }
+    }
+}
+
+/// The project file from the current folder up to `$HOME`, if any.
+pub fn walk_from_cwd() -> Option<(PathBuf, Found)> {
+    let home = std::env::var_os("HOME").filter(|h| !h.is_empty()).map(PathBuf::from);
+    let cwd = std::env::current_dir().ok()?;
+    project::find(&cwd, home.as_deref()).map(|f| (f, Found::Walk))
+}
+
+/// Why a shell uses the server it uses.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Choice {
+    /// A project file is in force. `server` is the known server it selects; `None` when no
+    /// known server has its URL (then no credential goes anywhere).
+    Project {
+        /// The parsed file.
+        project: Box<Project>,
+        /// The known server with the project's URL.
+        server: Option<String>,
+    },
+    /// Pinned in this shell with `use --here`.
+    Pin(String),
+    /// The active server.
+    Active(String),
+    /// No server.
+    Nothing,
+}
+
+impl Choice {
+    /// The choice for a shell with `project` in force (parsed and trusted) and `pin`: the
+    /// project first, then the pin, then the active server.
+    pub fn make(config: &Config, project: Option<Project>, pin: Option<&str>) -> Choice {
+        if let Some(project) = project {
+            let server = project.server_in(config).map(|(n, _)| n.to_string());
+            return Choice::Project { project: Box::new(project), server };
+        }
+        match (pin, config.active.as_deref()) {
+            (Some(p), _) => Choice::Pin(p.to_string()),
+            (None, Some(a)) => Choice::Active(a.to_string()),
+            (None, None) => Choice::Nothing,
+        }
+    }
+
+    /// The server's name, when the choice is a known server.
+    pub fn server(&self) -> Option<&str> {
+        match self {
+            Choice::Project { server, .. } => server.as_deref(),
+            Choice::Pin(n) | Choice::Active(n) => Some(n),
+            Choice::Nothing => None,
+        }
+    }
+
+    /// Why, in words: "project file /p/.mlflow-login.toml", "pinned in this shell", ...
+    pub fn reason(&self) -> String {
+        match self {
+            Choice::Project { project, server: Some(_) } => format!("project file {}", project.file.display()),
+            Choice::Project { project, server: None } => {
+                format!("project file {} names {}, which no known server has", project.file.display(), project.url)
+            }
+            Choice::Pin(_) => "pinned in this shell (`mlflow-login use --unpin` follows the active server)".into(),
+            Choice::Active(_) => "the active server".into(),
+            Choice::Nothing => "no server is active".into(),
+        }
+    }
+}
+
+/// The choice and what was passed over on the way.
+#[derive(Debug)]
+pub struct Chosen {
+    /// The server, and why.
+    pub choice: Choice,
+    /// How the project file was found, when one was considered.
+    pub found: Option<Found>,
+    /// A project file that was found and not used, and why.
+    pub ignored: Option<Ignored>,
+}
+
+impl Chosen {
+    /// Why, in words, with how the project file was found and any file passed over:
+    /// "project file /p/.mlflow-login.toml (found from the current folder)".
+    pub fn reason(&self) -> String {
+        let mut why = self.choice.reason();
+        if let (Choice::Project { .. }, Some(found)) = (&self.choice, self.found) {
+            why.push_str(match found {
+                Found::Hook => " (in force in this shell)",
+                Found::Walk => " (found from the current folder)",
+            });
+        }
+        if let Some(ignored) = &self.ignored {
+            why.push_str(&format!("; {ignored}"));
+        }
+        why
+    }
+}
+
+/// The server a command given no name uses (module docs: project file, pin, active).
+pub fn choose(config: &Config, cx: &Context) -> Chosen {
+    let (project, ignored) = match &cx.project_file {
+        Some((file, _)) => match project::load_trusted(file) {
+            Ok(p) => (Some(p), None),
+            Err(e) => (None, Some(e)),
+        },
+        None => (None, None),
+    };
+    Chosen {
+        choice: Choice::make(config, project, cx.pin.as_deref()),
+        found: cx.project_file.as_ref().map(|(_, f)| *f),
+        ignored,
+    }
+}
+
+/// [`choose`] for this process ([`Context::from_env`]).
+pub fn choose_here(config: &Config) -> Chosen {
+    choose(config, &Context::from_env())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+    use crate::server::Server;
+
+    fn config() -> Config {
+        let mut c = Config::default();
+        c.servers.insert("a".into(), Server::new_basic("https://a.example", "u").unwrap());
+        c.servers.insert("b".into(), Server::new_basic("https://b.example", "u").unwrap());
+        c.active = Some("a".into());
+        c
+    }
+
+    /// The documented order: a trusted project file, then the pin, then the active server;
+    /// a file that does not parse is passed over and said so.
+    #[test]
+    fn the_default_server_is_project_then_pin_then_active() {
+        let d = tempfile::tempdir().unwrap();
+        let file = d.path().join(project::FILE_NAME);
+        std::fs::write(&file, "url = \"https://B.example/\"\n").unwrap();
+        let c = config();
+        let with = |f: Option<&Path>, pin: Option<&str>| {
+            choose(
+                &c,
+                &Context { project_file: f.map(|f| (f.to_path_buf(), Found::Walk)), pin: pin.map(str::to_string) },
+            )
+        };
+        let chosen = with(Some(&file), Some("a"));
+        assert_eq!(chosen.choice.server(), Some("b"), "the project beats the pin");
+        assert!(chosen.reason().ends_with("(found from the current folder)"), "{}", chosen.reason());
+        assert_eq!(with(None, Some("b")).choice, Choice::Pin("b".into()));
+        assert_eq!(with(None, None).choice, Choice::Active("a".into()));
+        std::fs::write(&file, "url = \n").unwrap();
+        let bad = with(Some(&file), None);
+        assert_eq!(bad.choice, Choice::Active("a".into()));
+        assert!(matches!(bad.ignored, Some(Ignored::Invalid(_))));
+    }
+}
