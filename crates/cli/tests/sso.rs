@@ -405,3 +405,150 @@ fn token_refresh_of_a_fixed_token_is_a_usage_error() {
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
     assert!(!stdout(&out).contains("fixed-token"), "{}", text(&out));
 }
+
+/// `sso_login` signed in at the IdP as `user` (the fixture IdP has `alice` and `bob`).
+fn sso_login_as(w: &World, name: &str, client: &str, user: &str, extra: &[&str]) -> Output {
+    let mut args = vec!["login", name, "--url", "", "--sso", "--client-id", client, "--timeout", "60"];
+    let url = fx("MLL_OIDC_PROXY_URL");
+    args[3] = &url;
+    args.extend_from_slice(extra);
+    w.cmd()
+        .args(&args)
+        .env("BROWSER", fx("MLL_OIDC_BROWSER"))
+        .env("MLL_OIDC_USER", user)
+        .env("DISPLAY", ":99")
+        .env_remove("SSH_CONNECTION")
+        .output()
+        .unwrap()
+}
+
+/// The `sub` claim of a JWT access token (read here, not by the code under test).
+fn sub_of(token: &str) -> String {
+    use base64::Engine as _;
+    let payload = token.split('.').nth(1).unwrap_or_else(|| panic!("not a JWT: {token:.12}..."));
+    let claims: Value =
+        serde_json::from_slice(&base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(payload).unwrap()).unwrap();
+    claims["sub"].as_str().unwrap().to_string()
+}
+
+/// The server called `name` in `list --json`.
+fn listed(w: &World, name: &str) -> Value {
+    w.list_json().as_array().unwrap().iter().find(|s| s["name"] == name).unwrap_or(&Value::Null).clone()
+}
+
+/// Issue 17 points 6 and 11: two single sign-on servers at one URL, signed in as two
+/// people, are two sessions: each sends its own user's token, `list` shows who is signed
+/// in where, a logout ends only its own session, a re-login as someone else revokes the
+/// session it replaces, and `remove` revokes the session it deletes.
+#[test]
+fn two_sso_servers_at_one_url_are_two_sessions() {
+    let w = World::new();
+    let client = register_client();
+    let out = sso_login_as(&w, "one", &client, "alice", &[]);
+    assert!(out.status.success(), "{}", text(&out));
+    let out = sso_login_as(&w, "two", &client, "bob", &[]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(sub_of(stdout(&token(&w, "one")).trim()), "alice", "one sends alice's token");
+    assert_eq!(sub_of(stdout(&token(&w, "two")).trim()), "bob", "two sends bob's token");
+    assert_eq!(listed(&w, "one")["signed_in_as"], "alice");
+    assert_eq!(listed(&w, "two")["signed_in_as"], "bob");
+    let out = w.run(&["list"]);
+    assert!(stdout(&out).contains("alice @") && stdout(&out).contains("bob @"), "{}", text(&out));
+    assert_eq!(count(&stats(&client), "revocation", "ok"), 0, "nothing replaced yet");
+
+    // Logging out of one ends alice's session only.
+    let out = w.run(&["logout", "one"]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(count(&stats(&client), "revocation", "ok"), 1);
+    assert_eq!(token(&w, "one").status.code(), Some(3), "one is logged out");
+    assert_eq!(sub_of(stdout(&token(&w, "two")).trim()), "bob", "two keeps bob's session");
+    assert_eq!(status_kind(&w, "two"), (Some(0), "ok".into()));
+
+    // A new login of two as alice replaces bob's session: bob's is revoked at the IdP.
+    let out = sso_login_as(&w, "two", &client, "alice", &[]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(count(&stats(&client), "revocation", "ok"), 2, "the replaced session is revoked");
+    assert_eq!(sub_of(stdout(&token(&w, "two")).trim()), "alice");
+
+    // A rename keeps the session (the entry moves with the name); remove revokes it.
+    let out = w.run(&["rename", "two", "three"]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(sub_of(stdout(&token(&w, "three")).trim()), "alice", "the session moved with the name");
+    let out = w.run(&["remove", "three"]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(stdout(&out).contains("revoked"), "{}", text(&out));
+    assert_eq!(count(&stats(&client), "revocation", "ok"), 3, "remove revokes the session it deletes");
+    let left = w.run(&["doctor"]);
+    assert!(!stdout(&left).contains("keychain entry with no server"), "{}", text(&left));
+}
+
+/// Issue 17 point 13: the keychain entry names the kind. A single sign-on login with
+/// `--username alice` at the URL of Basic user alice leaves alice's password alone, and a
+/// Basic server whose user is called `sso` never reads a token set as its password.
+#[test]
+fn a_password_and_a_token_set_never_share_an_entry() {
+    let w = World::new();
+    let client = register_client();
+    let url = fx("MLL_OIDC_PROXY_URL");
+    let out = w.login("basic", &url, "alice", "alices-password", &["--no-verify"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let out = sso_login_as(&w, "sso", &client, "alice", &["--username", "alice"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let out = w.run(&["env", "basic", "--format", "json"]);
+    let vars: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|_| panic!("{}", text(&out)));
+    assert_eq!(vars["MLFLOW_TRACKING_PASSWORD"], "alices-password", "the SSO login kept alice's password");
+    assert_eq!(status_kind(&w, "sso"), (Some(0), "ok".into()));
+
+    let out = w.login("named-sso", &url, "sso", "not-a-token-set", &["--no-verify"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let out = w.run(&["env", "named-sso", "--format", "json"]);
+    let vars: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|_| panic!("{}", text(&out)));
+    assert_eq!(vars["MLFLOW_TRACKING_PASSWORD"], "not-a-token-set");
+    assert_eq!(status_kind(&w, "sso"), (Some(0), "ok".into()), "the token set is untouched");
+}
+
+/// Issue 17 points 6 and 13, "nothing that users have is lost": a keychain written by the
+/// older scheme (account = the username, else `sso`) is read and moved by the first use.
+/// The entries are written with `secret-tool` under the exact attributes the older
+/// version's keyring wrote (service = prefix + URL, username = account); the token set is a
+/// real one from the IdP. Where a Basic user called `sso` and a single sign-on server shared
+/// the older entry, the token set goes to the single sign-on server only.
+#[test]
+fn entries_of_the_older_scheme_are_moved_and_nothing_is_lost() {
+    let w = World::new();
+    let client = register_client();
+    let url = fx("MLL_OIDC_PROXY_URL");
+    let nginx = fx("MLL_NGINX_URL").trim_end_matches('/').to_string();
+    let pw = fx("MLL_ALICE_PW");
+    // Today's entries, then each moved to where the older version kept it.
+    let out = w.login("basic", &nginx, "alice", &pw, &[]);
+    assert!(out.status.success(), "{}", text(&out));
+    let out = sso_login_as(&w, "sso", &client, "alice", &[]);
+    assert!(out.status.success(), "{}", text(&out));
+    let out = w.login("user-sso", &url, "sso", "unused", &["--no-verify"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let tokens = w.keychain_entry(&url, "sso:sso").expect("the SSO entry");
+    let stored_pw = w.keychain(&nginx, "alice").expect("the Basic entry");
+    for (u, account) in [(&url, "sso:sso"), (&nginx, "basic:alice"), (&url, "basic:sso")] {
+        let status = Command::new("secret-tool")
+            .args(["clear", "service", &format!("{}{u}", w.prefix), "username", account])
+            .status()
+            .unwrap();
+        assert!(status.success());
+    }
+    w.keychain_store(&url, "sso", &tokens);
+    w.keychain_store(&nginx, "alice", &stored_pw);
+
+    assert_eq!(sub_of(stdout(&token(&w, "sso")).trim()), "alice", "the token set is read from the older entry");
+    let out = w.run(&["env", "basic", "--format", "json"]);
+    let vars: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|_| panic!("{}", text(&out)));
+    assert_eq!(vars["MLFLOW_TRACKING_PASSWORD"], pw.as_str(), "the password is read from the older entry");
+    assert_eq!(listed(&w, "user-sso")["has_secret"], false, "a token set is never a Basic password");
+    // Moved: the older entries are gone, the new ones hold the same secrets.
+    assert_eq!(w.keychain_entry(&url, "sso"), None);
+    assert_eq!(w.keychain_entry(&nginx, "alice"), None);
+    assert_eq!(w.keychain_entry(&url, "sso:sso").as_deref(), Some(tokens.as_str()));
+    assert_eq!(w.keychain(&nginx, "alice").as_deref(), Some(stored_pw.as_str()));
+    assert_eq!(status_kind(&w, "sso"), (Some(0), "ok".into()));
+    assert_eq!(status_kind(&w, "basic"), (Some(0), "ok".into()));
+}

@@ -234,7 +234,7 @@ pub async fn check_all<V: Vault + 'static>(
                 let (verification, sso) = match secret {
                     Some(stored) if server.auth == AuthKind::Sso => {
                         drop(stored);
-                        let (v, sso) = verify_sso(&logins, &server, &opts).await?;
+                        let (v, sso) = verify_sso(&logins, &name, &server, &opts).await?;
                         (Some(v), Some(sso))
                     }
                     Some(secret) => (Some(verify(&server, Some(&secret), &opts).await), None),
@@ -262,6 +262,7 @@ pub async fn check_all<V: Vault + 'static>(
 /// request. A refresh the identity provider refuses is the outcome "session ended".
 async fn verify_sso<V: Vault + 'static>(
     logins: &Logins<V>,
+    name: &str,
     server: &Server,
     opts: &VerifyOptions,
 ) -> Result<(Verification, SsoStatus)> {
@@ -275,7 +276,7 @@ async fn verify_sso<V: Vault + 'static>(
         SsoStatus { issuer: issuer.clone(), expires_at: None, can_refresh: false, refresh: RefreshState::Refused };
     let mut refresh_opts = crate::oidc::RefreshOptions::default();
     loop {
-        match crate::fresh::fresh_with(logins, server, &refresh_opts).await {
+        match crate::fresh::fresh_with(logins, name, server, &refresh_opts).await {
             Ok(Some(fresh)) => {
                 let refresh = match fresh.refreshed {
                     Some(crate::oidc::Refreshed::StillFresh) | None => RefreshState::NotNeeded,

@@ -12,7 +12,7 @@ use crate::logins::Logins;
 use crate::oidc::{self, Fingerprint, RefreshOptions, Refreshed, TokenSet};
 use crate::secret::Secret;
 use crate::server::{AuthKind, Server};
-use crate::vault::{EntryKey, Vault};
+use crate::vault::Vault;
 
 /// A credential ready to send.
 #[derive(Debug, Clone)]
@@ -53,25 +53,31 @@ impl Fresh {
 
 /// A usable credential for `server`, or `None` when nothing is stored. Blocking keychain
 /// calls (each bounded) and, for SSO near expiry, one bounded refresh request.
-pub async fn fresh_credential<V: Vault>(logins: &Logins<V>, server: &Server) -> Result<Option<Fresh>> {
-    fresh_with(logins, server, &RefreshOptions::default()).await
+pub async fn fresh_credential<V: Vault>(logins: &Logins<V>, name: &str, server: &Server) -> Result<Option<Fresh>> {
+    fresh_with(logins, name, server, &RefreshOptions::default()).await
 }
 
 /// [`fresh_credential`] with refresh options: `refused` when a server refused the token
 /// with that fingerprint (refreshed unless another process did already), `force` to
 /// refresh now whatever the expiry says. Neither changes anything for Basic and Bearer.
-pub async fn fresh_with<V: Vault>(logins: &Logins<V>, server: &Server, opts: &RefreshOptions) -> Result<Option<Fresh>> {
-    let Some(stored) = logins.secret(server)? else { return Ok(None) };
+pub async fn fresh_with<V: Vault>(
+    logins: &Logins<V>,
+    name: &str,
+    server: &Server,
+    opts: &RefreshOptions,
+) -> Result<Option<Fresh>> {
+    let Some(stored) = logins.secret(name, server)? else { return Ok(None) };
     if server.auth != AuthKind::Sso {
         return Ok(Some(Fresh::stored(stored)));
     }
     drop(stored);
-    let (tokens, refreshed) =
-        oidc::refresh_locked(server, logins.vault() as &dyn Vault, &EntryKey::for_server(server), opts).await?;
+    let key = logins.entry(name, server);
+    let dir = logins.store().paths().dir();
+    let (tokens, refreshed) = oidc::refresh_locked(server, logins.vault() as &dyn Vault, &key, dir, opts).await?;
     Ok(Some(Fresh::from_tokens(tokens, refreshed)))
 }
 
 /// The stored token set of an SSO server (for `status`, `logout`), without refreshing.
-pub fn stored_tokens<V: Vault>(logins: &Logins<V>, server: &Server) -> Result<Option<TokenSet>> {
-    logins.secret(server)?.map(|s| TokenSet::from_secret(&s)).transpose()
+pub fn stored_tokens<V: Vault>(logins: &Logins<V>, name: &str, server: &Server) -> Result<Option<TokenSet>> {
+    logins.secret(name, server)?.map(|s| TokenSet::from_secret(&s)).transpose()
 }

@@ -68,10 +68,10 @@ impl Run for Credential {
                 let fresh = if server.auth == AuthKind::Sso {
                     let opts = RefreshOptions { refused: self.refused.clone(), ..RefreshOptions::default() };
                     super::runtime()?
-                        .block_on(fresh_with(&logins, server, &opts))
+                        .block_on(fresh_with(&logins, name, server, &opts))
                         .map_err(|e| super::sso_failure(name, e))?
                 } else {
-                    logins.secret(server)?.map(Fresh::stored)
+                    logins.secret(name, server)?.map(Fresh::stored)
                 };
                 fresh.map(|f| {
                     json!({

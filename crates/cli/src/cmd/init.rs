@@ -13,7 +13,7 @@ use mlflow_login_core::shell::{
 };
 use mlflow_login_core::vault::Wait;
 use mlflow_login_core::{
-    AuthKind, ConfigStore, EntryKey, ErrorKind, KeyringVault, Logins, Paths, Secret, Server, Vault, fresh_credential,
+    AuthKind, ConfigStore, ErrorKind, KeyringVault, Logins, Paths, Secret, Server, Vault, fresh_credential,
 };
 
 use super::{Run, shell_parser};
@@ -195,7 +195,7 @@ pub fn hook_exports(shell: Shell, mode: SecretMode, pin: Option<&str>, start: St
                                 due = when;
                                 token
                             } else {
-                                hook_vault().get(&EntryKey::for_server(server)).unwrap_or_else(|e| {
+                                Logins::new(store.clone(), hook_vault()).secret(name, server).unwrap_or_else(|e| {
                                     let help = e.help().map(|h| format!(" ({h})")).unwrap_or_default();
                                     warn(format!(
                                         "{e}: no password exported for \"{name}\"; run `mlflow-login use {name}` once it works{help}"
@@ -238,7 +238,7 @@ fn fresh_token<V: Vault>(
 ) -> (Option<Secret>, Option<u64>) {
     let now = now_unix();
     let result = match super::runtime() {
-        Ok(rt) => rt.block_on(fresh_credential(logins, server)),
+        Ok(rt) => rt.block_on(fresh_credential(logins, name, server)),
         Err(f) => {
             warn(f.message);
             return (None, Some(now + RETRY_SECS));

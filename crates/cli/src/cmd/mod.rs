@@ -100,9 +100,9 @@ pub fn shell_parser() -> impl TypedValueParser<Value = Shell> {
 /// only for SSO servers, so `env` and `exec` of the others stay network-free.
 pub fn fresh_secret<V: Vault>(logins: &Logins<V>, name: &str, server: &Server) -> Result<Option<Secret>, Failure> {
     if server.auth != AuthKind::Sso {
-        return Ok(logins.secret(server)?);
+        return Ok(logins.secret(name, server)?);
     }
-    let fresh = runtime()?.block_on(fresh_credential(logins, server)).map_err(|e| sso_failure(name, e))?;
+    let fresh = runtime()?.block_on(fresh_credential(logins, name, server)).map_err(|e| sso_failure(name, e))?;
     Ok(fresh.map(|f| f.secret))
 }
 

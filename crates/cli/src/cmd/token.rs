@@ -40,8 +40,9 @@ impl Run for Token {
             (false, _) => fresh_secret(&logins, &name, server)?,
             (true, AuthKind::Sso) => {
                 let opts = RefreshOptions { force: true, ..RefreshOptions::default() };
-                let fresh =
-                    runtime()?.block_on(fresh_with(&logins, server, &opts)).map_err(|e| sso_failure(&name, e))?;
+                let fresh = runtime()?
+                    .block_on(fresh_with(&logins, &name, server, &opts))
+                    .map_err(|e| sso_failure(&name, e))?;
                 fresh.map(|f| f.secret)
             }
             (true, _) => {

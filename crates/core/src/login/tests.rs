@@ -374,7 +374,10 @@ async fn adding_an_existing_name_destroys_nothing() {
     let (_, server, secret) = l.resolve(Some("prod")).unwrap();
     assert_eq!((server.url.as_str(), secret.unwrap().expose()), (ok.as_str(), "good"));
     let elsewhere = Server::new_basic("https://elsewhere.example", "alice").unwrap();
-    assert!(l.vault().get(&EntryKey::for_server(&elsewhere)).unwrap().is_none(), "nothing written to the keychain");
+    assert!(
+        l.vault().get(&EntryKey::for_server("prod", &elsewhere)).unwrap().is_none(),
+        "nothing written to the keychain"
+    );
 }
 
 #[tokio::test]
@@ -430,7 +433,7 @@ async fn a_change_made_while_a_login_waits_is_never_overwritten() {
     assert_eq!(server.ca_bundle.as_ref(), Some(&f.ca), "the change made meanwhile is kept");
     assert_eq!((server.url.as_str(), secret.unwrap().expose()), (ok.as_str(), "good"), "nothing of the login saved");
     let moved = Server { url: slow, ..server.clone() };
-    assert!(l.vault().get(&EntryKey::for_server(&moved)).unwrap().is_none(), "nothing written to the keychain");
+    assert!(l.vault().get(&EntryKey::for_server("prod", &moved)).unwrap().is_none(), "nothing written to the keychain");
 
     // Removed meanwhile: not brought back.
     let other = tray();

@@ -190,6 +190,11 @@ where
             .as_ref()
             .map(|u| u.url().to_string()),
         resource: provider.resource.clone(),
+        user: claims
+            .preferred_username()
+            .map(|u| u.as_str().to_string())
+            .or_else(|| claims.email().map(|e| e.as_str().to_string()))
+            .or_else(|| Some(claims.subject().as_str().to_string())),
     };
     set.take_response(response);
     Ok(set)

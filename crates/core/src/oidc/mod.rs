@@ -39,8 +39,8 @@ use std::future::Future;
 use std::time::Duration;
 
 pub use discovery::{Hints, Overrides, Provider, Source};
-pub(crate) use refresh::hold;
 pub use refresh::{RefreshOptions, Refreshed, Revoked, refresh_locked, revoke};
+pub(crate) use refresh::{hold, hold_blocking};
 pub use tokens::{Fingerprint, MAX_REFRESH_MARGIN_SECS, TokenSet};
 
 use crate::error::{Error, Result};

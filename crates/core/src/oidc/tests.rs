@@ -264,6 +264,7 @@ mod real {
             account: "token".into(),
         };
         let vault = Arc::new(KeyringVault::default());
+        let lock_dir = tempfile::tempdir().unwrap();
         vault.set(&key, &set.to_secret()).unwrap();
         let mut access_tokens = vec![set.access_token.clone()];
         for round in 1..=3 {
@@ -274,8 +275,9 @@ mod real {
             let mut tasks = Vec::new();
             for _ in 0..4 {
                 let (vault, key, server) = (vault.clone(), key.clone(), server.clone());
+                let dir = lock_dir.path().to_path_buf();
                 tasks.push(tokio::spawn(async move {
-                    refresh_locked(&server, &*vault, &key, &RefreshOptions::default()).await
+                    refresh_locked(&server, &*vault, &key, &dir, &RefreshOptions::default()).await
                 }));
             }
             let mut now = 0;
@@ -360,6 +362,6 @@ fn futures_are_send() {
     let opts = super::LoginOptions::default();
     send(super::discover(&server, &super::Overrides::default(), &opts));
     send(super::login(&provider, super::Flow::Browser, ui, async {}, &opts));
-    send(super::refresh_locked(&server, vault, &key, &super::RefreshOptions::default()));
+    send(super::refresh_locked(&server, vault, &key, std::path::Path::new(""), &super::RefreshOptions::default()));
     send(super::revoke(&server, &set, std::time::Duration::from_secs(1)));
 }

@@ -46,6 +46,9 @@ pub struct TokenSet {
     /// The resource indicator (RFC 8707) sent with every grant, when the server named one
     /// in its protected-resource metadata.
     pub resource: Option<String>,
+    /// Who signed in, for display (`list`, `status`): the ID token's `preferred_username`,
+    /// else `email`, else `sub`. Never used to decide anything.
+    pub user: Option<String>,
 }
 
 /// The JSON form written: borrowed, so the only copy of the tokens is the output text.
@@ -67,6 +70,8 @@ struct WireOut<'a> {
     revocation_endpoint: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     resource: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    user: Option<&'a str>,
 }
 
 /// The JSON form read.
@@ -88,6 +93,8 @@ struct WireIn {
     revocation_endpoint: Option<String>,
     #[serde(default)]
     resource: Option<String>,
+    #[serde(default)]
+    user: Option<String>,
 }
 
 /// Tells a token set from a password in the same keychain slot.
@@ -108,6 +115,7 @@ impl TokenSet {
             token_endpoint: &self.token_endpoint,
             revocation_endpoint: self.revocation_endpoint.as_deref(),
             resource: self.resource.as_deref(),
+            user: self.user.as_deref(),
         };
         // Serialising strings and numbers into a String cannot fail.
         Secret::new(serde_json::to_string(&wire).unwrap_or_default())
@@ -136,6 +144,7 @@ impl TokenSet {
             token_endpoint: wire.token_endpoint,
             revocation_endpoint: wire.revocation_endpoint,
             resource: wire.resource,
+            user: wire.user,
         })
     }
 
@@ -322,6 +331,7 @@ pub(crate) mod tests {
             token_endpoint: "https://idp.example/token".into(),
             revocation_endpoint: Some("https://idp.example/revoke".into()),
             resource: None,
+            user: Some("alice".into()),
         }
     }
 
