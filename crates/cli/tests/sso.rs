@@ -552,3 +552,43 @@ fn entries_of_the_older_scheme_are_moved_and_nothing_is_lost() {
     assert_eq!(status_kind(&w, "sso"), (Some(0), "ok".into()));
     assert_eq!(status_kind(&w, "basic"), (Some(0), "ok".into()));
 }
+
+/// Issue 17 point 16: `--no-browser` is the browser flow with the URL printed, even where
+/// the default would be the device flow (over SSH, no display): the URL printed is opened
+/// by hand (here by the scripted browser, as a person with `ssh -L` would) and the login
+/// completes.
+#[test]
+fn no_browser_over_ssh_is_the_browser_flow_with_the_url_printed() {
+    let w = World::new();
+    let client = register_client();
+    let mut child = w
+        .cmd()
+        .args(["login", "nb", "--url", &fx("MLL_OIDC_PROXY_URL"), "--sso", "--client-id", &client])
+        .args(["--no-browser", "--timeout", "60"])
+        .env("BROWSER", "/bin/false")
+        .env("SSH_CONNECTION", "192.0.2.1 50000 192.0.2.2 22")
+        .env_remove("DISPLAY")
+        .env_remove("WAYLAND_DISPLAY")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    let auth = format!("{}/auth?", fx("MLL_OIDC_ISSUER"));
+    let mut seen = String::new();
+    let url = loop {
+        let line = lines.next().unwrap_or_else(|| panic!("no sign-in URL printed: {seen}")).unwrap();
+        seen.push_str(&line);
+        seen.push('\n');
+        assert!(!line.contains("enter the code"), "the device flow was chosen: {seen}");
+        if line.trim().starts_with(&auth) {
+            break line.trim().to_string();
+        }
+    };
+    let browser = Command::new(fx("MLL_OIDC_BROWSER")).arg(&url).output().unwrap();
+    assert!(browser.status.success(), "{}", text(&browser));
+    let rest: Vec<String> = lines.map_while(Result::ok).collect();
+    let status = child.wait().unwrap();
+    assert!(status.success(), "{seen}{}", rest.join("\n"));
+    assert_eq!(status_kind(&w, "nb"), (Some(0), "ok".into()));
+}

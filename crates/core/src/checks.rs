@@ -266,7 +266,8 @@ async fn verify_sso<V: Vault + 'static>(
     server: &Server,
     opts: &VerifyOptions,
 ) -> Result<(Verification, SsoStatus)> {
-    let issuer = server.sso.as_ref().and_then(|s| s.issuer.clone());
+    // The issuer may come from a project file or a team list: cleaned before it is shown.
+    let issuer = server.sso.as_ref().and_then(|s| s.issuer.as_deref()).map(|i| crate::verify::clean(i, 200));
     let ended = |detail: String| Verification {
         outcome: Outcome::SessionEnded { detail },
         latency_ms: 0,

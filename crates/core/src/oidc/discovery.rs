@@ -254,12 +254,17 @@ fn discovery_error(issuer: &str, err: DiscoveryError<HttpError>) -> Error {
     }
 }
 
-/// Every endpoint that receives a code, a token or a device code is held to the issuer's
-/// rule: metadata of an https issuer naming an `http://` token endpoint would send codes
-/// and refresh tokens in clear.
+/// Every endpoint the metadata names is held to the issuer's rule (https, or http on a
+/// loopback address): the authorization, token, device authorization and revocation
+/// endpoints receive codes and tokens, and the JWKS and userinfo endpoints decide which
+/// ID tokens are believed and whose claims are read; any of them in clear is a way in.
 fn check_endpoints(metadata: &Metadata) -> Result<()> {
-    let mut urls: Vec<&Url> = vec![metadata.authorization_endpoint().url()];
+    let more = metadata.additional_metadata();
+    let mut urls: Vec<&Url> = vec![metadata.authorization_endpoint().url(), metadata.jwks_uri().url()];
     urls.extend(metadata.token_endpoint().map(|t| t.url()));
+    urls.extend(metadata.userinfo_endpoint().map(|u| u.url()));
+    urls.extend(more.device_authorization_endpoint.as_ref().map(|u| u.url()));
+    urls.extend(more.revocation_endpoint.as_ref().map(|u| u.url()));
     for url in urls {
         check_issuer(url.as_str()).map_err(|_| {
             Error::IdentityProvider(format!(
@@ -285,6 +290,9 @@ fn check_issuer(issuer: &str) -> Result<()> {
 /// Steps 1 to 3 of the module docs.
 pub(crate) async fn locate(http: &Http, base: &Url) -> Result<Hints> {
     let probe = endpoint(base, API_PATH, Some("max_results=1"));
+    // The server and its public metadata are reached with the server's own TLS settings;
+    // what then goes to the identity provider never is (see `Http`).
+    let http = &http.for_resource();
     let (challenge_metadata, redirect) = probe_server(http, probe).await?;
     let mut candidates: Vec<Url> = challenge_metadata.into_iter().collect();
     for url in resource_metadata_urls(base) {
@@ -487,6 +495,45 @@ mod tests {
 
     fn url(s: &str) -> Url {
         Url::parse(s).unwrap()
+    }
+
+    /// Issue 17 point 9: every endpoint the metadata names is https (or http on a literal
+    /// loopback address); `*.localhost` names are not loopback.
+    #[test]
+    fn every_endpoint_of_the_metadata_must_be_https() {
+        let metadata = |field: &str, value: &str| -> Metadata {
+            let mut doc = serde_json::json!({
+                "issuer": "https://idp.example",
+                "authorization_endpoint": "https://idp.example/auth",
+                "token_endpoint": "https://idp.example/token",
+                "jwks_uri": "https://idp.example/jwks",
+                "userinfo_endpoint": "https://idp.example/me",
+                "device_authorization_endpoint": "https://idp.example/device",
+                "revocation_endpoint": "https://idp.example/revoke",
+                "response_types_supported": ["code"],
+                "subject_types_supported": ["public"],
+                "id_token_signing_alg_values_supported": ["RS256"],
+            });
+            doc[field] = value.into();
+            serde_json::from_value(doc).unwrap()
+        };
+        check_endpoints(&metadata("issuer", "https://idp.example")).unwrap();
+        for field in [
+            "authorization_endpoint",
+            "token_endpoint",
+            "jwks_uri",
+            "userinfo_endpoint",
+            "device_authorization_endpoint",
+            "revocation_endpoint",
+        ] {
+            let err = check_endpoints(&metadata(field, "http://idp.example/x")).unwrap_err();
+            assert_eq!(err.kind(), ErrorKind::IdentityProvider, "{field}: {err}");
+            check_endpoints(&metadata(field, "http://127.0.0.1:9/x")).unwrap();
+            check_endpoints(&metadata(field, "http://localhost:9/x")).unwrap();
+            let err = check_endpoints(&metadata(field, "http://idp.localhost:9/x")).unwrap_err();
+            assert_eq!(err.kind(), ErrorKind::IdentityProvider, "{field}, a *.localhost name: {err}");
+        }
+        assert!(check_issuer("http://evil.localhost").is_err(), "a *.localhost issuer is not loopback");
     }
 
     #[test]

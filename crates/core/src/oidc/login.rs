@@ -105,10 +105,15 @@ pub(crate) async fn device(provider: &Provider, ui: &dyn Interaction) -> Result<
     let details: CoreDeviceAuthorizationResponse =
         request.request_async(&provider.http).await.map_err(|e| token_error("the device sign-in", e))?;
     let expires_in = details.expires_in();
+    // The identity provider's text goes to a terminal or a window: cleaned of control and
+    // bidi characters (an escape sequence in a user code would drive the terminal).
+    let verification_uri = clean(details.verification_uri().as_str(), 2000);
+    let verification_uri_complete = details.verification_uri_complete().map(|u| clean(u.secret(), 2000));
+    let user_code = clean(details.user_code().secret(), 100);
     ui.show(Prompt::DeviceCode {
-        verification_uri: details.verification_uri().as_str(),
-        verification_uri_complete: details.verification_uri_complete().map(|u| u.secret().as_str()),
-        user_code: details.user_code().secret(),
+        verification_uri: &verification_uri,
+        verification_uri_complete: verification_uri_complete.as_deref(),
+        user_code: &user_code,
         expires_in,
     });
     let response = poll_device(&client, &details, provider).await?;
@@ -297,6 +302,44 @@ pub(crate) mod tests {
         let result = poll_device(&client, &details(expires_in, interval), &provider).await;
         let secs = times.lock().unwrap().iter().map(|d| d.as_secs()).collect();
         (result, secs)
+    }
+
+    /// Issue 17 point 7: the identity provider's user code and verification URIs reach the
+    /// front end cleaned of escape sequences and bidi overrides.
+    #[tokio::test(start_paused = true)]
+    async fn device_texts_of_the_provider_are_cleaned() {
+        let http = Http::fake(|request| {
+            Ok(if request.uri() == "https://idp/device" {
+                json_reply(
+                    200,
+                    r#"{"device_code": "dc", "user_code": "AB\u001b]0;owned\u0007CD\u202e",
+                        "verification_uri": "https://idp/device",
+                        "verification_uri_complete": "https://idp/device?code=\u001b[2JX",
+                        "expires_in": 60, "interval": 1}"#,
+                )
+            } else {
+                json_reply(DENIED.0, DENIED.1)
+            })
+        });
+        struct Seen(Mutex<Vec<String>>);
+        impl Interaction for Seen {
+            fn show(&self, prompt: Prompt<'_>) {
+                if let Prompt::DeviceCode { verification_uri, verification_uri_complete, user_code, .. } = prompt {
+                    let mut seen = self.0.lock().unwrap();
+                    seen.extend([verification_uri.to_string(), user_code.to_string()]);
+                    seen.extend(verification_uri_complete.map(str::to_string));
+                }
+            }
+        }
+        let seen = Seen(Mutex::new(Vec::new()));
+        let err = device(&provider(http), &seen).await.unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::IdentityProvider, "{err}");
+        let seen = seen.0.into_inner().unwrap();
+        assert_eq!(seen.len(), 3, "{seen:?}");
+        for text in &seen {
+            assert!(!text.chars().any(|c| c.is_control() || c == '\u{202e}'), "{text:?}");
+        }
+        assert_eq!(seen[1], "AB ]0;owned CD");
     }
 
     #[tokio::test(start_paused = true)]

@@ -65,6 +65,14 @@ impl Flow {
         Flow::choose(ssh, crate::vault::can_prompt())
     }
 
+    /// The flow of a login: the one the user asked for (the CLI's `--device`, or
+    /// `--no-browser`, which is the browser flow with the URL printed and no browser
+    /// started: over SSH with `ssh -L` and `--redirect-port`, the only way to the browser
+    /// flow), else [`Flow::for_environment`]. The environment chooses only the default.
+    pub fn asked_or_default(asked: Option<Flow>) -> Flow {
+        asked.unwrap_or_else(Flow::for_environment)
+    }
+
     /// [`Flow::for_environment`]'s rule.
     pub fn choose(ssh: bool, display: bool) -> Flow {
         if ssh || !display { Flow::Device } else { Flow::Browser }

@@ -57,6 +57,23 @@ mod real {
         bearer_server(&var("MLL_OIDC_PROXY_URL"))
     }
 
+    /// Issue 17 point 8: an MLflow server with `insecure_tls` (the TLS fixture, whose CA
+    /// is not given) is read insecurely, but its origin as an identity provider is not: the
+    /// identity-provider client refuses the unverifiable certificate.
+    #[tokio::test]
+    #[ignore = "needs the fixtures (tests/fixtures/up.sh)"]
+    async fn real_the_identity_provider_client_is_never_insecure() {
+        var("MLL_OIDC_ISSUER");
+        let url = var("MLL_NGINX_TLS_URL");
+        let server = Server { insecure_tls: true, ..bearer_server(&url) };
+        let http = crate::oidc::http::Http::for_server(&server, Duration::from_secs(10)).await.unwrap();
+        let target = url::Url::parse(&format!("{url}/.well-known/openid-configuration")).unwrap();
+        let read = http.for_resource().get(&target).await;
+        assert!(read.is_ok(), "the server itself is read with its own settings: {:?}", read.err());
+        let err = http.get(&target).await.expect_err("the IdP client accepted an unverified certificate");
+        assert!(err.detail.to_lowercase().contains("certificate"), "{err}");
+    }
+
     fn opts(timeout_secs: u64) -> LoginOptions {
         LoginOptions { timeout: Duration::from_secs(timeout_secs), ..LoginOptions::default() }
     }
