@@ -273,11 +273,11 @@ fn status_refreshes_a_token_the_server_refuses_once_and_is_ok() {
     let client = common::register_client(3600); // an hour: only the refusal can cause a refresh
     let out = sso_login(&w, "sso", &client, &[]);
     assert!(out.status.success(), "{}", text(&out));
-    // The keychain entry (service: prefix + URL, account "sso"), read and written by
-    // secret-tool, the secret on stdin: the proxy will refuse the access token (revoked,
-    // say) while its expiry still says fresh.
+    // The keychain entry (service: prefix + URL, account "sso:" + the server's name), read
+    // and written by secret-tool, the secret on stdin: the proxy will refuse the access
+    // token (revoked, say) while its expiry still says fresh.
     let service = format!("{}{}", w.prefix, w.list_json()[0]["url"].as_str().unwrap());
-    let attributes = ["service", service.as_str(), "username", "sso"];
+    let attributes = ["service", service.as_str(), "username", "sso:sso"];
     let lookup = Command::new("secret-tool").arg("lookup").args(attributes).output().unwrap();
     let mut tokens: Value = serde_json::from_slice(&lookup.stdout).unwrap();
     assert!(tokens["expires_at"].as_u64().unwrap() > now() + 600, "fresh by its expiry");
@@ -591,4 +591,30 @@ fn no_browser_over_ssh_is_the_browser_flow_with_the_url_printed() {
     let status = child.wait().unwrap();
     assert!(status.success(), "{seen}{}", rest.join("\n"));
     assert_eq!(status_kind(&w, "nb"), (Some(0), "ok".into()));
+}
+
+/// Issue 17 point 5: with `--issuer` and `--client-id` given (as a project hint or a team
+/// list gives them), the token is still asked for this server (RFC 8707 `resource`, from the
+/// server's RFC 9728 metadata), and the terminal says where the sign-in happens, for which
+/// server, before the browser opens.
+#[test]
+fn given_issuer_and_client_still_bind_the_token_to_the_server() {
+    let w = World::new();
+    let client = register_client();
+    let issuer = fx("MLL_OIDC_ISSUER");
+    let out = sso_login(&w, "bound", &client, &["--issuer", &issuer]);
+    assert!(out.status.success(), "{}", text(&out));
+    let err = stderr(&out);
+    let host = fx("MLL_OIDC_PROXY_URL").trim_start_matches("http://").trim_end_matches('/').to_string();
+    let said = err.find(&format!("signing in at {issuer} for {host}")).unwrap_or_else(|| panic!("{}", text(&out)));
+    assert!(said < err.find("/auth?").unwrap(), "said before the URL: {}", text(&out));
+    let events = curl_json(&[&format!("{}/events?client_id={client}", fx("MLL_OIDC_ADMIN_URL"))]);
+    let grants: Vec<&Value> = events["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["endpoint"] == "token" && e["grant_type"] == "authorization_code")
+        .collect();
+    assert_eq!(grants.len(), 1, "{events}");
+    assert_eq!(grants[0]["resource"], fx("MLL_OIDC_RESOURCE").as_str(), "the token was asked for this server");
 }

@@ -339,6 +339,9 @@ pub async fn log_in_sso<V: Vault + 'static>(
         redirect_port: wanted.redirect_port,
     });
     let login_opts = LoginOptions { redirect_port: wanted.redirect_port, ..sso_opts.clone() };
+    let (issuer, host) =
+        (crate::verify::clean(provider.issuer(), 200), crate::verify::clean(&server.host_display(), 200));
+    sign_in.ui.show(oidc::Prompt::SigningIn { issuer: &issuer, host: &host });
     let tokens = oidc::login(&provider, sign_in.flow, sign_in.ui, cancel, &login_opts).await?;
     let verification = verify(&server, Some(&tokens.access_token), opts).await;
     if verification.class() != OutcomeClass::Ok {

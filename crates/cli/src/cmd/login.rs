@@ -316,6 +316,7 @@ struct Terminal {
 impl Interaction for Terminal {
     fn show(&self, prompt: Prompt<'_>) {
         match prompt {
+            Prompt::SigningIn { issuer, host } => eprintln!("signing in at {issuer} for {host}"),
             Prompt::OpenBrowser { url } => {
                 eprintln!("Sign in to your identity provider in the browser:\n  {url}");
                 if self.open_browser

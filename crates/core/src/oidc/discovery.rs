@@ -183,7 +183,9 @@ pub(crate) async fn discover_with(http: Http, base: &Url, overrides: &Overrides)
     let given_issuer = overrides.issuer.as_deref().map(str::trim).filter(|s| !s.is_empty());
     let given_client = overrides.client_id.as_deref().map(str::trim).filter(|s| !s.is_empty());
     let located = match (given_issuer, given_client) {
-        (Some(_), Some(_)) => Hints::default(),
+        // Given both, the server is still asked for its resource identifier (RFC 9728), so
+        // that the token is asked for this server (RFC 8707) and bound to it.
+        (Some(_), Some(_)) => locate(&http, base).await.unwrap_or_default(),
         // Only the client id is missing: the server may still name it (a redirect); if it
         // cannot be asked, the error below names --client-id.
         (Some(_), None) => locate(&http, base).await.unwrap_or_default(),
@@ -722,12 +724,22 @@ mod tests {
         let err = discover_with(http, &base, &Overrides::default()).await.unwrap_err();
         assert!(matches!(err, Error::InvalidInput { field: "client_id", .. }), "{err}");
 
-        // Both given: the server is not asked at all.
+        // Both given: the server is still asked for its resource identifier (the token is
+        // bound to it, RFC 8707), then the given provider; a server that names none is no
+        // error.
         let (http, asked) = network(&[]);
         let overrides = Overrides { issuer: Some("https://idp".into()), client_id: Some("c".into()), scopes: vec![] };
         let err = discover_with(http, &base, &overrides).await.unwrap_err();
         assert_eq!(err.kind(), ErrorKind::IdentityProvider, "{err}");
-        assert_eq!(*asked.lock().unwrap(), ["https://idp/.well-known/openid-configuration"]);
+        assert_eq!(
+            *asked.lock().unwrap(),
+            [
+                "https://h/mlflow/api/2.0/mlflow/experiments/search?max_results=1",
+                "https://h/.well-known/oauth-protected-resource/mlflow",
+                "https://h/.well-known/oauth-protected-resource",
+                "https://idp/.well-known/openid-configuration"
+            ]
+        );
     }
 
     #[test]

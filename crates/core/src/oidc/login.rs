@@ -202,7 +202,30 @@ where
             .or_else(|| Some(claims.subject().as_str().to_string())),
     };
     set.take_response(response);
+    check_audience(&set, provider)?;
     Ok(set)
+}
+
+/// An access token is sent only to the server it was issued for: when a resource was asked
+/// for (RFC 8707) and the access token is a JWT that names its audience, the audience must
+/// include that resource. A token for another audience (a provider that ignored the
+/// resource, a misconfigured client) would be a token another service accepts, handed to
+/// this server; the login is refused and nothing is stored.
+fn check_audience(set: &TokenSet, provider: &Provider) -> Result<()> {
+    let (Some(resource), Some(audience)) = (&provider.resource, super::tokens::jwt_audience(set.access_token.expose()))
+    else {
+        return Ok(());
+    };
+    let same = |a: &str| a.trim_end_matches('/') == resource.trim_end_matches('/');
+    if audience.iter().any(|a| same(a)) {
+        return Ok(());
+    }
+    Err(Error::IdentityProvider(format!(
+        "{} issued an access token for {}, not for {resource}: refused, nothing was stored (ask your admin to \
+         let the client ask for this server as its resource, RFC 8707)",
+        provider.issuer,
+        clean(&audience.join(", "), 200),
+    )))
 }
 
 /// An error answer of the provider, in words (its text cleaned, never a token: error
@@ -302,6 +325,36 @@ pub(crate) mod tests {
         let result = poll_device(&client, &details(expires_in, interval), &provider).await;
         let secs = times.lock().unwrap().iter().map(|d| d.as_secs()).collect();
         (result, secs)
+    }
+
+    /// Issue 17 point 5: when a resource was asked for, a JWT access token for another
+    /// audience is refused; one for the resource (a string or in a list), an opaque token
+    /// and a JWT without `aud` pass.
+    #[test]
+    fn an_access_token_for_another_audience_is_refused() {
+        use base64::Engine as _;
+        let jwt = |claims: &str| {
+            let b64 = |s: &str| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(s);
+            format!("{}.{}.c2ln", b64(r#"{"alg":"RS256"}"#), b64(claims))
+        };
+        let mut provider = provider(Http::fake(|_| unreachable!()));
+        provider.resource = Some("https://mlflow.example/team".into());
+        let mut set = crate::oidc::tokens::tests::sample(1_700_000_000, Some(60));
+        for (token, ok) in [
+            (jwt(r#"{"aud":"https://mlflow.example/team"}"#), true),
+            (jwt(r#"{"aud":["urn:x","https://mlflow.example/team/"]}"#), true),
+            (jwt(r#"{"sub":"alice"}"#), true),
+            ("opaque-token".to_string(), true),
+            (jwt(r#"{"aud":"https://lookalike.example"}"#), false),
+            (jwt(r#"{"aud":["urn:other-api"]}"#), false),
+        ] {
+            set.access_token = Secret::new(token.clone());
+            let result = check_audience(&set, &provider);
+            assert_eq!(result.is_ok(), ok, "{token}: {result:?}");
+        }
+        // Without a resource asked for, the audience is the provider's to choose.
+        provider.resource = None;
+        check_audience(&set, &provider).unwrap();
     }
 
     /// Issue 17 point 7: the identity provider's user code and verification URIs reach the

@@ -83,6 +83,15 @@ impl Flow {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Prompt<'a> {
+    /// Before anything opens: where the user is about to sign in, and for which server
+    /// ("signing in at ISSUER for HOST"), so a lookalike server or identity provider shows
+    /// before a password is typed. Both are cleaned for display.
+    SigningIn {
+        /// The identity provider's issuer.
+        issuer: &'a str,
+        /// The MLflow server's host (and port).
+        host: &'a str,
+    },
     /// Open `url` in the user's browser, and show it (to copy) in case that fails.
     OpenBrowser {
         /// The provider's authorization URL for this login.

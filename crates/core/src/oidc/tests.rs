@@ -113,6 +113,7 @@ mod real {
                     self.shown.lock().unwrap().push(format!("{verification_uri} {user_code}"));
                     command.args(["--device", verification_uri, user_code]);
                 }
+                Prompt::SigningIn { .. } => return,
             }
             self.children.lock().unwrap().push(command.spawn().expect("start the scripted browser"));
         }

@@ -261,6 +261,17 @@ impl std::fmt::Debug for Fingerprint {
 /// is trusted or granted from it (the server checks the token it receives), and a wrong
 /// `exp` moves the refresh at worst; a server's refusal still forces one.
 fn jwt_expiry(token: &str, now: u64) -> Option<u64> {
+    let claims = jwt_claims(token)?;
+    let exp = claims.get("exp")?;
+    // A NumericDate may have a fraction (RFC 7519 §2): whole seconds, rounded down.
+    let exp = exp.as_u64().or_else(|| exp.as_f64().filter(|e| e.is_finite() && *e >= 0.0).map(|e| e as u64))?;
+    (exp > now && exp - now <= MAX_JWT_LIFETIME_SECS).then_some(exp)
+}
+
+/// The claims of a JWT in compact JWS form (`header.payload.signature`, the payload a
+/// base64url JSON object); `None` for anything else (an opaque token, a JWE). Unverified:
+/// callers read only what schedules or refuses something of ours, never what grants.
+fn jwt_claims(token: &str) -> Option<serde_json::Map<String, serde_json::Value>> {
     // JWS compact serialisation has no padding (RFC 7515 §2); a padded one is still read.
     const BASE64URL: GeneralPurpose = GeneralPurpose::new(
         &base64::alphabet::URL_SAFE,
@@ -272,12 +283,17 @@ fn jwt_expiry(token: &str, now: u64) -> Option<u64> {
     else {
         return None;
     };
-    let claims: serde_json::Map<String, serde_json::Value> =
-        serde_json::from_slice(&BASE64URL.decode(payload).ok()?).ok()?;
-    let exp = claims.get("exp")?;
-    // A NumericDate may have a fraction (RFC 7519 §2): whole seconds, rounded down.
-    let exp = exp.as_u64().or_else(|| exp.as_f64().filter(|e| e.is_finite() && *e >= 0.0).map(|e| e as u64))?;
-    (exp > now && exp - now <= MAX_JWT_LIFETIME_SECS).then_some(exp)
+    serde_json::from_slice(&BASE64URL.decode(payload).ok()?).ok()
+}
+
+/// The `aud` claim of a JWT access token (a string or a list of them, RFC 7519 §4.1.3);
+/// `None` when the token is not a JWT or names no audience.
+pub(crate) fn jwt_audience(token: &str) -> Option<Vec<String>> {
+    match jwt_claims(token)?.get("aud")? {
+        serde_json::Value::String(one) => Some(vec![one.clone()]),
+        serde_json::Value::Array(many) => Some(many.iter().filter_map(|a| a.as_str().map(str::to_string)).collect()),
+        _ => None,
+    }
 }
 
 impl std::fmt::Debug for TokenSet {
