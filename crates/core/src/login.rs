@@ -233,6 +233,28 @@ impl LoginInput {
         Ok(Plan { server, dropped })
     }
 
+    /// The server a single sign-on login at `url` would be planned with, for asking the
+    /// server about its identity provider before the login ([`oidc::hints`]): the known
+    /// server's settings merged by the same table as a login, so a URL on another origin
+    /// drops the known client certificate, CA bundle and "insecure" flag here too.
+    pub fn sso_probe(known: Option<(&str, &Server)>, url: &str) -> Result<Server> {
+        let input = LoginInput {
+            name: known.map_or("new", |(n, _)| n).to_string(),
+            mode: if known.is_some() { LoginMode::Edit } else { LoginMode::Add },
+            url: Some(url.to_string()),
+            username: Change::Keep,
+            auth: Some(AuthKind::Sso),
+            ca_bundle: Change::Keep,
+            client_cert: Change::Keep,
+            insecure_tls: None,
+            sso: SsoSettings::default(),
+            secret: Secret::new(String::new()),
+            verify: false,
+            activate: Activate::IfNone,
+        };
+        Ok(input.plan(known.map(|(_, s)| s))?.server)
+    }
+
     /// What the config must still say when the login saves: no server by this name (add),
     /// or the known server's settings the plan was made from (edit). A login that waited
     /// (a sign-in, a slow check) never overwrites a change made meanwhile.
