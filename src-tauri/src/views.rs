@@ -73,7 +73,7 @@ impl ServerView {
     /// A listed server with its last check (dropped when it was made for another URL or user).
     pub fn new(entry: ServerEntry, last_check: Option<CheckRecord>) -> Self {
         let last_check = last_check.filter(|r| r.is_for(&entry.server)).map(CheckView::from);
-        let ServerEntry { name, server, active, has_secret } = entry;
+        let ServerEntry { name, server, active, has_secret, .. } = entry;
         Self {
             warnings: server.warnings().iter().map(|w| w.message().to_string()).collect(),
             settings: ServerSettings::new(&name, &server),

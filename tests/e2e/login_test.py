@@ -371,8 +371,8 @@ def add_existing_name(s, env, prefix, driver):
             assert s.attr(s.find("#outcome"), "data-kind") is None, s.attr(s.find("#outcome"), "data-kind")
             # Nothing changed: prod as it was, alice's password still there, none for carol.
             assert server_named(env, "prod") == prod, (server_named(env, "prod"), prod)
-            assert secret_lookup(env, prefix + prod["url"], "alice") == ALICE_PW, "alice's password is gone"
-            assert secret_services_for(env, "carol", prefix) == [], secret_services_for(env, "carol", prefix)
+            assert secret_lookup(env, prefix + prod["url"], "basic:alice") == ALICE_PW, "alice's password is gone"
+            assert secret_services_for(env, "basic:carol", prefix) == [], secret_services_for(env, "basic:carol", prefix)
             # Typing in the name field clears its message (x, then backspace: still "prod").
             s.keys(name, "x\ue003", done=lambda: message_kind(s, "name") is None)
             assert s.prop(name, "value") == "prod", s.prop(name, "value")
@@ -430,7 +430,7 @@ def login_again_bearer_ca(s, env, prefix):
         assert after["ca_bundle"] == TLS_CA, after
         assert after["url"] == before["url"], after
         assert after.get("insecure_tls") in (None, False), after
-        got = secret_lookup(env, prefix + after["url"], "token")
+        got = secret_lookup(env, prefix + after["url"], "bearer:")
         assert got == token, "secret-tool does not return the new token"
         # The dialog closes itself; the servers window stays.
         wait_for(lambda: s.handles() == [main_window], 20, "the login dialog to close")
@@ -683,8 +683,8 @@ def main():
             # Nothing stored: no server, no keychain entry.
             assert servers(env) == [], servers(env)
             for url in (NGINX_URL, NGINX_URL + "/"):
-                assert secret_lookup(env, prefix + url, "alice") is None, url
-            assert secret_services_for(env, "alice", prefix) == [], secret_services_for(env, "alice", prefix)
+                assert secret_lookup(env, prefix + url, "basic:alice") is None, url
+            assert secret_services_for(env, "basic:alice", prefix) == [], secret_services_for(env, "basic:alice", prefix)
 
         with Phase("right password: stored, window process ends"):
             s.type(s.find("#password"), ALICE_PW)
@@ -707,7 +707,7 @@ def main():
             assert [(x["name"], x["active"]) for x in listed] == [("prod", True)], listed
             url = listed[0]["url"]
             assert url.rstrip("/") == NGINX_URL.rstrip("/"), (url, NGINX_URL)
-            got = secret_lookup(env, prefix + url, "alice")
+            got = secret_lookup(env, prefix + url, "basic:alice")
             assert got == ALICE_PW, "secret-tool lookup does not return alice's password"
             out = cli(env, "env", "--format", "json").stdout
             vars_ = json.loads(out)

@@ -163,7 +163,7 @@ config_write_fails() { # ro|full
     # keychain is never written; on a full disk the lock is taken and the keychain written
     # (first, as always), then the config write fails: `doctor` names the entry left behind.
     local left
-    left=$(secret-tool lookup service "${MLFLOW_LOGIN_KEYCHAIN_PREFIX}http://127.0.0.1:9/c" username u 2>/dev/null) || true
+    left=$(secret-tool lookup service "${MLFLOW_LOGIN_KEYCHAIN_PREFIX}http://127.0.0.1:9/c" username basic:u 2>/dev/null) || true
     mll doctor
     if [[ $1 == ro ]]; then
         [[ -z "$left" ]] || fail "login c on a read-only config folder wrote the keychain"

@@ -54,7 +54,7 @@ fn bearer_token_that_would_break_a_header_is_refused_and_nothing_is_stored() {
         assert_eq!(out.status.code(), Some(2), "{token:?}: {}", text(&out));
         assert!(stderr(&out).contains("RFC 6750"), "the rule is named: {}", text(&out));
         assert!(!w.config_dir().join("config.toml").exists(), "{token:?}: the server was saved");
-        assert_eq!(w.keychain("https://h", "token"), None, "{token:?}: the token was stored");
+        assert_eq!(w.keychain_entry("https://h", "bearer:"), None, "{token:?}: the token was stored");
     }
     // The same bytes are a fine Basic password.
     let out = w.login("b", "https://h", "alice", "abc\x01 def\nghi", &["--no-verify"]);

@@ -276,11 +276,11 @@ fn status_refreshes_a_token_the_server_refuses_once_and_is_ok() {
     let client = common::register_client(3600); // an hour: only the refusal can cause a refresh
     let out = sso_login(&w, "sso", &client, &[]);
     assert!(out.status.success(), "{}", text(&out));
-    // The keychain entry (service: prefix + URL, account "sso"), read and written by
-    // secret-tool, the secret on stdin: the proxy will refuse the access token (revoked,
-    // say) while its expiry still says fresh.
+    // The keychain entry (service: prefix + URL, account "sso:" + the server's name), read
+    // and written by secret-tool, the secret on stdin: the proxy will refuse the access
+    // token (revoked, say) while its expiry still says fresh.
     let service = format!("{}{}", w.prefix, w.list_json()[0]["url"].as_str().unwrap());
-    let attributes = ["service", service.as_str(), "username", "sso"];
+    let attributes = ["service", service.as_str(), "username", "sso:sso"];
     let lookup = Command::new("secret-tool").arg("lookup").args(attributes).output().unwrap();
     let mut tokens: Value = serde_json::from_slice(&lookup.stdout).unwrap();
     assert!(tokens["expires_at"].as_u64().unwrap() > now() + 600, "fresh by its expiry");
@@ -407,4 +407,217 @@ fn token_refresh_of_a_fixed_token_is_a_usage_error() {
     let out = w.run(&["token", "t", "--refresh"]);
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
     assert!(!stdout(&out).contains("fixed-token"), "{}", text(&out));
+}
+
+/// `sso_login` signed in at the IdP as `user` (the fixture IdP has `alice` and `bob`).
+fn sso_login_as(w: &World, name: &str, client: &str, user: &str, extra: &[&str]) -> Output {
+    let mut args = vec!["login", name, "--url", "", "--sso", "--client-id", client, "--timeout", "60"];
+    let url = fx("MLL_OIDC_PROXY_URL");
+    args[3] = &url;
+    args.extend_from_slice(extra);
+    w.cmd()
+        .args(&args)
+        .env("BROWSER", fx("MLL_OIDC_BROWSER"))
+        .env("MLL_OIDC_USER", user)
+        .env("DISPLAY", ":99")
+        .env_remove("SSH_CONNECTION")
+        .output()
+        .unwrap()
+}
+
+/// The `sub` claim of a JWT access token (read here, not by the code under test).
+fn sub_of(token: &str) -> String {
+    use base64::Engine as _;
+    let payload = token.split('.').nth(1).unwrap_or_else(|| panic!("not a JWT: {token:.12}..."));
+    let claims: Value =
+        serde_json::from_slice(&base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(payload).unwrap()).unwrap();
+    claims["sub"].as_str().unwrap().to_string()
+}
+
+/// The server called `name` in `list --json`.
+fn listed(w: &World, name: &str) -> Value {
+    w.list_json().as_array().unwrap().iter().find(|s| s["name"] == name).unwrap_or(&Value::Null).clone()
+}
+
+/// Issue 17 points 6 and 11: two single sign-on servers at one URL, signed in as two
+/// people, are two sessions: each sends its own user's token, `list` shows who is signed
+/// in where, a logout ends only its own session, a re-login as someone else revokes the
+/// session it replaces, and `remove` revokes the session it deletes.
+#[test]
+fn two_sso_servers_at_one_url_are_two_sessions() {
+    let w = World::new();
+    let client = register_client();
+    let out = sso_login_as(&w, "one", &client, "alice", &[]);
+    assert!(out.status.success(), "{}", text(&out));
+    let out = sso_login_as(&w, "two", &client, "bob", &[]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(sub_of(stdout(&token(&w, "one")).trim()), "alice", "one sends alice's token");
+    assert_eq!(sub_of(stdout(&token(&w, "two")).trim()), "bob", "two sends bob's token");
+    assert_eq!(listed(&w, "one")["signed_in_as"], "alice");
+    assert_eq!(listed(&w, "two")["signed_in_as"], "bob");
+    let out = w.run(&["list"]);
+    assert!(stdout(&out).contains("alice @") && stdout(&out).contains("bob @"), "{}", text(&out));
+    assert_eq!(count(&stats(&client), "revocation", "ok"), 0, "nothing replaced yet");
+
+    // Logging out of one ends alice's session only.
+    let out = w.run(&["logout", "one"]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(count(&stats(&client), "revocation", "ok"), 1);
+    assert_eq!(token(&w, "one").status.code(), Some(3), "one is logged out");
+    assert_eq!(sub_of(stdout(&token(&w, "two")).trim()), "bob", "two keeps bob's session");
+    assert_eq!(status_kind(&w, "two"), (Some(0), "ok".into()));
+
+    // A new login of two as alice replaces bob's session: bob's is revoked at the IdP.
+    let out = sso_login_as(&w, "two", &client, "alice", &[]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(count(&stats(&client), "revocation", "ok"), 2, "the replaced session is revoked");
+    assert_eq!(sub_of(stdout(&token(&w, "two")).trim()), "alice");
+
+    // A rename keeps the session (the entry moves with the name); remove revokes it.
+    let out = w.run(&["rename", "two", "three"]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(sub_of(stdout(&token(&w, "three")).trim()), "alice", "the session moved with the name");
+    let out = w.run(&["remove", "three"]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(stdout(&out).contains("revoked"), "{}", text(&out));
+    assert_eq!(count(&stats(&client), "revocation", "ok"), 3, "remove revokes the session it deletes");
+    let left = w.run(&["doctor"]);
+    assert!(!stdout(&left).contains("keychain entry with no server"), "{}", text(&left));
+}
+
+/// Issue 17 point 13: the keychain entry names the kind. A single sign-on login with
+/// `--username alice` at the URL of Basic user alice leaves alice's password alone, and a
+/// Basic server whose user is called `sso` never reads a token set as its password.
+#[test]
+fn a_password_and_a_token_set_never_share_an_entry() {
+    let w = World::new();
+    let client = register_client();
+    let url = fx("MLL_OIDC_PROXY_URL");
+    let out = w.login("basic", &url, "alice", "alices-password", &["--no-verify"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let out = sso_login_as(&w, "sso", &client, "alice", &["--username", "alice"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let out = w.run(&["env", "basic", "--format", "json"]);
+    let vars: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|_| panic!("{}", text(&out)));
+    assert_eq!(vars["MLFLOW_TRACKING_PASSWORD"], "alices-password", "the SSO login kept alice's password");
+    assert_eq!(status_kind(&w, "sso"), (Some(0), "ok".into()));
+
+    let out = w.login("named-sso", &url, "sso", "not-a-token-set", &["--no-verify"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let out = w.run(&["env", "named-sso", "--format", "json"]);
+    let vars: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|_| panic!("{}", text(&out)));
+    assert_eq!(vars["MLFLOW_TRACKING_PASSWORD"], "not-a-token-set");
+    assert_eq!(status_kind(&w, "sso"), (Some(0), "ok".into()), "the token set is untouched");
+}
+
+/// Issue 17 points 6 and 13, "nothing that users have is lost": a keychain written by the
+/// older scheme (account = the username, else `sso`) is read and moved by the first use.
+/// The entries are written with `secret-tool` under the exact attributes the older
+/// version's keyring wrote (service = prefix + URL, username = account); the token set is a
+/// real one from the IdP. Where a Basic user called `sso` and a single sign-on server shared
+/// the older entry, the token set goes to the single sign-on server only.
+#[test]
+fn entries_of_the_older_scheme_are_moved_and_nothing_is_lost() {
+    let w = World::new();
+    let client = register_client();
+    let url = fx("MLL_OIDC_PROXY_URL");
+    let nginx = fx("MLL_NGINX_URL").trim_end_matches('/').to_string();
+    let pw = fx("MLL_ALICE_PW");
+    // Today's entries, then each moved to where the older version kept it.
+    let out = w.login("basic", &nginx, "alice", &pw, &[]);
+    assert!(out.status.success(), "{}", text(&out));
+    let out = sso_login_as(&w, "sso", &client, "alice", &[]);
+    assert!(out.status.success(), "{}", text(&out));
+    let out = w.login("user-sso", &url, "sso", "unused", &["--no-verify"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let tokens = w.keychain_entry(&url, "sso:sso").expect("the SSO entry");
+    let stored_pw = w.keychain(&nginx, "alice").expect("the Basic entry");
+    for (u, account) in [(&url, "sso:sso"), (&nginx, "basic:alice"), (&url, "basic:sso")] {
+        let status = Command::new("secret-tool")
+            .args(["clear", "service", &format!("{}{u}", w.prefix), "username", account])
+            .status()
+            .unwrap();
+        assert!(status.success());
+    }
+    w.keychain_store(&url, "sso", &tokens);
+    w.keychain_store(&nginx, "alice", &stored_pw);
+
+    assert_eq!(sub_of(stdout(&token(&w, "sso")).trim()), "alice", "the token set is read from the older entry");
+    let out = w.run(&["env", "basic", "--format", "json"]);
+    let vars: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|_| panic!("{}", text(&out)));
+    assert_eq!(vars["MLFLOW_TRACKING_PASSWORD"], pw.as_str(), "the password is read from the older entry");
+    assert_eq!(listed(&w, "user-sso")["has_secret"], false, "a token set is never a Basic password");
+    // Moved: the older entries are gone, the new ones hold the same secrets.
+    assert_eq!(w.keychain_entry(&url, "sso"), None);
+    assert_eq!(w.keychain_entry(&nginx, "alice"), None);
+    assert_eq!(w.keychain_entry(&url, "sso:sso").as_deref(), Some(tokens.as_str()));
+    assert_eq!(w.keychain(&nginx, "alice").as_deref(), Some(stored_pw.as_str()));
+    assert_eq!(status_kind(&w, "sso"), (Some(0), "ok".into()));
+    assert_eq!(status_kind(&w, "basic"), (Some(0), "ok".into()));
+}
+
+/// Issue 17 point 16: `--no-browser` is the browser flow with the URL printed, even where
+/// the default would be the device flow (over SSH, no display): the URL printed is opened
+/// by hand (here by the scripted browser, as a person with `ssh -L` would) and the login
+/// completes.
+#[test]
+fn no_browser_over_ssh_is_the_browser_flow_with_the_url_printed() {
+    let w = World::new();
+    let client = register_client();
+    let mut child = w
+        .cmd()
+        .args(["login", "nb", "--url", &fx("MLL_OIDC_PROXY_URL"), "--sso", "--client-id", &client])
+        .args(["--no-browser", "--timeout", "60"])
+        .env("BROWSER", "/bin/false")
+        .env("SSH_CONNECTION", "192.0.2.1 50000 192.0.2.2 22")
+        .env_remove("DISPLAY")
+        .env_remove("WAYLAND_DISPLAY")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    let auth = format!("{}/auth?", fx("MLL_OIDC_ISSUER"));
+    let mut seen = String::new();
+    let url = loop {
+        let line = lines.next().unwrap_or_else(|| panic!("no sign-in URL printed: {seen}")).unwrap();
+        seen.push_str(&line);
+        seen.push('\n');
+        assert!(!line.contains("enter the code"), "the device flow was chosen: {seen}");
+        if line.trim().starts_with(&auth) {
+            break line.trim().to_string();
+        }
+    };
+    let browser = Command::new(fx("MLL_OIDC_BROWSER")).arg(&url).output().unwrap();
+    assert!(browser.status.success(), "{}", text(&browser));
+    let rest: Vec<String> = lines.map_while(Result::ok).collect();
+    let status = child.wait().unwrap();
+    assert!(status.success(), "{seen}{}", rest.join("\n"));
+    assert_eq!(status_kind(&w, "nb"), (Some(0), "ok".into()));
+}
+
+/// Issue 17 point 5: with `--issuer` and `--client-id` given (as a project hint or a team
+/// list gives them), the token is still asked for this server (RFC 8707 `resource`, from the
+/// server's RFC 9728 metadata), and the terminal says where the sign-in happens, for which
+/// server, before the browser opens.
+#[test]
+fn given_issuer_and_client_still_bind_the_token_to_the_server() {
+    let w = World::new();
+    let client = register_client();
+    let issuer = fx("MLL_OIDC_ISSUER");
+    let out = sso_login(&w, "bound", &client, &["--issuer", &issuer]);
+    assert!(out.status.success(), "{}", text(&out));
+    let err = stderr(&out);
+    let host = fx("MLL_OIDC_PROXY_URL").trim_start_matches("http://").trim_end_matches('/').to_string();
+    let said = err.find(&format!("signing in at {issuer} for {host}")).unwrap_or_else(|| panic!("{}", text(&out)));
+    assert!(said < err.find("/auth?").unwrap(), "said before the URL: {}", text(&out));
+    let events = curl_json(&[&format!("{}/events?client_id={client}", fx("MLL_OIDC_ADMIN_URL"))]);
+    let grants: Vec<&Value> = events["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["endpoint"] == "token" && e["grant_type"] == "authorization_code")
+        .collect();
+    assert_eq!(grants.len(), 1, "{events}");
+    assert_eq!(grants[0]["resource"], fx("MLL_OIDC_RESOURCE").as_str(), "the token was asked for this server");
 }

@@ -234,7 +234,7 @@ pub async fn check_all<V: Vault + 'static>(
                 let (verification, sso) = match secret {
                     Some(stored) if server.auth == AuthKind::Sso => {
                         drop(stored);
-                        let (v, sso) = verify_sso(&logins, &server, &opts).await?;
+                        let (v, sso) = verify_sso(&logins, &name, &server, &opts).await?;
                         (Some(v), Some(sso))
                     }
                     Some(secret) => (Some(verify(&server, Some(&secret), &opts).await), None),
@@ -262,10 +262,12 @@ pub async fn check_all<V: Vault + 'static>(
 /// request. A refresh the identity provider refuses is the outcome "session ended".
 async fn verify_sso<V: Vault + 'static>(
     logins: &Logins<V>,
+    name: &str,
     server: &Server,
     opts: &VerifyOptions,
 ) -> Result<(Verification, SsoStatus)> {
-    let issuer = server.sso.as_ref().and_then(|s| s.issuer.clone());
+    // The issuer may come from a project file or a team list: cleaned before it is shown.
+    let issuer = server.sso.as_ref().and_then(|s| s.issuer.as_deref()).map(|i| crate::verify::clean(i, 200));
     let ended = |detail: String| Verification {
         outcome: Outcome::SessionEnded { detail },
         latency_ms: 0,
@@ -275,7 +277,7 @@ async fn verify_sso<V: Vault + 'static>(
         SsoStatus { issuer: issuer.clone(), expires_at: None, can_refresh: false, refresh: RefreshState::Refused };
     let mut refresh_opts = crate::oidc::RefreshOptions::default();
     loop {
-        match crate::fresh::fresh_with(logins, server, &refresh_opts).await {
+        match crate::fresh::fresh_with(logins, name, server, &refresh_opts).await {
             Ok(Some(fresh)) => {
                 let refresh = match fresh.refreshed {
                     Some(crate::oidc::Refreshed::StillFresh) | None => RefreshState::NotNeeded,

@@ -12,7 +12,7 @@ use crate::logins::Logins;
 use crate::oidc::{self, Fingerprint, RefreshOptions, Refreshed, TokenSet};
 use crate::secret::Secret;
 use crate::server::{AuthKind, Server};
-use crate::vault::{EntryKey, Vault};
+use crate::vault::Vault;
 
 /// A credential ready to send.
 #[derive(Debug, Clone)]
@@ -53,21 +53,27 @@ impl Fresh {
 
 /// A usable credential for `server`, or `None` when nothing is stored. Blocking keychain
 /// calls (each bounded) and, for SSO near expiry, one bounded refresh request.
-pub async fn fresh_credential<V: Vault>(logins: &Logins<V>, server: &Server) -> Result<Option<Fresh>> {
-    fresh_with(logins, server, &RefreshOptions::default()).await
+pub async fn fresh_credential<V: Vault>(logins: &Logins<V>, name: &str, server: &Server) -> Result<Option<Fresh>> {
+    fresh_with(logins, name, server, &RefreshOptions::default()).await
 }
 
 /// [`fresh_credential`] with refresh options: `refused` when a server refused the token
 /// with that fingerprint (refreshed unless another process did already), `force` to
 /// refresh now whatever the expiry says. Neither changes anything for Basic and Bearer.
-pub async fn fresh_with<V: Vault>(logins: &Logins<V>, server: &Server, opts: &RefreshOptions) -> Result<Option<Fresh>> {
-    let Some(stored) = logins.secret(server)? else { return Ok(None) };
+pub async fn fresh_with<V: Vault>(
+    logins: &Logins<V>,
+    name: &str,
+    server: &Server,
+    opts: &RefreshOptions,
+) -> Result<Option<Fresh>> {
+    let Some(stored) = logins.secret(name, server)? else { return Ok(None) };
     if server.auth != AuthKind::Sso {
         return Ok(Some(Fresh::stored(stored)));
     }
     drop(stored);
-    let (tokens, refreshed) =
-        oidc::refresh_locked(server, logins.vault() as &dyn Vault, &EntryKey::for_server(server), opts).await?;
+    let key = logins.entry(name, server);
+    let dir = logins.store().paths().dir();
+    let (tokens, refreshed) = oidc::refresh_locked(server, logins.vault() as &dyn Vault, &key, dir, opts).await?;
     Ok(Some(Fresh::from_tokens(tokens, refreshed)))
 }
 
@@ -75,18 +81,23 @@ pub async fn fresh_with<V: Vault>(logins: &Logins<V>, server: &Server, opts: &Re
 /// the one rule "single sign-on: refresh when due, else the stored secret". A Basic or
 /// Bearer server gets its stored secret with no runtime and no network; only single
 /// sign-on starts a current-thread runtime, for the bounded refresh.
-pub fn fresh_now<V: Vault>(logins: &Logins<V>, server: &Server, opts: &RefreshOptions) -> Result<Option<Fresh>> {
+pub fn fresh_now<V: Vault>(
+    logins: &Logins<V>,
+    name: &str,
+    server: &Server,
+    opts: &RefreshOptions,
+) -> Result<Option<Fresh>> {
     if server.auth != AuthKind::Sso {
-        return Ok(logins.secret(server)?.map(Fresh::stored));
+        return Ok(logins.secret(name, server)?.map(Fresh::stored));
     }
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .map_err(|e| crate::error::Error::io("the async runtime", e))?;
-    rt.block_on(fresh_with(logins, server, opts))
+    rt.block_on(fresh_with(logins, name, server, opts))
 }
 
 /// The stored token set of an SSO server (for `status`, `logout`), without refreshing.
-pub fn stored_tokens<V: Vault>(logins: &Logins<V>, server: &Server) -> Result<Option<TokenSet>> {
-    logins.secret(server)?.map(|s| TokenSet::from_secret(&s)).transpose()
+pub fn stored_tokens<V: Vault>(logins: &Logins<V>, name: &str, server: &Server) -> Result<Option<TokenSet>> {
+    logins.secret(name, server)?.map(|s| TokenSet::from_secret(&s)).transpose()
 }

@@ -51,7 +51,7 @@ use crate::logins::{Activate, Expect, Logins, Saved};
 use crate::oidc::{self, Flow, Interaction, LoginOptions, Overrides};
 use crate::secret::Secret;
 use crate::server::{AuthKind, Server, SsoSettings, normalize_url, validate_name, validate_username};
-use crate::vault::{EntryKey, Vault};
+use crate::vault::Vault;
 use crate::verify::{OutcomeClass, Verification, VerifyOptions, verify};
 
 /// Adding a new server, or changing a known one.
@@ -233,6 +233,28 @@ impl LoginInput {
         Ok(Plan { server, dropped })
     }
 
+    /// The server a single sign-on login at `url` would be planned with, for asking the
+    /// server about its identity provider before the login ([`oidc::hints`]): the known
+    /// server's settings merged by the same table as a login, so a URL on another origin
+    /// drops the known client certificate, CA bundle and "insecure" flag here too.
+    pub fn sso_probe(known: Option<(&str, &Server)>, url: &str) -> Result<Server> {
+        let input = LoginInput {
+            name: known.map_or("new", |(n, _)| n).to_string(),
+            mode: if known.is_some() { LoginMode::Edit } else { LoginMode::Add },
+            url: Some(url.to_string()),
+            username: Change::Keep,
+            auth: Some(AuthKind::Sso),
+            ca_bundle: Change::Keep,
+            client_cert: Change::Keep,
+            insecure_tls: None,
+            sso: SsoSettings::default(),
+            secret: Secret::new(String::new()),
+            verify: false,
+            activate: Activate::IfNone,
+        };
+        Ok(input.plan(known.map(|(_, s)| s))?.server)
+    }
+
     /// What the config must still say when the login saves: no server by this name (add),
     /// or the known server's settings the plan was made from (edit). A login that waited
     /// (a sign-in, a slow check) never overwrites a change made meanwhile.
@@ -339,6 +361,9 @@ pub async fn log_in_sso<V: Vault + 'static>(
         redirect_port: wanted.redirect_port,
     });
     let login_opts = LoginOptions { redirect_port: wanted.redirect_port, ..sso_opts.clone() };
+    let (issuer, host) =
+        (crate::verify::clean(provider.issuer(), 200), crate::verify::clean(&server.host_display(), 200));
+    sign_in.ui.show(oidc::Prompt::SigningIn { issuer: &issuer, host: &host });
     let tokens = oidc::login(&provider, sign_in.flow, sign_in.ui, cancel, &login_opts).await?;
     let verification = verify(&server, Some(&tokens.access_token), opts).await;
     if verification.class() != OutcomeClass::Ok {
@@ -347,12 +372,35 @@ pub async fn log_in_sso<V: Vault + 'static>(
     }
     let LoginInput { name, activate, .. } = input;
     let secret = tokens.to_secret();
-    // A refresh of the old session in flight must not overwrite the new tokens.
-    let key = EntryKey::for_server(&server);
-    let _lock = oidc::hold(&key).await?;
+    // A refresh of the old session in flight must not overwrite the new tokens, nor write
+    // the replaced session back after it is revoked: both entries' locks are held.
+    let dir = logins.store().paths().dir().to_path_buf();
+    let key = logins.entry(&name, &server);
+    let _lock = oidc::hold(&key, &dir).await?;
+    let old_key = known.map(|k| logins.entry(&name, k)).filter(|k| *k != key);
+    let _old_lock = match &old_key {
+        Some(k) => Some(oidc::hold(k, &dir).await?),
+        None => None,
+    };
+    let replaced = match known.filter(|k| k.auth == AuthKind::Sso && verification.class() == OutcomeClass::Ok) {
+        Some(k) => {
+            let (n, k) = (name.clone(), k.clone());
+            blocking(logins, move |l| l.secret(&n, &k)).await?.and_then(|s| oidc::TokenSet::from_secret(&s).ok())
+        }
+        None => None,
+    };
     let stored =
         Stored { name, expect, server: server.clone(), secret, verification: Some(verification), activate, dropped };
     let report = store(logins, stored).await;
+    if let (Ok(r), Some(old)) = (&report, replaced)
+        && r.is_saved()
+        && old.refresh_token != tokens.refresh_token
+    {
+        // The replaced session (a re-login, another account, a URL move) ends at the
+        // identity provider: a token set nobody holds any more must not stay live there.
+        let old_server = known.cloned().unwrap_or_else(|| server.clone());
+        let _ = oidc::revoke(&old_server, &old, sso_opts.request_timeout).await;
+    }
     if report.is_err() {
         // Not kept (the server was changed meanwhile, the keychain failed): end the session,
         // unless the keychain holds these tokens after all (a failure after the save, such
@@ -387,8 +435,11 @@ pub async fn log_out<V: Vault + 'static>(
     let key = name.to_string();
     let server = blocking(logins, move |l| Ok(l.config()?.resolve(Some(&key))?.1.clone())).await?;
     // A refresh in flight must not write the session back after the logout.
-    let _lock =
-        if server.auth == AuthKind::Sso { Some(oidc::hold(&EntryKey::for_server(&server)).await?) } else { None };
+    let _lock = if server.auth == AuthKind::Sso {
+        Some(oidc::hold(&logins.entry(name, &server), logins.store().paths().dir()).await?)
+    } else {
+        None
+    };
     let key = name.to_string();
     let (_, server, stored) = blocking(logins, move |l| l.resolve(Some(&key))).await?;
     let revoked = match (&stored, server.auth) {
@@ -402,6 +453,33 @@ pub async fn log_out<V: Vault + 'static>(
     let key = name.to_string();
     let deleted = blocking(logins, move |l| l.logout(&key)).await?;
     Ok(LoggedOut { deleted, revoked })
+}
+
+/// Removes the server called `name` ([`Logins::remove`]); for single sign-on, first revokes
+/// its session at the identity provider (best effort: the removal happens whatever the
+/// provider says, and the answer is returned), under the entry's refresh lock so a refresh
+/// in flight cannot write the session back as an entry no server names.
+pub async fn remove<V: Vault + 'static>(
+    logins: &Arc<Logins<V>>,
+    name: &str,
+    timeout: std::time::Duration,
+) -> Result<Option<Result<oidc::Revoked>>> {
+    let key = name.to_string();
+    let server = blocking(logins, move |l| Ok(l.config()?.get(&key)?.clone())).await?;
+    if server.auth != AuthKind::Sso {
+        let key = name.to_string();
+        return blocking(logins, move |l| l.remove(&key)).await.map(|()| None);
+    }
+    let _lock = oidc::hold(&logins.entry(name, &server), logins.store().paths().dir()).await?;
+    let (n, s) = (name.to_string(), server.clone());
+    let stored = blocking(logins, move |l| l.secret(&n, &s)).await?;
+    let key = name.to_string();
+    blocking(logins, move |l| l.remove(&key)).await?;
+    Ok(match stored.map(|s| oidc::TokenSet::from_secret(&s)) {
+        Some(Ok(tokens)) => Some(oidc::revoke(&server, &tokens, timeout).await),
+        Some(Err(e)) => Some(Err(e)),
+        None => None,
+    })
 }
 
 /// What a login stores, once verified (or when the caller saves without checking).

@@ -26,6 +26,10 @@ pub struct ServerEntry {
     pub active: bool,
     /// Whether the keychain holds its password (`None` when the keychain could not say).
     pub has_secret: Option<bool>,
+    /// Single sign-on: the user the stored tokens were issued to (the ID token's
+    /// `preferred_username`, else `email`, else `sub`), when known.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub signed_in_as: Option<String>,
 }
 
 /// Whether [`Logins::save`] makes the server active.
@@ -119,16 +123,61 @@ impl<V: Vault> Logins<V> {
         self.store.load()
     }
 
-    /// The stored secret of `server`, if any.
-    pub fn secret(&self, server: &Server) -> Result<Option<Secret>> {
-        self.vault.get(&EntryKey::for_server(server))
+    /// The keychain entry of the server called `name`.
+    pub fn entry(&self, name: &str, server: &Server) -> EntryKey {
+        EntryKey::for_server(name, server)
+    }
+
+    /// The stored secret of the server called `name`, if any.
+    ///
+    /// An entry written by an older version ([`EntryKey::legacy`]) is moved first, so
+    /// nothing a user stored is lost by the kind-named scheme.
+    pub fn secret(&self, name: &str, server: &Server) -> Result<Option<Secret>> {
+        let key = self.entry(name, server);
+        if let Some(secret) = self.vault.get(&key)? {
+            return Ok(Some(secret));
+        }
+        if self.migrate(server)? { self.vault.get(&key) } else { Ok(None) }
+    }
+
+    /// Moves the older-scheme entry of `server` ([`EntryKey::legacy`]) to the entry of every
+    /// server that read it (never over an entry written since), then deletes it; `true`
+    /// when one was moved.
+    ///
+    /// The older entry held whatever the last login of any server with that URL and
+    /// account wrote. A single sign-on token set goes to the single sign-on servers among
+    /// them and a password or token to the others, so a password is never sent as a token
+    /// set's JSON nor the other way round. Two single sign-on servers that shared the entry
+    /// each get a copy of the one session they shared (a logout of one then ends it for
+    /// both, as before; a new login gives each its own). An entry no configured server
+    /// can take is left for `doctor` to report.
+    fn migrate(&self, server: &Server) -> Result<bool> {
+        let legacy = EntryKey::legacy(server);
+        let Some(secret) = self.vault.get(&legacy)? else { return Ok(false) };
+        let is_token_set = crate::oidc::TokenSet::from_secret(&secret).is_ok();
+        let config = self.store.load()?;
+        let mut moved = false;
+        for (name, other) in &config.servers {
+            if EntryKey::legacy(other) != legacy || (other.auth == crate::AuthKind::Sso) != is_token_set {
+                continue;
+            }
+            let key = self.entry(name, other);
+            if self.vault.get(&key)?.is_none() {
+                self.vault.set(&key, &secret)?;
+            }
+            moved = true;
+        }
+        if moved {
+            self.vault.delete(&legacy)?;
+        }
+        Ok(moved)
     }
 
     /// The named (or active) server with its secret.
     pub fn resolve(&self, name: Option<&str>) -> Result<(String, Server, Option<Secret>)> {
         let config = self.store.load()?;
         let (name, server) = config.resolve(name)?;
-        let secret = self.secret(server)?;
+        let secret = self.secret(&name, server)?;
         Ok((name, server.clone(), secret))
     }
 
@@ -139,12 +188,24 @@ impl<V: Vault> Logins<V> {
         let config = self.store.load()?;
         let mut out = Vec::with_capacity(config.servers.len());
         for (name, server) in &config.servers {
-            let has_secret = if check_secrets { Some(self.secret(server)?.is_some()) } else { None };
+            let secret = if check_secrets { Some(self.secret(name, server)?) } else { None };
+            // Who a single sign-on server is signed in as, as a Basic server's username says.
+            let signed_in_as = match (&secret, server.auth) {
+                (Some(Some(s)), crate::AuthKind::Sso) => {
+                    // The identity provider's text: cleaned before any front end shows it.
+                    crate::oidc::TokenSet::from_secret(s)
+                        .ok()
+                        .and_then(|t| t.user)
+                        .map(|u| crate::verify::clean(&u, 120))
+                }
+                _ => None,
+            };
             out.push(ServerEntry {
                 name: name.clone(),
                 server: server.clone(),
                 active: config.active.as_deref() == Some(name),
-                has_secret,
+                has_secret: secret.map(|s| s.is_some()),
+                signed_in_as,
             });
         }
         Ok(out)
@@ -163,8 +224,8 @@ impl<V: Vault> Logins<V> {
 
     /// Stores `secret` for `server` (when given) and saves the server as `name`.
     ///
-    /// The keychain is written first. When the server's URL or username changed, the old
-    /// entry is deleted unless another server still uses it.
+    /// The keychain is written first. When the server's URL, kind or username changed, the
+    /// old entry is deleted unless another server still uses it.
     pub fn save(&self, name: &str, server: Server, secret: Option<&Secret>, activate: Activate) -> Result<Saved> {
         self.save_expecting(name, server, secret, activate, &Expect::Any)
     }
@@ -197,7 +258,13 @@ impl<V: Vault> Logins<V> {
             let field = if server.auth == crate::AuthKind::Bearer { "token" } else { "password" };
             secret.validate_for(server.auth).map_err(|m| Error::InvalidInput { field, message: m.into() })?;
         }
-        let new_key = EntryKey::for_server(&server);
+        let new_key = self.entry(name, &server);
+        // An older-scheme entry this server (or one sharing it) still reads moves first, so
+        // the save below neither hides nor orphans it.
+        if let Some(known) = self.store.load()?.servers.get(name) {
+            self.migrate(known)?;
+        }
+        self.migrate(&server)?;
         let (saved, old_key) = self.store.update(|config| {
             // Under the config lock, then the keychain (first, as always: if it fails, the
             // config is untouched), then the config: a change that lands meanwhile waits for
@@ -217,9 +284,9 @@ impl<V: Vault> Logins<V> {
             }
             let old_key = old
                 .as_ref()
-                .map(EntryKey::for_server)
+                .map(|old| self.entry(name, old))
                 .filter(|k| *k != new_key)
-                .filter(|k| !config.servers.values().any(|s| EntryKey::for_server(s) == *k));
+                .filter(|k| !config.servers.iter().any(|(n, s)| self.entry(n, s) == *k));
             let bump = active || secret.is_some();
             Ok(((Saved { created: old.is_none(), active }, old_key), bump))
         })?;
@@ -241,11 +308,13 @@ impl<V: Vault> Logins<V> {
     }
 
     /// Deletes the password of `name` from the keychain; `false` when none was stored.
-    /// Every server sharing the entry (same URL and user) is logged out with it.
+    /// Every Basic or Bearer server sharing the entry (same URL and user) is logged out
+    /// with it; a single sign-on entry is the server's own.
     pub fn logout(&self, name: &str) -> Result<bool> {
         let config = self.store.load()?;
         let server = config.get(name)?;
-        let deleted = self.vault.delete(&EntryKey::for_server(server))?;
+        self.migrate(server)?;
+        let deleted = self.vault.delete(&self.entry(name, server))?;
         self.store.bump_state()?;
         Ok(deleted)
     }
@@ -256,13 +325,16 @@ impl<V: Vault> Logins<V> {
     /// full disk) keeps the password, and one interrupted after the write leaves an entry
     /// no server names, which `doctor` reports.
     pub fn remove(&self, name: &str) -> Result<()> {
+        if let Some(server) = self.store.load()?.servers.get(name) {
+            self.migrate(server)?;
+        }
         let orphaned = self.store.update(|config| {
             let server = config.servers.remove(name).ok_or_else(|| Error::NotFound(name.to_string()))?;
             if config.active.as_deref() == Some(name) {
                 config.active = None;
             }
-            let key = EntryKey::for_server(&server);
-            let shared = config.servers.values().any(|s| EntryKey::for_server(s) == key);
+            let key = self.entry(name, &server);
+            let shared = config.servers.iter().any(|(n, s)| self.entry(n, s) == key);
             Ok(((!shared).then_some(key), true))
         })?;
         if let Some(key) = orphaned {
@@ -271,21 +343,44 @@ impl<V: Vault> Logins<V> {
         Ok(())
     }
 
-    /// Renames a server. Its password stays (entries are named from URL and user).
+    /// Renames a server. A password or token stays where it is (those entries are named
+    /// from URL and user); a single sign-on entry, named by the server, moves with it:
+    /// written under the new name before the config changes, the old one deleted after.
+    /// The move holds the entry's refresh lock, so no refresh writes the old entry back
+    /// after it.
     pub fn rename(&self, old: &str, new: &str) -> Result<()> {
         validate_name(new)?;
-        self.store.update(|config| {
+        let moved = self.store.update(|config| {
             if config.servers.contains_key(new) {
                 return Err(Error::invalid("name", format!("a server named \"{new}\" already exists")));
             }
             let server = config.servers.remove(old).ok_or_else(|| Error::NotFound(old.to_string()))?;
+            let (from, to) = (self.entry(old, &server), self.entry(new, &server));
+            let moved = if from == to {
+                None
+            } else {
+                let _lock = crate::oidc::hold_blocking(&from, self.store.paths().dir())?;
+                self.migrate(&server)?;
+                match self.vault.get(&from)? {
+                    Some(secret) => {
+                        self.vault.set(&to, &secret)?;
+                        Some(from)
+                    }
+                    None => None,
+                }
+            };
             config.servers.insert(new.to_string(), server);
             let was_active = config.active.as_deref() == Some(old);
             if was_active {
                 config.active = Some(new.to_string());
             }
-            Ok(((), was_active))
-        })
+            let bump = was_active || moved.is_some();
+            Ok((moved, bump))
+        })?;
+        if let Some(from) = moved {
+            self.vault.delete(&from)?;
+        }
+        Ok(())
     }
 }
 
@@ -347,7 +442,7 @@ mod tests {
             assert!(matches!(err, Error::InvalidInput { field: "token", .. }), "{bad:?}: {err:?}");
         }
         assert!(l.config().unwrap().servers.is_empty());
-        assert_eq!(l.vault().get(&EntryKey::for_server(&server)).unwrap(), None);
+        assert_eq!(l.vault().get(&EntryKey::for_server("prod", &server)).unwrap(), None);
         // The same characters are a valid Basic password.
         let basic = Server::new_basic("https://h", "a").unwrap();
         l.save("prod", basic, Some(&pw("pass\n\x01 word")), Activate::IfNone).unwrap();
@@ -361,7 +456,7 @@ mod tests {
         let (name, _, secret) = l.resolve(None).unwrap();
         assert_eq!((name.as_str(), secret.unwrap().expose()), ("live", "p"));
         l.save("live", Server::new_basic("https://h2", "a").unwrap(), Some(&pw("q")), Activate::IfNone).unwrap();
-        let old = EntryKey::for_server(&Server::new_basic("https://h", "a").unwrap());
+        let old = EntryKey::for_server("live", &Server::new_basic("https://h", "a").unwrap());
         assert!(l.vault().get(&old).unwrap().is_none(), "old entry deleted");
     }
 

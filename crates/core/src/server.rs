@@ -204,10 +204,12 @@ impl Server {
     }
 }
 
-/// Whether the URL's host is a loopback address or `localhost`.
+/// Whether the URL's host is a literal loopback address or `localhost` itself. Another
+/// name (`*.localhost` included) resolves however the machine's resolver says: a DNS
+/// answer or an `/etc/hosts` line can send it anywhere.
 pub fn is_loopback(url: &Url) -> bool {
     match url.host() {
-        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost") || d.ends_with(".localhost"),
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
         Some(url::Host::Ipv4(ip)) => IpAddr::V4(ip).is_loopback(),
         Some(url::Host::Ipv6(ip)) => IpAddr::V6(ip).is_loopback(),
         None => false,

@@ -20,7 +20,7 @@ use std::time::Duration;
 
 use crate::error::{Error, Result};
 use crate::secret::Secret;
-use crate::server::Server;
+use crate::server::{AuthKind, Server};
 
 /// The service-name prefix of release builds.
 pub const SERVICE_PREFIX: &str = "mlflow-login:";
@@ -30,18 +30,50 @@ pub const DEV_SERVICE_PREFIX: &str = "mlflow-login-dev:";
 pub const SERVICE_PREFIX_ENV: &str = "MLFLOW_LOGIN_KEYCHAIN_PREFIX";
 
 /// The name of one keychain entry.
+///
+/// The service is the prefix plus the normalised tracking URL; the account names the kind
+/// of secret, so a password, a token and a single sign-on token set never share an entry:
+///
+/// | server | account |
+/// | --- | --- |
+/// | Basic, user `alice` | `basic:alice` |
+/// | Bearer, label `ci` (none: empty) | `bearer:ci` |
+/// | single sign-on, named `prod` | `sso:prod` |
+///
+/// Basic and Bearer servers with the same URL and user share their entry on purpose (one
+/// password, one account at the server). A single sign-on entry is the server's own: two
+/// servers at one URL are two sessions (a person and a service account, say), so it is
+/// named by the server's name, and a rename moves it. Usernames never hold `:`, so these
+/// accounts never meet the older scheme's ([`EntryKey::legacy`]).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct EntryKey {
     /// The prefix plus the normalised tracking URL.
     pub service: String,
-    /// The username (or `token`).
+    /// The kind, `:`, and the username, the token's label or (single sign-on) the server's name.
     pub account: String,
 }
 
 impl EntryKey {
-    /// The entry for a server.
-    pub fn for_server(server: &Server) -> Self {
+    /// The entry of the server called `name`.
+    pub fn for_server(name: &str, server: &Server) -> Self {
+        let account = match server.auth {
+            AuthKind::Basic => format!("basic:{}", server.username.as_deref().unwrap_or_default()),
+            AuthKind::Bearer => format!("bearer:{}", server.username.as_deref().unwrap_or_default()),
+            AuthKind::Sso => format!("sso:{name}"),
+        };
+        Self { service: format!("{}{}", service_prefix(), server.url), account }
+    }
+
+    /// Where versions before the kind-named scheme kept the server's secret: the account
+    /// was the username, else `sso` or `token`, whatever the kind (so two servers could
+    /// share it). Read once to move the secret ([`crate::Logins::secret`]), then deleted.
+    pub fn legacy(server: &Server) -> Self {
         Self { service: format!("{}{}", service_prefix(), server.url), account: server.account().to_string() }
+    }
+
+    /// Whether the entry is named by the older scheme (its account has no kind).
+    pub fn is_legacy(&self) -> bool {
+        !self.account.contains(':')
     }
 }
 
@@ -372,10 +404,10 @@ mod tests {
     fn entry_names_follow_the_server() {
         let a = Server::new_basic("https://Host:443/mlflow/", "alice").unwrap();
         let b = Server::new_basic("https://host/mlflow", "alice").unwrap();
-        assert_eq!(EntryKey::for_server(&a), EntryKey::for_server(&b));
-        let k = EntryKey::for_server(&a);
+        assert_eq!(EntryKey::for_server("x", &a), EntryKey::for_server("y", &b));
+        let k = EntryKey::for_server("x", &a);
         assert!(k.service.ends_with("https://host/mlflow"), "{k:?}");
-        assert_eq!(k.account, "alice");
+        assert_eq!(k.account, "basic:alice");
     }
 
     /// Against the private gnome-keyring: what keyring writes reads back, an absent entry

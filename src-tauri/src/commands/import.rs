@@ -104,7 +104,7 @@ pub async fn import_apply(
                     let needs_login = config_now
                         .servers
                         .get(&name)
-                        .and_then(|server| s.logins().secret(server).ok())
+                        .and_then(|server| s.logins().secret(&name, server).ok())
                         .map(|secret| secret.is_none());
                     ImportedServer { name, result, needs_login }
                 })

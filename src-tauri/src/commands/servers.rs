@@ -37,8 +37,14 @@ pub async fn rename_server(state: State<'_, AppState>, old: String, new: String)
 }
 
 #[tauri::command]
+/// Core's removal, as the CLI's: a single sign-on session is revoked at the identity
+/// provider first (best effort; the server is removed either way).
 pub async fn remove_server(state: State<'_, AppState>, name: String) -> IpcResult<()> {
-    state.blocking(move |s| Ok(s.logins().remove(&name)?)).await
+    let revoked = mlflow_login_core::login::remove(state.logins(), &name, std::time::Duration::from_secs(10)).await?;
+    if let Some(Err(e)) = revoked {
+        eprintln!("mlflow-login-tray: {name}: could not revoke the refresh token at the identity provider: {e}");
+    }
+    Ok(())
 }
 
 #[tauri::command]

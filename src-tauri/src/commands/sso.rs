@@ -10,7 +10,7 @@
 use mlflow_login_core::login::{SsoSignIn, log_in_sso};
 use mlflow_login_core::oidc::{self, Flow, Interaction, Prompt};
 use mlflow_login_core::server::normalize_url;
-use mlflow_login_core::{Activate, AuthKind, Change, LoginInput, Secret, Server, SsoSettings};
+use mlflow_login_core::{Activate, AuthKind, Change, LoginInput, Secret, SsoSettings};
 use serde::{Deserialize, Serialize};
 use tauri::{AppHandle, Emitter, Runtime, State};
 use tokio::sync::oneshot;
@@ -130,21 +130,14 @@ pub async fn sso_hints(state: State<'_, AppState>, url: String, name: Option<Str
     let state = state.inner().clone();
     let url = normalize_url(&url)?.to_string_normalized();
     let known = match name {
-        Some(name) => state.blocking(move |s| Ok(s.logins().config()?.servers.get(&name).cloned())).await?,
+        Some(name) => {
+            state.blocking(move |s| Ok(s.logins().config()?.servers.get(&name).cloned().map(|k| (name, k)))).await?
+        }
         None => None,
     };
-    let server = match known {
-        Some(k) => Server { url, auth: AuthKind::Sso, ..k },
-        None => Server {
-            url,
-            username: None,
-            auth: AuthKind::Sso,
-            ca_bundle: None,
-            client_cert: None,
-            insecure_tls: false,
-            sso: None,
-        },
-    };
+    // The login's own rules: a URL on another origin does not get the known server's
+    // client certificate, CA bundle or "insecure" flag, not even for this question.
+    let server = LoginInput::sso_probe(known.as_ref().map(|(n, k)| (n.as_str(), k)), &url)?;
     let hints = oidc::hints(&server, &state.sso_options()).await?;
     Ok(SsoHints { issuer: hints.issuer, client_id: hints.client_id })
 }

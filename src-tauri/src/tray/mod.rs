@@ -194,9 +194,14 @@ fn read_keychain<R: Runtime>(app: &AppHandle<R>) {
     let read = move || {
         let state = handle.state::<TrayState>();
         loop {
-            let active = state.app.logins().config().ok().and_then(|c| c.active_server().map(|(_, s)| s.clone()));
-            if let Some(server) = active {
-                let stored = Stored::read(&state.app, &server);
+            let active = state
+                .app
+                .logins()
+                .config()
+                .ok()
+                .and_then(|c| c.active_server().map(|(n, s)| (n.to_string(), s.clone())));
+            if let Some((name, server)) = active {
+                let stored = Stored::read(&state.app, &name, &server);
                 state.keychain.heard(server, stored);
                 show(&handle);
             }

@@ -93,8 +93,8 @@ pub enum Stored {
 
 impl Stored {
     /// Asks the keychain about `server`. Blocking, bounded by core's keychain wait.
-    pub fn read(state: &AppState, server: &Server) -> Self {
-        match state.logins().secret(server) {
+    pub fn read(state: &AppState, name: &str, server: &Server) -> Self {
+        match state.logins().secret(name, server) {
             // One keychain read gives both: whether a secret is stored, and (SSO) its expiry.
             Ok(Some(secret)) => Stored::Yes {
                 refresh_due: if server.auth == AuthKind::Sso {

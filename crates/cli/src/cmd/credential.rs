@@ -53,7 +53,7 @@ impl Run for Credential {
         let credential = match picked {
             Some((name, server)) if !self.no_secret => {
                 let opts = RefreshOptions { refused: self.refused.clone(), ..RefreshOptions::default() };
-                let fresh = fresh_now(&logins, server, &opts).map_err(|e| super::sso_failure(name, e))?;
+                let fresh = fresh_now(&logins, name, server, &opts).map_err(|e| super::sso_failure(name, e))?;
                 fresh.map(|f| credential::Credential::new(server, f))
             }
             _ => None,

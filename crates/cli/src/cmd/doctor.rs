@@ -180,13 +180,19 @@ fn check_project(home: &Path, config: &Config) -> Option<Finding> {
 fn check_keychain(config: &Config, vault: &dyn Vault) -> Vec<Finding> {
     let active = config.active_server();
     let key = match active {
-        Some((_, server)) => EntryKey::for_server(server),
+        Some((name, server)) => EntryKey::for_server(name, server),
         None => EntryKey {
             service: format!("{}doctor-probe", mlflow_login_core::vault::service_prefix()),
             account: "doctor".into(),
         },
     };
-    match (vault.get(&key), active) {
+    // An entry of the older naming scheme counts: the next use moves it.
+    let legacy = active.map(|(_, server)| EntryKey::legacy(server));
+    let found = match vault.get(&key) {
+        Ok(None) if let Some(legacy) = &legacy => vault.get(legacy),
+        other => other,
+    };
+    match (found, active) {
         (Ok(Some(_)), Some((name, _))) => {
             vec![Finding::ok(format!("the keychain holds the password of \"{name}\", the active server"))]
         }
@@ -215,11 +221,13 @@ fn check_keychain(config: &Config, vault: &dyn Vault) -> Vec<Finding> {
 /// write the config) after it stored the password leaves one. Reported, never deleted:
 /// the user may still want that password.
 fn check_leftover_entries(config: &Config, vault: &dyn Vault) -> Vec<Finding> {
-    let named: Vec<EntryKey> = config.servers.values().map(EntryKey::for_server).collect();
+    let named: Vec<EntryKey> = config.servers.iter().map(|(n, s)| EntryKey::for_server(n, s)).collect();
+    // Entries of the older naming scheme that a server will move on its next use.
+    let legacy: Vec<EntryKey> = config.servers.values().map(EntryKey::legacy).collect();
     match vault.entries() {
         Ok(entries) => entries
             .into_iter()
-            .filter(|k| !named.contains(k))
+            .filter(|k| !named.contains(k) && !legacy.contains(k))
             .map(|k| {
                 let url = k.service.strip_prefix(&mlflow_login_core::vault::service_prefix()).unwrap_or(&k.service);
                 Finding::problem(

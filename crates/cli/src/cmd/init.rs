@@ -253,7 +253,7 @@ fn hook_secret<V: Vault>(
     warn: &dyn Fn(String),
 ) -> (Option<Secret>, Option<u64>) {
     let now = now_unix();
-    match fresh_now(logins, server, &RefreshOptions::default()) {
+    match fresh_now(logins, name, server, &RefreshOptions::default()) {
         Ok(Some(fresh)) => (Some(fresh.secret), fresh.refresh_at.map(|r| r.max(now + 1))),
         Ok(None) => (None, None),
         Err(e) if server.auth == AuthKind::Sso => {

@@ -1,5 +1,6 @@
 use clap::Args;
 
+use mlflow_login_core::AuthKind;
 use mlflow_login_core::project::Choice;
 
 use super::project::shell_choice;
@@ -33,7 +34,13 @@ impl Run for List {
         let width = entries.iter().map(|e| e.name.len()).max().unwrap_or(0);
         for e in &entries {
             let mark = if e.active { '*' } else { ' ' };
-            let user = e.server.username.as_deref().unwrap_or("(token)");
+            // A single sign-on server shows who signed in (the ID token's user, cleaned by
+            // core), as a Basic server shows its username.
+            let user = match (&e.signed_in_as, e.server.auth) {
+                (Some(who), _) => who.clone(),
+                (None, AuthKind::Sso) => "(single sign-on)".into(),
+                (None, _) => e.server.username.clone().unwrap_or_else(|| "(token)".into()),
+            };
             let pw = match e.has_secret {
                 Some(true) => "logged in",
                 Some(false) => "no password",

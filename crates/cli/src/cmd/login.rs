@@ -94,7 +94,8 @@ pub struct Login {
     /// SSO: sign in with a code on another device (the default over SSH or without a display).
     #[arg(long, conflicts_with = "no_browser")]
     device: bool,
-    /// SSO: print the sign-in URL but do not open a browser.
+    /// SSO: sign in with the browser flow, printing the sign-in URL but not opening a browser
+    /// (e.g. over SSH with `ssh -L PORT:127.0.0.1:PORT` and --redirect-port PORT).
     #[arg(long)]
     no_browser: bool,
     /// SSO: how long to wait for the sign-in, in seconds.
@@ -186,7 +187,12 @@ impl Login {
                 "--no-verify and --password-stdin do not apply to single sign-on; the tokens are always checked",
             );
         }
-        let flow = if self.device { Flow::Device } else { Flow::for_environment() };
+        let asked = match (self.device, self.no_browser) {
+            (true, _) => Some(Flow::Device),
+            (false, true) => Some(Flow::Browser),
+            (false, false) => None,
+        };
+        let flow = Flow::asked_or_default(asked);
         let ui = Terminal { open_browser: !self.no_browser && !self.device };
         let sso_opts = LoginOptions { timeout: Duration::from_secs(self.timeout.max(1)), ..LoginOptions::default() };
         let cancel = async {
@@ -311,6 +317,7 @@ struct Terminal {
 impl Interaction for Terminal {
     fn show(&self, prompt: Prompt<'_>) {
         match prompt {
+            Prompt::SigningIn { issuer, host } => eprintln!("signing in at {issuer} for {host}"),
             Prompt::OpenBrowser { url } => {
                 errln!("Sign in to your identity provider in the browser:\n  {url}");
                 if self.open_browser

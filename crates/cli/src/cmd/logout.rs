@@ -41,16 +41,7 @@ impl Run for Logout {
             let out = rt
                 .block_on(log_out(&logins, &name, Duration::from_secs(10)))
                 .map_err(|e| Failure::context(format!("could not log out of \"{name}\""), e))?;
-            match out.revoked {
-                Some(Ok(Revoked::Done)) => outln!("{name}: the identity provider revoked the session's refresh token")?,
-                Some(Ok(_)) => ui::note(format!(
-                    "{name}: the identity provider offers no revocation; the tokens expire on their own"
-                )),
-                Some(Err(e)) => {
-                    ui::warning(format!("{name}: could not revoke the refresh token at the identity provider: {e}"))
-                }
-                None => {}
-            }
+            report_revoked(&name, out.revoked)?;
             let noun = config.servers.get(&name).map_or("password", |s| s.auth.secret_noun());
             if out.deleted {
                 outln!("logged out of {name} (its {noun} removed from the keychain)")?;
@@ -60,4 +51,19 @@ impl Run for Logout {
         }
         Ok(())
     }
+}
+
+/// What a revocation at the identity provider did (logout, remove), in words.
+pub fn report_revoked(name: &str, revoked: Option<mlflow_login_core::Result<Revoked>>) -> Result<(), Failure> {
+    match revoked {
+        Some(Ok(Revoked::Done)) => outln!("{name}: the identity provider revoked the session's refresh token")?,
+        Some(Ok(_)) => {
+            ui::note(format!("{name}: the identity provider offers no revocation; the tokens expire on their own"))
+        }
+        Some(Err(e)) => {
+            ui::warning(format!("{name}: could not revoke the refresh token at the identity provider: {e}"))
+        }
+        None => {}
+    }
+    Ok(())
 }

@@ -138,7 +138,7 @@ pub fn shell_parser() -> impl TypedValueParser<Value = Shell> {
 /// for single sign-on an access token refreshed when near expiry), the error worded for
 /// the terminal.
 pub fn fresh_secret<V: Vault>(logins: &Logins<V>, name: &str, server: &Server) -> Result<Option<Secret>, Failure> {
-    let fresh = fresh_now(logins, server, &RefreshOptions::default()).map_err(|e| sso_failure(name, e))?;
+    let fresh = fresh_now(logins, name, server, &RefreshOptions::default()).map_err(|e| sso_failure(name, e))?;
     Ok(fresh.map(|f| f.secret))
 }
 

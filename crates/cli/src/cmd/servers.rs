@@ -132,7 +132,7 @@ impl Run for Import {
         team::apply(logins.store(), apply)?;
         for (item, server) in &mut done {
             // A keychain that cannot say is no reason to fail the import: the hint is shown.
-            item.needs_login = !matches!(logins.secret(server), Ok(Some(_)));
+            item.needs_login = !matches!(logins.secret(&item.name, server), Ok(Some(_)));
         }
         let refused = done.iter().filter(|(i, _)| i.result == "refused").count();
         if self.json {

@@ -44,7 +44,7 @@ impl Run for Token {
             (false, _) => fresh_secret(&logins, &name, server)?,
             (true, AuthKind::Sso) => {
                 let opts = RefreshOptions { force: true, ..RefreshOptions::default() };
-                fresh_now(&logins, server, &opts).map_err(|e| sso_failure(&name, e))?.map(|f| f.secret)
+                fresh_now(&logins, &name, server, &opts).map_err(|e| sso_failure(&name, e))?.map(|f| f.secret)
             }
             (true, _) => {
                 return Err(Failure::usage(format!(

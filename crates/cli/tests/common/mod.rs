@@ -120,13 +120,32 @@ impl World {
         self.run_stdin(&args, password)
     }
 
-    /// The password in the real keychain, read by `secret-tool` (not by our code).
+    /// The password of Basic user `user` in the real keychain, read by `secret-tool` (not
+    /// by our code).
     pub fn keychain(&self, url: &str, user: &str) -> Option<String> {
+        self.keychain_entry(url, &format!("basic:{user}"))
+    }
+
+    /// The secret of the entry `(prefix + url, account)` in the real keychain, read by
+    /// `secret-tool`.
+    pub fn keychain_entry(&self, url: &str, account: &str) -> Option<String> {
         let out = Command::new("secret-tool")
-            .args(["lookup", "service", &format!("{}{url}", self.prefix), "username", user])
+            .args(["lookup", "service", &format!("{}{url}", self.prefix), "username", account])
             .output()
             .unwrap();
         out.status.success().then(|| String::from_utf8(out.stdout).unwrap())
+    }
+
+    /// Writes an entry into the real keychain with `secret-tool`, as another program (or an
+    /// older version of ours) would.
+    pub fn keychain_store(&self, url: &str, account: &str, secret: &str) {
+        let mut child = Command::new("secret-tool")
+            .args(["store", "--label", "mll-test", "service", &format!("{}{url}", self.prefix), "username", account])
+            .stdin(Stdio::piped())
+            .spawn()
+            .unwrap();
+        child.stdin.take().unwrap().write_all(secret.as_bytes()).unwrap();
+        assert!(child.wait().unwrap().success());
     }
 
     pub fn list_json(&self) -> serde_json::Value {

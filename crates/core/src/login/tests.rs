@@ -374,7 +374,10 @@ async fn adding_an_existing_name_destroys_nothing() {
     let (_, server, secret) = l.resolve(Some("prod")).unwrap();
     assert_eq!((server.url.as_str(), secret.unwrap().expose()), (ok.as_str(), "good"));
     let elsewhere = Server::new_basic("https://elsewhere.example", "alice").unwrap();
-    assert!(l.vault().get(&EntryKey::for_server(&elsewhere)).unwrap().is_none(), "nothing written to the keychain");
+    assert!(
+        l.vault().get(&EntryKey::for_server("prod", &elsewhere)).unwrap().is_none(),
+        "nothing written to the keychain"
+    );
 }
 
 #[tokio::test]
@@ -430,7 +433,7 @@ async fn a_change_made_while_a_login_waits_is_never_overwritten() {
     assert_eq!(server.ca_bundle.as_ref(), Some(&f.ca), "the change made meanwhile is kept");
     assert_eq!((server.url.as_str(), secret.unwrap().expose()), (ok.as_str(), "good"), "nothing of the login saved");
     let moved = Server { url: slow, ..server.clone() };
-    assert!(l.vault().get(&EntryKey::for_server(&moved)).unwrap().is_none(), "nothing written to the keychain");
+    assert!(l.vault().get(&EntryKey::for_server("prod", &moved)).unwrap().is_none(), "nothing written to the keychain");
 
     // Removed meanwhile: not brought back.
     let other = tray();
@@ -447,4 +450,26 @@ async fn a_change_made_while_a_login_waits_is_never_overwritten() {
     let again = LoginInput { secret: Secret::new("newer".into()), ..input(LoginMode::Edit) };
     assert!(log_in(&l, again, &VerifyOptions::default()).await.unwrap().is_saved());
     assert_eq!(l.resolve(Some("prod")).unwrap().2.unwrap().expose(), "newer");
+}
+
+/// Issue 17 point 12: the server asked about its identity provider for a new URL is the
+/// one the login would plan: on another origin the known client certificate, CA bundle
+/// and "insecure" flag are dropped; on the same origin they are kept.
+#[test]
+fn the_sso_probe_follows_the_login_rules() {
+    let known = Server {
+        url: "https://a.example/mlflow".into(),
+        username: None,
+        auth: AuthKind::Sso,
+        ca_bundle: Some("/etc/ssl/a-ca.pem".into()),
+        client_cert: Some("/etc/ssl/a-client.pem".into()),
+        insecure_tls: true,
+        sso: None,
+    };
+    let moved = LoginInput::sso_probe(Some(("a", &known)), "https://lookalike.example/mlflow").unwrap();
+    assert_eq!((moved.ca_bundle, moved.client_cert, moved.insecure_tls), (None, None, false));
+    let same = LoginInput::sso_probe(Some(("a", &known)), "https://a.example/other").unwrap();
+    assert_eq!((same.client_cert.as_ref(), same.insecure_tls), (known.client_cert.as_ref(), true));
+    let new = LoginInput::sso_probe(None, "https://b.example").unwrap();
+    assert_eq!((new.auth, new.insecure_tls, new.client_cert), (AuthKind::Sso, false, None));
 }

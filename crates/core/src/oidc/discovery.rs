@@ -183,7 +183,9 @@ pub(crate) async fn discover_with(http: Http, base: &Url, overrides: &Overrides)
     let given_issuer = overrides.issuer.as_deref().map(str::trim).filter(|s| !s.is_empty());
     let given_client = overrides.client_id.as_deref().map(str::trim).filter(|s| !s.is_empty());
     let located = match (given_issuer, given_client) {
-        (Some(_), Some(_)) => Hints::default(),
+        // Given both, the server is still asked for its resource identifier (RFC 9728), so
+        // that the token is asked for this server (RFC 8707) and bound to it.
+        (Some(_), Some(_)) => locate(&http, base).await.unwrap_or_default(),
         // Only the client id is missing: the server may still name it (a redirect); if it
         // cannot be asked, the error below names --client-id.
         (Some(_), None) => locate(&http, base).await.unwrap_or_default(),
@@ -254,12 +256,17 @@ fn discovery_error(issuer: &str, err: DiscoveryError<HttpError>) -> Error {
     }
 }
 
-/// Every endpoint that receives a code, a token or a device code is held to the issuer's
-/// rule: metadata of an https issuer naming an `http://` token endpoint would send codes
-/// and refresh tokens in clear.
+/// Every endpoint the metadata names is held to the issuer's rule (https, or http on a
+/// loopback address): the authorization, token, device authorization and revocation
+/// endpoints receive codes and tokens, and the JWKS and userinfo endpoints decide which
+/// ID tokens are believed and whose claims are read; any of them in clear is a way in.
 fn check_endpoints(metadata: &Metadata) -> Result<()> {
-    let mut urls: Vec<&Url> = vec![metadata.authorization_endpoint().url()];
+    let more = metadata.additional_metadata();
+    let mut urls: Vec<&Url> = vec![metadata.authorization_endpoint().url(), metadata.jwks_uri().url()];
     urls.extend(metadata.token_endpoint().map(|t| t.url()));
+    urls.extend(metadata.userinfo_endpoint().map(|u| u.url()));
+    urls.extend(more.device_authorization_endpoint.as_ref().map(|u| u.url()));
+    urls.extend(more.revocation_endpoint.as_ref().map(|u| u.url()));
     for url in urls {
         check_issuer(url.as_str()).map_err(|_| {
             Error::IdentityProvider(format!(
@@ -285,6 +292,9 @@ fn check_issuer(issuer: &str) -> Result<()> {
 /// Steps 1 to 3 of the module docs.
 pub(crate) async fn locate(http: &Http, base: &Url) -> Result<Hints> {
     let probe = endpoint(base, API_PATH, Some("max_results=1"));
+    // The server and its public metadata are reached with the server's own TLS settings;
+    // what then goes to the identity provider never is (see `Http`).
+    let http = &http.for_resource();
     let (challenge_metadata, redirect) = probe_server(http, probe).await?;
     let mut candidates: Vec<Url> = challenge_metadata.into_iter().collect();
     for url in resource_metadata_urls(base) {
@@ -489,6 +499,45 @@ mod tests {
         Url::parse(s).unwrap()
     }
 
+    /// Issue 17 point 9: every endpoint the metadata names is https (or http on a literal
+    /// loopback address); `*.localhost` names are not loopback.
+    #[test]
+    fn every_endpoint_of_the_metadata_must_be_https() {
+        let metadata = |field: &str, value: &str| -> Metadata {
+            let mut doc = serde_json::json!({
+                "issuer": "https://idp.example",
+                "authorization_endpoint": "https://idp.example/auth",
+                "token_endpoint": "https://idp.example/token",
+                "jwks_uri": "https://idp.example/jwks",
+                "userinfo_endpoint": "https://idp.example/me",
+                "device_authorization_endpoint": "https://idp.example/device",
+                "revocation_endpoint": "https://idp.example/revoke",
+                "response_types_supported": ["code"],
+                "subject_types_supported": ["public"],
+                "id_token_signing_alg_values_supported": ["RS256"],
+            });
+            doc[field] = value.into();
+            serde_json::from_value(doc).unwrap()
+        };
+        check_endpoints(&metadata("issuer", "https://idp.example")).unwrap();
+        for field in [
+            "authorization_endpoint",
+            "token_endpoint",
+            "jwks_uri",
+            "userinfo_endpoint",
+            "device_authorization_endpoint",
+            "revocation_endpoint",
+        ] {
+            let err = check_endpoints(&metadata(field, "http://idp.example/x")).unwrap_err();
+            assert_eq!(err.kind(), ErrorKind::IdentityProvider, "{field}: {err}");
+            check_endpoints(&metadata(field, "http://127.0.0.1:9/x")).unwrap();
+            check_endpoints(&metadata(field, "http://localhost:9/x")).unwrap();
+            let err = check_endpoints(&metadata(field, "http://idp.localhost:9/x")).unwrap_err();
+            assert_eq!(err.kind(), ErrorKind::IdentityProvider, "{field}, a *.localhost name: {err}");
+        }
+        assert!(check_issuer("http://evil.localhost").is_err(), "a *.localhost issuer is not loopback");
+    }
+
     #[test]
     fn resource_metadata_urls_insert_the_path() {
         let urls = |b: &str| resource_metadata_urls(&url(b)).into_iter().map(String::from).collect::<Vec<_>>();
@@ -675,12 +724,22 @@ mod tests {
         let err = discover_with(http, &base, &Overrides::default()).await.unwrap_err();
         assert!(matches!(err, Error::InvalidInput { field: "client_id", .. }), "{err}");
 
-        // Both given: the server is not asked at all.
+        // Both given: the server is still asked for its resource identifier (the token is
+        // bound to it, RFC 8707), then the given provider; a server that names none is no
+        // error.
         let (http, asked) = network(&[]);
         let overrides = Overrides { issuer: Some("https://idp".into()), client_id: Some("c".into()), scopes: vec![] };
         let err = discover_with(http, &base, &overrides).await.unwrap_err();
         assert_eq!(err.kind(), ErrorKind::IdentityProvider, "{err}");
-        assert_eq!(*asked.lock().unwrap(), ["https://idp/.well-known/openid-configuration"]);
+        assert_eq!(
+            *asked.lock().unwrap(),
+            [
+                "https://h/mlflow/api/2.0/mlflow/experiments/search?max_results=1",
+                "https://h/.well-known/oauth-protected-resource/mlflow",
+                "https://h/.well-known/oauth-protected-resource",
+                "https://idp/.well-known/openid-configuration"
+            ]
+        );
     }
 
     #[test]

@@ -43,6 +43,8 @@ pub(crate) type Fake = dyn Fn(HttpRequest) -> std::result::Result<HttpResponse, 
 #[derive(Clone)]
 pub(crate) struct Http {
     client: Option<Clients>,
+    /// Requests read the MLflow server, not the identity provider ([`Http::for_resource`]).
+    resource: bool,
     /// The transport error of the latest request, cleared by any answer: the device
     /// flow's polling backs off on errors without saying so (`oauth2`), and a wait that
     /// ends should say "unreachable", not "timed out", when that is why.
@@ -57,24 +59,29 @@ impl std::fmt::Debug for Http {
     }
 }
 
-/// The clients of one login or refresh: the MLflow server's own TLS settings apply only
-/// to the server's origin. The identity provider is another host: it gets the CA bundle
-/// (a company CA often signs both) but never the server's client certificate nor its
-/// "insecure TLS" flag, so an `--insecure-tls` MLflow server never sends an authorization
-/// code or a refresh token over an unchecked connection; and a loopback identity provider
-/// is never reached through a proxy, whatever the server is.
+/// The clients of one login or refresh. The identity-provider client is never insecure:
+/// the MLflow server's "insecure TLS" flag applies only to reading the server itself (its
+/// API probe and its RFC 9728 metadata, which carry no credential), so an `--insecure-tls`
+/// server never lets an authorization code, a password typed at the IdP or a refresh token
+/// cross an unchecked connection, not even to an identity provider on the server's origin.
+/// The server's client certificate is sent on its origin only; the CA bundle everywhere (a
+/// company CA often signs both). A loopback identity provider is never reached through a
+/// proxy, whatever the server is.
 #[derive(Clone)]
 struct Clients {
     server_origin: url::Origin,
+    /// The server's own settings: only for [`Http::for_resource`] requests.
+    resource: reqwest::Client,
+    /// The server's origin as an identity provider: its settings without "insecure".
     server: reqwest::Client,
     idp: reqwest::Client,
     idp_loopback: reqwest::Client,
 }
 
 impl Clients {
-    fn for_url(&self, url: &Url) -> &reqwest::Client {
+    fn for_url(&self, url: &Url, resource: bool) -> &reqwest::Client {
         if url.origin() == self.server_origin {
-            &self.server
+            if resource { &self.resource } else { &self.server }
         } else if crate::server::is_loopback(url) {
             &self.idp_loopback
         } else {
@@ -95,13 +102,15 @@ impl Http {
                     .map_err(|outcome| Error::invalid(outcome.field().unwrap_or("url"), outcome.summary()))
             }
         };
-        let (server_side, base) = build(server.clone()).await?;
+        let (resource, base) = build(server.clone()).await?;
+        let (server_side, _) = build(Server { insecure_tls: false, ..server.clone() }).await?;
         let idp_settings = Server { insecure_tls: false, client_cert: None, ..server.clone() };
         // The proxy choice of the verifier's client follows the URL it is built for.
         let (idp, _) = build(Server { url: "https://idp.invalid".into(), ..idp_settings.clone() }).await?;
         let (idp_loopback, _) = build(Server { url: "http://127.0.0.1".into(), ..idp_settings }).await?;
         Ok(Self {
-            client: Some(Clients { server_origin: base.origin(), server: server_side, idp, idp_loopback }),
+            client: Some(Clients { server_origin: base.origin(), resource, server: server_side, idp, idp_loopback }),
+            resource: false,
             last_error: Default::default(),
             #[cfg(test)]
             fake: None,
@@ -113,7 +122,13 @@ impl Http {
     pub(crate) fn fake(
         fake: impl Fn(HttpRequest) -> std::result::Result<HttpResponse, HttpError> + Send + Sync + 'static,
     ) -> Self {
-        Self { client: None, last_error: Default::default(), fake: Some(std::sync::Arc::new(fake)) }
+        Self { client: None, resource: false, last_error: Default::default(), fake: Some(std::sync::Arc::new(fake)) }
+    }
+
+    /// The same clients, for reading the MLflow server (its probe and its RFC 9728
+    /// metadata) with its own TLS settings, "insecure" included.
+    pub(crate) fn for_resource(&self) -> Self {
+        Self { resource: true, ..self.clone() }
     }
 
     /// `GET url` asking for JSON; no credentials.
@@ -151,7 +166,7 @@ impl Http {
             return Box::pin(async move { reply });
         }
         let client = match (&self.client, Url::parse(&url)) {
-            (Some(clients), Ok(parsed)) => clients.for_url(&parsed).clone(),
+            (Some(clients), Ok(parsed)) => clients.for_url(&parsed, self.resource).clone(),
             (Some(_), Err(e)) => return Box::pin(async move { Err(HttpError { url, detail: e.to_string() }) }),
             (None, _) => return Box::pin(async move { Err(HttpError { url, detail: "no HTTP client".into() }) }),
         };

@@ -105,10 +105,15 @@ pub(crate) async fn device(provider: &Provider, ui: &dyn Interaction) -> Result<
     let details: CoreDeviceAuthorizationResponse =
         request.request_async(&provider.http).await.map_err(|e| token_error("the device sign-in", e))?;
     let expires_in = details.expires_in();
+    // The identity provider's text goes to a terminal or a window: cleaned of control and
+    // bidi characters (an escape sequence in a user code would drive the terminal).
+    let verification_uri = clean(details.verification_uri().as_str(), 2000);
+    let verification_uri_complete = details.verification_uri_complete().map(|u| clean(u.secret(), 2000));
+    let user_code = clean(details.user_code().secret(), 100);
     ui.show(Prompt::DeviceCode {
-        verification_uri: details.verification_uri().as_str(),
-        verification_uri_complete: details.verification_uri_complete().map(|u| u.secret().as_str()),
-        user_code: details.user_code().secret(),
+        verification_uri: &verification_uri,
+        verification_uri_complete: verification_uri_complete.as_deref(),
+        user_code: &user_code,
         expires_in,
     });
     let response = poll_device(&client, &details, provider).await?;
@@ -190,9 +195,37 @@ where
             .as_ref()
             .map(|u| u.url().to_string()),
         resource: provider.resource.clone(),
+        user: claims
+            .preferred_username()
+            .map(|u| u.as_str().to_string())
+            .or_else(|| claims.email().map(|e| e.as_str().to_string()))
+            .or_else(|| Some(claims.subject().as_str().to_string())),
     };
     set.take_response(response);
+    check_audience(&set, provider)?;
     Ok(set)
+}
+
+/// An access token is sent only to the server it was issued for: when a resource was asked
+/// for (RFC 8707) and the access token is a JWT that names its audience, the audience must
+/// include that resource. A token for another audience (a provider that ignored the
+/// resource, a misconfigured client) would be a token another service accepts, handed to
+/// this server; the login is refused and nothing is stored.
+fn check_audience(set: &TokenSet, provider: &Provider) -> Result<()> {
+    let (Some(resource), Some(audience)) = (&provider.resource, super::tokens::jwt_audience(set.access_token.expose()))
+    else {
+        return Ok(());
+    };
+    let same = |a: &str| a.trim_end_matches('/') == resource.trim_end_matches('/');
+    if audience.iter().any(|a| same(a)) {
+        return Ok(());
+    }
+    Err(Error::IdentityProvider(format!(
+        "{} issued an access token for {}, not for {resource}: refused, nothing was stored (ask your admin to \
+         let the client ask for this server as its resource, RFC 8707)",
+        provider.issuer,
+        clean(&audience.join(", "), 200),
+    )))
 }
 
 /// An error answer of the provider, in words (its text cleaned, never a token: error
@@ -292,6 +325,74 @@ pub(crate) mod tests {
         let result = poll_device(&client, &details(expires_in, interval), &provider).await;
         let secs = times.lock().unwrap().iter().map(|d| d.as_secs()).collect();
         (result, secs)
+    }
+
+    /// Issue 17 point 5: when a resource was asked for, a JWT access token for another
+    /// audience is refused; one for the resource (a string or in a list), an opaque token
+    /// and a JWT without `aud` pass.
+    #[test]
+    fn an_access_token_for_another_audience_is_refused() {
+        use base64::Engine as _;
+        let jwt = |claims: &str| {
+            let b64 = |s: &str| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(s);
+            format!("{}.{}.c2ln", b64(r#"{"alg":"RS256"}"#), b64(claims))
+        };
+        let mut provider = provider(Http::fake(|_| unreachable!()));
+        provider.resource = Some("https://mlflow.example/team".into());
+        let mut set = crate::oidc::tokens::tests::sample(1_700_000_000, Some(60));
+        for (token, ok) in [
+            (jwt(r#"{"aud":"https://mlflow.example/team"}"#), true),
+            (jwt(r#"{"aud":["urn:x","https://mlflow.example/team/"]}"#), true),
+            (jwt(r#"{"sub":"alice"}"#), true),
+            ("opaque-token".to_string(), true),
+            (jwt(r#"{"aud":"https://lookalike.example"}"#), false),
+            (jwt(r#"{"aud":["urn:other-api"]}"#), false),
+        ] {
+            set.access_token = Secret::new(token.clone());
+            let result = check_audience(&set, &provider);
+            assert_eq!(result.is_ok(), ok, "{token}: {result:?}");
+        }
+        // Without a resource asked for, the audience is the provider's to choose.
+        provider.resource = None;
+        check_audience(&set, &provider).unwrap();
+    }
+
+    /// Issue 17 point 7: the identity provider's user code and verification URIs reach the
+    /// front end cleaned of escape sequences and bidi overrides.
+    #[tokio::test(start_paused = true)]
+    async fn device_texts_of_the_provider_are_cleaned() {
+        let http = Http::fake(|request| {
+            Ok(if request.uri() == "https://idp/device" {
+                json_reply(
+                    200,
+                    r#"{"device_code": "dc", "user_code": "AB\u001b]0;owned\u0007CD\u202e",
+                        "verification_uri": "https://idp/device",
+                        "verification_uri_complete": "https://idp/device?code=\u001b[2JX",
+                        "expires_in": 60, "interval": 1}"#,
+                )
+            } else {
+                json_reply(DENIED.0, DENIED.1)
+            })
+        });
+        struct Seen(Mutex<Vec<String>>);
+        impl Interaction for Seen {
+            fn show(&self, prompt: Prompt<'_>) {
+                if let Prompt::DeviceCode { verification_uri, verification_uri_complete, user_code, .. } = prompt {
+                    let mut seen = self.0.lock().unwrap();
+                    seen.extend([verification_uri.to_string(), user_code.to_string()]);
+                    seen.extend(verification_uri_complete.map(str::to_string));
+                }
+            }
+        }
+        let seen = Seen(Mutex::new(Vec::new()));
+        let err = device(&provider(http), &seen).await.unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::IdentityProvider, "{err}");
+        let seen = seen.0.into_inner().unwrap();
+        assert_eq!(seen.len(), 3, "{seen:?}");
+        for text in &seen {
+            assert!(!text.chars().any(|c| c.is_control() || c == '\u{202e}'), "{text:?}");
+        }
+        assert_eq!(seen[1], "AB ]0;owned CD");
     }
 
     #[tokio::test(start_paused = true)]

@@ -39,8 +39,8 @@ use std::future::Future;
 use std::time::Duration;
 
 pub use discovery::{Hints, Overrides, Provider, Source};
-pub(crate) use refresh::hold;
 pub use refresh::{RefreshOptions, Refreshed, Revoked, refresh_locked, revoke};
+pub(crate) use refresh::{hold, hold_blocking};
 pub use tokens::{Fingerprint, MAX_REFRESH_MARGIN_SECS, TokenSet};
 
 use crate::error::{Error, Result};
@@ -65,6 +65,14 @@ impl Flow {
         Flow::choose(ssh, crate::vault::can_prompt())
     }
 
+    /// The flow of a login: the one the user asked for (the CLI's `--device`, or
+    /// `--no-browser`, which is the browser flow with the URL printed and no browser
+    /// started: over SSH with `ssh -L` and `--redirect-port`, the only way to the browser
+    /// flow), else [`Flow::for_environment`]. The environment chooses only the default.
+    pub fn asked_or_default(asked: Option<Flow>) -> Flow {
+        asked.unwrap_or_else(Flow::for_environment)
+    }
+
     /// [`Flow::for_environment`]'s rule.
     pub fn choose(ssh: bool, display: bool) -> Flow {
         if ssh || !display { Flow::Device } else { Flow::Browser }
@@ -75,6 +83,15 @@ impl Flow {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Prompt<'a> {
+    /// Before anything opens: where the user is about to sign in, and for which server
+    /// ("signing in at ISSUER for HOST"), so a lookalike server or identity provider shows
+    /// before a password is typed. Both are cleaned for display.
+    SigningIn {
+        /// The identity provider's issuer.
+        issuer: &'a str,
+        /// The MLflow server's host (and port).
+        host: &'a str,
+    },
     /// Open `url` in the user's browser, and show it (to copy) in case that fails.
     OpenBrowser {
         /// The provider's authorization URL for this login.

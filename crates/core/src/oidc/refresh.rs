@@ -31,7 +31,7 @@ use super::http::Http;
 use super::http::HttpError;
 use super::login::{server_refusal, token_error};
 use super::tokens::{Fingerprint, TokenSet, now_unix, sha256_hex};
-use crate::config::{Paths, open_private_file};
+use crate::config::open_private_file;
 use crate::error::{Error, Result};
 use crate::server::{Server, is_loopback};
 use crate::vault::{EntryKey, Vault};
@@ -91,9 +91,10 @@ pub async fn refresh_locked(
     server: &Server,
     vault: &dyn Vault,
     key: &EntryKey,
+    lock_dir: &Path,
     opts: &RefreshOptions,
 ) -> Result<(TokenSet, Refreshed)> {
-    let lock_path = lock_file(key, &lock_dir()?);
+    let lock_path = lock_file(key, lock_dir);
     refresh_at(vault, key, &lock_path, opts, || Http::for_server(server, opts.request_timeout)).await
 }
 
@@ -254,19 +255,25 @@ pub(crate) fn lock_file(key: &EntryKey, dir: &Path) -> PathBuf {
     dir.join(format!("refresh-{name}.lock"))
 }
 
-/// Where the refresh locks live: the config dir, the one folder every front end shares
-/// (the tray, a shell, a cron job without `XDG_RUNTIME_DIR`, a notebook started by an IDE).
-/// A lock in `$XDG_RUNTIME_DIR` would not be seen by a process that lacks the variable,
-/// and two refreshes of one rotating token end the session.
-pub(crate) fn lock_dir() -> Result<PathBuf> {
-    Ok(Paths::from_env()?.dir().to_path_buf())
+/// Holds the refresh lock of `key` in `dir` (released when the file is dropped): a login,
+/// a logout, a rename or a removal that replaces, moves or deletes a token set takes it, so
+/// a refresh in flight cannot write an old session back after them.
+///
+/// `dir` is the config dir of the caller's [`crate::Paths`], the one folder every front end
+/// shares (the tray, a shell, a cron job without `XDG_RUNTIME_DIR`, a notebook started by an
+/// IDE): a lock in `$XDG_RUNTIME_DIR` would not be seen by a process that lacks the
+/// variable, and two refreshes of one rotating token end the session.
+pub(crate) async fn hold(key: &EntryKey, dir: &Path) -> Result<File> {
+    lock(&lock_file(key, dir), RefreshOptions::default().lock_wait).await
 }
 
-/// Holds the refresh lock of `key` (released when the file is dropped): a login or a logout
-/// that replaces or deletes a token set takes it, so a refresh in flight cannot write an
-/// old session back after them.
-pub(crate) async fn hold(key: &EntryKey) -> Result<File> {
-    lock(&lock_file(key, &lock_dir()?), RefreshOptions::default().lock_wait).await
+/// [`hold`] for blocking code (the config's own operations run on a blocking thread); a
+/// refresh holds the lock for one bounded request, so the wait is bounded too.
+pub(crate) fn hold_blocking(key: &EntryKey, dir: &Path) -> Result<File> {
+    let path = lock_file(key, dir);
+    let file = open_private_file(&path)?;
+    file.lock().map_err(|e| Error::io(&path, e))?;
+    Ok(file)
 }
 
 /// Takes the exclusive lock, polling without blocking a thread, for at most `wait`.
@@ -475,12 +482,13 @@ mod tests {
     #[tokio::test]
     async fn nothing_stored_means_log_in_again() {
         let vault = MemoryVault::default();
+        let dir = tempfile::tempdir().unwrap();
         let server = Server::new_basic("https://h/mlflow", "x").unwrap();
-        let err = refresh_locked(&server, &vault, &key(), &RefreshOptions::default()).await.unwrap_err();
+        let err = refresh_locked(&server, &vault, &key(), dir.path(), &RefreshOptions::default()).await.unwrap_err();
         assert_eq!(err.kind(), ErrorKind::LoginRequired);
         // A fresh token: no lock, no request.
         vault.set(&key(), &sample(now_unix(), Some(3600)).to_secret()).unwrap();
-        let (_, how) = refresh_locked(&server, &vault, &key(), &RefreshOptions::default()).await.unwrap();
+        let (_, how) = refresh_locked(&server, &vault, &key(), dir.path(), &RefreshOptions::default()).await.unwrap();
         assert_eq!(how, Refreshed::StillFresh);
     }
 

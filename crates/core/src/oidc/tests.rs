@@ -57,6 +57,23 @@ mod real {
         bearer_server(&var("MLL_OIDC_PROXY_URL"))
     }
 
+    /// Issue 17 point 8: an MLflow server with `insecure_tls` (the TLS fixture, whose CA
+    /// is not given) is read insecurely, but its origin as an identity provider is not: the
+    /// identity-provider client refuses the unverifiable certificate.
+    #[tokio::test]
+    #[ignore = "needs the fixtures (tests/fixtures/up.sh)"]
+    async fn real_the_identity_provider_client_is_never_insecure() {
+        var("MLL_OIDC_ISSUER");
+        let url = var("MLL_NGINX_TLS_URL");
+        let server = Server { insecure_tls: true, ..bearer_server(&url) };
+        let http = crate::oidc::http::Http::for_server(&server, Duration::from_secs(10)).await.unwrap();
+        let target = url::Url::parse(&format!("{url}/.well-known/openid-configuration")).unwrap();
+        let read = http.for_resource().get(&target).await;
+        assert!(read.is_ok(), "the server itself is read with its own settings: {:?}", read.err());
+        let err = http.get(&target).await.expect_err("the IdP client accepted an unverified certificate");
+        assert!(err.detail.to_lowercase().contains("certificate"), "{err}");
+    }
+
     fn opts(timeout_secs: u64) -> LoginOptions {
         LoginOptions { timeout: Duration::from_secs(timeout_secs), ..LoginOptions::default() }
     }
@@ -96,6 +113,7 @@ mod real {
                     self.shown.lock().unwrap().push(format!("{verification_uri} {user_code}"));
                     command.args(["--device", verification_uri, user_code]);
                 }
+                Prompt::SigningIn { .. } => return,
             }
             self.children.lock().unwrap().push(command.spawn().expect("start the scripted browser"));
         }
@@ -264,6 +282,7 @@ mod real {
             account: "token".into(),
         };
         let vault = Arc::new(KeyringVault::default());
+        let lock_dir = tempfile::tempdir().unwrap();
         vault.set(&key, &set.to_secret()).unwrap();
         let mut access_tokens = vec![set.access_token.clone()];
         for round in 1..=3 {
@@ -274,8 +293,9 @@ mod real {
             let mut tasks = Vec::new();
             for _ in 0..4 {
                 let (vault, key, server) = (vault.clone(), key.clone(), server.clone());
+                let dir = lock_dir.path().to_path_buf();
                 tasks.push(tokio::spawn(async move {
-                    refresh_locked(&server, &*vault, &key, &RefreshOptions::default()).await
+                    refresh_locked(&server, &*vault, &key, &dir, &RefreshOptions::default()).await
                 }));
             }
             let mut now = 0;
@@ -360,6 +380,6 @@ fn futures_are_send() {
     let opts = super::LoginOptions::default();
     send(super::discover(&server, &super::Overrides::default(), &opts));
     send(super::login(&provider, super::Flow::Browser, ui, async {}, &opts));
-    send(super::refresh_locked(&server, vault, &key, &super::RefreshOptions::default()));
+    send(super::refresh_locked(&server, vault, &key, std::path::Path::new(""), &super::RefreshOptions::default()));
     send(super::revoke(&server, &set, std::time::Duration::from_secs(1)));
 }

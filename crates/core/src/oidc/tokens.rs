@@ -46,6 +46,9 @@ pub struct TokenSet {
     /// The resource indicator (RFC 8707) sent with every grant, when the server named one
     /// in its protected-resource metadata.
     pub resource: Option<String>,
+    /// Who signed in, for display (`list`, `status`): the ID token's `preferred_username`,
+    /// else `email`, else `sub`. Never used to decide anything.
+    pub user: Option<String>,
 }
 
 /// The JSON form written: borrowed, so the only copy of the tokens is the output text.
@@ -67,6 +70,8 @@ struct WireOut<'a> {
     revocation_endpoint: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     resource: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    user: Option<&'a str>,
 }
 
 /// The JSON form read.
@@ -88,6 +93,8 @@ struct WireIn {
     revocation_endpoint: Option<String>,
     #[serde(default)]
     resource: Option<String>,
+    #[serde(default)]
+    user: Option<String>,
 }
 
 /// Tells a token set from a password in the same keychain slot.
@@ -108,6 +115,7 @@ impl TokenSet {
             token_endpoint: &self.token_endpoint,
             revocation_endpoint: self.revocation_endpoint.as_deref(),
             resource: self.resource.as_deref(),
+            user: self.user.as_deref(),
         };
         // Serialising strings and numbers into a String cannot fail.
         Secret::new(serde_json::to_string(&wire).unwrap_or_default())
@@ -136,6 +144,7 @@ impl TokenSet {
             token_endpoint: wire.token_endpoint,
             revocation_endpoint: wire.revocation_endpoint,
             resource: wire.resource,
+            user: wire.user,
         })
     }
 
@@ -252,6 +261,17 @@ impl std::fmt::Debug for Fingerprint {
 /// is trusted or granted from it (the server checks the token it receives), and a wrong
 /// `exp` moves the refresh at worst; a server's refusal still forces one.
 fn jwt_expiry(token: &str, now: u64) -> Option<u64> {
+    let claims = jwt_claims(token)?;
+    let exp = claims.get("exp")?;
+    // A NumericDate may have a fraction (RFC 7519 §2): whole seconds, rounded down.
+    let exp = exp.as_u64().or_else(|| exp.as_f64().filter(|e| e.is_finite() && *e >= 0.0).map(|e| e as u64))?;
+    (exp > now && exp - now <= MAX_JWT_LIFETIME_SECS).then_some(exp)
+}
+
+/// The claims of a JWT in compact JWS form (`header.payload.signature`, the payload a
+/// base64url JSON object); `None` for anything else (an opaque token, a JWE). Unverified:
+/// callers read only what schedules or refuses something of ours, never what grants.
+fn jwt_claims(token: &str) -> Option<serde_json::Map<String, serde_json::Value>> {
     // JWS compact serialisation has no padding (RFC 7515 §2); a padded one is still read.
     const BASE64URL: GeneralPurpose = GeneralPurpose::new(
         &base64::alphabet::URL_SAFE,
@@ -263,12 +283,17 @@ fn jwt_expiry(token: &str, now: u64) -> Option<u64> {
     else {
         return None;
     };
-    let claims: serde_json::Map<String, serde_json::Value> =
-        serde_json::from_slice(&BASE64URL.decode(payload).ok()?).ok()?;
-    let exp = claims.get("exp")?;
-    // A NumericDate may have a fraction (RFC 7519 §2): whole seconds, rounded down.
-    let exp = exp.as_u64().or_else(|| exp.as_f64().filter(|e| e.is_finite() && *e >= 0.0).map(|e| e as u64))?;
-    (exp > now && exp - now <= MAX_JWT_LIFETIME_SECS).then_some(exp)
+    serde_json::from_slice(&BASE64URL.decode(payload).ok()?).ok()
+}
+
+/// The `aud` claim of a JWT access token (a string or a list of them, RFC 7519 §4.1.3);
+/// `None` when the token is not a JWT or names no audience.
+pub(crate) fn jwt_audience(token: &str) -> Option<Vec<String>> {
+    match jwt_claims(token)?.get("aud")? {
+        serde_json::Value::String(one) => Some(vec![one.clone()]),
+        serde_json::Value::Array(many) => Some(many.iter().filter_map(|a| a.as_str().map(str::to_string)).collect()),
+        _ => None,
+    }
 }
 
 impl std::fmt::Debug for TokenSet {
@@ -322,6 +347,7 @@ pub(crate) mod tests {
             token_endpoint: "https://idp.example/token".into(),
             revocation_endpoint: Some("https://idp.example/revoke".into()),
             resource: None,
+            user: Some("alice".into()),
         }
     }
 

@@ -107,21 +107,12 @@ pub(crate) fn shell_word(value: &str) -> String {
     out
 }
 
-/// Standard base64 with padding (RFC 4648 §4), as `[Convert]::FromBase64String` reads it.
-/// Twelve lines here rather than a dependency of every front end; the tests check it
-/// against the RFC's vectors and coreutils' `base64 -d`.
+/// Standard base64 with padding (RFC 4648 §4), as `[Convert]::FromBase64String` reads it
+/// (the `base64` crate's; the tests check it against the RFC's vectors and coreutils'
+/// `base64 -d`).
 pub(crate) fn base64(bytes: &[u8]) -> String {
-    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
-    for chunk in bytes.chunks(3) {
-        let b = [chunk[0], chunk.get(1).copied().unwrap_or(0), chunk.get(2).copied().unwrap_or(0)];
-        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
-        for i in 0..4 {
-            let c = if i <= chunk.len() { ALPHABET[(n >> (18 - 6 * i)) as usize & 63] } else { b'=' };
-            out.push(char::from(c));
-        }
-    }
-    out
+    use base64::Engine as _;
+    base64::engine::general_purpose::STANDARD.encode(bytes)
 }
 
 /// cmd.exe: `set "NAME=value"`. Everything between the first `"` and the last one on the
