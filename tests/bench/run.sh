@@ -21,4 +21,5 @@ run "CLI (issue 2)" tests/bench/cli.sh "$bin"
 [[ -x tests/bench/hook.sh ]] && run "shell hook per prompt (issue 3)" tests/bench/hook.sh "$bin"
 [[ -x tests/bench/plugin.sh ]] && run "MLflow auth plugin per request (issue 5)" env MLFLOW_LOGIN_BIN="$bin" tests/bench/plugin.sh
 [[ -x tests/bench/tray.sh ]] && run "tray app idle (issue 4)" tests/bench/tray.sh
+run "local proxy vs direct and nginx" tests/bench/proxy.sh "$bin"
 exit $status

@@ -410,3 +410,58 @@ fn a_large_artifact_streams_with_bounded_memory_and_a_client_gone_mid_download_l
     assert!(left <= baseline, "{left} sockets open after the client left, {baseline} before");
     assert_eq!(curl(&[&search(&p.uri)]).0, 200, "the proxy still serves");
 }
+
+/// `node tests/proxy/ui.mjs LINK EXPERIMENT` (Playwright in Debian's Chromium).
+fn ui_lists(link: &str, experiment: &str, secrets: &[&str]) {
+    assert!(which("node"), "node is missing: it comes with the machine image (Node.js >= 20)");
+    let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
+    assert!(std::path::Path::new(&chromium).exists(), "{chromium} is missing: apt-get install chromium");
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
+    assert!(
+        root.join("ui/node_modules/playwright-core").exists(),
+        "playwright-core is missing: run scripts/build-ui.sh (or `npm ci` in ui/)"
+    );
+    let out = Command::new("node")
+        .arg(root.join("tests/proxy/ui.mjs"))
+        .args([link, experiment])
+        .env("MLL_UI_SECRETS", secrets.join("\n"))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out));
+}
+
+#[test]
+fn the_mlflow_ui_in_chromium_lists_experiments_with_no_prompt_and_no_credential_in_the_page() {
+    let w = World::new();
+    let admin = (fx("MLL_MLFLOW_ADMIN_USER"), fx("MLL_MLFLOW_ADMIN_PW"));
+    let servers = [
+        ("root", fx("MLL_NGINX_URL"), "alice".to_owned(), fx("MLL_ALICE_PW")),
+        ("sub", fx("MLL_NGINX_SUBPATH_URL"), "alice".to_owned(), fx("MLL_ALICE_PW")),
+        ("app", fx("MLL_MLFLOW_AUTH_URL"), admin.0, admin.1),
+    ];
+    for (name, url, user, password) in &servers {
+        let out = w.login(name, url, user, password, &[]);
+        assert!(out.status.success(), "{}", text(&out));
+    }
+    let client = register_client(60);
+    sso_login(&w, "sso", &client);
+    for name in ["root", "sub", "app", "sso"] {
+        let p = Running::start(&w, name);
+        let experiment = format!("ui-{name}-{}", std::process::id());
+        let body = format!(r#"{{"name": "{experiment}"}}"#);
+        let create = format!("{}/api/2.0/mlflow/experiments/create", p.uri);
+        let (code, answer) = curl(&["-H", "Content-Type: application/json", "--data", &body, &create]);
+        assert_eq!(code, 200, "{answer}");
+        let password = servers.iter().find(|s| s.0 == name).map(|s| s.3.clone());
+        let token = (name == "sso").then(|| stdout(&w.run(&["token", "sso"])).trim().to_owned());
+        let secret = p.secret();
+        let secrets: Vec<&str> = [password.as_deref(), token.as_deref(), Some(&secret)].into_iter().flatten().collect();
+        ui_lists(&p.link, &experiment, &secrets);
+        // The other site's page created nothing.
+        for evil in ["evil-form", "evil-fetch"] {
+            let url = format!("{}/api/2.0/mlflow/experiments/get-by-name?experiment_name={evil}", p.uri);
+            let (code, answer) = curl(&[&url]);
+            assert_eq!(code, 404, "{name}: {evil} was created: {answer}");
+        }
+    }
+}

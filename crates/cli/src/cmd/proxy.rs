@@ -32,6 +32,12 @@ pub struct Proxy {
 impl Run for Proxy {
     fn run(self) -> Result<(), Failure> {
         let served = Served::start(self.name, self.port)?;
+        // Ctrl-C and SIGTERM are caught from before the URI is printed: a caller that reads
+        // it and stops the proxy at once sees a clean exit.
+        let stop = {
+            let _entered = served.runtime.enter();
+            Stop::listen()?
+        };
         let mut out = std::io::stdout().lock();
         // The user asked for these two lines: the secret is the point of them.
         let _ = writeln!(out, "{}", served.proxy.tracking_uri().expose());
@@ -49,7 +55,8 @@ impl Run for Proxy {
         {
             eprintln!("warning: could not open a browser ({e}); open the link above");
         }
-        served.runtime.block_on(until_stopped())
+        served.runtime.block_on(stop.wait());
+        Ok(())
     }
 }
 
@@ -89,18 +96,33 @@ impl Served {
     }
 }
 
-/// Waits for Ctrl-C or SIGTERM.
-async fn until_stopped() -> Result<(), Failure> {
+/// Ctrl-C and SIGTERM, caught from when it is made.
+struct Stop {
     #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        let mut term = signal(SignalKind::terminate())?;
-        tokio::select! {
-            _ = tokio::signal::ctrl_c() => {}
-            _ = term.recv() => {}
+    signals: [tokio::signal::unix::Signal; 2],
+}
+
+impl Stop {
+    fn listen() -> Result<Self, Failure> {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{SignalKind, signal};
+            Ok(Stop { signals: [signal(SignalKind::interrupt())?, signal(SignalKind::terminate())?] })
         }
+        #[cfg(not(unix))]
+        Ok(Stop {})
     }
-    #[cfg(not(unix))]
-    tokio::signal::ctrl_c().await?;
-    Ok(())
+
+    async fn wait(self) {
+        #[cfg(unix)]
+        {
+            let [mut int, mut term] = self.signals;
+            tokio::select! {
+                _ = int.recv() => {}
+                _ = term.recv() => {}
+            }
+        }
+        #[cfg(not(unix))]
+        let _ = tokio::signal::ctrl_c().await;
+    }
 }
