@@ -233,6 +233,8 @@ def local_proxy(env, menu, tray, opened):
         stdin=os.environ["MLL_ALICE_PW"])
     cli(env, "use", "web")
     wait_for(lambda: checked(menu) == ["web"], 5, "web ticked")
+    # The switch's check rebuilds the menu when it ends: click after it, not during it.
+    wait_for(lambda: " OK at " in menu.items()[0]["label"], 20, "the check of web in the status line")
     assert listening(tray.pid) == [], "a proxy before first use"
     menu.click("Copy tracking URI for R, Java and other clients")
 
