@@ -47,6 +47,8 @@ packages=(
     chromium
     # lint, bench, debugging
     shellcheck hyperfine strace tmux
+    # the local proxy's bench (latency percentiles, 64 concurrent clients)
+    wrk
 )
 
 sudo_cmd=()

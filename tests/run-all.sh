@@ -62,6 +62,11 @@ step cargo test -p mlflow-login --bins --test outcomes --test flow --test input 
 # fresh tokens in env/exec/token across an expiry, an ended session, logout's revocation.
 # One at a time: a test ends every session of the IdP's user.
 step cargo test -p mlflow-login --test sso -- --test-threads 1
+# The local proxy against the real fixtures: curl and MLflow's Python client through it to
+# nginx, the sub-path, MLflow's auth app and the SSO proxy (a run across three token
+# lifetimes), attacks seen from nginx's log, a second local user (useradd), faults, a large
+# artifact with bounded memory. One at a time: a test ends every session of the IdP's user.
+step cargo test -p mlflow-login --test proxy -- --test-threads 1
 # Faults against real parts, each in a world of its own: a Secret Service that never
 # answers, gnome-keyring killed and restarted, a locked keyring with no display, a
 # read-only and a full config folder, commands killed with SIGKILL mid-change (a short

@@ -5,7 +5,7 @@
 //! 60 ms of a ~280 ms start here (docs/tray.md). `GDK_GL=disable` skips that. GDK reads
 //! the variable once, in `gtk_init`, so the tray sets it just before Tauri initialises GTK
 //! and removes it right after: nothing started from the tray (a window process with its
-//! webview, the browser for "Open MLflow UI") inherits it. A `GDK_GL` the user set is left
+//! webview, the browser for "Open MLflow in browser") inherits it. A `GDK_GL` the user set is left
 //! alone. Window processes keep GTK's default.
 
 const VAR: &str = "GDK_GL";

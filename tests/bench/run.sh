@@ -21,4 +21,5 @@ run "CLI" tests/bench/cli.sh "$bin"
 [[ -x tests/bench/hook.sh ]] && run "shell hook per prompt" tests/bench/hook.sh "$bin"
 [[ -x tests/bench/plugin.sh ]] && run "MLflow auth plugin per request" env MLFLOW_LOGIN_BIN="$bin" tests/bench/plugin.sh
 [[ -x tests/bench/tray.sh ]] && run "tray app idle" tests/bench/tray.sh
+run "local proxy vs direct and nginx" tests/bench/proxy.sh "$bin"
 exit $status

@@ -16,6 +16,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.error
 import urllib.request
 
 import dbus
@@ -205,6 +206,65 @@ def sso_renewal(env, menu, notifications):
     assert not re.search(r"eyJ|[A-Za-z0-9_\-]{24,}", body), body
 
 
+def listening(pid):
+    """The TCP ports process `pid` listens on (its sockets in the kernel's table)."""
+    inodes = set()
+    for fd in os.listdir(f"/proc/{pid}/fd"):
+        try:
+            target = os.readlink(f"/proc/{pid}/fd/{fd}")
+        except OSError:
+            continue
+        if target.startswith("socket:["):
+            inodes.add(target[8:-1])
+    ports = []
+    with open("/proc/net/tcp") as f:
+        for line in f.readlines()[1:]:
+            fields = line.split()
+            if fields[3] == "0A" and fields[9] in inodes:
+                ports.append(int(fields[1].split(":")[1], 16))
+    return ports
+
+
+def local_proxy(env, menu, tray, opened):
+    """The local proxy: nothing listens before first use; the copied tracking URI reaches
+    the real nginx fixture with the stored password; the browser link signs a browser in."""
+    assert listening(tray.pid) == [], listening(tray.pid)
+    cli(env, "login", "web", "--url", os.environ["MLL_NGINX_URL"], "--username", "alice", "--password-stdin",
+        stdin=os.environ["MLL_ALICE_PW"])
+    cli(env, "use", "web")
+    wait_for(lambda: checked(menu) == ["web"], 5, "web ticked")
+    # The switch's check rebuilds the menu when it ends: click after it, not during it.
+    wait_for(lambda: " OK at " in menu.items()[0]["label"], 20, "the check of web in the status line")
+    assert listening(tray.pid) == [], "a proxy before first use"
+    menu.click("Copy tracking URI for R, Java and other clients")
+
+    def copied():
+        r = subprocess.run(["xsel", "--clipboard", "--output"], capture_output=True, text=True, timeout=5)
+        return r.stdout if r.stdout.startswith("http://127.0.0.1:") else None
+
+    uri = wait_for(copied, 10, "the tracking URI on the clipboard")
+    with urllib.request.urlopen(f"{uri}/api/2.0/mlflow/experiments/search?max_results=1", timeout=20) as r:
+        assert r.status == 200, r.status
+        assert "experiments" in json.loads(r.read()), "not MLflow's answer"
+    assert len(listening(tray.pid)) == 1, listening(tray.pid)
+    # "Open MLflow in browser": the browser ($BROWSER, through xdg-open) gets a one-time link.
+    menu.click("Open MLflow in browser")
+    link = wait_for(lambda: open(opened).read().strip() if os.path.exists(opened) else None, 10, "the browser")
+    assert link.startswith(uri.split("/")[0] + "//" + uri.split("/")[2] + "/mlflow-login/open/"), link
+    opener = urllib.request.build_opener(NoRedirect)
+    try:
+        opener.open(link, timeout=20)
+    except urllib.error.HTTPError as e:
+        assert e.code == 303, e.code
+        assert "HttpOnly" in e.headers["Set-Cookie"], e.headers
+    print("local proxy: none before first use, one after; tracking URI and browser link work: OK")
+
+
+class NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None
+
+
 def main():
     bus = dbus.SessionBus()
     watcher = Watcher(bus)
@@ -220,7 +280,24 @@ def main():
 
     notifications = Notifications(tempfile.mkdtemp(prefix="mll-tray-notify."))
     t0 = time.monotonic()
-    tray = subprocess.Popen([TRAY], env={**env, "SHELL": "/usr/bin/fish"})
+    opened = os.path.join(tempfile.mkdtemp(prefix="mll-tray-browser."), "opened")
+    browser = os.path.join(os.path.dirname(opened), "browser.sh")
+    with open(browser, "w") as f:
+        f.write(f'#!/bin/sh\nprintf "%s" "$1" > {opened}\n')
+    os.chmod(browser, 0o755)
+    # xdg-open (behind Tauri's opener) asks the desktop's default for http: ours, in the
+    # throwaway HOME, so no real browser starts.
+    home = env["HOME"]
+    data_home = env.get("XDG_DATA_HOME", os.path.join(home, ".local/share"))
+    config_home = env.get("XDG_CONFIG_HOME", os.path.join(home, ".config"))
+    os.makedirs(os.path.join(data_home, "applications"), exist_ok=True)
+    os.makedirs(config_home, exist_ok=True)
+    with open(os.path.join(data_home, "applications", "mll-test-browser.desktop"), "w") as f:
+        f.write(f"[Desktop Entry]\nType=Application\nName=Test browser\nExec={browser} %u\n"
+                "MimeType=x-scheme-handler/http;\n")
+    with open(os.path.join(config_home, "mimeapps.list"), "w") as f:
+        f.write("[Default Applications]\nx-scheme-handler/http=mll-test-browser.desktop\n")
+    tray = subprocess.Popen([TRAY], env={**env, "SHELL": "/usr/bin/fish", "BROWSER": browser})
     try:
         wait_for(lambda: watcher.items, 20, "the tray to register with the StatusNotifierWatcher")
         ready_ms = (watcher.items[0][0] - t0) * 1000
@@ -233,7 +310,8 @@ def main():
         labels = [i["label"] for i in menu.items() if i["type"] != "separator"]
         print("menu:", labels)
         for want in ("Verify now", "Log in…", "Add server…", "Manage servers…", "Copy shell setup",
-                     "Open MLflow UI", "Start at login", "Quit"):
+                     "Open MLflow in browser", "Copy tracking URI for R, Java and other clients",
+                     "Start at login", "Quit"):
             assert want in labels, (want, labels)
         status = menu.items()[0]
         assert status["label"].startswith("prod — alice @ 127.0.0.1:9"), status
@@ -282,6 +360,8 @@ def main():
             return r.stdout == want
 
         wait_for(clipboard, 5, f"the clipboard to hold {want!r}")
+
+        local_proxy(env, menu, tray, opened)
 
         # The tray never made a webview.
         assert webkit_children(tray.pid) == [], webkit_children(tray.pid)

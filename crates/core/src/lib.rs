@@ -1,5 +1,6 @@
 //! MLflow Login's domain: servers and their config file, the vault (OS keychain), the
-//! verifier (one classified HTTP check), and shell rendering.
+//! verifier (one classified HTTP check), shell rendering, and a credential-adding loopback
+//! proxy per server.
 //!
 //! No UI code lives here: the `mlflow-login` CLI and the tray app are thin adapters that
 //! parse input, call this crate, and show the result. Nothing here prints.
@@ -34,6 +35,7 @@ pub mod login;
 pub mod logins;
 pub mod oidc;
 pub mod project;
+pub mod proxy;
 pub mod secret;
 pub mod server;
 pub mod shell;

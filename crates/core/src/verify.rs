@@ -49,6 +49,10 @@ pub(crate) const API_PATH: &str = "/api/2.0/mlflow/experiments/search";
 /// Longest wait for each best-effort follow-up request (`/version`, the 404 probe).
 const FOLLOW_UP_TIMEOUT: Duration = Duration::from_secs(3);
 
+/// A [`VerifyOptions::total_timeout`] that sets none: the proxy's client streams bodies
+/// of gigabytes, which no whole-request limit fits.
+pub(crate) const NO_TOTAL_TIMEOUT: Duration = Duration::MAX;
+
 /// Timeouts and limits of one check.
 #[derive(Debug, Clone)]
 pub struct VerifyOptions {

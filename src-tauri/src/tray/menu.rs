@@ -7,6 +7,7 @@
 //! They also tick a check item by themselves when it is clicked; the rebuilt menu puts the
 //! ticks back where the config says.
 
+use mlflow_login_core::Secret;
 use mlflow_login_core::shell::Shell;
 use tauri::menu::{CheckMenuItem, IsMenuItem, Menu, MenuEvent, MenuItem, PredefinedMenuItem};
 use tauri::{AppHandle, Manager, Runtime};
@@ -14,6 +15,7 @@ use tauri_plugin_autostart::ManagerExt as _;
 use tauri_plugin_clipboard_manager::ClipboardExt as _;
 use tauri_plugin_opener::OpenerExt as _;
 
+use super::proxies::Want;
 use super::view::Snapshot;
 use super::{TrayState, background, check, refresh};
 use crate::args::WindowKind;
@@ -36,8 +38,10 @@ pub enum MenuId {
     ManageServers,
     /// Copy the shell init line.
     CopyShellSetup,
-    /// Open the active server's web UI.
+    /// Open the active server's web UI through its local proxy, signed in.
     OpenUi,
+    /// Copy the active server's local proxy tracking URI.
+    CopyTrackingUri,
     /// Start at login (checkbox).
     StartAtLogin,
     /// Quit the tray.
@@ -65,6 +69,7 @@ impl MenuId {
             MenuId::ManageServers => "manage-servers",
             MenuId::CopyShellSetup => "copy-shell-setup",
             MenuId::OpenUi => "open-ui",
+            MenuId::CopyTrackingUri => "copy-tracking-uri",
             MenuId::StartAtLogin => "start-at-login",
             MenuId::Quit => "quit",
         }
@@ -83,6 +88,7 @@ impl MenuId {
             MenuId::ManageServers,
             MenuId::CopyShellSetup,
             MenuId::OpenUi,
+            MenuId::CopyTrackingUri,
             MenuId::StartAtLogin,
             MenuId::Quit,
         ]
@@ -113,7 +119,8 @@ pub(super) fn build_menu<R: Runtime>(app: &AppHandle<R>, snap: &Snapshot, status
     let add = item(MenuId::AddServer, "Add server…", true)?;
     let manage = item(MenuId::ManageServers, "Manage servers…", true)?;
     let copy = item(MenuId::CopyShellSetup, "Copy shell setup", true)?;
-    let open = item(MenuId::OpenUi, "Open MLflow UI", has_active)?;
+    let open = item(MenuId::OpenUi, "Open MLflow in browser", has_active)?;
+    let copy_uri = item(MenuId::CopyTrackingUri, "Copy tracking URI for R, Java and other clients", has_active)?;
     let autostart =
         CheckMenuItem::with_id(app, MenuId::StartAtLogin.id(), "Start at login", true, snap.autostart, None::<&str>)?;
     let quit = item(MenuId::Quit, "Quit", true)?;
@@ -125,7 +132,7 @@ pub(super) fn build_menu<R: Runtime>(app: &AppHandle<R>, snap: &Snapshot, status
         items.push(&separators[1]);
     }
     items.extend([&verify as &dyn IsMenuItem<R>, &login, &add, &manage, &separators[2]]);
-    items.extend([&copy as &dyn IsMenuItem<R>, &open, &autostart, &separators[3], &quit]);
+    items.extend([&copy as &dyn IsMenuItem<R>, &open, &copy_uri, &autostart, &separators[3], &quit]);
     Menu::with_items(app, &items)
 }
 
@@ -162,16 +169,16 @@ pub(super) fn on_menu_event<R: Runtime>(app: &AppHandle<R>, event: MenuEvent) {
                 eprintln!("mlflow-login-tray: cannot copy to the clipboard: {e}");
             }
         }
-        MenuId::OpenUi => {
-            if let Some((_, url)) = active() {
-                let app = app.clone();
-                background(move || {
-                    if let Err(e) = app.opener().open_url(url, None::<&str>) {
-                        eprintln!("mlflow-login-tray: cannot open the browser: {e}");
-                    }
-                });
+        MenuId::OpenUi => with_proxy(app, Want::BrowserLink, |app, link| {
+            if let Err(e) = app.opener().open_url(link.expose(), None::<&str>) {
+                eprintln!("mlflow-login-tray: cannot open the browser: {e}");
             }
-        }
+        }),
+        MenuId::CopyTrackingUri => with_proxy(app, Want::TrackingUri, |app, uri| {
+            if let Err(e) = app.clipboard().write_text(uri.expose()) {
+                eprintln!("mlflow-login-tray: cannot copy to the clipboard: {e}");
+            }
+        }),
         MenuId::StartAtLogin => {
             let app = app.clone();
             background(move || {
@@ -185,6 +192,19 @@ pub(super) fn on_menu_event<R: Runtime>(app: &AppHandle<R>, event: MenuEvent) {
         }
         MenuId::Quit => app.exit(0),
     }
+}
+
+/// Starts (on first use) the active server's local proxy on the async runtime, then hands
+/// `f` what `want` asks for.
+fn with_proxy<R: Runtime>(app: &AppHandle<R>, want: Want, f: impl FnOnce(&AppHandle<R>, Secret) + Send + 'static) {
+    let app = app.clone();
+    tauri::async_runtime::spawn(async move {
+        let state = app.state::<TrayState>();
+        match state.proxies.active(&state.app, want).await {
+            Ok(secret) => f(&app, secret),
+            Err(e) => eprintln!("mlflow-login-tray: cannot start the local proxy: {e}"),
+        }
+    });
 }
 
 #[cfg(test)]

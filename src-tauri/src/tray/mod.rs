@@ -9,7 +9,8 @@
 //! the keychain is not answering (see [`refresh`]).
 //!
 //! The active single sign-on server's token is renewed in the background before it
-//! expires ([`renew`]).
+//! expires ([`renew`]). Local proxies for other MLflow clients and the browser start on
+//! first use ([`proxies`]).
 //!
 //! Menu events run on the main thread and only start work elsewhere: switching writes the
 //! config on a thread; checks run on the async runtime.
@@ -30,6 +31,7 @@ use tauri::{AppHandle, Manager, Runtime};
 use crate::state::AppState;
 
 pub mod menu;
+pub mod proxies;
 pub mod renew;
 pub mod view;
 
@@ -49,6 +51,8 @@ pub struct TrayState {
     last_active: Mutex<Option<String>>,
     renewal: renew::Renewal,
     keychain: Keychain,
+    /// Local proxies, started on first use.
+    proxies: proxies::Proxies,
 }
 
 /// The tray's keychain reads for the active server: the last answer, and whether a read is
@@ -123,6 +127,7 @@ impl TrayState {
             last_active: Mutex::new(None),
             renewal: renew::Renewal::default(),
             keychain: Keychain::default(),
+            proxies: proxies::Proxies::default(),
         }
     }
 }

@@ -10,13 +10,22 @@ use crate::failure::{self, Failure};
 /// Run a command with a server's MLFLOW_TRACKING_* variables set, leaving your shell as
 /// it is. The password goes through the environment, never the command line.
 ///
+/// With --proxy the command gets no credential at all: MLFLOW_TRACKING_URI points at a
+/// local proxy (see `mlflow-login proxy`) that lives as long as the command. For R, Java
+/// and long single sign-on runs, whose clients read a token once.
+///
 ///   mlflow-login exec prod -- python train.py
+///   mlflow-login exec --proxy prod -- Rscript train.R
 #[derive(Debug, Args)]
 #[command(verbatim_doc_comment)]
 pub struct Exec {
     /// The server (default: the one the project file here selects, else the one pinned
     /// with `use --here`, else the active one).
     name: Option<String>,
+    /// Start a local proxy for the command's lifetime; the command gets only
+    /// MLFLOW_TRACKING_URI (pointing at it), and this exits with the command's code.
+    #[arg(long)]
+    proxy: bool,
     /// The command and its arguments, after `--`.
     #[arg(last = true, required = true, value_name = "COMMAND")]
     command: Vec<OsString>,
@@ -24,6 +33,9 @@ pub struct Exec {
 
 impl Run for Exec {
     fn run(self) -> Result<(), Failure> {
+        if self.proxy {
+            return with_proxy(self.name, &self.command);
+        }
         let logins = logins()?;
         let config = logins.config()?;
         let name = match self.name {
@@ -48,6 +60,50 @@ impl Run for Exec {
         drop(secret);
         run(cmd, program)
     }
+}
+
+/// `exec --proxy`: the command runs as a child (this process serves its requests) with
+/// the proxy's tracking URI and none of the credential variables.
+fn with_proxy(name: Option<String>, command: &[OsString]) -> Result<(), Failure> {
+    let served = super::proxy::Served::start(name, 0)?;
+    let (program, args) = command.split_first().ok_or_else(|| Failure::usage("no command given"))?;
+    let mut cmd = Command::new(program);
+    cmd.args(args);
+    for name in mlflow_login_core::env::MANAGED.iter().chain([&mlflow_login_core::env::TRACKING_AUTH]) {
+        cmd.env_remove(name);
+    }
+    cmd.env(mlflow_login_core::env::URI, served.proxy.tracking_uri().expose());
+    cmd.env(mlflow_login_core::env::SERVER_NAME, &served.name);
+    let mut child =
+        cmd.spawn().map_err(|e| Failure::new(127, format!("cannot run {}: {e}", program.to_string_lossy())))?;
+    // Ctrl-C reaches the command (same process group) and ends it; this process stays to
+    // serve the command's last requests and report its exit code.
+    let status = served.runtime.block_on(async {
+        let wait = tokio::task::spawn_blocking(move || child.wait());
+        tokio::pin!(wait);
+        loop {
+            tokio::select! {
+                status = &mut wait => return status,
+                _ = tokio::signal::ctrl_c() => {}
+            }
+        }
+    });
+    let status = status
+        .map_err(|e| Failure::new(failure::OTHER, format!("cannot wait for {}: {e}", program.to_string_lossy())))?
+        .map_err(|e| Failure::new(failure::OTHER, format!("cannot wait for {}: {e}", program.to_string_lossy())))?;
+    drop(served);
+    std::process::exit(exit_code(status));
+}
+
+#[cfg(unix)]
+fn exit_code(status: std::process::ExitStatus) -> i32 {
+    use std::os::unix::process::ExitStatusExt as _;
+    status.code().unwrap_or_else(|| 128 + status.signal().unwrap_or(0))
+}
+
+#[cfg(not(unix))]
+fn exit_code(status: std::process::ExitStatus) -> i32 {
+    status.code().unwrap_or(1)
 }
 
 #[cfg(unix)]

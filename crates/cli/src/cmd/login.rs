@@ -341,7 +341,7 @@ impl Interaction for Terminal {
 }
 
 /// Starts `$BROWSER` (its first entry), else the desktop's opener, and does not wait for it.
-fn open_browser(url: &str) -> std::io::Result<()> {
+pub(crate) fn open_browser(url: &str) -> std::io::Result<()> {
     let browser = std::env::var("BROWSER").ok().and_then(|b| b.split(':').next().map(str::to_string));
     let program = browser
         .filter(|b| !b.trim().is_empty())

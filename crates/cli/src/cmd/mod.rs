@@ -11,6 +11,7 @@ mod list;
 mod login;
 mod logout;
 mod project;
+mod proxy;
 mod remove;
 mod rename;
 mod servers;
@@ -56,6 +57,7 @@ pub enum Command {
     Init(init::Init),
     Doctor(doctor::Doctor),
     Project(project::Project),
+    Proxy(proxy::Proxy),
     Import(import::Import),
     Servers(servers::Servers),
     #[command(hide = true)]
@@ -113,6 +115,7 @@ impl Run for Command {
             Command::Init(c) => c.run(),
             Command::Doctor(c) => c.run(),
             Command::Project(c) => c.run(),
+            Command::Proxy(c) => c.run(),
             Command::Import(c) => c.run(),
             Command::Servers(c) => c.run(),
             Command::HookEnv(c) => c.run(),

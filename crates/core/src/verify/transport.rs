@@ -280,11 +280,13 @@ pub(crate) fn builder(opts: &VerifyOptions, base: &Url) -> ClientBuilder {
     RING.call_once(|| {
         let _ = rustls::crypto::ring::default_provider().install_default();
     });
-    let builder = Client::builder()
+    let mut builder = Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .connect_timeout(opts.connect_timeout)
-        .timeout(opts.total_timeout)
         .user_agent(USER_AGENT);
+    if opts.total_timeout != super::NO_TOTAL_TIMEOUT {
+        builder = builder.timeout(opts.total_timeout);
+    }
     // A server on this machine is never reached through HTTP_PROXY / HTTPS_PROXY /
     // ALL_PROXY: over plain http the proxy would read the password, and it could not
     // reach this machine's loopback anyway. Remote servers keep the proxy.

@@ -1,0 +1,174 @@
+//! What crosses the proxy, each way: which headers go on, where a request goes, how a
+//! redirect comes back, and the proxy's own answers in MLflow's error shape.
+
+use bytes::Bytes;
+use http_body_util::combinators::UnsyncBoxBody;
+use http_body_util::{BodyExt as _, Full};
+use reqwest::StatusCode;
+use reqwest::header::{self, HeaderMap, HeaderName, HeaderValue};
+use url::Url;
+
+use super::gate::Via;
+
+/// An error of a body stream, either side.
+pub(crate) type BoxError = Box<dyn std::error::Error + Send + Sync>;
+/// Every answer's body: streamed from the server, or the proxy's own.
+pub(crate) type ProxyBody = UnsyncBoxBody<Bytes, BoxError>;
+/// An answer to the client.
+pub(crate) type Answer = hyper::Response<ProxyBody>;
+
+/// Headers that describe one connection, not the message (RFC 9110 7.6.1), and `Expect`:
+/// the proxy answers `100 Continue` itself when it reads the body.
+const HOP_BY_HOP: [&str; 9] = [
+    "connection",
+    "keep-alive",
+    "proxy-connection",
+    "te",
+    "trailer",
+    "transfer-encoding",
+    "upgrade",
+    "expect",
+    "proxy-authenticate",
+];
+
+/// The client's headers that never reach the server: its own credentials (the server's
+/// are added instead), and where it comes from (`Origin` and `Referer` name the proxy,
+/// whose address and, in a `Referer`, secret are nothing the server should see).
+const CLIENT_ONLY: [HeaderName; 5] =
+    [header::AUTHORIZATION, header::PROXY_AUTHORIZATION, header::COOKIE, header::ORIGIN, header::REFERER];
+
+/// The server's headers that never reach the client: a challenge would make a browser
+/// ask for a password (the proxy holds it), and the server's cookies belong to requests
+/// the proxy makes, not to the client (whose cookies are never sent on).
+const SERVER_ONLY: [HeaderName; 2] = [header::WWW_AUTHENTICATE, header::SET_COOKIE];
+
+fn connection_named(headers: &HeaderMap) -> Vec<String> {
+    headers
+        .get_all(header::CONNECTION)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(|n| n.trim().to_ascii_lowercase())
+        .collect()
+}
+
+fn is_hop_by_hop(name: &HeaderName, named: &[String]) -> bool {
+    HOP_BY_HOP.contains(&name.as_str()) || named.iter().any(|n| n == name.as_str())
+}
+
+/// The client's headers as sent on (without `Host`: the client sets the server's).
+pub(crate) fn upstream_headers(client: &HeaderMap) -> HeaderMap {
+    let named = connection_named(client);
+    let mut out = HeaderMap::with_capacity(client.len());
+    for (name, value) in client {
+        if name == header::HOST || CLIENT_ONLY.contains(name) || is_hop_by_hop(name, &named) {
+            continue;
+        }
+        out.append(name.clone(), value.clone());
+    }
+    out
+}
+
+/// The server's headers as passed back, in place.
+pub(crate) fn downstream_headers(server: &mut HeaderMap) {
+    let named = connection_named(server);
+    let drop: Vec<HeaderName> =
+        server.keys().filter(|name| SERVER_ONLY.contains(name) || is_hop_by_hop(name, &named)).cloned().collect();
+    for name in drop {
+        server.remove(name);
+    }
+}
+
+/// The server URL for a request's `path` and `query`: the proxy mirrors the server's paths
+/// (so the MLflow UI's absolute links work under a sub-path), and forwards only what lies
+/// under the server's URL. `None` for anything else (after `..` is resolved).
+pub(crate) fn upstream_url(base: &Url, path: &str, query: Option<&str>) -> Option<Url> {
+    let mut url = base.clone();
+    url.set_path(path);
+    url.set_query(query);
+    url.set_fragment(None);
+    let prefix = base.path().trim_end_matches('/');
+    let inside = prefix.is_empty()
+        || url.path() == prefix
+        || url.path().strip_prefix(prefix).is_some_and(|rest| rest.starts_with('/'));
+    inside.then_some(url)
+}
+
+/// A server's `Location` as the client should see it. A target on the server's origin is
+/// rewritten to the proxy: an absolute path for the browser (cookie); for an API client,
+/// a reference relative to its request, so the secret in its path is kept without being
+/// written into the header. A target elsewhere is passed on as it is: the client follows
+/// it on its own, with no credential of ours.
+pub(crate) fn rewrite_location(
+    location: &HeaderValue,
+    asked: &Url,
+    base: &Url,
+    via: Via,
+    client_path: &str,
+) -> Option<HeaderValue> {
+    let target = asked.join(location.to_str().ok()?).ok()?;
+    if target.origin() != base.origin() {
+        return Some(location.clone());
+    }
+    let mut rest = target.path().to_owned();
+    if let Some(q) = target.query() {
+        rest.push('?');
+        rest.push_str(q);
+    }
+    if let Some(f) = target.fragment() {
+        rest.push('#');
+        rest.push_str(f);
+    }
+    let rewritten = match via {
+        Via::Cookie => rest,
+        Via::Secret => {
+            let depth = client_path.matches('/').count().saturating_sub(1);
+            format!("./{}{}", "../".repeat(depth), rest.trim_start_matches('/'))
+        }
+    };
+    HeaderValue::from_str(&rewritten).ok()
+}
+
+/// An MLflow error code and the status the proxy answers with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Refusal {
+    /// 403: the caller did not prove it is the user.
+    Forbidden,
+    /// 404: outside the server's URL.
+    NotFound,
+    /// 401: no usable credential; a new login is the way out.
+    LogInAgain,
+    /// 502: the server could not be reached or answered wrongly.
+    BadGateway,
+    /// 503: the keychain or the identity provider did not give a credential; try later.
+    Unavailable,
+}
+
+impl Refusal {
+    fn status_and_code(self) -> (StatusCode, &'static str) {
+        match self {
+            Refusal::Forbidden => (StatusCode::FORBIDDEN, "PERMISSION_DENIED"),
+            Refusal::NotFound => (StatusCode::NOT_FOUND, "ENDPOINT_NOT_FOUND"),
+            Refusal::LogInAgain => (StatusCode::UNAUTHORIZED, "UNAUTHENTICATED"),
+            Refusal::BadGateway => (StatusCode::BAD_GATEWAY, "TEMPORARILY_UNAVAILABLE"),
+            Refusal::Unavailable => (StatusCode::SERVICE_UNAVAILABLE, "TEMPORARILY_UNAVAILABLE"),
+        }
+    }
+
+    /// The answer: `{"error_code": ..., "message": ...}`, as MLflow's own errors, so its
+    /// clients show the message.
+    pub(crate) fn answer(self, message: &str) -> Answer {
+        let (status, code) = self.status_and_code();
+        let body = serde_json::json!({ "error_code": code, "message": message }).to_string();
+        let mut answer = hyper::Response::new(full(body));
+        *answer.status_mut() = status;
+        answer.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        answer.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        answer
+    }
+}
+
+/// A body the proxy wrote itself.
+pub(crate) fn full(body: impl Into<Bytes>) -> ProxyBody {
+    Full::new(body.into()).map_err(|never| match never {}).boxed_unsync()
+}

@@ -1,0 +1,354 @@
+//! A loopback reverse proxy for one server: any MLflow client (R, Java, the Node client,
+//! curl, the MLflow UI in a browser) talks plain HTTP to `127.0.0.1`, and the proxy sends
+//! each request on to the server with the server's credential added.
+//!
+//! Design: a hyper HTTP/1.1 server (keep-alive, chunked bodies) on `127.0.0.1` only; the
+//! server is reached through the client the verifier builds for it (its CA bundle, client
+//! certificate, no proxy for loopback; no redirects followed, no overall timeout so that
+//! gigabyte artifacts pass). Bodies stream both ways, frame by frame, with the socket's
+//! own back-pressure: memory stays bounded whatever their size. `Range` and every other
+//! header pass as they are.
+//!
+//! Per request: the caller's checks ([`gate`]; on Linux the peer's uid, [`peer`]), the
+//! client's own credentials dropped, the credential added from core's `fresh_with`
+//! ([`credential`]: one keychain read shared by concurrent requests, single sign-on tokens
+//! refreshed under the one refresh lock), and a same-origin `Location` rewritten to the
+//! proxy. A 401 makes one more credential read (for single sign-on, a refresh by the
+//! refused-token rule) and one retry when the request body can be sent again (no body, or
+//! a small one kept for the purpose). The proxy's own answers use MLflow's error shape:
+//! 403 for a caller that did not prove itself, 401 "log in again", 502 for a server that
+//! cannot be reached, 503 for a keychain or identity provider that did not answer.
+//!
+//! Nothing is printed or logged: the tracking URI holds the run's secret, and a front end
+//! shows it only where the user asked for it.
+
+mod credential;
+mod forward;
+mod gate;
+mod peer;
+#[cfg(test)]
+mod tests;
+
+use std::convert::Infallible;
+use std::net::{Ipv4Addr, SocketAddr};
+use std::sync::Arc;
+
+use bytes::Bytes;
+use http_body_util::{BodyExt as _, Limited};
+use hyper::body::Incoming;
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper_util::rt::TokioIo;
+use reqwest::header::{self, HeaderMap, HeaderValue};
+use reqwest::{Client, Method, StatusCode};
+use tokio::sync::watch;
+use url::Url;
+
+use self::credential::{Credentials, Header};
+use self::forward::{Answer, Refusal, downstream_headers, rewrite_location, upstream_headers, upstream_url};
+use self::gate::{Gate, Verdict, Via};
+use crate::error::{Error, ErrorKind, Result};
+use crate::logins::Logins;
+use crate::secret::Secret;
+use crate::server::Server;
+use crate::vault::Vault;
+use crate::verify::{VerifyOptions, clean, error_chain};
+
+/// A request body up to this size is kept while it is sent, so that a 401 can be retried
+/// with a fresh credential; larger bodies stream and are never retried.
+const REPLAYABLE_BODY: usize = 64 * 1024;
+
+/// Settings of one proxy run.
+#[derive(Debug, Clone, Default)]
+pub struct ProxyOptions {
+    /// The port on 127.0.0.1; 0 picks a free one.
+    pub port: u16,
+    /// Headers added to every request sent on (e.g. `X-MLFLOW-WORKSPACE` for the
+    /// workspace the user selected). A client's own header of the same name is replaced.
+    pub extra_headers: HeaderMap,
+}
+
+/// A running proxy. Dropping it stops it: the port closes and open connections end.
+#[derive(Debug)]
+pub struct Proxy {
+    addr: SocketAddr,
+    base_path: String,
+    gate: Arc<Gate>,
+    stop: watch::Sender<bool>,
+}
+
+impl Proxy {
+    /// The address it listens on.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The tracking URI for API clients: `http://127.0.0.1:PORT/SECRET/SERVER-PATH`. It is
+    /// the key to the server: show it only where the user asked for it.
+    pub fn tracking_uri(&self) -> Secret {
+        Secret::new(format!("http://{}/{}{}", self.addr, self.gate.secret().expose(), self.base_path))
+    }
+
+    /// A new one-time link that signs a browser in (a cookie) and opens the server's UI.
+    pub fn browser_link(&self) -> Secret {
+        Secret::new(format!("http://{}{}", self.addr, self.gate.new_link()))
+    }
+
+    /// Stops accepting and ends open connections.
+    pub fn stop(&self) {
+        let _ = self.stop.send(true);
+    }
+}
+
+impl Drop for Proxy {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+struct Shared<V> {
+    name: String,
+    server: Server,
+    base: Url,
+    client: Client,
+    gate: Arc<Gate>,
+    credentials: Credentials<V>,
+    extra_headers: HeaderMap,
+}
+
+/// Starts a proxy for the server `name` on the current tokio runtime (a single-threaded
+/// one is enough). A port in use is an [`Error::InvalidInput`] on `port`, at once.
+pub async fn start<V: Vault + 'static>(
+    logins: Arc<Logins<V>>,
+    name: &str,
+    server: &Server,
+    opts: ProxyOptions,
+) -> Result<Proxy> {
+    let verify = VerifyOptions { total_timeout: crate::verify::NO_TOTAL_TIMEOUT, ..VerifyOptions::default() };
+    let (client, base) = crate::verify::transport::server_client(server, &verify)
+        .await
+        .map_err(|outcome| Error::invalid("url", outcome.summary()))?;
+    // std's bind, not tokio's: tokio sets SO_REUSEADDR, and a port in use must fail.
+    let listener = std::net::TcpListener::bind((Ipv4Addr::LOCALHOST, opts.port))
+        .and_then(|l| l.set_nonblocking(true).map(|()| l))
+        .and_then(tokio::net::TcpListener::from_std)
+        .map_err(|e| {
+            let why = if e.kind() == std::io::ErrorKind::AddrInUse { "is in use".to_owned() } else { e.to_string() };
+            Error::invalid("port", format!("cannot listen on 127.0.0.1 port {}: {why}", opts.port))
+        })?;
+    let addr = listener.local_addr().map_err(|e| Error::invalid("port", e.to_string()))?;
+    let gate = Arc::new(Gate::new(addr.port()));
+    let shared = Arc::new(Shared {
+        name: name.to_owned(),
+        server: server.clone(),
+        base: base.clone(),
+        client,
+        gate: gate.clone(),
+        credentials: Credentials::new(logins, server.clone()),
+        extra_headers: opts.extra_headers,
+    });
+    let (stop, stopped) = watch::channel(false);
+    tokio::spawn(serve(listener, addr, shared, stopped));
+    let base_path = base.path().trim_end_matches('/').to_owned();
+    Ok(Proxy { addr, base_path, gate, stop })
+}
+
+async fn serve<V: Vault + 'static>(
+    listener: tokio::net::TcpListener,
+    local: SocketAddr,
+    shared: Arc<Shared<V>>,
+    mut stopped: watch::Receiver<bool>,
+) {
+    loop {
+        let (stream, peer) = tokio::select! {
+            _ = stopped.changed() => return,
+            accepted = listener.accept() => match accepted {
+                Ok(pair) => pair,
+                // Out of file descriptors and the like: wait instead of spinning.
+                Err(_) => {
+                    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+        };
+        let own_user = peer::is_own_user(peer, local);
+        let _ = stream.set_nodelay(true);
+        let shared = shared.clone();
+        let mut stopped = stopped.clone();
+        tokio::spawn(async move {
+            let service = service_fn(move |req| {
+                let shared = shared.clone();
+                async move { Ok::<_, Infallible>(handle(&shared, own_user, req).await) }
+            });
+            let conn = http1::Builder::new().serve_connection(TokioIo::new(stream), service);
+            tokio::select! {
+                _ = conn => {}
+                _ = stopped.changed() => {}
+            }
+        });
+    }
+}
+
+/// The request's body as it will be sent, and whether it can be sent twice.
+enum Body {
+    Replayable(Bytes),
+    Streaming(Incoming),
+}
+
+impl Body {
+    async fn read(req: hyper::Request<Incoming>) -> std::result::Result<Body, Stop> {
+        let declared: Option<u64> =
+            req.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse().ok());
+        let chunked = req.headers().contains_key(header::TRANSFER_ENCODING);
+        let body = req.into_body();
+        match (declared, chunked) {
+            (None | Some(0), false) => Ok(Body::Replayable(Bytes::new())),
+            (Some(n), false) if n <= REPLAYABLE_BODY as u64 => {
+                match Limited::new(body, REPLAYABLE_BODY).collect().await {
+                    Ok(collected) => Ok(Body::Replayable(collected.to_bytes())),
+                    Err(_) => Err(Stop(Refusal::BadGateway, "the request's body could not be read".into())),
+                }
+            }
+            _ => Ok(Body::Streaming(body)),
+        }
+    }
+}
+
+async fn handle<V: Vault + 'static>(shared: &Shared<V>, own_user: bool, req: hyper::Request<Incoming>) -> Answer {
+    if !own_user {
+        return Refusal::Forbidden.answer("this proxy serves only the user who started it");
+    }
+    let verdict = shared.gate.check(req.method(), req.uri().path(), req.headers());
+    match verdict {
+        Verdict::Refuse(reason) => Refusal::Forbidden.answer(reason),
+        Verdict::OpenLink => open_link(shared),
+        Verdict::Forward { via, path } => {
+            forward(shared, req, via, &path).await.unwrap_or_else(|Stop(refusal, message)| refusal.answer(&message))
+        }
+    }
+}
+
+/// Why the proxy answers itself instead of passing the server's answer on.
+struct Stop(Refusal, String);
+
+async fn forward<V: Vault + 'static>(
+    shared: &Shared<V>,
+    req: hyper::Request<Incoming>,
+    via: Via,
+    path: &str,
+) -> std::result::Result<Answer, Stop> {
+    let Some(url) = upstream_url(&shared.base, path, req.uri().query()) else {
+        return Err(Stop(Refusal::NotFound, "this path is outside the server's URL".into()));
+    };
+    let method = req.method().clone();
+    let mut headers = upstream_headers(req.headers());
+    for (name, value) in &shared.extra_headers {
+        headers.insert(name.clone(), value.clone());
+    }
+    let body = Body::read(req).await?;
+    let credential = credential(shared, shared.credentials.current().await)?;
+    let (replay, first) = match body {
+        Body::Replayable(bytes) => (Some(bytes.clone()), reqwest::Body::from(bytes)),
+        Body::Streaming(incoming) => (None, reqwest::Body::wrap(incoming)),
+    };
+    let mut reply = send(shared, &method, &url, &headers, &credential, first).await?;
+    if reply.status() == StatusCode::UNAUTHORIZED {
+        let again = match shared.credentials.after_refusal(&credential).await {
+            Ok(None) => None,
+            read => Some(self::credential(shared, read)?),
+        };
+        if let (Some(bytes), Some(again)) = (replay, again)
+            && again.value != credential.value
+        {
+            reply = send(shared, &method, &url, &headers, &again, reqwest::Body::from(bytes)).await?;
+        }
+        if reply.status() == StatusCode::UNAUTHORIZED {
+            let name = &shared.name;
+            let noun = shared.server.auth.secret_noun();
+            return Err(Stop(
+                Refusal::LogInAgain,
+                format!("the server refused the stored {noun} of \"{name}\": log in again (mlflow-login login {name})"),
+            ));
+        }
+    }
+    Ok(answer(shared, reply, &url, via, path))
+}
+
+/// The server's answer as the client gets it.
+fn answer<V>(shared: &Shared<V>, reply: reqwest::Response, asked: &Url, via: Via, client_path: &str) -> Answer {
+    let reply: hyper::Response<reqwest::Body> = reply.into();
+    let (mut parts, body) = reply.into_parts();
+    downstream_headers(&mut parts.headers);
+    if let Some(location) = parts.headers.get(header::LOCATION) {
+        match rewrite_location(location, asked, &shared.base, via, client_path) {
+            Some(v) => parts.headers.insert(header::LOCATION, v),
+            None => parts.headers.remove(header::LOCATION),
+        };
+    }
+    hyper::Response::from_parts(parts, body.map_err(Into::into).boxed_unsync())
+}
+
+async fn send<V>(
+    shared: &Shared<V>,
+    method: &Method,
+    url: &Url,
+    headers: &HeaderMap,
+    credential: &Header,
+    body: reqwest::Body,
+) -> std::result::Result<reqwest::Response, Stop> {
+    let request = shared
+        .client
+        .request(method.clone(), url.clone())
+        .headers(headers.clone())
+        .header(header::AUTHORIZATION, credential.value.clone())
+        .body(body);
+    request.send().await.map_err(|e| {
+        let detail = clean(&std::error::Error::source(&e).map_or_else(|| e.to_string(), error_chain), 300);
+        Stop(Refusal::BadGateway, format!("could not reach the server of \"{}\": {detail}", shared.name))
+    })
+}
+
+/// A credential read, or why there is none.
+fn credential<V>(shared: &Shared<V>, read: Result<Option<Header>>) -> std::result::Result<Header, Stop> {
+    let name = &shared.name;
+    match read {
+        Ok(Some(h)) => Ok(h),
+        Ok(None) => Err(Stop(
+            Refusal::LogInAgain,
+            format!(
+                "no {} is stored for \"{name}\": log in again (mlflow-login login {name})",
+                shared.server.auth.secret_noun()
+            ),
+        )),
+        Err(e) => Err(match e.kind() {
+            ErrorKind::LoginRequired => Stop(
+                Refusal::LogInAgain,
+                format!("the single sign-on session of \"{name}\" has ended: log in again (mlflow-login login {name})"),
+            ),
+            kind if kind.is_keychain() => Stop(
+                Refusal::Unavailable,
+                format!("the keychain did not give the credential of \"{name}\" ({e}): unlock it and try again"),
+            ),
+            ErrorKind::IdpUnreachable | ErrorKind::TimedOut => Stop(
+                Refusal::Unavailable,
+                format!("the single sign-on token of \"{name}\" could not be refreshed ({e}); try again"),
+            ),
+            _ => Stop(Refusal::BadGateway, format!("no credential for \"{name}\": {e}")),
+        }),
+    }
+}
+
+/// A one-time link: the browser gets its cookie and goes on to the server's UI.
+fn open_link<V>(shared: &Shared<V>) -> Answer {
+    let mut answer = hyper::Response::new(forward::full(Bytes::new()));
+    *answer.status_mut() = StatusCode::SEE_OTHER;
+    let home = format!("{}/", shared.base.path().trim_end_matches('/'));
+    let headers = answer.headers_mut();
+    if let (Ok(cookie), Ok(home)) = (HeaderValue::from_str(&shared.gate.set_cookie()), HeaderValue::from_str(&home)) {
+        headers.insert(header::SET_COOKIE, cookie);
+        headers.insert(header::LOCATION, home);
+    }
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    answer
+}

@@ -1,0 +1,443 @@
+//! The proxy's rules one by one, and the whole proxy against an in-process server that
+//! records what reached it. The real servers (nginx, MLflow, Apache with the real IdP),
+//! curl, MLflow's Python client and Chromium are driven from crates/cli/tests/proxy.rs.
+#![allow(clippy::unwrap_used)]
+
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+
+use bytes::Bytes;
+use http_body_util::BodyExt as _;
+use hyper::body::Incoming;
+use reqwest::header::{self, HeaderMap, HeaderValue};
+use reqwest::{Method, StatusCode};
+use url::Url;
+
+use super::forward::{rewrite_location, upstream_headers, upstream_url};
+use super::gate::{Gate, LINK_PREFIX, Verdict, Via};
+use super::*;
+use crate::config::{ConfigStore, Paths};
+use crate::logins::{Activate, Logins};
+use crate::vault::MemoryVault;
+
+fn headers(pairs: &[(&str, &str)]) -> HeaderMap {
+    let mut h = HeaderMap::new();
+    for (k, v) in pairs {
+        h.append(header::HeaderName::from_bytes(k.as_bytes()).unwrap(), HeaderValue::from_str(v).unwrap());
+    }
+    h
+}
+
+// ---- the gate -------------------------------------------------------------------------
+
+#[test]
+fn the_secret_path_prefix_lets_a_request_through_without_it() {
+    let gate = Gate::new(4000);
+    let secret = gate.secret().expose().to_owned();
+    assert!(secret.len() >= 43, "256 bits in base64url");
+    let h = headers(&[("host", "127.0.0.1:4000")]);
+    assert_eq!(
+        gate.check(&Method::POST, &format!("/{secret}/api/2.0/mlflow/runs/create"), &h),
+        Verdict::Forward { via: Via::Secret, path: "/api/2.0/mlflow/runs/create".into() }
+    );
+    assert_eq!(
+        gate.check(&Method::GET, &format!("/{secret}"), &h),
+        Verdict::Forward { via: Via::Secret, path: "/".into() }
+    );
+}
+
+#[test]
+fn no_secret_a_wrong_one_or_a_prefix_of_it_is_refused() {
+    let gate = Gate::new(4000);
+    let secret = gate.secret().expose().to_owned();
+    let h = headers(&[("host", "127.0.0.1:4000")]);
+    for path in ["/", "/api/2.0/mlflow/experiments/search", &format!("/{}/x", &secret[..20]), &format!("/{secret}x/y")]
+    {
+        assert!(matches!(gate.check(&Method::GET, path, &h), Verdict::Refuse(_)), "{path}");
+    }
+}
+
+#[test]
+fn a_host_other_than_the_proxy_is_refused_even_with_the_secret() {
+    let gate = Gate::new(4000);
+    let path = format!("/{}/api", gate.secret().expose());
+    for host in ["evil.example", "evil.example:4000", "127.0.0.1:4001", "127.0.0.1", ""] {
+        let h = headers(&[("host", host)]);
+        assert!(matches!(gate.check(&Method::GET, &path, &h), Verdict::Refuse(_)), "{host}");
+    }
+    let h = headers(&[("host", "localhost:4000")]);
+    assert!(matches!(gate.check(&Method::GET, &path, &h), Verdict::Forward { .. }));
+}
+
+#[test]
+fn a_browser_link_works_once_and_its_cookie_lets_the_browser_in() {
+    let gate = Gate::new(4000);
+    let link = gate.new_link();
+    assert!(link.starts_with(LINK_PREFIX));
+    let h = headers(&[("host", "127.0.0.1:4000")]);
+    assert_eq!(gate.check(&Method::GET, &link, &h), Verdict::OpenLink);
+    assert!(matches!(gate.check(&Method::GET, &link, &h), Verdict::Refuse(_)), "a used link does nothing");
+    let cookie = gate.set_cookie();
+    assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"), "{cookie}");
+    let pair = cookie.split(';').next().unwrap();
+    let with_cookie = headers(&[("host", "127.0.0.1:4000"), ("cookie", &format!("other=1; {pair}"))]);
+    assert_eq!(
+        gate.check(&Method::GET, "/#/experiments", &with_cookie),
+        Verdict::Forward { via: Via::Cookie, path: "/#/experiments".into() }
+    );
+    let wrong = headers(&[("host", "127.0.0.1:4000"), ("cookie", &format!("{pair}x"))]);
+    assert!(matches!(gate.check(&Method::GET, "/", &wrong), Verdict::Refuse(_)));
+}
+
+#[test]
+fn a_state_changing_browser_request_needs_the_proxys_own_origin() {
+    let gate = Gate::new(4000);
+    let pair = gate.set_cookie().split(';').next().unwrap().to_owned();
+    let path = "/ajax-api/2.0/mlflow/experiments/create";
+    let plain = headers(&[("host", "127.0.0.1:4000"), ("cookie", &pair)]);
+    assert!(matches!(gate.check(&Method::POST, path, &plain), Verdict::Refuse(_)), "no Origin");
+    let foreign = headers(&[("host", "127.0.0.1:4000"), ("cookie", &pair), ("origin", "http://evil.example")]);
+    assert!(matches!(gate.check(&Method::POST, path, &foreign), Verdict::Refuse(_)));
+    assert!(matches!(gate.check(&Method::GET, path, &foreign), Verdict::Refuse(_)), "a foreign Origin on any method");
+    let own = headers(&[("host", "127.0.0.1:4000"), ("cookie", &pair), ("origin", "http://127.0.0.1:4000")]);
+    assert!(matches!(gate.check(&Method::POST, path, &own), Verdict::Forward { .. }));
+    // The secret does not excuse a foreign page either.
+    let secret_path = format!("/{}/api", gate.secret().expose());
+    let h = headers(&[("host", "127.0.0.1:4000"), ("origin", "null")]);
+    assert!(matches!(gate.check(&Method::POST, &secret_path, &h), Verdict::Refuse(_)));
+}
+
+// ---- what crosses ---------------------------------------------------------------------
+
+#[test]
+fn the_clients_credentials_and_connection_headers_stay_behind() {
+    let h = headers(&[
+        ("host", "127.0.0.1:4000"),
+        ("authorization", "Basic bWFsbG9yeTp4"),
+        ("proxy-authorization", "Basic eA=="),
+        ("cookie", "session=1"),
+        ("origin", "http://127.0.0.1:4000"),
+        ("referer", "http://127.0.0.1:4000/secret/x"),
+        ("connection", "keep-alive, x-private"),
+        ("x-private", "1"),
+        ("expect", "100-continue"),
+        ("range", "bytes=0-9"),
+        ("content-type", "application/json"),
+    ]);
+    let out = upstream_headers(&h);
+    let names: Vec<&str> = out.keys().map(|k| k.as_str()).collect();
+    assert_eq!(names, ["range", "content-type"]);
+}
+
+#[test]
+fn only_paths_under_the_servers_url_are_forwarded() {
+    let base = Url::parse("https://h.example/mlflow").unwrap();
+    let ok = upstream_url(&base, "/mlflow/api/2.0/x", Some("a=1")).unwrap();
+    assert_eq!(ok.as_str(), "https://h.example/mlflow/api/2.0/x?a=1");
+    assert!(upstream_url(&base, "/mlflow", None).is_some());
+    for outside in ["/", "/other", "/mlflowx/api", "/mlflow/../admin"] {
+        assert!(upstream_url(&base, outside, None).is_none(), "{outside}");
+    }
+    let root = Url::parse("http://h.example:5000/").unwrap();
+    assert!(upstream_url(&root, "/anything", None).is_some());
+}
+
+#[test]
+fn same_origin_redirects_come_back_to_the_proxy_without_the_secret() {
+    let base = Url::parse("https://h.example/mlflow").unwrap();
+    let asked = Url::parse("https://h.example/mlflow/api/2.0/a").unwrap();
+    let loc = |v: &str, via, path| {
+        rewrite_location(&HeaderValue::from_str(v).unwrap(), &asked, &base, via, path)
+            .map(|v| v.to_str().unwrap().to_owned())
+    };
+    assert_eq!(loc("/mlflow/#/x?y=1", Via::Cookie, "/mlflow/api/2.0/a").unwrap(), "/mlflow/#/x?y=1");
+    assert_eq!(loc("https://h.example/mlflow/b?q=1", Via::Cookie, "/mlflow/api/2.0/a").unwrap(), "/mlflow/b?q=1");
+    // /SECRET/mlflow/api/2.0/a -> up 3 folders to /SECRET/, then mlflow/b.
+    let rel = loc("https://h.example/mlflow/b?q=1", Via::Secret, "/mlflow/api/2.0/a").unwrap();
+    assert_eq!(rel, "./../../../mlflow/b?q=1");
+    let resolved = Url::parse("http://127.0.0.1:1/SECRET/mlflow/api/2.0/a").unwrap().join(&rel).unwrap();
+    assert_eq!(resolved.as_str(), "http://127.0.0.1:1/SECRET/mlflow/b?q=1");
+    // Elsewhere: as it is (followed by the client, with nothing of ours).
+    assert_eq!(loc("https://idp.example/auth", Via::Secret, "/x").unwrap(), "https://idp.example/auth");
+}
+
+#[test]
+fn the_socket_tables_owner_is_found_by_both_ends() {
+    let table = "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n\
+        0: 0100007F:0FA0 00000000:0000 0A 00000000:00000000 00:00000000 00000000  1000        0 1 1\n\
+        1: 0100007F:D431 0100007F:0FA0 01 00000000:00000000 00:00000000 00000000  1001        0 2 1\n\
+        2: 0100007F:0FA0 0100007F:D431 01 00000000:00000000 00:00000000 00000000  1000        0 3 1\n";
+    let local: SocketAddr = "127.0.0.1:4000".parse().unwrap();
+    let peer: SocketAddr = "127.0.0.1:54321".parse().unwrap();
+    if cfg!(target_endian = "little") {
+        assert_eq!(peer::owner(table, peer, local), Some(1001));
+        assert_eq!(peer::owner(table, "127.0.0.1:5".parse().unwrap(), local), None);
+    }
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn a_connection_of_this_user_is_recognised_as_its_own() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let local = listener.local_addr().unwrap();
+    let client = std::net::TcpStream::connect(local).unwrap();
+    let (_server, peer) = listener.accept().unwrap();
+    assert!(peer::is_own_user(peer, local));
+    drop(client);
+}
+
+// ---- the whole proxy against a recording server ---------------------------------------
+
+/// What the server received, request by request.
+#[derive(Debug, Clone)]
+struct Seen {
+    target: String,
+    headers: HeaderMap,
+}
+
+/// A server that records every request and answers by path: `/echo` streams the request
+/// body back, `/redirect-here` and `/redirect-away` redirect, `/refuse` answers 401 with
+/// a challenge, `/big?n=BYTES` streams that many bytes; anything else 200 "ok".
+async fn recording_server() -> (Url, Arc<Mutex<Vec<Seen>>>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let log = seen.clone();
+    tokio::spawn(async move {
+        loop {
+            let (stream, _) = listener.accept().await.unwrap();
+            let log = log.clone();
+            tokio::spawn(async move {
+                let service = hyper::service::service_fn(move |req: hyper::Request<Incoming>| {
+                    let log = log.clone();
+                    async move {
+                        log.lock()
+                            .unwrap()
+                            .push(Seen { target: req.uri().to_string(), headers: req.headers().clone() });
+                        Ok::<_, std::convert::Infallible>(reply(req, addr))
+                    }
+                });
+                let _ = hyper::server::conn::http1::Builder::new()
+                    .serve_connection(hyper_util::rt::TokioIo::new(stream), service)
+                    .await;
+            });
+        }
+    });
+    (Url::parse(&format!("http://{addr}/base")).unwrap(), seen)
+}
+
+fn reply(req: hyper::Request<Incoming>, addr: SocketAddr) -> forward::Answer {
+    let path = req.uri().path().to_owned();
+    let mut answer = match path.as_str() {
+        "/base/echo" => hyper::Response::new(req.into_body().map_err(Into::into).boxed_unsync()),
+        "/base/big" => {
+            let n: usize = req.uri().query().and_then(|q| q.strip_prefix("n=")).unwrap().parse().unwrap();
+            let chunk = Bytes::from(vec![7u8; 64 * 1024]);
+            let stream = futures_stream(n, chunk);
+            hyper::Response::new(stream)
+        }
+        _ => hyper::Response::new(forward::full("ok")),
+    };
+    match path.as_str() {
+        "/base/redirect-here" => {
+            *answer.status_mut() = StatusCode::FOUND;
+            let to = format!("http://{addr}/base/landed");
+            answer.headers_mut().insert(header::LOCATION, HeaderValue::from_str(&to).unwrap());
+        }
+        "/base/redirect-away" => {
+            *answer.status_mut() = StatusCode::FOUND;
+            answer.headers_mut().insert(header::LOCATION, HeaderValue::from_static("http://elsewhere.example/x"));
+        }
+        "/base/refuse" => {
+            *answer.status_mut() = StatusCode::UNAUTHORIZED;
+            answer.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Basic realm=\"x\""));
+        }
+        _ => {}
+    }
+    answer.headers_mut().insert(header::SET_COOKIE, HeaderValue::from_static("upstream=1"));
+    answer
+}
+
+/// `n` bytes in chunks, produced as they are read.
+fn futures_stream(n: usize, chunk: Bytes) -> forward::ProxyBody {
+    let mut left = n;
+    Frames(move || {
+        (left > 0).then(|| {
+            let take = left.min(chunk.len());
+            left -= take;
+            chunk.slice(..take)
+        })
+    })
+    .boxed_unsync()
+}
+
+/// A body whose frames a function makes, one per poll.
+struct Frames<F>(F);
+
+impl<F: FnMut() -> Option<Bytes> + Unpin> hyper::body::Body for Frames<F> {
+    type Data = Bytes;
+    type Error = forward::BoxError;
+    fn poll_frame(
+        mut self: std::pin::Pin<&mut Self>,
+        _: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<hyper::body::Frame<Bytes>, Self::Error>>> {
+        std::task::Poll::Ready((self.0)().map(|b| Ok(hyper::body::Frame::data(b))))
+    }
+}
+
+const PASSWORD: &str = "s3cret-pässword";
+
+/// A proxy in front of the recording server, for a Basic server with `PASSWORD` stored.
+async fn proxy_for(base: &Url) -> (Proxy, Arc<Logins<MemoryVault>>, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let logins = Arc::new(Logins::new(ConfigStore::new(Paths::in_dir(dir.path().join("cfg"))), MemoryVault::default()));
+    let server = Server::new_basic(base.as_str(), "alice").unwrap();
+    logins.save("rec", server.clone(), Some(&Secret::new(PASSWORD.into())), Activate::Yes).unwrap();
+    let proxy = start(logins.clone(), "rec", &server, ProxyOptions::default()).await.unwrap();
+    (proxy, logins, dir)
+}
+
+fn client() -> reqwest::Client {
+    reqwest::Client::builder().no_proxy().redirect(reqwest::redirect::Policy::none()).build().unwrap()
+}
+
+async fn json(r: reqwest::Response) -> (StatusCode, serde_json::Value) {
+    let status = r.status();
+    (status, serde_json::from_slice(&r.bytes().await.unwrap()).unwrap())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn requests_reach_the_server_with_its_credential_and_nothing_of_the_client() {
+    let (base, seen) = recording_server().await;
+    let (proxy, _logins, _dir) = proxy_for(&base).await;
+    let uri = proxy.tracking_uri().expose().to_owned();
+    let secret = uri.split('/').nth(3).unwrap().to_owned();
+    let r = client()
+        .get(format!("{uri}/api/2.0/mlflow/experiments/search?max_results=1"))
+        .header(header::AUTHORIZATION, "Bearer client-token")
+        .header(header::COOKIE, "mine=1")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert!(r.headers().get(header::SET_COOKIE).is_none(), "the server's cookies stay behind");
+    assert_eq!(r.text().await.unwrap(), "ok");
+    let seen = seen.lock().unwrap().clone();
+    assert_eq!(seen.len(), 1);
+    assert_eq!(seen[0].target, "/base/api/2.0/mlflow/experiments/search?max_results=1");
+    let expected = format!("Basic {}", crate::shell::base64(format!("alice:{PASSWORD}").as_bytes()));
+    assert_eq!(seen[0].headers.get_all(header::AUTHORIZATION).iter().collect::<Vec<_>>(), [expected.as_str()]);
+    assert!(seen[0].headers.get(header::COOKIE).is_none());
+    assert_eq!(
+        seen[0].headers.get(header::HOST).unwrap(),
+        base.host_str().map(|h| format!("{h}:{}", base.port().unwrap())).unwrap().as_str()
+    );
+    let everything = format!("{seen:?}");
+    assert!(!everything.contains(&secret), "the secret reached the server");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn refused_callers_never_reach_the_server() {
+    let (base, seen) = recording_server().await;
+    let (proxy, _logins, _dir) = proxy_for(&base).await;
+    let uri = proxy.tracking_uri().expose().to_owned();
+    let root = format!("http://{}", proxy.addr());
+    let link = proxy.browser_link().expose().to_owned();
+    let c = client();
+    assert_eq!(c.get(&link).send().await.unwrap().status(), StatusCode::SEE_OTHER);
+    let attempts = [
+        c.get(format!("{root}/base/api/2.0/mlflow/experiments/search")),
+        c.get(format!("{root}/wrong-secret/base/api")),
+        c.get(&link),
+        c.get(format!("{uri}/api")).header(header::HOST, "evil.example"),
+        c.post(format!("{uri}/api")).header(header::ORIGIN, "http://evil.example"),
+    ];
+    for attempt in attempts {
+        let (status, body) = json(attempt.send().await.unwrap()).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+        assert_eq!(body["error_code"], "PERMISSION_DENIED");
+    }
+    assert!(seen.lock().unwrap().is_empty(), "{:?}", seen.lock().unwrap());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn redirects_on_the_servers_origin_return_to_the_proxy_and_others_pass_as_they_are() {
+    let (base, _seen) = recording_server().await;
+    let (proxy, _logins, _dir) = proxy_for(&base).await;
+    let uri = proxy.tracking_uri().expose().to_owned();
+    let secret = uri.split('/').nth(3).unwrap().to_owned();
+    let r = client().get(format!("{uri}/redirect-here")).send().await.unwrap();
+    let location = r.headers()[header::LOCATION].to_str().unwrap().to_owned();
+    assert!(!location.contains(&secret), "{location}");
+    let followed = Url::parse(&format!("{uri}/redirect-here")).unwrap().join(&location).unwrap();
+    assert_eq!(followed.as_str(), format!("{uri}/landed"));
+    let r = client().get(format!("{uri}/redirect-away")).send().await.unwrap();
+    assert_eq!(r.headers()[header::LOCATION], "http://elsewhere.example/x");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_password_is_answered_log_in_again_without_a_challenge() {
+    let (base, seen) = recording_server().await;
+    let (proxy, _logins, _dir) = proxy_for(&base).await;
+    let uri = proxy.tracking_uri().expose().to_owned();
+    let r = client().get(format!("{uri}/refuse")).send().await.unwrap();
+    assert!(r.headers().get(header::WWW_AUTHENTICATE).is_none(), "a browser would ask for a password");
+    let (status, body) = json(r).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert_eq!(body["error_code"], "UNAUTHENTICATED");
+    assert!(body["message"].as_str().unwrap().contains("log in again"), "{body}");
+    // The keychain was read again (the same password): no second attempt.
+    assert_eq!(seen.lock().unwrap().len(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_locked_keychain_a_logout_and_a_server_down_are_answered_in_mlflows_error_shape() {
+    let (base, seen) = recording_server().await;
+    let (proxy, logins, _dir) = proxy_for(&base).await;
+    let uri = proxy.tracking_uri().expose().to_owned();
+    *logins.vault().fail_with.lock().unwrap() = Some(crate::ErrorKind::KeychainLocked);
+    let (status, body) = json(client().get(format!("{uri}/api")).send().await.unwrap()).await;
+    assert_eq!(
+        (status, body["error_code"].as_str()),
+        (StatusCode::SERVICE_UNAVAILABLE, Some("TEMPORARILY_UNAVAILABLE"))
+    );
+    *logins.vault().fail_with.lock().unwrap() = None;
+    logins.logout("rec").unwrap();
+    let (status, body) = json(client().get(format!("{uri}/api")).send().await.unwrap()).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
+    assert!(body["message"].as_str().unwrap().contains("log in again"), "{body}");
+    assert!(seen.lock().unwrap().is_empty());
+
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let down = Url::parse(&format!("http://{}/", closed.local_addr().unwrap())).unwrap();
+    drop(closed);
+    let (proxy, _logins, _dir) = proxy_for(&down).await;
+    let uri = proxy.tracking_uri().expose().to_owned();
+    let (status, body) = json(client().get(format!("{uri}/api")).send().await.unwrap()).await;
+    assert_eq!(status, StatusCode::BAD_GATEWAY, "{body}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bodies_stream_both_ways_byte_for_byte() {
+    let (base, seen) = recording_server().await;
+    let (proxy, _logins, _dir) = proxy_for(&base).await;
+    let uri = proxy.tracking_uri().expose().to_owned();
+    // 8 MiB up with a length, echoed back; a chunked upload; a generated download.
+    let data: Vec<u8> = (0..8 * 1024 * 1024u32).map(|i| (i % 251) as u8).collect();
+    let r = client().put(format!("{uri}/echo")).body(data.clone()).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    assert!(r.bytes().await.unwrap() == data);
+    let mut chunks = data.chunks(100_000).map(Bytes::copy_from_slice).collect::<Vec<_>>().into_iter();
+    let r = client()
+        .put(format!("{uri}/echo"))
+        .body(reqwest::Body::wrap(Frames(move || chunks.next())))
+        .send()
+        .await
+        .unwrap();
+    assert!(r.bytes().await.unwrap() == data);
+    let r = client().get(format!("{uri}/big?n=10000000")).send().await.unwrap();
+    assert_eq!(r.bytes().await.unwrap().len(), 10_000_000);
+    let seen = seen.lock().unwrap();
+    assert_eq!(seen[0].headers[header::CONTENT_LENGTH], data.len().to_string().as_str());
+    assert_eq!(seen[1].headers[header::TRANSFER_ENCODING], "chunked");
+}

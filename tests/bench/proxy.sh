@@ -1,0 +1,128 @@
+#!/usr/bin/env bash
+# The local proxy (`mlflow-login proxy`) side by side with MLflow direct and nginx as a plain
+# reverse proxy, all three in front of the same MLflow fixture server:
+#   latency   one-row experiment search over one keep-alive connection, p50 and p99 (wrk)
+#   1 GiB     an artifact uploaded and downloaded through MLflow's artifact proxy (curl),
+#             direct vs ours, and our proxy's peak RSS (VmHWM) after both
+#   64 x N    64 concurrent keep-alive clients, N requests each (ab): failed requests
+# Targets: p50/p99 <= nginx's; transfers >= 0.9x direct; peak RSS <= 20 MB; 0 errors.
+# Runs under tests/fixtures/with-keyring.sh + with-servers.sh (tests/bench/run.sh does that).
+#
+#   tests/bench/proxy.sh [PATH/TO/release/mlflow-login]
+#   MLL_BENCH_SECONDS=10 MLL_BENCH_PROXY_REQUESTS=1000 MLL_BENCH_PROXY_MIB=1024 (defaults)
+set -euo pipefail
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+root=$(cd "$here/../.." && pwd)
+# shellcheck source=tests/lib.sh
+source "$root/tests/lib.sh"
+
+bin=${1:-${CARGO_TARGET_DIR:-${MLL_CACHE:-$HOME/.cache/mlflow-login}/target}/release/mlflow-login}
+[[ -x "$bin" ]] || die "no release binary at $bin: run cargo build --release -p mlflow-login"
+need wrk "apt-get install wrk (or scripts/install-deps.sh)"
+need ab "apt-get install apache2-utils"
+need nginx "apt-get install nginx"
+need curl "apt-get install curl"
+: "${MLL_MLFLOW_DIRECT_URL:?run under tests/fixtures/with-keyring.sh tests/fixtures/with-servers.sh}"
+secs=${MLL_BENCH_SECONDS:-10}
+requests=${MLL_BENCH_PROXY_REQUESTS:-1000}
+mib=${MLL_BENCH_PROXY_MIB:-1024}
+
+work=$(mktemp -d)
+pids=()
+cleanup() {
+    for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+    wait 2>/dev/null || true
+    rm -rf "$work"
+}
+trap cleanup EXIT
+free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+
+# nginx as a plain reverse proxy to MLflow: no auth, keep-alive upstream, no buffering.
+nginx_port=$(free_port)
+upstream=${MLL_MLFLOW_DIRECT_URL#http://}
+mkdir -p "$work/nginx/logs" "$work/nginx/tmp"
+cat >"$work/nginx/nginx.conf" <<EOF
+worker_processes 1;
+daemon off;
+pid $work/nginx/nginx.pid;
+error_log $work/nginx/logs/error.log;
+events { worker_connections 1024; }
+http {
+    access_log off;
+    client_body_temp_path $work/nginx/tmp/body;
+    proxy_temp_path $work/nginx/tmp/proxy;
+    fastcgi_temp_path $work/nginx/tmp/fastcgi;
+    uwsgi_temp_path $work/nginx/tmp/uwsgi;
+    scgi_temp_path $work/nginx/tmp/scgi;
+    client_max_body_size 0;
+    upstream mlflow { server $upstream; keepalive 64; }
+    server {
+        listen 127.0.0.1:$nginx_port;
+        location / {
+            proxy_pass http://mlflow;
+            proxy_http_version 1.1;
+            proxy_set_header Connection "";
+            proxy_set_header Host $upstream;
+            proxy_buffering off;
+            proxy_request_buffering off;
+        }
+    }
+}
+EOF
+nginx -c "$work/nginx/nginx.conf" -p "$work/nginx" &
+pids+=($!)
+
+# Ours, for a server whose MLflow asks for no password (the credential is still added).
+export MLFLOW_LOGIN_CONFIG_DIR=$work/config MLFLOW_LOGIN_KEYCHAIN_PREFIX="mll-bench-$$:"
+printf 'bench-pw' | "$bin" login bench --url "$MLL_MLFLOW_DIRECT_URL" --username bench --password-stdin \
+    --no-verify >/dev/null 2>&1
+mkfifo "$work/out"
+"$bin" proxy bench >"$work/out" 2>/dev/null &
+proxy_pid=$!
+pids+=("$proxy_pid")
+read -r ours <"$work/out"
+for _ in $(seq 50); do
+    curl -fsS -o /dev/null "http://127.0.0.1:$nginx_port/health" 2>/dev/null && break
+    sleep 0.1
+done
+
+search='/api/2.0/mlflow/experiments/search?max_results=1'
+declare -A base=([direct]=$MLL_MLFLOW_DIRECT_URL [nginx]="http://127.0.0.1:$nginx_port" [ours]=$ours)
+
+echo "latency of a one-row experiment search, one keep-alive connection, ${secs} s each (wrk)"
+printf '%-8s %10s %10s %10s\n' "" "p50" "p99" "req/s"
+for which in direct nginx ours; do
+    url="${base[$which]}$search"
+    wrk -t1 -c1 -d1s "$url" >/dev/null # warm-up
+    out=$(wrk -t1 -c1 -d"${secs}s" --latency "$url")
+    p50=$(awk '/^ +50%/ {print $2}' <<<"$out")
+    p99=$(awk '/^ +99%/ {print $2}' <<<"$out")
+    rps=$(awk '/^Requests\/sec/ {print $2}' <<<"$out")
+    errors=$(awk '/Non-2xx|Socket errors/' <<<"$out")
+    printf '%-8s %10s %10s %10s %s\n' "$which" "$p50" "$p99" "$rps" "$errors"
+done
+
+echo
+echo "a ${mib} MiB artifact through MLflow's artifact proxy (curl; seconds, MiB/s)"
+head -c "$((mib << 20))" /dev/urandom >"$work/blob"
+want=$(sha256sum <"$work/blob" | cut -d' ' -f1)
+printf '%-8s %10s %10s %10s %10s\n' "" "up s" "up MiB/s" "down s" "down MiB/s"
+for which in direct ours; do
+    url="${base[$which]}/api/2.0/mlflow-artifacts/artifacts/bench-$$/$which.bin"
+    up=$(curl -fsS -T "$work/blob" -o /dev/null -w '%{time_total}' "$url")
+    down=$(curl -fsS -o "$work/back" -w '%{time_total}' "$url")
+    got=$(sha256sum <"$work/back" | cut -d' ' -f1)
+    [[ "$got" == "$want" ]] || die "the $which download differs from the upload"
+    rm -f "$work/back"
+    printf '%-8s %10.2f %10.0f %10.2f %10.0f\n' "$which" "$up" "$(bc -l <<<"$mib / $up")" "$down" "$(bc -l <<<"$mib / $down")"
+done
+hwm=$(awk '/^VmHWM/ {print $2}' "/proc/$proxy_pid/status")
+echo "our proxy's peak RSS (VmHWM) after both: $((hwm / 1024)) MiB"
+
+echo
+echo "64 concurrent keep-alive clients x $requests requests each, through ours (ab)"
+out=$(ab -q -k -c 64 -n $((64 * requests)) "$ours$search" 2>&1)
+grep -E '^(Complete requests|Failed requests|Non-2xx responses|Requests per second|Time per request)' <<<"$out" || true
+failed=$(awk '/^Failed requests/ {print $3}' <<<"$out")
+non2xx=$(awk '/^Non-2xx responses/ {print $3}' <<<"$out")
+echo "errors: $((failed + ${non2xx:-0}))"
