@@ -45,6 +45,9 @@ step cargo test -p mlflow-login-core --lib vault::tests::real_keychain -- --igno
 # The CLI against the real keychain and the real nginx + MLflow fixtures (servers:
 # team lists exported and imported; import: plain-text credentials into the keychain).
 step cargo test -p mlflow-login --bins --test outcomes --test flow --test input --test servers --test import
+# MLflow's own access control, against its real basic-auth app: who the server says you
+# are, a user without permission, the password change.
+step cargo test -p mlflow-login --test identity
 # Single sign-on through the CLI: login with the scripted browser and with the device code,
 # fresh tokens in env/exec/token across an expiry, an ended session, logout's revocation.
 # One at a time: a test ends every session of the IdP's user.

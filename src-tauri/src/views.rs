@@ -35,6 +35,10 @@ pub struct CheckView {
     /// Unix milliseconds.
     #[ts(type = "number")]
     pub checked_at: u64,
+    /// The account as the server knows it ("alice (admin; groups: ml)"), when it said.
+    pub identity: Option<String>,
+    /// What the user may not do and who grants it, when the server showed them nothing.
+    pub access_note: Option<String>,
 }
 
 impl From<CheckRecord> for CheckView {
@@ -48,6 +52,8 @@ impl From<CheckRecord> for CheckView {
             latency_ms: r.latency_ms,
             server_version: r.server_version,
             checked_at: r.checked_at,
+            identity: r.identity.as_ref().map(|id| id.describe()),
+            access_note: r.identity.as_ref().and_then(|id| id.access_note()),
         }
     }
 }

@@ -33,6 +33,17 @@ describe("servers window: the list", () => {
     expect(btn("gpu-cluster", "Log in…").className).toContain("primary");
   });
 
+  it("shows who the server says the user is, and what they may not do", async () => {
+    const servers = fx.servers.map((s) => (s.name === "prod" ? { ...s, lastCheck: fx.checks.ok_no_permission } : s));
+    await open(servers);
+    const line = row("prod").querySelector(".check-line");
+    expect(line?.querySelector(".identity")?.textContent).toBe(" as frank");
+    expect(line?.querySelector(".access-note")?.textContent).toMatch(
+      /^This user may read no experiment on this server.*ask the server's admin \(an MLflow admin user\) to grant this user READ permission/,
+    );
+    expect(row("staging").querySelector(".identity")).toBeNull();
+  });
+
   it("shows each server's TLS settings", async () => {
     await open();
     expect(row("prod").querySelector(".tls")).toBeNull();

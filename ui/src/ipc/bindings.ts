@@ -65,7 +65,15 @@ serverVersion: string | null,
 /**
  * Unix milliseconds.
  */
-checkedAt: number, };
+checkedAt: number, 
+/**
+ * The account as the server knows it ("alice (admin; groups: ml)"), when it said.
+ */
+identity: string | null, 
+/**
+ * What the user may not do and who grants it, when the server showed them nothing.
+ */
+accessNote: string | null, };
 
 export type ServerView = { 
 /**

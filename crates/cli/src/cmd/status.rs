@@ -170,6 +170,12 @@ fn print_reports(reports: &[Report]) -> Result<(), Failure> {
         if let Some(sso) = &r.sso {
             outln!("  {:width$}  {}", "", sso_line(sso))?;
         }
+        if let Outcome::Verified(Verification { identity: Some(id), .. }) = &r.result {
+            outln!("  {:width$}  the server knows you as {}", "", id.describe())?;
+            if let Some(note) = id.access_note() {
+                outln!("  {:width$}  note: {note}", "")?;
+            }
+        }
     }
     Ok(())
 }
