@@ -84,3 +84,133 @@ fn a_user_without_permission_is_told_so_and_who_grants_it() {
         .unwrap();
     assert_eq!(String::from_utf8_lossy(&got.stdout), "403");
 }
+
+/// A new user of the fixture's auth app, with a random name (tests run in parallel).
+fn new_user(password: &str) -> String {
+    let name =
+        format!("pw{:x}", std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos());
+    let script = r#"
+import base64, json, os, urllib.request
+auth = base64.b64encode((os.environ["A_USER"] + ":" + os.environ["A_PW"]).encode()).decode()
+req = urllib.request.Request(os.environ["URL"] + "/api/2.0/mlflow/users/create", method="POST",
+    data=json.dumps({"username": os.environ["U"], "password": os.environ["U_PW"]}).encode(),
+    headers={"Content-Type": "application/json", "Authorization": "Basic " + auth})
+urllib.request.urlopen(req, timeout=60).read()
+"#;
+    let out = std::process::Command::new(fx("MLL_MLFLOW_PYTHON"))
+        .args(["-c", script])
+        .env("URL", fx("MLL_MLFLOW_AUTH_URL"))
+        .env("A_USER", fx("MLL_MLFLOW_ADMIN_USER"))
+        .env("A_PW", fx("MLL_MLFLOW_ADMIN_PW"))
+        .env("U", &name)
+        .env("U_PW", password)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    name
+}
+
+/// The HTTP status MLflow's auth app answers `user:password` (curl reads both from stdin).
+fn answers(user: &str, password: &str) -> String {
+    use std::io::Write;
+    let url = format!("{}/api/2.0/mlflow/users/current", fx("MLL_MLFLOW_AUTH_URL"));
+    let quote = |s: &str| s.replace('\\', "\\\\").replace('"', "\\\"");
+    let config = format!("url = \"{url}\"\nuser = \"{}:{}\"\n", quote(user), quote(password));
+    let mut child = std::process::Command::new("curl")
+        .args(["-s", "-o", "/dev/null", "-w", "%{http_code}", "-K", "-"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(config.as_bytes()).unwrap();
+    String::from_utf8(child.wait_with_output().unwrap().stdout).unwrap()
+}
+
+/// The pending entry of a password change, read by `secret-tool` (not by our code).
+fn pending(w: &World, user: &str) -> Option<String> {
+    w.keychain(&fx("MLL_MLFLOW_AUTH_URL"), &format!("{user} (new password, pending)"))
+}
+
+#[test]
+fn passwd_changes_the_password_on_the_server_and_in_the_keychain() {
+    let w = World::new();
+    let url = fx("MLL_MLFLOW_AUTH_URL");
+    let (old, new) = ("old-pw-1 $'\"", "new-pw-2 ü\\`$(x)");
+    let user = new_user(old);
+    let out = w.login("mine", &url, &user, old, &[]);
+    assert!(out.status.success(), "{}", text(&out));
+    // The plugin's source before: the old password.
+    let cred = |w: &World| {
+        let out = w.run(&["credential", "--name", "mine"]);
+        assert!(out.status.success(), "{}", text(&out));
+        serde_json::from_slice::<Value>(&out.stdout).unwrap()
+    };
+    assert!(cred(&w).to_string().contains(&serde_json::to_string(old).unwrap()[1..old.len()]));
+
+    // MLflow's rules are told before anything is written or sent.
+    let out = w.run_stdin(&["passwd", "mine", "--password-stdin"], "short-pw");
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(stderr(&out).contains("at least 12 characters"), "{}", text(&out));
+    assert_eq!(pending(&w, &user), None);
+    // The same password again is refused here, before the server is asked.
+    let out = w.run_stdin(&["passwd", "mine", "--password-stdin"], old);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(stderr(&out).contains("the new password is the current one"), "{}", text(&out));
+
+    let out = w.run_stdin(&["passwd", "mine", "--password-stdin"], new);
+    assert!(out.status.success(), "{}", text(&out));
+    let all = text(&out);
+    assert!(!all.contains(new) && !all.contains(old), "a password leaked: {all}");
+    assert_eq!(w.keychain(&url, &user).as_deref(), Some(new));
+    assert_eq!(pending(&w, &user), None);
+    assert_eq!(answers(&user, old), "401", "the old password is refused afterwards");
+    assert_eq!(answers(&user, new), "200");
+    // The check runs with the new password, and the plugin gets it from its next request.
+    assert_eq!(status_json(&w, "mine")["outcome"]["kind"], "ok");
+    let c = cred(&w).to_string();
+    assert!(
+        c.contains(&serde_json::to_string(new).unwrap()[1..new.len()]),
+        "the plugin's credential is not the new password"
+    );
+}
+
+#[test]
+fn passwd_killed_between_its_steps_loses_nothing_and_doctor_finishes_it() {
+    let url = fx("MLL_MLFLOW_AUTH_URL");
+    // Where the process dies, and which password the server and the keychain hold then.
+    for (point, server_has_new) in
+        [("passwd-after-pending", false), ("passwd-after-server", true), ("passwd-after-promote", true)]
+    {
+        let w = World::new();
+        let (old, new) = ("old-password-3", "new-password-4");
+        let user = new_user(old);
+        let out = w.login("mine", &url, &user, old, &[]);
+        assert!(out.status.success(), "{}", text(&out));
+        let mut cmd = w.cmd();
+        cmd.args(["passwd", "mine", "--password-stdin"]).env("MLL_TEST_CRASH_AT", point);
+        let out = {
+            use std::io::Write;
+            let mut child = cmd
+                .stdin(std::process::Stdio::piped())
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap();
+            child.stdin.take().unwrap().write_all(new.as_bytes()).unwrap();
+            child.wait_with_output().unwrap()
+        };
+        assert_eq!(out.status.code(), None, "{point}: the process must die there: {}", text(&out));
+        let want = if server_has_new { new } else { old };
+        assert_eq!(answers(&user, want), "200", "{point}");
+        // Nothing lost: the password the server accepts is in the keychain.
+        let stored = [w.keychain(&url, &user), pending(&w, &user)];
+        assert!(stored.iter().any(|s| s.as_deref() == Some(want)), "{point}: {stored:?}");
+
+        let out = w.run(&["doctor"]);
+        assert!(!text(&out).contains(new) && !text(&out).contains(old), "{point}: a password leaked");
+        assert!(stdout(&out).contains("\"mine\"") || point == "passwd-after-promote", "{point}: {}", text(&out));
+        assert_eq!(w.keychain(&url, &user).as_deref(), Some(want), "{point}: {}", text(&out));
+        assert_eq!(pending(&w, &user), None, "{point}: {}", text(&out));
+        assert_eq!(status_json(&w, "mine")["outcome"]["kind"], "ok", "{point}");
+    }
+}

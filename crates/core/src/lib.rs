@@ -13,6 +13,7 @@ pub mod import;
 pub mod login;
 pub mod logins;
 pub mod oidc;
+pub mod passwd;
 pub mod project;
 pub mod secret;
 pub mod server;

@@ -29,6 +29,9 @@ pub const DEV_SERVICE_PREFIX: &str = "mlflow-login-dev:";
 /// Overrides the prefix (tests use a random one per run so runs never collide).
 pub const SERVICE_PREFIX_ENV: &str = "MLFLOW_LOGIN_KEYCHAIN_PREFIX";
 
+/// The account suffix of a pending password's entry ([`EntryKey::pending`]).
+const PENDING_SUFFIX: &str = " (new password, pending)";
+
 /// The name of one keychain entry.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct EntryKey {
@@ -42,6 +45,18 @@ impl EntryKey {
     /// The entry for a server.
     pub fn for_server(server: &Server) -> Self {
         Self { service: format!("{}{}", service_prefix(), server.url), account: server.account().to_string() }
+    }
+
+    /// Where a new password waits while it is being changed on the server (see
+    /// [`crate::passwd`]): beside the server's entry, its account marked.
+    pub fn pending(server: &Server) -> Self {
+        let key = Self::for_server(server);
+        Self { account: format!("{}{PENDING_SUFFIX}", key.account), ..key }
+    }
+
+    /// Whether this is a pending password's entry.
+    pub fn is_pending(&self) -> bool {
+        self.account.ends_with(PENDING_SUFFIX)
     }
 }
 
