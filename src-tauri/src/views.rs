@@ -58,6 +58,27 @@ impl From<CheckRecord> for CheckView {
     }
 }
 
+/// What "Change password…" did. Never the password.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct PasswdView {
+    /// The server and the keychain hold the new password.
+    pub done: bool,
+    /// When not done: what happened and where the new password is kept.
+    pub message: Option<String>,
+    /// When not done: what to do.
+    pub help: Option<String>,
+}
+
+impl From<&mlflow_login_core::passwd::Changed> for PasswdView {
+    fn from(c: &mlflow_login_core::passwd::Changed) -> Self {
+        match c.pending_report() {
+            Some((message, help)) => Self { done: false, message: Some(message), help: Some(help) },
+            None => Self { done: true, message: None, help: None },
+        }
+    }
+}
+
 /// A server for display: its settings, and its state.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
 #[serde(rename_all = "camelCase")]

@@ -52,6 +52,28 @@ pub enum Changed {
     },
 }
 
+impl Changed {
+    /// For [`Changed::Pending`]: what happened, where the new password is kept (never
+    /// the password), and what to do; the same words in every front end.
+    pub fn pending_report(&self) -> Option<(String, String)> {
+        let Changed::Pending { entry, server_accepted, cause } = self else {
+            return None;
+        };
+        let state = if *server_accepted {
+            "the server accepted the new password, but it could not be stored as this server's password"
+        } else {
+            "the server's answer was lost: it may or may not have changed the password"
+        };
+        let message = format!(
+            "{state} ({cause}); the new password is kept in the keychain as service \"{}\", account \"{}\"",
+            entry.service, entry.account
+        );
+        let help =
+            "run `mlflow-login doctor`: it asks the server which password it accepts and keeps that one".to_string();
+        Some((message, help))
+    }
+}
+
 /// What [`repair`] did for a server with a pending password.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
@@ -77,6 +99,16 @@ pub async fn change_password<V: Vault + 'static>(
     new: Secret,
     opts: &VerifyOptions,
 ) -> Result<Changed> {
+    // An earlier change left unfinished is settled first: a new pending password would
+    // overwrite the only copy of one the server may already hold.
+    if let Repaired::Undecided { detail } = repair(logins, name, opts).await? {
+        return Err(Error::invalid(
+            "name",
+            format!(
+                "an earlier password change of \"{name}\" is not finished and the server could not tell which password it accepts ({detail}): try again when it answers"
+            ),
+        ));
+    }
     let key = name.to_string();
     let (name, server, current) = blocking(logins, move |l| l.resolve(Some(&key))).await?;
     let username = match (&server.auth, &server.username) {

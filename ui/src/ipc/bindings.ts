@@ -129,6 +129,20 @@ issuer: string | null,
  */
 clientId: string | null, };
 
+export type PasswdView = { 
+/**
+ * The server and the keychain hold the new password.
+ */
+done: boolean, 
+/**
+ * When not done: what happened and where the new password is kept.
+ */
+message: string | null, 
+/**
+ * When not done: what to do.
+ */
+help: string | null, };
+
 export type ServerSettings = { 
 /**
  * Its name.
@@ -372,6 +386,7 @@ export const COMMANDS = [
   "rename_server",
   "remove_server",
   "logout_server",
+  "change_password",
   "open_login",
   "close_window",
   "import_plan",

@@ -38,23 +38,14 @@ impl Run for Passwd {
                 outln!("changed the password of {who} on the server and in the keychain")?;
                 Ok(())
             }
-            Changed::Pending { entry, server_accepted, cause } => {
-                let state = if server_accepted {
-                    "the server accepted the new password, but it could not be stored as this server's password"
-                } else {
-                    "the server's answer was lost: it may or may not have changed the password"
-                };
-                Err(Failure::new(failure::OTHER, format!("{state} ({name})"))
-                    .cause(cause)
-                    .cause(format!(
-                        "the new password is kept in the keychain as service \"{}\", account \"{}\"",
-                        entry.service, entry.account
-                    ))
-                    .help(
-                        "run `mlflow-login doctor`: it asks the server which password it accepts and stores that one",
-                    ))
-            }
-            _ => Ok(()),
+            pending => match pending.pending_report() {
+                Some((message, help)) => {
+                    Err(Failure::new(failure::OTHER, format!("the password change of \"{name}\" is not finished"))
+                        .cause(message)
+                        .help(help))
+                }
+                None => Ok(()),
+            },
         }
     }
 }
