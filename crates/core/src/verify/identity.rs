@@ -3,8 +3,10 @@
 //! Both auth layers that run inside MLflow answer it for the caller's own account, and
 //! need no permission for it: MLflow's basic-auth app (`{"user": {"id", "username",
 //! "is_admin"}, "is_basic_auth"}`, read in MLflow 3.17.2's `mlflow/server/auth/__init__.py`
-//! `get_current_user`) and mlflow-oidc-auth (the user object at the top level, with its
-//! `groups` and `password_expiration`, the expiry of the user's personal access token).
+//! `get_current_user`) and mlflow-oidc-auth (the user at the top level: `id`, `username`,
+//! `display_name`, `is_admin`, `is_service_account`, `groups` as `{id, group_name}`, read
+//! in 11.0.2's `routers/users.py`; versions before 11 also sent `password_expiration`,
+//! the expiry of the user's personal access token).
 //! Anything else (a server without an auth app answers 404, a proxy a login page) gives
 //! no identity, and the check shows the configured username as before.
 //!
