@@ -58,6 +58,9 @@ step cargo test -p mlflow-login-core --lib vault::tests::real_keychain -- --igno
 # team lists exported and imported; import: plain-text credentials into the keychain;
 # trust: project files without the hook, and a second local user's files (needs root).
 step cargo test -p mlflow-login --bins --test outcomes --test flow --test input --test servers --test import --test trust
+# MLflow's own access control, against its real basic-auth app: who the server says you
+# are, a user without permission, the password change.
+step cargo test -p mlflow-login --test identity
 # Single sign-on through the CLI: login with the scripted browser and with the device code,
 # fresh tokens in env/exec/token across an expiry, an ended session, logout's revocation.
 # One at a time: a test ends every session of the IdP's user.

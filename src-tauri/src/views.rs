@@ -35,6 +35,10 @@ pub struct CheckView {
     /// Unix milliseconds.
     #[ts(type = "number")]
     pub checked_at: u64,
+    /// The account as the server knows it ("alice (admin; groups: ml)"), when it said.
+    pub identity: Option<String>,
+    /// What the user may not do and who grants it, when the server showed them nothing.
+    pub access_note: Option<String>,
 }
 
 impl From<CheckRecord> for CheckView {
@@ -48,6 +52,29 @@ impl From<CheckRecord> for CheckView {
             latency_ms: r.latency_ms,
             server_version: r.server_version,
             checked_at: r.checked_at,
+            identity: r.identity.as_ref().map(|id| id.describe()),
+            access_note: r.identity.as_ref().and_then(|id| id.access_note()),
+        }
+    }
+}
+
+/// What "Change password…" did. Never the password.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct PasswdView {
+    /// The server and the keychain hold the new password.
+    pub done: bool,
+    /// When not done: what happened and where the new password is kept.
+    pub message: Option<String>,
+    /// When not done: what to do.
+    pub help: Option<String>,
+}
+
+impl From<&mlflow_login_core::passwd::Changed> for PasswdView {
+    fn from(c: &mlflow_login_core::passwd::Changed) -> Self {
+        match c.pending_report() {
+            Some((message, help)) => Self { done: false, message: Some(message), help: Some(help) },
+            None => Self { done: true, message: None, help: None },
         }
     }
 }

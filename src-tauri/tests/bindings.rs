@@ -9,7 +9,9 @@
 use std::path::{Path, PathBuf};
 
 use mlflow_login_core::checks::CheckRecord;
-use mlflow_login_core::verify::{ForbiddenReason, LooksLike, RefusedBy, Sent, TlsFix, TlsProblem, UnreachableReason};
+use mlflow_login_core::verify::{
+    ForbiddenReason, Identity, LooksLike, RefusedBy, Sent, TlsFix, TlsProblem, UnreachableReason,
+};
 use mlflow_login_core::{AuthKind, Outcome, OutcomeClass, OutcomeKind, Server, Setting, Verification};
 use mlflow_login_tray_lib::COMMANDS;
 use mlflow_login_tray_lib::args::WindowKind;
@@ -17,8 +19,8 @@ use mlflow_login_tray_lib::commands::login::{FormMode, LoginRequest};
 use mlflow_login_tray_lib::commands::sso::{SsoHints, SsoLoginRequest, SsoPrompt};
 use mlflow_login_tray_lib::error::{IpcError, IpcErrorKind};
 use mlflow_login_tray_lib::views::{
-    CheckView, ImportAction, ImportItem, ImportPlan, ImportResult, ImportedServer, LoginResult, ServerSettings,
-    ServerView, WindowContext,
+    CheckView, ImportAction, ImportItem, ImportPlan, ImportResult, ImportedServer, LoginResult, PasswdView,
+    ServerSettings, ServerView, WindowContext,
 };
 use serde_json::{Value, json};
 use ts_rs::{Config, TS};
@@ -41,6 +43,7 @@ fn bindings() -> String {
         IpcError::decl(&cfg),
         CheckView::decl(&cfg),
         ServerView::decl(&cfg),
+        PasswdView::decl(&cfg),
         ServerSettings::decl(&cfg),
         WindowContext::decl(&cfg),
         LoginRequest::decl(&cfg),
@@ -76,6 +79,7 @@ fn fixtures() -> String {
     let d = || String::from("(detail)");
     let samples: Vec<(&str, Outcome, u64, Option<&str>, i64)> = vec![
         ("ok", Outcome::Ok, 42, Some("2.19.0"), -120_000),
+        ("ok_no_permission", Outcome::Ok, 42, Some("3.17.2"), -120_000),
         (
             "bad_credentials",
             Outcome::BadCredentials {
@@ -138,8 +142,21 @@ fn fixtures() -> String {
         ),
     ];
     let mut checks = serde_json::Map::new();
+    // A user MLflow's auth app knows, who may read no experiment.
+    let frank = Identity {
+        username: "frank".into(),
+        is_admin: Some(false),
+        groups: vec![],
+        expires_at: None,
+        reads_experiments: Some(false),
+    };
     for (key, outcome, latency_ms, version, ago) in samples {
-        let v = Verification { outcome, latency_ms, server_version: version.map(str::to_string) };
+        let identity = (key == "ok_no_permission").then(|| frank.clone());
+        let v = Verification {
+            server_version: version.map(str::to_string),
+            identity,
+            ..Verification::new(outcome, latency_ms)
+        };
         let mut view = serde_json::to_value(CheckView::from(CheckRecord::new(&server, &v))).unwrap();
         // Relative times: the UI fixtures turn a negative checkedAt into "this long ago".
         view["checkedAt"] = json!(ago);

@@ -33,6 +33,17 @@ describe("servers window: the list", () => {
     expect(btn("gpu-cluster", "Log in…").className).toContain("primary");
   });
 
+  it("shows who the server says the user is, and what they may not do", async () => {
+    const servers = fx.servers.map((s) => (s.name === "prod" ? { ...s, lastCheck: fx.checks.ok_no_permission } : s));
+    await open(servers);
+    const line = row("prod").querySelector(".check-line");
+    expect(line?.querySelector(".identity")?.textContent).toBe(" as frank");
+    expect(line?.querySelector(".access-note")?.textContent).toMatch(
+      /^This user may read no experiment on this server.*ask the server's admin \(an MLflow admin user\) to grant this user READ permission/,
+    );
+    expect(row("staging").querySelector(".identity")).toBeNull();
+  });
+
   it("shows each server's TLS settings", async () => {
     await open();
     expect(row("prod").querySelector(".tls")).toBeNull();
@@ -123,6 +134,40 @@ describe("servers window: actions", () => {
     await flush();
     expect(calls).toContainEqual({ cmd: "remove_server", args: { name: "lab" } });
     expect($$("li.server").map((r) => r.dataset.name)).not.toContain("lab");
+  });
+
+  it("Change password… asks twice, sends it once, and never keeps it", async () => {
+    const tooShort = { kind: "invalid_input", message: "the new password is too short: MLflow's basic-auth app wants at least 12 characters", field: "new_password", help: null };
+    const { calls } = await open(fx.servers, { change_password: [{ err: tooShort }, { ok: { done: true, message: null, help: null } }] });
+    click(btn("prod", "More"));
+    // Only a username and password can be changed: not offered for a token.
+    expect(row("gpu-cluster").querySelector('[data-focus="gpu-cluster:passwd"]')).toBeNull();
+    click(btn("prod", "Change password…"));
+    const form = row("prod").querySelector("form.change-password") as HTMLFormElement;
+    type("li.server[data-name=prod] .new-password", "one-password");
+    type("li.server[data-name=prod] .new-password-again", "another-password");
+    form.requestSubmit();
+    await flush();
+    expect(form.querySelector(".msg.error")?.textContent).toBe("The two passwords differ.");
+    expect(calls.some((c) => c.cmd === "change_password")).toBe(false);
+    // The server's rule comes back on the form; the inputs are emptied at every submit.
+    type("li.server[data-name=prod] .new-password", "short");
+    type("li.server[data-name=prod] .new-password-again", "short");
+    form.requestSubmit();
+    await flush();
+    expect(form.querySelector(".msg.error")?.textContent).toMatch(/^The new password is too short.*12 characters/);
+    expect((form.querySelector(".new-password") as HTMLInputElement).value).toBe("");
+    type("li.server[data-name=prod] .new-password", "a-long-new-password");
+    type("li.server[data-name=prod] .new-password-again", "a-long-new-password");
+    form.requestSubmit();
+    await flush();
+    expect(calls.filter((c) => c.cmd === "change_password").at(-1)).toEqual({
+      cmd: "change_password",
+      args: { name: "prod", password: "a-long-new-password" },
+    });
+    expect(row("prod").querySelector("form.change-password")).toBeNull();
+    expect(text("#live")).toBe("Changed the password of prod.");
+    expect(document.body.innerHTML).not.toContain("a-long-new-password");
   });
 
   it("Log out deletes the password and says so in the row", async () => {

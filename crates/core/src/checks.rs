@@ -24,7 +24,7 @@ use crate::login::blocking;
 use crate::logins::Logins;
 use crate::server::{AuthKind, Server};
 use crate::vault::Vault;
-use crate::verify::{Outcome, OutcomeClass, OutcomeKind, Verification, VerifyOptions, verify};
+use crate::verify::{Identity, Outcome, OutcomeClass, OutcomeKind, Verification, VerifyOptions, verify};
 
 /// How a recorded check counts: the verifier's own [`OutcomeClass`].
 pub type CheckClass = OutcomeClass;
@@ -55,6 +55,10 @@ pub struct CheckRecord {
     pub url: String,
     /// The account checked.
     pub account: String,
+    /// The account the server said the credentials belong to (username, admin, groups,
+    /// expiry), when it has an API for it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub identity: Option<Identity>,
 }
 
 impl CheckRecord {
@@ -72,6 +76,7 @@ impl CheckRecord {
             checked_at: now_ms(),
             url: server.url.clone(),
             account: server.account().to_string(),
+            identity: verification.identity.clone(),
         }
     }
 
@@ -89,6 +94,7 @@ impl CheckRecord {
             checked_at: now_ms(),
             url: server.url.clone(),
             account: server.account().to_string(),
+            identity: None,
         }
     }
 
@@ -268,11 +274,7 @@ async fn verify_sso<V: Vault + 'static>(
 ) -> Result<(Verification, SsoStatus)> {
     // The issuer may come from a project file or a team list: cleaned before it is shown.
     let issuer = server.sso.as_ref().and_then(|s| s.issuer.as_deref()).map(|i| crate::verify::clean(i, 200));
-    let ended = |detail: String| Verification {
-        outcome: Outcome::SessionEnded { detail },
-        latency_ms: 0,
-        server_version: None,
-    };
+    let ended = |detail: String| Verification::new(Outcome::SessionEnded { detail }, 0);
     let refused =
         SsoStatus { issuer: issuer.clone(), expires_at: None, can_refresh: false, refresh: RefreshState::Refused };
     let mut refresh_opts = crate::oidc::RefreshOptions::default();
@@ -341,13 +343,25 @@ mod tests {
         let checks = Checks::new(Paths::in_dir(dir.path().join("cfg")));
         assert!(checks.load().is_empty());
         let server = Server::new_basic("https://h/mlflow", "alice").unwrap();
-        let v = Verification { outcome: Outcome::Ok, latency_ms: 12, server_version: Some("3.1.0".into()) };
+        let identity = Identity {
+            username: "alice".into(),
+            is_admin: Some(false),
+            groups: vec![],
+            expires_at: None,
+            reads_experiments: Some(true),
+        };
+        let v = Verification {
+            server_version: Some("3.1.0".into()),
+            identity: Some(identity),
+            ..Verification::new(Outcome::Ok, 12)
+        };
         assert!(checks.record("prod", CheckRecord::new(&server, &v)).unwrap().is_none());
         let r = checks.get("prod", &server).unwrap();
         assert_eq!((r.kind, r.class, r.latency_ms), (OutcomeKind::Ok, CheckClass::Ok, 12));
+        assert_eq!(r.identity.as_ref().map(|i| i.username.as_str()), Some("alice"));
         let moved = Server::new_basic("https://other", "alice").unwrap();
         assert!(checks.get("prod", &moved).is_none());
-        let down = Verification { outcome: Outcome::ServerDown { status: 502 }, latency_ms: 3, server_version: None };
+        let down = Verification::new(Outcome::ServerDown { status: 502 }, 3);
         let prev = checks.record("prod", CheckRecord::new(&server, &down)).unwrap().unwrap();
         assert_eq!(prev.class, CheckClass::Ok);
         assert_eq!(checks.get("prod", &server).unwrap().class, CheckClass::Unchecked);

@@ -365,7 +365,7 @@ mod tests {
                 "x",
                 crate::checks::CheckRecord::new(
                     &Server::new_basic("https://h", "a").unwrap(),
-                    &crate::Verification { outcome: crate::Outcome::Ok, latency_ms: 1, server_version: None },
+                    &crate::Verification::new(crate::Outcome::Ok, 1),
                 ),
             )
             .unwrap();

@@ -34,6 +34,7 @@ pub mod import;
 pub mod login;
 pub mod logins;
 pub mod oidc;
+pub mod passwd;
 pub mod project;
 pub mod proxy;
 pub mod secret;

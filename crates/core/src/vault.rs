@@ -29,6 +29,9 @@ pub const DEV_SERVICE_PREFIX: &str = "mlflow-login-dev:";
 /// Overrides the prefix (tests use a random one per run so runs never collide).
 pub const SERVICE_PREFIX_ENV: &str = "MLFLOW_LOGIN_KEYCHAIN_PREFIX";
 
+/// The account suffix of a pending password's entry ([`EntryKey::pending`]).
+const PENDING_SUFFIX: &str = " (new password, pending)";
+
 /// The name of one keychain entry.
 ///
 /// The service is the prefix plus the normalised tracking URL; the account names the kind
@@ -74,6 +77,18 @@ impl EntryKey {
     /// Whether the entry is named by the older scheme (its account has no kind).
     pub fn is_legacy(&self) -> bool {
         !self.account.contains(':')
+    }
+
+    /// Where a new password waits while it is being changed on the server (see
+    /// [`crate::passwd`]): beside the server's entry, its account marked.
+    pub fn pending(name: &str, server: &Server) -> Self {
+        let key = Self::for_server(name, server);
+        Self { account: format!("{}{PENDING_SUFFIX}", key.account), ..key }
+    }
+
+    /// Whether this is a pending password's entry.
+    pub fn is_pending(&self) -> bool {
+        self.account.ends_with(PENDING_SUFFIX)
     }
 }
 

@@ -9,9 +9,12 @@
 //! knows what MLflow itself answers (its basic-auth app's 401 and 403 bodies, its host
 //! check's 403) so it can tell MLflow from the proxy in front of it.
 //!
-//! At most one follow-up request is sent, always to the configured URL's origin, never
-//! with a downgraded scheme: `{url}/version` after a success (for the server version), or,
-//! after a 404, the same API one path level up or down (`/mlflow`) to suggest a URL.
+//! Follow-up requests go only to the configured URL's origin, never with a downgraded
+//! scheme: after a success, `{url}/version` (the server version) and `{url}/api/2.0/mlflow/
+//! users/current` (the identity the server sees, [`Identity`]) at once, so they add one
+//! round trip; after MLflow's own 403, the identity alone (it tells a user without
+//! permission from a wrong path); after a 404, the same API one path level up or down
+//! (`/mlflow`) to suggest a URL. A follow-up never changes a verdict to worse.
 //!
 //! Without a secret no `Authorization` header is sent; the check still runs, which tests
 //! the URL, and a 401 then says that no password was sent ([`Sent::None`]).
@@ -28,7 +31,10 @@
 //! holds the password or the `Authorization` header.
 
 pub(crate) mod classify;
+pub(crate) mod identity;
 pub(crate) mod transport;
+
+pub use identity::Identity;
 
 // The HTTP client base (rustls provider, timeouts, user agent) for other fetches (team lists).
 pub(crate) use transport::builder as http_builder;
@@ -93,9 +99,18 @@ pub struct Verification {
     /// The server's MLflow version, from `/version`, when it answered.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub server_version: Option<String>,
+    /// The account the server says the credentials belong to, when it has an API for it
+    /// (MLflow's basic-auth app, mlflow-oidc-auth).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub identity: Option<Identity>,
 }
 
 impl Verification {
+    /// A verification without follow-up facts.
+    pub fn new(outcome: Outcome, latency_ms: u64) -> Self {
+        Self { outcome, latency_ms, server_version: None, identity: None }
+    }
+
     /// How the outcome counts (shorthand for `self.outcome.class()`).
     pub fn class(&self) -> OutcomeClass {
         self.outcome.class()
@@ -353,6 +368,10 @@ pub enum ForbiddenReason {
     /// For this read-only API that is its fail-closed answer to an unknown path (a wrong
     /// base path), or a missing permission.
     MlflowPermission,
+    /// MLflow's auth app (`Permission denied`) on a path it knows (it told who the caller
+    /// is on the same base URL): the credentials are right, but this user may not read
+    /// experiments here. Only the server's admin can grant it.
+    NotPermitted,
     /// Anything else: the proxy refuses this user.
     Proxy,
 }
@@ -524,6 +543,9 @@ impl Outcome {
             Outcome::Forbidden { reason: ForbiddenReason::MlflowPermission } => {
                 "MLflow's auth app accepted the login but denied this request (\"Permission denied\")".into()
             }
+            Outcome::Forbidden { reason: ForbiddenReason::NotPermitted } => {
+                "the username and password are right, but this user may not read experiments on this server (MLflow's auth app answered \"Permission denied\")".into()
+            }
             Outcome::Forbidden { reason: ForbiddenReason::Proxy } => {
                 "the server refuses access to this user (403 Forbidden)".into()
             }
@@ -618,6 +640,9 @@ impl Outcome {
             Outcome::Forbidden { reason: ForbiddenReason::MlflowPermission } => {
                 "check the path in the URL: MLflow's auth app denies paths it does not know (a wrong base path); if the path is right, ask an MLflow admin for permission".into()
             }
+            Outcome::Forbidden { reason: ForbiddenReason::NotPermitted } => {
+                identity::NO_PERMISSION_HELP.into()
+            }
             Outcome::Forbidden { reason: ForbiddenReason::Proxy } => {
                 "this user is not allowed on this server: check the username, or ask the server's admin for access".into()
             }
@@ -699,7 +724,7 @@ impl Outcome {
             Outcome::BadCredentials { .. } | Outcome::UnusableSecret { .. } => Some("password"),
             Outcome::OtherAuthScheme { .. } => None,
             Outcome::Forbidden { reason } => match reason {
-                ForbiddenReason::HostCheck => None,
+                ForbiddenReason::HostCheck | ForbiddenReason::NotPermitted => None,
                 ForbiddenReason::MlflowPermission => Some("url"),
                 ForbiddenReason::Proxy => Some("username"),
             },
@@ -735,11 +760,12 @@ fn reason_phrase(status: u16) -> &'static str {
 /// Checks the credentials against the server. Never panics, never follows a redirect.
 ///
 /// With `secret` `None`, no credentials are sent (see the module docs). Returns within
-/// about `total_timeout`, plus at most 3 s for a follow-up request after a 200 or a 404.
+/// about twice `total_timeout`: the identity after a 200 or a 403 gets as long as the
+/// check itself; the other follow-ups at most 3 s.
 pub async fn verify(server: &Server, secret: Option<&Secret>, opts: &VerifyOptions) -> Verification {
     let check = match transport::Check::new(server, secret, opts).await {
         Ok(check) => check,
-        Err(outcome) => return Verification { outcome, latency_ms: 0, server_version: None },
+        Err(outcome) => return Verification::new(outcome, 0),
     };
     let url = api_url(check.base());
     let start = Instant::now();
@@ -751,23 +777,44 @@ pub async fn verify(server: &Server, secret: Option<&Secret>, opts: &VerifyOptio
     let reply = match reply {
         Ok(Ok(reply)) => reply,
         Ok(Err(err)) => {
-            return Verification { outcome: transport::classify_error(&err, &url), latency_ms, server_version: None };
+            return Verification::new(transport::classify_error(&err, &url), latency_ms);
         }
         Err(_elapsed) => {
             let detail = format!("no complete answer within {} ms", backstop.as_millis());
-            let outcome = Outcome::Unreachable { reason: UnreachableReason::Timeout, detail };
-            return Verification { outcome, latency_ms, server_version: None };
+            return Verification::new(Outcome::Unreachable { reason: UnreachableReason::Timeout, detail }, latency_ms);
         }
     };
     let mut outcome = classify::classify(check.asked(&url), &reply);
     let follow_up = opts.total_timeout.min(FOLLOW_UP_TIMEOUT);
-    let mut server_version = None;
+    let (mut server_version, mut identity) = (None, None);
+    let identity_url = transport::endpoint(check.base(), identity::PATH, None);
+    // The identity is shown as prominently as the verdict: it gets the main request's
+    // time, not the shorter bound of a nice-to-have (a loaded auth app spends most of a
+    // request hashing the password).
+    let who = async || {
+        let limit = opts.total_timeout;
+        bounded(limit, check.get(&identity_url, limit, identity::BODY_CAP))
+            .await
+            .and_then(|reply| identity::parse(&reply))
+    };
     match &mut outcome {
         Outcome::Ok => {
             let version_url = transport::endpoint(check.base(), "/version", None);
-            server_version = bounded(follow_up, check.get(&version_url, follow_up, 256))
-                .await
-                .and_then(|reply| classify::version(&reply));
+            let version = async {
+                bounded(follow_up, check.get(&version_url, follow_up, 256)).await.and_then(|r| classify::version(&r))
+            };
+            (server_version, identity) = tokio::join!(version, who());
+            if let Some(id) = identity.as_mut()
+                && id.is_admin != Some(true)
+            {
+                id.reads_experiments = Some(identity::lists_experiments(&reply));
+            }
+        }
+        Outcome::Forbidden { reason } if *reason == ForbiddenReason::MlflowPermission => {
+            identity = who().await;
+            if identity.is_some() {
+                *reason = ForbiddenReason::NotPermitted;
+            }
         }
         Outcome::WrongPath { suggested_url } => {
             // Same origin, same credentials: one probe one path level up or down.
@@ -781,7 +828,7 @@ pub async fn verify(server: &Server, secret: Option<&Secret>, opts: &VerifyOptio
         }
         _ => {}
     }
-    Verification { outcome, latency_ms, server_version }
+    Verification { outcome, latency_ms, server_version, identity }
 }
 
 /// The API URL under a tracking URL.

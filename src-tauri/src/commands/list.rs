@@ -15,6 +15,7 @@ ipc_commands![
     servers::rename_server,
     servers::remove_server,
     servers::logout_server,
+    servers::change_password,
     window::open_login,
     window::close_window,
     import::import_plan,

@@ -1,11 +1,11 @@
 //! Listing and changing servers: `list_servers`, `set_active`, `rename_server`,
-//! `remove_server`, `logout_server`.
+//! `remove_server`, `logout_server`, `change_password`.
 
 use tauri::State;
 
 use crate::error::IpcResult;
 use crate::state::AppState;
-use crate::views::ServerView;
+use crate::views::{PasswdView, ServerView};
 
 /// Every server with its last check. When the keychain cannot say which passwords are
 /// stored (locked, absent, slow), `hasSecret` is `null` rather than the listing failing.
@@ -56,4 +56,14 @@ pub async fn logout_server(state: State<'_, AppState>, name: String) -> IpcResul
         eprintln!("mlflow-login-tray: {name}: could not revoke the refresh token at the identity provider: {e}");
     }
     Ok(())
+}
+
+/// The servers window's "Change password…": core's password change, as the CLI's
+/// `passwd`. The new password arrives once and never goes back to the webview.
+#[tauri::command]
+pub async fn change_password(state: State<'_, AppState>, name: String, password: String) -> IpcResult<PasswdView> {
+    let new = mlflow_login_core::Secret::new(password);
+    let opts = mlflow_login_core::VerifyOptions::default();
+    let changed = mlflow_login_core::passwd::change_password(state.logins(), &name, new, &opts).await?;
+    Ok(PasswdView::from(&changed))
 }

@@ -208,7 +208,13 @@ impl Snapshot {
                 "No active server: pick one below".into()
             };
         };
-        let who = format!("{} — {} @ {}", a.name, a.server.account(), a.server.host_display());
+        // The account as the server knows it (admin, groups, expiry) once a check said so.
+        let account = a
+            .last
+            .as_ref()
+            .and_then(|r| r.identity.as_ref())
+            .map_or_else(|| a.server.account().to_string(), |id| id.describe());
+        let who = format!("{} — {account} @ {}", a.name, a.server.host_display());
         let state = match (&a.stored, &a.last) {
             // What the keychain says now comes before a check made with what it said then.
             (Stored::Failed(fault), _) => fault.short(),
@@ -269,6 +275,7 @@ mod tests {
             checked_at: 1_000_000,
             url: server.url.clone(),
             account: "alice".into(),
+            identity: None,
         };
         let mut snap = Snapshot {
             servers: vec![("prod".into(), true)],
@@ -286,6 +293,20 @@ mod tests {
         let at = |ms: i64| DateTime::from_timestamp_millis(ms).unwrap().with_timezone(&tz);
         assert_eq!(snap.status_line(&at(1_000_000 + 125_000)), "prod — alice @ mlflow.example.com — OK at 01:16");
         assert_eq!(snap.icon(), IconState::Ok);
+        // Who the server says the user is, once a check told.
+        let mut known = record(CheckClass::Ok, OutcomeKind::Ok);
+        known.identity = Some(mlflow_login_core::verify::Identity {
+            username: "alice".into(),
+            is_admin: Some(true),
+            groups: vec!["ml".into()],
+            expires_at: None,
+            reads_experiments: None,
+        });
+        snap.active.as_mut().unwrap().last = Some(known);
+        assert_eq!(
+            snap.status_line(&at(1_000_000)),
+            "prod — alice (admin; groups: ml) @ mlflow.example.com — OK at 01:16"
+        );
         snap.active.as_mut().unwrap().last = Some(record(CheckClass::Refused, OutcomeKind::BadCredentials));
         assert_eq!(snap.status_line(&at(1_000_000)), "prod — alice @ mlflow.example.com — wrong password at 01:16");
         assert_eq!(snap.icon(), IconState::Failed);

@@ -65,7 +65,15 @@ serverVersion: string | null,
 /**
  * Unix milliseconds.
  */
-checkedAt: number, };
+checkedAt: number, 
+/**
+ * The account as the server knows it ("alice (admin; groups: ml)"), when it said.
+ */
+identity: string | null, 
+/**
+ * What the user may not do and who grants it, when the server showed them nothing.
+ */
+accessNote: string | null, };
 
 export type ServerView = { 
 /**
@@ -120,6 +128,20 @@ issuer: string | null,
  * Single sign-on: the OAuth client id, when known.
  */
 clientId: string | null, };
+
+export type PasswdView = { 
+/**
+ * The server and the keychain hold the new password.
+ */
+done: boolean, 
+/**
+ * When not done: what happened and where the new password is kept.
+ */
+message: string | null, 
+/**
+ * When not done: what to do.
+ */
+help: string | null, };
 
 export type ServerSettings = { 
 /**
@@ -364,6 +386,7 @@ export const COMMANDS = [
   "rename_server",
   "remove_server",
   "logout_server",
+  "change_password",
   "open_login",
   "close_window",
   "import_plan",

@@ -17,6 +17,7 @@ import {
   type IpcError,
   type LoginRequest,
   type LoginResult,
+  type PasswdView,
   type ServerView,
   type SsoHints,
   type SsoLoginRequest,
@@ -85,6 +86,10 @@ export const renameServer = (oldName: string, newName: string) =>
   call<null>("rename_server", { old: oldName, new: newName });
 
 export const removeServer = (name: string) => call<null>("remove_server", { name });
+
+/** Changes the password on the server (MLflow's basic-auth app) and in the keychain. */
+export const changePassword = (name: string, password: string) =>
+  call<PasswdView>("change_password", { name, password });
 
 /** Deletes the stored password; the server stays configured. */
 export const logoutServer = (name: string) => call<null>("logout_server", { name });

@@ -20,6 +20,7 @@ export type {
   LoginResult,
   OutcomeClass,
   OutcomeKind,
+  PasswdView,
   ServerSettings,
   ServerView,
   Setting,

@@ -9,7 +9,8 @@ use mlflow_login_core::env::SecretMode;
 use mlflow_login_core::import;
 use mlflow_login_core::shell::{self, Shell, parse_function_env};
 use mlflow_login_core::{Config, EntryKey, ErrorKind, Vault};
-use mlflow_login_core::{choose, project};
+use mlflow_login_core::passwd::{self, Repaired};
+use mlflow_login_core::{KeyringVault, choose, project};
 
 use super::{Run, logins};
 use crate::failure::{self, Failure};
@@ -27,7 +28,10 @@ use crate::failure::{self, Failure};
 ///   - a project file (.mlflow-login.toml) that names a server you have not logged in to,
 ///     that does not parse, or that is ignored because another user could have written it
 ///
-/// Exits with 1 when it finds a problem. Nothing is changed; nothing secret is printed.
+///   - a password change (`passwd`) that was interrupted: finished with the password the
+///     server accepts, the one change doctor makes
+///
+/// Exits with 1 when it finds a problem. Nothing else is changed; nothing secret is printed.
 #[derive(Debug, Args)]
 #[command(verbatim_doc_comment)]
 pub struct Doctor {}
@@ -53,9 +57,10 @@ impl Finding {
 impl Run for Doctor {
     fn run(self) -> Result<(), Failure> {
         let home = home_dir();
-        let logins = logins()?;
+        let logins = std::sync::Arc::new(logins()?);
         let config = logins.config()?;
         let mut findings = vec![check_hook(&home)];
+        findings.extend(finish_password_changes(&logins, &config));
         findings.extend(check_keychain(&config, logins.vault()));
         findings.extend(check_leftover_entries(&config, logins.vault()));
         findings.extend(check_netrc(&home, &config));
@@ -217,11 +222,52 @@ fn check_keychain(config: &Config, vault: &dyn Vault) -> Vec<Finding> {
     }
 }
 
+/// A password change killed between its steps leaves the new password as a pending entry:
+/// the server is asked which password it accepts, and that one is kept.
+fn finish_password_changes(
+    logins: &std::sync::Arc<mlflow_login_core::Logins<KeyringVault>>,
+    config: &Config,
+) -> Vec<Finding> {
+    let Ok(entries) = logins.vault().entries() else {
+        return Vec::new(); // check_keychain says why.
+    };
+    let Ok(rt) = super::runtime() else {
+        return Vec::new();
+    };
+    let opts = mlflow_login_core::VerifyOptions::default();
+    config
+        .servers
+        .iter()
+        .filter(|(n, s)| entries.contains(&EntryKey::pending(n, s)))
+        .map(|(name, _)| match rt.block_on(passwd::repair(logins, name, &opts)) {
+            Ok(Repaired::Promoted) => Finding::ok(format!(
+                "finished the interrupted password change of \"{name}\": the server accepts the new password, now stored as its password"
+            )),
+            Ok(Repaired::Dropped) => Finding::ok(format!(
+                "\"{name}\": an interrupted password change never reached the server; the stored password still works, the new one was dropped"
+            )),
+            Ok(Repaired::Nothing) => Finding::ok(format!("\"{name}\": no password change to finish")),
+            Ok(Repaired::Undecided { detail }) => Finding::problem(
+                format!("an interrupted password change of \"{name}\" could not be finished"),
+                format!("the server accepted neither the stored nor the new password: {detail}"),
+                format!("run `mlflow-login doctor` again when the server answers; the new password is kept in the keychain as service \"{}\", account \"{}\"", EntryKey::pending(name, &config.servers[name]).service, EntryKey::pending(name, &config.servers[name]).account),
+            ),
+            Ok(_) => Finding::ok(format!("\"{name}\": password change checked")),
+            Err(e) => Finding::problem(
+                format!("could not finish the interrupted password change of \"{name}\""),
+                e.to_string(),
+                e.help().unwrap_or_else(|| "run `mlflow-login doctor` again".into()),
+            ),
+        })
+        .collect()
+}
+
 /// Keychain entries under our prefix that no server names: a login killed (or failing to
 /// write the config) after it stored the password leaves one. Reported, never deleted:
 /// the user may still want that password.
 fn check_leftover_entries(config: &Config, vault: &dyn Vault) -> Vec<Finding> {
-    let named: Vec<EntryKey> = config.servers.iter().map(|(n, s)| EntryKey::for_server(n, s)).collect();
+    let named: Vec<EntryKey> =
+        config.servers.iter().flat_map(|(n, s)| [EntryKey::for_server(n, s), EntryKey::pending(n, s)]).collect();
     // Entries of the older naming scheme that a server will move on its next use.
     let legacy: Vec<EntryKey> = config.servers.values().map(EntryKey::legacy).collect();
     match vault.entries() {

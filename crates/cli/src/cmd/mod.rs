@@ -10,6 +10,7 @@ mod init;
 mod list;
 mod login;
 mod logout;
+mod passwd;
 mod project;
 mod proxy;
 mod remove;
@@ -45,6 +46,7 @@ pub trait Run {
 pub enum Command {
     Login(login::Login),
     Logout(logout::Logout),
+    Passwd(passwd::Passwd),
     List(list::List),
     Use(use_::Use),
     Status(status::Status),
@@ -103,6 +105,7 @@ impl Run for Command {
         match self {
             Command::Login(c) => c.run(),
             Command::Logout(c) => c.run(),
+            Command::Passwd(c) => c.run(),
             Command::List(c) => c.run(),
             Command::Use(c) => c.run(),
             Command::Status(c) => c.run(),

@@ -79,7 +79,7 @@ impl Served {
         };
         let (name, server) = config.resolve(name.as_deref())?;
         let server = server.clone();
-        if logins.secret(&server)?.is_none() {
+        if logins.secret(&name, &server)?.is_none() {
             let noun = server.auth.secret_noun();
             return Err(Failure::new(failure::REFUSED, format!("no {noun} stored for \"{name}\""))
                 .help(format!("mlflow-login login {name}")));

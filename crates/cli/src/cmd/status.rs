@@ -201,6 +201,12 @@ fn print_reports(reports: &[Report]) -> Result<(), Failure> {
             // The issuer is the identity provider's own text.
             outln!("  {:width$}  {}", "", ui::shown(sso_line(sso)))?;
         }
+        if let Outcome::Verified(Verification { identity: Some(id), .. }) = &r.result {
+            outln!("  {:width$}  the server knows you as {}", "", id.describe())?;
+            if let Some(note) = id.access_note() {
+                outln!("  {:width$}  note: {note}", "")?;
+            }
+        }
     }
     Ok(())
 }

@@ -49,13 +49,14 @@ struct Cached {
 #[derive(Debug)]
 pub(crate) struct Credentials<V> {
     logins: Arc<Logins<V>>,
+    name: String,
     server: Server,
     cache: tokio::sync::Mutex<Option<Cached>>,
 }
 
 impl<V: Vault + 'static> Credentials<V> {
-    pub(crate) fn new(logins: Arc<Logins<V>>, server: Server) -> Self {
-        Self { logins, server, cache: tokio::sync::Mutex::new(None) }
+    pub(crate) fn new(logins: Arc<Logins<V>>, name: &str, server: Server) -> Self {
+        Self { logins, name: name.to_owned(), server, cache: tokio::sync::Mutex::new(None) }
     }
 
     /// The header to send now.
@@ -101,9 +102,9 @@ impl<V: Vault + 'static> Credentials<V> {
     /// One read through core. The keychain calls block, so they run on a blocking thread
     /// (the proxy may run on a single-threaded runtime that also serves every connection).
     async fn read(&self, opts: RefreshOptions) -> Result<(Answer, Instant)> {
-        let (logins, server) = (self.logins.clone(), self.server.clone());
+        let (logins, name, server) = (self.logins.clone(), self.name.clone(), self.server.clone());
         let handle = tokio::runtime::Handle::current();
-        let fresh = tokio::task::spawn_blocking(move || handle.block_on(fresh_with(&logins, &server, &opts)))
+        let fresh = tokio::task::spawn_blocking(move || handle.block_on(fresh_with(&logins, &name, &server, &opts)))
             .await
             .map_err(|_| Error::Cancelled)??;
         let Some(fresh) = fresh else { return Ok((None, Instant::now() + REUSE)) };

@@ -144,7 +144,7 @@ pub async fn start<V: Vault + 'static>(
         base: base.clone(),
         client,
         gate: gate.clone(),
-        credentials: Credentials::new(logins, server.clone()),
+        credentials: Credentials::new(logins, name, server.clone()),
         extra_headers: opts.extra_headers,
     });
     let (stop, stopped) = watch::channel(false);

@@ -210,14 +210,17 @@ async fn ok_sends_basic_auth_as_utf8_and_reads_the_version() {
     assert_eq!(v.outcome, Outcome::Ok);
     assert_eq!(v.class(), OutcomeClass::Ok);
     assert_eq!(v.server_version.as_deref(), Some("3.17.2"));
-    let requests = server.requests();
-    assert_eq!(requests.len(), 2, "{requests:?}");
+    let mut requests = server.requests();
+    assert_eq!(requests.len(), 3, "{requests:?}");
     let api = &requests[0];
     assert_eq!(api.lines().next(), Some(API_REQUEST_LINE));
     assert_eq!(header(api, "authorization"), Some(BASIC));
     assert_eq!(header(api, "accept"), Some("application/json"));
-    assert!(requests[1].starts_with("GET /version HTTP/1.1"));
-    assert_eq!(header(&requests[1], "authorization"), Some(BASIC));
+    // The version and the identity are asked at once, in either order.
+    requests[1..].sort();
+    assert!(requests[1].starts_with("GET /api/2.0/mlflow/users/current HTTP/1.1"));
+    assert!(requests[2].starts_with("GET /version HTTP/1.1"));
+    assert_eq!(header(&requests[2], "authorization"), Some(BASIC));
     assert_eq!(
         serde_json::to_value(&v).unwrap(),
         json!({ "outcome": { "kind": "ok" }, "latency_ms": v.latency_ms, "server_version": "3.17.2" })
@@ -451,6 +454,70 @@ async fn forbidden_reasons() {
         serde_json::to_value(Outcome::Forbidden { reason: ForbiddenReason::HostCheck }).unwrap(),
         json!({ "kind": "forbidden", "reason": "host_check" })
     );
+}
+
+#[tokio::test]
+async fn the_identity_comes_with_a_success() {
+    // MLflow's basic-auth app's answers (3.17.2), a non-admin who sees no experiment.
+    let server = serve(|head| {
+        if is_api(head) {
+            json_ok("{}")
+        } else if head.starts_with("GET /api/2.0/mlflow/users/current ") {
+            json_ok(r#"{"is_basic_auth": true, "user": {"id": 3, "is_admin": false, "username": "frank"}}"#)
+        } else {
+            http("200 OK", &[], b"3.17.2")
+        }
+    })
+    .await;
+    let v = check(&server.url).await;
+    assert_eq!(v.outcome, Outcome::Ok);
+    let id = v.identity.clone().unwrap();
+    assert_eq!((id.username.as_str(), id.is_admin, id.reads_experiments), ("frank", Some(false), Some(false)));
+    assert!(id.access_note().unwrap().contains("READ permission"), "{id:?}");
+    assert_eq!(
+        serde_json::to_value(&v).unwrap()["identity"],
+        json!({ "username": "frank", "is_admin": false, "reads_experiments": false })
+    );
+    assert_shows_no_secret(&v);
+
+    let admin = serve(|head| {
+        if is_api(head) {
+            json_ok("{}")
+        } else if head.starts_with("GET /api/2.0/mlflow/users/current ") {
+            json_ok(r#"{"user": {"username": "a", "is_admin": true}}"#)
+        } else {
+            http("404 Not Found", &[], b"")
+        }
+    })
+    .await;
+    let v = check(&admin.url).await;
+    let id = v.identity.unwrap();
+    assert_eq!((id.is_admin, id.reads_experiments), (Some(true), None), "admins see everything: no note");
+}
+
+#[tokio::test]
+async fn a_403_with_a_known_user_is_a_missing_permission() {
+    // The auth app answers who the caller is on this base URL: the path is right, the
+    // credentials too; the user lacks the permission.
+    let server = serve(|head| {
+        if head.starts_with("GET /api/2.0/mlflow/users/current ") {
+            json_ok(r#"{"is_basic_auth": true, "user": {"id": 3, "is_admin": false, "username": "frank"}}"#)
+        } else {
+            http("403 Forbidden", &[], b"Permission denied")
+        }
+    })
+    .await;
+    let v = check(&server.url).await;
+    assert_eq!(v.outcome, Outcome::Forbidden { reason: ForbiddenReason::NotPermitted });
+    assert_eq!(v.identity.as_ref().map(|i| i.username.as_str()), Some("frank"));
+    assert!(v.outcome.summary().contains("the username and password are right"), "{}", v.outcome.summary());
+    assert!(v.outcome.help().unwrap().contains("server's admin"));
+    assert_eq!(v.outcome.field(), None, "no field of the login form is wrong");
+    // Refused the identity too (a wrong base path under fail-closed): as before.
+    let server = serve(|_| http("403 Forbidden", &[], b"Permission denied")).await;
+    let v = check(&server.url).await;
+    assert_eq!(v.outcome, Outcome::Forbidden { reason: ForbiddenReason::MlflowPermission });
+    assert_eq!(server.requests().len(), 2);
 }
 
 #[tokio::test]
