@@ -14,6 +14,9 @@ use crate::error::{IpcError, IpcResult};
 /// Config plus a vault (the real keychain, or an in-memory one in unit tests).
 pub type DynLogins = Logins<Arc<dyn Vault>>;
 
+/// A team list's plan as shown: each listed server's name and what importing it does.
+pub type ImportPlan = Vec<(String, mlflow_login_core::team::Action)>;
+
 /// Shared by every command of a window process.
 #[derive(Debug, Clone)]
 pub struct AppState {
@@ -27,6 +30,9 @@ struct Inner {
     sso: LoginOptions,
     /// Ends the single sign-on that is waiting (`cancel_sso`).
     sso_cancel: Mutex<Option<oneshot::Sender<()>>>,
+    /// The team list's plan last shown (`import_plan`), by the path shown: `import_apply`
+    /// applies exactly it.
+    import_plan: Mutex<Option<(String, ImportPlan)>>,
 }
 
 impl std::fmt::Debug for Inner {
@@ -44,6 +50,7 @@ impl AppState {
             login_prefill: Mutex::new(None),
             sso: LoginOptions::default(),
             sso_cancel: Mutex::new(None),
+            import_plan: Mutex::new(None),
         };
         Self { inner: Arc::new(inner) }
     }
@@ -71,6 +78,23 @@ impl AppState {
     /// Single sign-on limits (the wait for the browser, each request).
     pub fn sso_options(&self) -> LoginOptions {
         self.inner.sso.clone()
+    }
+
+    /// Keeps the plan shown for the team list at `path` (replacing any other).
+    pub fn keep_import_plan(&self, path: &str, plan: ImportPlan) {
+        *self.inner.import_plan.lock().unwrap_or_else(|e| e.into_inner()) = Some((path.to_string(), plan));
+    }
+
+    /// Takes the plan shown for `path`, if it is the one kept.
+    pub fn import_plan(&self, path: &str) -> Option<ImportPlan> {
+        let mut kept = self.inner.import_plan.lock().unwrap_or_else(|e| e.into_inner());
+        match kept.take() {
+            Some((p, plan)) if p == path => Some(plan),
+            other => {
+                *kept = other;
+                None
+            }
+        }
     }
 
     /// Replaces the cancel switch of the waiting single sign-on; returns the previous one.

@@ -351,19 +351,34 @@ fn a_differing_server_is_replaced_only_when_ticked() {
     );
 }
 
+/// Issue 17 point 10: the tray applies exactly the plan the user saw. A list rewritten
+/// between the plan and the click (a shared folder, a second window) is not read again:
+/// the server shown is the server added.
+#[test]
+fn the_plan_applied_is_the_plan_shown() {
+    let h = Harness::new();
+    let (_dir, path) = list_file("[servers.team]\nurl = \"https://team.example\"\nusername = \"alice\"\n");
+    let plan = h.servers("import_plan", json!({"path": path})).unwrap();
+    assert_eq!(plan["servers"][0]["url"], "https://team.example");
+    std::fs::write(&path, "[servers.team]\nurl = \"https://lookalike.example\"\nusername = \"alice\"\n").unwrap();
+    let done = h.servers("import_apply", json!({"path": path, "replace": []})).unwrap();
+    assert_eq!(done[0]["result"], "added", "{done}");
+    assert_eq!(h.state().logins().config().unwrap().servers["team"].url, "https://team.example");
+}
+
 #[test]
 fn a_damaged_list_names_its_file_and_line() {
     let h = Harness::new();
     let (_dir, path) = list_file("[servers.prod]\nurl = \"https://p\"\npassword = \"hunter2\"\n");
-    for (cmd, args) in [("import_plan", json!({"path": path})), ("import_apply", json!({"path": path, "replace": []}))]
-    {
-        let e = h.servers(cmd, args).unwrap_err();
-        assert_eq!(e["kind"], "config", "{cmd}: {e}");
-        let message = e["message"].as_str().unwrap();
-        assert!(message.starts_with(&format!("{path}:3")), "{cmd}: {message}");
-        assert!(!message.contains("hunter2"), "{cmd}: a secret in the message");
-        assert!(e["help"].as_str().unwrap().contains("fix the list"), "{cmd}: {e}");
-    }
+    let e = h.servers("import_plan", json!({"path": path})).unwrap_err();
+    assert_eq!(e["kind"], "config", "{e}");
+    let message = e["message"].as_str().unwrap();
+    assert!(message.starts_with(&format!("{path}:3")), "{message}");
+    assert!(!message.contains("hunter2"), "a secret in the message");
+    assert!(e["help"].as_str().unwrap().contains("fix the list"), "{e}");
+    // Nothing was shown, so there is nothing to apply.
+    let e = h.servers("import_apply", json!({"path": path, "replace": []})).unwrap_err();
+    assert_eq!(e["kind"], "invalid_input", "{e}");
     let e = h.servers("import_plan", json!({"path": format!("{path}.missing")})).unwrap_err();
     assert_eq!(e["kind"], "io");
     assert_eq!(h.servers("list_servers", json!({})), Ok(json!([])));

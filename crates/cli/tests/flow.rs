@@ -118,7 +118,7 @@ fn keychain_reads_round_trip_every_length_and_see_outside_writes() {
         assert_eq!(env_password(&w, "k"), pw, "length {len}");
     }
     let service = format!("{}{url}", w.prefix);
-    secret_tool_store(&["service", &service, "username", "alice"], "rewritten: ünïcödé");
+    secret_tool_store(&["service", &service, "username", "basic:alice"], "rewritten: ünïcödé");
     assert_eq!(env_password(&w, "k"), "rewritten: ünïcödé");
 }
 
@@ -129,7 +129,7 @@ fn two_matching_keychain_entries_are_an_error_not_a_guess() {
     let out = w.login("t", url, "alice", "first", &["--no-verify"]);
     assert!(out.status.success(), "{}", text(&out));
     let service = format!("{}{url}", w.prefix);
-    secret_tool_store(&["service", &service, "username", "alice", "origin", "elsewhere"], "second");
+    secret_tool_store(&["service", &service, "username", "basic:alice", "origin", "elsewhere"], "second");
     let out = w.run(&["env", "t"]);
     assert_eq!(out.status.code(), Some(5), "{}", text(&out));
     assert!(stderr(&out).contains("several keychain entries match"), "{}", text(&out));

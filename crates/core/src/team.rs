@@ -334,7 +334,26 @@ pub fn differences(current: &Server, listed: &Server) -> Vec<String> {
         out.push(format!("client certificate {} -> {}", show(&a.client_cert), show(&b.client_cert)));
     }
     if a.sso != b.sso {
-        out.push("single sign-on settings (issuer, client id, scopes)".to_string());
+        // Old -> new of each: an issuer or a client id that changes is where the company's
+        // sign-in would go, so the user sees which (a list is someone else's text: cleaned).
+        let (sa, sb) = (a.sso.clone().unwrap_or_default(), b.sso.clone().unwrap_or_default());
+        let opt = |v: &Option<String>| v.as_deref().map_or("none".to_string(), |v| crate::verify::clean(v, 200));
+        if sa.issuer != sb.issuer {
+            out.push(format!("issuer {} -> {}", opt(&sa.issuer), opt(&sb.issuer)));
+        }
+        if sa.client_id != sb.client_id {
+            out.push(format!("client id {} -> {}", opt(&sa.client_id), opt(&sb.client_id)));
+        }
+        if sa.scopes != sb.scopes {
+            let list = |s: &[String]| {
+                if s.is_empty() { "default".to_string() } else { crate::verify::clean(&s.join(" "), 200) }
+            };
+            out.push(format!("scopes {} -> {}", list(&sa.scopes), list(&sb.scopes)));
+        }
+        if sa.redirect_port != sb.redirect_port {
+            let port = |p: Option<u16>| p.map_or("any".to_string(), |p| p.to_string());
+            out.push(format!("redirect port {} -> {}", port(sa.redirect_port), port(sb.redirect_port)));
+        }
     }
     if a.insecure_tls != b.insecure_tls {
         out.push(format!("insecure TLS {} -> {}", a.insecure_tls, b.insecure_tls));
@@ -342,16 +361,62 @@ pub fn differences(current: &Server, listed: &Server) -> Vec<String> {
     out
 }
 
-/// Adds and replaces servers in the config (one locked update).
-pub fn apply(store: &crate::ConfigStore, servers: Vec<(String, Server)>) -> Result<()> {
-    if servers.is_empty() {
-        return Ok(());
-    }
-    store.update(|c| {
-        for (name, s) in servers {
-            c.servers.insert(name, s);
+/// What importing one listed server did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Imported {
+    /// A new server.
+    Added,
+    /// Differing settings, replaced as the user agreed.
+    Replaced,
+    /// The same settings: nothing to do.
+    Unchanged,
+    /// Differing settings, kept (the user did not agree to replace them).
+    Kept,
+}
+
+/// Importing a team list, the one rule every front end uses: applies `plan` exactly as the
+/// user saw it (add the new servers, replace the differing ones named in `replace`, keep
+/// the rest), in one locked update of the config. The list is not read again: a list that
+/// changed after it was shown is not what the user agreed to. If the config changed since
+/// the plan was made (a name taken, a server whose settings were shown as "now" changed),
+/// nothing is written and the error says to look again.
+pub fn apply_plan(
+    store: &crate::ConfigStore,
+    plan: &[(String, Action)],
+    replace: &[String],
+) -> Result<Vec<(String, Imported, Server)>> {
+    store.update(|config| {
+        let mut out = Vec::with_capacity(plan.len());
+        for (name, action) in plan {
+            let now = config.servers.get(name);
+            let changed = || {
+                Error::invalid(
+                    "name",
+                    format!("\"{name}\" was changed since the list was read; nothing was imported: import it again"),
+                )
+            };
+            let (result, server) = match (action, now) {
+                (Action::Add(listed), None) => (Imported::Added, listed.clone()),
+                (Action::Same, Some(now)) => (Imported::Unchanged, now.clone()),
+                (Action::Differs { current, listed }, Some(now)) if now == current => {
+                    if replace.contains(name) {
+                        (Imported::Replaced, listed.clone())
+                    } else {
+                        (Imported::Kept, current.clone())
+                    }
+                }
+                _ => return Err(changed()),
+            };
+            out.push((name.clone(), result, server));
         }
-        Ok(((), true))
+        let mut bump = false;
+        for (name, result, server) in &out {
+            if matches!(result, Imported::Added | Imported::Replaced) {
+                config.servers.insert(name.clone(), server.clone());
+                bump = true;
+            }
+        }
+        Ok((out, bump))
     })
 }
 
@@ -414,6 +479,52 @@ mod tests {
         let moved = text.replace("https://h/mlflow", "https://other/mlflow");
         let listed = parse(&moved, &ListSource::Url("https://x".into())).unwrap();
         assert!(matches!(plan(&c, &listed, None).unwrap()[0].1, Action::Differs { .. }));
+    }
+
+    /// Issue 17 point 10: a replacement shows old -> new of issuer, client id, URL and CA
+    /// bundle (never a fixed string), and the plan applied is the plan shown: the list is
+    /// not read again, and a config that changed since the plan writes nothing.
+    #[test]
+    fn a_replacement_shows_old_and_new_and_applies_the_plan_shown() {
+        let c = config();
+        let mut listed = c.servers["sso"].clone();
+        listed.url = "https://sso.example/v2".into();
+        listed.ca_bundle = Some("/etc/team-ca.pem".into());
+        listed.sso = Some(SsoSettings {
+            issuer: Some("https://login.evil.example\u{1b}[2J".into()),
+            client_id: Some("other-client".into()),
+            ..c.servers["sso"].sso.clone().unwrap()
+        });
+        let shown = differences(&c.servers["sso"], &listed);
+        for expected in [
+            "URL https://sso.example -> https://sso.example/v2",
+            "CA bundle none -> /etc/team-ca.pem",
+            "issuer https://idp.example -> https://login.evil.example [2J",
+            "client id mlflow-login -> other-client",
+        ] {
+            assert!(shown.iter().any(|d| d == expected), "{expected:?} not in {shown:?}");
+        }
+
+        let dir = tempfile::tempdir().unwrap();
+        let store = crate::ConfigStore::new(crate::Paths::in_dir(dir.path()));
+        store.update(|cfg| Ok((*cfg = c.clone(), true))).unwrap();
+        let new = Server::new_basic("https://new.example", "u").unwrap();
+        let plan = vec![
+            ("sso".to_string(), Action::Differs { current: c.servers["sso"].clone(), listed: listed.clone() }),
+            ("new".to_string(), Action::Add(new.clone())),
+            ("prod".to_string(), Action::Same),
+        ];
+        // The config changed since the plan: nothing is written.
+        store.update(|cfg| Ok((cfg.servers.get_mut("sso").unwrap().insecure_tls = true, true))).unwrap();
+        let err = apply_plan(&store, &plan, &["sso".into()]).unwrap_err();
+        assert!(err.to_string().contains("changed since the list was read"), "{err}");
+        assert!(!store.load().unwrap().servers.contains_key("new"));
+        store.update(|cfg| Ok((cfg.servers.get_mut("sso").unwrap().insecure_tls = false, true))).unwrap();
+        let done = apply_plan(&store, &plan, &["sso".into()]).unwrap();
+        let results: Vec<_> = done.iter().map(|(n, r, _)| (n.as_str(), *r)).collect();
+        assert_eq!(results, [("sso", Imported::Replaced), ("new", Imported::Added), ("prod", Imported::Unchanged)]);
+        let now = store.load().unwrap();
+        assert_eq!((&now.servers["sso"], &now.servers["new"]), (&listed, &new));
     }
 
     #[test]

@@ -49,6 +49,7 @@ pub async fn import_plan<R: Runtime>(
     state
         .blocking(move |s| {
             let (config, plan) = read_plan(s, &path)?;
+            s.keep_import_plan(&path.display().to_string(), plan.clone());
             let servers = plan
                 .into_iter()
                 .map(|(name, action)| {
@@ -80,32 +81,26 @@ pub async fn import_apply(
 ) -> IpcResult<Vec<ImportedServer>> {
     state
         .blocking(move |s| {
-            let (config, plan) = read_plan(s, &PathBuf::from(&path))?;
-            let mut apply = Vec::new();
-            let mut done = Vec::new();
-            for (name, action) in plan {
-                let (result, server) = match action {
-                    Action::Add(server) => (ImportResult::Added, Some(server)),
-                    Action::Same => (ImportResult::Unchanged, None),
-                    Action::Differs { listed, .. } if replace.contains(&name) => (ImportResult::Replaced, Some(listed)),
-                    Action::Differs { .. } => (ImportResult::Kept, None),
-                };
-                if let Some(server) = server {
-                    apply.push((name.clone(), server));
-                }
-                done.push((name, result));
-            }
-            team::apply(s.logins().store(), apply)?;
-            let config_now = s.logins().config().unwrap_or(config);
+            // The plan the user saw (kept by import_plan), not the file read again: a list
+            // that changed meanwhile is not what the user agreed to.
+            let plan = s.import_plan(&path).ok_or_else(|| {
+                IpcError::from(mlflow_login_core::Error::InvalidInput {
+                    field: "name",
+                    message: "this list was not read in this window (or was imported already): open it again".into(),
+                })
+            })?;
+            let done = team::apply_plan(s.logins().store(), &plan, &replace)?;
             Ok(done
                 .into_iter()
-                .map(|(name, result)| {
+                .map(|(name, result, server)| {
+                    let result = match result {
+                        team::Imported::Added => ImportResult::Added,
+                        team::Imported::Replaced => ImportResult::Replaced,
+                        team::Imported::Unchanged => ImportResult::Unchanged,
+                        _ => ImportResult::Kept,
+                    };
                     // A keychain that cannot say is no reason to fail the import.
-                    let needs_login = config_now
-                        .servers
-                        .get(&name)
-                        .and_then(|server| s.logins().secret(&name, server).ok())
-                        .map(|secret| secret.is_none());
+                    let needs_login = s.logins().secret(&name, &server).ok().map(|secret| secret.is_none());
                     ImportedServer { name, result, needs_login }
                 })
                 .collect())

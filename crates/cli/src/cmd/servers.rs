@@ -101,35 +101,33 @@ impl Run for Import {
         let plan = team::plan(&config, &listed, self.username.as_deref())
             .map_err(|e| Failure::context(format!("cannot import {}", source.display()), e))?;
         let interactive = std::io::stdin().is_terminal() && std::io::stderr().is_terminal();
-        let mut apply = Vec::new();
-        let mut done = Vec::new();
-        for (name, action) in plan {
-            let (result, server) = match action {
-                Action::Add(s) => {
-                    apply.push((name.clone(), s.clone()));
-                    ("added", s)
+        // Asked first, then core applies exactly this plan (never the list read again).
+        let mut replace = Vec::new();
+        for (name, action) in &plan {
+            if let Action::Differs { current, listed } = action {
+                if self.replace || (interactive && ask_replace(name, current, listed)?) {
+                    replace.push(name.clone());
+                } else if !interactive {
+                    ui::warning(format!(
+                        "\"{name}\" exists with other settings ({}): not replaced (no terminal to ask; add --replace)",
+                        team::differences(current, listed).join(", ")
+                    ));
                 }
-                Action::Same => ("unchanged", config.servers[&name].clone()),
-                Action::Differs { current, listed } => {
-                    let agreed = self.replace || (interactive && ask_replace(&name, &current, &listed)?);
-                    if agreed {
-                        apply.push((name.clone(), listed.clone()));
-                        ("replaced", listed)
-                    } else {
-                        let result = if interactive { "declined" } else { "refused" };
-                        if !interactive {
-                            ui::warning(format!(
-                                "\"{name}\" exists with other settings ({}): not replaced (no terminal to ask; add --replace)",
-                                team::differences(&current, &listed).join(", ")
-                            ));
-                        }
-                        (result, current)
-                    }
-                }
-            };
-            done.push((Imported { name, result, url: server.url.clone(), needs_login: false }, server));
+            }
         }
-        team::apply(logins.store(), apply)?;
+        let mut done: Vec<(Imported, Server)> = team::apply_plan(logins.store(), &plan, &replace)?
+            .into_iter()
+            .map(|(name, result, server)| {
+                let result = match result {
+                    team::Imported::Added => "added",
+                    team::Imported::Replaced => "replaced",
+                    team::Imported::Unchanged => "unchanged",
+                    team::Imported::Kept if interactive => "declined",
+                    team::Imported::Kept => "refused",
+                };
+                (Imported { name, result, url: server.url.clone(), needs_login: false }, server)
+            })
+            .collect();
         for (item, server) in &mut done {
             // A keychain that cannot say is no reason to fail the import: the hint is shown.
             item.needs_login = !matches!(logins.secret(&item.name, server), Ok(Some(_)));
