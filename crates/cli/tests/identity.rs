@@ -157,8 +157,41 @@ fn passwd_changes_the_password_on_the_server_and_in_the_keychain() {
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
     assert!(stderr(&out).contains("the new password is the current one"), "{}", text(&out));
 
-    let out = w.run_stdin(&["passwd", "mine", "--password-stdin"], new);
-    assert!(out.status.success(), "{}", text(&out));
+    // A hooked interactive bash changes it, and has the new one at its next prompt.
+    let sha = |s: &str| {
+        use std::io::Write;
+        let mut c = std::process::Command::new("sha256sum")
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        c.stdin.take().unwrap().write_all(s.as_bytes()).unwrap();
+        String::from_utf8(c.wait_with_output().unwrap().stdout).unwrap()[..64].to_string()
+    };
+    let script = format!(
+        "eval \"$('{BIN}' init bash)\"\n\
+         echo \"before=$(printf %s \"$MLFLOW_TRACKING_PASSWORD\" | sha256sum | cut -c1-64)\"\n\
+         printf %s \"$NEW_PW\" | '{BIN}' passwd mine --password-stdin >&2\n\
+         echo \"after=$(printf %s \"$MLFLOW_TRACKING_PASSWORD\" | sha256sum | cut -c1-64)\"\n"
+    );
+    let out = {
+        use std::io::Write;
+        let mut child = std::process::Command::new("bash")
+            .args(["--norc", "--noprofile", "-i"])
+            .env("MLFLOW_LOGIN_CONFIG_DIR", w.config_dir())
+            .env("MLFLOW_LOGIN_KEYCHAIN_PREFIX", &w.prefix)
+            .env("NEW_PW", new)
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        child.stdin.take().unwrap().write_all(script.as_bytes()).unwrap();
+        child.wait_with_output().unwrap()
+    };
+    let shown = stdout(&out);
+    assert!(shown.contains(&format!("before={}", sha(old))), "{}", text(&out));
+    assert!(shown.contains(&format!("after={}", sha(new))), "the hooked shell did not follow: {}", text(&out));
     let all = text(&out);
     assert!(!all.contains(new) && !all.contains(old), "a password leaked: {all}");
     assert_eq!(w.keychain(&url, &user).as_deref(), Some(new));
