@@ -351,7 +351,7 @@ fn a_differing_server_is_replaced_only_when_ticked() {
     );
 }
 
-/// Issue 17 point 10: the tray applies exactly the plan the user saw. A list rewritten
+/// The tray applies exactly the plan the user saw. A list rewritten
 /// between the plan and the click (a shared folder, a second window) is not read again:
 /// the server shown is the server added.
 #[test]

@@ -757,7 +757,7 @@ fn dash_after(sb: &Sandbox, before: &str, init: &str, then: &str) -> (BTreeMap<S
     (env, rest.to_string())
 }
 
-/// Issue 13 #6: ~/.profile is the desktop session's too, so `init posix` exports the URI and
+/// ~/.profile is the desktop session's too, so `init posix` exports the URI and
 /// the username, never the password, unless `--export-password` says so.
 #[test]
 fn dash_init_exports_no_password_by_default() {

@@ -439,7 +439,7 @@ fn listed(w: &World, name: &str) -> Value {
     w.list_json().as_array().unwrap().iter().find(|s| s["name"] == name).unwrap_or(&Value::Null).clone()
 }
 
-/// Issue 17 points 6 and 11: two single sign-on servers at one URL, signed in as two
+/// Two single sign-on servers at one URL, signed in as two
 /// people, are two sessions: each sends its own user's token, `list` shows who is signed
 /// in where, a logout ends only its own session, a re-login as someone else revokes the
 /// session it replaces, and `remove` revokes the session it deletes.
@@ -485,7 +485,7 @@ fn two_sso_servers_at_one_url_are_two_sessions() {
     assert!(!stdout(&left).contains("keychain entry with no server"), "{}", text(&left));
 }
 
-/// Issue 17 point 13: the keychain entry names the kind. A single sign-on login with
+/// The keychain entry names the kind. A single sign-on login with
 /// `--username alice` at the URL of Basic user alice leaves alice's password alone, and a
 /// Basic server whose user is called `sso` never reads a token set as its password.
 #[test]
@@ -510,7 +510,7 @@ fn a_password_and_a_token_set_never_share_an_entry() {
     assert_eq!(status_kind(&w, "sso"), (Some(0), "ok".into()), "the token set is untouched");
 }
 
-/// Issue 17 points 6 and 13, "nothing that users have is lost": a keychain written by the
+/// A keychain written by the
 /// older scheme (account = the username, else `sso`) is read and moved by the first use.
 /// The entries are written with `secret-tool` under the exact attributes the older
 /// version's keyring wrote (service = prefix + URL, username = account); the token set is a
@@ -556,7 +556,7 @@ fn entries_of_the_older_scheme_are_moved_and_nothing_is_lost() {
     assert_eq!(status_kind(&w, "basic"), (Some(0), "ok".into()));
 }
 
-/// Issue 17 point 16: `--no-browser` is the browser flow with the URL printed, even where
+/// `--no-browser` is the browser flow with the URL printed, even where
 /// the default would be the device flow (over SSH, no display): the URL printed is opened
 /// by hand (here by the scripted browser, as a person with `ssh -L` would) and the login
 /// completes.
@@ -596,7 +596,7 @@ fn no_browser_over_ssh_is_the_browser_flow_with_the_url_printed() {
     assert_eq!(status_kind(&w, "nb"), (Some(0), "ok".into()));
 }
 
-/// Issue 17 point 5: with `--issuer` and `--client-id` given (as a project hint or a team
+/// With `--issuer` and `--client-id` given (as a project hint or a team
 /// list gives them), the token is still asked for this server (RFC 8707 `resource`, from the
 /// server's RFC 9728 metadata), and the terminal says where the sign-in happens, for which
 /// server, before the browser opens.

@@ -481,7 +481,7 @@ mod tests {
         assert!(matches!(plan(&c, &listed, None).unwrap()[0].1, Action::Differs { .. }));
     }
 
-    /// Issue 17 point 10: a replacement shows old -> new of issuer, client id, URL and CA
+    /// A replacement shows old -> new of issuer, client id, URL and CA
     /// bundle (never a fixed string), and the plan applied is the plan shown: the list is
     /// not read again, and a config that changed since the plan writes nothing.
     #[test]

@@ -452,7 +452,7 @@ async fn a_change_made_while_a_login_waits_is_never_overwritten() {
     assert_eq!(l.resolve(Some("prod")).unwrap().2.unwrap().expose(), "newer");
 }
 
-/// Issue 17 point 12: the server asked about its identity provider for a new URL is the
+/// The server asked about its identity provider for a new URL is the
 /// one the login would plan: on another origin the known client certificate, CA bundle
 /// and "insecure" flag are dropped; on the same origin they are kept.
 #[test]

@@ -499,7 +499,7 @@ mod tests {
         Url::parse(s).unwrap()
     }
 
-    /// Issue 17 point 9: every endpoint the metadata names is https (or http on a literal
+    /// Every endpoint the metadata names is https (or http on a literal
     /// loopback address); `*.localhost` names are not loopback.
     #[test]
     fn every_endpoint_of_the_metadata_must_be_https() {

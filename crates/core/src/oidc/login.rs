@@ -327,7 +327,7 @@ pub(crate) mod tests {
         (result, secs)
     }
 
-    /// Issue 17 point 5: when a resource was asked for, a JWT access token for another
+    /// When a resource was asked for, a JWT access token for another
     /// audience is refused; one for the resource (a string or in a list), an opaque token
     /// and a JWT without `aud` pass.
     #[test]
@@ -357,7 +357,7 @@ pub(crate) mod tests {
         check_audience(&set, &provider).unwrap();
     }
 
-    /// Issue 17 point 7: the identity provider's user code and verification URIs reach the
+    /// The identity provider's user code and verification URIs reach the
     /// front end cleaned of escape sequences and bidi overrides.
     #[tokio::test(start_paused = true)]
     async fn device_texts_of_the_provider_are_cleaned() {

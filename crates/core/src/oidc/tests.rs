@@ -57,7 +57,7 @@ mod real {
         bearer_server(&var("MLL_OIDC_PROXY_URL"))
     }
 
-    /// Issue 17 point 8: an MLflow server with `insecure_tls` (the TLS fixture, whose CA
+    /// An MLflow server with `insecure_tls` (the TLS fixture, whose CA
     /// is not given) is read insecurely, but its origin as an identity provider is not: the
     /// identity-provider client refuses the unverifiable certificate.
     #[tokio::test]
