@@ -110,6 +110,17 @@ fn python_run_round_trips(uri: &str, bytes: usize) {
     assert_eq!(v["sha256_sent"], v["sha256_read"], "{v}");
 }
 
+/// The Node MLflow client (npm `mlflow`, tests/proxy/node) logs a run with the URI alone.
+fn node_client_logs_a_run(uri: &str) {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/proxy/node");
+    assert!(
+        dir.join("node_modules/mlflow").exists(),
+        "the Node MLflow client is missing: run `npm ci` in tests/proxy/node (tests/run-all.sh does)"
+    );
+    let out = Command::new("node").arg(dir.join("client.js")).arg(uri).output().unwrap();
+    assert!(out.status.success(), "{}", text(&out));
+}
+
 fn sso_login(w: &World, name: &str, client: &str) {
     let out = w
         .cmd()
@@ -150,6 +161,7 @@ fn curl_and_mlflows_python_client_log_runs_through_the_proxy_to_nginx_basic_and_
             &format!("{}/api/2.0/mlflow/runs/create", p.uri),
         ]);
         assert_eq!(code, 200, "{body}");
+        node_client_logs_a_run(&p.uri);
         python_run_round_trips(&p.uri, 4 << 20);
         assert!(!nginx_log().contains(&p.secret()), "the secret reached the server");
     }
@@ -170,6 +182,7 @@ fn mlflows_basic_auth_app_and_the_bearer_only_sso_proxy_are_served_too() {
     let p = Running::start(&w, "sso");
     let (code, body) = curl(&[&search(&p.uri)]);
     assert_eq!(code, 200, "{body}");
+    node_client_logs_a_run(&p.uri);
     python_run_round_trips(&p.uri, 1 << 20);
 }
 
