@@ -133,6 +133,12 @@ fn sso_login(w: &World, name: &str, client: &str) {
     assert!(out.status.success(), "{}", text(&out));
 }
 
+/// A marker no earlier run wrote into nginx's log (pids repeat across runs).
+fn unique(what: &str) -> String {
+    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos();
+    format!("{what}-{}-{nanos}-end", std::process::id())
+}
+
 /// nginx's access log: what the fixture servers behind nginx received.
 fn nginx_log() -> String {
     std::fs::read_to_string(PathBuf::from(fx("MLL_FX_DIR")).join("nginx/logs/access.log")).unwrap()
@@ -212,7 +218,7 @@ fn callers_without_proof_never_reach_the_server() {
     let out = w.login("nb", &fx("MLL_NGINX_URL"), "alice", &fx("MLL_ALICE_PW"), &[]);
     assert!(out.status.success(), "{}", text(&out));
     let p = Running::start(&w, "nb");
-    let marker = format!("attack-{}", std::process::id());
+    let marker = unique("attack");
     let root = p.root();
     let port = root.rsplit(':').next().unwrap().to_owned();
     let api = |uri: &str| format!("{uri}/api/2.0/mlflow/experiments/search?max_results=1&m={marker}");
@@ -269,7 +275,7 @@ fn another_local_user_holding_the_right_uri_is_refused() {
     let out = w.login("nb", &fx("MLL_NGINX_URL"), "alice", &fx("MLL_ALICE_PW"), &[]);
     assert!(out.status.success(), "{}", text(&out));
     let p = Running::start(&w, "nb");
-    let marker = format!("other-user-{}", std::process::id());
+    let marker = unique("other-user");
     let url = format!("{}&m={marker}", search(&p.uri));
     let out = Command::new("setpriv")
         .args(["--reuid", OTHER, "--regid", OTHER, "--clear-groups", "curl", "-sS", "-w", "\n%{http_code}", &url])
@@ -460,7 +466,7 @@ fn the_mlflow_ui_in_chromium_lists_experiments_with_no_prompt_and_no_credential_
     sso_login(&w, "sso", &client);
     for name in ["root", "sub", "app", "sso"] {
         let p = Running::start(&w, name);
-        let experiment = format!("ui-{name}-{}", std::process::id());
+        let experiment = unique(&format!("ui-{name}"));
         let body = format!(r#"{{"name": "{experiment}"}}"#);
         let create = format!("{}/api/2.0/mlflow/experiments/create", p.uri);
         let (code, answer) = curl(&["-H", "Content-Type: application/json", "--data", &body, &create]);
