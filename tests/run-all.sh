@@ -69,6 +69,7 @@ step cargo test -p mlflow-login --test sso -- --test-threads 1
 # nginx, the sub-path, MLflow's auth app and the SSO proxy (a run across three token
 # lifetimes), attacks seen from nginx's log, a second local user (useradd), faults, a large
 # artifact with bounded memory. One at a time: a test ends every session of the IdP's user.
+(cd tests/proxy/node && npm ci --no-audit --no-fund --silent) # the Node MLflow client
 step cargo test -p mlflow-login --test proxy -- --test-threads 1
 # Faults against real parts, each in a world of its own: a Secret Service that never
 # answers, gnome-keyring killed and restarted, a locked keyring with no display, a

@@ -110,6 +110,17 @@ fn python_run_round_trips(uri: &str, bytes: usize) {
     assert_eq!(v["sha256_sent"], v["sha256_read"], "{v}");
 }
 
+/// The Node MLflow client (npm `mlflow`, tests/proxy/node) logs a run with the URI alone.
+fn node_client_logs_a_run(uri: &str) {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/proxy/node");
+    assert!(
+        dir.join("node_modules/mlflow").exists(),
+        "the Node MLflow client is missing: run `npm ci` in tests/proxy/node (tests/run-all.sh does)"
+    );
+    let out = Command::new("node").arg(dir.join("client.js")).arg(uri).output().unwrap();
+    assert!(out.status.success(), "{}", text(&out));
+}
+
 fn sso_login(w: &World, name: &str, client: &str) {
     let out = w
         .cmd()
@@ -120,6 +131,12 @@ fn sso_login(w: &World, name: &str, client: &str) {
         .output()
         .unwrap();
     assert!(out.status.success(), "{}", text(&out));
+}
+
+/// A marker no earlier run wrote into nginx's log (pids repeat across runs).
+fn unique(what: &str) -> String {
+    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos();
+    format!("{what}-{}-{nanos}-end", std::process::id())
 }
 
 /// nginx's access log: what the fixture servers behind nginx received.
@@ -150,6 +167,7 @@ fn curl_and_mlflows_python_client_log_runs_through_the_proxy_to_nginx_basic_and_
             &format!("{}/api/2.0/mlflow/runs/create", p.uri),
         ]);
         assert_eq!(code, 200, "{body}");
+        node_client_logs_a_run(&p.uri);
         python_run_round_trips(&p.uri, 4 << 20);
         assert!(!nginx_log().contains(&p.secret()), "the secret reached the server");
     }
@@ -170,6 +188,7 @@ fn mlflows_basic_auth_app_and_the_bearer_only_sso_proxy_are_served_too() {
     let p = Running::start(&w, "sso");
     let (code, body) = curl(&[&search(&p.uri)]);
     assert_eq!(code, 200, "{body}");
+    node_client_logs_a_run(&p.uri);
     python_run_round_trips(&p.uri, 1 << 20);
 }
 
@@ -199,7 +218,7 @@ fn callers_without_proof_never_reach_the_server() {
     let out = w.login("nb", &fx("MLL_NGINX_URL"), "alice", &fx("MLL_ALICE_PW"), &[]);
     assert!(out.status.success(), "{}", text(&out));
     let p = Running::start(&w, "nb");
-    let marker = format!("attack-{}", std::process::id());
+    let marker = unique("attack");
     let root = p.root();
     let port = root.rsplit(':').next().unwrap().to_owned();
     let api = |uri: &str| format!("{uri}/api/2.0/mlflow/experiments/search?max_results=1&m={marker}");
@@ -256,7 +275,7 @@ fn another_local_user_holding_the_right_uri_is_refused() {
     let out = w.login("nb", &fx("MLL_NGINX_URL"), "alice", &fx("MLL_ALICE_PW"), &[]);
     assert!(out.status.success(), "{}", text(&out));
     let p = Running::start(&w, "nb");
-    let marker = format!("other-user-{}", std::process::id());
+    let marker = unique("other-user");
     let url = format!("{}&m={marker}", search(&p.uri));
     let out = Command::new("setpriv")
         .args(["--reuid", OTHER, "--regid", OTHER, "--clear-groups", "curl", "-sS", "-w", "\n%{http_code}", &url])
@@ -447,7 +466,7 @@ fn the_mlflow_ui_in_chromium_lists_experiments_with_no_prompt_and_no_credential_
     sso_login(&w, "sso", &client);
     for name in ["root", "sub", "app", "sso"] {
         let p = Running::start(&w, name);
-        let experiment = format!("ui-{name}-{}", std::process::id());
+        let experiment = unique(&format!("ui-{name}"));
         let body = format!(r#"{{"name": "{experiment}"}}"#);
         let create = format!("{}/api/2.0/mlflow/experiments/create", p.uri);
         let (code, answer) = curl(&["-H", "Content-Type: application/json", "--data", &body, &create]);
