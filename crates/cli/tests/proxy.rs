@@ -276,6 +276,34 @@ fn another_local_user_holding_the_right_uri_is_refused() {
     assert_eq!(String::from_utf8_lossy(&out.stdout), "200 1\n200 0\n", "{}", text(&out));
 }
 
+/// Java's and .NET's clients connect from an IPv6 dual-stack socket, to 127.0.0.1 through
+/// its IPv4-mapped address: the kernel lists such a socket only in /proc/net/tcp6.
+#[cfg(target_os = "linux")]
+#[test]
+fn a_client_on_a_dual_stack_socket_as_java_makes_them_is_served() {
+    assert!(which("python3"), "python3 is missing: apt-get install python3");
+    let w = World::new();
+    let out = w.login("nb", &fx("MLL_NGINX_URL"), "alice", &fx("MLL_ALICE_PW"), &[]);
+    assert!(out.status.success(), "{}", text(&out));
+    let p = Running::start(&w, "nb");
+    let port = p.root().rsplit(':').next().unwrap().to_owned();
+    let script = r#"
+import socket, sys
+port, secret = int(sys.argv[1]), sys.argv[2]
+s = socket.socket(socket.AF_INET6, socket.SOCK_STREAM)
+s.settimeout(30)
+s.connect(("::ffff:127.0.0.1", port))
+s.sendall(f"GET /{secret}/api/2.0/mlflow/experiments/search?max_results=1 HTTP/1.1\r\n"
+          f"Host: 127.0.0.1:{port}\r\nConnection: close\r\n\r\n".encode())
+answer = b""
+while chunk := s.recv(65536):
+    answer += chunk
+print(answer.split(b"\r\n")[0].decode())
+"#;
+    let out = Command::new("python3").args(["-c", script, &port, &p.secret()]).output().unwrap();
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "HTTP/1.1 200 OK", "{}", text(&out));
+}
+
 #[test]
 fn faults_are_answered_in_mlflows_error_shape() {
     let w = World::new();
