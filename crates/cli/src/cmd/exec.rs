@@ -69,7 +69,14 @@ fn with_proxy(name: Option<String>, command: &[OsString]) -> Result<(), Failure>
     let (program, args) = command.split_first().ok_or_else(|| Failure::usage("no command given"))?;
     let mut cmd = Command::new(program);
     cmd.args(args);
-    for name in mlflow_login_core::env::MANAGED.iter().chain([&mlflow_login_core::env::TRACKING_AUTH]) {
+    // Every MLFLOW_TRACKING_* variable may carry a credential or point a client elsewhere
+    // (MLflow reads more of them than this tool sets): none reaches the command.
+    let inherited = std::env::vars_os().map(|(name, _)| name);
+    let tracking = inherited.filter(|name| name.to_str().is_some_and(|n| n.starts_with("MLFLOW_TRACKING_")));
+    for name in tracking.collect::<Vec<_>>() {
+        cmd.env_remove(name);
+    }
+    for name in mlflow_login_core::env::MANAGED {
         cmd.env_remove(name);
     }
     cmd.env(mlflow_login_core::env::URI, served.proxy.tracking_uri().expose());

@@ -81,8 +81,14 @@ pub(crate) fn downstream_headers(server: &mut HeaderMap) {
 
 /// The server URL for a request's `path` and `query`: the proxy mirrors the server's paths
 /// (so the MLflow UI's absolute links work under a sub-path), and forwards only what lies
-/// under the server's URL. `None` for anything else (after `..` is resolved).
+/// under the server's URL. `None` for anything else (after `..` is resolved), and for an
+/// encoded `/` or `\` (`%2F`, `%5C`): a server that decodes them would resolve a `..%2F`
+/// outside its sub-path.
 pub(crate) fn upstream_url(base: &Url, path: &str, query: Option<&str>) -> Option<Url> {
+    let lower = path.to_ascii_lowercase();
+    if lower.contains("%2f") || lower.contains("%5c") {
+        return None;
+    }
     let mut url = base.clone();
     url.set_path(path);
     url.set_query(query);
@@ -120,7 +126,8 @@ pub(crate) fn rewrite_location(
         rest.push_str(f);
     }
     let rewritten = match via {
-        Via::Cookie => rest,
+        // One leading slash: `//host/...` would be a reference to another site.
+        Via::Cookie => format!("/{}", rest.trim_start_matches('/')),
         Via::Secret => {
             let depth = client_path.matches('/').count().saturating_sub(1);
             format!("./{}{}", "../".repeat(depth), rest.trim_start_matches('/'))
@@ -134,8 +141,12 @@ pub(crate) fn rewrite_location(
 pub(crate) enum Refusal {
     /// 403: the caller did not prove it is the user.
     Forbidden,
+    /// 400: the client's request could not be read.
+    BadRequest,
     /// 404: outside the server's URL.
     NotFound,
+    /// 405: a method or request target the proxy does not pass on.
+    MethodNotAllowed,
     /// 401: no usable credential; a new login is the way out.
     LogInAgain,
     /// 502: the server could not be reached or answered wrongly.
@@ -148,7 +159,9 @@ impl Refusal {
     fn status_and_code(self) -> (StatusCode, &'static str) {
         match self {
             Refusal::Forbidden => (StatusCode::FORBIDDEN, "PERMISSION_DENIED"),
+            Refusal::BadRequest => (StatusCode::BAD_REQUEST, "BAD_REQUEST"),
             Refusal::NotFound => (StatusCode::NOT_FOUND, "ENDPOINT_NOT_FOUND"),
+            Refusal::MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, "BAD_REQUEST"),
             Refusal::LogInAgain => (StatusCode::UNAUTHORIZED, "UNAUTHENTICATED"),
             Refusal::BadGateway => (StatusCode::BAD_GATEWAY, "TEMPORARILY_UNAVAILABLE"),
             Refusal::Unavailable => (StatusCode::SERVICE_UNAVAILABLE, "TEMPORARILY_UNAVAILABLE"),

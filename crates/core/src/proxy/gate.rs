@@ -10,14 +10,20 @@
 //! carry its own host name), and an `Origin`, when sent, must be this proxy's own (a page
 //! elsewhere that learned the secret still cannot post with it). A state-changing request
 //! that proves itself by the cookie must carry our `Origin`: browsers send one with every
-//! such request, so a missing one is not a browser's request of ours.
+//! such request, so a missing one is not a browser's request of ours. A cookie request
+//! whose `Sec-Fetch-Site` says another site sent it is refused: `SameSite` does not keep
+//! ports apart, so a page of any other loopback server counts as the same site.
+//!
+//! Only origin-form requests (`/path`) with methods that read or change resources are
+//! served: `TRACE` and `TRACK` would have some servers echo the added `Authorization`
+//! back, and `CONNECT` or an absolute-form target would use the proxy as a tunnel.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use reqwest::Method;
-use reqwest::header::{COOKIE, HOST, HeaderMap, ORIGIN};
+use reqwest::header::{COOKIE, HOST, HeaderMap, HeaderName, ORIGIN};
 
 use crate::secret::Secret;
 
@@ -47,7 +53,12 @@ pub(crate) enum Verdict {
     OpenLink,
     /// Refuse with 403 and this reason; nothing is sent on.
     Refuse(&'static str),
+    /// Refuse with 405: a method or request target the proxy does not pass on.
+    NotAllowed(&'static str),
 }
+
+/// The browser's word on which site made a request (Fetch Metadata).
+const SEC_FETCH_SITE: HeaderName = HeaderName::from_static("sec-fetch-site");
 
 /// A random value of 256 bits, URL-safe (base64url without padding), from the operating
 /// system's generator (through oauth2, which core uses for PKCE).
@@ -56,7 +67,6 @@ pub(crate) fn random_token() -> Secret {
 }
 
 /// The access rules of one proxy run.
-#[derive(Debug)]
 pub(crate) struct Gate {
     port: u16,
     secret: Secret,
@@ -64,6 +74,14 @@ pub(crate) struct Gate {
     cookie_value: Secret,
     /// Unused one-time links (their tokens) and when each was made.
     links: Mutex<HashMap<String, Instant>>,
+}
+
+/// The secrets and the live one-time links stay out of `Debug` (they are keys to the server).
+impl std::fmt::Debug for Gate {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let links = self.links.lock().map_or(0, |l| l.len());
+        f.debug_struct("Gate").field("port", &self.port).field("open_links", &links).finish_non_exhaustive()
+    }
 }
 
 impl Gate {
@@ -107,8 +125,15 @@ impl Gate {
             .any(|host| authority.strip_prefix(host).and_then(|rest| rest.strip_prefix(':')).is_some_and(|p| p == port))
     }
 
-    /// The verdict on a request. `path` is its raw path (no query).
+    /// The verdict on a request. `path` is its raw path (no query) when its target is in
+    /// origin form, else the whole target (`*`, `http://...`, `host:port`).
     pub(crate) fn check(&self, method: &Method, path: &str, headers: &HeaderMap) -> Verdict {
+        if *method == Method::TRACE || *method == Method::CONNECT || method.as_str() == "TRACK" {
+            return Verdict::NotAllowed("this proxy does not pass TRACE, TRACK or CONNECT on");
+        }
+        if !path.starts_with('/') {
+            return Verdict::NotAllowed("this proxy serves only requests for a path (/...)");
+        }
         let host = headers.get(HOST).and_then(|h| h.to_str().ok()).unwrap_or("");
         if !self.is_own_authority(host) {
             return Verdict::Refuse("the Host header does not name this proxy (127.0.0.1 and its port)");
@@ -143,6 +168,10 @@ impl Gate {
             let safe = matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS);
             if !safe && origin.is_none() {
                 return Verdict::Refuse("a browser request that changes something must come from this proxy's page");
+            }
+            let site = headers.get(SEC_FETCH_SITE).map(|v| v.as_bytes());
+            if site.is_some_and(|s| s != b"same-origin" && s != b"none") {
+                return Verdict::Refuse("the request comes from a page of another site");
             }
             return Verdict::Forward { via: Via::Cookie, path: path.to_owned() };
         }

@@ -58,6 +58,14 @@ use crate::verify::{VerifyOptions, clean, error_chain};
 /// with a fresh credential; larger bodies stream and are never retried.
 const REPLAYABLE_BODY: usize = 64 * 1024;
 
+/// Connections served at once; more wait until one ends. Far above what MLflow clients open
+/// (a browser opens six), far below the process's file descriptor limit.
+const MAX_CONNECTIONS: usize = 512;
+
+/// How long a client may take to send a request's headers, and how long an idle
+/// keep-alive connection stays open waiting for the next request.
+const HEADER_READ_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+
 /// Settings of one proxy run.
 #[derive(Debug, Clone, Default)]
 pub struct ProxyOptions {
@@ -159,7 +167,16 @@ async fn serve<V: Vault + 'static>(
     shared: Arc<Shared<V>>,
     mut stopped: watch::Receiver<bool>,
 ) {
+    let slots = Arc::new(tokio::sync::Semaphore::new(MAX_CONNECTIONS));
     loop {
+        // At the cap, further connections wait in the listen backlog until one ends.
+        let slot = tokio::select! {
+            _ = stopped.changed() => return,
+            slot = slots.clone().acquire_owned() => match slot {
+                Ok(slot) => slot,
+                Err(_) => return,
+            },
+        };
         let (stream, peer) = tokio::select! {
             _ = stopped.changed() => return,
             accepted = listener.accept() => match accepted {
@@ -171,16 +188,24 @@ async fn serve<V: Vault + 'static>(
                 }
             },
         };
-        let own_user = peer::is_own_user(peer, local);
         let _ = stream.set_nodelay(true);
         let shared = shared.clone();
         let mut stopped = stopped.clone();
         tokio::spawn(async move {
+            let _slot = slot;
+            // Reading the kernel's socket table is file I/O: off the runtime's threads, so a
+            // slow read does not hold up other connections.
+            let own_user = tokio::task::spawn_blocking(move || peer::is_own_user(peer, local)).await.unwrap_or(false);
             let service = service_fn(move |req| {
                 let shared = shared.clone();
                 async move { Ok::<_, Infallible>(handle(&shared, own_user, req).await) }
             });
-            let conn = http1::Builder::new().serve_connection(TokioIo::new(stream), service);
+            let conn = http1::Builder::new()
+                .timer(hyper_util::rt::TokioTimer::new())
+                .header_read_timeout(HEADER_READ_TIMEOUT)
+                // Another user's connection gets its 403 and is closed.
+                .keep_alive(own_user)
+                .serve_connection(TokioIo::new(stream), service);
             tokio::select! {
                 _ = conn => {}
                 _ = stopped.changed() => {}
@@ -206,7 +231,7 @@ impl Body {
             (Some(n), false) if n <= REPLAYABLE_BODY as u64 => {
                 match Limited::new(body, REPLAYABLE_BODY).collect().await {
                     Ok(collected) => Ok(Body::Replayable(collected.to_bytes())),
-                    Err(_) => Err(Stop(Refusal::BadGateway, "the request's body could not be read".into())),
+                    Err(_) => Err(Stop(Refusal::BadRequest, "the request's body could not be read".into())),
                 }
             }
             _ => Ok(Body::Streaming(body)),
@@ -218,12 +243,24 @@ async fn handle<V: Vault + 'static>(shared: &Shared<V>, own_user: bool, req: hyp
     if !own_user {
         return Refusal::Forbidden.answer("this proxy serves only the user who started it");
     }
-    let verdict = shared.gate.check(req.method(), req.uri().path(), req.headers());
+    let target = req.uri();
+    let origin_form = target.scheme().is_none() && target.authority().is_none();
+    let path = if origin_form { target.path().to_owned() } else { target.to_string() };
+    let verdict = shared.gate.check(req.method(), &path, req.headers());
     match verdict {
         Verdict::Refuse(reason) => Refusal::Forbidden.answer(reason),
+        Verdict::NotAllowed(reason) => Refusal::MethodNotAllowed.answer(reason),
         Verdict::OpenLink => open_link(shared),
         Verdict::Forward { via, path } => {
-            forward(shared, req, via, &path).await.unwrap_or_else(|Stop(refusal, message)| refusal.answer(&message))
+            let mut answer = forward(shared, req, via, &path)
+                .await
+                .unwrap_or_else(|Stop(refusal, message)| refusal.answer(&message));
+            if via == Via::Secret {
+                // A page served under the secret path must not send its address (the secret)
+                // to other sites as a Referer.
+                answer.headers_mut().insert(header::REFERRER_POLICY, HeaderValue::from_static("same-origin"));
+            }
+            answer
         }
     }
 }
@@ -246,21 +283,45 @@ async fn forward<V: Vault + 'static>(
         headers.insert(name.clone(), value.clone());
     }
     let body = Body::read(req).await?;
+    let client_failed = Arc::new(std::sync::atomic::AtomicBool::new(false));
     let credential = credential(shared, shared.credentials.current().await)?;
     let (replay, first) = match body {
         Body::Replayable(bytes) => (Some(bytes.clone()), reqwest::Body::from(bytes)),
-        Body::Streaming(incoming) => (None, reqwest::Body::wrap(incoming)),
+        Body::Streaming(incoming) => {
+            let failed = client_failed.clone();
+            let incoming = incoming.map_err(move |e| {
+                failed.store(true, std::sync::atomic::Ordering::Relaxed);
+                e
+            });
+            (None, reqwest::Body::wrap(incoming))
+        }
     };
-    let mut reply = send(shared, &method, &url, &headers, &credential, first).await?;
+    let mut reply = send(shared, &method, &url, &headers, &credential, first).await.map_err(|stop| {
+        // A body the client stopped sending, or sent malformed, is the client's fault.
+        if client_failed.load(std::sync::atomic::Ordering::Relaxed) {
+            Stop(Refusal::BadRequest, "the request's body could not be read".into())
+        } else {
+            stop
+        }
+    })?;
     if reply.status() == StatusCode::UNAUTHORIZED {
         let again = match shared.credentials.after_refusal(&credential).await {
             Ok(None) => None,
             read => Some(self::credential(shared, read)?),
         };
-        if let (Some(bytes), Some(again)) = (replay, again)
-            && again.value != credential.value
-        {
-            reply = send(shared, &method, &url, &headers, &again, reqwest::Body::from(bytes)).await?;
+        let renewed = again.as_ref().is_some_and(|again| again.value != credential.value);
+        match (replay, again) {
+            (Some(bytes), Some(again)) if renewed => {
+                reply = send(shared, &method, &url, &headers, &again, reqwest::Body::from(bytes)).await?;
+            }
+            // The body streamed and is gone; the next attempt gets the new credential.
+            (None, _) if renewed => {
+                return Err(Stop(
+                    Refusal::Unavailable,
+                    "the server refused a credential that has just been renewed: send the request again".into(),
+                ));
+            }
+            _ => {}
         }
         if reply.status() == StatusCode::UNAUTHORIZED {
             let name = &shared.name;

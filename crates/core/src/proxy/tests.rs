@@ -107,6 +107,46 @@ fn a_state_changing_browser_request_needs_the_proxys_own_origin() {
     assert!(matches!(gate.check(&Method::POST, &secret_path, &h), Verdict::Refuse(_)));
 }
 
+#[test]
+fn trace_track_connect_and_targets_that_are_not_paths_are_not_allowed() {
+    let gate = Gate::new(4000);
+    let path = format!("/{}/api", gate.secret().expose());
+    let h = headers(&[("host", "127.0.0.1:4000")]);
+    for method in [Method::TRACE, Method::CONNECT, Method::from_bytes(b"TRACK").unwrap()] {
+        assert!(matches!(gate.check(&method, &path, &h), Verdict::NotAllowed(_)), "{method}");
+    }
+    for target in ["*", "http://127.0.0.1:4000/x", "127.0.0.1:4000", ""] {
+        assert!(matches!(gate.check(&Method::OPTIONS, target, &h), Verdict::NotAllowed(_)), "{target}");
+    }
+}
+
+#[test]
+fn a_cookie_request_that_the_browser_says_another_site_sent_is_refused() {
+    let gate = Gate::new(4000);
+    let pair = gate.set_cookie().split(';').next().unwrap().to_owned();
+    // SameSite=Strict counts every 127.0.0.1 port as one site: the browser's Sec-Fetch-Site
+    // tells a page of another local server apart.
+    for site in ["same-site", "cross-site", "bogus"] {
+        let h = headers(&[("host", "127.0.0.1:4000"), ("cookie", &pair), ("sec-fetch-site", site)]);
+        assert!(matches!(gate.check(&Method::GET, "/", &h), Verdict::Refuse(_)), "{site}");
+    }
+    for site in ["same-origin", "none"] {
+        let h = headers(&[("host", "127.0.0.1:4000"), ("cookie", &pair), ("sec-fetch-site", site)]);
+        assert!(matches!(gate.check(&Method::GET, "/", &h), Verdict::Forward { .. }), "{site}");
+    }
+}
+
+#[test]
+fn the_gates_debug_shows_neither_secrets_nor_live_links() {
+    let gate = Gate::new(4000);
+    let link = gate.new_link();
+    let token = link.strip_prefix(LINK_PREFIX).unwrap();
+    let shown = format!("{gate:?}");
+    for secret in [token, gate.secret().expose(), gate.set_cookie().split(['=', ';']).nth(1).unwrap()] {
+        assert!(!shown.contains(secret), "{shown}");
+    }
+}
+
 // ---- what crosses ---------------------------------------------------------------------
 
 #[test]
@@ -135,11 +175,12 @@ fn only_paths_under_the_servers_url_are_forwarded() {
     let ok = upstream_url(&base, "/mlflow/api/2.0/x", Some("a=1")).unwrap();
     assert_eq!(ok.as_str(), "https://h.example/mlflow/api/2.0/x?a=1");
     assert!(upstream_url(&base, "/mlflow", None).is_some());
-    for outside in ["/", "/other", "/mlflowx/api", "/mlflow/../admin"] {
+    for outside in ["/", "/other", "/mlflowx/api", "/mlflow/../admin", "/mlflow/..%2fadmin", "/mlflow/..%5Cadmin"] {
         assert!(upstream_url(&base, outside, None).is_none(), "{outside}");
     }
     let root = Url::parse("http://h.example:5000/").unwrap();
     assert!(upstream_url(&root, "/anything", None).is_some());
+    assert!(upstream_url(&root, "/a%2Fb", None).is_none(), "a server may decode it to a path separator");
 }
 
 #[test]
@@ -157,6 +198,9 @@ fn same_origin_redirects_come_back_to_the_proxy_without_the_secret() {
     assert_eq!(rel, "./../../../mlflow/b?q=1");
     let resolved = Url::parse("http://127.0.0.1:1/SECRET/mlflow/api/2.0/a").unwrap().join(&rel).unwrap();
     assert_eq!(resolved.as_str(), "http://127.0.0.1:1/SECRET/mlflow/b?q=1");
+    // A path that starts with // must not become a reference to another host.
+    assert_eq!(loc("https://h.example//evil.example/x", Via::Cookie, "/mlflow/a").unwrap(), "/evil.example/x");
+    assert_eq!(loc("//h.example//evil.example/x", Via::Cookie, "/mlflow/a").unwrap(), "/evil.example/x");
     // Elsewhere: as it is (followed by the client, with nothing of ours).
     assert_eq!(loc("https://idp.example/auth", Via::Secret, "/x").unwrap(), "https://idp.example/auth");
 }
@@ -173,6 +217,40 @@ fn the_socket_tables_owner_is_found_by_both_ends() {
         assert_eq!(peer::owner(table, peer, local), Some(1001));
         assert_eq!(peer::owner(table, "127.0.0.1:5".parse().unwrap(), local), None);
     }
+}
+
+#[test]
+fn a_dual_stack_clients_socket_is_found_in_the_ipv6_table_by_its_mapped_address() {
+    // A Java client's socket: local ::ffff:127.0.0.1:54321, remote ::ffff:127.0.0.1:4000.
+    let table = "  sl  local_address                         remote_address                        st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n\
+        0: 0000000000000000FFFF00000100007F:D431 0000000000000000FFFF00000100007F:0FA0 01 00000000:00000000 00:00000000 00000000  1001        0 2 1\n";
+    let local: SocketAddr = "127.0.0.1:4000".parse().unwrap();
+    let peer: SocketAddr = "127.0.0.1:54321".parse().unwrap();
+    if cfg!(target_endian = "little") {
+        assert_eq!(peer::owner(table, peer, local), Some(1001));
+        assert_eq!(peer::owner(table, local, peer), None, "the other end");
+    }
+}
+
+/// A client socket of family AF_INET6 (as Java and .NET make them) connected to 127.0.0.1
+/// through its IPv4-mapped address.
+#[cfg(target_os = "linux")]
+fn dual_stack_client(to: SocketAddr) -> std::net::TcpStream {
+    let mapped = SocketAddr::new(std::net::Ipv4Addr::LOCALHOST.to_ipv6_mapped().into(), to.port());
+    let stream = std::net::TcpStream::connect(mapped).unwrap();
+    assert!(stream.local_addr().unwrap().is_ipv6(), "an AF_INET6 socket");
+    stream
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn a_dual_stack_connection_of_this_user_is_recognised_as_its_own() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let local = listener.local_addr().unwrap();
+    let client = dual_stack_client(local);
+    let (_server, peer) = listener.accept().unwrap();
+    assert!(peer::is_own_user(peer, local));
+    drop(client);
 }
 
 #[cfg(target_os = "linux")]
@@ -440,4 +518,147 @@ async fn bodies_stream_both_ways_byte_for_byte() {
     let seen = seen.lock().unwrap();
     assert_eq!(seen[0].headers[header::CONTENT_LENGTH], data.len().to_string().as_str());
     assert_eq!(seen[1].headers[header::TRANSFER_ENCODING], "chunked");
+}
+
+/// Sends `request` as it is on a new connection and reads the answer to its end (the
+/// request says `Connection: close`).
+async fn raw(mut stream: tokio::net::TcpStream, request: &[u8]) -> String {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    stream.write_all(request).await.unwrap();
+    let mut answer = Vec::new();
+    stream.read_to_end(&mut answer).await.unwrap();
+    String::from_utf8_lossy(&answer).into_owned()
+}
+
+async fn connect(proxy: &Proxy) -> tokio::net::TcpStream {
+    tokio::net::TcpStream::connect(proxy.addr()).await.unwrap()
+}
+
+#[cfg(target_os = "linux")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_on_a_dual_stack_socket_gets_through() {
+    let (base, seen) = recording_server().await;
+    let (proxy, _logins, _dir) = proxy_for(&base).await;
+    let uri = proxy.tracking_uri().expose().to_owned();
+    let secret = uri.split('/').nth(3).unwrap().to_owned();
+    let client = dual_stack_client(proxy.addr());
+    client.set_nonblocking(true).unwrap();
+    let request = format!("GET /{secret}/base/api HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n\r\n", proxy.addr());
+    let answer = raw(tokio::net::TcpStream::from_std(client).unwrap(), request.as_bytes()).await;
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    assert_eq!(seen.lock().unwrap().len(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn trace_and_absolute_form_requests_are_answered_405_and_never_sent_on() {
+    let (base, seen) = recording_server().await;
+    let (proxy, _logins, _dir) = proxy_for(&base).await;
+    let uri = proxy.tracking_uri().expose().to_owned();
+    let secret = uri.split('/').nth(3).unwrap().to_owned();
+    let addr = proxy.addr();
+    let requests = [
+        format!("TRACE /{secret}/base/api HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"),
+        format!("TRACK /{secret}/base/api HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"),
+        format!("CONNECT {addr} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"),
+        format!("GET http://{addr}/{secret}/base/api HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"),
+        format!("OPTIONS * HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"),
+    ];
+    for request in requests {
+        let answer = raw(connect(&proxy).await, request.as_bytes()).await;
+        assert!(answer.starts_with("HTTP/1.1 405"), "{request}: {answer}");
+    }
+    assert!(seen.lock().unwrap().is_empty(), "{:?}", seen.lock().unwrap());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cookie_request_from_another_sites_page_never_reaches_the_server() {
+    let (base, seen) = recording_server().await;
+    let (proxy, _logins, _dir) = proxy_for(&base).await;
+    let c = client();
+    let opened = c.get(proxy.browser_link().expose()).send().await.unwrap();
+    let cookie = opened.headers()[header::SET_COOKIE].to_str().unwrap().split(';').next().unwrap().to_owned();
+    let page = format!("http://{}/base/", proxy.addr());
+    let from = |site: &str| c.get(&page).header(header::COOKIE, &cookie).header("sec-fetch-site", site);
+    assert_eq!(from("same-site").send().await.unwrap().status(), StatusCode::FORBIDDEN);
+    assert!(seen.lock().unwrap().is_empty());
+    assert_eq!(from("same-origin").send().await.unwrap().status(), StatusCode::OK);
+    assert_eq!(seen.lock().unwrap().len(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_encoded_slash_is_not_sent_on_and_answers_under_the_secret_keep_it_out_of_referers() {
+    let (base, seen) = recording_server().await;
+    let (proxy, _logins, _dir) = proxy_for(&base).await;
+    let uri = proxy.tracking_uri().expose().to_owned();
+    for path in ["..%2fadmin", "..%2Fadmin", "..%5cadmin", "x%5C..%5C..%5Cadmin"] {
+        assert_eq!(client().get(format!("{uri}/{path}")).send().await.unwrap().status(), StatusCode::NOT_FOUND);
+    }
+    assert!(seen.lock().unwrap().is_empty());
+    let r = client().get(format!("{uri}/page")).send().await.unwrap();
+    assert_eq!(r.headers()[header::REFERRER_POLICY], "same-origin");
+    let shown = format!("{proxy:?}");
+    assert!(!shown.contains(uri.split('/').nth(3).unwrap()), "{shown}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_body_the_client_does_not_finish_is_a_400() {
+    let (base, _seen) = recording_server().await;
+    let (proxy, _logins, _dir) = proxy_for(&base).await;
+    let uri = proxy.tracking_uri().expose().to_owned();
+    let secret = uri.split('/').nth(3).unwrap().to_owned();
+    // A chunk size that is not hexadecimal: the body breaks off after its first chunk.
+    let request = format!(
+        "POST /{secret}/base/echo HTTP/1.1\r\nHost: {}\r\nConnection: close\r\nTransfer-Encoding: chunked\r\n\r\n\
+         5\r\nhello\r\nzz\r\n",
+        proxy.addr()
+    );
+    let answer = raw(connect(&proxy).await, request.as_bytes()).await;
+    assert!(answer.starts_with("HTTP/1.1 400"), "{answer}");
+}
+
+/// A Basic server that answers 401 to everything and, on each request, stores a new
+/// password for `rec` (the user logged in again while the request was under way).
+async fn refusing_server(logins: Arc<Logins<MemoryVault>>) -> Server {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let server = Server::new_basic(&format!("http://{}/", listener.local_addr().unwrap()), "alice").unwrap();
+    let served = server.clone();
+    tokio::spawn(async move {
+        loop {
+            let (stream, _) = listener.accept().await.unwrap();
+            let (logins, server) = (logins.clone(), served.clone());
+            tokio::spawn(async move {
+                let service = hyper::service::service_fn(move |req: hyper::Request<Incoming>| {
+                    let (logins, server) = (logins.clone(), server.clone());
+                    async move {
+                        let _ = req.into_body().collect().await;
+                        logins.save("rec", server, Some(&Secret::new("new-password".into())), Activate::Yes).unwrap();
+                        let mut answer = hyper::Response::new(forward::full("no"));
+                        *answer.status_mut() = StatusCode::UNAUTHORIZED;
+                        Ok::<_, std::convert::Infallible>(answer)
+                    }
+                });
+                let _ = hyper::server::conn::http1::Builder::new()
+                    .serve_connection(hyper_util::rt::TokioIo::new(stream), service)
+                    .await;
+            });
+        }
+    });
+    server
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_streamed_body_refused_just_before_a_renewed_credential_is_answered_send_it_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let logins = Arc::new(Logins::new(ConfigStore::new(Paths::in_dir(dir.path().join("cfg"))), MemoryVault::default()));
+    let server = refusing_server(logins.clone()).await;
+    logins.save("rec", server.clone(), Some(&Secret::new(PASSWORD.into())), Activate::Yes).unwrap();
+    let proxy = start(logins.clone(), "rec", &server, ProxyOptions::default()).await.unwrap();
+    let uri = proxy.tracking_uri().expose().to_owned();
+    // Chunked: streamed, so it cannot be sent a second time.
+    let mut chunks = vec![Bytes::from_static(b"run data")].into_iter();
+    let r = client().post(format!("{uri}/upload")).body(reqwest::Body::wrap(Frames(move || chunks.next()))).send();
+    let (status, body) = json(r.await.unwrap()).await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
+    let message = body["message"].as_str().unwrap();
+    assert!(message.contains("send the request again") && !message.contains("log in again"), "{body}");
 }
