@@ -15,10 +15,8 @@ use std::net::SocketAddr;
 
 /// Whether the connection from `peer` to `local` belongs to this process's own user.
 #[cfg(target_os = "linux")]
-#[allow(unsafe_code)] // FFI: std has no geteuid.
 pub(crate) fn is_own_user(peer: SocketAddr, local: SocketAddr) -> bool {
-    // SAFETY: geteuid has no preconditions and cannot fail.
-    let me = unsafe { libc::geteuid() };
+    let me = nix::unistd::geteuid().as_raw();
     let found = ["/proc/net/tcp", "/proc/net/tcp6"]
         .iter()
         .filter_map(|table| std::fs::read_to_string(table).ok())
