@@ -43,8 +43,9 @@ step cargo test -p mlflow-login-core --lib oidc::tests::real -- --ignored --test
 # The vault (keyring 4) against the real Secret Service (gnome-keyring).
 step cargo test -p mlflow-login-core --lib vault::tests::real_keychain -- --ignored --exact
 # The CLI against the real keychain and the real nginx + MLflow fixtures (servers:
-# team lists exported and imported; import: plain-text credentials into the keychain).
-step cargo test -p mlflow-login --bins --test outcomes --test flow --test input --test servers --test import
+# team lists exported and imported; import: plain-text credentials into the keychain;
+# workspaces: MLflow with --enable-workspaces behind its auth app).
+step cargo test -p mlflow-login --bins --test outcomes --test flow --test input --test servers --test import --test workspaces
 # Single sign-on through the CLI: login with the scripted browser and with the device code,
 # fresh tokens in env/exec/token across an expiry, an ended session, logout's revocation.
 # One at a time: a test ends every session of the IdP's user.

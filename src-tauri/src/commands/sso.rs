@@ -143,6 +143,7 @@ pub async fn sso_hints(state: State<'_, AppState>, url: String, name: Option<Str
             client_cert: None,
             insecure_tls: false,
             sso: None,
+            workspace: None,
         },
     };
     let hints = oidc::hints(&server, &state.sso_options()).await?;

@@ -85,6 +85,10 @@ impl Run for Credential {
                         // Single sign-on only: what to pass to --refused when the server
                         // refuses this token (its absence: nothing to refresh).
                         "fingerprint": f.fingerprint.as_ref().map(Fingerprint::as_str),
+                        // The server's MLflow workspace (as this shell uses it: a project
+                        // file's or a pinned one first), sent as X-MLFLOW-WORKSPACE with
+                        // each request to this server; absent: the server has none.
+                        "workspace": super::workspaces::in_this_shell(&config, name, server).workspace,
                     })
                 })
             }

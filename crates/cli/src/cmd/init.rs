@@ -9,9 +9,11 @@ use mlflow_login_core::env::{self, EnvOptions, EnvVar, SecretMode, vars_cleared,
 use mlflow_login_core::oidc::MAX_REFRESH_MARGIN_SECS;
 use mlflow_login_core::project::{self, Choice, Project};
 use mlflow_login_core::shell::{
-    HINTED_ENV, HINTED_VAR, InitOptions, Shell, pin_from_env, render_due, render_env, render_init, render_state,
+    HINTED_ENV, HINTED_VAR, InitOptions, Shell, pin_from_env, pin_workspace_from_env, render_due, render_env,
+    render_init, render_state,
 };
 use mlflow_login_core::vault::Wait;
+use mlflow_login_core::workspaces;
 use mlflow_login_core::{
     AuthKind, ConfigStore, EntryKey, ErrorKind, KeyringVault, Logins, Paths, Secret, Server, Vault, fresh_credential,
 };
@@ -80,7 +82,8 @@ impl Run for Init {
         let mut out = render_init(self.shell, &opts)?;
         out.push('\n');
         let mode = self.shell.secret_mode(self.no_password, self.export_password);
-        out.push_str(&hook_exports(self.shell, mode, pin_from_env().as_deref(), Start::Yes));
+        let (pin, pin_ws) = (pin_from_env(), pin_workspace_from_env());
+        out.push_str(&hook_exports(self.shell, mode, pin.as_deref(), pin_ws.as_deref(), Start::Yes));
         out!("{out}")?;
         Ok(())
     }
@@ -103,7 +106,8 @@ pub struct HookEnv {
 impl Run for HookEnv {
     fn run(self) -> Result<(), Failure> {
         let mode = self.shell.secret_mode(self.no_password, self.export_password);
-        out!("{}", hook_exports(self.shell, mode, pin_from_env().as_deref(), Start::No))?;
+        let (pin, pin_ws) = (pin_from_env(), pin_workspace_from_env());
+        out!("{}", hook_exports(self.shell, mode, pin.as_deref(), pin_ws.as_deref(), Start::No))?;
         Ok(())
     }
 }
@@ -119,7 +123,8 @@ pub enum Start {
 
 /// What a hooked shell evaluates: the variables of the server this shell uses (see
 /// [`Choice`]: the project file in force, else `pin`, else the active server; all unset
-/// when there is none, except at start-up), then the project file in force
+/// when there is none, except at start-up; the workspace by core's
+/// `workspaces::for_shell`, `pin_workspace` for a pinned shell), then the project file in force
 /// ([`project::PROJECT_ENV`]) and the state they belong to.
 ///
 /// At start-up the project file is looked for from the current folder; later the hook
@@ -130,7 +135,13 @@ pub enum Start {
 /// It never fails: its output is evaluated at a prompt, so a problem is a warning on
 /// stderr and the shell keeps what it can. The state is read before the config, so a
 /// change that lands in between is picked up at the next prompt.
-pub fn hook_exports(shell: Shell, mode: SecretMode, pin: Option<&str>, start: Start) -> String {
+pub fn hook_exports(
+    shell: Shell,
+    mode: SecretMode,
+    pin: Option<&str>,
+    pin_workspace: Option<&str>,
+    start: Start,
+) -> String {
     let warn = |m: String| ui::warning(format!("mlflow-login: {m}"));
     let store = match ConfigStore::from_env() {
         Ok(s) => s,
@@ -187,6 +198,7 @@ pub fn hook_exports(shell: Shell, mode: SecretMode, pin: Option<&str>, start: St
                             vars_cleared(opts)
                         }
                         Some(server) => {
+                            let server = &workspaces::for_shell(&choice, server, pin_workspace);
                             let secret = if mode != SecretMode::Export {
                                 None
                             } else if server.auth == AuthKind::Sso {

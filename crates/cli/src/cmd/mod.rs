@@ -17,6 +17,7 @@ mod servers;
 mod status;
 mod token;
 mod use_;
+mod workspaces;
 
 use clap::Subcommand;
 use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
@@ -51,6 +52,7 @@ pub enum Command {
     Project(project::Project),
     Import(import::Import),
     Servers(servers::Servers),
+    Workspaces(workspaces::Workspaces),
     #[command(hide = true)]
     HookEnv(init::HookEnv),
     #[command(hide = true)]
@@ -76,6 +78,7 @@ impl Run for Command {
             Command::Project(c) => c.run(),
             Command::Import(c) => c.run(),
             Command::Servers(c) => c.run(),
+            Command::Workspaces(c) => c.run(),
             Command::HookEnv(c) => c.run(),
             Command::Credential(c) => c.run(),
         }

@@ -40,6 +40,7 @@ fn known(f: &Files) -> Server {
         client_cert: Some(f.cert.clone()),
         insecure_tls: true,
         sso: None,
+        workspace: None,
     }
 }
 
@@ -220,6 +221,7 @@ fn merge_rules() {
                     client_cert: Some(f.cert.clone()),
                     insecure_tls: false,
                     sso: None,
+                    workspace: None,
                 };
                 (s, vec![])
             }),
@@ -276,6 +278,7 @@ fn sso_settings_follow_the_table() {
             scopes: vec!["openid".into()],
             redirect_port: Some(8400),
         }),
+        workspace: None,
     };
     let sso = |i: &LoginInput| i.plan(Some(&known)).unwrap().server.sso.unwrap();
     // Log in again: everything kept.
