@@ -18,7 +18,9 @@ run() {
     "$@" || { echo "(failed: $*)"; status=1; }
 }
 run "CLI (issue 2)" tests/bench/cli.sh "$bin"
-[[ -x tests/bench/hook.sh ]] && run "shell hook per prompt (issue 3)" tests/bench/hook.sh "$bin"
+# The hook beside a reference commit's (MLL_BENCH_REF, default 4d0889e), built once.
+ref_bin=$(tests/bench/ref-cli.sh) || { echo "(could not build the reference CLI)"; status=1; ref_bin=""; }
+[[ -x tests/bench/hook.sh ]] && run "shell hook per prompt (issue 3)" tests/bench/hook.sh "$bin" ${ref_bin:+"$ref_bin"}
 [[ -x tests/bench/plugin.sh ]] && run "MLflow auth plugin per request (issue 5)" env MLFLOW_LOGIN_BIN="$bin" tests/bench/plugin.sh
 [[ -x tests/bench/tray.sh ]] && run "tray app idle (issue 4)" tests/bench/tray.sh
 exit $status
