@@ -115,12 +115,12 @@ measure() { # shell setup hook n
 
 q=$(printf '%q' "$bin")
 # A single sign-on token's refresh is pending (far ahead): the prompt compares the clock.
-due='__mll_due=99999999999'
+due=99999999999
 # shellcheck disable=SC2016 # the direnv lines are shell code, expanded by the shell under test
 declare -A setup=(
-    [mll_bash]="eval \"\$($q init bash)\"; $due"
-    [mll_zsh]="eval \"\$($q init zsh)\"; $due"
-    [mll_fish]="$q init fish | source; set -g $due"
+    [mll_bash]="eval \"\$($q init bash)\"; __mll_due=$due"
+    [mll_zsh]="eval \"\$($q init zsh)\"; __mll_due=$due"
+    [mll_fish]="$q init fish | source; set -g __mll_due $due"
     [direnv_bash]='eval "$(direnv hook bash)"'
     [direnv_zsh]='eval "$(direnv hook zsh)"'
     [direnv_fish]='direnv hook fish | source'
