@@ -56,8 +56,9 @@ step cargo test -p mlflow-login-core --lib oidc::tests::real -- --ignored --test
 step cargo test -p mlflow-login-core --lib vault::tests::real_keychain -- --ignored --exact
 # The CLI against the real keychain and the real nginx + MLflow fixtures (servers:
 # team lists exported and imported; import: plain-text credentials into the keychain;
+# workspaces: MLflow with --enable-workspaces behind its auth app;
 # trust: project files without the hook, and a second local user's files (needs root).
-step cargo test -p mlflow-login --bins --test outcomes --test flow --test input --test servers --test import --test trust
+step cargo test -p mlflow-login --bins --test outcomes --test flow --test input --test servers --test import --test trust --test workspaces
 # MLflow's own access control, against its real basic-auth app: who the server says you
 # are, a user without permission, the password change.
 step cargo test -p mlflow-login --test identity

@@ -18,6 +18,7 @@ import pytest
 import requests
 
 import mlflow_login
+from conftest import need_env
 
 pytestmark = pytest.mark.real
 
@@ -256,3 +257,47 @@ def test_nothing_shows_the_password(cli, fx, monkeypatch, capfd):
     texts += [out, err]
     for text in texts:
         assert fx.alice_pw not in text and token not in text
+
+
+def test_one_process_two_servers_two_workspaces(cli, python_env):
+    """Two servers (one MLflow with workspaces, reached as 127.0.0.1 and as localhost), each
+    with its own workspace: one process logs to both, and each run lands in its server's
+    workspace (asked through the REST API as the fixture's admin). MLFLOW_WORKSPACE, as the
+    hook exports it for the active server, does not pull the other server's runs along."""
+    url_a = need_env("MLL_WS_URL")
+    url_b = url_a.replace("127.0.0.1", "localhost")
+    user, pw = need_env("MLL_WS_BOTH_USER"), need_env("MLL_WS_BOTH_PW")
+    cli.login("ws-a", url_a, user, pw)
+    cli.login("ws-b", url_b, user, pw)
+    cli("use", "ws-b/team-b")
+    cli("use", "ws-a/team-a")
+    name = "mll-two-ws-" + uuid.uuid4().hex[:8]
+    env = dict(python_env, MLFLOW_TRACKING_AUTH="mlflow-login", MLFLOW_WORKSPACE="team-a")
+    env.pop("MLFLOW_TRACKING_URI", None)
+    code = f"""
+import mlflow
+from mlflow.tracking import MlflowClient
+for uri in ({url_a!r}, {url_b!r}):
+    client = MlflowClient(tracking_uri=uri)
+    exp = client.create_experiment({name!r})
+    run = client.create_run(exp)
+    client.log_param(run.info.run_id, "uri", uri)
+"""
+    proc = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    admin = (need_env("MLL_WS_ADMIN_USER"), need_env("MLL_WS_ADMIN_PW"))
+
+    def experiment_in(workspace: str) -> int:
+        r = requests.get(
+            f"{url_a}/api/2.0/mlflow/experiments/get-by-name",
+            params={"experiment_name": name},
+            headers={"X-MLFLOW-WORKSPACE": workspace},
+            auth=admin,
+            timeout=30,
+        )
+        return r.status_code
+
+    # One experiment of that name in each workspace: ws-a's in team-a, ws-b's in team-b.
+    assert experiment_in("team-a") == 200
+    assert experiment_in("team-b") == 200
+    assert experiment_in("default") == 404

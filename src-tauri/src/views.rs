@@ -146,7 +146,9 @@ pub struct ServerSettings {
 impl ServerSettings {
     /// The settings of `server`, named `name`.
     pub fn new(name: &str, server: &Server) -> Self {
-        let Server { url, username, auth, ca_bundle, client_cert, insecure_tls, sso } = server.clone();
+        // The workspace is not a login setting: the servers window chooses it from the
+        // server's own list.
+        let Server { url, username, auth, ca_bundle, client_cert, insecure_tls, sso, workspace: _ } = server.clone();
         let sso = sso.unwrap_or_default();
         Self {
             name: name.to_string(),

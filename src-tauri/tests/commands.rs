@@ -231,6 +231,7 @@ fn log_in_again_keeps_every_setting_the_form_does_not_change() {
         client_cert: Some(cert.clone()),
         insecure_tls: false,
         sso: None,
+        workspace: None,
     };
     let token = mlflow_login_core::Secret::new("t0ken".into());
     h.state().logins().save("tok", server.clone(), Some(&token), mlflow_login_core::Activate::IfNone).unwrap();

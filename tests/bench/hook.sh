@@ -5,7 +5,14 @@
 # two folders of one project followed by its prompt. mlflow-login's project has a
 # .mlflow-login.toml, direnv's the same folders with an allowed .envrc doing the same export.
 #
-#   tests/bench/hook.sh [PATH/TO/mlflow-login]     (default: mlflow-login from PATH)
+#   tests/bench/hook.sh [PATH/TO/mlflow-login [PATH/TO/REFERENCE/mlflow-login]]
+#
+# (default: mlflow-login from PATH). With a reference binary (make bench builds 4d0889e's,
+# tests/bench/ref-cli.sh), the unchanged prompt is measured for it too in the same run and
+# today's figure is printed as a ratio to it: within 10 % is the target. Today's binary is
+# measured with everything a prompt may have to check in force: the active server has a
+# workspace, a single sign-on expiry is pending ($__mll_due), and the project rows run in a
+# project.
 #
 # Each shell calls its prompt hook N times in a loop, exactly as PROMPT_COMMAND, precmd or
 # the fish_prompt event would; the cost of starting the shell is taken out by a run with
@@ -20,6 +27,12 @@ bin=${1:-$(command -v mlflow-login || true)}
     exit 1
 }
 bin=$(cd "$(dirname "$bin")" && pwd)/$(basename "$bin")
+ref_bin=${2:-}
+ref_name=${ref_bin##*/mlflow-login-}
+if [[ -n "$ref_bin" ]]; then
+    [[ -x "$ref_bin" ]] || { echo "hook.sh: the reference binary $ref_bin is not executable" >&2; exit 1; }
+    ref_bin=$(cd "$(dirname "$ref_bin")" && pwd)/$(basename "$ref_bin")
+fi
 : "${DBUS_SESSION_BUS_ADDRESS:?hook.sh: no keychain: run under tests/fixtures/with-keyring.sh}"
 for tool in bash zsh fish direnv strace; do
     command -v "$tool" >/dev/null || { echo "hook.sh: $tool is missing: apt-get install $tool" >&2; exit 1; }
@@ -32,6 +45,12 @@ export HOME=$work/home XDG_CONFIG_HOME=$work/home/.config XDG_DATA_HOME=$work/ho
 export MLFLOW_LOGIN_CONFIG_DIR=$work/config MLFLOW_LOGIN_KEYCHAIN_PREFIX="mll-bench-$$-$RANDOM:"
 printf 'bench-pw\n' | "$bin" login prod --url https://prod.example/mlflow --username alice --password-stdin --no-verify \
     >/dev/null 2>&1
+"$bin" use prod/team-a --no-verify >/dev/null 2>&1
+if [[ -n "$ref_bin" ]]; then
+    # Its own config: today's (with a workspace) is not one an older binary reads.
+    printf 'bench-pw\n' | MLFLOW_LOGIN_CONFIG_DIR=$work/config-ref "$ref_bin" login prod --url https://prod.example/mlflow \
+        --username alice --password-stdin --no-verify >/dev/null 2>&1
+fi
 mkdir -p "$HOME/proj/src/a" "$HOME/proj/src/b"
 printf 'url = "https://prod.example/mlflow"\n' >"$HOME/proj/.mlflow-login.toml"
 printf 'export MLFLOW_TRACKING_URI=https://prod.example/mlflow\n' >"$HOME/proj/.envrc"
@@ -95,11 +114,13 @@ measure() { # shell setup hook n
 }
 
 q=$(printf '%q' "$bin")
+# A single sign-on token's refresh is pending (far ahead): the prompt compares the clock.
+due=99999999999
 # shellcheck disable=SC2016 # the direnv lines are shell code, expanded by the shell under test
 declare -A setup=(
-    [mll_bash]="eval \"\$($q init bash)\""
-    [mll_zsh]="eval \"\$($q init zsh)\""
-    [mll_fish]="$q init fish | source"
+    [mll_bash]="eval \"\$($q init bash)\"; __mll_due=$due"
+    [mll_zsh]="eval \"\$($q init zsh)\"; __mll_due=$due"
+    [mll_fish]="$q init fish | source; set -g __mll_due $due"
     [direnv_bash]='eval "$(direnv hook bash)"'
     [direnv_zsh]='eval "$(direnv hook zsh)"'
     [direnv_fish]='direnv hook fish | source'
@@ -108,6 +129,12 @@ declare -A hook=(
     [mll_bash]=__mll_hook [mll_zsh]=__mll_hook [mll_fish]=__mll_hook
     [direnv_bash]=_direnv_hook [direnv_zsh]=_direnv_hook [direnv_fish]=__direnv_export_eval
 )
+
+if [[ -n "$ref_bin" ]]; then
+    r=$(printf 'MLFLOW_LOGIN_CONFIG_DIR=%q %q' "$work/config-ref" "$ref_bin")
+    setup[ref_bash]="eval \"\$($r init bash)\"" setup[ref_zsh]="eval \"\$($r init zsh)\""
+    setup[ref_fish]="env $r init fish | source"
+fi
 
 status=0
 printf '%-6s %-13s %-22s %12s %18s %14s\n' shell hook scenario "µs/prompt" "processes/prompt" "vs direnv"
@@ -126,6 +153,26 @@ row() { # shell scenario body(HOOK is the hook) mll-n direnv-n
         echo "note: $sh: $2: under the 100x target (${ratio}x)" >&2
     fi
 }
+# The reference binary's unchanged prompt, measured now: today's figure as a ratio to it.
+ref_row() { # shell
+    local sh=$1 rus rproc mus mproc vs
+    read -r rus rproc < <(measure "$sh" "${setup[ref_$sh]}" "${hook[mll_$sh]}" 5000)
+    read -r mus mproc < <(measure "$sh" "${setup[mll_$sh]}" "${hook[mll_$sh]}" 5000)
+    vs=$(awk -v m="$mus" -v r="$rus" 'BEGIN { if (r <= 0) r = 0.1; printf "%.2f", m / r }')
+    printf '%-6s %-13s %-22s %12s %18s %14s\n' "$sh" "${ref_name:-reference}" "unchanged prompt" "$rus" "$rproc" 1x
+    printf '%-6s %-13s %-22s %12s %18s %14s\n' "$sh" mlflow-login "unchanged prompt" "$mus" "$mproc" "${vs}x the ref"
+    if awk -v v="$vs" 'BEGIN { exit !(v > 1.10) }'; then
+        echo "MISSED: $sh: the unchanged prompt costs ${vs}x the reference's (target: at most 1.10x)" >&2
+        status=1
+    fi
+}
+if [[ -n "$ref_bin" ]]; then
+    printf '%-6s %-13s %-22s %12s %18s %14s\n' shell hook scenario "µs/prompt" "processes/prompt" "vs reference"
+    for sh in bash zsh fish; do
+        ref_row "$sh"
+    done
+    echo
+fi
 qa=$(printf '%q' "$HOME/proj/src/a") qb=$(printf '%q' "$HOME/proj/src/b")
 for sh in bash zsh fish; do
     row "$sh" "unchanged prompt" HOOK 5000 200

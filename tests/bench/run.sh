@@ -18,7 +18,9 @@ run() {
     "$@" || { echo "(failed: $*)"; status=1; }
 }
 run "CLI" tests/bench/cli.sh "$bin"
-[[ -x tests/bench/hook.sh ]] && run "shell hook per prompt" tests/bench/hook.sh "$bin"
+# The hook beside a reference commit's (MLL_BENCH_REF, default 4d0889e), built once.
+ref_bin=$(tests/bench/ref-cli.sh) || { echo "(could not build the reference CLI)"; status=1; ref_bin=""; }
+[[ -x tests/bench/hook.sh ]] && run "shell hook per prompt" tests/bench/hook.sh "$bin" ${ref_bin:+"$ref_bin"}
 [[ -x tests/bench/plugin.sh ]] && run "MLflow auth plugin per request" env MLFLOW_LOGIN_BIN="$bin" tests/bench/plugin.sh
 [[ -x tests/bench/tray.sh ]] && run "tray app idle" tests/bench/tray.sh
 run "local proxy vs direct and nginx" tests/bench/proxy.sh "$bin"

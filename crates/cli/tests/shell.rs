@@ -265,7 +265,7 @@ impl Drop for Term {
 
 /// The variables the hook manages (not the test's own MLFLOW_LOGIN_CONFIG_DIR and prefix).
 fn is_ours(name: &str) -> bool {
-    (name.starts_with("MLFLOW_TRACKING_") || name.starts_with("MLFLOW_LOGIN_"))
+    (name.starts_with("MLFLOW_TRACKING_") || name.starts_with("MLFLOW_LOGIN_") || name == "MLFLOW_WORKSPACE")
         && !name.ends_with("_DIR")
         && !name.ends_with("_PREFIX")
 }
@@ -368,6 +368,65 @@ fn zsh_follows_switches() {
 #[test]
 fn fish_follows_switches() {
     follows_switches(Sh::Fish);
+}
+
+/// `use prod/team-b` in another process reaches a hooked shell at its next prompt, and a
+/// run logged from that shell lands in team-b (asked through the REST API, as the admin);
+/// `use NAME/WS --here` pins server and workspace until `--unpin`. Against the workspaces
+/// fixture (tests/fixtures/workspaces.sh).
+fn follows_workspaces(sh: Sh) {
+    let sb = Sandbox::new();
+    let url = common::fx("MLL_WS_URL");
+    let python = common::fx("MLL_MLFLOW_PYTHON");
+    sb.login("prod", &url, &common::fx("MLL_WS_BOTH_USER"), &common::fx("MLL_WS_BOTH_PW"));
+    let mut t = Term::start(&sb, sh, BIN);
+    let ws = |t: &mut Term| t.env().get("MLFLOW_WORKSPACE").cloned();
+    assert_eq!(ws(&mut t), None, "{sh:?}: no workspace chosen yet");
+
+    sb.mll(&["use", "prod/team-b"]);
+    t.prompt();
+    assert_eq!(ws(&mut t).as_deref(), Some("team-b"), "{sh:?}: the next prompt follows `use prod/team-b`");
+
+    let experiment = format!("shell-ws-{}-{:x}", sh.name(), rand_u64());
+    let script = sb.path("out/log_run.py");
+    std::fs::write(
+        &script,
+        "import sys, mlflow\nmlflow.set_experiment(sys.argv[1])\nwith mlflow.start_run():\n    mlflow.log_param('k', 'v')\n",
+    )
+    .unwrap();
+    t.run_to_file(&format!("{} {} {experiment}", shell_quote(&python), shell_quote(&script.display().to_string())));
+    assert_eq!(common::experiment_in(&url, "team-b", &experiment), 200, "{sh:?}: the run landed in team-b");
+    assert_eq!(common::experiment_in(&url, "team-a", &experiment), 404, "{sh:?}: not in team-a");
+
+    t.send("mlflow-login use prod/team-a --here");
+    let env = t.env();
+    assert_eq!(env.get("MLFLOW_WORKSPACE").map(String::as_str), Some("team-a"), "{sh:?}: --here pins the workspace");
+    assert_eq!(env.get("MLFLOW_LOGIN_PIN_WORKSPACE").map(String::as_str), Some("team-a"));
+    sb.mll(&["use", "prod", "--no-workspace"]);
+    t.prompt();
+    assert_eq!(ws(&mut t).as_deref(), Some("team-a"), "{sh:?}: a pinned shell keeps its workspace");
+    t.send("mlflow-login use --unpin");
+    assert_eq!(ws(&mut t), None, "{sh:?}: unpinned, it follows the server's (none now)");
+
+    let screen = t.screen();
+    for bad in ["error", "warning", "not found", "Unknown command", "No such file"] {
+        assert!(!screen.contains(bad), "{sh:?}: unexpected `{bad}` on screen:\n{screen}");
+    }
+}
+
+#[test]
+fn bash_follows_workspaces() {
+    follows_workspaces(Sh::Bash);
+}
+
+#[test]
+fn zsh_follows_workspaces() {
+    follows_workspaces(Sh::Zsh);
+}
+
+#[test]
+fn fish_follows_workspaces() {
+    follows_workspaces(Sh::Fish);
 }
 
 /// After the program is uninstalled the hook is silent and keeps `$?`.

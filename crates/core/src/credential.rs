@@ -94,6 +94,9 @@ pub struct Credential {
     /// Single sign-on only: what to pass to `--refused` when the server refuses this token
     /// (its absence: nothing to refresh).
     pub fingerprint: Option<String>,
+    /// The server's MLflow workspace, sent as `X-MLFLOW-WORKSPACE` with each request to
+    /// this server (absent: none is selected).
+    pub workspace: Option<String>,
 }
 
 fn expose<S: serde::Serializer>(secret: &Secret, s: S) -> std::result::Result<S::Ok, S::Error> {
@@ -117,6 +120,7 @@ impl Credential {
             expires_at: fresh.expires_at,
             refresh_at: fresh.refresh_at,
             fingerprint: fresh.fingerprint.as_ref().map(|f| Fingerprint::as_str(f).to_string()),
+            workspace: server.workspace.clone(),
         }
     }
 }

@@ -26,11 +26,14 @@ pub const INSECURE_TLS: &str = "MLFLOW_TRACKING_INSECURE_TLS";
 pub const TRACKING_AUTH: &str = "MLFLOW_TRACKING_AUTH";
 /// The active server's name, for prompts (`starship` `env_var`, PS1).
 pub const SERVER_NAME: &str = "MLFLOW_LOGIN_SERVER";
+/// `MLFLOW_WORKSPACE`: the server's workspace (MLflow 3.10+), unset when it has none.
+pub const WORKSPACE: &str = "MLFLOW_WORKSPACE";
 /// The plugin's entry-point name, the value of `MLFLOW_TRACKING_AUTH`.
 pub const PLUGIN_NAME: &str = "mlflow-login";
 
 /// Every variable we may set; [`vars_cleared`] unsets these.
-pub const MANAGED: &[&str] = &[URI, USERNAME, PASSWORD, TOKEN, SERVER_CERT, CLIENT_CERT, INSECURE_TLS, SERVER_NAME];
+pub const MANAGED: &[&str] =
+    &[URI, USERNAME, PASSWORD, TOKEN, SERVER_CERT, CLIENT_CERT, INSECURE_TLS, SERVER_NAME, WORKSPACE];
 
 /// One variable to set (`Some`) or unset (`None`). Values are [`Secret`]s so that a
 /// `Debug` print of a variable list never shows a password.
@@ -119,6 +122,12 @@ pub fn vars_for(name: &str, server: &Server, secret: Option<&Secret>, opts: EnvO
     });
     vars.push(if server.insecure_tls { EnvVar::set(INSECURE_TLS, "true") } else { EnvVar::unset(INSECURE_TLS) });
     vars.push(EnvVar::set(SERVER_NAME, name));
+    // Always one or the other: a switch to a server without a workspace must not leave the
+    // last server's workspace behind.
+    vars.push(match &server.workspace {
+        Some(ws) => EnvVar::set(WORKSPACE, ws.clone()),
+        None => EnvVar::unset(WORKSPACE),
+    });
     vars
 }
 

@@ -43,6 +43,7 @@ pub mod shell;
 pub mod team;
 pub mod vault;
 pub mod verify;
+pub mod workspaces;
 
 #[cfg(test)]
 mod proptests;

@@ -228,7 +228,9 @@ impl LoginInput {
                 },
             }
         });
-        let server = Server { url, username, auth, ca_bundle, client_cert, insecure_tls, sso };
+        // The active workspace belongs to the server it was chosen on: kept unless it moved.
+        let workspace = known.and_then(|k| k.workspace.clone()).filter(|_| !moved);
+        let server = Server { url, username, auth, ca_bundle, client_cert, insecure_tls, sso, workspace };
         server.validate()?;
         Ok(Plan { server, dropped })
     }

@@ -45,6 +45,8 @@ pub enum Activate {
 /// the settings it read at its start and may wait minutes (a browser sign-in) before it
 /// saves, while the tray or another command changes the same server.
 #[derive(Debug, Clone, PartialEq, Eq)]
+// A handful per command: boxing the servers would buy nothing.
+#[allow(clippy::large_enum_variant)]
 pub enum Expect {
     /// Whatever the config holds (replace it).
     Any,
@@ -303,6 +305,23 @@ impl<V: Vault> Logins<V> {
                 config.get(name)?;
             }
             config.active = name.map(str::to_string);
+            Ok(((), true))
+        })
+    }
+
+    /// Makes `name` the active server and sets its workspace: `Some(Some(ws))` selects
+    /// `ws`, `Some(None)` none, `None` keeps the one the server had. The caller checked
+    /// `ws` with the server (see [`crate::workspaces::check`]).
+    pub fn set_active_workspace(&self, name: &str, workspace: Option<Option<&str>>) -> Result<()> {
+        if let Some(Some(ws)) = workspace {
+            crate::workspaces::validate_name(ws)?;
+        }
+        self.store.update(|config| {
+            let server = config.servers.get_mut(name).ok_or_else(|| Error::NotFound(name.to_string()))?;
+            if let Some(ws) = workspace {
+                server.workspace = ws.map(str::to_string);
+            }
+            config.active = Some(name.to_string());
             Ok(((), true))
         })
     }

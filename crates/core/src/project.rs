@@ -65,6 +65,7 @@ struct Raw {
     client_id: Option<String>,
     redirect_port: Option<u16>,
     ca_bundle: Option<PathBuf>,
+    workspace: Option<String>,
 }
 
 /// A parsed project file.
@@ -88,6 +89,8 @@ pub struct Project {
     pub redirect_port: Option<u16>,
     /// A CA bundle, resolved against the project's root.
     pub ca_bundle: Option<PathBuf>,
+    /// The MLflow workspace the project logs to (see [`crate::workspaces::for_shell`]).
+    pub workspace: Option<String>,
 }
 
 /// The project file that governs `start`: the first `.mlflow-login.toml` in `start` or a
@@ -272,6 +275,9 @@ pub fn parse(file: &Path, text: &str) -> Result<Project> {
     {
         return Err(config_error(file, None, "issuer, client_id and redirect_port are for auth = \"sso\""));
     }
+    if let Some(ws) = &raw.workspace {
+        crate::workspaces::validate_name(ws).map_err(invalid)?;
+    }
     if raw.redirect_port == Some(0) {
         return Err(config_error(file, None, "redirect_port must be a port from 1 to 65535"));
     }
@@ -286,6 +292,7 @@ pub fn parse(file: &Path, text: &str) -> Result<Project> {
         issuer: raw.issuer,
         client_id: raw.client_id,
         redirect_port: raw.redirect_port,
+        workspace: raw.workspace,
     })
 }
 

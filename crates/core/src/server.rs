@@ -88,6 +88,11 @@ pub struct Server {
     /// Single sign-on settings (auth `sso` only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sso: Option<SsoSettings>,
+    /// The server's active workspace (MLflow 3.10+), exported as `MLFLOW_WORKSPACE`; each
+    /// server keeps its own when another becomes the active server. See
+    /// [`crate::workspaces`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub workspace: Option<String>,
 }
 
 fn is_default<T: Default + PartialEq>(v: &T) -> bool {
@@ -129,6 +134,7 @@ impl Server {
             client_cert: None,
             insecure_tls: false,
             sso: None,
+            workspace: None,
         })
     }
 
@@ -148,6 +154,9 @@ impl Server {
         }
         if self.sso.is_some() && self.auth != AuthKind::Sso {
             return Err(Error::invalid("auth", "single sign-on settings (sso) need auth = \"sso\""));
+        }
+        if let Some(ws) = &self.workspace {
+            crate::workspaces::validate_name(ws)?;
         }
         Ok(())
     }

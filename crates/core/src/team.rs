@@ -58,6 +58,9 @@ pub struct ListedServer {
     /// Single sign-on: the identity provider and client (a team shares them).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sso: Option<SsoSettings>,
+    /// The team's default workspace (MLflow 3.10+): a member's own choice on the same URL wins.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub workspace: Option<String>,
 }
 
 fn is_basic(a: &AuthKind) -> bool {
@@ -97,6 +100,7 @@ pub fn export(config: &Config, names: &[String], opts: ExportOptions) -> Result<
                 ca_bundle: s.ca_bundle.clone(),
                 insecure_tls: s.insecure_tls,
                 sso: s.sso.clone(),
+                workspace: s.workspace.clone(),
             },
         );
     }
@@ -167,6 +171,8 @@ pub fn parse(text: &str, source: &ListSource) -> Result<BTreeMap<String, ListedS
 
 /// What importing one listed server does.
 #[derive(Debug, Clone, PartialEq, Eq)]
+// A handful per command: boxing the servers would buy nothing.
+#[allow(clippy::large_enum_variant)]
 pub enum Action {
     /// A new name: added.
     Add(Server),
@@ -195,6 +201,11 @@ pub fn resolve(name: &str, listed: &ListedServer, known: Option<&Server>, userna
         client_cert: known.filter(|k| k.url == listed.url).and_then(|k| k.client_cert.clone()),
         insecure_tls: listed.insecure_tls,
         sso: listed.sso.clone(),
+        // The list's workspace is a default: a member who chose one on the same URL keeps it.
+        workspace: known
+            .filter(|k| k.url == listed.url)
+            .and_then(|k| k.workspace.clone())
+            .or_else(|| listed.workspace.clone()),
     };
     server.validate().map_err(|e| match e {
         Error::InvalidInput { field: "username", .. } => {

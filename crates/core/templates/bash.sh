@@ -1,18 +1,32 @@
 # MLflow Login: shell integration for bash.
 # Set up by `{{init_line}}` in {{rc_file}}.
 #
-# At each prompt __mll_hook compares the one-line state file with $__mll_state using
-# builtins only, so an unchanged prompt starts no process. When $PWD changed, it looks for
-# the project file (.mlflow-login.toml) in it and the folders above, up to $HOME, with
-# `[[ -f ]]`. Only when the state file or the project file in force changed (a switch,
-# login or logout anywhere; entering or leaving a project), or the exported single sign-on
-# token needs refreshing ($__mll_due, compared with bash's own clock), does it run
-# mlflow-login, once.
+# At each prompt __mll_hook compares the one-line state file with $__mll_state, $PWD with
+# the folder of the last prompt, and, while a single sign-on token is exported, bash's own
+# clock with $__mll_due: builtins only, and nothing more when all match, so an unchanged
+# prompt starts no process and costs what the state compare alone used to. Otherwise
+# __mll_changed looks for the project file (.mlflow-login.toml) in $PWD and the folders
+# above, up to $HOME, with `[[ -f ]]`, and only when the state file or the project file in
+# force changed (a switch of server or workspace, a login or logout anywhere; entering or
+# leaving a project), or the token needs refreshing, runs mlflow-login, once.
 
 __mll_hook() {
-    local __mll_rc=$? __mll_s='' __mll_p=${MLFLOW_LOGIN_PROJECT-} __mll_d __mll_now=0
+    # Globals, not `local`: a local scope costs this function more than all its tests.
+    __mll_rc=$? __mll_s=
     # `-r` first, not `2>/dev/null`: a redirection of stderr costs bash 9 more system calls.
     [[ -r {{state_file}} ]] && IFS= read -r __mll_s <{{state_file}}
+    # One string compare for the state and the folder (a state line holds no `/`, and $PWD
+    # starts with one). Without bash 5's $EPOCHSECONDS a due token takes __mll_changed,
+    # which has a clock.
+    [[ "$__mll_s$PWD" != "${__mll_state-}${__mll_pwd-}" ||
+        -n ${__mll_due-} && ${EPOCHSECONDS:-$__mll_due} -ge $__mll_due ]] &&
+        __mll_changed "$__mll_s"
+    return "$__mll_rc"
+}
+
+# Something may have changed: the state file ($1), the folder, or the clock.
+__mll_changed() {
+    local __mll_p=${MLFLOW_LOGIN_PROJECT-} __mll_d __mll_now=0
     if [[ "$PWD" != "${__mll_pwd-}" ]]; then
         __mll_pwd=$PWD __mll_p='' __mll_d=$PWD
         while [[ -n "$__mll_d" && "$__mll_d" != / ]]; do
@@ -29,14 +43,13 @@ __mll_hook() {
         __mll_now=${EPOCHSECONDS-}
         [[ -n "$__mll_now" ]] || printf -v __mll_now '%(%s)T' -1
     fi
-    if [[ "$__mll_s" != "${__mll_state-}" || "$__mll_p" != "${MLFLOW_LOGIN_PROJECT-}" ]] ||
+    if [[ "$1" != "${__mll_state-}" || "$__mll_p" != "${MLFLOW_LOGIN_PROJECT-}" ]] ||
         ((${__mll_due:-0} > 0 && __mll_now >= __mll_due)); then
-        __mll_state=$__mll_s
+        __mll_state=$1
         if [[ -x {{bin}} ]]; then
             eval "$(MLFLOW_LOGIN_PROJECT=$__mll_p __MLL_HINTED=${__mll_hinted-} {{bin}} hook-env --shell bash{{hook_args}})"
         fi
     fi
-    return "$__mll_rc"
 }
 
 # `use NAME --here` and `use --unpin` change this shell, so they go through a function;

@@ -1,7 +1,7 @@
 # MLflow Login: shell integration for fish.
 # Set up by `{{init_line}}` in {{rc_file}}.
 #
-# At each prompt __mll_hook compares the one-line state file with $__mll_state using
+# At each prompt __mll_hook compares the one-line state file and $PWD with what it saw, using
 # builtins only, so an unchanged prompt starts no process. When $PWD changed, it looks for
 # the project file (.mlflow-login.toml) in it and the folders above, up to $HOME, with
 # `test -f` (a builtin). Only when the state file or the project file in force changed (a
@@ -13,10 +13,17 @@
 contains -- path (builtin --names); and set -g __mll_clock 1; or set -g __mll_clock 0
 
 function __mll_hook --on-event fish_prompt
-    set -l __mll_s ''
-    set -l __mll_p "$MLFLOW_LOGIN_PROJECT"
-    # `test` first: fish warns about a missing file even with 2>/dev/null.
+    # One `test` for the unchanged prompt: the state line and the folder as they were (a
+    # state line holds no `/`, and $PWD starts with one), and no token due (a non-empty
+    # $__mll_due makes the strings differ, so __mll_changed asks the clock).
     test -f {{state_file}}; and read -l __mll_s <{{state_file}}
+    test "$__mll_s$PWD$__mll_due" = "$__mll_state$__mll_pwd"; or __mll_changed "$__mll_s"
+end
+
+# Something may have changed: the state file ($argv[1]), the folder, or the clock.
+function __mll_changed
+    set -l __mll_s $argv[1]
+    set -l __mll_p "$MLFLOW_LOGIN_PROJECT"
     if test "$PWD" != "$__mll_pwd"
         set -g __mll_pwd $PWD
         set __mll_p ''

@@ -1,7 +1,7 @@
 # MLflow Login: shell integration for zsh.
 # Set up by `{{init_line}}` in {{rc_file}}.
 #
-# At each prompt __mll_hook compares the one-line state file with $__mll_state using
+# At each prompt __mll_hook compares the one-line state file and $PWD with what it saw, using
 # builtins only, so an unchanged prompt starts no process. When $PWD changed, it looks for
 # the project file (.mlflow-login.toml) in it and the folders above, up to $HOME, with
 # `[[ -f ]]`. Only when the state file or the project file in force changed (a switch,
@@ -14,9 +14,21 @@
 zmodload -F zsh/datetime p:EPOCHSECONDS 2>/dev/null
 
 __mll_hook() {
-    local __mll_rc=$? __mll_s='' __mll_p=${MLFLOW_LOGIN_PROJECT-} __mll_d
+    # Globals, not `local`: a local scope costs this function more than its tests.
+    __mll_rc=$? __mll_s=
     # `$(<file)` is a builtin read in zsh (no fork), and faster than `read`.
     [[ -f {{state_file}} ]] && __mll_s=$(<{{state_file}})
+    # One string compare for the state and the folder (a state line holds no `/`, and $PWD
+    # starts with one); the clock only while a token is exported.
+    [[ "$__mll_s$PWD" != "${__mll_state-}${__mll_pwd-}" ||
+        -n ${__mll_due-} && ${EPOCHSECONDS:-$__mll_due} -ge $__mll_due ]] &&
+        __mll_changed "$__mll_s"
+    return $__mll_rc
+}
+
+# Something may have changed: the state file ($1), the folder, or the clock.
+__mll_changed() {
+    local __mll_s=$1 __mll_p=${MLFLOW_LOGIN_PROJECT-} __mll_d
     if [[ "$PWD" != "${__mll_pwd-}" ]]; then
         typeset -g __mll_pwd=$PWD
         __mll_p='' __mll_d=$PWD
@@ -36,7 +48,6 @@ __mll_hook() {
             eval "$(MLFLOW_LOGIN_PROJECT=$__mll_p __MLL_HINTED=${__mll_hinted-} {{bin}} hook-env --shell zsh{{hook_args}})"
         fi
     fi
-    return $__mll_rc
 }
 
 # `use NAME --here` and `use --unpin` change this shell, so they go through a function;

@@ -56,6 +56,23 @@ except PackageNotFoundError:  # pragma: no cover - running from a source tree
     __version__ = "0+unknown"
 
 
+WORKSPACE_HEADER = "X-MLFLOW-WORKSPACE"
+
+
+def _send_workspace(request, workspace: str | None) -> None:
+    """Each request goes to its server's own workspace, so one process can use two servers
+    in two workspaces. MLflow has already set the header from ``MLFLOW_WORKSPACE`` (which
+    the shell hook exports for the active server only); a value that differs from it was
+    chosen in code (``mlflow.set_workspace``) and is kept."""
+    sent = request.headers.get(WORKSPACE_HEADER)
+    if sent is not None and sent != os.environ.get("MLFLOW_WORKSPACE"):
+        return
+    if workspace:
+        request.headers[WORKSPACE_HEADER] = workspace
+    elif sent is not None:
+        del request.headers[WORKSPACE_HEADER]
+
+
 class MlflowLoginAuth:
     """A ``requests`` auth object (``requests.auth.AuthBase`` protocol): sets the
     ``Authorization`` header of each request from MLflow Login. It replaces any header
@@ -73,6 +90,7 @@ class MlflowLoginAuth:
             _refuse_proxied_loopback(url)
         header = self._resolver.credential_for(url)
         request.headers["Authorization"] = header.value
+        _send_workspace(request, header.workspace)
         if header.fingerprint is not None:
             request.register_hook("response", self._retry_refused)
         return request

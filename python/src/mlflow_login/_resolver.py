@@ -149,7 +149,7 @@ class _Header:
     time ``refresh_at`` (``inf`` for a password or a token without a known expiry). Its
     ``repr`` never shows it."""
 
-    __slots__ = ("value", "server", "refresh_at", "expires_at", "fingerprint")
+    __slots__ = ("value", "server", "refresh_at", "expires_at", "fingerprint", "workspace")
 
     def __init__(
         self,
@@ -166,6 +166,8 @@ class _Header:
         # Single sign-on only: names the token for `credential --refused` (None: a password
         # or a fixed token, which nothing can refresh).
         self.fingerprint = fingerprint
+        # The server's MLflow workspace (None: it has none), sent as X-MLFLOW-WORKSPACE.
+        self.workspace: str | None = None
 
     def __repr__(self) -> str:
         return "<Authorization header: REDACTED>"
@@ -199,6 +201,13 @@ def refresh_time(credential: dict, now: float) -> float:
 
 
 def _header_for(credential: dict, server: str | None = None, now: float | None = None) -> _Header:
+    header = _auth_header_for(credential, server, now)
+    workspace = credential.get("workspace")
+    header.workspace = workspace if isinstance(workspace, str) and workspace else None
+    return header
+
+
+def _auth_header_for(credential: dict, server: str | None, now: float | None) -> _Header:
     scheme = credential.get("scheme")
     secret = credential.get("secret")
     if not isinstance(secret, str):

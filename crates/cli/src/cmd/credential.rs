@@ -54,6 +54,8 @@ impl Run for Credential {
             Some((name, server)) if !self.no_secret => {
                 let opts = RefreshOptions { refused: self.refused.clone(), ..RefreshOptions::default() };
                 let fresh = fresh_now(&logins, name, server, &opts).map_err(|e| super::sso_failure(name, e))?;
+                // The workspace as this shell uses it (a project file's or a pinned one first).
+                let server = &super::workspaces::in_this_shell(&config, name, server);
                 fresh.map(|f| credential::Credential::new(server, f))
             }
             _ => None,

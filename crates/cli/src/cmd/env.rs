@@ -48,6 +48,7 @@ impl Run for Env {
             None => super::project::default_name(&config)?,
         };
         let (name, server) = config.resolve(name.as_deref())?;
+        let server = &super::workspaces::in_this_shell(&config, &name, server);
         let secret = if self.no_password { None } else { super::fresh_secret(&logins, &name, server)? };
         if secret.is_none() && !self.no_password {
             let noun = server.auth.secret_noun();

@@ -43,6 +43,7 @@ impl Run for Exec {
             None => super::project::default_name(&config)?,
         };
         let (name, server) = config.resolve(name.as_deref())?;
+        let server = &super::workspaces::in_this_shell(&config, &name, server);
         let Some(secret) = super::fresh_secret(&logins, &name, server)? else {
             let noun = server.auth.secret_noun();
             return Err(Failure::new(failure::REFUSED, format!("no {noun} stored for \"{name}\""))

@@ -11,9 +11,11 @@ use mlflow_login_core::fresh::fresh_now;
 use mlflow_login_core::oidc::RefreshOptions;
 use mlflow_login_core::project::{self, Ignored, Project};
 use mlflow_login_core::shell::{
-    HINTED_ENV, HINTED_VAR, InitOptions, Shell, pin_from_env, render_due, render_env, render_init, render_state,
+    HINTED_ENV, HINTED_VAR, InitOptions, Shell, pin_from_env, pin_workspace_from_env, render_due, render_env,
+    render_init, render_state,
 };
 use mlflow_login_core::vault::Wait;
+use mlflow_login_core::workspaces;
 use mlflow_login_core::{AuthKind, ConfigStore, ErrorKind, KeyringVault, Logins, Paths, Secret, Server, Vault};
 
 use super::{Run, shell_parser};
@@ -80,7 +82,8 @@ impl Run for Init {
         let mut out = render_init(self.shell, &opts)?;
         out.push('\n');
         let mode = self.shell.secret_mode(self.no_password, self.export_password);
-        out.push_str(&hook_exports(self.shell, mode, pin_from_env().as_deref(), Start::Yes));
+        let (pin, pin_ws) = (pin_from_env(), pin_workspace_from_env());
+        out.push_str(&hook_exports(self.shell, mode, pin.as_deref(), pin_ws.as_deref(), Start::Yes));
         out!("{out}")?;
         Ok(())
     }
@@ -103,7 +106,8 @@ pub struct HookEnv {
 impl Run for HookEnv {
     fn run(self) -> Result<(), Failure> {
         let mode = self.shell.secret_mode(self.no_password, self.export_password);
-        out!("{}", hook_exports(self.shell, mode, pin_from_env().as_deref(), Start::No))?;
+        let (pin, pin_ws) = (pin_from_env(), pin_workspace_from_env());
+        out!("{}", hook_exports(self.shell, mode, pin.as_deref(), pin_ws.as_deref(), Start::No))?;
         Ok(())
     }
 }
@@ -119,7 +123,8 @@ pub enum Start {
 
 /// What a hooked shell evaluates: the variables of the server this shell uses (core's
 /// [`choose`]: the project file in force, else `pin`, else the active server; all unset
-/// when there is none, except at start-up), then the project file in force
+/// when there is none, except at start-up; the workspace by core's
+/// `workspaces::for_shell`, `pin_workspace` for a pinned shell), then the project file in force
 /// ([`project::PROJECT_ENV`]) and the state they belong to.
 ///
 /// At start-up the project file is looked for from the current folder; later the hook
@@ -133,7 +138,13 @@ pub enum Start {
 /// It never fails: its output is evaluated at a prompt, so a problem is a warning on
 /// stderr and the shell keeps what it can. The state is read before the config, so a
 /// change that lands in between is picked up at the next prompt.
-pub fn hook_exports(shell: Shell, mode: SecretMode, pin: Option<&str>, start: Start) -> String {
+pub fn hook_exports(
+    shell: Shell,
+    mode: SecretMode,
+    pin: Option<&str>,
+    pin_workspace: Option<&str>,
+    start: Start,
+) -> String {
     let warn = |m: String| ui::warning(format!("mlflow-login: {m}"));
     let store = match ConfigStore::from_env() {
         Ok(s) => s,
@@ -206,6 +217,7 @@ pub fn hook_exports(shell: Shell, mode: SecretMode, pin: Option<&str>, start: St
                             vars_cleared(opts)
                         }
                         Some(server) => {
+                            let server = &workspaces::for_shell(&chosen.choice, server, pin_workspace);
                             let secret = if mode == SecretMode::Export {
                                 let logins = Logins::new(store.clone(), hook_vault());
                                 let (secret, when) = hook_secret(&logins, name, server, &warn);

@@ -8,7 +8,8 @@ use super::{Run, logins};
 use crate::failure::Failure;
 use crate::ui;
 
-/// List the servers: the active one is marked with *, and whether a password is stored.
+/// List the servers: the active one is marked with *, each server's MLflow workspace, and
+/// whether a password is stored.
 #[derive(Debug, Args)]
 pub struct List {
     /// Print JSON (an array of objects) instead of a table.
@@ -47,7 +48,8 @@ impl Run for List {
                 None => "?",
             };
             let warn = if e.server.warnings().is_empty() { "" } else { "  (!)" };
-            outln!("{mark} {:width$}  {user} @ {}  [{pw}]{warn}", e.name, e.server.url)?;
+            let ws = e.server.workspace.as_deref().map(|w| format!("  workspace {w}")).unwrap_or_default();
+            outln!("{mark} {:width$}  {user} @ {}{ws}  [{pw}]{warn}", e.name, e.server.url)?;
         }
         if let choice @ Choice::Project { .. } = shell_choice(&logins.config()?).choice {
             match choice.server() {

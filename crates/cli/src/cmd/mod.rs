@@ -19,6 +19,7 @@ mod servers;
 mod status;
 mod token;
 mod use_;
+mod workspaces;
 
 use clap::Subcommand;
 use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
@@ -62,6 +63,7 @@ pub enum Command {
     Proxy(proxy::Proxy),
     Import(import::Import),
     Servers(servers::Servers),
+    Workspaces(workspaces::Workspaces),
     #[command(hide = true)]
     HookEnv(init::HookEnv),
     #[command(hide = true)]
@@ -121,6 +123,7 @@ impl Run for Command {
             Command::Proxy(c) => c.run(),
             Command::Import(c) => c.run(),
             Command::Servers(c) => c.run(),
+            Command::Workspaces(c) => c.run(),
             Command::HookEnv(c) => c.run(),
             Command::Credential(c) => c.run(),
         }

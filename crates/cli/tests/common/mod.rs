@@ -245,3 +245,16 @@ pub fn register_client_with(ttl: u64, more: serde_json::Value) -> String {
 pub fn idp_stats() -> serde_json::Value {
     curl_json(&[&format!("{}/stats", fx("MLL_OIDC_ADMIN_URL"))])
 }
+
+/// `experiments/get-by-name` in `workspace`, as the fixture's admin: the HTTP status.
+#[allow(dead_code)] // not every test file asks
+pub fn experiment_in(url: &str, workspace: &str, name: &str) -> u16 {
+    let out = std::process::Command::new("curl")
+        .args(["-s", "-o", "/dev/null", "-w", "%{http_code}", "--max-time", "20", "-u"])
+        .arg(format!("{}:{}", fx("MLL_WS_ADMIN_USER"), fx("MLL_WS_ADMIN_PW")))
+        .args(["-H", &format!("X-MLFLOW-WORKSPACE: {workspace}")])
+        .arg(format!("{url}/api/2.0/mlflow/experiments/get-by-name?experiment_name={name}"))
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&out.stdout).trim().parse().unwrap()
+}

@@ -40,6 +40,7 @@ fn known(f: &Files) -> Server {
         client_cert: Some(f.cert.clone()),
         insecure_tls: true,
         sso: None,
+        workspace: None,
     }
 }
 
@@ -220,6 +221,7 @@ fn merge_rules() {
                     client_cert: Some(f.cert.clone()),
                     insecure_tls: false,
                     sso: None,
+                    workspace: None,
                 };
                 (s, vec![])
             }),
@@ -276,6 +278,7 @@ fn sso_settings_follow_the_table() {
             scopes: vec!["openid".into()],
             redirect_port: Some(8400),
         }),
+        workspace: None,
     };
     let sso = |i: &LoginInput| i.plan(Some(&known)).unwrap().server.sso.unwrap();
     // Log in again: everything kept.
@@ -465,6 +468,7 @@ fn the_sso_probe_follows_the_login_rules() {
         client_cert: Some("/etc/ssl/a-client.pem".into()),
         insecure_tls: true,
         sso: None,
+        workspace: None,
     };
     let moved = LoginInput::sso_probe(Some(("a", &known)), "https://lookalike.example/mlflow").unwrap();
     assert_eq!((moved.ca_bundle, moved.client_cert, moved.insecure_tls), (None, None, false));

@@ -50,6 +50,7 @@ mod real {
             client_cert: None,
             insecure_tls: false,
             sso: None,
+            workspace: None,
         }
     }
 

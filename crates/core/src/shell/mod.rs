@@ -365,6 +365,15 @@ pub fn render_env(shell: Shell, vars: &[EnvVar]) -> String {
 /// The hook passes it on to `hook-env`, and shells started from a pinned one stay pinned.
 pub const PIN_ENV: &str = "MLFLOW_LOGIN_PIN";
 
+/// The exported variable that pins a shell's workspace with its server (`use NAME/WS
+/// --here`); unset, a pinned shell uses the server's own workspace.
+pub const PIN_WORKSPACE_ENV: &str = "MLFLOW_LOGIN_PIN_WORKSPACE";
+
+/// The workspace this process's shell is pinned to ([`PIN_WORKSPACE_ENV`]), if any.
+pub fn pin_workspace_from_env() -> Option<String> {
+    std::env::var(PIN_WORKSPACE_ENV).ok().filter(|p| !p.is_empty())
+}
+
 /// The server this process's shell is pinned to ([`PIN_ENV`]), if any.
 pub fn pin_from_env() -> Option<String> {
     std::env::var(PIN_ENV).ok().filter(|p| !p.is_empty())

@@ -17,6 +17,7 @@ use crate::server::{AuthKind, Server};
 fn sample_vars() -> Vec<EnvVar> {
     let mut server = Server::new_basic("https://mlflow.example.com/team a", "alice o'neil").unwrap();
     server.ca_bundle = Some("/etc/ssl/private ca/ca.pem".into());
+    server.workspace = Some("team-a".into());
     let pw = Secret::new("-n 'quote' \"dq\" $HOME `id` \\ %PATH% !! ‘smart’\nline2\ttab ☃".into());
     env::vars_for("prod", &server, Some(&pw), EnvOptions::default())
 }

@@ -1,0 +1,144 @@
+//! MLflow workspaces through the CLI against the real fixture (tests/fixtures/workspaces.sh:
+//! MLflow with `--enable-workspaces` behind its basic-auth app; wanda may use team-a and
+//! team-b, walt team-a only): `use NAME/WS` asks the server and refuses what it does not
+//! list, nothing changed; each server keeps its workspace; `workspaces`, `list`, `env`,
+//! `exec` and project files carry it; `exec` logs a run that lands in its workspace.
+
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use common::*;
+
+fn config_text(w: &World) -> String {
+    std::fs::read_to_string(w.config_dir().join("config.toml")).unwrap_or_default()
+}
+
+fn server_json(w: &World, name: &str) -> serde_json::Value {
+    let list = w.list_json();
+    list.as_array().unwrap().iter().find(|e| e["name"] == name).unwrap_or_else(|| panic!("{name} in {list}")).clone()
+}
+
+fn env_var(w: &World, args: &[&str], var: &str) -> Option<String> {
+    let mut all = vec!["env", "--format", "json"];
+    all.extend_from_slice(args);
+    let out = w.run(&all);
+    assert!(out.status.success(), "{}", text(&out));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    v[var].as_str().map(str::to_string)
+}
+
+#[test]
+fn use_checks_the_workspace_with_the_server() {
+    let w = World::new();
+    let url = fx("MLL_WS_URL");
+    let out = w.login("prod", &url, &fx("MLL_WS_A_USER"), &fx("MLL_WS_A_PW"), &[]);
+    assert!(out.status.success(), "{}", text(&out));
+    let out = w.login("plain", &fx("MLL_NGINX_URL"), "alice", &fx("MLL_ALICE_PW"), &[]);
+    assert!(out.status.success(), "{}", text(&out));
+
+    // walt may use team-a: selected, active, exported.
+    let out = w.run(&["use", "prod/team-a"]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(stdout(&out).contains("workspace team-a"), "{}", text(&out));
+    assert_eq!(server_json(&w, "prod")["workspace"], "team-a");
+    assert_eq!(env_var(&w, &[], "MLFLOW_WORKSPACE").as_deref(), Some("team-a"));
+    let out = w.run(&["list"]);
+    assert!(stdout(&out).contains("workspace team-a"), "{}", text(&out));
+
+    // team-b is not his: refused, named, nothing changed (not even the active server).
+    w.run(&["use", "plain"]);
+    let before = config_text(&w);
+    let out = w.run(&["use", "prod", "--workspace", "team-b"]);
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out));
+    let err = stderr(&out);
+    assert!(err.contains("\"team-b\"") && err.contains("may not read it") && err.contains("team-a"), "{err}");
+    assert_eq!(config_text(&w), before, "a refused workspace changes nothing");
+    // One that does not exist: the same answer (MLflow does not tell them apart).
+    let out = w.run(&["use", "prod/nope-ws"]);
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out));
+    assert!(stderr(&out).contains("\"nope-ws\""), "{}", text(&out));
+    // Not a workspace name at all: a usage error before any request.
+    let out = w.run(&["use", "prod/Team_B"]);
+    assert!(!out.status.success() && stderr(&out).contains("not a workspace name"), "{}", text(&out));
+
+    // Each server keeps its own workspace while another is active.
+    assert_eq!(server_json(&w, "prod")["workspace"], "team-a");
+    assert_eq!(env_var(&w, &[], "MLFLOW_WORKSPACE"), None, "plain has no workspace: unset");
+    let out = w.run(&["use", "prod"]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(env_var(&w, &[], "MLFLOW_WORKSPACE").as_deref(), Some("team-a"), "prod comes back in team-a");
+
+    // A server without workspaces says so.
+    let out = w.run(&["use", "plain/team-a"]);
+    assert!(!out.status.success(), "{}", text(&out));
+    assert!(stderr(&out).contains("has no workspaces"), "{}", text(&out));
+    let out = w.run(&["workspaces", "plain"]);
+    assert!(!out.status.success() && stderr(&out).contains("has no workspaces"), "{}", text(&out));
+
+    // `workspaces` lists what the server lists for him, the active one marked.
+    let out = w.run(&["workspaces"]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(stdout(&out).lines().any(|l| l.starts_with("* team-a")), "{}", text(&out));
+    assert!(!stdout(&out).contains("team-b"), "{}", text(&out));
+    let out = w.run(&["workspaces", "--json"]);
+    let rows: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(rows, serde_json::json!([{"name": "team-a", "description": "team-a (test fixture)", "active": true}]));
+
+    // --no-workspace clears it.
+    let out = w.run(&["use", "prod", "--no-workspace"]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(env_var(&w, &[], "MLFLOW_WORKSPACE"), None);
+}
+
+#[test]
+fn an_unreachable_server_refuses_unless_no_verify() {
+    let w = World::new();
+    let out = w.login("gone", &fx("MLL_CLOSED_URL"), "walt", "pw", &["--no-verify"]);
+    assert!(out.status.success(), "{}", text(&out));
+    w.run(&["use", "--none"]);
+    let before = config_text(&w);
+    let out = w.run(&["use", "gone/team-a"]);
+    assert_eq!(out.status.code(), Some(4), "{}", text(&out));
+    let err = stderr(&out);
+    assert!(err.contains("cannot check workspace \"team-a\"") && err.contains("--no-verify"), "{err}");
+    assert!(err.to_lowercase().contains("refused"), "the reason is given: {err}");
+    assert_eq!(config_text(&w), before, "nothing changed");
+    let out = w.run(&["use", "gone/team-a", "--no-verify"]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(server_json(&w, "gone")["workspace"], "team-a");
+    assert_eq!(server_json(&w, "gone")["active"], true);
+}
+
+#[test]
+fn exec_logs_a_run_into_the_workspace_and_a_project_pins_one() {
+    let w = World::new();
+    let url = fx("MLL_WS_URL");
+    let out = w.login("prod", &url, &fx("MLL_WS_BOTH_USER"), &fx("MLL_WS_BOTH_PW"), &[]);
+    assert!(out.status.success(), "{}", text(&out));
+    let out = w.run(&["use", "prod/team-b"]);
+    assert!(out.status.success(), "{}", text(&out));
+
+    let experiment = format!("exec-ws-{}", std::process::id());
+    let script = format!(
+        "import mlflow\nmlflow.set_experiment({experiment:?})\nwith mlflow.start_run():\n    mlflow.log_param('k', 'v')\n"
+    );
+    let out = w.run(&["exec", "--", &fx("MLL_MLFLOW_PYTHON"), "-c", &script]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(experiment_in(&url, "team-b", &experiment), 200, "the run landed in team-b");
+    assert_eq!(experiment_in(&url, "team-a", &experiment), 404, "and not in team-a");
+
+    // A project file selects team-a for commands run inside it; outside, team-b.
+    let root = w.dir.path().join("proj");
+    std::fs::create_dir_all(&root).unwrap();
+    std::fs::write(root.join(".mlflow-login.toml"), format!("url = \"{url}\"\nworkspace = \"team-a\"\n")).unwrap();
+    // As the hook puts it in force in a shell inside the project.
+    let mut cmd = w.cmd();
+    cmd.env("MLFLOW_LOGIN_PROJECT", root.join(".mlflow-login.toml"));
+    let out = cmd.args(["env", "--format", "json"]).output().unwrap();
+    assert!(out.status.success(), "{}", text(&out));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["MLFLOW_WORKSPACE"], "team-a", "{v}");
+    assert_eq!(env_var(&w, &[], "MLFLOW_WORKSPACE").as_deref(), Some("team-b"));
+    assert_eq!(server_json(&w, "prod")["workspace"], "team-b", "the project changed no config");
+}

@@ -1,0 +1,246 @@
+//! MLflow workspaces (MLflow 3.10+): one tracking server, several teams, each workspace
+//! with its own experiments, models and permissions.
+//!
+//! A workspace is part of the server's selection: each [`Server`] keeps its active
+//! workspace ([`Server::workspace`]), exported as `MLFLOW_WORKSPACE` with the server's
+//! other variables (`crate::env`), so a switch reaches hooked shells through the state file
+//! like any other switch: no extra work at the prompt.
+//!
+//! The server is the authority on which workspaces a user may use: [`list`] asks it
+//! (`GET /api/3.0/mlflow/workspaces`, which MLflow filters to the workspaces the user may
+//! see), and [`Selection::check`] refuses a workspace it does not list, by name. A server
+//! without workspaces answers that endpoint 503 ("running without workspaces support"), and
+//! one older than 3.10 404: both are [`Listing::NotEnabled`]. A project file or a pinned
+//! shell only *selects* a workspace: what the user may do in it stays the server's call.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+use crate::project::Choice;
+use crate::secret::Secret;
+use crate::server::Server;
+use crate::verify::{Outcome, VerifyOptions, transport};
+
+/// The API path that lists the workspaces the user may see.
+pub const LIST_PATH: &str = "/api/3.0/mlflow/workspaces";
+
+/// The header MLflow's client sends the workspace in.
+pub const HEADER: &str = "X-MLFLOW-WORKSPACE";
+
+/// Checks a workspace name by MLflow's own rule (Kubernetes names): 2 to 63 characters,
+/// lowercase letters, digits and inner hyphens, not one of MLflow's reserved path words.
+pub fn validate_name(name: &str) -> Result<()> {
+    let bytes = name.as_bytes();
+    let shape = (2..=63).contains(&bytes.len())
+        && bytes.iter().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || *b == b'-')
+        && bytes.first() != Some(&b'-')
+        && bytes.last() != Some(&b'-');
+    if !shape {
+        return Err(Error::invalid(
+            "workspace",
+            format!(
+                "\"{}\" is not a workspace name: 2 to 63 lowercase letters, digits and inner hyphens",
+                crate::verify::clean(name, 80)
+            ),
+        ));
+    }
+    if matches!(name, "workspaces" | "api" | "ajax-api" | "static-files") {
+        return Err(Error::invalid("workspace", format!("\"{name}\" is reserved by MLflow and cannot be a workspace")));
+    }
+    Ok(())
+}
+
+/// `prod/team-a` split into the server and the workspace (`prod` alone: no workspace).
+/// Server names cannot hold a `/`, so the first one separates them.
+pub fn split(selection: &str) -> (&str, Option<&str>) {
+    match selection.split_once('/') {
+        Some((server, ws)) => (server, Some(ws)),
+        None => (selection, None),
+    }
+}
+
+/// `server` with `workspace` as its workspace, when one is given (a project file's or a
+/// pinned shell's choice, for one shell); else `server` as it is.
+pub fn with_workspace(server: &Server, workspace: Option<&str>) -> Server {
+    match workspace {
+        Some(ws) => Server { workspace: Some(ws.to_string()), ..server.clone() },
+        None => server.clone(),
+    }
+}
+
+/// The server a shell uses for `choice`, with the workspace it uses there: the project
+/// file's workspace when a project selects the server, the pinned one (`pin_workspace`)
+/// when the shell is pinned, else the server's own active workspace.
+///
+/// A project file selects, it never grants: its workspace only applies to a server the
+/// user already logged in to (an unknown URL gets no credential at all), and what the user
+/// may do in it stays the server's decision.
+pub fn for_shell(choice: &Choice, server: &Server, pin_workspace: Option<&str>) -> Server {
+    match choice {
+        Choice::Project { project, server: Some(_) } => with_workspace(server, project.workspace.as_deref()),
+        Choice::Pin(_) => with_workspace(server, pin_workspace),
+        _ => server.clone(),
+    }
+}
+
+/// One workspace as the server lists it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Workspace {
+    /// Its name, as `MLFLOW_WORKSPACE` takes it.
+    pub name: String,
+    /// What the server says it is for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+}
+
+/// What the server answered when asked for its workspaces.
+#[derive(Debug, Clone)]
+pub enum Listing {
+    /// The workspaces this user may see.
+    Workspaces(Vec<Workspace>),
+    /// The server runs without workspaces (or predates them).
+    NotEnabled,
+    /// The list could not be had: the check's outcome says why (credentials, network...).
+    Failed(Outcome),
+}
+
+/// Asks the server for the workspaces the user may see. Never panics; bounded by `opts`.
+pub async fn list(server: &Server, secret: Option<&Secret>, opts: &VerifyOptions) -> Listing {
+    let check = match transport::Check::new(server, secret, opts).await {
+        Ok(check) => check,
+        Err(outcome) => return Listing::Failed(outcome),
+    };
+    let url = transport::endpoint(check.base(), LIST_PATH, None);
+    let backstop = opts.total_timeout + std::time::Duration::from_millis(500);
+    let reply = match tokio::time::timeout(backstop, check.get(&url, opts.total_timeout, opts.body_cap)).await {
+        Ok(Ok(reply)) => reply,
+        Ok(Err(err)) => return Listing::Failed(transport::classify_error(&err, &url)),
+        Err(_) => {
+            return Listing::Failed(Outcome::Unreachable {
+                reason: crate::verify::UnreachableReason::Timeout,
+                detail: format!("no complete answer within {} ms", backstop.as_millis()),
+            });
+        }
+    };
+    #[derive(Deserialize)]
+    struct Body {
+        #[serde(default)]
+        workspaces: Vec<Workspace>,
+    }
+    match reply.status {
+        200 => match serde_json::from_slice::<Body>(&reply.body) {
+            Ok(body) => Listing::Workspaces(
+                body.workspaces
+                    .into_iter()
+                    .map(|w| Workspace {
+                        name: crate::verify::clean(&w.name, 63),
+                        description: w.description.map(|d| crate::verify::clean(&d, 200)),
+                    })
+                    .collect(),
+            ),
+            Err(_) => Listing::Failed(crate::verify::classify::classify(check.asked(&url), &reply)),
+        },
+        // 503: MLflow "running without workspaces support"; 404: before MLflow 3.10.
+        404 | 503 => Listing::NotEnabled,
+        _ => Listing::Failed(crate::verify::classify::classify(check.asked(&url), &reply)),
+    }
+}
+
+/// Why a workspace cannot be selected.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Refusal {
+    /// The server does not list it for this user: it does not exist, or the user may not
+    /// read it (MLflow does not tell the two apart, by design).
+    NotListed {
+        /// The workspace asked for.
+        workspace: String,
+        /// The ones the user may use.
+        available: Vec<String>,
+    },
+    /// The server has no workspaces.
+    NotEnabled {
+        /// The workspace asked for.
+        workspace: String,
+    },
+}
+
+impl fmt::Display for Refusal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Refusal::NotListed { workspace, .. } => {
+                write!(
+                    f,
+                    "the server lists no workspace \"{workspace}\" for you: it does not exist, or you may not read it"
+                )
+            }
+            Refusal::NotEnabled { workspace } => {
+                write!(
+                    f,
+                    "the server has no workspaces (MLflow 3.10+ with --enable-workspaces), so not \"{workspace}\""
+                )
+            }
+        }
+    }
+}
+
+impl Refusal {
+    /// What to do about it.
+    pub fn help(&self) -> String {
+        match self {
+            Refusal::NotListed { available, .. } if available.is_empty() => {
+                "you may use no workspace on this server: ask its administrator for access".into()
+            }
+            Refusal::NotListed { available, .. } => {
+                format!("yours: {}; or ask the server's administrator for access", available.join(", "))
+            }
+            Refusal::NotEnabled { .. } => "use the server without a workspace".into(),
+        }
+    }
+}
+
+/// Whether the workspace `wanted` may be selected, by what the server listed. The
+/// listing must have succeeded (a [`Listing::Failed`] is the caller's to report).
+pub fn check(listing: &Listing, wanted: &str) -> std::result::Result<(), Refusal> {
+    match listing {
+        Listing::Workspaces(list) if list.iter().any(|w| w.name == wanted) => Ok(()),
+        Listing::Workspaces(list) => Err(Refusal::NotListed {
+            workspace: wanted.to_string(),
+            available: list.iter().map(|w| w.name.clone()).collect(),
+        }),
+        Listing::NotEnabled => Err(Refusal::NotEnabled { workspace: wanted.to_string() }),
+        Listing::Failed(_) => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_follow_mlflow() {
+        for ok in ["team-a", "ab", "a1-b2", &"x".repeat(63)] {
+            validate_name(ok).unwrap();
+        }
+        for bad in ["", "a", "Team", "-ab", "ab-", "a_b", "a/b", "api", "workspaces", &"x".repeat(64), "tëam"] {
+            assert!(validate_name(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn selection_splits_at_the_first_slash() {
+        assert_eq!(split("prod/team-a"), ("prod", Some("team-a")));
+        assert_eq!(split("prod"), ("prod", None));
+    }
+
+    #[test]
+    fn check_names_the_refused_workspace() {
+        let list = Listing::Workspaces(vec![Workspace { name: "team-a".into(), description: None }]);
+        assert_eq!(check(&list, "team-a"), Ok(()));
+        let refusal = check(&list, "team-b").unwrap_err();
+        assert!(refusal.to_string().contains("\"team-b\""), "{refusal}");
+        assert!(refusal.help().contains("team-a"));
+        assert!(matches!(check(&Listing::NotEnabled, "team-a"), Err(Refusal::NotEnabled { .. })));
+    }
+}
