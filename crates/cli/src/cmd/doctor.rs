@@ -7,9 +7,9 @@ use clap::Args;
 use mlflow_login_core::env::MANAGED;
 use mlflow_login_core::env::SecretMode;
 use mlflow_login_core::import;
+use mlflow_login_core::passwd::{self, Repaired};
 use mlflow_login_core::shell::{self, Shell, parse_function_env};
 use mlflow_login_core::{Config, EntryKey, ErrorKind, Vault};
-use mlflow_login_core::passwd::{self, Repaired};
 use mlflow_login_core::{KeyringVault, choose, project};
 
 use super::{Run, logins};

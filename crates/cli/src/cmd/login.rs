@@ -317,7 +317,7 @@ struct Terminal {
 impl Interaction for Terminal {
     fn show(&self, prompt: Prompt<'_>) {
         match prompt {
-            Prompt::SigningIn { issuer, host } => eprintln!("signing in at {issuer} for {host}"),
+            Prompt::SigningIn { issuer, host } => errln!("signing in at {issuer} for {host}"),
             Prompt::OpenBrowser { url } => {
                 errln!("Sign in to your identity provider in the browser:\n  {url}");
                 if self.open_browser

@@ -45,7 +45,7 @@ impl Run for Proxy {
         let _ = writeln!(out, "{}", link.expose());
         let _ = out.flush();
         drop(out);
-        eprintln!(
+        errln!(
             "serving \"{}\" on {} (Ctrl-C to stop); the first line is the tracking URI, the second signs a browser in once",
             served.name,
             served.proxy.addr()
@@ -53,7 +53,7 @@ impl Run for Proxy {
         if self.open
             && let Err(e) = super::login::open_browser(link.expose())
         {
-            eprintln!("warning: could not open a browser ({e}); open the link above");
+            crate::ui::warning(format!("could not open a browser ({e}); open the link above"));
         }
         served.runtime.block_on(stop.wait());
         Ok(())
