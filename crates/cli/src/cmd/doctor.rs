@@ -22,6 +22,7 @@ use crate::failure::{self, Failure};
 ///   - ~/.mlflow/credentials (a plain-text password MLflow falls back to)
 ///   - MLFLOW_TRACKING_* set in a shell start-up file (it fights the hook)
 ///   - a user name or password inside MLFLOW_TRACKING_URI
+///   - MLFLOW_WORKSPACE set by hand to another workspace than this shell's server uses
 ///   - a keychain that is locked or missing, or no password for the active server
 ///   - a project file (.mlflow-login.toml) that names a server you have not logged in to,
 ///     or that does not parse
@@ -61,6 +62,7 @@ impl Run for Doctor {
         findings.extend(check_mlflow_credentials(&home));
         findings.extend(check_rc_files(&home));
         findings.extend(check_uri_env());
+        findings.extend(check_workspace_env(&config));
         findings.push(check_plugin());
         findings.extend(check_project(&home, &config));
         for f in &findings {
@@ -341,6 +343,29 @@ fn check_uri_env() -> Vec<Finding> {
     }
 }
 
+/// A `MLFLOW_WORKSPACE` set by hand that disagrees with the workspace this shell's server
+/// has: runs then log to another workspace than `list` and the tray show.
+fn check_workspace_env(config: &Config) -> Option<Finding> {
+    let set = std::env::var(mlflow_login_core::env::WORKSPACE).ok().filter(|w| !w.is_empty())?;
+    let name = super::project::shell_choice(config).server()?.to_string();
+    let server = config.servers.get(&name)?;
+    let active = super::workspaces::in_this_shell(config, &name, server).workspace;
+    workspace_disagrees(&set, &name, active.as_deref())
+}
+
+fn workspace_disagrees(set: &str, name: &str, active: Option<&str>) -> Option<Finding> {
+    (Some(set) != active).then(|| {
+        let theirs = active.map_or_else(|| "none".to_string(), |w| format!("\"{w}\""));
+        Finding::problem(
+            format!("MLFLOW_WORKSPACE in this shell is \"{set}\", but \"{name}\" uses workspace {theirs}"),
+            "runs log to another workspace than the one `mlflow-login list` and the tray show",
+            format!(
+                "remove the export of MLFLOW_WORKSPACE from your start-up files, and choose it with `mlflow-login use {name}/{set}`"
+            ),
+        )
+    })
+}
+
 /// The Python that `doctor` asks about the plugin: `$MLFLOW_LOGIN_PYTHON`, else `python3`.
 const PYTHON_ENV: &str = "MLFLOW_LOGIN_PYTHON";
 
@@ -450,6 +475,16 @@ impl Drop for EmptyDir {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn a_hand_set_workspace_that_disagrees_is_a_problem() {
+        assert!(workspace_disagrees("team-a", "prod", Some("team-a")).is_none());
+        let f = workspace_disagrees("team-b", "prod", Some("team-a")).unwrap();
+        assert!(f.problem && f.title.contains("\"team-b\"") && f.title.contains("\"team-a\""), "{}", f.title);
+        let f = workspace_disagrees("team-b", "prod", None).unwrap();
+        assert!(f.title.contains("workspace none"), "{}", f.title);
+    }
+
     use super::*;
 
     #[test]
