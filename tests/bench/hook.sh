@@ -184,6 +184,7 @@ for sh in bash zsh fish; do
     # Back and forth between src/a and src/b: two cds and two prompts a turn (not `cd -`:
     # fish's runs seq).
     per=2 row "$sh" "cd within a project" "cd $qa; HOOK; cd $qb; HOOK" 1000 100
-    setup[mll_$sh]=$outside_mll setup[direnv_$sh]=$outside_direnv
+    setup[mll_$sh]="$outside_mll"
+    setup[direnv_$sh]="$outside_direnv"
 done
 exit $status

@@ -24,6 +24,7 @@ use crate::failure::{self, Failure};
 ///   - MLFLOW_TRACKING_* set in a shell start-up file (it fights the hook)
 ///   - backups `import --remove-plaintext` kept, which still hold the passwords
 ///   - a user name or password inside MLFLOW_TRACKING_URI
+///   - MLFLOW_WORKSPACE set by hand to another workspace than this shell's server uses
 ///   - a keychain that is locked or missing, or no password for the active server
 ///   - a project file (.mlflow-login.toml) that names a server you have not logged in to,
 ///     that does not parse, or that is ignored because another user could have written it
@@ -68,6 +69,7 @@ impl Run for Doctor {
         findings.extend(check_rc_files(&home));
         findings.push(check_import_backups(&home, logins.store().paths()));
         findings.extend(check_uri_env());
+        findings.extend(check_workspace_env(&config));
         findings.push(check_plugin());
         findings.extend(check_project(&home, &config));
         for f in &findings {
@@ -403,6 +405,29 @@ fn check_uri_env() -> Vec<Finding> {
     }
 }
 
+/// A `MLFLOW_WORKSPACE` set by hand that disagrees with the workspace this shell's server
+/// has: runs then log to another workspace than `list` and the tray show.
+fn check_workspace_env(config: &Config) -> Option<Finding> {
+    let set = std::env::var(mlflow_login_core::env::WORKSPACE).ok().filter(|w| !w.is_empty())?;
+    let name = super::project::shell_choice(config).choice.server()?.to_string();
+    let server = config.servers.get(&name)?;
+    let active = super::workspaces::in_this_shell(config, &name, server).workspace;
+    workspace_disagrees(&set, &name, active.as_deref())
+}
+
+fn workspace_disagrees(set: &str, name: &str, active: Option<&str>) -> Option<Finding> {
+    (Some(set) != active).then(|| {
+        let theirs = active.map_or_else(|| "none".to_string(), |w| format!("\"{w}\""));
+        Finding::problem(
+            format!("MLFLOW_WORKSPACE in this shell is \"{set}\", but \"{name}\" uses workspace {theirs}"),
+            "runs log to another workspace than the one `mlflow-login list` and the tray show",
+            format!(
+                "remove the export of MLFLOW_WORKSPACE from your start-up files, and choose it with `mlflow-login use {name}/{set}`"
+            ),
+        )
+    })
+}
+
 /// The Python that `doctor` asks about the plugin: `$MLFLOW_LOGIN_PYTHON`, else `python3`.
 const PYTHON_ENV: &str = "MLFLOW_LOGIN_PYTHON";
 
@@ -507,5 +532,19 @@ impl EmptyDir {
 impl Drop for EmptyDir {
     fn drop(&mut self) {
         let _ = fs::remove_dir(&self.0);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_hand_set_workspace_that_disagrees_is_a_problem() {
+        assert!(workspace_disagrees("team-a", "prod", Some("team-a")).is_none());
+        let f = workspace_disagrees("team-b", "prod", Some("team-a")).unwrap();
+        assert!(f.problem && f.title.contains("\"team-b\"") && f.title.contains("\"team-a\""), "{}", f.title);
+        let f = workspace_disagrees("team-b", "prod", None).unwrap();
+        assert!(f.title.contains("workspace none"), "{}", f.title);
     }
 }
