@@ -13,10 +13,15 @@
 //!   [`vault`] (the OS keychain, bounded waits), [`logins`] (config and keychain as one),
 //!   [`checks`] (the last check of each server, shared by CLI and tray).
 //! - network: [`verify`](mod@verify) (one HTTP check, classified; the transport), [`oidc`] (single
-//!   sign-on: discovery, both flows, refresh under a lock, revocation).
+//!   sign-on: discovery, both flows, refresh under a lock, revocation), [`proxy`] (the
+//!   credential-adding loopback proxy: who may use it, forwarding, the credential per
+//!   request).
 //! - use cases: [`login`] (log in and out, with its rules table), [`fresh`] (a usable
-//!   credential, refreshed if due), [`project`] (project files), [`team`] (team server
-//!   lists), [`import`] (plain-text credentials into the keychain).
+//!   credential, refreshed if due), [`choose`] (the server a command uses when it is given
+//!   no name: one rule), [`project`] (project files and when they are trusted), [`team`]
+//!   (team server lists), [`import`] (plain-text credentials into the keychain), [`passwd`]
+//!   (a basic-auth password changed on the server and in the keychain, nothing lost),
+//!   [`workspaces`] (a server's active MLflow workspace, checked against its list).
 //! - rendering: [`shell`] (each shell's hook and quoting), [`env`](mod@env) (the
 //!   `MLFLOW_TRACKING_*` variables), [`credential`] (the plugin's typed, versioned answer).
 //!
