@@ -1252,6 +1252,14 @@ mod random_answers {
         let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
         rt.block_on(async move {
             let mut bytes = answer.bytes.clone();
+            if bearer {
+                // A server can echo only what was sent: with a token, its echoes are the
+                // token's (the password and its Basic forms were never sent, so showing
+                // them would be no leak, and the check below would blame the verifier).
+                for sent in [BASIC.to_string(), format!("{USER}:{PASSWORD}"), PASSWORD.to_string()] {
+                    bytes = replace_bytes(&bytes, sent.as_bytes(), b"tok-123");
+                }
+            }
             if let Some(cut) = answer.cut {
                 bytes.truncate(cut.index(bytes.len().max(1)));
             }
@@ -1272,6 +1280,21 @@ mod random_answers {
             let v = run(&s, Some(&secret), &opts).await;
             assert!(!v.outcome.summary().is_empty(), "{v:?}");
         });
+    }
+
+    fn replace_bytes(bytes: &[u8], from: &[u8], to: &[u8]) -> Vec<u8> {
+        let mut out = Vec::with_capacity(bytes.len());
+        let mut i = 0;
+        while i < bytes.len() {
+            if bytes[i..].starts_with(from) {
+                out.extend_from_slice(to);
+                i += from.len();
+            } else {
+                out.push(bytes[i]);
+                i += 1;
+            }
+        }
+        out
     }
 
     proptest! {
