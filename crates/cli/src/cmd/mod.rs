@@ -74,6 +74,7 @@ pub enum Command {
 pub const SUMMARIES: &[(&str, &str)] = &[
     ("login", "Log in to a server: check the password, then keep it in the OS keychain"),
     ("logout", "Delete a server's password from the keychain (the server stays configured)"),
+    ("passwd", "Change your password on MLflow's basic-auth app and in the keychain"),
     ("list", "List the servers, the active one and whether a password is stored"),
     ("use", "Make a server the active one (the tray and hooked shells follow)"),
     ("status", "Check the credentials against the server(s), now"),
@@ -86,8 +87,10 @@ pub const SUMMARIES: &[(&str, &str)] = &[
     ("init", "Print the shell integration, for your shell's start-up file"),
     ("doctor", "Find what makes MLflow use other credentials than yours, with fixes"),
     ("project", "The project file: a server for everyone who works in this folder"),
+    ("proxy", "A local address that adds your credential: for R, Java, curl, the browser"),
     ("import", "Move passwords and tokens kept in plain text into the OS keychain"),
     ("servers", "Share server lists with your team: export and import them"),
+    ("workspaces", "List a server's MLflow workspaces that you may use (the active one marked)"),
 ];
 
 /// The command line as parsed and shown: the derived one, with [`SUMMARIES`].

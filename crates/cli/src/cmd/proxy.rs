@@ -40,11 +40,18 @@ impl Run for Proxy {
         };
         let mut out = std::io::stdout().lock();
         // The user asked for these two lines: the secret is the point of them.
-        let _ = writeln!(out, "{}", served.proxy.tracking_uri().expose());
         let link = served.proxy.browser_link();
-        let _ = writeln!(out, "{}", link.expose());
-        let _ = out.flush();
+        let written = writeln!(out, "{}", served.proxy.tracking_uri().expose())
+            .and_then(|()| writeln!(out, "{}", link.expose()))
+            .and_then(|()| out.flush());
         drop(out);
+        // Nobody can read the tracking URI: no client could use this proxy.
+        if let Err(e) = written {
+            return Err(Failure::new(
+                failure::OTHER,
+                format!("cannot write the tracking URI to standard output ({e}); the proxy stops"),
+            ));
+        }
         errln!(
             "serving \"{}\" on {} (Ctrl-C to stop); the first line is the tracking URI, the second signs a browser in once",
             served.name,
