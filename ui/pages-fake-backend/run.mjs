@@ -378,6 +378,8 @@ test("servers: keyboard: remove asks first, Enter on the safe answer keeps it", 
   await p.keyboard.press("Enter");
   await p.keyboard.press("Tab"); // into "More": Rename…
   await p.keyboard.press("Tab"); // Log out
+  await p.keyboard.press("Tab"); // Change password… (a Basic server with a password)
+  assert.equal(await p.evaluate(() => document.activeElement.textContent), "Change password…");
   await p.keyboard.press("Tab"); // Remove…
   assert.equal(await p.evaluate(() => document.activeElement.textContent), "Remove…");
   await p.keyboard.press("Enter");

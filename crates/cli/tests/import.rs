@@ -228,20 +228,23 @@ fn a_refused_password_stores_and_removes_nothing() {
 }
 
 /// A project file names a URL no known server has (here the fixture that would accept the
-/// password): in that folder the hook exports it as MLFLOW_TRACKING_URI. `import` must not
-/// send ~/.mlflow/credentials' password there (it names no URL of its own), so nothing is
-/// checked, stored or removed, and the URL is not even offered. Security point 1.
+/// password): in that folder the hook exports it as MLFLOW_TRACKING_URI (no plain-text
+/// password exists yet: the hook does not set it beside one). Then ~/.mlflow/credentials
+/// appears. `import` must not send its password there (it names no URL of its own), so
+/// nothing is checked, stored or removed, and the URL is not even offered. Security point 1.
 #[test]
 fn a_project_files_uri_never_gets_the_credentials_files_password() {
     let h = Home::new();
     let (url, pw) = (fx("MLL_NGINX_URL"), fx("MLL_ALICE_PW"));
     let creds =
         format!("[mlflow]\nmlflow_tracking_username = alice\nmlflow_tracking_password = {}\n", pw.replace('%', "%%"));
-    let file = h.write(".mlflow/credentials", &creds);
+    let later = h.write(".mlflow/credentials.later", &creds);
+    let file = later.with_file_name("credentials");
     h.write("lab/.mlflow-login.toml", &format!("url = \"{url}\"\n"));
-    // The real hook, in the project's folder, then import from that shell.
+    // The real hook, in the project's folder; the credentials file appears; then import
+    // from that shell.
     let script = format!(
-        "eval \"$({bin} init bash)\"\ncd \"$HOME/lab\"\n__mll_hook\n[ \"$MLFLOW_TRACKING_URI\" = {url} ] || {{ echo \"the hook did not export the project's URL: $MLFLOW_TRACKING_URI\" >&2; exit 9; }}\n{bin} import --remove-plaintext --json",
+        "eval \"$({bin} init bash)\"\ncd \"$HOME/lab\"\n__mll_hook\n[ \"$MLFLOW_TRACKING_URI\" = {url} ] || {{ echo \"the hook did not export the project's URL: $MLFLOW_TRACKING_URI\" >&2; exit 9; }}\nmv \"$HOME/.mlflow/credentials.later\" \"$HOME/.mlflow/credentials\"\n{bin} import --remove-plaintext --json",
         bin = shell_word(BIN),
         url = shell_word(&url),
     );
