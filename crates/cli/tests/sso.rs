@@ -621,3 +621,101 @@ fn given_issuer_and_client_still_bind_the_token_to_the_server() {
     assert_eq!(grants.len(), 1, "{events}");
     assert_eq!(grants[0]["resource"], fx("MLL_OIDC_RESOURCE").as_str(), "the token was asked for this server");
 }
+
+/// `login NAME --sso` (no terminal) with the scripted browser, from `dir` when given.
+fn sso_login_in(w: &World, dir: Option<&std::path::Path>, args: &[&str]) -> Output {
+    let mut c = w.cmd();
+    if let Some(d) = dir {
+        c.current_dir(d);
+    }
+    c.arg("login")
+        .args(args)
+        .args(["--sso", "--timeout", "60"])
+        .env("BROWSER", fx("MLL_OIDC_BROWSER"))
+        .env("DISPLAY", ":99")
+        .env_remove("SSH_CONNECTION")
+        .output()
+        .unwrap()
+}
+
+/// The IdP's recorded requests of `client`.
+fn idp_events(client: &str) -> Vec<Value> {
+    let events = curl_json(&[&format!("{}/events?client_id={client}", fx("MLL_OIDC_ADMIN_URL"))]);
+    events["events"].as_array().cloned().unwrap_or_default()
+}
+
+/// The server URL written with `localhost`: the issuer at `127.0.0.1` shares no domain
+/// with it (an address shares one only with itself), as a lookalike's IdP would not.
+fn foreign_url() -> String {
+    fx("MLL_OIDC_PROXY_URL").replace("127.0.0.1", "localhost")
+}
+
+/// Trust point 5: an identity provider that a team list names, on no domain of the
+/// server's, is signed in at only with the user's yes. Without a terminal the login is
+/// refused with the flag that confirms, before any request to the IdP or browser, and
+/// nothing is stored; with --trust-issuer it signs in, and the next login asks no more.
+#[test]
+fn a_foreign_issuer_from_a_team_list_is_confirmed_first() {
+    let w = World::new();
+    let client = register_client();
+    let issuer = fx("MLL_OIDC_ISSUER");
+    let list = w.dir.path().join("team.toml");
+    std::fs::write(
+        &list,
+        format!(
+            "[servers.corp]\nurl = \"{}\"\nauth = \"sso\"\n\n[servers.corp.sso]\nissuer = \"{issuer}\"\nclient_id = \"{client}\"\n",
+            foreign_url()
+        ),
+    )
+    .unwrap();
+    let out = w.run(&["servers", "import", list.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", text(&out));
+    let before = std::fs::read_to_string(w.config_dir().join("config.toml")).unwrap();
+
+    let out = sso_login_in(&w, None, &["corp"]);
+    assert_eq!(out.status.code(), Some(2), "refused: {}", text(&out));
+    let err = stderr(&out);
+    assert!(err.contains("a team list names the identity provider") && err.contains("share no domain"), "{err}");
+    assert!(err.contains("--trust-issuer"), "names the flag that confirms: {err}");
+    assert!(!err.contains("/auth?") && !err.contains("signing in at"), "no sign-in started: {err}");
+    assert!(idp_events(&client).is_empty(), "no request reached the IdP: {:?}", idp_events(&client));
+    assert_eq!(std::fs::read_to_string(w.config_dir().join("config.toml")).unwrap(), before, "nothing stored");
+    assert!(!token(&w, "corp").status.success(), "no token stored");
+
+    let out = sso_login_in(&w, None, &["corp", "--trust-issuer"]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(stderr(&out).contains(&format!("signing in at {issuer}")), "{}", text(&out));
+    // Confirmed once: the settings are the user's now.
+    let out = sso_login_in(&w, None, &["corp"]);
+    assert!(out.status.success(), "asked no more: {}", text(&out));
+}
+
+/// Trust point 5: the same foreign issuer typed by hand signs in with no question; copied
+/// from the project file's login hint (the values of the project file in force for that
+/// URL), it is asked about as the project file's.
+#[test]
+fn a_typed_issuer_signs_in_and_a_project_files_is_confirmed_first() {
+    let w = World::new();
+    let client = register_client();
+    let issuer = fx("MLL_OIDC_ISSUER");
+    let url = foreign_url();
+    let args = ["hand", "--url", &url, "--issuer", &issuer, "--client-id", &client];
+    let out = sso_login_in(&w, None, &args);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(!stderr(&out).contains("share no domain"), "{}", text(&out));
+
+    let project = w.dir.path().join("project");
+    std::fs::create_dir(&project).unwrap();
+    std::fs::write(
+        project.join(".mlflow-login.toml"),
+        format!("url = \"{url}\"\nauth = \"sso\"\nissuer = \"{issuer}\"\nclient_id = \"{client}\"\n"),
+    )
+    .unwrap();
+    let copied = ["proj", "--url", &url, "--issuer", &issuer, "--client-id", &client];
+    let out = sso_login_in(&w, Some(&project), &copied);
+    assert_eq!(out.status.code(), Some(2), "refused: {}", text(&out));
+    assert!(stderr(&out).contains("the project file names the identity provider"), "{}", text(&out));
+    assert!(stderr(&out).contains("--trust-issuer"), "{}", text(&out));
+    let names: Vec<Value> = w.list_json().as_array().unwrap().iter().map(|s| s["name"].clone()).collect();
+    assert_eq!(names, vec![Value::from("hand")], "nothing stored");
+}

@@ -226,6 +226,7 @@ impl LoginInput {
                     Some(port) => Some(port),
                     None => kept.redirect_port,
                 },
+                from_team_list: kept.from_team_list,
             }
         });
         // The active workspace belongs to the server it was chosen on: kept unless it moved.
@@ -361,6 +362,8 @@ pub async fn log_in_sso<V: Vault + 'static>(
         client_id: Some(provider.client_id().to_string()),
         scopes: wanted.scopes,
         redirect_port: wanted.redirect_port,
+        // The user ran this sign-in (and confirmed a foreign issuer): the settings are theirs.
+        from_team_list: false,
     });
     let login_opts = LoginOptions { redirect_port: wanted.redirect_port, ..sso_opts.clone() };
     let (issuer, host) =

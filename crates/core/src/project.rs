@@ -579,6 +579,7 @@ mod tests {
             client_id: Some("mlflow".into()),
             scopes: vec![],
             redirect_port: Some(8400),
+            from_team_list: false,
         });
         let p = parse_ok(&render("team", &sso, None));
         assert_eq!(p.auth, Some(ProjectAuth::Sso));

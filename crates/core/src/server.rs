@@ -62,6 +62,11 @@ pub struct SsoSettings {
     /// login input, `Some(0)` turns a fixed port off.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub redirect_port: Option<u16>,
+    /// The issuer and client id came from a team list and nobody has signed in with them
+    /// yet: the next sign-in asks first when the issuer is foreign to the server
+    /// ([`crate::oidc::trust`]). A sign-in the user ran or confirmed clears it.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub from_team_list: bool,
 }
 
 /// One configured server. The name is the key in [`crate::Config::servers`].

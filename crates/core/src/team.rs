@@ -99,7 +99,7 @@ pub fn export(config: &Config, names: &[String], opts: ExportOptions) -> Result<
                 auth: s.auth,
                 ca_bundle: s.ca_bundle.clone(),
                 insecure_tls: s.insecure_tls,
-                sso: s.sso.clone(),
+                sso: s.sso.clone().map(|sso| SsoSettings { from_team_list: false, ..sso }),
                 workspace: s.workspace.clone(),
             },
         );
@@ -200,6 +200,7 @@ pub fn resolve(name: &str, listed: &ListedServer, known: Option<&Server>, userna
         // A client certificate is personal: a known server keeps its own on the same URL.
         client_cert: known.filter(|k| k.url == listed.url).and_then(|k| k.client_cert.clone()),
         insecure_tls: listed.insecure_tls,
+        // Named by the list: the first sign-in asks when the issuer is foreign to the server.
         sso: listed.sso.clone(),
         // The list's workspace is a default: a member who chose one on the same URL keeps it.
         workspace: known
@@ -213,7 +214,13 @@ pub fn resolve(name: &str, listed: &ListedServer, known: Option<&Server>, userna
         }
         e => e,
     })?;
-    Ok(server)
+    // Named by the list: the first sign-in asks when the issuer is foreign to the server.
+    Ok(marked(&server))
+}
+
+/// `server` as a team list's import writes it: its SSO settings marked as the list's.
+fn marked(server: &Server) -> Server {
+    Server { sso: server.sso.clone().map(|sso| SsoSettings { from_team_list: true, ..sso }), ..server.clone() }
 }
 
 /// What importing `listed` into `config` would do, server by server (in name order).
@@ -229,7 +236,8 @@ pub fn plan(
             let server = resolve(name, l, known, username)?;
             let action = match known {
                 None => Action::Add(server),
-                Some(k) if *k == server => Action::Same,
+                // Whether a sign-in used the list's settings yet is no difference.
+                Some(k) if marked(k) == server => Action::Same,
                 Some(k) => Action::Differs { current: k.clone(), listed: server },
             };
             Ok((name.clone(), action))
@@ -451,6 +459,7 @@ mod tests {
             client_id: Some("mlflow-login".into()),
             scopes: vec!["openid".into()],
             redirect_port: Some(8400),
+            from_team_list: false,
         });
         c.servers.insert("sso".into(), sso);
         c.active = Some("prod".into());
@@ -466,8 +475,21 @@ mod tests {
         let plan = plan(&Config::default(), &listed, None).unwrap();
         let got: BTreeMap<_, _> =
             plan.into_iter().map(|(n, a)| (n, if let Action::Add(s) = a { s } else { panic!() })).collect();
-        assert_eq!(got, c.servers);
-        assert!(plan_same(&c, &listed));
+        // Added from a list: its SSO settings are the list's until a sign-in with them.
+        let marked_servers: BTreeMap<_, _> = c.servers.iter().map(|(n, s)| (n.clone(), marked(s))).collect();
+        assert_eq!(got, marked_servers);
+        assert!(got["sso"].sso.as_ref().unwrap().from_team_list);
+        assert!(plan_same(&c, &listed), "whether a sign-in used the settings is no difference");
+        let exported = export(
+            &marked_servers.into_iter().fold(Config::default(), |mut c, (n, s)| {
+                c.servers.insert(n, s);
+                c
+            }),
+            &[],
+            ExportOptions { usernames: true },
+        )
+        .unwrap();
+        assert!(!exported.contains("from_team_list"), "{exported}");
     }
 
     fn plan_same(c: &Config, listed: &BTreeMap<String, ListedServer>) -> bool {

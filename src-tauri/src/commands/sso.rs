@@ -114,6 +114,7 @@ impl From<SsoLoginRequest> for LoginInput {
                 scopes: r.scopes.iter().filter_map(|s| given(s)).collect(),
                 // Not in the dialog: a port set with the CLI is kept.
                 redirect_port: None,
+                from_team_list: false,
             },
             secret: Secret::new(String::new()),
             verify: true,
@@ -243,7 +244,8 @@ mod tests {
                 issuer: None,
                 client_id: Some("my-client".into()),
                 scopes: vec!["openid".into()],
-                redirect_port: None
+                redirect_port: None,
+                from_team_list: false
             }
         );
         assert!(input.verify, "an SSO login is always checked with the server");

@@ -5,10 +5,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use clap::{Args, ValueEnum};
+use mlflow_login_core::choose::{self, Choice};
+use mlflow_login_core::oidc::trust::{self, IssuerSource};
 use mlflow_login_core::oidc::{Flow, Interaction, LoginOptions, Prompt};
 use mlflow_login_core::server::normalize_url;
 use mlflow_login_core::{
-    Activate, AuthKind, Change, Error, ErrorKind, KeyringVault, LoginInput, LoginMode, LoginReport, Logins,
+    Activate, AuthKind, Change, Config, Error, ErrorKind, KeyringVault, LoginInput, LoginMode, LoginReport, Logins,
     OutcomeClass, Secret, Server, SsoSettings, SsoSignIn, VerifyOptions, log_in, log_in_sso,
 };
 
@@ -98,6 +100,10 @@ pub struct Login {
     /// (e.g. over SSH with `ssh -L PORT:127.0.0.1:PORT` and --redirect-port PORT).
     #[arg(long)]
     no_browser: bool,
+    /// SSO: sign in at the identity provider a project file or a team list names without
+    /// asking, even when its domain is not the server's (for scripts; check it first).
+    #[arg(long)]
+    trust_issuer: bool,
     /// SSO: how long to wait for the sign-in, in seconds.
     #[arg(long, value_name = "SECONDS", default_value_t = 300)]
     timeout: u64,
@@ -134,6 +140,7 @@ impl Run for Login {
             ));
         }
         let report = if plan.server.auth == AuthKind::Sso {
+            self.confirm_issuer(&config, known, &input, &plan.server)?;
             self.sso(&logins, input)
         } else {
             input.secret = read_secret(&plan.server, self.password_stdin)?;
@@ -211,6 +218,48 @@ impl Login {
         ))
     }
 
+    /// Core's rule ([`trust`]): an identity provider that a project file or a team list
+    /// named, on a domain that is not the server's, is signed in at only with the user's
+    /// yes (asked at a terminal, else --trust-issuer). Refused: nothing is stored and no
+    /// browser opens.
+    fn confirm_issuer(
+        &self,
+        config: &Config,
+        known: Option<&Server>,
+        input: &LoginInput,
+        server: &Server,
+    ) -> Result<(), Failure> {
+        let project = match choose::choose_here(config).choice {
+            Choice::Project { project, .. } => Some(project),
+            _ => None,
+        };
+        let source = IssuerSource::of(&input.sso, &server.url, project.as_deref(), known.and_then(|k| k.sso.as_ref()));
+        let Some(foreign) = trust::confirmation(server, source) else {
+            return Ok(());
+        };
+        if self.trust_issuer {
+            return Ok(());
+        }
+        let what = format!(
+            "{} names the identity provider {}: its host {} and the server's host {} share no domain",
+            source.describe(),
+            foreign.issuer,
+            foreign.issuer_host,
+            foreign.server_host
+        );
+        if std::io::stdin().is_terminal() {
+            ui::line(format_args!("{what}"));
+            let answer = ui::ask(&format!("sign in at {} for {}? [y/N] ", foreign.issuer, foreign.server_host))?;
+            if matches!(answer.trim(), "y" | "Y" | "yes") {
+                return Ok(());
+            }
+            return Err(Failure::new(failure::OTHER, "not signed in; nothing was stored"));
+        }
+        Err(Failure::usage(format!("{what}; no terminal to ask whether to sign in there"))
+            .cause("nothing was stored")
+            .help("if this identity provider is your company's, confirm it with --trust-issuer"))
+    }
+
     /// Add for a new name; edit for a known one, unless the URL given is another one (then
     /// the user may have meant a new server: adding refuses, and says how to update).
     fn mode(&self, known: Option<&Server>) -> LoginMode {
@@ -247,6 +296,7 @@ impl Login {
                 client_id: self.client_id.clone(),
                 scopes: self.scopes.clone(),
                 redirect_port: self.redirect_port,
+                from_team_list: false,
             },
             ca_bundle: file(&self.ca_bundle, self.no_ca_bundle),
             client_cert: file(&self.client_cert, self.no_client_cert),

@@ -277,6 +277,7 @@ fn sso_settings_follow_the_table() {
             client_id: Some("mlflow".into()),
             scopes: vec!["openid".into()],
             redirect_port: Some(8400),
+            from_team_list: false,
         }),
         workspace: None,
     };

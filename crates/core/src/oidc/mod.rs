@@ -31,6 +31,7 @@ mod login;
 mod loopback;
 mod refresh;
 mod tokens;
+pub mod trust;
 
 #[cfg(test)]
 mod tests;
