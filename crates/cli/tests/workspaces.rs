@@ -142,3 +142,65 @@ fn exec_logs_a_run_into_the_workspace_and_a_project_pins_one() {
     assert_eq!(env_var(&w, &[], "MLFLOW_WORKSPACE").as_deref(), Some("team-b"));
     assert_eq!(server_json(&w, "prod")["workspace"], "team-b", "the project changed no config");
 }
+
+/// `status --json` for `name`: its one report.
+fn status_json(w: &World, name: &str) -> (Option<i32>, serde_json::Value) {
+    let out = w.run(&["status", name, "--json"]);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|_| panic!("{}", text(&out)));
+    (out.status.code(), v[0].clone())
+}
+
+#[test]
+fn status_checks_the_active_workspace() {
+    let w = World::new();
+    let url = fx("MLL_WS_URL");
+    // walt may not use team-b (selected without asking): its own outcome, with the fix.
+    let out = w.login("prod", &url, &fx("MLL_WS_A_USER"), &fx("MLL_WS_A_PW"), &[]);
+    assert!(out.status.success(), "{}", text(&out));
+    let out = w.run(&["use", "--no-verify", "prod/team-b"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let (code, report) = status_json(&w, "prod");
+    assert_eq!(code, Some(3), "{report}");
+    assert_eq!(report["outcome"]["kind"], "workspace_refused", "{report}");
+    assert_eq!(report["outcome"]["workspace"], "team-b", "{report}");
+    assert_eq!(report["outcome"]["available"], serde_json::json!(["team-a"]), "{report}");
+    assert_eq!(report["workspace"], "team-b", "{report}");
+    let out = w.run(&["status", "prod"]);
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out));
+    let shown = stdout(&out);
+    assert!(shown.contains("the workspace team-b is not one this user may use"), "{shown}");
+    assert!(shown.contains("`mlflow-login use prod/WORKSPACE` picks another"), "{shown}");
+    assert!(shown.contains("`mlflow-login workspaces prod` lists them"), "{shown}");
+    // The tray reads the same outcome from the checks file.
+    let checks = std::fs::read_to_string(w.config_dir().join("checks.json")).unwrap();
+    assert!(checks.contains("\"workspace_refused\""), "{checks}");
+    // A workspace he may use: ok.
+    w.run(&["use", "prod/team-a"]);
+    let (code, report) = status_json(&w, "prod");
+    assert_eq!((code, &report["outcome"]["kind"]), (Some(0), &serde_json::json!("ok")), "{report}");
+
+    // wanda may use team-b: ok.
+    let out = w.login("both", &url, &fx("MLL_WS_BOTH_USER"), &fx("MLL_WS_BOTH_PW"), &[]);
+    assert!(out.status.success(), "{}", text(&out));
+    w.run(&["use", "both/team-b"]);
+    let (code, report) = status_json(&w, "both");
+    assert_eq!((code, &report["outcome"]["kind"]), (Some(0), &serde_json::json!("ok")), "{report}");
+    let out = w.run(&["status", "both"]);
+    assert!(stdout(&out).contains("workspace team-b"), "{}", text(&out));
+
+    // A server without workspaces, with one set: says so.
+    let out = w.login("plain", &fx("MLL_NGINX_URL"), "alice", &fx("MLL_ALICE_PW"), &[]);
+    assert!(out.status.success(), "{}", text(&out));
+    let out = w.run(&["use", "--no-verify", "plain/team-a"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let (code, report) = status_json(&w, "plain");
+    assert_eq!(code, Some(3), "{report}");
+    assert_eq!(report["outcome"]["kind"], "no_workspaces", "{report}");
+    let out = w.run(&["status", "plain"]);
+    let shown = stdout(&out);
+    assert!(shown.contains("this server has no workspaces") && shown.contains("--no-workspace"), "{shown}");
+    // Without a workspace, no workspace request and the usual ok.
+    w.run(&["use", "plain", "--no-workspace"]);
+    let (code, report) = status_json(&w, "plain");
+    assert_eq!((code, &report["outcome"]["kind"]), (Some(0), &serde_json::json!("ok")), "{report}");
+}

@@ -25,6 +25,7 @@ use crate::logins::Logins;
 use crate::server::{AuthKind, Server};
 use crate::vault::Vault;
 use crate::verify::{Identity, Outcome, OutcomeClass, OutcomeKind, Verification, VerifyOptions, verify};
+use crate::workspaces;
 
 /// How a recorded check counts: the verifier's own [`OutcomeClass`].
 pub type CheckClass = OutcomeClass;
@@ -243,7 +244,10 @@ pub async fn check_all<V: Vault + 'static>(
                         let (v, sso) = verify_sso(&logins, &name, &server, &opts).await?;
                         (Some(v), Some(sso))
                     }
-                    Some(secret) => (Some(verify(&server, Some(&secret), &opts).await), None),
+                    Some(secret) => {
+                        let v = verify(&server, Some(&secret), &opts).await;
+                        (Some(workspaces::verify_active(&name, &server, Some(&secret), &opts, v).await), None)
+                    }
                     None => (None, None),
                 };
                 Ok::<_, Error>((name, server, verification, sso))
@@ -286,6 +290,8 @@ async fn verify_sso<V: Vault + 'static>(
                     Some(_) => RefreshState::Refreshed,
                 };
                 let verification = verify(server, Some(&fresh.secret), opts).await;
+                let verification =
+                    workspaces::verify_active(name, server, Some(&fresh.secret), opts, verification).await;
                 if verification.outcome.kind() == OutcomeKind::BadCredentials
                     && refresh == RefreshState::NotNeeded
                     && refresh_opts.refused.is_none()

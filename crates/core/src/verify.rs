@@ -242,6 +242,27 @@ pub enum Outcome {
         /// What the identity provider said.
         detail: String,
     },
+    /// The credentials were accepted, but the server lists no workspace of the active one's
+    /// name for this user: it does not exist, or the user may not read it (MLflow does not
+    /// tell the two apart, and answers a search in such a workspace with an empty success,
+    /// so only its workspace list tells). Caller: pick another workspace.
+    WorkspaceRefused {
+        /// The server's name here (for the commands of the fix).
+        server: String,
+        /// The workspace asked for.
+        workspace: String,
+        /// The workspaces the user may use.
+        available: Vec<String>,
+    },
+    /// The credentials were accepted, but a workspace is active on a server without
+    /// workspaces (MLflow before 3.10, or run without `--enable-workspaces`). Caller: use
+    /// the server without a workspace.
+    NoWorkspaces {
+        /// The server's name here.
+        server: String,
+        /// The workspace asked for.
+        workspace: String,
+    },
 }
 
 /// What kind of outcome a check had: [`Outcome`] without its data. This is what is
@@ -286,6 +307,10 @@ pub enum OutcomeKind {
     ClientSetup,
     /// [`Outcome::SessionEnded`].
     SessionEnded,
+    /// [`Outcome::WorkspaceRefused`].
+    WorkspaceRefused,
+    /// [`Outcome::NoWorkspaces`].
+    NoWorkspaces,
     /// Not a verification: no password or token is stored, so nothing was sent. Counts as
     /// refused (the user must log in).
     NoCredentials,
@@ -300,7 +325,9 @@ impl OutcomeKind {
             | OutcomeKind::OtherAuthScheme
             | OutcomeKind::Forbidden
             | OutcomeKind::NoCredentials
-            | OutcomeKind::SessionEnded => OutcomeClass::Refused,
+            | OutcomeKind::SessionEnded
+            | OutcomeKind::WorkspaceRefused
+            | OutcomeKind::NoWorkspaces => OutcomeClass::Refused,
             _ => OutcomeClass::Unchecked,
         }
     }
@@ -321,6 +348,8 @@ impl OutcomeKind {
             OutcomeKind::Tls | OutcomeKind::BadTlsFile => "TLS error",
             OutcomeKind::NoCredentials => "not logged in",
             OutcomeKind::SessionEnded => "sign-in ended",
+            OutcomeKind::WorkspaceRefused => "workspace not yours",
+            OutcomeKind::NoWorkspaces => "no workspaces",
             OutcomeKind::InvalidResponse
             | OutcomeKind::UnexpectedStatus
             | OutcomeKind::UnusableSecret
@@ -502,6 +531,8 @@ impl Outcome {
             Outcome::InvalidUrl { .. } => OutcomeKind::InvalidUrl,
             Outcome::ClientSetup { .. } => OutcomeKind::ClientSetup,
             Outcome::SessionEnded { .. } => OutcomeKind::SessionEnded,
+            Outcome::WorkspaceRefused { .. } => OutcomeKind::WorkspaceRefused,
+            Outcome::NoWorkspaces { .. } => OutcomeKind::NoWorkspaces,
         }
     }
 
@@ -610,6 +641,12 @@ impl Outcome {
             Outcome::InvalidUrl { detail } => format!("the server's URL cannot be used: {detail}"),
             Outcome::ClientSetup { detail } => format!("could not set up the HTTPS client: {detail}"),
             Outcome::SessionEnded { detail } => format!("the single sign-on session ended: {detail}"),
+            Outcome::WorkspaceRefused { workspace, .. } => format!(
+                "the credentials were accepted, but the workspace {workspace} is not one this user may use: the server does not list it (it does not exist, or this user may not read it)"
+            ),
+            Outcome::NoWorkspaces { workspace, .. } => format!(
+                "the credentials were accepted, but this server has no workspaces (MLflow 3.10+ with --enable-workspaces), so not {workspace}"
+            ),
         }
     }
 
@@ -709,6 +746,16 @@ impl Outcome {
                 "install the system's CA certificates (e.g. the ca-certificates package), or set a CA bundle for this server".into()
             }
             Outcome::SessionEnded { .. } => "log in again (single sign-on in the browser)".into(),
+            Outcome::WorkspaceRefused { server, available, .. } if available.is_empty() => format!(
+                "this user may use no workspace on this server: ask its administrator for access, or `mlflow-login use {server} --no-workspace` uses it without one"
+            ),
+            Outcome::WorkspaceRefused { server, available, .. } => format!(
+                "`mlflow-login use {server}/WORKSPACE` picks another (this user's: {}); `mlflow-login workspaces {server}` lists them",
+                available.join(", ")
+            ),
+            Outcome::NoWorkspaces { server, .. } => {
+                format!("`mlflow-login use {server} --no-workspace` uses it without one")
+            }
         };
         Some(text)
     }
@@ -736,7 +783,9 @@ impl Outcome {
             Outcome::ServerDown { .. }
             | Outcome::UnexpectedStatus { .. }
             | Outcome::ClientSetup { .. }
-            | Outcome::SessionEnded { .. } => None,
+            | Outcome::SessionEnded { .. }
+            | Outcome::WorkspaceRefused { .. }
+            | Outcome::NoWorkspaces { .. } => None,
             Outcome::Unreachable { reason, .. } => match reason {
                 UnreachableReason::Dns | UnreachableReason::Refused => Some("url"),
                 UnreachableReason::Timeout | UnreachableReason::Other => None,
@@ -920,6 +969,8 @@ mod kind_tests {
             Outcome::InvalidUrl { detail: detail.clone() },
             Outcome::ClientSetup { detail: detail.clone() },
             Outcome::SessionEnded { detail },
+            Outcome::WorkspaceRefused { server: "prod".into(), workspace: "team-b".into(), available: vec![] },
+            Outcome::NoWorkspaces { server: "prod".into(), workspace: "team-b".into() },
         ]
     }
 

@@ -200,6 +200,42 @@ impl Refusal {
     }
 }
 
+impl Refusal {
+    /// The refusal as the outcome of a check of the server named `server` (the names in
+    /// its fix are the user's).
+    pub fn into_outcome(self, server: &str) -> Outcome {
+        let server = server.to_string();
+        match self {
+            Refusal::NotListed { workspace, available } => Outcome::WorkspaceRefused { server, workspace, available },
+            Refusal::NotEnabled { workspace } => Outcome::NoWorkspaces { server, workspace },
+        }
+    }
+}
+
+/// Checks the active workspace of `server` (named `name`) once `verification` found the
+/// credentials accepted: a workspace the server does not list for the user, or any
+/// workspace on a server without them, becomes the check's outcome. MLflow answers a
+/// search in a workspace the user may not read with an empty success, so only its list
+/// tells; that one request is made only when a workspace is active and the credentials
+/// were accepted, so a server without one costs nothing. A list that cannot be had leaves
+/// the verdict as it was (a follow-up never makes it worse).
+pub async fn verify_active(
+    name: &str,
+    server: &Server,
+    secret: Option<&Secret>,
+    opts: &VerifyOptions,
+    mut verification: crate::verify::Verification,
+) -> crate::verify::Verification {
+    let Some(wanted) = server.workspace.as_deref() else { return verification };
+    if !matches!(verification.outcome, Outcome::Ok) {
+        return verification;
+    }
+    if let Err(refusal) = check(&list(server, secret, opts).await, wanted) {
+        verification.outcome = refusal.into_outcome(name);
+    }
+    verification
+}
+
 /// Whether the workspace `wanted` may be selected, by what the server listed. The
 /// listing must have succeeded (a [`Listing::Failed`] is the caller's to report).
 pub fn check(listing: &Listing, wanted: &str) -> std::result::Result<(), Refusal> {

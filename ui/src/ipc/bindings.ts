@@ -5,7 +5,7 @@ export type AuthKind = "basic" | "bearer" | "sso";
 
 export type OutcomeClass = "ok" | "refused" | "unchecked";
 
-export type OutcomeKind = "ok" | "bad_credentials" | "other_auth_scheme" | "forbidden" | "not_mlflow" | "use_https" | "wrong_path" | "server_down" | "unreachable" | "tls" | "invalid_response" | "unexpected_status" | "bad_tls_file" | "unusable_secret" | "invalid_url" | "client_setup" | "session_ended" | "no_credentials";
+export type OutcomeKind = "ok" | "bad_credentials" | "other_auth_scheme" | "forbidden" | "not_mlflow" | "use_https" | "wrong_path" | "server_down" | "unreachable" | "tls" | "invalid_response" | "unexpected_status" | "bad_tls_file" | "unusable_secret" | "invalid_url" | "client_setup" | "session_ended" | "workspace_refused" | "no_workspaces" | "no_credentials";
 
 export type Setting = "ca_bundle" | "client_cert" | "insecure_tls";
 

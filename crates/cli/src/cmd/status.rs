@@ -35,6 +35,9 @@ struct Report {
     #[serde(skip_serializing_if = "Option::is_none")]
     username: Option<String>,
     active: bool,
+    /// The server's active MLflow workspace, checked with the credentials.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    workspace: Option<String>,
     /// Why this shell uses this server, for the server `status` picked itself.
     #[serde(skip_serializing_if = "Option::is_none")]
     used_because: Option<UsedBecause>,
@@ -123,6 +126,7 @@ impl Report {
             used_because: None,
             url: server.url,
             username: server.username,
+            workspace: server.workspace,
             sso,
             result: match verification {
                 Some(v) => Outcome::Verified(v),
@@ -184,7 +188,8 @@ fn print_reports(reports: &[Report]) -> Result<(), Failure> {
         match &r.result {
             Outcome::Verified(v) if v.outcome.class() == OutcomeClass::Ok => {
                 let version = v.server_version.as_deref().map(|s| format!(", MLflow {s}")).unwrap_or_default();
-                outln!("{mark} {:width$}  ok  {user}{}  ({} ms{version})", r.name, r.url, v.latency_ms)?;
+                let ws = r.workspace.as_deref().map(|w| format!(", workspace {w}")).unwrap_or_default();
+                outln!("{mark} {:width$}  ok  {user}{}{ws}  ({} ms{version})", r.name, r.url, v.latency_ms)?;
             }
             Outcome::Verified(v) => {
                 outln!("{mark} {:width$}  FAILED  {user}{}: {}", r.name, r.url, v.outcome.summary())?;
