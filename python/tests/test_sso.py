@@ -228,9 +228,10 @@ def test_a_token_refused_before_its_expiry_is_refreshed_once_and_the_call_succee
     client = oidc.register(3600)  # an hour: only the refusal can cause a refresh
     sso_login(cli, oidc, "corp", client)
     # The keychain entry the CLI uses (crates/core/src/vault.rs `EntryKey::for_server`):
-    # service = the prefix + the server's normalised URL, account "sso".
+    # service = the prefix + the server's normalised URL, account "sso:" + the server's name
+    # (a single sign-on session is its server's own).
     url = {s["name"]: s["url"] for s in json.loads(cli("credential", "--no-secret").stdout)["servers"]}["corp"]
-    attributes = ["service", os.environ["MLFLOW_LOGIN_KEYCHAIN_PREFIX"] + url, "username", "sso"]
+    attributes = ["service", os.environ["MLFLOW_LOGIN_KEYCHAIN_PREFIX"] + url, "username", "sso:corp"]
     tokens = json.loads(keychain("lookup", *attributes))
     assert tokens["expires_at"] > time.time() + 600, "fresh by its expiry"
     # The proxy will refuse it (revoked, say), while its expiry still says fresh.

@@ -59,6 +59,14 @@ def servers():
     return config.get("servers", {}), config.get("active")
 
 
+def account(name, server):
+    """The keychain account core names a server's entry by (crates/core/src/vault.rs
+    `EntryKey::for_server`): the auth kind, then the username (Basic), the label (Bearer)
+    or the server's own name (single sign-on)."""
+    auth = server.get("auth", "basic")
+    return f"sso:{name}" if auth == "sso" else f"{auth}:{server.get('username', '')}"
+
+
 def keychain_entries():
     """(service, username) of every item under PREFIX, straight from the Secret Service."""
     bus = dbus.SessionBus()
@@ -150,7 +158,7 @@ def main():
             fail(f"cycle {cycle}: list --json disagrees with config.toml: {r.stdout}{r.stderr}")
 
     after, _ = servers()
-    named = {(PREFIX + s["url"], s.get("username", "")) for s in after.values()}
+    named = {(PREFIX + s["url"], account(name, s)) for name, s in after.items()}
     entries, ghosts = keychain_entries()
     orphans = entries - named
     r = run("doctor")

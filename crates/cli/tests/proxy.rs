@@ -451,8 +451,7 @@ fn a_large_artifact_streams_with_bounded_memory_and_a_client_gone_mid_download_l
     let baseline = sockets(p.pid());
     let mut child =
         Command::new("curl").args(["-sS", "--limit-rate", "1M", "-o", "/dev/null", &target]).spawn().unwrap();
-    std::thread::sleep(std::time::Duration::from_secs(2));
-    assert!(sockets(p.pid()) > baseline, "the download is under way");
+    wait_for("the download to be under way", std::time::Duration::from_secs(60), || sockets(p.pid()) > baseline);
     child.kill().unwrap();
     child.wait().unwrap();
     let mut left = sockets(p.pid());
