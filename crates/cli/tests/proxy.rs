@@ -449,9 +449,16 @@ fn a_large_artifact_streams_with_bounded_memory_and_a_client_gone_mid_download_l
     let (code, body) = curl(&["-T", big.to_str().unwrap(), &target]);
     assert_eq!(code, 200, "{body}");
     let baseline = sockets(p.pid());
-    let mut child =
-        Command::new("curl").args(["-sS", "--limit-rate", "1M", "-o", "/dev/null", &target]).spawn().unwrap();
-    wait_for("the download to be under way", std::time::Duration::from_secs(60), || sockets(p.pid()) > baseline);
+    let part = dir.path().join("part.bin");
+    let mut child = Command::new("curl")
+        .args(["-sS", "--limit-rate", "1M", "-o", part.to_str().unwrap(), &target])
+        .spawn()
+        .unwrap();
+    // Under way: bytes have arrived through the proxy (a socket count would also see the
+    // upload's connection still closing).
+    wait_for("the download to be under way", std::time::Duration::from_secs(60), || {
+        std::fs::metadata(&part).is_ok_and(|m| m.len() > 0)
+    });
     child.kill().unwrap();
     child.wait().unwrap();
     let mut left = sockets(p.pid());
