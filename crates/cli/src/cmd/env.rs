@@ -43,11 +43,7 @@ impl Run for Env {
     fn run(self) -> Result<(), Failure> {
         let logins = logins()?;
         let config = logins.config()?;
-        let name = match self.name {
-            Some(n) => Some(n),
-            None => super::project::default_name(&config)?,
-        };
-        let (name, server) = config.resolve(name.as_deref())?;
+        let (name, server) = super::project::resolve(&config, self.name)?;
         let server = &super::workspaces::in_this_shell(&config, &name, server);
         let secret = if self.no_password { None } else { super::fresh_secret(&logins, &name, server)? };
         if secret.is_none() && !self.no_password {

@@ -38,11 +38,7 @@ impl Run for Exec {
         }
         let logins = logins()?;
         let config = logins.config()?;
-        let name = match self.name {
-            Some(n) => Some(n),
-            None => super::project::default_name(&config)?,
-        };
-        let (name, server) = config.resolve(name.as_deref())?;
+        let (name, server) = super::project::resolve(&config, self.name)?;
         let server = &super::workspaces::in_this_shell(&config, &name, server);
         let Some(secret) = super::fresh_secret(&logins, &name, server)? else {
             let noun = server.auth.secret_noun();

@@ -122,7 +122,7 @@ impl Run for Login {
         let config = logins.config()?;
         let name = match &self.name {
             Some(n) => n.clone(),
-            None => config.resolve(super::project::default_name(&config)?.as_deref())?.0,
+            None => super::project::resolve(&config, None)?.0,
         };
         let known = config.servers.get(&name);
         let mode = self.mode(known);

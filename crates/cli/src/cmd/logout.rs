@@ -31,11 +31,7 @@ impl Run for Logout {
         let names: Vec<String> = if self.all {
             config.servers.keys().cloned().collect()
         } else {
-            let name = match &self.name {
-                Some(n) => Some(n.clone()),
-                None => super::project::default_name(&config)?,
-            };
-            vec![config.resolve(name.as_deref())?.0]
+            vec![super::project::resolve(&config, self.name.clone())?.0]
         };
         for name in names {
             let out = rt

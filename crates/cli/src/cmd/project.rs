@@ -52,11 +52,7 @@ impl Run for Project {
 impl Run for Init {
     fn run(self) -> Result<(), Failure> {
         let config = logins()?.config()?;
-        let name = match self.name {
-            Some(n) => Some(n),
-            None => default_name(&config)?,
-        };
-        let (name, server) = config.resolve(name.as_deref())?;
+        let (name, server) = resolve(&config, self.name)?;
         let dir = std::env::current_dir()
             .map_err(|e| Failure::new(failure::OTHER, format!("cannot tell the current folder: {e}")))?;
         let file = dir.join(FILE_NAME);
@@ -106,10 +102,23 @@ pub fn shell_choice(config: &mlflow_login_core::Config) -> Chosen {
     chosen
 }
 
+/// The server `name` names or, given none, the one every command without a name uses
+/// ([`default_name`], else the active server).
+pub fn resolve(
+    config: &mlflow_login_core::Config,
+    name: Option<String>,
+) -> Result<(String, &mlflow_login_core::Server), Failure> {
+    let name = match name {
+        Some(n) => Some(n),
+        None => default_name(config)?,
+    };
+    Ok(config.resolve(name.as_deref())?)
+}
+
 /// The server a command given no name uses: the project's, else the pinned one; `None`
 /// means the active one. A project URL that no known server has is refused: nothing is
 /// sent anywhere on the project file's word, not even to another server.
-pub fn default_name(config: &mlflow_login_core::Config) -> Result<Option<String>, Failure> {
+fn default_name(config: &mlflow_login_core::Config) -> Result<Option<String>, Failure> {
     match shell_choice(config).choice {
         Choice::Project { project, server: None } => Err(unknown_project(&project)),
         Choice::Project { server: Some(n), .. } | Choice::Pin(n) | Choice::Active(n) => Ok(Some(n)),

@@ -80,11 +80,7 @@ impl Served {
     pub fn start(name: Option<String>, port: u16) -> Result<Self, Failure> {
         let logins = logins()?;
         let config = logins.config()?;
-        let name = match name {
-            Some(n) => Some(n),
-            None => super::project::default_name(&config)?,
-        };
-        let (name, server) = config.resolve(name.as_deref())?;
+        let (name, server) = super::project::resolve(&config, name)?;
         let server = server.clone();
         if logins.secret(&name, &server)?.is_none() {
             let noun = server.auth.secret_noun();

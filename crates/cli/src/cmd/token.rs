@@ -31,11 +31,7 @@ impl Run for Token {
     fn run(self) -> Result<(), Failure> {
         let logins = logins()?;
         let config = logins.config()?;
-        let name = match self.name {
-            Some(n) => Some(n),
-            None => super::project::default_name(&config)?,
-        };
-        let (name, server) = config.resolve(name.as_deref())?;
+        let (name, server) = super::project::resolve(&config, self.name)?;
         if server.auth == AuthKind::Basic {
             return Err(Failure::usage(format!("\"{name}\" takes a username and password, not a token"))
                 .help(format!("for its variables: mlflow-login env {name}")));

@@ -36,11 +36,7 @@ impl Run for Workspaces {
     fn run(self) -> Result<(), Failure> {
         let logins = logins()?;
         let config = logins.config()?;
-        let name = match self.name {
-            Some(n) => Some(n),
-            None => super::project::default_name(&config)?,
-        };
-        let (name, server) = config.resolve(name.as_deref())?;
+        let (name, server) = super::project::resolve(&config, self.name)?;
         let server = in_this_shell(&config, &name, server);
         let list = match ask(&logins, &name, &server)? {
             Listing::Workspaces(list) => list,
