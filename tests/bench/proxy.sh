@@ -40,25 +40,33 @@ cleanup() {
 trap cleanup EXIT
 free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 
+# The start of an nginx.conf whose files all live under the folder $1 (made here).
+nginx_prologue() {
+    mkdir -p "$1/logs" "$1/tmp"
+    cat <<EOF
+worker_processes 1;
+daemon off;
+pid $1/nginx.pid;
+error_log $1/logs/error.log;
+events { worker_connections 1024; }
+http {
+    access_log off;
+    client_body_temp_path $1/tmp/body;
+    proxy_temp_path $1/tmp/proxy;
+    fastcgi_temp_path $1/tmp/fastcgi;
+    uwsgi_temp_path $1/tmp/uwsgi;
+    scgi_temp_path $1/tmp/scgi;
+EOF
+}
+
 # nginx as a plain reverse proxy to MLflow: no auth, keep-alive upstream, no buffering.
 nginx_port=$(free_port)
 static_port=$(free_port)
 static_proxy_port=$(free_port)
 upstream=${MLL_MLFLOW_DIRECT_URL#http://}
-mkdir -p "$work/nginx/logs" "$work/nginx/tmp"
-cat >"$work/nginx/nginx.conf" <<EOF
-worker_processes 1;
-daemon off;
-pid $work/nginx/nginx.pid;
-error_log $work/nginx/logs/error.log;
-events { worker_connections 1024; }
-http {
-    access_log off;
-    client_body_temp_path $work/nginx/tmp/body;
-    proxy_temp_path $work/nginx/tmp/proxy;
-    fastcgi_temp_path $work/nginx/tmp/fastcgi;
-    uwsgi_temp_path $work/nginx/tmp/uwsgi;
-    scgi_temp_path $work/nginx/tmp/scgi;
+{
+    nginx_prologue "$work/nginx"
+    cat <<EOF
     client_max_body_size 0;
     upstream mlflow { server $upstream; keepalive 64; }
     upstream static { server 127.0.0.1:$static_port; keepalive 64; }
@@ -86,24 +94,14 @@ http {
     }
 }
 EOF
+} >"$work/nginx/nginx.conf"
 nginx -c "$work/nginx/nginx.conf" -p "$work/nginx" &
 pids+=($!)
 # The static answer in a process of its own, so that every proxy's hop crosses processes
 # (within one nginx the proxy and the answer would share a process and its event loop).
-mkdir -p "$work/static/logs" "$work/static/tmp"
-cat >"$work/static/nginx.conf" <<EOF
-worker_processes 1;
-daemon off;
-pid $work/static/nginx.pid;
-error_log $work/static/logs/error.log;
-events { worker_connections 1024; }
-http {
-    access_log off;
-    client_body_temp_path $work/static/tmp/body;
-    proxy_temp_path $work/static/tmp/proxy;
-    fastcgi_temp_path $work/static/tmp/fastcgi;
-    uwsgi_temp_path $work/static/tmp/uwsgi;
-    scgi_temp_path $work/static/tmp/scgi;
+{
+    nginx_prologue "$work/static"
+    cat <<EOF
     server {
         listen 127.0.0.1:$static_port;
         keepalive_requests 1000000;
@@ -114,6 +112,7 @@ http {
     }
 }
 EOF
+} >"$work/static/nginx.conf"
 nginx -c "$work/static/nginx.conf" -p "$work/static" &
 pids+=($!)
 
