@@ -11,7 +11,7 @@
 use std::fmt;
 use std::io::{IsTerminal, Write};
 
-use mlflow_login_core::verify::unprintable;
+use mlflow_login_core::text::unprintable;
 
 use crate::failure::{self, Failure};
 

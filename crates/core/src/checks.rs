@@ -277,7 +277,7 @@ async fn verify_sso<V: Vault + 'static>(
     opts: &VerifyOptions,
 ) -> Result<(Verification, SsoStatus)> {
     // The issuer may come from a project file or a team list: cleaned before it is shown.
-    let issuer = server.sso.as_ref().and_then(|s| s.issuer.as_deref()).map(|i| crate::verify::clean(i, 200));
+    let issuer = server.sso.as_ref().and_then(|s| s.issuer.as_deref()).map(|i| crate::text::clean(i, 200));
     let ended = |detail: String| Verification::new(Outcome::SessionEnded { detail }, 0);
     let refused =
         SsoStatus { issuer: issuer.clone(), expires_at: None, can_refresh: false, refresh: RefreshState::Refused };
@@ -304,7 +304,7 @@ async fn verify_sso<V: Vault + 'static>(
                 return Ok((verification, sso));
             }
             Ok(None) => return Ok((ended("no tokens are stored".into()), refused)),
-            Err(Error::LoginRequired(detail)) => return Ok((ended(crate::verify::clean(&detail, 300)), refused)),
+            Err(Error::LoginRequired(detail)) => return Ok((ended(crate::text::clean(&detail, 300)), refused)),
             Err(e) => return Err(e),
         }
     }

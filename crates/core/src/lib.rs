@@ -8,7 +8,8 @@
 //! The modules, by role (a module uses those of its own row and the rows above):
 //!
 //! - values, no I/O: [`server`] (a server, its URL rules and auth kinds), [`secret`] (the
-//!   redacted, zeroized [`Secret`]), [`error`] (the error kinds every front end matches).
+//!   redacted, zeroized [`Secret`]), [`error`] (the error kinds every front end matches),
+//!   [`text`] (untrusted text made printable, a shell word a person pastes, base64).
 //! - stores: [`config`] (`config.toml`, the `state` file, private folders and files),
 //!   [`vault`] (the OS keychain, bounded waits), [`logins`] (config and keychain as one),
 //!   [`checks`] (the last check of each server, shared by CLI and tray).
@@ -46,6 +47,7 @@ pub mod secret;
 pub mod server;
 pub mod shell;
 pub mod team;
+pub mod text;
 pub mod vault;
 pub mod verify;
 pub mod workspaces;

@@ -366,8 +366,7 @@ pub async fn log_in_sso<V: Vault + 'static>(
         from_team_list: false,
     });
     let login_opts = LoginOptions { redirect_port: wanted.redirect_port, ..sso_opts.clone() };
-    let (issuer, host) =
-        (crate::verify::clean(provider.issuer(), 200), crate::verify::clean(&server.host_display(), 200));
+    let (issuer, host) = (crate::text::clean(provider.issuer(), 200), crate::text::clean(&server.host_display(), 200));
     sign_in.ui.show(oidc::Prompt::SigningIn { issuer: &issuer, host: &host });
     let tokens = oidc::login(&provider, sign_in.flow, sign_in.ui, cancel, &login_opts).await?;
     let verification = verify(&server, Some(&tokens.access_token), opts).await;

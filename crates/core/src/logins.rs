@@ -195,10 +195,7 @@ impl<V: Vault> Logins<V> {
             let signed_in_as = match (&secret, server.auth) {
                 (Some(Some(s)), crate::AuthKind::Sso) => {
                     // The identity provider's text: cleaned before any front end shows it.
-                    crate::oidc::TokenSet::from_secret(s)
-                        .ok()
-                        .and_then(|t| t.user)
-                        .map(|u| crate::verify::clean(&u, 120))
+                    crate::oidc::TokenSet::from_secret(s).ok().and_then(|t| t.user).map(|u| crate::text::clean(&u, 120))
                 }
                 _ => None,
             };

@@ -252,8 +252,8 @@ async fn send(server: &Server, username: &str, current: &Secret, new: &Secret, o
     // MLflow's errors: {"error_code": ..., "message": ...}; shown cleaned, never the body raw.
     let message = serde_json::from_str::<serde_json::Value>(&text)
         .ok()
-        .and_then(|v| v.get("message")?.as_str().map(|m| verify::clean(m, 300)))
-        .unwrap_or_else(|| verify::clean(&text, 200));
+        .and_then(|v| v.get("message")?.as_str().map(|m| crate::text::clean(m, 300)))
+        .unwrap_or_else(|| crate::text::clean(&text, 200));
     let message = scrub(message, &[current.expose(), new.expose()]);
     match status {
         200..=299 => Answer::Accepted,

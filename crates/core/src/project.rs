@@ -342,11 +342,11 @@ impl Project {
     /// escape sequence would otherwise reach the prompt).
     pub fn login_command(&self) -> String {
         let cmd = self.login_command_raw();
-        crate::verify::clean(&cmd, 1000)
+        crate::text::clean(&cmd, 1000)
     }
 
     fn login_command_raw(&self) -> String {
-        use crate::shell::shell_word as w;
+        use crate::text::shell_word as w;
         let name = self.name.clone().unwrap_or_else(|| self.suggested_name());
         let mut cmd = format!("mlflow-login login {} --url {}", w(&name), w(&self.url));
         if let Some(auth) = self.auth {

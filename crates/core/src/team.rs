@@ -356,7 +356,7 @@ pub fn differences(current: &Server, listed: &Server) -> Vec<String> {
         // Old -> new of each: an issuer or a client id that changes is where the company's
         // sign-in would go, so the user sees which (a list is someone else's text: cleaned).
         let (sa, sb) = (a.sso.clone().unwrap_or_default(), b.sso.clone().unwrap_or_default());
-        let opt = |v: &Option<String>| v.as_deref().map_or("none".to_string(), |v| crate::verify::clean(v, 200));
+        let opt = |v: &Option<String>| v.as_deref().map_or("none".to_string(), |v| crate::text::clean(v, 200));
         if sa.issuer != sb.issuer {
             out.push(format!("issuer {} -> {}", opt(&sa.issuer), opt(&sb.issuer)));
         }
@@ -365,7 +365,7 @@ pub fn differences(current: &Server, listed: &Server) -> Vec<String> {
         }
         if sa.scopes != sb.scopes {
             let list = |s: &[String]| {
-                if s.is_empty() { "default".to_string() } else { crate::verify::clean(&s.join(" "), 200) }
+                if s.is_empty() { "default".to_string() } else { crate::text::clean(&s.join(" "), 200) }
             };
             out.push(format!("scopes {} -> {}", list(&sa.scopes), list(&sb.scopes)));
         }

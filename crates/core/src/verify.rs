@@ -893,35 +893,6 @@ async fn bounded(
     tokio::time::timeout(limit + Duration::from_millis(200), request).await.ok()?.ok()
 }
 
-/// A character that must not reach a terminal from untrusted text: a control character
-/// (escape sequences start with one) or a bidi override (it reorders what is shown).
-pub fn unprintable(c: char) -> bool {
-    c.is_control() || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{200e}' | '\u{200f}')
-}
-
-/// Keeps server-supplied text printable: no control or bidi-override characters, at most
-/// `max` characters (an ellipsis marks a cut).
-pub(crate) fn clean(text: &str, max: usize) -> String {
-    let mut out = String::new();
-    for (n, c) in text.trim().chars().enumerate() {
-        if n == max {
-            out.push('…');
-            break;
-        }
-        if unprintable(c) {
-            // Keep words apart where a newline or tab was.
-            if !out.is_empty() && !out.ends_with(' ') {
-                out.push(' ');
-            }
-        } else {
-            out.push(c);
-        }
-    }
-    let trimmed = out.trim_end().len();
-    out.truncate(trimmed);
-    out
-}
-
 /// A short `a: b: c` rendering of an error and its sources, without repeats.
 pub(crate) fn error_chain(err: &(dyn std::error::Error + 'static)) -> String {
     let mut parts: Vec<String> = Vec::new();

@@ -42,7 +42,7 @@ pub fn validate_name(name: &str) -> Result<()> {
             "workspace",
             format!(
                 "\"{}\" is not a workspace name: 2 to 63 lowercase letters, digits and inner hyphens",
-                crate::verify::clean(name, 80)
+                crate::text::clean(name, 80)
             ),
         ));
     }
@@ -135,8 +135,8 @@ pub async fn list(server: &Server, secret: Option<&Secret>, opts: &VerifyOptions
                 body.workspaces
                     .into_iter()
                     .map(|w| Workspace {
-                        name: crate::verify::clean(&w.name, 63),
-                        description: w.description.map(|d| crate::verify::clean(&d, 200)),
+                        name: crate::text::clean(&w.name, 63),
+                        description: w.description.map(|d| crate::text::clean(&d, 200)),
                     })
                     .collect(),
             ),

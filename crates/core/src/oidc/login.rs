@@ -18,7 +18,7 @@ use super::tokens::TokenSet;
 use super::{Interaction, Prompt};
 use crate::error::{Error, Result};
 use crate::secret::Secret;
-use crate::verify::clean;
+use crate::text::clean;
 
 type FlowClient<Device = EndpointNotSet> =
     CoreClient<EndpointSet, Device, EndpointNotSet, EndpointNotSet, EndpointSet, EndpointMaybeSet>;

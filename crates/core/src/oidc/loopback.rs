@@ -15,7 +15,7 @@ use tokio::sync::mpsc;
 use tokio::task::JoinSet;
 
 use crate::error::{Error, Result};
-use crate::verify::clean;
+use crate::text::clean;
 
 /// The redirect URI's path (the test IdP registers exactly this one).
 pub(crate) const CALLBACK_PATH: &str = "/callback";

@@ -171,7 +171,7 @@ pub(crate) async fn refresh_with(http: &Http, set: &TokenSet) -> Result<TokenSet
             Error::LoginRequired(format!(
                 "{} refused the refresh token ({}): the session was ended, revoked or the user disabled",
                 set.issuer,
-                crate::verify::clean(&r.to_string(), 200)
+                crate::text::clean(&r.to_string(), 200)
             ))
         }
         other => token_error("the refresh", other),

@@ -90,7 +90,7 @@ pub fn confirmation(server: &Server, source: IssuerSource) -> Option<ForeignIssu
     {
         return None;
     }
-    let clean = |s: &str| crate::verify::clean(s, 200);
+    let clean = |s: &str| crate::text::clean(s, 200);
     Some(ForeignIssuer {
         issuer: clean(issuer),
         issuer_host: clean(issuer_host.as_deref().unwrap_or(issuer)),

@@ -115,7 +115,7 @@ impl<V: Vault + 'static> Credentials<V> {
         let text = match (self.server.auth, self.server.username.as_deref()) {
             (AuthKind::Basic, Some(user)) => {
                 let pair = Zeroizing::new(format!("{user}:{}", fresh.secret.expose()));
-                Zeroizing::new(format!("Basic {}", crate::shell::base64(pair.as_bytes())))
+                Zeroizing::new(format!("Basic {}", crate::text::base64(pair.as_bytes())))
             }
             (AuthKind::Basic, None) => return Ok((None, until)),
             _ => Zeroizing::new(format!("Bearer {}", fresh.secret.expose())),

@@ -51,8 +51,9 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::logins::Logins;
 use crate::secret::Secret;
 use crate::server::Server;
+use crate::text::clean;
 use crate::vault::Vault;
-use crate::verify::{VerifyOptions, clean, error_chain};
+use crate::verify::{VerifyOptions, error_chain};
 
 /// A request body up to this size is kept while it is sent, so that a 401 can be retried
 /// with a fresh credential; larger bodies stream and are never retried.

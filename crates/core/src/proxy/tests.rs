@@ -403,7 +403,7 @@ async fn requests_reach_the_server_with_its_credential_and_nothing_of_the_client
     let seen = seen.lock().unwrap().clone();
     assert_eq!(seen.len(), 1);
     assert_eq!(seen[0].target, "/base/api/2.0/mlflow/experiments/search?max_results=1");
-    let expected = format!("Basic {}", crate::shell::base64(format!("alice:{PASSWORD}").as_bytes()));
+    let expected = format!("Basic {}", crate::text::base64(format!("alice:{PASSWORD}").as_bytes()));
     assert_eq!(seen[0].headers.get_all(header::AUTHORIZATION).iter().collect::<Vec<_>>(), [expected.as_str()]);
     assert!(seen[0].headers.get(header::COOKIE).is_none());
     assert_eq!(

@@ -38,7 +38,6 @@ use std::str::FromStr;
 pub use self::formats::{render_dotenv, render_json};
 pub use self::syntax::ShellSyntax;
 use self::syntax::{CmdSyntax, FishSyntax, PosixSyntax, PwshSyntax};
-pub(crate) use self::syntax::{base64, shell_word};
 use crate::env::{EnvVar, SecretMode};
 use crate::error::{Error, Result};
 

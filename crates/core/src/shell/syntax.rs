@@ -2,6 +2,8 @@
 
 use std::fmt;
 
+use crate::text::base64;
+
 /// How one shell writes a quoted value and sets or unsets a variable. Each method returns
 /// complete text (statements end with a newline).
 pub trait ShellSyntax: Sync + fmt::Debug {
@@ -82,37 +84,6 @@ impl ShellSyntax for PwshSyntax {
     fn set_var(&self, name: &str, value: &str) -> String {
         format!("$global:{name} = {}\n", self.quote(value))
     }
-}
-
-/// `value` as one word for a command line a person copies into bash, zsh, fish or dash: as
-/// it is when it holds only characters no shell treats specially, else in single quotes,
-/// with each `'` and `\` outside them, backslash-escaped. Inside single quotes POSIX shells
-/// take every character as it is, but fish reads `\'` and `\\` as escapes; outside them
-/// `\'` and `\\` mean `'` and `\` to all of them (tested in the real shells).
-pub(crate) fn shell_word(value: &str) -> String {
-    let plain = |c: char| c.is_ascii_alphanumeric() || "@%+=:,./_-".contains(c);
-    if !value.is_empty() && value.chars().all(plain) {
-        return value.to_string();
-    }
-    let mut out = String::with_capacity(value.len() + 2);
-    out.push('\'');
-    for c in value.chars() {
-        match c {
-            '\'' => out.push_str("'\\''"),
-            '\\' => out.push_str("'\\\\'"),
-            c => out.push(c),
-        }
-    }
-    out.push('\'');
-    out
-}
-
-/// Standard base64 with padding (RFC 4648 §4), as `[Convert]::FromBase64String` reads it
-/// (the `base64` crate's; the tests check it against the RFC's vectors and coreutils'
-/// `base64 -d`).
-pub(crate) fn base64(bytes: &[u8]) -> String {
-    use base64::Engine as _;
-    base64::engine::general_purpose::STANDARD.encode(bytes)
 }
 
 /// cmd.exe: `set "NAME=value"`. Everything between the first `"` and the last one on the

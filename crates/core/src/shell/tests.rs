@@ -7,7 +7,6 @@ use std::io::Write;
 use std::path::Path;
 use std::process::{Command, Stdio};
 
-use super::syntax;
 use super::*;
 use crate::env::{self, EnvOptions, SecretMode};
 use crate::secret::Secret;
@@ -272,10 +271,10 @@ fn base64_matches_rfc_4648() {
         ("fooba", "Zm9vYmE="),
         ("foobar", "Zm9vYmFy"),
     ] {
-        assert_eq!(syntax::base64(plain.as_bytes()), encoded);
+        assert_eq!(crate::text::base64(plain.as_bytes()), encoded);
     }
     let all: Vec<u8> = (0..=255).collect();
-    assert_eq!(base64_decode(&syntax::base64(&all)), all);
+    assert_eq!(base64_decode(&crate::text::base64(&all)), all);
 }
 
 /// The exact bytes: every line ASCII, and each value read back as it was.
@@ -489,7 +488,8 @@ fn shell_words_stay_one_word_in_every_real_shell() {
     ];
     for shell in [Shell::BASH, Shell::ZSH, Shell::FISH, Shell::POSIX] {
         let dir = tempfile::tempdir().unwrap();
-        let script: String = values.iter().map(|v| format!("printf '%s\\0' {}\n", super::shell_word(v))).collect();
+        let script: String =
+            values.iter().map(|v| format!("printf '%s\\0' {}\n", crate::text::shell_word(v))).collect();
         let mut cmd = shell_command(shell);
         cmd.current_dir(dir.path()).env_clear().env("PATH", "/usr/bin:/bin").env("LC_ALL", "C.UTF-8");
         let out = run_with_stdin(cmd, script.as_bytes());

@@ -14,8 +14,9 @@ use reqwest::header::{CONTENT_ENCODING, CONTENT_TYPE, HeaderMap, LOCATION, WWW_A
 use serde::de::IgnoredAny;
 use url::Url;
 
-use super::{API_PATH, ForbiddenReason, LooksLike, Outcome, RefusedBy, Sent, TlsFix, TlsProblem, clean};
+use super::{API_PATH, ForbiddenReason, LooksLike, Outcome, RefusedBy, Sent, TlsFix, TlsProblem};
 use crate::server::{AuthKind, normalize_url};
+use crate::text::clean;
 
 /// The start of the body of MLflow's basic-auth app's 401.
 const MLFLOW_401_BODY: &str = "You are not authenticated";

@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::classify::Reply;
-use super::clean;
+use crate::text::clean;
 
 /// The API path of the caller's own account.
 pub(crate) const PATH: &str = "/api/2.0/mlflow/users/current";

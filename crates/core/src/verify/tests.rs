@@ -13,6 +13,7 @@ use tokio::net::{TcpListener, TcpStream};
 
 use super::*;
 use crate::server::AuthKind;
+use crate::text::clean;
 
 const USER: &str = "user";
 const PASSWORD: &str = "pä:ss";

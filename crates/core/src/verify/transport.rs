@@ -11,9 +11,10 @@ use url::Url;
 use zeroize::Zeroizing;
 
 use super::classify::{Asked, Reply};
-use super::{Outcome, Sent, TlsFile, TlsFix, TlsProblem, UnreachableReason, VerifyOptions, clean, error_chain};
+use super::{Outcome, Sent, TlsFile, TlsFix, TlsProblem, UnreachableReason, VerifyOptions, error_chain};
 use crate::secret::Secret;
 use crate::server::{AuthKind, Server, is_loopback};
+use crate::text::clean;
 
 const USER_AGENT: &str = concat!("mlflow-login/", env!("CARGO_PKG_VERSION"));
 
@@ -110,7 +111,7 @@ impl Auth<'_> {
                 let pair = format!("{username}:{}", password.expose());
                 vec![
                     password.expose().as_bytes().to_vec(),
-                    crate::shell::base64(pair.as_bytes()).into_bytes(),
+                    crate::text::base64(pair.as_bytes()).into_bytes(),
                     url::form_urlencoded::byte_serialize(password.expose().as_bytes()).collect::<String>().into_bytes(),
                 ]
             }
