@@ -220,11 +220,11 @@ enum Answer {
 }
 
 async fn send(server: &Server, username: &str, current: &Secret, new: &Secret, opts: &VerifyOptions) -> Answer {
-    let (client, base) = match verify::transport::server_client(server, opts).await {
+    let (client, base) = match crate::http::server_client(server, opts).await {
         Ok(c) => c,
         Err(outcome) => return Answer::Refused(Error::invalid("url", outcome.summary())),
     };
-    let url = verify::transport::endpoint(&base, UPDATE_PATH, None);
+    let url = crate::http::endpoint(&base, UPDATE_PATH, None);
     let body = zeroize::Zeroizing::new(
         serde_json::json!({ "username": username, "password": new.expose(), "current_password": current.expose() })
             .to_string(),
@@ -242,10 +242,10 @@ async fn send(server: &Server, username: &str, current: &Secret, new: &Secret, o
         Err(e) if e.is_connect() => {
             return Answer::Refused(Error::invalid(
                 "url",
-                format!("could not reach the server: {}", verify::error_chain(&e)),
+                format!("could not reach the server: {}", crate::http::error_chain(&e)),
             ));
         }
-        Err(e) => return Answer::Lost(format!("the server's answer was lost: {}", verify::error_chain(&e))),
+        Err(e) => return Answer::Lost(format!("the server's answer was lost: {}", crate::http::error_chain(&e))),
     };
     let status = response.status().as_u16();
     let text = response.text().await.unwrap_or_default();

@@ -273,7 +273,7 @@ pub async fn fetch(url: &str) -> Result<String> {
         total_timeout: Duration::from_secs(20),
         ..VerifyOptions::default()
     };
-    let client = crate::verify::http_builder(&opts, &parsed)
+    let client = crate::http::builder(&opts, &parsed)
         .redirect(reqwest::redirect::Policy::custom(|attempt| {
             if attempt.previous().len() >= 5 || attempt.url().scheme() != "https" {
                 attempt.stop()
@@ -283,7 +283,7 @@ pub async fn fetch(url: &str) -> Result<String> {
         }))
         .build()
         .map_err(|e| fetch_error(url, &e.to_string()))?;
-    let mut resp = client.get(parsed).send().await.map_err(|e| fetch_error(url, &crate::verify::error_chain(&e)))?;
+    let mut resp = client.get(parsed).send().await.map_err(|e| fetch_error(url, &crate::http::error_chain(&e)))?;
     let status = resp.status();
     if status.is_redirection() {
         let to = resp.headers().get(reqwest::header::LOCATION).and_then(|v| v.to_str().ok()).unwrap_or("?");
@@ -293,7 +293,7 @@ pub async fn fetch(url: &str) -> Result<String> {
         return Err(fetch_error(url, &format!("the server answered {status}")));
     }
     let mut body = Vec::new();
-    while let Some(chunk) = resp.chunk().await.map_err(|e| fetch_error(url, &crate::verify::error_chain(&e)))? {
+    while let Some(chunk) = resp.chunk().await.map_err(|e| fetch_error(url, &crate::http::error_chain(&e)))? {
         body.extend_from_slice(&chunk);
         if body.len() > MAX_LIST_BYTES {
             return Err(fetch_error(

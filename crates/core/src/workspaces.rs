@@ -112,11 +112,11 @@ pub async fn list(server: &Server, secret: Option<&Secret>, opts: &VerifyOptions
         Ok(check) => check,
         Err(outcome) => return Listing::Failed(outcome),
     };
-    let url = transport::endpoint(check.base(), LIST_PATH, None);
+    let url = crate::http::endpoint(check.base(), LIST_PATH, None);
     let backstop = opts.total_timeout + std::time::Duration::from_millis(500);
     let reply = match tokio::time::timeout(backstop, check.get(&url, opts.total_timeout, opts.body_cap)).await {
         Ok(Ok(reply)) => reply,
-        Ok(Err(err)) => return Listing::Failed(transport::classify_error(&err, &url)),
+        Ok(Err(err)) => return Listing::Failed(crate::http::classify_error(&err, &url)),
         Err(_) => {
             return Listing::Failed(Outcome::Unreachable {
                 reason: crate::verify::UnreachableReason::Timeout,

@@ -32,10 +32,11 @@ use url::Url;
 
 use super::http::{Http, HttpError};
 use crate::error::{Error, Result};
+use crate::http::endpoint;
+use crate::http::error_chain;
 use crate::server::is_loopback;
 use crate::text::clean;
-use crate::verify::transport::endpoint;
-use crate::verify::{API_PATH, error_chain};
+use crate::verify::API_PATH;
 
 /// Hops of redirects followed on the server's own origin while looking for the IdP
 /// (oauth2-proxy answers `/api/...` with a redirect to its own `/oauth2/start` first).

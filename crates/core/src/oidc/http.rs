@@ -12,10 +12,10 @@ use oauth2::{AsyncHttpClient, HttpRequest, HttpResponse};
 use url::Url;
 
 use crate::error::{Error, Result};
+use crate::http::{classify_error, server_client};
 use crate::server::Server;
 use crate::text::clean;
 use crate::verify::VerifyOptions;
-use crate::verify::transport::{classify_error, server_client};
 
 /// The most an answer of the identity provider may hold (metadata, keys, tokens).
 const BODY_CAP: usize = 1024 * 1024;

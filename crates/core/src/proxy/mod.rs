@@ -48,12 +48,13 @@ use self::credential::{Credentials, Header};
 use self::forward::{Answer, Refusal, downstream_headers, rewrite_location, upstream_headers, upstream_url};
 use self::gate::{Gate, Verdict, Via};
 use crate::error::{Error, ErrorKind, Result};
+use crate::http::error_chain;
 use crate::logins::Logins;
 use crate::secret::Secret;
 use crate::server::Server;
 use crate::text::clean;
 use crate::vault::Vault;
-use crate::verify::{VerifyOptions, error_chain};
+use crate::verify::VerifyOptions;
 
 /// A request body up to this size is kept while it is sent, so that a 401 can be retried
 /// with a fresh credential; larger bodies stream and are never retried.
@@ -133,8 +134,8 @@ pub async fn start<V: Vault + 'static>(
     server: &Server,
     opts: ProxyOptions,
 ) -> Result<Proxy> {
-    let verify = VerifyOptions { total_timeout: crate::verify::NO_TOTAL_TIMEOUT, ..VerifyOptions::default() };
-    let (client, base) = crate::verify::transport::server_client(server, &verify)
+    let verify = VerifyOptions { total_timeout: crate::http::NO_TOTAL_TIMEOUT, ..VerifyOptions::default() };
+    let (client, base) = crate::http::server_client(server, &verify)
         .await
         .map_err(|outcome| Error::invalid("url", outcome.summary()))?;
     // std's bind, not tokio's: tokio sets SO_REUSEADDR, and a port in use must fail.

@@ -50,9 +50,7 @@ pub struct Identity {
     pub reads_experiments: Option<bool>,
 }
 
-/// What a user without permission is told, whoever grants it: the same words for a 403
-/// of the check and for a check that showed no experiment.
-pub const NO_PERMISSION_HELP: &str = "ask the server's admin (an MLflow admin user) to grant this user READ permission on the experiments, or on this workspace; retyping the password will not help";
+pub use crate::outcome::NO_PERMISSION_HELP;
 
 impl Identity {
     /// "alice (admin; groups: ml, ops; password expires on 2027-01-31)": the account in a
