@@ -29,6 +29,7 @@
 //! `docs/architecture.md` maps each feature to its module, CLI command, tray command, UI
 //! page and tests.
 
+pub mod check;
 pub mod checks;
 pub mod choose;
 pub mod config;
@@ -57,7 +58,8 @@ pub mod workspaces;
 #[cfg(test)]
 mod proptests;
 
-pub use checks::{CheckRecord, Checked, Checks};
+pub use check::Checked;
+pub use checks::{CheckRecord, Checks};
 pub use config::{Config, ConfigStore, Paths};
 pub use error::{Error, ErrorKind, Result};
 pub use fresh::{Fresh, fresh_credential};

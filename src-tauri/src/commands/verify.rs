@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use mlflow_login_core::checks::{check, check_all};
+use mlflow_login_core::check::{check, check_all};
 use tauri::State;
 
 use crate::error::IpcResult;

@@ -243,7 +243,7 @@ pub fn check<R: Runtime>(app: &AppHandle<R>, name: String) {
     let app = app.clone();
     tauri::async_runtime::spawn(async move {
         let state = app.state::<TrayState>().app.clone();
-        match mlflow_login_core::checks::check(state.logins(), &name, state.verify_options()).await {
+        match mlflow_login_core::check::check(state.logins(), &name, state.verify_options()).await {
             Ok(checked) => {
                 let was_refused = checked.previous.as_ref().is_some_and(|p| p.class == CheckClass::Refused);
                 if checked.record.class == CheckClass::Refused && !was_refused {

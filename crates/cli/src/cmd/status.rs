@@ -1,7 +1,7 @@
 use std::sync::Arc;
 
 use clap::Args;
-use mlflow_login_core::checks::{RefreshState, SsoStatus, check_all};
+use mlflow_login_core::check::{RefreshState, SsoStatus, check_all};
 use mlflow_login_core::choose::{Choice, Chosen, Found};
 use mlflow_login_core::project::Ignored;
 use mlflow_login_core::{Checked, OutcomeClass, OutcomeKind, Verification, VerifyOptions};

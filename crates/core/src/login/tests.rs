@@ -402,12 +402,12 @@ async fn checks_are_recorded_for_every_front_end() {
     let ok = answering(MLFLOW_OK);
     log_in(&l, add(&ok, "good"), &VerifyOptions::default()).await.unwrap();
     l.save("nopw", Server::new_basic(&ok, "bob").unwrap(), None, Activate::IfNone).unwrap();
-    let results = crate::checks::check_all(&l, vec!["prod".into(), "nopw".into()], &VerifyOptions::default()).await;
+    let results = crate::check::check_all(&l, vec!["prod".into(), "nopw".into()], &VerifyOptions::default()).await;
     let kinds: Vec<_> = results.iter().map(|(n, r)| (n.as_str(), r.as_ref().unwrap().record.kind)).collect();
     assert_eq!(kinds, [("prod", OutcomeKind::Ok), ("nopw", OutcomeKind::NoCredentials)]);
     let recorded = l.checks().load();
     assert_eq!(recorded["nopw"].kind, OutcomeKind::NoCredentials);
-    let again = crate::checks::check(&l, "prod", &VerifyOptions::default()).await.unwrap();
+    let again = crate::check::check(&l, "prod", &VerifyOptions::default()).await.unwrap();
     assert_eq!(again.previous.unwrap().kind, OutcomeKind::Ok);
 }
 
