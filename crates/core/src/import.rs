@@ -189,5 +189,24 @@ pub fn target(config: &Config, url: &str, auth: AuthKind, username: Option<&str>
     (name, LoginMode::Add)
 }
 
+/// A plain-text credential that MLflow would send to `url` on its own whenever no
+/// `MLFLOW_TRACKING_*` credential is set: the password of `~/.mlflow/credentials` (MLflow
+/// reads it for every server), or a `~/.netrc` entry for the URL's host or a `default`
+/// entry (Python's requests adds it). Returns the file that holds it. An unknown project's
+/// bare URI must never meet one: the first MLflow call would send it to the project's URL.
+pub fn ambient_credential(url: &str, home: &Path, var: &dyn Fn(&str) -> Option<OsString>) -> Option<PathBuf> {
+    let creds = mlflow_credentials_file(home);
+    if std::fs::read_to_string(&creds).is_ok_and(|t| mlflow_credentials_password(&t)) {
+        return Some(creds);
+    }
+    let host = url::Url::parse(url).ok()?.host_str()?.to_ascii_lowercase();
+    let netrc = netrc_file(home, var);
+    let text = std::fs::read_to_string(&netrc).ok()?;
+    netrc_entries(&text)
+        .iter()
+        .any(|e| e.password.is_some() && e.machine.as_deref().is_none_or(|m| m == host))
+        .then_some(netrc)
+}
+
 #[cfg(test)]
 mod tests;

@@ -5,22 +5,26 @@
 //! No UI code lives here: the `mlflow-login` CLI and the tray app are thin adapters that
 //! parse input, call this crate, and show the result. Nothing here prints.
 //!
-//! The modules, by role (a module uses those of its own row and the rows above):
+//! The modules, by role (which uses which is drawn in `docs/architecture.md` from the
+//! source; `tests/structure.rs` keeps it free of import circles):
 //!
 //! - values, no I/O: [`server`] (a server, its URL rules and auth kinds), [`secret`] (the
 //!   redacted, zeroized [`Secret`]), [`error`] (the error kinds every front end matches),
-//!   [`text`] (untrusted text made printable, a shell word a person pastes, base64).
+//!   [`text`] (untrusted text made printable, a shell word a person pastes, base64),
+//!   [`outcome`] (what a check found, and its wording for users).
 //! - stores: [`config`] (`config.toml`, the `state` file, private folders and files),
 //!   [`vault`] (the OS keychain, bounded waits), [`logins`] (config and keychain as one),
-//!   [`checks`] (the last check of each server, shared by CLI and tray).
-//! - network: [`verify`](mod@verify) (one HTTP check, classified; the transport), [`oidc`] (single
+//!   [`checks`] (the cache of the last check of each server, shared by CLI and tray).
+//! - network: [`http`] (the HTTP client every request goes through, transport errors as
+//!   outcomes), [`verify`](mod@verify) (one HTTP check, classified), [`oidc`] (single
 //!   sign-on: discovery, both flows, refresh under a lock, revocation), [`proxy`] (the
 //!   credential-adding loopback proxy: who may use it, forwarding, the credential per
 //!   request).
-//! - use cases: [`login`] (log in and out, with its rules table), [`fresh`] (a usable
-//!   credential, refreshed if due), [`choose`] (the server a command uses when it is given
-//!   no name: one rule), [`project`] (project files and when they are trusted), [`team`]
-//!   (team server lists), [`import`] (plain-text credentials into the keychain), [`passwd`]
+//! - use cases: [`login`] (log in and out, with its rules table), [`check`] (check a stored
+//!   server and record it), [`fresh`] (a usable credential, refreshed if due), [`choose`]
+//!   (the server a command uses when it is given no name: one rule), [`project`] (project
+//!   files and when they are trusted), [`team`] (team server lists), [`import`] (plain-text
+//!   credentials into the keychain, and whether one would meet a project's URI), [`passwd`]
 //!   (a basic-auth password changed on the server and in the keychain, nothing lost),
 //!   [`workspaces`] (a server's active MLflow workspace, checked against its list).
 //! - rendering: [`shell`] (each shell's hook and quoting), [`env`](mod@env) (the

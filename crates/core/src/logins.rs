@@ -311,7 +311,7 @@ impl<V: Vault> Logins<V> {
     /// `ws` with the server (see [`crate::workspaces::check`]).
     pub fn set_active_workspace(&self, name: &str, workspace: Option<Option<&str>>) -> Result<()> {
         if let Some(Some(ws)) = workspace {
-            crate::workspaces::validate_name(ws)?;
+            crate::server::validate_workspace_name(ws)?;
         }
         self.store.update(|config| {
             let server = config.servers.get_mut(name).ok_or_else(|| Error::NotFound(name.to_string()))?;

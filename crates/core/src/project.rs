@@ -10,7 +10,6 @@
 //! no known server has gets credentials from nowhere: the shell hook exports the bare URI
 //! and a hint to log in (see `docs/projects.md`).
 
-use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
@@ -18,9 +17,6 @@ use serde::Deserialize;
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::server::{Server, normalize_url, validate_name};
-
-/// Why a shell uses the server it uses (the rule lives in [`crate::choose`]).
-pub use crate::choose::Choice;
 
 /// The project file's name.
 pub const FILE_NAME: &str = ".mlflow-login.toml";
@@ -221,25 +217,6 @@ fn private_group(uid: u32, gid: u32) -> bool {
     group.name == user.name && user.gid.as_raw() == gid && group.mem.iter().all(|m| *m == user.name)
 }
 
-/// A plain-text credential that MLflow would send to `url` on its own whenever no
-/// `MLFLOW_TRACKING_*` credential is set: the password of `~/.mlflow/credentials` (MLflow
-/// reads it for every server), or a `~/.netrc` entry for the URL's host or a `default`
-/// entry (Python's requests adds it). Returns the file that holds it. An unknown project's
-/// bare URI must never meet one: the first MLflow call would send it to the project's URL.
-pub fn ambient_credential(url: &str, home: &Path, var: &dyn Fn(&str) -> Option<OsString>) -> Option<PathBuf> {
-    let creds = crate::import::mlflow_credentials_file(home);
-    if std::fs::read_to_string(&creds).is_ok_and(|t| crate::import::mlflow_credentials_password(&t)) {
-        return Some(creds);
-    }
-    let host = url::Url::parse(url).ok()?.host_str()?.to_ascii_lowercase();
-    let netrc = crate::import::netrc_file(home, var);
-    let text = std::fs::read_to_string(&netrc).ok()?;
-    crate::import::netrc_entries(&text)
-        .iter()
-        .any(|e| e.password.is_some() && e.machine.as_deref().is_none_or(|m| m == host))
-        .then_some(netrc)
-}
-
 /// Reads and parses `file`.
 pub fn load(file: &Path) -> Result<Project> {
     let text = std::fs::read_to_string(file).map_err(|e| match e.kind() {
@@ -276,7 +253,7 @@ pub fn parse(file: &Path, text: &str) -> Result<Project> {
         return Err(config_error(file, None, "issuer, client_id and redirect_port are for auth = \"sso\""));
     }
     if let Some(ws) = &raw.workspace {
-        crate::workspaces::validate_name(ws).map_err(invalid)?;
+        crate::server::validate_workspace_name(ws).map_err(invalid)?;
     }
     if raw.redirect_port == Some(0) {
         return Err(config_error(file, None, "redirect_port must be a port from 1 to 65535"));
@@ -420,6 +397,7 @@ pub fn render(name: &str, server: &Server, ca_bundle: Option<&Path>) -> String {
 mod tests {
     use super::*;
     use crate::ErrorKind;
+    use crate::choose::Choice;
 
     fn parse_ok(text: &str) -> Project {
         parse(Path::new("/p/.mlflow-login.toml"), text).unwrap()

@@ -161,7 +161,7 @@ impl Server {
             return Err(Error::invalid("auth", "single sign-on settings (sso) need auth = \"sso\""));
         }
         if let Some(ws) = &self.workspace {
-            crate::workspaces::validate_name(ws)?;
+            validate_workspace_name(ws)?;
         }
         Ok(())
     }
@@ -320,6 +320,29 @@ pub fn validate_name(name: &str) -> Result<()> {
             ),
         ))
     }
+}
+
+/// Checks a workspace name by MLflow's own rule (Kubernetes names): 2 to 63 characters,
+/// lowercase letters, digits and inner hyphens, not one of MLflow's reserved path words.
+pub fn validate_workspace_name(name: &str) -> Result<()> {
+    let bytes = name.as_bytes();
+    let shape = (2..=63).contains(&bytes.len())
+        && bytes.iter().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || *b == b'-')
+        && bytes.first() != Some(&b'-')
+        && bytes.last() != Some(&b'-');
+    if !shape {
+        return Err(Error::invalid(
+            "workspace",
+            format!(
+                "\"{}\" is not a workspace name: 2 to 63 lowercase letters, digits and inner hyphens",
+                crate::text::clean(name, 80)
+            ),
+        ));
+    }
+    if matches!(name, "workspaces" | "api" | "ajax-api" | "static-files") {
+        return Err(Error::invalid("workspace", format!("\"{name}\" is reserved by MLflow and cannot be a workspace")));
+    }
+    Ok(())
 }
 
 /// A username for Basic auth: not empty, no `:` (RFC 7617), no control characters.

@@ -17,8 +17,7 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use crate::error::{Error, Result};
-use crate::project::Choice;
+use crate::choose::Choice;
 use crate::secret::Secret;
 use crate::server::Server;
 use crate::verify::{Outcome, VerifyOptions, transport};
@@ -29,28 +28,8 @@ pub const LIST_PATH: &str = "/api/3.0/mlflow/workspaces";
 /// The header MLflow's client sends the workspace in.
 pub const HEADER: &str = "X-MLFLOW-WORKSPACE";
 
-/// Checks a workspace name by MLflow's own rule (Kubernetes names): 2 to 63 characters,
-/// lowercase letters, digits and inner hyphens, not one of MLflow's reserved path words.
-pub fn validate_name(name: &str) -> Result<()> {
-    let bytes = name.as_bytes();
-    let shape = (2..=63).contains(&bytes.len())
-        && bytes.iter().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || *b == b'-')
-        && bytes.first() != Some(&b'-')
-        && bytes.last() != Some(&b'-');
-    if !shape {
-        return Err(Error::invalid(
-            "workspace",
-            format!(
-                "\"{}\" is not a workspace name: 2 to 63 lowercase letters, digits and inner hyphens",
-                crate::text::clean(name, 80)
-            ),
-        ));
-    }
-    if matches!(name, "workspaces" | "api" | "ajax-api" | "static-files") {
-        return Err(Error::invalid("workspace", format!("\"{name}\" is reserved by MLflow and cannot be a workspace")));
-    }
-    Ok(())
-}
+/// MLflow's rule for a workspace name (it lives with the server's other name rules).
+pub use crate::server::validate_workspace_name as validate_name;
 
 /// `prod/team-a` split into the server and the workspace (`prod` alone: no workspace).
 /// Server names cannot hold a `/`, so the first one separates them.

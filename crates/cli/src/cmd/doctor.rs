@@ -165,7 +165,7 @@ fn check_project(home: &Path, config: &Config) -> Option<Finding> {
             Some((name, _)) => {
                 Finding::ok(format!("the project file {} is {whose}: it selects \"{name}\"", file.display()))
             }
-            None => match project::ambient_credential(&p.url, home, &|v| std::env::var_os(v)) {
+            None => match mlflow_login_core::import::ambient_credential(&p.url, home, &|v| std::env::var_os(v)) {
                 Some(plain) => Finding::problem(
                     format!("the project file {} names {}, which no known server has", file.display(), p.url),
                     format!(

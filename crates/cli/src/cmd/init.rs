@@ -194,7 +194,8 @@ pub fn hook_exports(
                 Choice::Nothing => vars_cleared(opts),
                 Choice::Project { project, server: None } => {
                     let home = home().unwrap_or_default();
-                    let plain = project::ambient_credential(&project.url, &home, &|v| std::env::var_os(v));
+                    let plain =
+                        mlflow_login_core::import::ambient_credential(&project.url, &home, &|v| std::env::var_os(v));
                     let text = match &plain {
                         None => format!("this project logs to {} — {}", project.url, project.login_command()),
                         Some(f) => format!(

@@ -1,7 +1,7 @@
 use clap::Args;
 
 use mlflow_login_core::AuthKind;
-use mlflow_login_core::project::Choice;
+use mlflow_login_core::choose::Choice;
 
 use super::project::shell_choice;
 use super::{Run, logins};
