@@ -12,7 +12,7 @@
 
 mod common;
 
-use common::{rand_u64, require, run_with_stdin, wait_for};
+use common::{World, rand_u64, require, run_with_stdin, wait_for};
 
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Write};
@@ -22,78 +22,18 @@ use std::time::{Duration, Instant};
 
 const BIN: &str = env!("CARGO_BIN_EXE_mlflow-login");
 
-fn require_keyring() {
-    assert!(
-        std::env::var_os("DBUS_SESSION_BUS_ADDRESS").is_some(),
-        "no D-Bus session, so no keychain: run these tests under tests/fixtures/with-keyring.sh \
-         (e.g. tests/fixtures/with-keyring.sh tests/shell/run.sh)"
-    );
+/// `login NAME --url URL --username USER --no-verify` with the password on stdin (one
+/// line: the password may end in characters a line end would eat); must succeed.
+fn login(w: &World, name: &str, url: &str, user: &str, password: &str) {
+    let out = w.login(name, url, user, &format!("{password}\n"), &["--no-verify"]);
+    assert!(out.status.success(), "login {name}: {}", String::from_utf8_lossy(&out.stderr));
 }
 
-/// One test's private config dir, keychain prefix and HOME.
-struct Sandbox {
-    dir: tempfile::TempDir,
-    prefix: String,
-}
-
-impl Sandbox {
-    fn new() -> Self {
-        require_keyring();
-        let dir = tempfile::tempdir().unwrap();
-        for d in ["cfg", "home", "out"] {
-            std::fs::create_dir_all(dir.path().join(d)).unwrap();
-        }
-        let prefix = format!("mll-test-{:016x}:", rand_u64());
-        Self { dir, prefix }
-    }
-
-    fn path(&self, p: &str) -> PathBuf {
-        self.dir.path().join(p)
-    }
-
-    /// The environment every process of this test gets (nothing else leaks in).
-    fn envs(&self) -> Vec<(String, String)> {
-        let mut v = vec![
-            ("HOME".into(), self.path("home").display().to_string()),
-            ("PATH".into(), "/usr/local/bin:/usr/bin:/bin".into()),
-            ("LC_ALL".into(), "C.UTF-8".into()),
-            ("TERM".into(), "xterm-256color".into()),
-            ("MLFLOW_LOGIN_CONFIG_DIR".into(), self.path("cfg").display().to_string()),
-            ("MLFLOW_LOGIN_KEYCHAIN_PREFIX".into(), self.prefix.clone()),
-            ("NO_COLOR".into(), "1".into()),
-        ];
-        for k in ["DBUS_SESSION_BUS_ADDRESS", "XDG_RUNTIME_DIR"] {
-            if let Ok(val) = std::env::var(k) {
-                v.push((k.into(), val));
-            }
-        }
-        v
-    }
-
-    fn cmd(&self, args: &[&str]) -> Command {
-        let mut c = Command::new(BIN);
-        c.args(args).env_clear().envs(self.envs());
-        c
-    }
-
-    fn mll(&self, args: &[&str]) -> Output {
-        let out = self.cmd(args).output().unwrap();
-        assert!(out.status.success(), "mlflow-login {args:?}: {}", String::from_utf8_lossy(&out.stderr));
-        out
-    }
-
-    fn login(&self, name: &str, url: &str, user: &str, password: &str) {
-        let mut c = self.cmd(&["login", name, "--url", url, "--username", user, "--password-stdin", "--no-verify"]);
-        let out = run_with_stdin(&mut c, format!("{password}\n").as_bytes());
-        assert!(out.status.success(), "login {name}: {}", String::from_utf8_lossy(&out.stderr));
-    }
-}
-
-impl Drop for Sandbox {
-    fn drop(&mut self) {
-        // The keychain is private to the with-keyring run; still, leave it clean.
-        let _ = self.cmd(&["logout", "--all"]).output();
-    }
+/// `mlflow-login ARGS`; must succeed.
+fn mll(w: &World, args: &[&str]) -> Output {
+    let out = w.run(args);
+    assert!(out.status.success(), "mlflow-login {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    out
 }
 
 // ---- shells in tmux ---------------------------------------------------------------------
@@ -154,7 +94,7 @@ struct Term {
 }
 
 impl Term {
-    fn start(sb: &Sandbox, sh: Sh, bin: &str) -> Self {
+    fn start(sb: &World, sh: Sh, bin: &str) -> Self {
         require("tmux", "tmux");
         require(sh.name(), sh.name());
         let socket = format!("mll-test-{:x}", rand_u64());
@@ -177,8 +117,12 @@ impl Term {
             "-i",
         ]);
         for (k, v) in sb.envs() {
-            c.arg(format!("{k}={v}"));
+            let mut pair = k;
+            pair.push("=");
+            pair.push(v);
+            c.arg(pair);
         }
+        c.arg("TERM=xterm-256color");
         c.arg(format!("SHELL=/usr/bin/{}", sh.name()));
         c.args(sh.argv());
         let status = c.status().unwrap();
@@ -296,13 +240,13 @@ fn staging(pw: bool) -> Vec<(&'static str, &'static str)> {
 
 /// Init, a switch from another process, logout, removal, `$?` kept, `--here` and `--unpin`.
 fn follows_switches(sh: Sh) {
-    let sb = Sandbox::new();
-    sb.login("prod", "https://prod.example/mlflow", "alice", PROD_PW);
-    sb.login("staging", "https://staging.example", "bob", STAGING_PW);
+    let sb = World::for_shells();
+    login(&sb, "prod", "https://prod.example/mlflow", "alice", PROD_PW);
+    login(&sb, "staging", "https://staging.example", "bob", STAGING_PW);
     let mut t = Term::start(&sb, sh, BIN);
     expect(&t.env(), &prod(true), "a new shell starts with the active server");
 
-    sb.mll(&["use", "staging"]);
+    mll(&sb, &["use", "staging"]);
     t.prompt();
     expect(&t.env(), &staging(true), "after `use staging` in another process, the next prompt");
 
@@ -312,15 +256,15 @@ fn follows_switches(sh: Sh) {
     assert_eq!(String::from_utf8_lossy(&status).trim(), "7", "{sh:?}: the hook must keep the exit status");
     expect(&t.env(), &prod(true), "switched back to prod");
 
-    sb.mll(&["logout", "prod"]);
+    mll(&sb, &["logout", "prod"]);
     t.prompt();
     expect(&t.env(), &prod(false), "after logout: the URI stays (runs fail loudly), credentials are unset");
 
-    sb.mll(&["remove", "prod"]);
+    mll(&sb, &["remove", "prod"]);
     t.prompt();
     expect(&t.env(), &[], "after removing the active server, nothing is set");
 
-    sb.login("prod", "https://prod.example/mlflow", "alice", PROD_PW);
+    login(&sb, "prod", "https://prod.example/mlflow", "alice", PROD_PW);
     t.prompt();
     expect(&t.env(), &prod(true), "a new login of the (again) active server");
 
@@ -329,12 +273,12 @@ fn follows_switches(sh: Sh) {
     pinned.push(("MLFLOW_LOGIN_PIN", "staging"));
     expect(&t.env(), &pinned, "`use staging --here` pins this shell");
 
-    sb.login("dev", "https://dev.example", "carol", "dev-pw");
-    sb.mll(&["use", "dev"]);
+    login(&sb, "dev", "https://dev.example", "carol", "dev-pw");
+    mll(&sb, &["use", "dev"]);
     t.prompt();
     expect(&t.env(), &pinned, "a pinned shell ignores a global switch");
 
-    sb.mll(&["logout", "staging"]);
+    mll(&sb, &["logout", "staging"]);
     t.prompt();
     let mut pinned_out = staging(false);
     pinned_out.push(("MLFLOW_LOGIN_PIN", "staging"));
@@ -375,15 +319,15 @@ fn fish_follows_switches() {
 /// `use NAME/WS --here` pins server and workspace until `--unpin`. Against the workspaces
 /// fixture (tests/fixtures/workspaces.sh).
 fn follows_workspaces(sh: Sh) {
-    let sb = Sandbox::new();
+    let sb = World::for_shells();
     let url = common::fx("MLL_WS_URL");
     let python = common::fx("MLL_MLFLOW_PYTHON");
-    sb.login("prod", &url, &common::fx("MLL_WS_BOTH_USER"), &common::fx("MLL_WS_BOTH_PW"));
+    login(&sb, "prod", &url, &common::fx("MLL_WS_BOTH_USER"), &common::fx("MLL_WS_BOTH_PW"));
     let mut t = Term::start(&sb, sh, BIN);
     let ws = |t: &mut Term| t.env().get("MLFLOW_WORKSPACE").cloned();
     assert_eq!(ws(&mut t), None, "{sh:?}: no workspace chosen yet");
 
-    sb.mll(&["use", "prod/team-b"]);
+    mll(&sb, &["use", "prod/team-b"]);
     t.prompt();
     assert_eq!(ws(&mut t).as_deref(), Some("team-b"), "{sh:?}: the next prompt follows `use prod/team-b`");
 
@@ -402,7 +346,7 @@ fn follows_workspaces(sh: Sh) {
     let env = t.env();
     assert_eq!(env.get("MLFLOW_WORKSPACE").map(String::as_str), Some("team-a"), "{sh:?}: --here pins the workspace");
     assert_eq!(env.get("MLFLOW_LOGIN_PIN_WORKSPACE").map(String::as_str), Some("team-a"));
-    sb.mll(&["use", "prod", "--no-workspace"]);
+    mll(&sb, &["use", "prod", "--no-workspace"]);
     t.prompt();
     assert_eq!(ws(&mut t).as_deref(), Some("team-a"), "{sh:?}: a pinned shell keeps its workspace");
     t.send("mlflow-login use --unpin");
@@ -431,16 +375,16 @@ fn fish_follows_workspaces() {
 
 /// After the program is uninstalled the hook is silent and keeps `$?`.
 fn silent_when_uninstalled(sh: Sh) {
-    let sb = Sandbox::new();
-    sb.login("prod", "https://prod.example/mlflow", "alice", PROD_PW);
+    let sb = World::for_shells();
+    login(&sb, "prod", "https://prod.example/mlflow", "alice", PROD_PW);
     let copy = sb.path("bin/mlflow-login");
     std::fs::create_dir_all(copy.parent().unwrap()).unwrap();
     std::fs::copy(BIN, &copy).unwrap();
     let mut t = Term::start(&sb, sh, copy.to_str().unwrap());
     expect(&t.env(), &prod(true), "started");
     std::fs::remove_file(&copy).unwrap();
-    sb.login("staging", "https://staging.example", "bob", STAGING_PW);
-    sb.mll(&["use", "staging"]);
+    login(&sb, "staging", "https://staging.example", "bob", STAGING_PW);
+    mll(&sb, &["use", "staging"]);
     t.send("sh -c 'exit 3'");
     let status = t.run_to_file(&format!("echo {}", t.sh.status_var()));
     assert_eq!(String::from_utf8_lossy(&status).trim(), "3");
@@ -474,8 +418,8 @@ const PROMPTS: usize = 60;
 /// strace follows the shell over many prompts: the hook opens the state file at each one
 /// (so it ran) and no fork, clone (other than a thread) or execve happens.
 fn zero_processes_per_prompt(sh: Sh) {
-    let sb = Sandbox::new();
-    sb.login("prod", "https://prod.example/mlflow", "alice", PROD_PW);
+    let sb = World::for_shells();
+    login(&sb, "prod", "https://prod.example/mlflow", "alice", PROD_PW);
     let mut t = Term::start(&sb, sh, BIN);
     expect(&t.env(), &prod(true), "started");
     let (text, spawns) = trace_spawns(&sb, &t, |t| {
@@ -483,7 +427,7 @@ fn zero_processes_per_prompt(sh: Sh) {
             t.prompt();
         }
     });
-    let state = sb.path("cfg/state").display().to_string();
+    let state = sb.config_dir().join("state").display().to_string();
     let reads = text.lines().filter(|l| l.contains("openat(") && l.contains(&state)).count();
     assert!(reads >= PROMPTS, "{sh:?}: the hook read the state file {reads} times over {PROMPTS} prompts:\n{text}");
     assert!(spawns.is_empty(), "{sh:?}: processes started over {PROMPTS} unchanged prompts:\n{}", spawns.join("\n"));
@@ -491,7 +435,7 @@ fn zero_processes_per_prompt(sh: Sh) {
 
 /// Runs `actions` (builtins only) in the shell under `strace -f`: the whole trace, and its
 /// lines that start a process (fork, vfork, execve, clone other than a thread).
-fn trace_spawns(sb: &Sandbox, t: &Term, actions: impl FnOnce(&Term)) -> (String, Vec<String>) {
+fn trace_spawns(sb: &World, t: &Term, actions: impl FnOnce(&Term)) -> (String, Vec<String>) {
     require("strace", "strace");
     let trace = sb.path(&format!("out/trace{:x}", rand_u64()));
     let mut strace: Child = Command::new("strace")
@@ -546,7 +490,7 @@ fn fish_unchanged_prompt_starts_no_process() {
 // ---- project files ------------------------------------------------------------------------
 
 /// Writes `home/REL/.mlflow-login.toml` with `text`; returns the file's path.
-fn project_file(sb: &Sandbox, rel: &str, text: &str) -> String {
+fn project_file(sb: &World, rel: &str, text: &str) -> String {
     let dir = sb.path(&format!("home/{rel}"));
     std::fs::create_dir_all(&dir).unwrap();
     let file = dir.join(".mlflow-login.toml");
@@ -563,11 +507,11 @@ fn with<'a>(mut vars: Vec<(&'a str, &'a str)>, more: &[(&'a str, &'a str)]) -> V
 /// process, `cd` out restores the shell's own choice (global, or its pin); another shell is
 /// unaffected; a project file with a secret is refused with file and line.
 fn project_switches(sh: Sh) {
-    let sb = Sandbox::new();
-    sb.login("prod", "https://prod.example/mlflow", "alice", PROD_PW);
-    sb.login("staging", "https://staging.example", "bob", STAGING_PW);
-    sb.login("dev", "https://dev.example", "carol", "dev-pw");
-    sb.mll(&["use", "prod"]);
+    let sb = World::for_shells();
+    login(&sb, "prod", "https://prod.example/mlflow", "alice", PROD_PW);
+    login(&sb, "staging", "https://staging.example", "bob", STAGING_PW);
+    login(&sb, "dev", "https://dev.example", "carol", "dev-pw");
+    mll(&sb, &["use", "prod"]);
     // The project names staging by another spelling of its URL.
     let file = project_file(&sb, "proj", "url = \"HTTPS://Staging.example:443/\"\n");
     std::fs::create_dir_all(sb.path("home/proj/src/pkg")).unwrap();
@@ -613,7 +557,7 @@ fn project_switches(sh: Sh) {
     ];
     expect(&t.env(), &dev, "cd out restores the pin");
 
-    let out = sb.cmd(&["status", "--json"]).env("MLFLOW_LOGIN_PROJECT", &file).output().unwrap();
+    let out = sb.cmd().args(["status", "--json"]).env("MLFLOW_LOGIN_PROJECT", &file).output().unwrap();
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(json[0]["name"], "staging", "status checks the project's server");
     assert_eq!(json[0]["used_because"]["kind"], "project");
@@ -646,10 +590,10 @@ fn fish_project_switches() {
 #[test]
 fn init_in_a_project_uses_it() {
     require("bash", "bash");
-    let sb = Sandbox::new();
-    sb.login("prod", "https://prod.example/mlflow", "alice", PROD_PW);
-    sb.login("staging", "https://staging.example", "bob", STAGING_PW);
-    sb.mll(&["use", "prod"]);
+    let sb = World::for_shells();
+    login(&sb, "prod", "https://prod.example/mlflow", "alice", PROD_PW);
+    login(&sb, "staging", "https://staging.example", "bob", STAGING_PW);
+    mll(&sb, &["use", "prod"]);
     let file = project_file(&sb, "proj", "url = \"https://staging.example\"\n");
     std::fs::create_dir_all(sb.path("home/proj/deep")).unwrap();
     let script = format!("eval \"$({} init bash)\"\nenv -0\n", shell_quote(BIN));
@@ -699,8 +643,8 @@ impl Listener {
 /// and no credential in the shell, and no command run in that folder sends one there.
 fn project_unknown_url(sh: Sh, plugin: bool) {
     require("curl", "curl");
-    let sb = Sandbox::new();
-    sb.login("prod", "https://prod.example/mlflow", "alice", PROD_PW);
+    let sb = World::for_shells();
+    login(&sb, "prod", "https://prod.example/mlflow", "alice", PROD_PW);
     let listener = Listener::start();
     let file = project_file(&sb, "lab", &format!("url = \"{}\"\nname = \"lab\"\nauth = \"bearer\"\n", listener.url));
     std::fs::create_dir_all(sb.path("home/lab/sub")).unwrap();
@@ -799,7 +743,7 @@ fn fish_project_unknown_url() {
 
 /// `eval "$(mlflow-login INIT)"` in a real dash, as ~/.profile would run it: the managed
 /// variables it exports, and what follows the env dump in the script's output.
-fn dash_after(sb: &Sandbox, before: &str, init: &str, then: &str) -> (BTreeMap<String, String>, String) {
+fn dash_after(sb: &World, before: &str, init: &str, then: &str) -> (BTreeMap<String, String>, String) {
     require("dash", "dash");
     let script = format!("{before}\neval \"$({} {init})\"\nenv -0\nprintf '@@MARK@@'\n{then}\n", shell_quote(BIN));
     let mut c = Command::new("dash");
@@ -823,13 +767,13 @@ fn dash_init_exports_no_password_by_default() {
     // Quoting leaves a password of letters and dashes as it is, so its bytes in the output
     // would mean it was printed.
     const CANARY: &str = "canary-pw-f00d";
-    let sb = Sandbox::new();
-    sb.login("prod", "https://prod.example/mlflow", "alice", CANARY);
-    let init = sb.mll(&["init", "posix"]);
+    let sb = World::for_shells();
+    login(&sb, "prod", "https://prod.example/mlflow", "alice", CANARY);
+    let init = mll(&sb, &["init", "posix"]);
     assert!(!contains(&init.stdout, CANARY.as_bytes()), "init posix printed the password");
-    let refresh = sb.cmd(&["hook-env", "--shell", "posix"]).output().unwrap();
+    let refresh = sb.cmd().args(["hook-env", "--shell", "posix"]).output().unwrap();
     assert!(!contains(&refresh.stdout, CANARY.as_bytes()), "mlflow_login_refresh's output holds the password");
-    let opted_in = sb.mll(&["init", "posix", "--export-password"]);
+    let opted_in = mll(&sb, &["init", "posix", "--export-password"]);
     assert!(contains(&opted_in.stdout, CANARY.as_bytes()), "the canary shows when the password is printed");
 
     let (env, rest) =
@@ -859,7 +803,7 @@ fn dash_init_exports_no_password_by_default() {
     plugin.push(("MLFLOW_TRACKING_AUTH", "mlflow-login"));
     expect(&env, &plugin, "--no-password: the plugin");
 
-    let both = sb.cmd(&["init", "posix", "--no-password", "--export-password"]).output().unwrap();
+    let both = sb.cmd().args(["init", "posix", "--no-password", "--export-password"]).output().unwrap();
     assert_eq!(both.status.code(), Some(2), "the two flags contradict each other");
 }
 
@@ -910,11 +854,11 @@ fn passwords(seed: u64, n: usize) -> Vec<String> {
 /// `env NAME --shell X` output, evaluated by shell X as a user would, prints the very bytes.
 fn env_round_trip(shell: &str, argv: &[&str], line: impl Fn(&str, usize) -> String) {
     require(argv[0], argv[0]);
-    let sb = Sandbox::new();
+    let sb = World::for_shells();
     let pws = passwords(0xfeed + shell.len() as u64, 40);
     let mut script = String::new();
     for (i, pw) in pws.iter().enumerate() {
-        sb.login(&format!("s{i}"), &format!("https://h{i}.example"), "u", pw);
+        login(&sb, &format!("s{i}"), &format!("https://h{i}.example"), "u", pw);
         script.push_str(&line(&shell_quote(BIN), i));
         script.push_str("printf '%s\\0' \"$MLFLOW_TRACKING_PASSWORD\"\n");
     }
@@ -954,10 +898,10 @@ fn env_round_trip_dash() {
 
 #[test]
 fn exec_keeps_password_out_of_cmdlines() {
-    let sb = Sandbox::new();
+    let sb = World::for_shells();
     let pw = format!("cmdline-canary-{:x}", rand_u64());
-    sb.login("prod", "https://prod.example/mlflow", "alice", &pw);
-    let mut child = sb.cmd(&["exec", "prod", "--", "sleep", "2"]).spawn().unwrap();
+    login(&sb, "prod", "https://prod.example/mlflow", "alice", &pw);
+    let mut child = sb.cmd().args(["exec", "prod", "--", "sleep", "2"]).spawn().unwrap();
     let pid = child.id();
     // `exec` replaces itself with the command; wait until it has.
     wait_for("exec to start sleep", Duration::from_secs(10), || {
@@ -984,8 +928,8 @@ fn contains(hay: &[u8], needle: &[u8]) -> bool {
 
 #[test]
 fn doctor_finds_the_traps_without_printing_secrets() {
-    let sb = Sandbox::new();
-    sb.login("prod", "https://prod.example/mlflow", "alice", PROD_PW);
+    let sb = World::for_shells();
+    login(&sb, "prod", "https://prod.example/mlflow", "alice", PROD_PW);
     let home = sb.path("home");
     std::fs::write(
         home.join(".netrc"),
@@ -996,7 +940,8 @@ fn doctor_finds_the_traps_without_printing_secrets() {
     std::fs::write(home.join(".mlflow/credentials"), "[mlflow]\nmlflow_tracking_password = creds-secret\n").unwrap();
     std::fs::write(home.join(".bashrc"), "# hi\nexport MLFLOW_TRACKING_PASSWORD=rc-secret\n").unwrap();
     let out = sb
-        .cmd(&["doctor"])
+        .cmd()
+        .arg("doctor")
         .env("SHELL", "/bin/bash")
         .env("MLFLOW_TRACKING_URI", "https://u:uri-secret@prod.example")
         .output()
@@ -1023,20 +968,20 @@ fn doctor_finds_the_traps_without_printing_secrets() {
     for f in [".netrc", ".mlflow/credentials", ".bashrc"] {
         std::fs::remove_file(home.join(f)).unwrap();
     }
-    let out = sb.cmd(&["doctor"]).env("MLFLOW_LOGIN_SHELL", "zsh").output().unwrap();
+    let out = sb.cmd().args(["doctor"]).env("MLFLOW_LOGIN_SHELL", "zsh").output().unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "{text}{}", String::from_utf8_lossy(&out.stderr));
     assert!(text.contains("this zsh shell has the MLflow Login hook"), "{text}");
 
-    sb.mll(&["logout", "prod"]);
-    let out = sb.cmd(&["doctor"]).env("MLFLOW_LOGIN_SHELL", "zsh").output().unwrap();
+    mll(&sb, &["logout", "prod"]);
+    let out = sb.cmd().args(["doctor"]).env("MLFLOW_LOGIN_SHELL", "zsh").output().unwrap();
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stdout).contains("no password is stored for \"prod\""));
 }
 
 // ---- init variants ------------------------------------------------------------------------
 
-fn bash_env_after(sb: &Sandbox, init: &str, extra: &[(&str, &str)]) -> BTreeMap<String, String> {
+fn bash_env_after(sb: &World, init: &str, extra: &[(&str, &str)]) -> BTreeMap<String, String> {
     let script = format!("eval \"$({} {init})\"\nenv -0\n", shell_quote(BIN));
     let mut c = Command::new("bash");
     c.args(["--norc", "--noprofile", "-s"]).env_clear().envs(sb.envs()).envs(extra.iter().copied());
@@ -1052,8 +997,8 @@ fn bash_env_after(sb: &Sandbox, init: &str, extra: &[(&str, &str)]) -> BTreeMap<
 #[test]
 fn init_no_password_exports_no_secret() {
     require("bash", "bash");
-    let sb = Sandbox::new();
-    sb.login("prod", "https://prod.example/mlflow", "alice", PROD_PW);
+    let sb = World::for_shells();
+    login(&sb, "prod", "https://prod.example/mlflow", "alice", PROD_PW);
     let env = bash_env_after(&sb, "init bash --no-password", &[]);
     expect(
         &env,
@@ -1069,7 +1014,7 @@ fn init_no_password_exports_no_secret() {
 #[test]
 fn init_without_active_server_leaves_user_variables_alone() {
     require("bash", "bash");
-    let sb = Sandbox::new();
+    let sb = World::for_shells();
     let env = bash_env_after(&sb, "init bash", &[("MLFLOW_TRACKING_URI", "http://127.0.0.1:5000")]);
     expect(&env, &[("MLFLOW_TRACKING_URI", "http://127.0.0.1:5000")], "nothing configured: nothing unset at start-up");
 }
@@ -1080,14 +1025,14 @@ fn init_without_active_server_leaves_user_variables_alone() {
 /// exit 2, naming the variable and not the value.
 #[test]
 fn env_dotenv_writes_or_refuses() {
-    let sb = Sandbox::new();
-    sb.login("kept", "https://kept.example", "u", "p$HOME #1 \"x\" \\n");
-    let out = sb.mll(&["env", "kept", "--format", "dotenv"]);
+    let sb = World::for_shells();
+    login(&sb, "kept", "https://kept.example", "u", "p$HOME #1 \"x\" \\n");
+    let out = mll(&sb, &["env", "kept", "--format", "dotenv"]);
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("MLFLOW_TRACKING_PASSWORD='p$HOME #1 \"x\" \\n'\n"), "{text}");
 
-    sb.login("expands", "https://expands.example", "u", "secret-${HOME}-canary");
-    let out = sb.cmd(&["env", "expands", "--format", "dotenv"]).output().unwrap();
+    login(&sb, "expands", "https://expands.example", "u", "secret-${HOME}-canary");
+    let out = sb.cmd().args(["env", "expands", "--format", "dotenv"]).output().unwrap();
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{err}");
     assert!(out.stdout.is_empty(), "nothing is written when a value is refused");
@@ -1118,19 +1063,18 @@ fn refreshes(client: &str) -> u64 {
     stats["by_client"][client]["refresh"]["ok"].as_u64().unwrap_or(0)
 }
 
-impl Sandbox {
-    /// `login NAME --url PROXY --sso --client-id CLIENT` through the scripted browser.
-    fn sso_login(&self, name: &str, client: &str) {
-        let proxy = oidc_var("MLL_OIDC_PROXY_URL");
-        let mut c = self.cmd(&["login", name, "--url", &proxy, "--sso", "--client-id", client, "--timeout", "60"]);
-        // A display makes the browser flow the default; the browser is the fixture's.
-        c.env("DISPLAY", ":mll-test").env("BROWSER", oidc_var("MLL_OIDC_BROWSER"));
-        for k in ["MLL_OIDC_USER", "MLL_OIDC_PASSWORD"] {
-            c.env(k, oidc_var(k));
-        }
-        let out = c.stdin(Stdio::null()).output().unwrap();
-        assert!(out.status.success(), "sso login: {}", String::from_utf8_lossy(&out.stderr));
+/// `login NAME --url PROXY --sso --client-id CLIENT` through the scripted browser.
+fn sso_login(w: &World, name: &str, client: &str) {
+    let proxy = oidc_var("MLL_OIDC_PROXY_URL");
+    let mut c = w.cmd();
+    c.args(["login", name, "--url", &proxy, "--sso", "--client-id", client, "--timeout", "60"]);
+    // A display makes the browser flow the default; the browser is the fixture's.
+    c.env("DISPLAY", ":mll-test").env("BROWSER", oidc_var("MLL_OIDC_BROWSER"));
+    for k in ["MLL_OIDC_USER", "MLL_OIDC_PASSWORD"] {
+        c.env(k, oidc_var(k));
     }
+    let out = c.stdin(Stdio::null()).output().unwrap();
+    assert!(out.status.success(), "sso login: {}", String::from_utf8_lossy(&out.stderr));
 }
 
 /// What the proxy answers the shell's exported token (run in the shell, by curl).
@@ -1149,9 +1093,9 @@ const SSO_TTL: u64 = 30;
 /// the first prompt after the refresh time a new token, accepted by the proxy, from one
 /// refresh at the IdP.
 fn sso_token_stays_fresh(sh: Sh) {
-    let sb = Sandbox::new();
+    let sb = World::for_shells();
     let client = common::register_client(SSO_TTL);
-    sb.sso_login("corp", &client);
+    sso_login(&sb, "corp", &client);
     let mut t = Term::start(&sb, sh, BIN);
     let first = t.env().get("MLFLOW_TRACKING_TOKEN").cloned().expect("the shell starts with a token");
     assert_eq!(proxy_status(&mut t), "200", "{sh:?}: the first token");
@@ -1161,7 +1105,7 @@ fn sso_token_stays_fresh(sh: Sh) {
             t.prompt();
         }
     });
-    let state = sb.path("cfg/state").display().to_string();
+    let state = sb.config_dir().join("state").display().to_string();
     assert!(text.lines().any(|l| l.contains("openat(") && l.contains(&state)), "{sh:?}: the hook did not run:\n{text}");
     assert!(spawns.is_empty(), "{sh:?}: processes at prompts with a fresh token:\n{}", spawns.join("\n"));
     assert_eq!(refreshes(&client), 0, "{sh:?}: refreshed although the token was fresh");

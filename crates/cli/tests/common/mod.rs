@@ -4,6 +4,7 @@
 //! condition instead of a fixed sleep).
 #![allow(dead_code, clippy::unwrap_used)]
 
+use std::ffi::OsString;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
@@ -67,11 +68,17 @@ pub fn which(tool: &str) -> bool {
 pub const PASSED: &[&str] =
     &["PATH", "HOME", "DBUS_SESSION_BUS_ADDRESS", "XDG_RUNTIME_DIR", "TMPDIR", "LANG", "LC_ALL", "DISPLAY", "BROWSER"];
 
-/// One test's private world: config dir and keychain prefix.
+/// One test's private world: config dir and keychain prefix (and, for real shells, its
+/// own HOME).
 pub struct World {
     pub dir: tempfile::TempDir,
     pub prefix: String,
+    /// Set by [`World::for_shells`]: what a shell reads itself instead of the test run's.
+    shell: bool,
 }
+
+/// The system's PATH, as a fresh login has it (no test runner's tools or shims).
+const SYSTEM_PATH: &str = "/usr/local/bin:/usr/bin:/bin";
 
 impl World {
     pub fn new() -> Self {
@@ -79,27 +86,63 @@ impl World {
         let home = std::env::var("MLL_TEST_HOME").unwrap();
         let dir = tempfile::Builder::new().prefix("mll-cli-").tempdir_in(home).unwrap();
         let prefix = format!("mll-test-{:016x}:", fastrand_u64());
-        World { dir, prefix }
+        World { dir, prefix, shell: false }
+    }
+
+    /// A world for real shells: its programs get their own HOME (`home/`, where project
+    /// folders and the shells' files go), the system's PATH and a UTF-8 locale, and of the
+    /// test run's environment only the keychain's session, so that a shell finds what a
+    /// fresh login finds; `out/` holds what the shells write for the test.
+    pub fn for_shells() -> Self {
+        let world = World { shell: true, ..World::new() };
+        for d in ["home", "out"] {
+            std::fs::create_dir_all(world.path(d)).unwrap();
+        }
+        world
+    }
+
+    /// A path inside this world's folder.
+    pub fn path(&self, p: &str) -> PathBuf {
+        self.dir.path().join(p)
     }
 
     pub fn config_dir(&self) -> PathBuf {
         self.dir.path().join("config")
     }
 
-    /// The program in this world: its config dir and keychain prefix, and of the test
-    /// run's environment only what reaches the keychain, the fixtures and the tools
-    /// (`PASSED`, `MLL_*`); no `MLFLOW_*` or shell-hook variable of whoever runs the tests.
+    /// The environment of this world's programs: its config dir and keychain prefix, and of
+    /// the test run's environment only what reaches the keychain, the fixtures and the
+    /// tools (`PASSED`, `MLL_*`); no `MLFLOW_*` or shell-hook variable of whoever runs the
+    /// tests. As pairs, for a program started another way (a shell inside tmux).
+    pub fn envs(&self) -> Vec<(OsString, OsString)> {
+        // A real shell gets of the test run's environment only what reaches the keychain:
+        // the fixtures' `MLL_*` hold passwords a shell has no business seeing, and the rest
+        // is set below as a fresh login has it.
+        let passed = |k: &str| {
+            if self.shell {
+                matches!(k, "DBUS_SESSION_BUS_ADDRESS" | "XDG_RUNTIME_DIR")
+            } else {
+                PASSED.contains(&k) || k.starts_with("MLL_")
+            }
+        };
+        let mut v: Vec<(OsString, OsString)> =
+            std::env::vars_os().filter(|(k, _)| k.to_str().is_some_and(passed)).collect();
+        let mut set = |k: &str, val: OsString| v.push((k.into(), val));
+        if self.shell {
+            set("HOME", self.path("home").into());
+            set("PATH", SYSTEM_PATH.into());
+            set("LC_ALL", "C.UTF-8".into());
+        }
+        set("MLFLOW_LOGIN_CONFIG_DIR", self.config_dir().into());
+        set("MLFLOW_LOGIN_KEYCHAIN_PREFIX", self.prefix.clone().into());
+        set("NO_COLOR", "1".into());
+        v
+    }
+
+    /// The program in this world (see [`World::envs`]), stdin empty.
     pub fn cmd(&self) -> Command {
         let mut c = Command::new(BIN);
-        c.env_clear()
-            .envs(
-                std::env::vars_os()
-                    .filter(|(k, _)| k.to_str().is_some_and(|k| PASSED.contains(&k) || k.starts_with("MLL_"))),
-            )
-            .env("MLFLOW_LOGIN_CONFIG_DIR", self.config_dir())
-            .env("MLFLOW_LOGIN_KEYCHAIN_PREFIX", &self.prefix)
-            .env("NO_COLOR", "1")
-            .stdin(Stdio::null());
+        c.env_clear().envs(self.envs()).stdin(Stdio::null());
         c
     }
 
