@@ -473,7 +473,14 @@ class Clock:
         monkeypatch.setattr(_resolver, "_now", lambda: self.t)
 
 
+# How long before expiry the fake program says to refresh (its ``refresh_at``). The real
+# margin is core's alone (crates/core/src/oidc/tokens.rs; test_contract.py checks that the
+# plugin keeps core's refresh_at): the plugin only follows what the program says.
+MARGIN_S = 10
+
+
 def sso(fake, token, expires_at, **more):
+    more.setdefault("refresh_at", expires_at - MARGIN_S)
     fake.servers = [
         {"name": "corp", "url": "https://h", "username": None, "secret": token, "auth": "bearer", "expires_at": expires_at, **more}
     ]
@@ -483,7 +490,7 @@ def sso(fake, token, expires_at, **more):
 def test_sso_token_is_cached_until_near_expiry_then_fetched_once(fake, monkeypatch):
     clock = Clock(monkeypatch)
     t0 = clock.t
-    # 100 s left: core's margin is a tenth, 10 s.
+    # 100 s left, due 10 s before its expiry.
     sso(fake, "at1", t0 + 100).write()
     r = Resolver()
     assert r.header_for("https://h/api/2.0/mlflow/runs/get") == "Bearer at1"
@@ -500,15 +507,13 @@ def test_sso_token_is_cached_until_near_expiry_then_fetched_once(fake, monkeypat
     assert "--url https://h/api/2.0/mlflow/runs/get" in fake.runs_file.read_text().splitlines()[-1]
 
 
-def test_margin_is_core_rule_at_most(fake, monkeypatch):
+def test_the_refresh_time_is_the_programs_never_the_plugins(fake, monkeypatch):
     clock = Clock(monkeypatch)
     now = clock.t
-    # An hour left: 60 s. Ten seconds left: 1 s. The program's own refresh_at wins.
-    assert _resolver.refresh_time({"expires_at": now + 3600}, now) == now + 3540
-    assert _resolver.refresh_time({"expires_at": now + 10}, now) == now + 9
-    # Obtained a moment ago (9.7 s left of 10): still core's 1 s, not 0.
-    assert _resolver.refresh_time({"expires_at": now + 9.7}, now) == now + 8.7
     assert _resolver.refresh_time({"expires_at": now + 3600, "refresh_at": now + 3000}, now) == now + 3000
+    assert _resolver.refresh_time({"expires_at": now + 3600, "refresh_at": now + 3599}, now) == now + 3599
+    # No margin of the plugin's own: without a refresh time, the token lasts to its expiry.
+    assert _resolver.refresh_time({"expires_at": now + 3600}, now) == now + 3600
     assert _resolver.refresh_time({"expires_at": None}, now) == float("inf")
     assert _resolver.refresh_time({}, now) == float("inf")
 
@@ -595,7 +600,7 @@ def test_renewal_keeps_other_servers_cached(fake, monkeypatch):
     r = Resolver()
     assert r.header_for("https://h/api") == "Bearer at1"
     assert r.header_for("http://p/api") == basic("alice", "pw")
-    fake.servers[0].update(secret="at2", expires_at=t0 + 200)
+    fake.servers[0].update(secret="at2", expires_at=t0 + 200, refresh_at=t0 + 200 - MARGIN_S)
     fake.write(bump=False)
     clock.t = t0 + 95
     assert r.header_for("https://h/api") == "Bearer at2"

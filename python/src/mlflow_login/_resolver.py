@@ -80,8 +80,6 @@ CONFIG_DIR_ENV = "MLFLOW_LOGIN_CONFIG_DIR"
 # long, so a training loop that logs 100 metrics a second does not start 100 processes a
 # second; the error is raised again from memory meanwhile.
 RETRY_AFTER_S = 2.0
-# Core's rule for "near expiry" (crates/core/src/oidc/tokens.rs, MAX_REFRESH_MARGIN_SECS).
-MAX_REFRESH_MARGIN_S = 60
 
 # A server that refuses even the token a refusal was answered with (an audience it does not
 # accept, a proxy misconfigured) must not turn every request into a refresh at the identity
@@ -180,21 +178,16 @@ class _Header:
 
 def refresh_time(credential: dict, now: float) -> float:
     """When a credential must be asked for again (wall-clock seconds): never for a password
-    or a token without an expiry; else when core would refresh it. The program's
-    ``refresh_at`` when it sends one; else ``expires_at`` less core's margin computed on the
-    lifetime left at ``now``, the time the program was started. A token is obtained at most
-    a run's length after that, so this is core's margin (for any run under a tenth of
-    the lifetime), and the next run finds the token near expiry and gets a new one: one run
-    per token. A later ``now`` (a slow run) would give a smaller margin: a refresh later
-    than core's, up to the expiry itself."""
+    or a token without an expiry; else at the program's ``refresh_at``, core's refresh time
+    (``TokenSet::refresh_due_at``), which every answer with an ``expires_at`` carries. The
+    margin before expiry is core's alone: the plugin never computes one. An answer without
+    it (none of this version) is used until its expiry."""
     expires_at = credential.get("expires_at")
     if not isinstance(expires_at, (int, float)):
         return math.inf
     due = credential.get("refresh_at")
     if not isinstance(due, (int, float)):
-        # Rounded up: core's lifetime is whole seconds from a start at or before now.
-        left = max(math.ceil(expires_at - now), 0)
-        due = expires_at - min(MAX_REFRESH_MARGIN_S, left // 10)
+        due = expires_at
     # A token handed out already due (clocks disagree): not again for a moment, so a
     # request loop cannot start a process per request.
     return max(due, now + RETRY_AFTER_S / 2)
