@@ -19,8 +19,8 @@
 //! Without a secret no `Authorization` header is sent; the check still runs, which tests
 //! the URL, and a 401 then says that no password was sent ([`Sent::None`]).
 //!
-//! Each call builds its own HTTP client (with the server's CA bundle, client certificate
-//! and insecure flag) on tokio's blocking pool, since loading the OS trust store is
+//! Each call builds its own HTTP client ([`crate::http`], with the server's CA bundle,
+//! client certificate and insecure flag) on tokio's blocking pool, since loading the OS trust store is
 //! blocking work; concurrent checks of several servers share nothing and take about the
 //! time of the slowest. The OS trust store is used through rustls-platform-verifier, with
 //! the CA bundle added to it; the system proxy (`HTTPS_PROXY`, `NO_PROXY`) is honoured.
@@ -29,6 +29,10 @@
 //! Server-supplied text that ends up in an outcome (realm, redirect target, error details)
 //! is stripped of control characters and shortened, so it is safe to print. No outcome
 //! holds the password or the `Authorization` header.
+//!
+//! Where the parts live: the outcomes and their wording in [`crate::outcome`], the client
+//! and transport errors in [`crate::http`], the request with its credentials in
+//! `transport`, the reading of an answer in `classify`, the identity in `identity`.
 
 pub(crate) mod classify;
 pub(crate) mod identity;
@@ -36,6 +40,7 @@ pub(crate) mod transport;
 
 pub use identity::Identity;
 
+// Front ends name the outcomes and the options as the verifier's.
 pub use crate::http::VerifyOptions;
 pub use crate::outcome::{
     ForbiddenReason, LooksLike, Outcome, OutcomeClass, OutcomeKind, RefusedBy, Sent, TlsFile, TlsFix, TlsProblem,
