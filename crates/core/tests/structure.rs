@@ -65,8 +65,8 @@ fn code_only(text: &str) -> String {
                     i += 1;
                 }
             }
-        } else if c == 'r' && (next == Some('"') || next == Some('#')) && !ident_char(chars.get(i.wrapping_sub(1))) {
-            // A raw string: r"..." or r#"..."#.
+        } else if c == 'r' && (next == Some('"') || next == Some('#')) && raw_string_start(&chars, i) {
+            // A raw string: r"..." or r#"..."# (or br"...").
             let mut j = i + 1;
             while chars.get(j) == Some(&'#') {
                 j += 1;
@@ -118,6 +118,12 @@ fn code_only(text: &str) -> String {
 
 fn ident_char(c: Option<&char>) -> bool {
     c.is_some_and(|c| c.is_alphanumeric() || *c == '_')
+}
+
+/// Whether the `r` at `i` starts a raw string (`r"`, `br"`), not ends an identifier.
+fn raw_string_start(chars: &[char], i: usize) -> bool {
+    let before = |k: usize| if i >= k { chars.get(i - k) } else { None };
+    !ident_char(before(1)) || (before(1) == Some(&'b') && !ident_char(before(2)))
 }
 
 /// The code without `#[cfg(test)]` items (a `mod tests { ... }` or `mod tests;`).
@@ -398,8 +404,11 @@ fn the_module_drawing_is_fresh() {
 
 #[test]
 fn the_reader_sees_what_the_compiler_sees() {
-    let code =
-        code_only("let s = \"crate::a { \"; // crate::b\n/* crate::c */ let c = '{'; fn f<'a>() { crate::d::x() }");
+    let code = code_only(
+        r##"let s = "crate::a { "; // crate::b
+/* crate::c */ let c = '{'; fn f<'a>() { crate::d::x() }
+let b = br"x\"; let t = "crate::e {"; let r = r#"crate::f }"#;"##,
+    );
     assert_eq!(used_top_level_names(&code, 1), ["d"]);
     let code = without_tests(&code_only(
         "use crate::a;\n#[cfg(test)]\nmod tests { use crate::b; fn f() { if x { } } }\n#[cfg(test)]\nmod more;\nuse super::super::c;",
