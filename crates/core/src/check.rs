@@ -1,5 +1,5 @@
 //! Checking a stored server: its credentials from the keychain (an SSO token refreshed
-//! first), one classified request ([`crate::verify`]), the active workspace checked, and
+//! first), one classified request ([`crate::verify`](mod@crate::verify)), the active workspace checked, and
 //! the result recorded in the checks file ([`crate::checks`]) so that every front end
 //! shows it. The CLI's `status`, the tray's timer and the servers window call this.
 
