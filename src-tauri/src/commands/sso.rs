@@ -15,7 +15,7 @@
 //! shows "Signing in at ISSUER for HOST" ([`SsoPrompt::SigningIn`]) before the browser opens.
 
 use mlflow_login_core::login::{SsoSignIn, log_in_sso};
-use mlflow_login_core::oidc::trust::{self, IssuerSource};
+use mlflow_login_core::oidc::trust::{self, ForeignIssuer, IssuerSource};
 use mlflow_login_core::oidc::{self, Flow, Interaction, Prompt};
 use mlflow_login_core::server::normalize_url;
 use mlflow_login_core::{Activate, AuthKind, Change, LoginInput, Secret, SsoSettings};
@@ -202,16 +202,21 @@ async fn confirm_issuer(state: &AppState, input: &LoginInput, trusted: bool) -> 
     let server = input.plan(known.as_ref())?.server;
     let source = IssuerSource::of_form(&input.sso, &server.url, None, known.as_ref().and_then(|k| k.sso.as_ref()));
     match trust::confirmation(&server, source) {
-        Some(foreign) if !trusted => Err(IpcError {
-            kind: IpcErrorKind::IssuerUnconfirmed,
-            message: foreign.reason(),
-            field: Some("issuer".into()),
-            help: Some(format!(
-                "sign in at {} only if it is your company's identity provider; confirm it to go on",
-                foreign.issuer_host
-            )),
-        }),
+        Some(foreign) if !trusted => Err(unconfirmed(&foreign)),
         _ => Ok(()),
+    }
+}
+
+/// The refusal of a sign-in that needs the user's yes: core's reason, on the issuer field.
+pub fn unconfirmed(foreign: &ForeignIssuer) -> IpcError {
+    IpcError {
+        kind: IpcErrorKind::IssuerUnconfirmed,
+        message: foreign.reason(),
+        field: Some("issuer".into()),
+        help: Some(format!(
+            "sign in at {} only if it is your company's identity provider; confirm it to go on",
+            foreign.issuer_host
+        )),
     }
 }
 
