@@ -133,6 +133,8 @@ impl From<SsoLoginRequest> for LoginInput {
                 scopes: r.scopes.iter().filter_map(|s| given(s)).collect(),
                 // Not in the dialog: a port set with the CLI is kept.
                 redirect_port: None,
+                // Not the form's to say: the plan keeps the stored settings' mark, and
+                // `confirm_issuer` reads it from there.
                 from_team_list: false,
             },
             secret: Secret::new(String::new()),
