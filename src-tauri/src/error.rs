@@ -27,6 +27,9 @@ pub enum IpcErrorKind {
     IdentityProvider,
     /// Single sign-on: the identity provider (or the server, during discovery) did not answer.
     IdpUnreachable,
+    /// Single sign-on: the identity provider a team list named is on no domain of the
+    /// server's; ask the user (the message says why) and send their yes (`trustIssuer`).
+    IssuerUnconfirmed,
     /// A sign-in wait ran out.
     TimedOut,
     /// The user cancelled.
@@ -120,6 +123,7 @@ mod tests {
             (IpcErrorKind::LoginRequired, "login_required"),
             (IpcErrorKind::IdentityProvider, "identity_provider"),
             (IpcErrorKind::IdpUnreachable, "idp_unreachable"),
+            (IpcErrorKind::IssuerUnconfirmed, "issuer_unconfirmed"),
             (IpcErrorKind::TimedOut, "timed_out"),
             (IpcErrorKind::Cancelled, "cancelled"),
             (IpcErrorKind::Internal, "internal"),

@@ -3,62 +3,11 @@
 //! keychain and the real menu are tested by tests/tray/run.sh.
 #![allow(clippy::unwrap_used)]
 
-use std::sync::Arc;
+mod common;
 
-use mlflow_login_core::vault::MemoryVault;
-use mlflow_login_core::{ConfigStore, ErrorKind, Paths, Vault};
-use mlflow_login_tray_lib::state::AppState;
+use common::{Harness, list_file};
+use mlflow_login_core::ErrorKind;
 use serde_json::{Value, json};
-use tauri::ipc::{CallbackFn, InvokeBody};
-use tauri::test::{INVOKE_KEY, MockRuntime, get_ipc_response, mock_builder};
-use tauri::webview::InvokeRequest;
-use tauri::{App, Manager, WebviewWindow, WebviewWindowBuilder};
-
-struct Harness {
-    _dir: tempfile::TempDir,
-    vault: Arc<MemoryVault>,
-    app: App<MockRuntime>,
-}
-
-impl Harness {
-    fn new() -> Self {
-        let dir = tempfile::tempdir().unwrap();
-        let vault = Arc::new(MemoryVault::default());
-        let dyn_vault: Arc<dyn Vault> = vault.clone();
-        let state = AppState::new(ConfigStore::new(Paths::in_dir(dir.path().join("cfg"))), dyn_vault);
-        let app = mlflow_login_tray_lib::build(mock_builder()).manage(state).build(tauri::generate_context!()).unwrap();
-        Harness { _dir: dir, vault, app }
-    }
-
-    fn window(&self, label: &str) -> WebviewWindow<MockRuntime> {
-        match self.app.get_webview_window(label) {
-            Some(w) => w,
-            None => WebviewWindowBuilder::new(&self.app, label, Default::default()).build().unwrap(),
-        }
-    }
-
-    fn invoke(&self, label: &str, cmd: &str, args: Value) -> Result<Value, Value> {
-        let request = InvokeRequest {
-            cmd: cmd.into(),
-            callback: CallbackFn(0),
-            error: CallbackFn(1),
-            // The app's own origin: capabilities grant commands to local pages only.
-            url: if cfg!(windows) { "http://tauri.localhost" } else { "tauri://localhost" }.parse().unwrap(),
-            body: InvokeBody::Json(args),
-            headers: Default::default(),
-            invoke_key: INVOKE_KEY.to_string(),
-        };
-        get_ipc_response(&self.window(label), request).map(|b| b.deserialize::<Value>().unwrap())
-    }
-
-    fn servers(&self, cmd: &str, args: Value) -> Result<Value, Value> {
-        self.invoke("servers", cmd, args)
-    }
-
-    fn state(&self) -> tauri::State<'_, AppState> {
-        self.app.state::<AppState>()
-    }
-}
 
 fn login_request(name: &str, url: &str, user: &str, password: &str, without_checking: bool) -> Value {
     json!({"request": {
@@ -266,14 +215,6 @@ fn the_login_window_cannot_manage_servers() {
         assert!(e.to_string().contains("not allowed"), "{cmd}: {e}");
     }
     assert_eq!(h.servers("list_servers", json!({})).unwrap().as_array().unwrap().len(), 1);
-}
-
-/// A team's server list in a file (in its own folder, dropped with it).
-fn list_file(text: &str) -> (tempfile::TempDir, String) {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("servers.toml");
-    std::fs::write(&path, text).unwrap();
-    (dir, path.to_str().unwrap().to_string())
 }
 
 const TEAM_LIST: &str = "[servers.prod]\nurl = \"https://p\"\nusername = \"alice\"\n\n\

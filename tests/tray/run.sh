@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The tray app's tests: the tauri::test command tests (mock runtime, in-memory vault), then
+# The tray app's tests: the tauri::test command tests (mock runtime, in-memory vault; the
+# single sign-on ones against the real IdP of the SSO fixtures), then
 # the tray menu for real (tests/tray/tray_menu_test.py): the built binary under Xvfb, the
 # private gnome-keyring, the nginx fixture (checks the CLI records), the SSO fixtures, a
 # StatusNotifier host and a notification server on the private bus, the menu through
@@ -34,6 +35,9 @@ cd "$root"
 
 echo "==> tauri::test command tests"
 cargo test -p mlflow-login-tray
+
+echo "==> tauri::test single sign-on against the real IdP, its scripted browser as \$BROWSER"
+BROWSER=$MLL_OIDC_BROWSER cargo test -p mlflow-login-tray --test sso -- --ignored
 
 echo "==> build ($profile)"
 build_app "$profile"

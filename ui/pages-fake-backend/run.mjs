@@ -335,7 +335,17 @@ test("login: single sign-on waits with the URL to copy (screenshot)", async () =
         context: { window: "login", server: null },
         servers: fresh().filter((s) => s.name !== "prod"),
         ssoHints: { issuer: "https://idp.example.com/realms/acme", clientId: "mlflow-login" },
-        script: { login_sso: [{ emit: ["sso-prompt", { kind: "browser", url, error: null }], hold: true }] },
+        script: {
+          login_sso: [
+            {
+              emits: [
+                ["sso-prompt", { kind: "signingIn", issuer: "https://idp.example.com/realms/acme", host: "mlflow.corp.example.com" }],
+                ["sso-prompt", { kind: "browser", url, error: null }],
+              ],
+              hold: true,
+            },
+          ],
+        },
       },
       { viewport: LOGIN_SIZE, scheme, scale: 2 },
     );
@@ -348,8 +358,40 @@ test("login: single sign-on waits with the URL to copy (screenshot)", async () =
     await p.click("#submit");
     await p.waitForSelector("#sso_url");
     assert.equal(await p.inputValue("#sso_url"), url);
+    assert.equal(
+      await textOf(p, "#sso-signing-in"),
+      "Signing in at https://idp.example.com/realms/acme for mlflow.corp.example.com",
+    );
     return p;
   }, "login-sso", "login-sso");
+});
+
+test("login: single sign-on asks before an identity provider a team list named, then says where it signs in", async () => {
+  // core's words for a team list's identity provider on no domain of the server's
+  const unconfirmed = fx.errors.issuer_unconfirmed;
+  const server = fx.settings["corp-team-sso"];
+  const signingIn = { kind: "signingIn", issuer: server.issuer, host: "mlflow.corp.example.com" };
+  await shots(async (scheme) => {
+    const p = await login({ login_sso: [{ err: unconfirmed }, { emits: [["sso-prompt", signingIn]], hold: true }] }, { scheme }, server);
+    await p.click("#submit");
+    await p.waitForSelector("#issuer-question");
+    assert.match(await textOf(p, "#issuer-question"), /A team list names the identity provider https:\/\/login\.lookalike\.example/);
+    assert.equal(await focusedId(p), "trust_issuer");
+    assert.equal(await p.isVisible("#sso-wait"), false, "no sign-in started");
+    // Signing in again without the tick sends nothing more.
+    await p.click("#submit");
+    assert.equal((await calls(p, "login_sso")).length, 1);
+    return p;
+  }, "login-sso-trust");
+  const p = await login({ login_sso: [{ err: unconfirmed }, { emits: [["sso-prompt", signingIn]], hold: true }] }, {}, server);
+  await p.click("#submit");
+  await p.waitForSelector("#issuer-question");
+  await p.keyboard.press("Space");
+  await p.click("#submit");
+  await p.waitForSelector("#sso-signing-in");
+  assert.equal(await textOf(p, "#sso-signing-in"), "Signing in at https://login.lookalike.example for mlflow.corp.example.com");
+  const sent = (await calls(p, "login_sso")).map((c) => c.args.request.trustIssuer);
+  assert.deepEqual(sent, [false, true]);
 });
 
 // ---- servers window ---------------------------------------------------------------------

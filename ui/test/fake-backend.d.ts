@@ -1,4 +1,4 @@
-import type { CheckView, IpcError, ServerView, WindowContext } from "../src/ipc";
+import type { CheckView, IpcError, ServerSettings, ServerView, WindowContext } from "../src/ipc";
 
 export interface Answer {
   ok?: unknown;
@@ -6,6 +6,7 @@ export interface Answer {
   delayMs?: number;
   hold?: boolean;
   emit?: [string, unknown];
+  emits?: [string, unknown][];
   untilCancel?: boolean;
 }
 
@@ -34,4 +35,9 @@ export function fakeBackend(
 export function materialize(
   fixtures: unknown,
   now?: number,
-): { checks: Record<string, CheckView>; servers: ServerView[]; errors: Record<IpcError["kind"], IpcError> };
+): {
+  checks: Record<string, CheckView>;
+  servers: ServerView[];
+  errors: Record<IpcError["kind"], IpcError>;
+  settings: Record<string, ServerSettings>;
+};

@@ -5,7 +5,7 @@
 // `scenario.script[cmd]` lists canned answers, used in order (the last one repeats):
 // `{ ok: value }`, `{ err: IpcError }`, plus `delayMs`, or `hold: true` to never answer
 // (for busy-state screenshots), `emit: [event, payload]` to send an event first (through
-// `hooks.emit`), `untilCancel: true` to answer `cancelled` once `cancel_sso` is called. Commands without a script behave like a small, consistent
+// `hooks.emit`; `emits: [[event, payload], ...]` for several, in order), `untilCancel: true` to answer `cancelled` once `cancel_sso` is called. Commands without a script behave like a small, consistent
 // server store. Every call is recorded in `calls` (arguments deep-copied).
 
 /**
@@ -108,7 +108,7 @@ export function fakeBackend(scenario, hooks = {}) {
       const n = used[cmd] ?? 0;
       used[cmd] = n + 1;
       const a = answers[Math.min(n, answers.length - 1)];
-      if (a.emit && hooks.emit) await hooks.emit(a.emit[0], a.emit[1]);
+      for (const [event, payload] of a.emits ?? (a.emit ? [a.emit] : [])) await hooks.emit?.(event, payload);
       if (a.untilCancel) {
         await new Promise((r) => cancels.push(r));
         throw { kind: "cancelled", message: "the sign-in was cancelled", field: null, help: null };
@@ -131,5 +131,5 @@ export function materialize(fixtures, now = Date.now()) {
   const checks = {};
   for (const [k, c] of Object.entries(fixtures.checks)) checks[k] = time(c);
   const servers = fixtures.servers.map((s) => ({ ...s, lastCheck: s.lastCheck ? checks[s.lastCheck] : null }));
-  return { checks, servers, errors: fixtures.errors };
+  return { checks, servers, errors: fixtures.errors, settings: fixtures.settings };
 }

@@ -13,7 +13,7 @@ export type WindowKind = "login" | "servers";
 
 export type FormMode = "add" | "edit";
 
-export type IpcErrorKind = "not_found" | "invalid_input" | "config" | "keychain_unavailable" | "keychain_locked" | "keychain_timeout" | "io" | "login_required" | "identity_provider" | "idp_unreachable" | "timed_out" | "cancelled" | "internal";
+export type IpcErrorKind = "not_found" | "invalid_input" | "config" | "keychain_unavailable" | "keychain_locked" | "keychain_timeout" | "io" | "login_required" | "identity_provider" | "idp_unreachable" | "issuer_unconfirmed" | "timed_out" | "cancelled" | "internal";
 
 export type IpcError = { 
 /**
@@ -344,9 +344,21 @@ insecureTls: boolean,
 /**
  * Make it the active server.
  */
-makeActive: boolean, };
+makeActive: boolean, 
+/**
+ * The user's yes to an identity provider the dialog asked about (`issuer_unconfirmed`).
+ */
+trustIssuer: boolean, };
 
-export type SsoPrompt = { "kind": "browser", 
+export type SsoPrompt = { "kind": "signingIn", 
+/**
+ * The identity provider's issuer.
+ */
+issuer: string, 
+/**
+ * The MLflow server's host (and port).
+ */
+host: string, } | { "kind": "browser", 
 /**
  * The identity provider's authorization URL for this login.
  */

@@ -50,6 +50,7 @@ export const ERROR_KINDS = [
   "login_required",
   "identity_provider",
   "idp_unreachable",
+  "issuer_unconfirmed",
   "timed_out",
   "cancelled",
   "internal",
