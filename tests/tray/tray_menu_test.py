@@ -296,11 +296,12 @@ class HookedBash:
         self.proc.wait(timeout=10)
 
 
-def workspaces(env, menu):
+def workspaces(env, menu, notifications):
     """The active server's workspaces as a submenu, from the real workspaces fixture (MLflow
     with --enable-workspaces behind its basic-auth app; wanda may use team-a and team-b).
     A server without workspaces has no submenu; a click selects a workspace by core's rule,
-    and a hooked bash exports it at its next prompt."""
+    and a hooked bash exports it at its next prompt; one the server does not list for the
+    user is refused, said in a notification, and nothing changes."""
     # "web" (the nginx fixture, no workspaces) is active and checked: no submenu.
     pump(1)
     assert workspace_items(menu) == [], workspace_items(menu)
@@ -327,7 +328,28 @@ def workspaces(env, menu):
         assert bash.workspace_at_next_prompt() == "team-b"
     finally:
         bash.close()
-    print("workspaces: submenu from the server, a click selects, a hooked bash follows: OK")
+
+    # walt may use team-a only. team-b, selected without asking, stays in the submenu,
+    # checked; choosing it in the menu asks the server: refused, and nothing changes.
+    cli(env, "login", "walt", "--url", os.environ["MLL_WS_URL"], "--username", os.environ["MLL_WS_A_USER"],
+        "--password-stdin", stdin=os.environ["MLL_WS_A_PW"])
+    cli(env, "use", "--no-verify", "walt/team-b")
+    wait_for(lambda: workspace_items(menu) == ["Workspace: team-b"], 20, "walt's workspace submenu")
+    wait_for(lambda: menu.find("team-a") is not None, 5, "team-a, the one walt may use")
+    # The switch's check rebuilds the menu when it ends: click after it, not during it.
+    wait_for(lambda: menu.items()[0]["label"].startswith("walt / team-b — ")
+             and not menu.items()[0]["label"].endswith("not checked yet"), 20, "the check of walt")
+    menu.click("team-b")
+
+    def refused():
+        return [c["body"] for c in notifications.calls() if c["body"].startswith("walt: workspace team-b")]
+
+    body = wait_for(refused, 20, "a notification that team-b was not selected")[0]
+    assert "not selected" in body and "team-a" in body, body
+    # The tick GTK took off the clicked item is put back: the menu shows the config.
+    wait_for(lambda: checked(menu) == ["team-b", "walt"], 5, "team-b still ticked")
+    assert [s.get("workspace") for s in json.loads(cli(env, "list", "--json")) if s["name"] == "walt"] == ["team-b"]
+    print("workspaces: submenu from the server, a click selects, a hooked bash follows, a refusal is said: OK")
 
 
 class NoRedirect(urllib.request.HTTPRedirectHandler):
@@ -432,7 +454,7 @@ def main():
         wait_for(clipboard, 5, f"the clipboard to hold {want!r}")
 
         local_proxy(env, menu, tray, opened)
-        workspaces(env, menu)
+        workspaces(env, menu, notifications)
 
         # The tray never made a webview.
         assert webkit_children(tray.pid) == [], webkit_children(tray.pid)

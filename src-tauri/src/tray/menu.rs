@@ -214,6 +214,9 @@ pub(super) fn on_menu_event<R: Runtime>(app: &AppHandle<R>, event: MenuEvent) {
                     Ok(Err(not)) => crate::notify::show(&app, &view::workspace_not_selected(&name, &ws, &not)),
                     Err(e) => eprintln!("mlflow-login-tray: cannot select workspace {ws} of {name}: {e}"),
                 }
+                // The panel ticked or unticked the clicked item itself; when nothing changed
+                // (a refusal, the active one clicked) the snapshot is the same, so rebuild.
+                *state.shown.lock().unwrap_or_else(|e| e.into_inner()) = None;
                 refresh(&app);
             });
         }

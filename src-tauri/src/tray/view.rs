@@ -264,6 +264,8 @@ pub fn workspace_not_selected(name: &str, ws: &str, not: &NotSelected) -> String
         NotSelected::Refused(refusal) => refusal.help(),
         NotSelected::CannotAsk(outcome) => outcome.help().unwrap_or_else(|| "try again later".into()),
     };
+    let mut help = help.chars();
+    let help = help.next().map(|c| c.to_uppercase().chain(help).collect::<String>()).unwrap_or_default();
     format!("{name}: workspace {ws} not selected: {not}. {help}.")
 }
 
@@ -392,6 +394,19 @@ mod tests {
         assert_eq!(
             refused_notice("prod", "the server refused the password. "),
             "prod: the server refused the password. Log in again from the tray menu (Log in…)."
+        );
+    }
+
+    #[test]
+    fn a_workspace_not_selected_says_why_and_which_may_be_used() {
+        let refused = NotSelected::Refused(mlflow_login_core::workspaces::Refusal::NotListed {
+            workspace: "team-b".into(),
+            available: vec!["team-a".into()],
+        });
+        assert_eq!(
+            workspace_not_selected("prod", "team-b", &refused),
+            "prod: workspace team-b not selected: the server lists no workspace \"team-b\" for you: it does not \
+             exist, or you may not read it. Yours: team-a; or ask the server's administrator for access."
         );
     }
 
