@@ -57,6 +57,17 @@ impl IpcError {
         Self { kind: IpcErrorKind::Internal, message: message.into(), field: None, help: None }
     }
 
+    /// The server could not be asked (unreachable, credentials refused): the check's
+    /// outcome, with its fix.
+    pub fn cannot_ask(outcome: &mlflow_login_core::Outcome) -> Self {
+        Self {
+            kind: IpcErrorKind::Io,
+            message: format!("the server could not be asked: {}", outcome.summary()),
+            field: None,
+            help: outcome.help(),
+        }
+    }
+
     /// Invalid input in `field`.
     pub fn invalid(field: &str, message: impl Into<String>) -> Self {
         Self { kind: IpcErrorKind::InvalidInput, message: message.into(), field: Some(field.into()), help: None }

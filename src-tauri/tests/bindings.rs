@@ -21,7 +21,7 @@ use mlflow_login_tray_lib::commands::sso::{SsoHints, SsoLoginRequest, SsoPrompt,
 use mlflow_login_tray_lib::error::{IpcError, IpcErrorKind};
 use mlflow_login_tray_lib::views::{
     CheckView, ImportAction, ImportItem, ImportPlan, ImportResult, ImportedServer, LoginResult, PasswdView,
-    ServerSettings, ServerView, WindowContext,
+    ServerSettings, ServerView, WindowContext, WorkspaceList,
 };
 use serde_json::{Value, json};
 use ts_rs::{Config, TS};
@@ -44,6 +44,7 @@ fn bindings() -> String {
         IpcError::decl(&cfg),
         CheckView::decl(&cfg),
         ServerView::decl(&cfg),
+        WorkspaceList::decl(&cfg),
         PasswdView::decl(&cfg),
         ServerSettings::decl(&cfg),
         WindowContext::decl(&cfg),

@@ -345,3 +345,51 @@ fn without_a_picker_a_path_is_needed() {
     let e = h.servers("import_plan", json!({"path": null})).unwrap_err();
     assert_eq!(e["kind"], "internal");
 }
+
+/// A variable of the fixture servers; fails (never skips) without them.
+fn fx(name: &str) -> String {
+    std::env::var(name).unwrap_or_else(|_| {
+        panic!("{name} is not set: run under `tests/fixtures/with-keyring.sh tests/fixtures/with-servers.sh` (tests/tray/run.sh and `make test` do)")
+    })
+}
+
+/// The servers window's workspace choice against the real workspaces fixture (MLflow with
+/// --enable-workspaces behind its basic-auth app): wanda may use team-a and team-b, walt
+/// team-a only. Core's rule, as `use NAME/WS`: only a workspace the server lists is selected.
+#[test]
+fn the_servers_window_chooses_a_workspace_the_server_lists() {
+    let h = Harness::new();
+    let url = fx("MLL_WS_URL");
+    let login = |name: &str, user: &str, pw: &str| {
+        let r = h.invoke("login", "login", login_request(name, &url, user, pw, false)).unwrap();
+        assert_eq!(r["saved"], true, "{r}");
+    };
+    login("both", &fx("MLL_WS_BOTH_USER"), &fx("MLL_WS_BOTH_PW"));
+    login("walt", &fx("MLL_WS_A_USER"), &fx("MLL_WS_A_PW"));
+
+    let list = h.servers("list_workspaces", json!({"name": "both"})).unwrap();
+    assert_eq!(list["enabled"], true, "{list}");
+    let mut names: Vec<_> = list["names"].as_array().unwrap().iter().map(|n| n.as_str().unwrap()).collect();
+    names.sort_unstable();
+    assert_eq!(names, ["team-a", "team-b"], "{list}");
+    assert_eq!(h.servers("set_workspace", json!({"name": "both", "workspace": "team-b"})), Ok(Value::Null));
+    let servers = h.servers("list_servers", json!({})).unwrap();
+    let both = servers.as_array().unwrap().iter().find(|s| s["name"] == "both").unwrap();
+    assert_eq!((&both["workspace"], &both["active"]), (&json!("team-b"), &json!(true)), "{both}");
+
+    // walt may not use team-b: refused by name, with his workspaces, and nothing changes.
+    let e = h.servers("set_workspace", json!({"name": "walt", "workspace": "team-b"})).unwrap_err();
+    assert_eq!((e["kind"].as_str(), e["field"].as_str()), (Some("invalid_input"), Some("workspace")), "{e}");
+    assert!(e["message"].as_str().unwrap().contains("\"team-b\""), "{e}");
+    assert!(e["help"].as_str().unwrap().contains("team-a"), "{e}");
+    let config = h.state().logins().config().unwrap();
+    assert_eq!((config.active.as_deref(), config.servers["walt"].workspace.as_deref()), (Some("both"), None));
+
+    // A server that cannot be asked: the reason, as the check says it.
+    h.invoke("login", "login", login_request("down", "http://127.0.0.1:9", "alice", "pw", true)).unwrap();
+    let e = h.servers("list_workspaces", json!({"name": "down"})).unwrap_err();
+    assert_eq!(e["kind"], "io", "{e}");
+    assert!(e["message"].as_str().unwrap().starts_with("the server could not be asked"), "{e}");
+    let e = h.servers("set_workspace", json!({"name": "down", "workspace": "team-a"})).unwrap_err();
+    assert_eq!(e["kind"], "io", "{e}");
+}

@@ -2,7 +2,8 @@
 # The tray app's tests: the tauri::test command tests (mock runtime, in-memory vault; the
 # single sign-on ones against the real IdP of the SSO fixtures), then
 # the tray menu for real (tests/tray/tray_menu_test.py): the built binary under Xvfb, the
-# private gnome-keyring, the nginx fixture (checks the CLI records), the SSO fixtures, a
+# private gnome-keyring, the nginx fixture (checks the CLI records), the SSO fixtures, the
+# workspaces fixture (the workspace submenu, and a hooked bash that follows it), a
 # StatusNotifier host and a notification server on the private bus, the menu through
 # com.canonical.dbusmenu; then the tray on a bus of its own where the Secret Service never
 # answers (tests/tray/tray_hung_keychain_test.py).

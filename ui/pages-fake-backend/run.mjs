@@ -419,6 +419,8 @@ test("servers: keyboard: remove asks first, Enter on the safe answer keeps it", 
   await p.focus('li[data-name="lab"] button[data-focus="lab:more"]');
   await p.keyboard.press("Enter");
   await p.keyboard.press("Tab"); // into "More": Rename…
+  await p.keyboard.press("Tab"); // Workspace…
+  assert.equal(await p.evaluate(() => document.activeElement.textContent), "Workspace…");
   await p.keyboard.press("Tab"); // Log out
   await p.keyboard.press("Tab"); // Change password… (a Basic server with a password)
   assert.equal(await p.evaluate(() => document.activeElement.textContent), "Change password…");
@@ -436,6 +438,28 @@ test("servers: keyboard: remove asks first, Enter on the safe answer keeps it", 
   await p.keyboard.press("Enter");
   await p.waitForFunction(() => !document.querySelector('li[data-name="lab"]'));
   assert.deepEqual(await calls(p, "remove_server"), [{ cmd: "remove_server", args: { name: "lab" } }]);
+});
+
+test("servers: keyboard: a workspace the server lists is chosen", async () => {
+  const workspaces = { lab: { enabled: true, names: ["team-a", "team-b"] } };
+  const p = await page(
+    { context: { window: "servers", server: null }, servers: fresh(), workspaces },
+    { viewport: SERVERS_SIZE },
+  );
+  await p.waitForSelector(".server-list");
+  await p.focus('li[data-name="lab"] button[data-focus="lab:more"]');
+  await p.keyboard.press("Enter");
+  await p.keyboard.press("Tab"); // Rename…
+  await p.keyboard.press("Tab"); // Workspace…
+  await p.keyboard.press("Enter");
+  await p.waitForSelector('li[data-name="lab"] .workspaces button');
+  assert.equal(await p.evaluate(() => document.activeElement.textContent), "team-a", "the first choice takes focus");
+  await p.keyboard.press("Tab");
+  await p.keyboard.press("Enter"); // team-b
+  await p.waitForFunction(() => document.querySelector('li[data-name="lab"] .who .workspace')?.textContent === " · workspace team-b");
+  assert.deepEqual(await calls(p, "set_workspace"), [{ cmd: "set_workspace", args: { name: "lab", workspace: "team-b" } }]);
+  assert.equal(await p.evaluate(() => document.activeElement.textContent), "Workspace…", "focus back on the button");
+  assert.match(await textOf(p, 'li[data-name="lab"]'), /Active/);
 });
 
 test("servers: keyboard: inline rename with Enter", async () => {

@@ -1,4 +1,4 @@
-import type { CheckView, IpcError, ServerSettings, ServerView, WindowContext } from "../src/ipc";
+import type { CheckView, IpcError, ServerSettings, ServerView, WindowContext, WorkspaceList } from "../src/ipc";
 
 export interface Answer {
   ok?: unknown;
@@ -16,6 +16,8 @@ export interface Scenario {
   script?: Record<string, Answer[]>;
   okCheck?: CheckView;
   ssoHints?: { issuer: string | null; clientId: string | null };
+  /** `list_workspaces` per server name (default: a server without workspaces). */
+  workspaces?: Record<string, WorkspaceList>;
 }
 
 export interface Call {

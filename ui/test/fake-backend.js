@@ -47,7 +47,7 @@ export function fakeBackend(scenario, hooks = {}) {
         if (!s && r.mode === "edit") throw notFound(r.name);
         const check = r.saveWithoutChecking ? null : okCheck();
         if (!s) {
-          s = { name: r.name, url: r.url, username: null, auth: r.auth, caBundle: null, clientCert: null, insecureTls: false, active: false, hasSecret: true, warnings: [], lastCheck: null };
+          s = { name: r.name, url: r.url, username: null, auth: r.auth, caBundle: null, clientCert: null, insecureTls: false, active: false, workspace: null, hasSecret: true, warnings: [], lastCheck: null };
           servers.push(s);
         }
         Object.assign(s, { url: r.url, username: r.auth === "basic" ? r.username : null, auth: r.auth, caBundle: r.caBundle, insecureTls: r.insecureTls, hasSecret: true, lastCheck: check });
@@ -67,6 +67,21 @@ export function fakeBackend(scenario, hooks = {}) {
           out[s.name] = clone(s.lastCheck);
         }
         return out;
+      }
+      case "list_workspaces": {
+        if (!find(args.name)) throw notFound(args.name);
+        return clone(scenario.workspaces?.[args.name] ?? { enabled: false, names: [] });
+      }
+      case "set_workspace": {
+        const s = find(args.name);
+        if (!s) throw notFound(args.name);
+        const offered = scenario.workspaces?.[args.name]?.names ?? [];
+        if (!offered.includes(args.workspace)) {
+          throw { kind: "invalid_input", message: `the server lists no workspace "${args.workspace}" for you: it does not exist, or you may not read it`, field: "workspace", help: `yours: ${offered.join(", ")}; or ask the server's administrator for access` };
+        }
+        s.workspace = args.workspace;
+        for (const x of servers) x.active = x === s;
+        return null;
       }
       case "set_active": {
         const s = find(args.name);

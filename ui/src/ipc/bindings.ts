@@ -81,6 +81,10 @@ export type ServerView = {
  */
 active: boolean, 
 /**
+ * Its active MLflow workspace (exported as `MLFLOW_WORKSPACE` with it).
+ */
+workspace: string | null, 
+/**
  * Whether a password is stored (`None`: the keychain could not say).
  */
 hasSecret: boolean | null, 
@@ -128,6 +132,16 @@ issuer: string | null,
  * Single sign-on: the OAuth client id, when known.
  */
 clientId: string | null, };
+
+export type WorkspaceList = { 
+/**
+ * The server runs with workspaces (MLflow 3.10+ with `--enable-workspaces`).
+ */
+enabled: boolean, 
+/**
+ * The workspaces it lists for the user, in its order.
+ */
+names: Array<string>, };
 
 export type PasswdView = { 
 /**
@@ -399,6 +413,8 @@ export const COMMANDS = [
   "remove_server",
   "logout_server",
   "change_password",
+  "list_workspaces",
+  "set_workspace",
   "open_login",
   "close_window",
   "import_plan",

@@ -29,6 +29,7 @@ export type {
   SsoPrompt,
   WindowContext,
   WindowKind,
+  WorkspaceList,
 } from "./bindings";
 export { COMMANDS } from "./bindings";
 
