@@ -3,12 +3,14 @@
 # mlflow-login-tray and mlflow-login in /usr/bin, the desktop entry, the icons.
 #
 #   scripts/package.sh                      # prints the path of the .deb
-#   MLL_PACKAGE_FAST=1 scripts/package.sh   # the same, linked without whole-program LTO
+#   MLL_PACKAGE_FAST=1 scripts/package.sh   # the same layout, from the debug build
 #
 # MLL_PACKAGE_FAST is for tests of the packaging (tests/package/run.sh from `make test`):
-# the release profile's fat LTO in one codegen unit makes the tray's link most of the
-# build, and what those tests check (files, desktop entry, --version) does not depend on
-# it. What ships is built without it.
+# it bundles the debug binaries that `make test` has already built (`tauri bundle
+# --debug`) instead of compiling every dependency a second time for the release profile,
+# the longest step of a fresh machine's `make test`. What those tests check (the files,
+# the desktop entry, the icons, both binaries start) does not depend on the profile. What
+# ships is built in release, with whole-program LTO.
 #
 # The CLI (`tauri`) is installed once into $MLL_CACHE/tauri-cli at the pinned version.
 set -euo pipefail
@@ -31,17 +33,20 @@ if [[ "$("$tools/node_modules/.bin/tauri" --version 2>/dev/null)" != "tauri-cli 
     npm install --prefix "$tools" --no-save --no-audit --no-fund "@tauri-apps/cli@$tauri_cli_version" >&2
 fi
 
-if [[ -n "${MLL_PACKAGE_FAST:-}" ]]; then
-    export CARGO_PROFILE_RELEASE_LTO=false CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16
-fi
-
 cd "$root"
 echo "==> building the UI"
 scripts/build-ui.sh
 
-echo "==> building mlflow-login (release)"
-cargo build --release --locked -p mlflow-login
-cli_bin=$CARGO_TARGET_DIR/release/mlflow-login
+if [[ -n "${MLL_PACKAGE_FAST:-}" ]]; then
+    profile=debug
+    echo "==> building mlflow-login and mlflow-login-tray (debug)"
+    cargo build --locked -p mlflow-login -p mlflow-login-tray
+else
+    profile=release
+    echo "==> building mlflow-login (release)"
+    cargo build --release --locked -p mlflow-login
+fi
+cli_bin=$CARGO_TARGET_DIR/$profile/mlflow-login
 
 # The CLI goes into the same package, next to the tray binary. The Debian package name is
 # productName kebab-cased ("MLflow Login" would give "m-lflow-login"), so it is set here for
@@ -51,11 +56,16 @@ trap 'rm -f "$extra"' EXIT
 printf '{"productName":"mlflow-login","bundle":{"linux":{"deb":{"desktopTemplate":"mlflow-login.desktop","files":{"/usr/bin/mlflow-login":"%s"}}}}}\n' \
     "$cli_bin" >"$extra"
 
-echo "==> bundling (tauri build --bundles deb)"
-(cd src-tauri && "$tools/node_modules/.bin/tauri" build --bundles deb --config "$extra" -- --locked)
+if [[ $profile == debug ]]; then
+    echo "==> bundling the debug build (tauri bundle --debug --bundles deb)"
+    (cd src-tauri && "$tools/node_modules/.bin/tauri" bundle --debug --bundles deb --config "$extra")
+else
+    echo "==> bundling (tauri build --bundles deb)"
+    (cd src-tauri && "$tools/node_modules/.bin/tauri" build --bundles deb --config "$extra" -- --locked)
+fi
 
 deb=
-for f in "$CARGO_TARGET_DIR"/release/bundle/deb/*.deb; do
+for f in "$CARGO_TARGET_DIR/$profile"/bundle/deb/*.deb; do
     if [[ -z $deb || $f -nt $deb ]]; then deb=$f; fi
 done
 [[ -f "$deb" ]] || die "no .deb was produced"

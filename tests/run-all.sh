@@ -93,9 +93,10 @@ step tests/tray/notify.sh
 # The real app end to end through tauri-driver + WebKitWebDriver: wrong password, right
 # password (in the keychain, seen by secret-tool), switching servers.
 MLL_NO_BUILD=1 step tests/e2e/run.sh
-# The .deb (Tauri bundler) installs with dpkg -i and runs. Built without whole-program
-# LTO (MLL_PACKAGE_FAST): what is tested here is the packaging, and a fat-LTO link of the
-# tray takes most of this step; `make build` / `make package` still build what ships.
+# The .deb (Tauri bundler) installs with dpkg -i and runs. Bundled from the debug build
+# the suites above used (MLL_PACKAGE_FAST): what is tested here is the packaging, and a
+# release build would compile every dependency a second time; `make build` / `make
+# package` still build what ships.
 MLL_PACKAGE_FAST=1 step tests/package/run.sh
 echo
 echo "all suites passed"

@@ -27,6 +27,9 @@ pub enum IpcErrorKind {
     IdentityProvider,
     /// Single sign-on: the identity provider (or the server, during discovery) did not answer.
     IdpUnreachable,
+    /// Single sign-on: the identity provider a team list named is on no domain of the
+    /// server's; ask the user (the message says why) and send their yes (`trustIssuer`).
+    IssuerUnconfirmed,
     /// A sign-in wait ran out.
     TimedOut,
     /// The user cancelled.
@@ -52,6 +55,17 @@ impl IpcError {
     /// An internal error.
     pub fn internal(message: impl Into<String>) -> Self {
         Self { kind: IpcErrorKind::Internal, message: message.into(), field: None, help: None }
+    }
+
+    /// The server could not be asked (unreachable, credentials refused): the check's
+    /// outcome, with its fix.
+    pub fn cannot_ask(outcome: &mlflow_login_core::Outcome) -> Self {
+        Self {
+            kind: IpcErrorKind::Io,
+            message: format!("the server could not be asked: {}", outcome.summary()),
+            field: None,
+            help: outcome.help(),
+        }
     }
 
     /// Invalid input in `field`.
@@ -120,6 +134,7 @@ mod tests {
             (IpcErrorKind::LoginRequired, "login_required"),
             (IpcErrorKind::IdentityProvider, "identity_provider"),
             (IpcErrorKind::IdpUnreachable, "idp_unreachable"),
+            (IpcErrorKind::IssuerUnconfirmed, "issuer_unconfirmed"),
             (IpcErrorKind::TimedOut, "timed_out"),
             (IpcErrorKind::Cancelled, "cancelled"),
             (IpcErrorKind::Internal, "internal"),

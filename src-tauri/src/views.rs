@@ -7,6 +7,7 @@
 use std::path::PathBuf;
 
 use mlflow_login_core::checks::{CheckClass, CheckRecord};
+use mlflow_login_core::workspaces::Listing;
 use mlflow_login_core::{AuthKind, OutcomeKind, Server, ServerEntry, Setting};
 use serde::Serialize;
 use ts_rs::TS;
@@ -79,6 +80,27 @@ impl From<&mlflow_login_core::passwd::Changed> for PasswdView {
     }
 }
 
+/// The workspaces a server offers the user, for the servers window's choice.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct WorkspaceList {
+    /// The server runs with workspaces (MLflow 3.10+ with `--enable-workspaces`).
+    pub enabled: bool,
+    /// The workspaces it lists for the user, in its order.
+    pub names: Vec<String>,
+}
+
+impl WorkspaceList {
+    /// What the server answered; `Err` with the check's outcome when it could not say.
+    pub fn from_listing(listing: Listing) -> Result<Self, crate::error::IpcError> {
+        match listing {
+            Listing::Workspaces(list) => Ok(Self { enabled: true, names: list.into_iter().map(|w| w.name).collect() }),
+            Listing::NotEnabled => Ok(Self { enabled: false, names: Vec::new() }),
+            Listing::Failed(outcome) => Err(crate::error::IpcError::cannot_ask(&outcome)),
+        }
+    }
+}
+
 /// A server for display: its settings, and its state.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
@@ -88,6 +110,8 @@ pub struct ServerView {
     pub settings: ServerSettings,
     /// Whether it is the active server.
     pub active: bool,
+    /// Its active MLflow workspace (exported as `MLFLOW_WORKSPACE` with it).
+    pub workspace: Option<String>,
     /// Whether a password is stored (`None`: the keychain could not say).
     pub has_secret: Option<bool>,
     /// Warnings in words.
@@ -104,6 +128,7 @@ impl ServerView {
         Self {
             warnings: server.warnings().iter().map(|w| w.message().to_string()).collect(),
             settings: ServerSettings::new(&name, &server),
+            workspace: server.workspace.clone(),
             active,
             has_secret,
             last_check,

@@ -1,6 +1,6 @@
 //! The webview's contract, generated from the Rust types: `ui/src/ipc/bindings.ts` (every
-//! IPC type and the command names) and `ui/test/fixtures.generated.json` (sample checks in
-//! core's own words, for the UI tests). Both are checked in; this test fails when either
+//! IPC type and the command names) and `ui/test/fixtures.generated.json` (sample checks and
+//! errors in core's own words, for the UI tests). Both are checked in; this test fails when either
 //! is stale. To regenerate after changing a type or core's wording:
 //!
 //!     MLL_UPDATE_BINDINGS=1 cargo test -p mlflow-login-tray --test bindings
@@ -9,6 +9,7 @@
 use std::path::{Path, PathBuf};
 
 use mlflow_login_core::checks::CheckRecord;
+use mlflow_login_core::oidc::trust::{ForeignIssuer, IssuerSource};
 use mlflow_login_core::verify::{
     ForbiddenReason, Identity, LooksLike, RefusedBy, Sent, TlsFix, TlsProblem, UnreachableReason,
 };
@@ -16,11 +17,11 @@ use mlflow_login_core::{AuthKind, Outcome, OutcomeClass, OutcomeKind, Server, Se
 use mlflow_login_tray_lib::COMMANDS;
 use mlflow_login_tray_lib::args::WindowKind;
 use mlflow_login_tray_lib::commands::login::{FormMode, LoginRequest};
-use mlflow_login_tray_lib::commands::sso::{SsoHints, SsoLoginRequest, SsoPrompt};
+use mlflow_login_tray_lib::commands::sso::{SsoHints, SsoLoginRequest, SsoPrompt, unconfirmed};
 use mlflow_login_tray_lib::error::{IpcError, IpcErrorKind};
 use mlflow_login_tray_lib::views::{
     CheckView, ImportAction, ImportItem, ImportPlan, ImportResult, ImportedServer, LoginResult, PasswdView,
-    ServerSettings, ServerView, WindowContext,
+    ServerSettings, ServerView, WindowContext, WorkspaceList,
 };
 use serde_json::{Value, json};
 use ts_rs::{Config, TS};
@@ -43,6 +44,7 @@ fn bindings() -> String {
         IpcError::decl(&cfg),
         CheckView::decl(&cfg),
         ServerView::decl(&cfg),
+        WorkspaceList::decl(&cfg),
         PasswdView::decl(&cfg),
         ServerSettings::decl(&cfg),
         WindowContext::decl(&cfg),
@@ -162,9 +164,17 @@ fn fixtures() -> String {
         view["checkedAt"] = json!(ago);
         checks.insert(key.to_string(), view);
     }
+    // A team list's identity provider on no domain of the server's: the sign-in asks first.
+    let lookalike = ForeignIssuer {
+        issuer: "https://login.lookalike.example".into(),
+        issuer_host: "login.lookalike.example".into(),
+        server_host: "mlflow.corp.example.com".into(),
+        source: IssuerSource::TeamList,
+    };
     let file = json!({
         "//": "Generated from core's wording by src-tauri/tests/bindings.rs: do not edit. A negative checkedAt means 'this many ms before now'.",
         "checks": Value::Object(checks),
+        "errors": { "issuer_unconfirmed": unconfirmed(&lookalike) },
     });
     serde_json::to_string_pretty(&file).unwrap() + "\n"
 }

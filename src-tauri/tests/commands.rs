@@ -3,62 +3,11 @@
 //! keychain and the real menu are tested by tests/tray/run.sh.
 #![allow(clippy::unwrap_used)]
 
-use std::sync::Arc;
+mod common;
 
-use mlflow_login_core::vault::MemoryVault;
-use mlflow_login_core::{ConfigStore, ErrorKind, Paths, Vault};
-use mlflow_login_tray_lib::state::AppState;
+use common::{Harness, list_file};
+use mlflow_login_core::ErrorKind;
 use serde_json::{Value, json};
-use tauri::ipc::{CallbackFn, InvokeBody};
-use tauri::test::{INVOKE_KEY, MockRuntime, get_ipc_response, mock_builder};
-use tauri::webview::InvokeRequest;
-use tauri::{App, Manager, WebviewWindow, WebviewWindowBuilder};
-
-struct Harness {
-    _dir: tempfile::TempDir,
-    vault: Arc<MemoryVault>,
-    app: App<MockRuntime>,
-}
-
-impl Harness {
-    fn new() -> Self {
-        let dir = tempfile::tempdir().unwrap();
-        let vault = Arc::new(MemoryVault::default());
-        let dyn_vault: Arc<dyn Vault> = vault.clone();
-        let state = AppState::new(ConfigStore::new(Paths::in_dir(dir.path().join("cfg"))), dyn_vault);
-        let app = mlflow_login_tray_lib::build(mock_builder()).manage(state).build(tauri::generate_context!()).unwrap();
-        Harness { _dir: dir, vault, app }
-    }
-
-    fn window(&self, label: &str) -> WebviewWindow<MockRuntime> {
-        match self.app.get_webview_window(label) {
-            Some(w) => w,
-            None => WebviewWindowBuilder::new(&self.app, label, Default::default()).build().unwrap(),
-        }
-    }
-
-    fn invoke(&self, label: &str, cmd: &str, args: Value) -> Result<Value, Value> {
-        let request = InvokeRequest {
-            cmd: cmd.into(),
-            callback: CallbackFn(0),
-            error: CallbackFn(1),
-            // The app's own origin: capabilities grant commands to local pages only.
-            url: if cfg!(windows) { "http://tauri.localhost" } else { "tauri://localhost" }.parse().unwrap(),
-            body: InvokeBody::Json(args),
-            headers: Default::default(),
-            invoke_key: INVOKE_KEY.to_string(),
-        };
-        get_ipc_response(&self.window(label), request).map(|b| b.deserialize::<Value>().unwrap())
-    }
-
-    fn servers(&self, cmd: &str, args: Value) -> Result<Value, Value> {
-        self.invoke("servers", cmd, args)
-    }
-
-    fn state(&self) -> tauri::State<'_, AppState> {
-        self.app.state::<AppState>()
-    }
-}
 
 fn login_request(name: &str, url: &str, user: &str, password: &str, without_checking: bool) -> Value {
     json!({"request": {
@@ -268,14 +217,6 @@ fn the_login_window_cannot_manage_servers() {
     assert_eq!(h.servers("list_servers", json!({})).unwrap().as_array().unwrap().len(), 1);
 }
 
-/// A team's server list in a file (in its own folder, dropped with it).
-fn list_file(text: &str) -> (tempfile::TempDir, String) {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("servers.toml");
-    std::fs::write(&path, text).unwrap();
-    (dir, path.to_str().unwrap().to_string())
-}
-
 const TEAM_LIST: &str = "[servers.prod]\nurl = \"https://p\"\nusername = \"alice\"\n\n\
                          [servers.tok]\nurl = \"https://tok.example\"\nauth = \"bearer\"\n";
 
@@ -403,4 +344,52 @@ fn without_a_picker_a_path_is_needed() {
     let h = Harness::new();
     let e = h.servers("import_plan", json!({"path": null})).unwrap_err();
     assert_eq!(e["kind"], "internal");
+}
+
+/// A variable of the fixture servers; fails (never skips) without them.
+fn fx(name: &str) -> String {
+    std::env::var(name).unwrap_or_else(|_| {
+        panic!("{name} is not set: run under `tests/fixtures/with-keyring.sh tests/fixtures/with-servers.sh` (tests/tray/run.sh and `make test` do)")
+    })
+}
+
+/// The servers window's workspace choice against the real workspaces fixture (MLflow with
+/// --enable-workspaces behind its basic-auth app): wanda may use team-a and team-b, walt
+/// team-a only. Core's rule, as `use NAME/WS`: only a workspace the server lists is selected.
+#[test]
+fn the_servers_window_chooses_a_workspace_the_server_lists() {
+    let h = Harness::new();
+    let url = fx("MLL_WS_URL");
+    let login = |name: &str, user: &str, pw: &str| {
+        let r = h.invoke("login", "login", login_request(name, &url, user, pw, false)).unwrap();
+        assert_eq!(r["saved"], true, "{r}");
+    };
+    login("both", &fx("MLL_WS_BOTH_USER"), &fx("MLL_WS_BOTH_PW"));
+    login("walt", &fx("MLL_WS_A_USER"), &fx("MLL_WS_A_PW"));
+
+    let list = h.servers("list_workspaces", json!({"name": "both"})).unwrap();
+    assert_eq!(list["enabled"], true, "{list}");
+    let mut names: Vec<_> = list["names"].as_array().unwrap().iter().map(|n| n.as_str().unwrap()).collect();
+    names.sort_unstable();
+    assert_eq!(names, ["team-a", "team-b"], "{list}");
+    assert_eq!(h.servers("set_workspace", json!({"name": "both", "workspace": "team-b"})), Ok(Value::Null));
+    let servers = h.servers("list_servers", json!({})).unwrap();
+    let both = servers.as_array().unwrap().iter().find(|s| s["name"] == "both").unwrap();
+    assert_eq!((&both["workspace"], &both["active"]), (&json!("team-b"), &json!(true)), "{both}");
+
+    // walt may not use team-b: refused by name, with his workspaces, and nothing changes.
+    let e = h.servers("set_workspace", json!({"name": "walt", "workspace": "team-b"})).unwrap_err();
+    assert_eq!((e["kind"].as_str(), e["field"].as_str()), (Some("invalid_input"), Some("workspace")), "{e}");
+    assert!(e["message"].as_str().unwrap().contains("\"team-b\""), "{e}");
+    assert!(e["help"].as_str().unwrap().contains("team-a"), "{e}");
+    let config = h.state().logins().config().unwrap();
+    assert_eq!((config.active.as_deref(), config.servers["walt"].workspace.as_deref()), (Some("both"), None));
+
+    // A server that cannot be asked: the reason, as the check says it.
+    h.invoke("login", "login", login_request("down", "http://127.0.0.1:9", "alice", "pw", true)).unwrap();
+    let e = h.servers("list_workspaces", json!({"name": "down"})).unwrap_err();
+    assert_eq!(e["kind"], "io", "{e}");
+    assert!(e["message"].as_str().unwrap().starts_with("the server could not be asked"), "{e}");
+    let e = h.servers("set_workspace", json!({"name": "down", "workspace": "team-a"})).unwrap_err();
+    assert_eq!(e["kind"], "io", "{e}");
 }

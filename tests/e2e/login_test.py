@@ -44,6 +44,7 @@ import sys
 import tempfile
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tray"))
@@ -604,6 +605,11 @@ def sso_dialog(s, env, driver, mode_file, url_log):
         log(f"    browser started with the URL the dialog shows: {opened[-1] == shown}")
         assert opened[-1] == shown, (opened, shown)
         assert shown.startswith(OIDC_ISSUER), shown
+        # Where the sign-in goes, as core found it, shown in the wait before the browser opened.
+        line = s.text(s.find("#sso-signing-in"))
+        log(f"    #sso-signing-in: {line!r}")
+        server_host = urllib.parse.urlsplit(OIDC_PROXY_URL).netloc
+        assert line == f"Signing in at {OIDC_ISSUER.rstrip('/')} for {server_host}", (line, server_host)
         s.click(s.find("#cancel"), done=lambda: not visible("#sso-wait"))
         wait_for(lambda: not visible("#sso-wait") and visible("#fields"), 30, "the wait to end and the form to return")
         assert s.attr(s.find("#outcome"), "data-kind") is None, s.attr(s.find("#outcome"), "data-kind")

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# The tray app's tests: the tauri::test command tests (mock runtime, in-memory vault), then
+# The tray app's tests: the tauri::test command tests (mock runtime, in-memory vault; the
+# single sign-on ones against the real IdP of the SSO fixtures), then
 # the tray menu for real (tests/tray/tray_menu_test.py): the built binary under Xvfb, the
-# private gnome-keyring, the nginx fixture (checks the CLI records), the SSO fixtures, a
+# private gnome-keyring, the nginx fixture (checks the CLI records), the SSO fixtures, the
+# workspaces fixture (the workspace submenu, and a hooked bash that follows it), a
 # StatusNotifier host and a notification server on the private bus, the menu through
 # com.canonical.dbusmenu; then the tray on a bus of its own where the Secret Service never
 # answers (tests/tray/tray_hung_keychain_test.py).
@@ -34,6 +36,9 @@ cd "$root"
 
 echo "==> tauri::test command tests"
 cargo test -p mlflow-login-tray
+
+echo "==> tauri::test single sign-on against the real IdP, its scripted browser as \$BROWSER"
+BROWSER=$MLL_OIDC_BROWSER cargo test -p mlflow-login-tray --test sso -- --ignored
 
 echo "==> build ($profile)"
 build_app "$profile"

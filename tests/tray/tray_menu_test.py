@@ -5,13 +5,15 @@ Run by tests/tray/run.sh (inside tests/fixtures/with-keyring.sh, with-servers.sh
 xvfb-run). Environment: MLL_TRAY_BIN, MLL_CLI_BIN (built binaries), MLL_NGINX_URL and
 MLL_ALICE_PW (the nginx fixture, for checks the CLI records and the tray shows), and the SSO
 fixtures (tests/fixtures/oidc/README.md: MLL_OIDC_PROXY_URL, MLL_OIDC_ADMIN_URL,
-MLL_OIDC_BROWSER) for the tray's background renewal of an SSO token.
+MLL_OIDC_BROWSER) for the tray's background renewal of an SSO token, and the workspaces
+fixture (MLL_WS_URL, MLL_WS_BOTH_USER, MLL_WS_BOTH_PW) for the workspace submenu.
 """
 
 import json
 import os
 import re
 import secrets
+import select
 import subprocess
 import sys
 import tempfile
@@ -260,6 +262,96 @@ def local_proxy(env, menu, tray, opened):
     print("local proxy: none before first use, one after; tracking URI and browser link work: OK")
 
 
+def workspace_items(menu):
+    """The labels of the menu's workspace submenu: its title, then its items."""
+    return [i["label"] for i in menu.items() if i["label"].startswith("Workspace")]
+
+
+class HookedBash:
+    """An interactive bash with the hook (`eval "$(mlflow-login init bash)"`), fed on a pipe:
+    the hook runs before each prompt, as in a terminal."""
+
+    def __init__(self, env):
+        self.proc = subprocess.Popen(["bash", "--norc", "--noprofile", "-i"], env={**env, "PS1": "$ "},
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                                     text=True)
+        self.send(f'eval "$({CLI} init bash)"')
+
+    def send(self, line):
+        self.proc.stdin.write(line + "\n")
+        self.proc.stdin.flush()
+
+    def workspace_at_next_prompt(self):
+        """MLFLOW_WORKSPACE after one more prompt (an empty command: the hook runs)."""
+        self.send(":")
+        self.send('echo "ws=${MLFLOW_WORKSPACE-unset}"')
+        ready, _, _ = select.select([self.proc.stdout], [], [], 30)
+        assert ready, "bash did not answer"
+        line = self.proc.stdout.readline().strip()
+        assert line.startswith("ws="), line
+        return line[3:]
+
+    def close(self):
+        self.proc.stdin.close()
+        self.proc.wait(timeout=10)
+
+
+def workspaces(env, menu, notifications):
+    """The active server's workspaces as a submenu, from the real workspaces fixture (MLflow
+    with --enable-workspaces behind its basic-auth app; wanda may use team-a and team-b).
+    A server without workspaces has no submenu; a click selects a workspace by core's rule,
+    and a hooked bash exports it at its next prompt; one the server does not list for the
+    user is refused, said in a notification, and nothing changes."""
+    # "web" (the nginx fixture, no workspaces) is active and checked: no submenu.
+    pump(1)
+    assert workspace_items(menu) == [], workspace_items(menu)
+    cli(env, "login", "ws", "--url", os.environ["MLL_WS_URL"], "--username", os.environ["MLL_WS_BOTH_USER"],
+        "--password-stdin", stdin=os.environ["MLL_WS_BOTH_PW"])
+    cli(env, "use", "ws/team-a")
+    wait_for(lambda: workspace_items(menu) == ["Workspace: team-a"], 20, "the workspace submenu")
+    wait_for(lambda: menu.find("team-b") is not None, 5, "team-b in the submenu")
+    assert checked(menu) == ["team-a", "ws"], checked(menu)
+    wait_for(lambda: menu.items()[0]["label"].startswith("ws / team-a — wanda @ "), 5, "server and workspace named")
+    bash = HookedBash(env)
+    try:
+        assert bash.workspace_at_next_prompt() == "team-a"
+        # The switch's check rebuilds the menu when it ends: click after it, not during it.
+        wait_for(lambda: " OK at " in menu.items()[0]["label"], 20, "the check of ws in the status line")
+        menu.click("team-b")
+
+        def selected():
+            return [s.get("workspace") for s in json.loads(cli(env, "list", "--json")) if s["name"] == "ws"]
+
+        wait_for(lambda: selected() == ["team-b"], 20, "`mlflow-login list` to show team-b")
+        wait_for(lambda: checked(menu) == ["team-b", "ws"], 5, "the tick on team-b")
+        wait_for(lambda: menu.items()[0]["label"].startswith("ws / team-b — "), 5, "the menu line to name team-b")
+        assert bash.workspace_at_next_prompt() == "team-b"
+    finally:
+        bash.close()
+
+    # walt may use team-a only. team-b, selected without asking, stays in the submenu,
+    # checked; choosing it in the menu asks the server: refused, and nothing changes.
+    cli(env, "login", "walt", "--url", os.environ["MLL_WS_URL"], "--username", os.environ["MLL_WS_A_USER"],
+        "--password-stdin", stdin=os.environ["MLL_WS_A_PW"])
+    cli(env, "use", "--no-verify", "walt/team-b")
+    wait_for(lambda: workspace_items(menu) == ["Workspace: team-b"], 20, "walt's workspace submenu")
+    wait_for(lambda: menu.find("team-a") is not None, 5, "team-a, the one walt may use")
+    # The switch's check rebuilds the menu when it ends: click after it, not during it.
+    wait_for(lambda: menu.items()[0]["label"].startswith("walt / team-b — ")
+             and not menu.items()[0]["label"].endswith("not checked yet"), 20, "the check of walt")
+    menu.click("team-b")
+
+    def refused():
+        return [c["body"] for c in notifications.calls() if c["body"].startswith("walt: workspace team-b")]
+
+    body = wait_for(refused, 20, "a notification that team-b was not selected")[0]
+    assert "not selected" in body and "team-a" in body, body
+    # The tick GTK took off the clicked item is put back: the menu shows the config.
+    wait_for(lambda: checked(menu) == ["team-b", "walt"], 5, "team-b still ticked")
+    assert [s.get("workspace") for s in json.loads(cli(env, "list", "--json")) if s["name"] == "walt"] == ["team-b"]
+    print("workspaces: submenu from the server, a click selects, a hooked bash follows, a refusal is said: OK")
+
+
 class NoRedirect(urllib.request.HTTPRedirectHandler):
     def redirect_request(self, *args, **kwargs):
         return None
@@ -362,6 +454,7 @@ def main():
         wait_for(clipboard, 5, f"the clipboard to hold {want!r}")
 
         local_proxy(env, menu, tray, opened)
+        workspaces(env, menu, notifications)
 
         # The tray never made a webview.
         assert webkit_children(tray.pid) == [], webkit_children(tray.pid)

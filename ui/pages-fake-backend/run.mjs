@@ -335,7 +335,17 @@ test("login: single sign-on waits with the URL to copy (screenshot)", async () =
         context: { window: "login", server: null },
         servers: fresh().filter((s) => s.name !== "prod"),
         ssoHints: { issuer: "https://idp.example.com/realms/acme", clientId: "mlflow-login" },
-        script: { login_sso: [{ emit: ["sso-prompt", { kind: "browser", url, error: null }], hold: true }] },
+        script: {
+          login_sso: [
+            {
+              emits: [
+                ["sso-prompt", { kind: "signingIn", issuer: "https://idp.example.com/realms/acme", host: "mlflow.corp.example.com" }],
+                ["sso-prompt", { kind: "browser", url, error: null }],
+              ],
+              hold: true,
+            },
+          ],
+        },
       },
       { viewport: LOGIN_SIZE, scheme, scale: 2 },
     );
@@ -348,8 +358,40 @@ test("login: single sign-on waits with the URL to copy (screenshot)", async () =
     await p.click("#submit");
     await p.waitForSelector("#sso_url");
     assert.equal(await p.inputValue("#sso_url"), url);
+    assert.equal(
+      await textOf(p, "#sso-signing-in"),
+      "Signing in at https://idp.example.com/realms/acme for mlflow.corp.example.com",
+    );
     return p;
   }, "login-sso", "login-sso");
+});
+
+test("login: single sign-on asks before an identity provider a team list named, then says where it signs in", async () => {
+  // core's words for a team list's identity provider on no domain of the server's
+  const unconfirmed = fx.errors.issuer_unconfirmed;
+  const server = fx.settings["corp-team-sso"];
+  const signingIn = { kind: "signingIn", issuer: server.issuer, host: "mlflow.corp.example.com" };
+  await shots(async (scheme) => {
+    const p = await login({ login_sso: [{ err: unconfirmed }, { emits: [["sso-prompt", signingIn]], hold: true }] }, { scheme }, server);
+    await p.click("#submit");
+    await p.waitForSelector("#issuer-question");
+    assert.match(await textOf(p, "#issuer-question"), /A team list names the identity provider https:\/\/login\.lookalike\.example/);
+    assert.equal(await focusedId(p), "trust_issuer");
+    assert.equal(await p.isVisible("#sso-wait"), false, "no sign-in started");
+    // Signing in again without the tick sends nothing more.
+    await p.click("#submit");
+    assert.equal((await calls(p, "login_sso")).length, 1);
+    return p;
+  }, "login-sso-trust");
+  const p = await login({ login_sso: [{ err: unconfirmed }, { emits: [["sso-prompt", signingIn]], hold: true }] }, {}, server);
+  await p.click("#submit");
+  await p.waitForSelector("#issuer-question");
+  await p.keyboard.press("Space");
+  await p.click("#submit");
+  await p.waitForSelector("#sso-signing-in");
+  assert.equal(await textOf(p, "#sso-signing-in"), "Signing in at https://login.lookalike.example for mlflow.corp.example.com");
+  const sent = (await calls(p, "login_sso")).map((c) => c.args.request.trustIssuer);
+  assert.deepEqual(sent, [false, true]);
 });
 
 // ---- servers window ---------------------------------------------------------------------
@@ -377,6 +419,8 @@ test("servers: keyboard: remove asks first, Enter on the safe answer keeps it", 
   await p.focus('li[data-name="lab"] button[data-focus="lab:more"]');
   await p.keyboard.press("Enter");
   await p.keyboard.press("Tab"); // into "More": Rename…
+  await p.keyboard.press("Tab"); // Workspace…
+  assert.equal(await p.evaluate(() => document.activeElement.textContent), "Workspace…");
   await p.keyboard.press("Tab"); // Log out
   await p.keyboard.press("Tab"); // Change password… (a Basic server with a password)
   assert.equal(await p.evaluate(() => document.activeElement.textContent), "Change password…");
@@ -394,6 +438,28 @@ test("servers: keyboard: remove asks first, Enter on the safe answer keeps it", 
   await p.keyboard.press("Enter");
   await p.waitForFunction(() => !document.querySelector('li[data-name="lab"]'));
   assert.deepEqual(await calls(p, "remove_server"), [{ cmd: "remove_server", args: { name: "lab" } }]);
+});
+
+test("servers: keyboard: a workspace the server lists is chosen", async () => {
+  const workspaces = { lab: { enabled: true, names: ["team-a", "team-b"] } };
+  const p = await page(
+    { context: { window: "servers", server: null }, servers: fresh(), workspaces },
+    { viewport: SERVERS_SIZE },
+  );
+  await p.waitForSelector(".server-list");
+  await p.focus('li[data-name="lab"] button[data-focus="lab:more"]');
+  await p.keyboard.press("Enter");
+  await p.keyboard.press("Tab"); // Rename…
+  await p.keyboard.press("Tab"); // Workspace…
+  await p.keyboard.press("Enter");
+  await p.waitForSelector('li[data-name="lab"] .workspaces button');
+  assert.equal(await p.evaluate(() => document.activeElement.textContent), "team-a", "the first choice takes focus");
+  await p.keyboard.press("Tab");
+  await p.keyboard.press("Enter"); // team-b
+  await p.waitForFunction(() => document.querySelector('li[data-name="lab"] .who .workspace')?.textContent === " · workspace team-b");
+  assert.deepEqual(await calls(p, "set_workspace"), [{ cmd: "set_workspace", args: { name: "lab", workspace: "team-b" } }]);
+  assert.equal(await p.evaluate(() => document.activeElement.textContent), "Workspace…", "focus back on the button");
+  assert.match(await textOf(p, 'li[data-name="lab"]'), /Active/);
 });
 
 test("servers: keyboard: inline rename with Enter", async () => {

@@ -1,4 +1,4 @@
-import type { CheckView, IpcError, ServerView, WindowContext } from "../src/ipc";
+import type { CheckView, IpcError, ServerSettings, ServerView, WindowContext, WorkspaceList } from "../src/ipc";
 
 export interface Answer {
   ok?: unknown;
@@ -6,6 +6,7 @@ export interface Answer {
   delayMs?: number;
   hold?: boolean;
   emit?: [string, unknown];
+  emits?: [string, unknown][];
   untilCancel?: boolean;
 }
 
@@ -15,6 +16,8 @@ export interface Scenario {
   script?: Record<string, Answer[]>;
   okCheck?: CheckView;
   ssoHints?: { issuer: string | null; clientId: string | null };
+  /** `list_workspaces` per server name (default: a server without workspaces). */
+  workspaces?: Record<string, WorkspaceList>;
 }
 
 export interface Call {
@@ -34,4 +37,9 @@ export function fakeBackend(
 export function materialize(
   fixtures: unknown,
   now?: number,
-): { checks: Record<string, CheckView>; servers: ServerView[]; errors: Record<IpcError["kind"], IpcError> };
+): {
+  checks: Record<string, CheckView>;
+  servers: ServerView[];
+  errors: Record<IpcError["kind"], IpcError>;
+  settings: Record<string, ServerSettings>;
+};

@@ -5,7 +5,7 @@
 // `scenario.script[cmd]` lists canned answers, used in order (the last one repeats):
 // `{ ok: value }`, `{ err: IpcError }`, plus `delayMs`, or `hold: true` to never answer
 // (for busy-state screenshots), `emit: [event, payload]` to send an event first (through
-// `hooks.emit`), `untilCancel: true` to answer `cancelled` once `cancel_sso` is called. Commands without a script behave like a small, consistent
+// `hooks.emit`; `emits: [[event, payload], ...]` for several, in order), `untilCancel: true` to answer `cancelled` once `cancel_sso` is called. Commands without a script behave like a small, consistent
 // server store. Every call is recorded in `calls` (arguments deep-copied).
 
 /**
@@ -47,7 +47,7 @@ export function fakeBackend(scenario, hooks = {}) {
         if (!s && r.mode === "edit") throw notFound(r.name);
         const check = r.saveWithoutChecking ? null : okCheck();
         if (!s) {
-          s = { name: r.name, url: r.url, username: null, auth: r.auth, caBundle: null, clientCert: null, insecureTls: false, active: false, hasSecret: true, warnings: [], lastCheck: null };
+          s = { name: r.name, url: r.url, username: null, auth: r.auth, caBundle: null, clientCert: null, insecureTls: false, active: false, workspace: null, hasSecret: true, warnings: [], lastCheck: null };
           servers.push(s);
         }
         Object.assign(s, { url: r.url, username: r.auth === "basic" ? r.username : null, auth: r.auth, caBundle: r.caBundle, insecureTls: r.insecureTls, hasSecret: true, lastCheck: check });
@@ -67,6 +67,21 @@ export function fakeBackend(scenario, hooks = {}) {
           out[s.name] = clone(s.lastCheck);
         }
         return out;
+      }
+      case "list_workspaces": {
+        if (!find(args.name)) throw notFound(args.name);
+        return clone(scenario.workspaces?.[args.name] ?? { enabled: false, names: [] });
+      }
+      case "set_workspace": {
+        const s = find(args.name);
+        if (!s) throw notFound(args.name);
+        const offered = scenario.workspaces?.[args.name]?.names ?? [];
+        if (!offered.includes(args.workspace)) {
+          throw { kind: "invalid_input", message: `the server lists no workspace "${args.workspace}" for you: it does not exist, or you may not read it`, field: "workspace", help: `yours: ${offered.join(", ")}; or ask the server's administrator for access` };
+        }
+        s.workspace = args.workspace;
+        for (const x of servers) x.active = x === s;
+        return null;
       }
       case "set_active": {
         const s = find(args.name);
@@ -108,7 +123,7 @@ export function fakeBackend(scenario, hooks = {}) {
       const n = used[cmd] ?? 0;
       used[cmd] = n + 1;
       const a = answers[Math.min(n, answers.length - 1)];
-      if (a.emit && hooks.emit) await hooks.emit(a.emit[0], a.emit[1]);
+      for (const [event, payload] of a.emits ?? (a.emit ? [a.emit] : [])) await hooks.emit?.(event, payload);
       if (a.untilCancel) {
         await new Promise((r) => cancels.push(r));
         throw { kind: "cancelled", message: "the sign-in was cancelled", field: null, help: null };
@@ -131,5 +146,5 @@ export function materialize(fixtures, now = Date.now()) {
   const checks = {};
   for (const [k, c] of Object.entries(fixtures.checks)) checks[k] = time(c);
   const servers = fixtures.servers.map((s) => ({ ...s, lastCheck: s.lastCheck ? checks[s.lastCheck] : null }));
-  return { checks, servers, errors: fixtures.errors };
+  return { checks, servers, errors: fixtures.errors, settings: fixtures.settings };
 }

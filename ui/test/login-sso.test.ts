@@ -1,13 +1,21 @@
 // The login dialog's "Single sign-on" mode: hints fill the issuer and client id, "Sign in
-// with browser" waits with the URL to copy and Cancel, success closes as the other modes do.
+// with browser" waits showing where it signs in, with the URL to copy and Cancel, success
+// closes as the other modes do; an identity provider a team list named, on no domain of the
+// server's, is signed in at only after the user ticked the question.
 import { afterEach, describe, expect, it } from "vitest";
-import type { ServerSettings, SsoPrompt } from "../src/ipc";
+import type { ServerSettings, SsoLoginRequest, SsoPrompt } from "../src/ipc";
 import { CLOSE_DELAY_MS } from "../src/login/form";
 import { $, click, flush, fx, key, setup, teardown, text, type } from "./helpers";
 
 const ISSUER = "https://idp.example.com/realms/acme";
 const AUTHORIZE = `${ISSUER}/protocol/openid-connect/auth?client_id=mlflow-login&state=xyz`;
 const PROMPT: SsoPrompt = { kind: "browser", url: AUTHORIZE, error: null };
+const SIGNING_IN: SsoPrompt = { kind: "signingIn", issuer: ISSUER, host: "mlflow.example.com" };
+/** A server a team list added: "Log in again…" fills the dialog with its settings. */
+const TEAM_SERVER = fx.settings["corp-team-sso"];
+/** What `login_sso` answers until the user said yes (core's reason as the message). */
+const UNCONFIRMED = fx.errors.issuer_unconfirmed;
+const SAVED = { ok: { saved: true, check: null, server: null, dropped: [] } };
 
 async function open(script: Record<string, object[]> = {}, server: ServerSettings | null = null) {
   return setup({
@@ -81,6 +89,7 @@ describe("login dialog: single sign-on", () => {
         caBundle: null,
         insecureTls: false,
         makeActive: true,
+        trustIssuer: false,
       },
     });
     await flush(5000);
@@ -89,6 +98,66 @@ describe("login dialog: single sign-on", () => {
     expect(text("#outcome")).toContain("Signed in with single sign-on");
     await flush(CLOSE_DELAY_MS);
     expect(calls.filter((c) => c.cmd === "close_window")).toHaveLength(1);
+  });
+
+  it("says where it signs in, as Rust found it, before the browser opens", async () => {
+    await open({ login_sso: [{ emits: [["sso-prompt", SIGNING_IN]], hold: true }] });
+    await fillSso();
+    click("#submit");
+    await flush();
+    expect(text("#sso-signing-in").replace(/\s+/g, " ").trim()).toBe(
+      `Signing in at ${ISSUER} for mlflow.example.com`,
+    );
+    expect(document.querySelector("#sso_url"), "no browser yet").toBeNull();
+  });
+
+  it("asks before signing in at an identity provider a team list named, and sends the yes", async () => {
+    const { calls } = await open(
+      { login_sso: [{ err: UNCONFIRMED }, { emits: [["sso-prompt", SIGNING_IN], ["sso-prompt", PROMPT]], hold: true }] },
+      TEAM_SERVER,
+    );
+    click("#submit");
+    await flush();
+    const sent = () => calls.filter((c) => c.cmd === "login_sso").map((c) => (c.args as { request: SsoLoginRequest }).request);
+    expect(sent()).toHaveLength(1);
+    expect(sent()[0]).toMatchObject({ issuer: TEAM_SERVER.issuer, clientId: "corp-cli", trustIssuer: false });
+    // The question, not a wait and not an error: why, and a tick to give.
+    expect(document.querySelector("#sso-wait")).toBeNull();
+    expect(visible("#issuer-question")).toBe(true);
+    const why = text("#issuer-question");
+    expect(why).toContain("Confirm the identity provider first");
+    expect(why).toContain("A team list names the identity provider https://login.lookalike.example");
+    expect(why).toContain("share no domain");
+    expect($("#outcome").dataset.kind).toBeUndefined();
+    expect(document.activeElement?.id).toBe("trust_issuer");
+    expect($<HTMLInputElement>("#trust_issuer").checked).toBe(false);
+
+    // Not ticked: nothing is sent.
+    click("#submit");
+    await flush();
+    expect(sent()).toHaveLength(1);
+
+    click("#trust_issuer");
+    click("#submit");
+    await flush();
+    expect(sent()).toHaveLength(2);
+    expect(sent()[1]).toMatchObject({ issuer: TEAM_SERVER.issuer, trustIssuer: true });
+    expect(visible("#sso-wait")).toBe(true);
+    expect(text("#sso-signing-in")).toContain(`Signing in at ${ISSUER} for mlflow.example.com`);
+  });
+
+  it("another issuer, client id or URL takes the yes back", async () => {
+    const { calls } = await open({ login_sso: [{ err: UNCONFIRMED }, { err: UNCONFIRMED }, SAVED] }, TEAM_SERVER);
+    click("#submit");
+    await flush();
+    click("#trust_issuer");
+    type("#issuer", "https://login.other.example");
+    expect(document.querySelector("#issuer-question"), "asked again, for this one").toBeNull();
+    click("#submit");
+    await flush();
+    const last = calls.filter((c) => c.cmd === "login_sso").at(-1)!.args as { request: SsoLoginRequest };
+    expect(last.request).toMatchObject({ issuer: "https://login.other.example", trustIssuer: false });
+    expect($<HTMLInputElement>("#trust_issuer").checked).toBe(false);
   });
 
   it("Cancel ends the wait, says nothing, and leaves the dialog open", async () => {
@@ -139,17 +208,7 @@ describe("login dialog: single sign-on", () => {
   });
 
   it("\u201cLog in again\u201d on an SSO server opens in SSO mode with its issuer and client id", async () => {
-    const server: ServerSettings = {
-      name: "corp",
-      url: "https://mlflow.corp.example.com",
-      username: null,
-      auth: "sso",
-      caBundle: null,
-      clientCert: null,
-      insecureTls: false,
-      issuer: ISSUER,
-      clientId: "corp-cli",
-    };
+    const server: ServerSettings = { ...TEAM_SERVER, issuer: ISSUER };
     const { calls } = await open({ login_sso: [{ ok: { saved: true, check: null, server: null, dropped: [] } }] }, server);
     expect($<HTMLInputElement>("#auth-sso").checked).toBe(true);
     expect($<HTMLInputElement>("#issuer").value).toBe(ISSUER);

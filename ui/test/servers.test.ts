@@ -296,3 +296,63 @@ describe("servers window: keyboard focus", () => {
     expect(document.activeElement).toBe(btn("staging", "Verify"));
   });
 });
+
+describe("servers window: the MLflow workspace", () => {
+  const workspaces = { prod: { enabled: true, names: ["team-a", "team-b"] } };
+
+  it("lists the server's workspaces and chooses one through core's check", async () => {
+    const servers = fx.servers.map((s) => (s.name === "prod" ? { ...s, workspace: "team-a" } : s));
+    const { calls } = await setup({ context: { window: "servers", server: null }, servers, workspaces });
+    expect(row("prod").querySelector(".who .workspace")?.textContent).toBe(" · workspace team-a");
+    click(btn("prod", "More"));
+    await flush();
+    click(btn("prod", "Workspace…"));
+    await flush();
+    expect(calls).toContainEqual({ cmd: "list_workspaces", args: { name: "prod" } });
+    const choices = Array.from(row("prod").querySelectorAll(".workspaces button"));
+    expect(choices.map((b) => [b.textContent, b.getAttribute("aria-pressed")])).toEqual([
+      ["team-a", "true"],
+      ["team-b", "false"],
+    ]);
+    click(btn("prod", "team-b"));
+    await flush();
+    expect(calls).toContainEqual({ cmd: "set_workspace", args: { name: "prod", workspace: "team-b" } });
+    expect(row("prod").querySelector(".who .workspace")?.textContent).toBe(" · workspace team-b");
+    expect(row("prod").querySelector(".workspaces")).toBeNull();
+    expect(text("#live")).toBe("prod is now the active server, in workspace team-b.");
+  });
+
+  it("says so when the server has no workspaces, and shows a refusal with its fix", async () => {
+    const { calls } = await setup({
+      context: { window: "servers", server: null },
+      servers: fx.servers,
+      workspaces,
+      script: {
+        set_workspace: [
+          {
+            err: {
+              kind: "invalid_input",
+              message: 'the server lists no workspace "team-b" for you: it does not exist, or you may not read it',
+              field: "workspace",
+              help: "yours: team-a; or ask the server's administrator for access",
+            },
+          },
+        ],
+      },
+    });
+    click(btn("staging", "More"));
+    await flush();
+    click(btn("staging", "Workspace…"));
+    await flush();
+    expect(row("staging").querySelector(".workspaces")?.textContent).toMatch(/This server has no workspaces/);
+    click(btn("prod", "More"));
+    await flush();
+    click(btn("prod", "Workspace…"));
+    await flush();
+    click(btn("prod", "team-b"));
+    await flush();
+    expect(calls.filter((c) => c.cmd === "set_workspace")).toHaveLength(1);
+    expect(text("#banner")).toMatch(/Could not choose workspace team-b of prod.*lists no workspace "team-b".*Yours: team-a/);
+    expect(row("prod").querySelector(".who .workspace")).toBeNull();
+  });
+});

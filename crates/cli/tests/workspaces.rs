@@ -204,3 +204,62 @@ fn status_checks_the_active_workspace() {
     let (code, report) = status_json(&w, "plain");
     assert_eq!((code, &report["outcome"]["kind"]), (Some(0), &serde_json::json!("ok")), "{report}");
 }
+
+/// `status` with `envs` set: its exit code and its one report.
+fn status_json_with(w: &World, envs: &[(&str, &std::path::Path)]) -> (Option<i32>, serde_json::Value) {
+    let mut cmd = w.cmd();
+    cmd.envs(envs.iter().copied());
+    let out = cmd.args(["status", "--json"]).output().unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|_| panic!("{}", text(&out)));
+    (out.status.code(), v[0].clone())
+}
+
+#[test]
+fn status_checks_the_workspace_in_force() {
+    let w = World::new();
+    let url = fx("MLL_WS_URL");
+    // walt may use team-a, which is prod's own workspace, and not team-b.
+    let out = w.login("prod", &url, &fx("MLL_WS_A_USER"), &fx("MLL_WS_A_PW"), &[]);
+    assert!(out.status.success(), "{}", text(&out));
+    let out = w.run(&["use", "prod/team-a"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let (code, report) = status_json_with(&w, &[]);
+    assert_eq!((code, &report["outcome"]["kind"]), (Some(0), &serde_json::json!("ok")), "{report}");
+
+    // A project file in force selects team-b: that is the workspace checked.
+    let root = w.dir.path().join("proj");
+    std::fs::create_dir_all(&root).unwrap();
+    let file = root.join(".mlflow-login.toml");
+    std::fs::write(&file, format!("url = \"{url}\"\nworkspace = \"team-b\"\n")).unwrap();
+    let (code, report) = status_json_with(&w, &[("MLFLOW_LOGIN_PROJECT", &file)]);
+    assert_eq!(code, Some(3), "{report}");
+    assert_eq!(report["outcome"]["kind"], "workspace_refused", "{report}");
+    assert_eq!(report["outcome"]["workspace"], "team-b", "{report}");
+    assert_eq!(report["workspace"], "team-b", "{report}");
+    assert_eq!(report["used_because"]["kind"], "project", "{report}");
+    // Named, the server this shell uses is checked in the same workspace.
+    let mut cmd = w.cmd();
+    let out = cmd.env("MLFLOW_LOGIN_PROJECT", &file).args(["status", "prod"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out));
+    assert!(stdout(&out).contains("team-b"), "{}", text(&out));
+    // The checks file keeps prod's own workspace's check: the tray shows that one.
+    let checks: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(w.config_dir().join("checks.json")).unwrap()).unwrap();
+    assert_eq!(checks["servers"]["prod"]["kind"], "ok", "{checks}");
+    assert_eq!(checks["servers"]["prod"]["workspace"], "team-a", "{checks}");
+
+    // A shell pinned with `use prod/team-b --here` (selected unchecked): team-b is checked.
+    let pin: &[(&str, &std::path::Path)] =
+        &[("MLFLOW_LOGIN_PIN", "prod".as_ref()), ("MLFLOW_LOGIN_PIN_WORKSPACE", "team-b".as_ref())];
+    let (code, report) = status_json_with(&w, pin);
+    assert_eq!((code, &report["outcome"]["kind"]), (Some(3), &serde_json::json!("workspace_refused")), "{report}");
+    assert_eq!(report["used_because"]["kind"], "pin", "{report}");
+
+    // The other way round: prod's own workspace is refused, the project's team-a is fine.
+    let out = w.run(&["use", "--no-verify", "prod/team-b"]);
+    assert!(out.status.success(), "{}", text(&out));
+    std::fs::write(&file, format!("url = \"{url}\"\nworkspace = \"team-a\"\n")).unwrap();
+    let (code, report) = status_json_with(&w, &[("MLFLOW_LOGIN_PROJECT", &file)]);
+    assert_eq!((code, &report["outcome"]["kind"]), (Some(0), &serde_json::json!("ok")), "{report}");
+    assert_eq!(report["workspace"], "team-a", "{report}");
+}

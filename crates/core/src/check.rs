@@ -75,6 +75,19 @@ pub async fn check_all<V: Vault + 'static>(
     names: Vec<String>,
     opts: &VerifyOptions,
 ) -> Vec<(String, Result<Checked>)> {
+    check_all_as(logins, names, |_, server| server.clone(), opts).await
+}
+
+/// [`check_all`], each server checked as `in_force` makes it from its configuration: in
+/// the workspace a shell uses with it (`choose::Chosen::in_force`), say. A check of a
+/// workspace other than the server's own is recorded for that workspace, so it does not
+/// count as the server's last check ([`CheckRecord::is_for`]).
+pub async fn check_all_as<V: Vault + 'static>(
+    logins: &Arc<Logins<V>>,
+    names: Vec<String>,
+    in_force: impl Fn(&str, &Server) -> Server,
+    opts: &VerifyOptions,
+) -> Vec<(String, Result<Checked>)> {
     let keys = names.clone();
     let resolved =
         match blocking(logins, move |l| Ok(keys.iter().map(|n| l.resolve(Some(n))).collect::<Vec<_>>())).await {
@@ -84,9 +97,14 @@ pub async fn check_all<V: Vault + 'static>(
     let tasks: Vec<_> = resolved
         .into_iter()
         .map(|r| {
+            let r = r.map(|(name, configured, secret)| {
+                let server = in_force(&name, &configured);
+                let own = server == configured;
+                (name, server, secret, own)
+            });
             let (opts, logins) = (opts.clone(), Arc::clone(logins));
             tokio::spawn(async move {
-                let (name, server, secret) = r?;
+                let (name, server, secret, own) = r?;
                 let (verification, sso) = match secret {
                     Some(stored) if server.auth == AuthKind::Sso => {
                         drop(stored);
@@ -99,7 +117,7 @@ pub async fn check_all<V: Vault + 'static>(
                     }
                     None => (None, None),
                 };
-                Ok::<_, Error>((name, server, verification, sso))
+                Ok::<_, Error>((name, server, verification, sso, own))
             })
         })
         .collect();
@@ -107,7 +125,7 @@ pub async fn check_all<V: Vault + 'static>(
     for (name, task) in names.into_iter().zip(tasks) {
         let joined = task.await.unwrap_or_else(|e| Err(task_failed(&e)));
         let result = match joined {
-            Ok((name, server, verification, sso)) => record(logins, name, server, verification, sso).await,
+            Ok((name, server, verification, sso, own)) => record(logins, name, server, verification, sso, own).await,
             Err(e) => Err(e),
         };
         out.push((name, result));
@@ -164,19 +182,26 @@ fn task_failed(e: &dyn std::fmt::Display) -> Error {
     Error::io("(background check)", std::io::Error::other(e.to_string()))
 }
 
-/// Records one check in the checks file.
+/// Records one check in the checks file, when it was made of the server as configured
+/// (`own`); a check in a workspace a shell selects only is not recorded, so the server's
+/// last check stays the one of its own workspace.
 async fn record<V: Vault + 'static>(
     logins: &Arc<Logins<V>>,
     name: String,
     server: Server,
     verification: Option<Verification>,
     sso: Option<SsoStatus>,
+    own: bool,
 ) -> Result<Checked> {
     let record = match &verification {
         Some(v) => CheckRecord::new(&server, v),
         None => CheckRecord::no_credentials(&server),
     };
     let (key, stored, for_server) = (name.clone(), record.clone(), server.clone());
-    let previous = blocking(logins, move |l| l.checks().record(&key, stored)).await?.filter(|p| p.is_for(&for_server));
+    let previous = if own {
+        blocking(logins, move |l| l.checks().record(&key, stored)).await?.filter(|p| p.is_for(&for_server))
+    } else {
+        None
+    };
     Ok(Checked { name, server, verification, record, previous, sso })
 }

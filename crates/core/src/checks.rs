@@ -51,6 +51,9 @@ pub struct CheckRecord {
     pub url: String,
     /// The account checked.
     pub account: String,
+    /// The MLflow workspace checked (a record for another workspace does not count).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub workspace: Option<String>,
     /// The account the server said the credentials belong to (username, admin, groups,
     /// expiry), when it has an API for it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -72,6 +75,7 @@ impl CheckRecord {
             checked_at: now_ms(),
             url: server.url.clone(),
             account: server.account().to_string(),
+            workspace: server.workspace.clone(),
             identity: verification.identity.clone(),
         }
     }
@@ -90,13 +94,16 @@ impl CheckRecord {
             checked_at: now_ms(),
             url: server.url.clone(),
             account: server.account().to_string(),
+            workspace: server.workspace.clone(),
             identity: None,
         }
     }
 
-    /// Whether this record was made for `server` as it is configured now.
+    /// Whether this record was made for `server` as it is configured now: its URL,
+    /// account and workspace (a check of a workspace a project file selects says nothing
+    /// about the server's own active one).
     pub fn is_for(&self, server: &Server) -> bool {
-        self.url == server.url && self.account == server.account()
+        self.url == server.url && self.account == server.account() && self.workspace == server.workspace
     }
 }
 

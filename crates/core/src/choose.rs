@@ -12,12 +12,15 @@
 //! 3. **The active server.**
 //!
 //! The chosen project travels with the choice ([`Choice::Project`]), so what else a
-//! project file selects (a workspace, say) rides along with its server.
+//! project file selects rides along with its server: the workspace in force
+//! ([`Chosen::in_force`]) is the project file's, else the one the shell was pinned with,
+//! else the server's own active workspace.
 
 use std::path::PathBuf;
 
 use crate::config::Config;
 use crate::project::{self, Ignored, Project};
+use crate::server::Server;
 
 /// Where the project file came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -35,6 +38,8 @@ pub struct Context {
     pub project_file: Option<(PathBuf, Found)>,
     /// The shell's pin.
     pub pin: Option<String>,
+    /// The workspace the shell was pinned with (`use NAME/WS --here`).
+    pub pin_workspace: Option<String>,
 }
 
 impl Context {
@@ -45,7 +50,11 @@ impl Context {
             Some(f) => Some((f, Found::Hook)),
             None => walk_from_cwd(),
         };
-        Context { project_file, pin: crate::shell::pin_from_env() }
+        Context {
+            project_file,
+            pin: crate::shell::pin_from_env(),
+            pin_workspace: crate::shell::pin_workspace_from_env(),
+        }
     }
 }
 
@@ -122,9 +131,21 @@ pub struct Chosen {
     pub found: Option<Found>,
     /// A project file that was found and not used, and why.
     pub ignored: Option<Ignored>,
+    /// The workspace the shell was pinned with, for [`Chosen::in_force`].
+    pub pin_workspace: Option<String>,
 }
 
 impl Chosen {
+    /// `server` (named `name`) as this shell uses it: with the workspace in force (module
+    /// docs) when it is the chosen server; any other server as it is configured.
+    pub fn in_force(&self, name: &str, server: &Server) -> Server {
+        if self.choice.server() == Some(name) {
+            for_shell(&self.choice, server, self.pin_workspace.as_deref())
+        } else {
+            server.clone()
+        }
+    }
+
     /// Why, in words, with how the project file was found and any file passed over:
     /// "project file /p/.mlflow-login.toml (found from the current folder)".
     pub fn reason(&self) -> String {
@@ -155,6 +176,7 @@ pub fn choose(config: &Config, cx: &Context) -> Chosen {
         choice: Choice::make(config, project, cx.pin.as_deref()),
         found: cx.project_file.as_ref().map(|(_, f)| *f),
         ignored,
+        pin_workspace: cx.pin_workspace.clone(),
     }
 }
 
@@ -163,12 +185,35 @@ pub fn choose_here(config: &Config) -> Chosen {
     choose(config, &Context::from_env())
 }
 
+/// `server` with `workspace` as its workspace, when one is given (a project file's or a
+/// pinned shell's choice, for one shell); else `server` as it is.
+pub fn with_workspace(server: &Server, workspace: Option<&str>) -> Server {
+    match workspace {
+        Some(ws) => Server { workspace: Some(ws.to_string()), ..server.clone() },
+        None => server.clone(),
+    }
+}
+
+/// The server a shell uses for `choice`, with the workspace it uses there: the project
+/// file's workspace when a project selects the server, the pinned one (`pin_workspace`)
+/// when the shell is pinned, else the server's own active workspace.
+///
+/// A project file selects, it never grants: its workspace only applies to a server the
+/// user already logged in to (an unknown URL gets no credential at all), and what the user
+/// may do in it stays the server's decision.
+pub fn for_shell(choice: &Choice, server: &Server, pin_workspace: Option<&str>) -> Server {
+    match choice {
+        Choice::Project { project, server: Some(_) } => with_workspace(server, project.workspace.as_deref()),
+        Choice::Pin(_) => with_workspace(server, pin_workspace),
+        _ => server.clone(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use std::path::Path;
 
     use super::*;
-    use crate::server::Server;
 
     fn config() -> Config {
         let mut c = Config::default();
@@ -189,7 +234,11 @@ mod tests {
         let with = |f: Option<&Path>, pin: Option<&str>| {
             choose(
                 &c,
-                &Context { project_file: f.map(|f| (f.to_path_buf(), Found::Walk)), pin: pin.map(str::to_string) },
+                &Context {
+                    project_file: f.map(|f| (f.to_path_buf(), Found::Walk)),
+                    pin: pin.map(str::to_string),
+                    pin_workspace: None,
+                },
             )
         };
         let chosen = with(Some(&file), Some("a"));
@@ -201,5 +250,30 @@ mod tests {
         let bad = with(Some(&file), None);
         assert_eq!(bad.choice, Choice::Active("a".into()));
         assert!(matches!(bad.ignored, Some(Ignored::Invalid(_))));
+    }
+
+    /// The workspace in force: the project file's, else the pinned one, else the server's
+    /// own; only for the chosen server.
+    #[test]
+    fn the_workspace_in_force_rides_with_the_choice() {
+        let d = tempfile::tempdir().unwrap();
+        let file = d.path().join(project::FILE_NAME);
+        std::fs::write(&file, "url = \"https://b.example\"\nworkspace = \"team-p\"\n").unwrap();
+        let mut c = config();
+        c.servers.get_mut("a").unwrap().workspace = Some("team-a".into());
+        c.servers.get_mut("b").unwrap().workspace = Some("team-b".into());
+        let ws = |f: Option<&Path>, pin: Option<&str>, pin_ws: Option<&str>, name: &str| {
+            let cx = Context {
+                project_file: f.map(|f| (f.to_path_buf(), Found::Hook)),
+                pin: pin.map(str::to_string),
+                pin_workspace: pin_ws.map(str::to_string),
+            };
+            choose(&c, &cx).in_force(name, &c.servers[name]).workspace
+        };
+        assert_eq!(ws(Some(&file), None, None, "b").as_deref(), Some("team-p"), "the project's");
+        assert_eq!(ws(Some(&file), None, None, "a").as_deref(), Some("team-a"), "another server keeps its own");
+        assert_eq!(ws(None, Some("b"), Some("team-x"), "b").as_deref(), Some("team-x"), "the pin's");
+        assert_eq!(ws(None, Some("b"), None, "b").as_deref(), Some("team-b"), "pinned without one: the server's");
+        assert_eq!(ws(None, None, Some("team-x"), "a").as_deref(), Some("team-a"), "no pin: the active one's");
     }
 }

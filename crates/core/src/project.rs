@@ -85,7 +85,7 @@ pub struct Project {
     pub redirect_port: Option<u16>,
     /// A CA bundle, resolved against the project's root.
     pub ca_bundle: Option<PathBuf>,
-    /// The MLflow workspace the project logs to (see [`crate::workspaces::for_shell`]).
+    /// The MLflow workspace the project logs to (see [`crate::choose::for_shell`]).
     pub workspace: Option<String>,
 }
 

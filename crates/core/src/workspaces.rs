@@ -17,9 +17,11 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use crate::choose::Choice;
+use crate::error::Result;
+use crate::logins::Logins;
 use crate::secret::Secret;
 use crate::server::Server;
+use crate::vault::Vault;
 use crate::verify::{Outcome, VerifyOptions, transport};
 
 /// The API path that lists the workspaces the user may see.
@@ -40,29 +42,9 @@ pub fn split(selection: &str) -> (&str, Option<&str>) {
     }
 }
 
-/// `server` with `workspace` as its workspace, when one is given (a project file's or a
-/// pinned shell's choice, for one shell); else `server` as it is.
-pub fn with_workspace(server: &Server, workspace: Option<&str>) -> Server {
-    match workspace {
-        Some(ws) => Server { workspace: Some(ws.to_string()), ..server.clone() },
-        None => server.clone(),
-    }
-}
-
-/// The server a shell uses for `choice`, with the workspace it uses there: the project
-/// file's workspace when a project selects the server, the pinned one (`pin_workspace`)
-/// when the shell is pinned, else the server's own active workspace.
-///
-/// A project file selects, it never grants: its workspace only applies to a server the
-/// user already logged in to (an unknown URL gets no credential at all), and what the user
-/// may do in it stays the server's decision.
-pub fn for_shell(choice: &Choice, server: &Server, pin_workspace: Option<&str>) -> Server {
-    match choice {
-        Choice::Project { project, server: Some(_) } => with_workspace(server, project.workspace.as_deref()),
-        Choice::Pin(_) => with_workspace(server, pin_workspace),
-        _ => server.clone(),
-    }
-}
+/// Which server and workspace a shell uses is the default-server rule's (it lives in
+/// `choose`, which every shell's choice goes through).
+pub use crate::choose::{for_shell, with_workspace};
 
 /// One workspace as the server lists it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -213,6 +195,65 @@ pub async fn verify_active(
         verification.outcome = refusal.into_outcome(name);
     }
     verification
+}
+
+/// Asks the server of `name` for the workspaces the user may see, with its fresh stored
+/// credentials (single sign-on: refreshed when due). Blocking keychain reads; bounded by
+/// `opts` and core's keychain wait.
+pub async fn list_for<V: Vault>(
+    logins: &Logins<V>,
+    name: &str,
+    server: &Server,
+    opts: &VerifyOptions,
+) -> Result<Listing> {
+    let fresh = crate::fresh::fresh_with(logins, name, server, &crate::oidc::RefreshOptions::default()).await?;
+    Ok(list(server, fresh.as_ref().map(|f| &f.secret), opts).await)
+}
+
+/// Why a workspace was not selected.
+#[derive(Debug, Clone)]
+pub enum NotSelected {
+    /// The server does not offer it to the user.
+    Refused(Refusal),
+    /// The server could not be asked: the check's outcome says why.
+    CannotAsk(Outcome),
+}
+
+/// The rule of `use NAME/WS`: `wanted` may be selected only when the server lists it
+/// for the user; a server that cannot be asked refuses too (the CLI's `--no-verify` is the
+/// user's explicit way round it).
+pub fn verdict(listing: &Listing, wanted: &str) -> std::result::Result<(), NotSelected> {
+    match listing {
+        Listing::Failed(outcome) => Err(NotSelected::CannotAsk(outcome.clone())),
+        listing => check(listing, wanted).map_err(NotSelected::Refused),
+    }
+}
+
+/// Makes `wanted` the active workspace of `name`, and `name` the active server, once the
+/// server lists it for the user ([`verdict`]); nothing changes otherwise. The tray's
+/// workspace submenu and the servers window use it, as `use NAME/WS` does.
+pub async fn select<V: Vault>(
+    logins: &Logins<V>,
+    name: &str,
+    wanted: &str,
+    opts: &VerifyOptions,
+) -> Result<std::result::Result<(), NotSelected>> {
+    validate_name(wanted)?;
+    let server = logins.config()?.get(name)?.clone();
+    if let Err(not) = verdict(&list_for(logins, name, &server, opts).await?, wanted) {
+        return Ok(Err(not));
+    }
+    logins.set_active_workspace(name, Some(Some(wanted)))?;
+    Ok(Ok(()))
+}
+
+impl fmt::Display for NotSelected {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            NotSelected::Refused(refusal) => write!(f, "{refusal}"),
+            NotSelected::CannotAsk(outcome) => write!(f, "the server could not be asked: {}", outcome.summary()),
+        }
+    }
 }
 
 /// Whether the workspace `wanted` may be selected, by what the server listed. The

@@ -16,6 +16,8 @@ ipc_commands![
     servers::remove_server,
     servers::logout_server,
     servers::change_password,
+    servers::list_workspaces,
+    servers::set_workspace,
     window::open_login,
     window::close_window,
     import::import_plan,

@@ -1,11 +1,12 @@
 //! Listing and changing servers: `list_servers`, `set_active`, `rename_server`,
-//! `remove_server`, `logout_server`, `change_password`.
+//! `remove_server`, `logout_server`, `change_password`, `list_workspaces`, `set_workspace`.
 
 use tauri::State;
 
+use crate::error::IpcError;
 use crate::error::IpcResult;
 use crate::state::AppState;
-use crate::views::{PasswdView, ServerView};
+use crate::views::{PasswdView, ServerView, WorkspaceList};
 
 /// Every server with its last check. When the keychain cannot say which passwords are
 /// stored (locked, absent, slow), `hasSecret` is `null` rather than the listing failing.
@@ -66,4 +67,33 @@ pub async fn change_password(state: State<'_, AppState>, name: String, password:
     let opts = mlflow_login_core::VerifyOptions::default();
     let changed = mlflow_login_core::passwd::change_password(state.logins(), &name, new, &opts).await?;
     Ok(PasswdView::from(&changed))
+}
+
+/// The workspaces the server of `name` lists for the user (core's listing, with the stored
+/// credentials, as `mlflow-login workspaces NAME`).
+#[tauri::command]
+pub async fn list_workspaces(state: State<'_, AppState>, name: String) -> IpcResult<WorkspaceList> {
+    let config = state.logins().config()?;
+    let server = config.get(&name)?.clone();
+    let listing =
+        mlflow_login_core::workspaces::list_for(state.logins(), &name, &server, state.verify_options()).await?;
+    WorkspaceList::from_listing(listing)
+}
+
+/// Makes `workspace` the active workspace of `name` (and `name` the active server) by
+/// core's rule, as `mlflow-login use NAME/WORKSPACE`: only one the server lists for the
+/// user; otherwise nothing changes and the error says why (`invalid_input` on the field
+/// `workspace`, or `io` when the server could not be asked).
+#[tauri::command]
+pub async fn set_workspace(state: State<'_, AppState>, name: String, workspace: String) -> IpcResult<()> {
+    use mlflow_login_core::workspaces::{NotSelected, select};
+    match select(state.logins(), &name, &workspace, state.verify_options()).await? {
+        Ok(()) => Ok(()),
+        Err(NotSelected::Refused(refusal)) => {
+            let mut e = IpcError::invalid("workspace", refusal.to_string());
+            e.help = Some(refusal.help());
+            Err(e)
+        }
+        Err(NotSelected::CannotAsk(outcome)) => Err(IpcError::cannot_ask(&outcome)),
+    }
 }

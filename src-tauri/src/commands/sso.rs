@@ -6,8 +6,16 @@
 //! opener) and forwards the prompt to the dialog as an [`SSO_PROMPT_EVENT`] event, so the
 //! dialog shows the URL to copy while it waits. The wait is bounded by
 //! [`LoginOptions::timeout`] and ended early by `cancel_sso`.
+//!
+//! Before anything is asked of the identity provider, core's trust rule
+//! ([`mlflow_login_core::oidc::trust`]) decides whether the sign-in needs the user's yes: an
+//! issuer a team list named, on no domain of the server's. The dialog carries that yes
+//! (`trustIssuer`, the CLI's `--trust-issuer`); without it the command refuses with
+//! `issuer_unconfirmed`, so a dialog that skips the question cannot sign in. The dialog then
+//! shows "Signing in at ISSUER for HOST" ([`SsoPrompt::SigningIn`]) before the browser opens.
 
 use mlflow_login_core::login::{SsoSignIn, log_in_sso};
+use mlflow_login_core::oidc::trust::{self, ForeignIssuer, IssuerSource};
 use mlflow_login_core::oidc::{self, Flow, Interaction, Prompt};
 use mlflow_login_core::server::normalize_url;
 use mlflow_login_core::{Activate, AuthKind, Change, LoginInput, Secret, SsoSettings};
@@ -17,7 +25,7 @@ use tokio::sync::oneshot;
 use ts_rs::TS;
 
 use crate::commands::login::{FormMode, saved_result};
-use crate::error::IpcResult;
+use crate::error::{IpcError, IpcErrorKind, IpcResult};
 use crate::state::AppState;
 use crate::views::LoginResult;
 
@@ -63,12 +71,23 @@ pub struct SsoLoginRequest {
     /// Make it the active server.
     #[serde(default)]
     pub make_active: bool,
+    /// The user's yes to an identity provider the dialog asked about (`issuer_unconfirmed`).
+    #[serde(default)]
+    pub trust_issuer: bool,
 }
 
 /// What the dialog shows while it waits.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
 #[serde(rename_all = "camelCase", rename_all_fields = "camelCase", tag = "kind")]
 pub enum SsoPrompt {
+    /// Before the browser opens: "Signing in at ISSUER for HOST" (the issuer as found, the
+    /// server's host; both cleaned).
+    SigningIn {
+        /// The identity provider's issuer.
+        issuer: String,
+        /// The MLflow server's host (and port).
+        host: String,
+    },
     /// The browser was started with `url` (or could not be: `error`); the dialog shows the
     /// URL to copy either way.
     Browser {
@@ -114,6 +133,8 @@ impl From<SsoLoginRequest> for LoginInput {
                 scopes: r.scopes.iter().filter_map(|s| given(s)).collect(),
                 // Not in the dialog: a port set with the CLI is kept.
                 redirect_port: None,
+                // Not the form's to say: the plan keeps the stored settings' mark, and
+                // `confirm_issuer` reads it from there.
                 from_team_list: false,
             },
             secret: Secret::new(String::new()),
@@ -155,6 +176,9 @@ pub async fn login_sso<R: Runtime>(
     request: SsoLoginRequest,
 ) -> IpcResult<LoginResult> {
     let state = state.inner().clone();
+    let trusted = request.trust_issuer;
+    let input = LoginInput::from(request);
+    confirm_issuer(&state, &input, trusted).await?;
     let (cancel_tx, cancel_rx) = oneshot::channel::<()>();
     // A second sign-in replaces (and so cancels) one still waiting.
     state.set_sso_cancel(Some(cancel_tx));
@@ -164,10 +188,38 @@ pub async fn login_sso<R: Runtime>(
         let _ = cancel_rx.await;
     };
     let sign_in = SsoSignIn { flow: Flow::Browser, ui: &ui };
-    let result =
-        log_in_sso(state.logins(), request.into(), sign_in, cancel, &state.sso_options(), state.verify_options()).await;
+    let result = log_in_sso(state.logins(), input, sign_in, cancel, &state.sso_options(), state.verify_options()).await;
     let report = result?;
     saved_result(&app, &state, report, "with single sign-on".to_string()).await
+}
+
+/// Core's rule ([`trust`]), as the CLI applies it: an identity provider a team list named,
+/// on no domain of the server's, is signed in at only with the user's yes. The dialog is
+/// filled with the server's stored settings, so a value left as it was is the stored one
+/// ([`IssuerSource::of_form`]); the tray has no project folder, so no project file counts.
+/// Refused: no request to the identity provider, no browser, nothing stored.
+async fn confirm_issuer(state: &AppState, input: &LoginInput, trusted: bool) -> IpcResult<()> {
+    let name = input.name.clone();
+    let known = state.blocking(move |s| Ok(s.logins().config()?.servers.get(&name).cloned())).await?;
+    let server = input.plan(known.as_ref())?.server;
+    let source = IssuerSource::of_form(&input.sso, &server.url, None, known.as_ref().and_then(|k| k.sso.as_ref()));
+    match trust::confirmation(&server, source) {
+        Some(foreign) if !trusted => Err(unconfirmed(&foreign)),
+        _ => Ok(()),
+    }
+}
+
+/// The refusal of a sign-in that needs the user's yes: core's reason, on the issuer field.
+pub fn unconfirmed(foreign: &ForeignIssuer) -> IpcError {
+    IpcError {
+        kind: IpcErrorKind::IssuerUnconfirmed,
+        message: foreign.reason(),
+        field: Some("issuer".into()),
+        help: Some(format!(
+            "sign in at {} only if it is your company's identity provider; confirm it to go on",
+            foreign.issuer_host
+        )),
+    }
 }
 
 /// Ends a `login_sso` that is waiting (its result is then `cancelled`). Nothing waiting:
@@ -187,6 +239,9 @@ struct WindowPrompt<R: Runtime> {
 impl<R: Runtime> Interaction for WindowPrompt<R> {
     fn show(&self, prompt: Prompt<'_>) {
         let event = match prompt {
+            Prompt::SigningIn { issuer, host } => {
+                SsoPrompt::SigningIn { issuer: issuer.to_string(), host: host.to_string() }
+            }
             Prompt::OpenBrowser { url } => {
                 SsoPrompt::Browser { url: url.to_string(), error: open_browser(url).err().map(|e| e.to_string()) }
             }
@@ -259,6 +314,11 @@ mod tests {
     /// Pins the `sso-prompt` event the dialog is written against (docs/ipc.md).
     #[test]
     fn the_prompt_event_is_pinned() {
+        let signing_in = SsoPrompt::SigningIn { issuer: "https://idp.example".into(), host: "mlflow.example".into() };
+        assert_eq!(
+            serde_json::to_value(&signing_in).unwrap(),
+            serde_json::json!({"kind": "signingIn", "issuer": "https://idp.example", "host": "mlflow.example"})
+        );
         let browser = SsoPrompt::Browser { url: "https://idp.example/auth?x=1".into(), error: None };
         assert_eq!(
             serde_json::to_value(&browser).unwrap(),

@@ -9,25 +9,29 @@
 
 use mlflow_login_core::Secret;
 use mlflow_login_core::shell::Shell;
-use tauri::menu::{CheckMenuItem, IsMenuItem, Menu, MenuEvent, MenuItem, PredefinedMenuItem};
+use mlflow_login_core::workspaces;
+use tauri::menu::{CheckMenuItem, IsMenuItem, Menu, MenuEvent, MenuItem, PredefinedMenuItem, Submenu};
 use tauri::{AppHandle, Manager, Runtime};
 use tauri_plugin_autostart::ManagerExt as _;
 use tauri_plugin_clipboard_manager::ClipboardExt as _;
 use tauri_plugin_opener::OpenerExt as _;
 
 use super::proxies::Want;
-use super::view::Snapshot;
+use super::view::{self, Snapshot};
 use super::{TrayState, background, check, refresh};
 use crate::args::WindowKind;
 use crate::windows;
 
-/// A menu item. Ids on the wire are [`MenuId::id`] strings; a server's is `server:NAME`.
+/// A menu item. Ids on the wire are [`MenuId::id`] strings; a server's is `server:NAME`,
+/// a workspace's `workspace:NAME`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum MenuId {
     /// The disabled first line.
     Status,
     /// A server in the radio list.
     Server(String),
+    /// A workspace of the active server, in its submenu.
+    Workspace(String),
     /// Check the active server now.
     VerifyNow,
     /// Log in again to the active server.
@@ -49,12 +53,14 @@ pub enum MenuId {
 }
 
 const SERVER_PREFIX: &str = "server:";
+const WORKSPACE_PREFIX: &str = "workspace:";
 
 impl MenuId {
     /// The id string.
     pub fn id(&self) -> String {
         match self {
             MenuId::Server(name) => format!("{SERVER_PREFIX}{name}"),
+            MenuId::Workspace(name) => format!("{WORKSPACE_PREFIX}{name}"),
             other => other.fixed_id().to_string(),
         }
     }
@@ -63,6 +69,7 @@ impl MenuId {
         match self {
             MenuId::Status => "status",
             MenuId::Server(_) => SERVER_PREFIX,
+            MenuId::Workspace(_) => WORKSPACE_PREFIX,
             MenuId::VerifyNow => "verify-now",
             MenuId::LogIn => "log-in",
             MenuId::AddServer => "add-server",
@@ -79,6 +86,9 @@ impl MenuId {
     pub fn parse(id: &str) -> Option<Self> {
         if let Some(name) = id.strip_prefix(SERVER_PREFIX) {
             return Some(MenuId::Server(name.to_string()));
+        }
+        if let Some(name) = id.strip_prefix(WORKSPACE_PREFIX) {
+            return Some(MenuId::Workspace(name.to_string()));
         }
         [
             MenuId::Status,
@@ -112,6 +122,7 @@ pub(super) fn build_menu<R: Runtime>(app: &AppHandle<R>, snap: &Snapshot, status
             CheckMenuItem::with_id(app, MenuId::Server(name.clone()).id(), name, true, *active, None::<&str>)
         })
         .collect::<tauri::Result<Vec<_>>>()?;
+    let workspaces = workspace_menu(app, snap)?;
     let has_active = snap.active.is_some();
     let item = |id: MenuId, text: &str, enabled: bool| MenuItem::with_id(app, id.id(), text, enabled, None::<&str>);
     let verify = item(MenuId::VerifyNow, "Verify now", has_active)?;
@@ -128,12 +139,48 @@ pub(super) fn build_menu<R: Runtime>(app: &AppHandle<R>, snap: &Snapshot, status
 
     let mut items: Vec<&dyn IsMenuItem<R>> = vec![&status, &separators[0]];
     items.extend(servers.iter().map(|s| s as &dyn IsMenuItem<R>));
+    if let Some(submenu) = &workspaces {
+        items.push(submenu);
+    }
     if !servers.is_empty() {
         items.push(&separators[1]);
     }
     items.extend([&verify as &dyn IsMenuItem<R>, &login, &add, &manage, &separators[2]]);
     items.extend([&copy as &dyn IsMenuItem<R>, &open, &copy_uri, &autostart, &separators[3], &quit]);
     Menu::with_items(app, &items)
+}
+
+/// The active server's workspaces, as the server last listed them for the user, the
+/// active one checked: `None` when there is nothing to choose (no list yet, a server
+/// without workspaces, a list that could not be had, or an empty one). An active workspace
+/// the server no longer lists stays in, checked, so the submenu never hides what is in force.
+fn workspace_menu<R: Runtime>(app: &AppHandle<R>, snap: &Snapshot) -> tauri::Result<Option<Submenu<R>>> {
+    let Some(active) = &snap.active else { return Ok(None) };
+    let Some(listed) = active.workspaces.as_ref().filter(|l| !l.is_empty()) else { return Ok(None) };
+    let current = active.server.workspace.as_deref();
+    let mut names: Vec<&str> = listed.iter().map(String::as_str).collect();
+    if let Some(ws) = current.filter(|ws| !names.contains(ws)) {
+        names.push(ws);
+    }
+    let items = names
+        .iter()
+        .map(|ws| {
+            CheckMenuItem::with_id(
+                app,
+                MenuId::Workspace(ws.to_string()).id(),
+                ws,
+                true,
+                current == Some(*ws),
+                None::<&str>,
+            )
+        })
+        .collect::<tauri::Result<Vec<_>>>()?;
+    let refs: Vec<&dyn IsMenuItem<R>> = items.iter().map(|i| i as &dyn IsMenuItem<R>).collect();
+    let title = match current {
+        Some(ws) => format!("Workspace: {ws}"),
+        None => "Workspace".to_string(),
+    };
+    Submenu::with_items(app, title, true, &refs).map(Some)
 }
 
 pub(super) fn on_menu_event<R: Runtime>(app: &AppHandle<R>, event: MenuEvent) {
@@ -152,6 +199,24 @@ pub(super) fn on_menu_event<R: Runtime>(app: &AppHandle<R>, event: MenuEvent) {
                 if let Err(e) = state.app.logins().set_active(Some(&name)) {
                     eprintln!("mlflow-login-tray: cannot switch to {name}: {e}");
                 }
+                refresh(&app);
+            });
+        }
+        MenuId::Workspace(ws) => {
+            let Some((name, _)) = active() else { return };
+            let app = app.clone();
+            background(move || {
+                let state = app.state::<TrayState>();
+                let opts = state.app.verify_options().clone();
+                let logins = state.app.logins().clone();
+                match tauri::async_runtime::block_on(workspaces::select(&logins, &name, &ws, &opts)) {
+                    Ok(Ok(())) => {}
+                    Ok(Err(not)) => crate::notify::show(&app, &view::workspace_not_selected(&name, &ws, &not)),
+                    Err(e) => eprintln!("mlflow-login-tray: cannot select workspace {ws} of {name}: {e}"),
+                }
+                // The panel ticked or unticked the clicked item itself; when nothing changed
+                // (a refusal, the active one clicked) the snapshot is the same, so rebuild.
+                *state.shown.lock().unwrap_or_else(|e| e.into_inner()) = None;
                 refresh(&app);
             });
         }
@@ -217,6 +282,7 @@ mod tests {
             MenuId::Status,
             MenuId::Server("prod".into()),
             MenuId::Server("a.b-c".into()),
+            MenuId::Workspace("team-a".into()),
             MenuId::Quit,
             MenuId::StartAtLogin,
         ] {

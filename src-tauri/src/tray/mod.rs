@@ -8,6 +8,11 @@
 //! lookup never holds the menu up: it is shown when it answers, or, when it does not, that
 //! the keychain is not answering (see [`refresh`]).
 //!
+//! The active server's workspaces (MLflow 3.10+) are asked of the server off the menu's
+//! path ([`Listed`]): the menu shows the last list, and a workspace submenu only once the
+//! server listed some. The list is asked again when the active server changes and after
+//! each check of it that the server accepted. Choosing one is core's rule (`workspaces::select`, as `use NAME/WS`).
+//!
 //! The active single sign-on server's token is renewed in the background before it
 //! expires ([`renew`]). Local proxies for other MLflow clients and the browser start on
 //! first use ([`proxies`]).
@@ -24,6 +29,7 @@ use std::sync::Mutex;
 use chrono::Local;
 use mlflow_login_core::Server;
 use mlflow_login_core::checks::CheckClass;
+use mlflow_login_core::workspaces::Listing;
 use tauri::image::Image;
 use tauri::tray::{TrayIcon, TrayIconBuilder};
 use tauri::{AppHandle, Manager, Runtime};
@@ -48,7 +54,9 @@ pub struct TrayState {
     pub app: AppState,
     panel: Panel,
     pub(super) shown: Mutex<Option<Snapshot>>,
-    last_active: Mutex<Option<String>>,
+    /// The active server and its workspace, as last shown (a change starts a check).
+    last_active: Mutex<Option<(String, Option<String>)>>,
+    listed: Listed,
     renewal: renew::Renewal,
     keychain: Keychain,
     /// Local proxies, started on first use.
@@ -117,6 +125,62 @@ impl Keychain {
     }
 }
 
+/// The workspaces the active server last listed for the user, for the menu's submenu: read
+/// from the server in the background, never while the menu waits.
+#[derive(Debug, Default)]
+struct Listed {
+    inner: Mutex<ListedState>,
+}
+
+#[derive(Debug, Default)]
+struct ListedState {
+    /// The server the list is about (name, URL, account), and the list (`None`: the server
+    /// has no workspaces, or could not say).
+    heard: Option<(ListedKey, Option<Vec<String>>)>,
+    /// The server a listing is under way for.
+    asking: Option<ListedKey>,
+}
+
+type ListedKey = (String, String, String);
+
+fn listed_key(name: &str, server: &Server) -> ListedKey {
+    (name.to_string(), server.url.clone(), server.account().to_string())
+}
+
+impl Listed {
+    fn lock(&self) -> std::sync::MutexGuard<'_, ListedState> {
+        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// What the server last listed, if it was this server.
+    fn known(&self, name: &str, server: &Server) -> Option<Vec<String>> {
+        match &self.lock().heard {
+            Some((key, list)) if *key == listed_key(name, server) => list.clone(),
+            _ => None,
+        }
+    }
+
+    /// Whether the caller is to ask the server of `key`: not when asking already, nor
+    /// (unless `again`) when the list is about it.
+    fn start(&self, key: &ListedKey, again: bool) -> bool {
+        let mut l = self.lock();
+        let heard = l.heard.as_ref().is_some_and(|(k, _)| k == key);
+        if l.asking.as_ref() == Some(key) || (heard && !again) {
+            return false;
+        }
+        l.asking = Some(key.clone());
+        true
+    }
+
+    fn heard(&self, key: ListedKey, list: Option<Vec<String>>) {
+        let mut l = self.lock();
+        if l.asking.as_ref() == Some(&key) {
+            l.asking = None;
+        }
+        l.heard = Some((key, list));
+    }
+}
+
 impl TrayState {
     /// Over `app`.
     pub fn new(app: AppState, panel: Panel) -> Self {
@@ -127,6 +191,7 @@ impl TrayState {
             last_active: Mutex::new(None),
             renewal: renew::Renewal::default(),
             keychain: Keychain::default(),
+            listed: Listed::default(),
             proxies: proxies::Proxies::default(),
         }
     }
@@ -168,9 +233,15 @@ fn show<R: Runtime>(app: &AppHandle<R>) {
     let autostart =
         app.try_state::<tauri_plugin_autostart::AutoLaunchManager>().is_some_and(|m| m.is_enabled().unwrap_or(false));
     let mut shown = state.shown.lock().unwrap_or_else(|e| e.into_inner());
-    let snap = Snapshot::load(&state.app, autostart, |server| state.keychain.known(server));
+    let snap = Snapshot::load(
+        &state.app,
+        autostart,
+        |server| state.keychain.known(server),
+        |name, server| state.listed.known(name, server),
+    );
     renew::schedule(app, snap.active.as_ref());
-    let active = snap.active.as_ref().map(|a| a.name.clone());
+    let active = snap.active.as_ref().map(|a| (a.name.clone(), a.server.workspace.clone()));
+    let to_list = snap.active.as_ref().map(|a| (a.name.clone(), a.server.clone()));
     let switched = {
         let mut last = state.last_active.lock().unwrap_or_else(|e| e.into_inner());
         let switched = *last != active;
@@ -183,9 +254,43 @@ fn show<R: Runtime>(app: &AppHandle<R>) {
         let _ = app.run_on_main_thread(move || apply(&handle, &snap));
     }
     drop(shown);
-    if switched && let Some(name) = active {
+    if let Some((name, server)) = to_list {
+        list_workspaces(app, &name, &server, false);
+    }
+    if switched && let Some((name, _)) = active {
         check(app, name);
     }
+}
+
+/// Asks the server of `name` for the user's workspaces on a thread of its own, and shows the
+/// answer; `again` asks even when the list is about this server already. A list that
+/// cannot be had (server down, credentials refused) shows no submenu: the status line says
+/// what the check found.
+fn list_workspaces<R: Runtime>(app: &AppHandle<R>, name: &str, server: &Server, again: bool) {
+    let state = app.state::<TrayState>();
+    let key = listed_key(name, server);
+    if !state.listed.start(&key, again) {
+        return;
+    }
+    let (handle, name, server) = (app.clone(), name.to_string(), server.clone());
+    background(move || {
+        let state = handle.state::<TrayState>();
+        let (logins, opts) = (state.app.logins().clone(), state.app.verify_options().clone());
+        let listing =
+            tauri::async_runtime::block_on(mlflow_login_core::workspaces::list_for(&logins, &name, &server, &opts));
+        let list = match listing {
+            Ok(Listing::Workspaces(list)) => Some(list.into_iter().map(|w| w.name).collect()),
+            Ok(Listing::NotEnabled | Listing::Failed(_)) => None,
+            // A session that ended is the check's to say (status line, notification).
+            Err(e) if e.kind() == mlflow_login_core::ErrorKind::LoginRequired => None,
+            Err(e) => {
+                eprintln!("mlflow-login-tray: cannot list the workspaces of {name}: {e}");
+                None
+            }
+        };
+        state.listed.heard(key, list);
+        show(&handle);
+    });
 }
 
 /// Asks the keychain about the active server on a thread, and shows the answer. One call at
@@ -245,6 +350,9 @@ pub fn check<R: Runtime>(app: &AppHandle<R>, name: String) {
         let state = app.state::<TrayState>().app.clone();
         match mlflow_login_core::check::check(state.logins(), &name, state.verify_options()).await {
             Ok(checked) => {
+                if checked.record.class == CheckClass::Ok {
+                    list_workspaces(&app, &name, &checked.server, true);
+                }
                 let was_refused = checked.previous.as_ref().is_some_and(|p| p.class == CheckClass::Refused);
                 if checked.record.class == CheckClass::Refused && !was_refused {
                     crate::notify::show(&app, &view::refused_notice(&name, &checked.record.summary));

@@ -86,7 +86,13 @@ mod tests {
     fn active(name: &str, refresh_due: Option<u64>) -> Active {
         let mut server = Server::new_basic("https://mlflow.example.com", "alice").unwrap();
         server.auth = AuthKind::Sso;
-        Active { name: name.into(), server, stored: crate::tray::Stored::Yes { refresh_due }, last: None }
+        Active {
+            name: name.into(),
+            server,
+            stored: crate::tray::Stored::Yes { refresh_due },
+            last: None,
+            workspaces: None,
+        }
     }
 
     #[test]

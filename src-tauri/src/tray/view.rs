@@ -4,6 +4,7 @@
 
 use chrono::{DateTime, TimeZone};
 use mlflow_login_core::checks::{CheckClass, CheckRecord};
+use mlflow_login_core::workspaces::NotSelected;
 use mlflow_login_core::{AuthKind, Error, Server, TokenSet};
 
 use crate::state::AppState;
@@ -58,11 +59,22 @@ pub struct Active {
     pub server: Server,
     /// What the keychain holds for it.
     pub stored: Stored,
-    /// Its last check, if made for its current URL and account.
+    /// Its last check, if made for its current URL, account and workspace.
     pub last: Option<CheckRecord>,
+    /// The workspaces the server last listed for the user (`None`: not known yet, or the
+    /// server has none, or could not say; then the menu has no workspace submenu).
+    pub workspaces: Option<Vec<String>>,
 }
 
 impl Active {
+    /// "prod", or "prod / team-a" with its active workspace.
+    pub fn title(&self) -> String {
+        match &self.server.workspace {
+            Some(ws) => format!("{} / {ws}", self.name),
+            None => self.name.clone(),
+        }
+    }
+
     /// Single sign-on: when its stored access token is due for a refresh (Unix seconds),
     /// which sets the tray's renewal timer (`tray::renew`).
     pub fn refresh_due(&self) -> Option<u64> {
@@ -159,10 +171,16 @@ pub struct Snapshot {
 }
 
 impl Snapshot {
-    /// Reads config and checks, never the keychain: what the keychain holds for the active
-    /// server is `stored(server)` (what the tray last heard, or [`Stored::Asking`]).
-    /// Blocking (files only).
-    pub fn load(state: &AppState, autostart: bool, stored: impl FnOnce(&Server) -> Stored) -> Self {
+    /// Reads config and checks, never the keychain nor the server: what the keychain holds
+    /// for the active server is `stored(server)` (what the tray last heard, or
+    /// [`Stored::Asking`]), its workspaces `listed(name, server)` (what the server last
+    /// listed). Blocking (files only).
+    pub fn load(
+        state: &AppState,
+        autostart: bool,
+        stored: impl FnOnce(&Server) -> Stored,
+        listed: impl FnOnce(&str, &Server) -> Option<Vec<String>>,
+    ) -> Self {
         let config = match state.logins().config() {
             Ok(c) => c,
             Err(e) => return Snapshot { servers: Vec::new(), active: None, error: Some(e.to_string()), autostart },
@@ -173,6 +191,7 @@ impl Snapshot {
             server: server.clone(),
             stored: stored(server),
             last: state.checks().get(name, server),
+            workspaces: listed(name, server),
         });
         Snapshot { servers, active, error: None, autostart }
     }
@@ -189,7 +208,8 @@ impl Snapshot {
         }
     }
 
-    /// The menu's first line and the tooltip: "prod — alice @ host — OK at 14:32".
+    /// The menu's first line and the tooltip: "prod — alice @ host — OK at 14:32", with the
+    /// active workspace "prod / team-a — alice @ host — OK at 14:32".
     ///
     /// The time of the last check is given as a clock time, not "2 min ago": a relative
     /// time would need a timer re-drawing the menu every minute, and the idle tray wakes
@@ -214,7 +234,7 @@ impl Snapshot {
             .as_ref()
             .and_then(|r| r.identity.as_ref())
             .map_or_else(|| a.server.account().to_string(), |id| id.describe());
-        let who = format!("{} — {account} @ {}", a.name, a.server.host_display());
+        let who = format!("{} — {account} @ {}", a.title(), a.server.host_display());
         let state = match (&a.stored, &a.last) {
             // What the keychain says now comes before a check made with what it said then.
             (Stored::Failed(fault), _) => fault.short(),
@@ -234,6 +254,19 @@ pub fn refused_notice(name: &str, summary: &str) -> String {
     let summary = summary.trim_end();
     let stop = if summary.ends_with(['.', '!', '?']) { "" } else { "." };
     format!("{name}: {summary}{stop} Log in again from the tray menu (Log in…).")
+}
+
+/// The notification when the workspace `ws` of `name`, chosen in the menu, was not
+/// selected (the server does not list it for the user, or could not be asked): why, and
+/// what to do. Nothing changed.
+pub fn workspace_not_selected(name: &str, ws: &str, not: &NotSelected) -> String {
+    let help = match not {
+        NotSelected::Refused(refusal) => refusal.help(),
+        NotSelected::CannotAsk(outcome) => outcome.help().unwrap_or_else(|| "try again later".into()),
+    };
+    let mut help = help.chars();
+    let help = help.next().map(|c| c.to_uppercase().chain(help).collect::<String>()).unwrap_or_default();
+    format!("{name}: workspace {ws} not selected: {not}. {help}.")
 }
 
 /// When a check ran, in `now`'s time zone: "at 14:32" the same day, "on Tue 14:32" within
@@ -275,6 +308,7 @@ mod tests {
             checked_at: 1_000_000,
             url: server.url.clone(),
             account: "alice".into(),
+            workspace: None,
             identity: None,
         };
         let mut snap = Snapshot {
@@ -284,6 +318,7 @@ mod tests {
                 server: server.clone(),
                 stored: Stored::Yes { refresh_due: None },
                 last: Some(record(CheckClass::Ok, OutcomeKind::Ok)),
+                workspaces: None,
             }),
             error: None,
             autostart: false,
@@ -307,6 +342,13 @@ mod tests {
             snap.status_line(&at(1_000_000)),
             "prod — alice (admin; groups: ml) @ mlflow.example.com — OK at 01:16"
         );
+        // The active workspace is named with the server.
+        snap.active.as_mut().unwrap().server.workspace = Some("team-a".into());
+        assert_eq!(
+            snap.status_line(&at(1_000_000)),
+            "prod / team-a — alice (admin; groups: ml) @ mlflow.example.com — OK at 01:16"
+        );
+        snap.active.as_mut().unwrap().server.workspace = None;
         snap.active.as_mut().unwrap().last = Some(record(CheckClass::Refused, OutcomeKind::BadCredentials));
         assert_eq!(snap.status_line(&at(1_000_000)), "prod — alice @ mlflow.example.com — wrong password at 01:16");
         assert_eq!(snap.icon(), IconState::Failed);
@@ -352,6 +394,19 @@ mod tests {
         assert_eq!(
             refused_notice("prod", "the server refused the password. "),
             "prod: the server refused the password. Log in again from the tray menu (Log in…)."
+        );
+    }
+
+    #[test]
+    fn a_workspace_not_selected_says_why_and_which_may_be_used() {
+        let refused = NotSelected::Refused(mlflow_login_core::workspaces::Refusal::NotListed {
+            workspace: "team-b".into(),
+            available: vec!["team-a".into()],
+        });
+        assert_eq!(
+            workspace_not_selected("prod", "team-b", &refused),
+            "prod: workspace team-b not selected: the server lists no workspace \"team-b\" for you: it does not \
+             exist, or you may not read it. Yours: team-a; or ask the server's administrator for access."
         );
     }
 

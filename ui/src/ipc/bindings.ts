@@ -13,7 +13,7 @@ export type WindowKind = "login" | "servers";
 
 export type FormMode = "add" | "edit";
 
-export type IpcErrorKind = "not_found" | "invalid_input" | "config" | "keychain_unavailable" | "keychain_locked" | "keychain_timeout" | "io" | "login_required" | "identity_provider" | "idp_unreachable" | "timed_out" | "cancelled" | "internal";
+export type IpcErrorKind = "not_found" | "invalid_input" | "config" | "keychain_unavailable" | "keychain_locked" | "keychain_timeout" | "io" | "login_required" | "identity_provider" | "idp_unreachable" | "issuer_unconfirmed" | "timed_out" | "cancelled" | "internal";
 
 export type IpcError = { 
 /**
@@ -81,6 +81,10 @@ export type ServerView = {
  */
 active: boolean, 
 /**
+ * Its active MLflow workspace (exported as `MLFLOW_WORKSPACE` with it).
+ */
+workspace: string | null, 
+/**
  * Whether a password is stored (`None`: the keychain could not say).
  */
 hasSecret: boolean | null, 
@@ -128,6 +132,16 @@ issuer: string | null,
  * Single sign-on: the OAuth client id, when known.
  */
 clientId: string | null, };
+
+export type WorkspaceList = { 
+/**
+ * The server runs with workspaces (MLflow 3.10+ with `--enable-workspaces`).
+ */
+enabled: boolean, 
+/**
+ * The workspaces it lists for the user, in its order.
+ */
+names: Array<string>, };
 
 export type PasswdView = { 
 /**
@@ -344,9 +358,21 @@ insecureTls: boolean,
 /**
  * Make it the active server.
  */
-makeActive: boolean, };
+makeActive: boolean, 
+/**
+ * The user's yes to an identity provider the dialog asked about (`issuer_unconfirmed`).
+ */
+trustIssuer: boolean, };
 
-export type SsoPrompt = { "kind": "browser", 
+export type SsoPrompt = { "kind": "signingIn", 
+/**
+ * The identity provider's issuer.
+ */
+issuer: string, 
+/**
+ * The MLflow server's host (and port).
+ */
+host: string, } | { "kind": "browser", 
 /**
  * The identity provider's authorization URL for this login.
  */
@@ -387,6 +413,8 @@ export const COMMANDS = [
   "remove_server",
   "logout_server",
   "change_password",
+  "list_workspaces",
+  "set_workspace",
   "open_login",
   "close_window",
   "import_plan",

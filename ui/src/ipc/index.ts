@@ -23,6 +23,7 @@ import {
   type SsoLoginRequest,
   type SsoPrompt,
   type WindowContext,
+  type WorkspaceList,
 } from "./types";
 
 export * from "./types";
@@ -90,6 +91,17 @@ export const removeServer = (name: string) => call<null>("remove_server", { name
 /** Changes the password on the server (MLflow's basic-auth app) and in the keychain. */
 export const changePassword = (name: string, password: string) =>
   call<PasswdView>("change_password", { name, password });
+
+/** The MLflow workspaces the server lists for the user (`enabled: false`: it has none). */
+export const listWorkspaces = (name: string) => call<WorkspaceList>("list_workspaces", { name });
+
+/**
+ * Makes `workspace` the active workspace of `name`, and `name` the active server, once the
+ * server lists it for the user; otherwise nothing changes and it rejects (`invalid_input`
+ * on `workspace`, or `io` when the server could not be asked).
+ */
+export const setWorkspace = (name: string, workspace: string) =>
+  call<null>("set_workspace", { name, workspace });
 
 /** Deletes the stored password; the server stays configured. */
 export const logoutServer = (name: string) => call<null>("logout_server", { name });

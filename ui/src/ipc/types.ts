@@ -29,6 +29,7 @@ export type {
   SsoPrompt,
   WindowContext,
   WindowKind,
+  WorkspaceList,
 } from "./bindings";
 export { COMMANDS } from "./bindings";
 
@@ -50,6 +51,7 @@ export const ERROR_KINDS = [
   "login_required",
   "identity_provider",
   "idp_unreachable",
+  "issuer_unconfirmed",
   "timed_out",
   "cancelled",
   "internal",

@@ -53,6 +53,10 @@ const TEXT: Record<ErrorKind, { title: string; help: string }> = {
     title: "The identity provider could not be reached",
     help: "Check your network and the issuer URL, then try again.",
   },
+  issuer_unconfirmed: {
+    title: "Confirm the identity provider first",
+    help: "Sign in there only if it is your company's identity provider.",
+  },
   timed_out: {
     title: "The sign-in took too long",
     help: "Sign in with the browser again, and finish the sign-in in the page that opens.",

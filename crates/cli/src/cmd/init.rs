@@ -15,7 +15,6 @@ use mlflow_login_core::shell::{
     render_init, render_state,
 };
 use mlflow_login_core::vault::Wait;
-use mlflow_login_core::workspaces;
 use mlflow_login_core::{AuthKind, ConfigStore, ErrorKind, KeyringVault, Logins, Paths, Secret, Server, Vault};
 
 use super::{Run, shell_parser};
@@ -123,8 +122,8 @@ pub enum Start {
 
 /// What a hooked shell evaluates: the variables of the server this shell uses (core's
 /// [`choose`]: the project file in force, else `pin`, else the active server; all unset
-/// when there is none, except at start-up; the workspace by core's
-/// `workspaces::for_shell`, `pin_workspace` for a pinned shell), then the project file in force
+/// when there is none, except at start-up; the workspace in force by
+/// `choose::Chosen::in_force`, `pin_workspace` for a pinned shell), then the project file in force
 /// ([`project::PROJECT_ENV`]) and the state they belong to.
 ///
 /// At start-up the project file is looked for from the current folder; later the hook
@@ -180,7 +179,11 @@ pub fn hook_exports(
     match store.load() {
         Err(e) => warn(format!("{e}; this shell keeps its MLFLOW_TRACKING_* variables")),
         Ok(config) => {
-            let cx = choose::Context { project_file: file.clone(), pin: pin.map(str::to_string) };
+            let cx = choose::Context {
+                project_file: file.clone(),
+                pin: pin.map(str::to_string),
+                pin_workspace: pin_workspace.map(str::to_string),
+            };
             let chosen = choose::choose(&config, &cx);
             match &chosen.ignored {
                 Some(ignored @ Ignored::Untrusted { file, .. }) => {
@@ -218,7 +221,7 @@ pub fn hook_exports(
                             vars_cleared(opts)
                         }
                         Some(server) => {
-                            let server = &workspaces::for_shell(&chosen.choice, server, pin_workspace);
+                            let server = &chosen.in_force(name, server);
                             let secret = if mode == SecretMode::Export {
                                 let logins = Logins::new(store.clone(), hook_vault());
                                 let (secret, when) = hook_secret(&logins, name, server, &warn);

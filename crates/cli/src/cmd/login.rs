@@ -240,13 +240,7 @@ impl Login {
         if self.trust_issuer {
             return Ok(());
         }
-        let what = format!(
-            "{} names the identity provider {}: its host {} and the server's host {} share no domain",
-            source.describe(),
-            foreign.issuer,
-            foreign.issuer_host,
-            foreign.server_host
-        );
+        let what = foreign.reason();
         if std::io::stdin().is_terminal() {
             ui::line(format_args!("{what}"));
             let answer = ui::ask(&format!("sign in at {} for {}? [y/N] ", foreign.issuer, foreign.server_host))?;

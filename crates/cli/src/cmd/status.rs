@@ -1,7 +1,7 @@
 use std::sync::Arc;
 
 use clap::Args;
-use mlflow_login_core::check::{RefreshState, SsoStatus, check_all};
+use mlflow_login_core::check::{RefreshState, SsoStatus, check_all_as};
 use mlflow_login_core::choose::{Choice, Chosen, Found};
 use mlflow_login_core::project::Ignored;
 use mlflow_login_core::{Checked, OutcomeClass, OutcomeKind, Verification, VerifyOptions};
@@ -140,22 +140,26 @@ impl Run for Status {
     fn run(self) -> Result<(), Failure> {
         let logins = Arc::new(logins()?);
         let config = logins.config()?;
-        // Without a name: the server this shell uses (project file, pin, active), and why.
-        let chosen = (self.name.is_none() && !self.all).then(|| shell_choice(&config));
-        let names: Vec<String> = match chosen.as_ref().map(|c| &c.choice) {
+        // The server this shell uses (project file, pin, active), why, and the workspace in
+        // force with it; without a name, that server is the one checked.
+        let here = shell_choice(&config);
+        let chosen = (self.name.is_none() && !self.all).then_some(&here);
+        let names: Vec<String> = match chosen.map(|c| &c.choice) {
             _ if self.all => config.servers.keys().cloned().collect(),
             Some(Choice::Project { project, server: None }) => return Err(unknown_project(project)),
             Some(c) if c.server().is_some() => vec![c.server().unwrap_or_default().to_string()],
             _ => vec![config.resolve(self.name.as_deref())?.0],
         };
         // Every server at once; each check is recorded where the tray reads it.
-        let results = runtime()?.block_on(check_all(&logins, names, &VerifyOptions::default()));
+        // Each server in the workspace this shell uses with it (a project file's, a pin's).
+        let in_force = |name: &str, server: &mlflow_login_core::Server| here.in_force(name, server);
+        let results = runtime()?.block_on(check_all_as(&logins, names, in_force, &VerifyOptions::default()));
         let mut reports = Vec::with_capacity(results.len());
         for (name, result) in results {
             let checked = result.map_err(|e| Failure::context(format!("cannot check \"{name}\""), e))?;
             reports.push(Report::new(checked, config.active.as_deref()));
         }
-        if let (Some(report), Some(chosen)) = (reports.first_mut(), &chosen) {
+        if let (Some(report), Some(chosen)) = (reports.first_mut(), chosen) {
             report.used_because = UsedBecause::of(chosen);
         }
 

@@ -1,6 +1,6 @@
 use clap::Args;
 use mlflow_login_core::shell::{self, Shell, parse_function_env, pin_from_env};
-use mlflow_login_core::workspaces::{self, Listing};
+use mlflow_login_core::workspaces::{self, NotSelected};
 
 use super::init::{Start, hook_exports};
 use super::{Run, logins};
@@ -151,8 +151,8 @@ fn check_workspace(name: &str, ws: &str, no_verify: bool) -> Result<(), Failure>
     let config = logins.config()?;
     let server = config.get(name)?;
     let listing = super::workspaces::ask(&logins, name, server)?;
-    if let Listing::Failed(outcome) = &listing {
-        return Err(Failure::new(
+    workspaces::verdict(&listing, ws).map_err(|not| match not {
+        NotSelected::CannotAsk(outcome) => Failure::new(
             failure::code_of_class(outcome.class()),
             format!("cannot check workspace \"{ws}\" with \"{name}\"; nothing changed"),
         )
@@ -160,12 +160,12 @@ fn check_workspace(name: &str, ws: &str, no_verify: bool) -> Result<(), Failure>
         .help(match outcome.help() {
             Some(h) => format!("{h}; or select it unchecked: mlflow-login use {name}/{ws} --no-verify"),
             None => format!("select it unchecked: mlflow-login use {name}/{ws} --no-verify"),
-        }));
-    }
-    workspaces::check(&listing, ws).map_err(|refusal| {
-        Failure::new(failure::REFUSED, format!("workspace \"{ws}\" refused for \"{name}\"; nothing changed"))
-            .cause(refusal.to_string())
-            .help(refusal.help())
+        }),
+        NotSelected::Refused(refusal) => {
+            Failure::new(failure::REFUSED, format!("workspace \"{ws}\" refused for \"{name}\"; nothing changed"))
+                .cause(refusal.to_string())
+                .help(refusal.help())
+        }
     })
 }
 

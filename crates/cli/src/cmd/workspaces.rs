@@ -1,7 +1,6 @@
 //! `workspaces [NAME]`, and the workspace check `use` makes before it selects one.
 
 use clap::Args;
-use mlflow_login_core::shell::pin_workspace_from_env;
 use mlflow_login_core::workspaces::{self, Listing, Workspace};
 use mlflow_login_core::{Config, KeyringVault, Logins, Server, VerifyOptions};
 use serde::Serialize;
@@ -75,14 +74,10 @@ impl Run for Workspaces {
     }
 }
 
-/// `server` with the workspace this shell uses with it (a project file's, a pinned one).
+/// `server` with the workspace this shell uses with it (core's rule: a project file's, a
+/// pinned one, else its own).
 pub fn in_this_shell(config: &Config, name: &str, server: &Server) -> Server {
-    let choice = shell_choice(config).choice;
-    if choice.server() == Some(name) {
-        workspaces::for_shell(&choice, server, pin_workspace_from_env().as_deref())
-    } else {
-        server.clone()
-    }
+    shell_choice(config).in_force(name, server)
 }
 
 /// Asks the server which workspaces the user may see, with the stored credentials.

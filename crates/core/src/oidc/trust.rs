@@ -46,6 +46,21 @@ impl IssuerSource {
         }
     }
 
+    /// [`IssuerSource::of`] for a form pre-filled with the server's stored settings (the
+    /// tray's dialog): a value left as it was filled in is the stored one, not typed, so a
+    /// team list's issuer keeps its mark until the user changes it.
+    pub fn of_form(form: &SsoSettings, url: &str, project: Option<&Project>, stored: Option<&SsoSettings>) -> Self {
+        let changed = |value: &Option<String>, kept: Option<&Option<String>>| {
+            value.clone().filter(|v| kept.is_none_or(|k| k.as_ref() != Some(v)))
+        };
+        let typed = SsoSettings {
+            issuer: changed(&form.issuer, stored.map(|s| &s.issuer)),
+            client_id: changed(&form.client_id, stored.map(|s| &s.client_id)),
+            ..form.clone()
+        };
+        Self::of(&typed, url, project, stored)
+    }
+
     /// Named by a file someone else wrote.
     pub fn is_shared(self) -> bool {
         matches!(self, IssuerSource::TeamList | IssuerSource::ProjectFile)
@@ -73,6 +88,20 @@ pub struct ForeignIssuer {
     pub server_host: String,
     /// Where the issuer came from.
     pub source: IssuerSource,
+}
+
+impl ForeignIssuer {
+    /// Why the sign-in asks first, in words: "a team list names the identity provider
+    /// ISSUER: its host A and the server's host B share no domain".
+    pub fn reason(&self) -> String {
+        format!(
+            "{} names the identity provider {}: its host {} and the server's host {} share no domain",
+            self.source.describe(),
+            self.issuer,
+            self.issuer_host,
+            self.server_host
+        )
+    }
 }
 
 /// The confirmation `server`'s sign-in needs, if any (module docs): `None` when the issuer
@@ -196,5 +225,15 @@ mod tests {
         assert_eq!(of(&typed(None, None), None, Some(&team)), IssuerSource::TeamList);
         assert_eq!(of(&typed(None, Some("mine")), None, Some(&team)), IssuerSource::TeamList);
         assert_eq!(of(&typed(None, None), None, Some(&typed(Some("https://idp.evil"), None))), IssuerSource::Stored);
+
+        // The dialog sends the settings it was filled with: those left as they were are the
+        // team list's; one the user changed is typed.
+        let form = |t: &SsoSettings, s: Option<&SsoSettings>| IssuerSource::of_form(t, url, None, s);
+        assert_eq!(form(&typed(Some("https://idp.evil"), None), Some(&team)), IssuerSource::TeamList);
+        assert_eq!(form(&typed(Some("https://idp.evil"), Some("mine")), Some(&team)), IssuerSource::TeamList);
+        assert_eq!(form(&typed(Some("https://idp.mine"), None), Some(&team)), IssuerSource::Typed);
+        assert_eq!(form(&typed(Some("https://idp.evil"), None), None), IssuerSource::Typed);
+        let own = typed(Some("https://idp.evil"), None);
+        assert_eq!(form(&own, Some(&own)), IssuerSource::Stored);
     }
 }
