@@ -13,6 +13,7 @@ use crate::oidc::{self, Fingerprint, RefreshOptions, Refreshed, TokenSet};
 use crate::secret::Secret;
 use crate::server::{AuthKind, Server};
 use crate::vault::Vault;
+use crate::verify::VerifyOptions;
 
 /// A credential ready to send.
 #[derive(Debug, Clone)]
@@ -66,6 +67,12 @@ pub async fn fresh_with<V: Vault>(
     server: &Server,
     opts: &RefreshOptions,
 ) -> Result<Option<Fresh>> {
+    if server.personal_token.is_some() {
+        // A personal access token minted from single sign-on: renewed here when due.
+        let now = oidc::now_unix();
+        let (secret, _) = crate::pat::renew_if_due(logins, name, server, now, &VerifyOptions::default()).await?;
+        return Ok(secret.map(Fresh::stored));
+    }
     let Some(stored) = logins.secret(name, server)? else { return Ok(None) };
     if server.auth != AuthKind::Sso {
         return Ok(Some(Fresh::stored(stored)));
@@ -80,14 +87,16 @@ pub async fn fresh_with<V: Vault>(
 /// [`fresh_with`] for a caller with no async runtime (the CLI's commands, the shell hook):
 /// the one rule "single sign-on: refresh when due, else the stored secret". A Basic or
 /// Bearer server gets its stored secret with no runtime and no network; only single
-/// sign-on starts a current-thread runtime, for the bounded refresh.
+/// sign-on (and a personal access token due for renewal) starts a current-thread runtime,
+/// for the bounded refresh.
 pub fn fresh_now<V: Vault>(
     logins: &Logins<V>,
     name: &str,
     server: &Server,
     opts: &RefreshOptions,
 ) -> Result<Option<Fresh>> {
-    if server.auth != AuthKind::Sso {
+    let renewal_due = server.personal_token.is_some_and(|t| t.due(oidc::now_unix()));
+    if server.auth != AuthKind::Sso && !renewal_due {
         return Ok(logins.secret(name, server)?.map(Fresh::stored));
     }
     let rt = tokio::runtime::Builder::new_current_thread()

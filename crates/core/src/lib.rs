@@ -40,6 +40,7 @@ pub mod login;
 pub mod logins;
 pub mod oidc;
 pub mod passwd;
+pub mod pat;
 pub mod project;
 pub mod proxy;
 pub mod secret;

@@ -98,6 +98,10 @@ pub struct Server {
     /// [`crate::workspaces`].
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub workspace: Option<String>,
+    /// The personal access token minted from single sign-on (mlflow-oidc-auth) that is this
+    /// Basic server's password: its dates, for renewal (see [`crate::pat`]); never the token.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub personal_token: Option<crate::pat::PersonalToken>,
 }
 
 fn is_default<T: Default + PartialEq>(v: &T) -> bool {
@@ -140,6 +144,7 @@ impl Server {
             insecure_tls: false,
             sso: None,
             workspace: None,
+            personal_token: None,
         })
     }
 
@@ -157,7 +162,12 @@ impl Server {
             (_, Some(u)) => validate_username(u)?,
             (AuthKind::Bearer | AuthKind::Sso, None) => {}
         }
-        if self.sso.is_some() && self.auth != AuthKind::Sso {
+        // A personal access token is a Basic password minted through single sign-on: its
+        // server keeps the sso settings, for renewal.
+        if self.personal_token.is_some() && self.auth != AuthKind::Basic {
+            return Err(Error::invalid("auth", "a personal access token (personal_token) needs auth = \"basic\""));
+        }
+        if self.sso.is_some() && self.auth != AuthKind::Sso && self.personal_token.is_none() {
             return Err(Error::invalid("auth", "single sign-on settings (sso) need auth = \"sso\""));
         }
         if let Some(ws) = &self.workspace {
