@@ -172,7 +172,12 @@ fn a_personal_token_is_minted_stored_as_the_basic_password_used_by_curl_and_dele
     let (code, body) = curl_status("GET", WHO, &basic(&user, &pat), None);
     assert_eq!(code, 200, "{body}");
     assert!(body.contains("alice@example.test"), "{body}");
-    assert_eq!(status_json(&w, "oa")["outcome"]["kind"], "ok");
+    let report = status_json(&w, "oa");
+    assert_eq!(report["outcome"]["kind"], "ok", "{report}");
+    assert_eq!(report["personal_token"]["days"], 30, "{report}");
+    assert_eq!(report["identity"]["username"], "alice@example.test", "{report}");
+    let shown = stdout(&w.run(&["status", "oa"]));
+    assert!(shown.contains("personal access token: valid until "), "{shown}");
 
     // Logout deletes it on the server: curl is refused from then on.
     let out = w.run(&["logout", "oa"]);
@@ -244,6 +249,14 @@ fn a_token_past_eighty_percent_of_its_life_is_renewed_by_the_next_command() {
     assert_eq!(curl_status("GET", WHO, &basic(&user, &first), None).0, 401, "the old one is replaced");
     assert!((token_field(&w, "minted_at") - now()).abs() < 120, "minted now");
     assert_eq!(env_basic(&w, "oa").1, second, "renewed once");
+    // The checks (status, the tray's) renew too.
+    let expires = now() + 17 * DAY;
+    set_token_dates(&w, expires - 90 * DAY, expires);
+    assert_eq!(status_json(&w, "oa")["outcome"]["kind"], "ok");
+    let (_, third) = env_basic(&w, "oa");
+    assert_ne!(third, second, "renewed by the check");
+    assert_eq!(curl_status("GET", WHO, &basic(&user, &second), None).0, 401);
+    let second = third;
 
     // The single sign-on session ended (the IdP ended every grant of alice): a due token is
     // used as it is until it expires...
