@@ -550,6 +550,47 @@ fn parse_time(text: &str) -> Option<u64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::config::{ConfigStore, Paths};
+    use crate::vault::MemoryVault;
+
+    /// A personal-token server (at a port nothing listens on) whose token was minted at
+    /// `minted_at` for 90 days, with `stored` as its password and no single sign-on session.
+    fn pat_server(minted_at: u64) -> (tempfile::TempDir, Logins<MemoryVault>, Server) {
+        let dir = tempfile::tempdir().unwrap();
+        let logins = Logins::new(ConfigStore::new(Paths::in_dir(dir.path())), MemoryVault::default());
+        let mut server = Server::new_basic("http://127.0.0.1:9", "alice@example.test").unwrap();
+        server.sso = Some(crate::server::SsoSettings {
+            issuer: Some("http://127.0.0.1:9".into()),
+            client_id: Some("c".into()),
+            ..Default::default()
+        });
+        server.personal_token = Some(PersonalToken { minted_at, expires_at: minted_at + 90 * DAY, days: 90 });
+        logins.save("oa", server.clone(), Some(&Secret::new("mlf_aaaa_stored".into())), Activate::IfNone).unwrap();
+        (dir, logins, server)
+    }
+
+    fn renew_at(logins: &Logins<MemoryVault>, server: &Server, now: u64) -> Result<(Option<Secret>, Renewal)> {
+        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        let opts = VerifyOptions { total_timeout: std::time::Duration::from_secs(2), ..VerifyOptions::default() };
+        rt.block_on(renew_if_due(logins, "oa", server, now, &opts))
+    }
+
+    #[test]
+    fn a_token_is_renewed_only_from_eighty_percent_of_its_life_and_kept_until_it_expires() {
+        let minted = 1_000_000;
+        let (_dir, logins, server) = pat_server(minted);
+        // Before 80 %: the stored token, no request (nothing listens at the server's port).
+        let (secret, renewal) = renew_at(&logins, &server, minted + 72 * DAY - 1).unwrap();
+        assert_eq!((secret.unwrap().expose(), renewal), ("mlf_aaaa_stored", Renewal::NotDue));
+        // Due, but no session to renew with: the token in hand, and why it was not renewed.
+        let (secret, renewal) = renew_at(&logins, &server, minted + 72 * DAY).unwrap();
+        assert_eq!(secret.unwrap().expose(), "mlf_aaaa_stored");
+        assert!(matches!(renewal, Renewal::Failed(_)), "{renewal:?}");
+        // Expired and not renewable: log in again.
+        let err = renew_at(&logins, &server, minted + 90 * DAY).unwrap_err();
+        assert!(matches!(err, Error::LoginRequired(_)), "{err}");
+        assert!(err.to_string().contains("--personal-token"), "{err}");
+    }
 
     fn token(minted_at: u64, days: u64) -> PersonalToken {
         PersonalToken { minted_at, expires_at: minted_at + days * DAY, days: u32::try_from(days).unwrap_or(0) }
