@@ -81,6 +81,8 @@ describe("login dialog: single sign-on", () => {
         caBundle: null,
         insecureTls: false,
         makeActive: true,
+        personalToken: false,
+        replaceToken: false,
       },
     });
     await flush(5000);
@@ -89,6 +91,21 @@ describe("login dialog: single sign-on", () => {
     expect(text("#outcome")).toContain("Signed in with single sign-on");
     await flush(CLOSE_DELAY_MS);
     expect(calls.filter((c) => c.cmd === "close_window")).toHaveLength(1);
+  });
+
+  it("asks for a personal access token for R, Java and curl, and whether to replace one made elsewhere", async () => {
+    const { calls } = await open({ login_sso: [{ emit: ["sso-prompt", PROMPT], delayMs: 10 }] });
+    await fillSso();
+    expect(document.querySelector("#replace-token"), "only once a token is asked for").toBeNull();
+    click("#personal-token");
+    await flush();
+    click("#replace-token");
+    click("#submit");
+    await flush();
+    const sent = calls.find((c) => c.cmd === "login_sso")!.args as { request: Record<string, unknown> };
+    expect(sent.request.personalToken).toBe(true);
+    expect(sent.request.replaceToken).toBe(true);
+    await flush(10);
   });
 
   it("Cancel ends the wait, says nothing, and leaves the dialog open", async () => {

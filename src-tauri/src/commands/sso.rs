@@ -9,6 +9,7 @@
 
 use mlflow_login_core::login::{SsoSignIn, log_in_sso};
 use mlflow_login_core::oidc::{self, Flow, Interaction, Prompt};
+use mlflow_login_core::pat;
 use mlflow_login_core::server::normalize_url;
 use mlflow_login_core::{Activate, AuthKind, Change, LoginInput, Secret, SsoSettings};
 use serde::{Deserialize, Serialize};
@@ -63,6 +64,13 @@ pub struct SsoLoginRequest {
     /// Make it the active server.
     #[serde(default)]
     pub make_active: bool,
+    /// After signing in, mint a personal access token (mlflow-oidc-auth) and keep it as the
+    /// server's Basic password, for R, Java and curl (core's `pat`).
+    #[serde(default)]
+    pub personal_token: bool,
+    /// Replace a personal access token the user has that MLflow Login did not mint.
+    #[serde(default)]
+    pub replace_token: bool,
 }
 
 /// What the dialog shows while it waits.
@@ -164,9 +172,17 @@ pub async fn login_sso<R: Runtime>(
         let _ = cancel_rx.await;
     };
     let sign_in = SsoSignIn { flow: Flow::Browser, ui: &ui };
-    let result =
-        log_in_sso(state.logins(), request.into(), sign_in, cancel, &state.sso_options(), state.verify_options()).await;
-    let report = result?;
+    let (personal_token, replace_token) = (request.personal_token, request.replace_token);
+    let report = if personal_token {
+        // The question about a token minted elsewhere is the dialog's second checkbox.
+        let replace = if replace_token { pat::Replace::Yes } else { pat::Replace::Refuse };
+        let minting = pat::Minting { days: pat::DEFAULT_DAYS, replace };
+        let (sso, verify) = (state.sso_options(), state.verify_options());
+        pat::log_in(state.logins(), request.into(), sign_in, cancel, &sso, verify, minting).await?.login
+    } else {
+        log_in_sso(state.logins(), request.into(), sign_in, cancel, &state.sso_options(), state.verify_options())
+            .await?
+    };
     saved_result(&app, &state, report, "with single sign-on".to_string()).await
 }
 

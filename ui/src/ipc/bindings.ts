@@ -344,7 +344,16 @@ insecureTls: boolean,
 /**
  * Make it the active server.
  */
-makeActive: boolean, };
+makeActive: boolean, 
+/**
+ * After signing in, mint a personal access token (mlflow-oidc-auth) and keep it as the
+ * server's Basic password, for R, Java and curl (core's `pat`).
+ */
+personalToken: boolean, 
+/**
+ * Replace a personal access token the user has that MLflow Login did not mint.
+ */
+replaceToken: boolean, };
 
 export type SsoPrompt = { "kind": "browser", 
 /**
