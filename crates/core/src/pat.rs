@@ -327,8 +327,15 @@ async fn renew<V: Vault>(
     let (pat, token) = mint(&session, &tokens.access_token, days, opts).await?;
     // The keychain first: the server has replaced the old token already.
     logins.vault().set(key, &pat)?;
-    let updated = Server { personal_token: Some(token), ..server.clone() };
-    logins.save_expecting(name, updated, None, Activate::IfNone, &Expect::Unchanged(server.clone()))?;
+    // Only the dates change (not which server is active); a server changed meanwhile (a
+    // new login, a removal) keeps what it has.
+    logins.store().update(|config| match config.servers.get_mut(name) {
+        Some(current) if current == server => {
+            current.personal_token = Some(token);
+            Ok(((), false))
+        }
+        _ => Err(Error::invalid("name", format!("\"{name}\" was changed while its personal access token was renewed"))),
+    })?;
     Ok((pat, token))
 }
 
