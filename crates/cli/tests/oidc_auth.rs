@@ -218,7 +218,25 @@ fn a_token_minted_elsewhere_is_replaced_only_when_the_user_says_so() {
     assert_eq!(curl_status("GET", WHO, &basic(&user, &theirs), None).0, 200, "theirs is untouched");
     assert_eq!(w.list_json()[0].get("auth"), None, "still a Basic server");
 
-    // With --replace-token: a new token of ours, theirs revoked.
+    // At a terminal the question is asked: "n" keeps theirs, "y" replaces it.
+    let out = sso_login_at_terminal(&w, "n\n");
+    assert!(!out.status.success(), "{}", text(&out));
+    assert!(stdout(&out).contains("replace it? [y/N]"), "{}", text(&out));
+    assert_eq!(curl_status("GET", WHO, &basic(&user, &theirs), None).0, 200, "theirs is untouched");
+    let out = sso_login_at_terminal(&w, "y\n");
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(curl_status("GET", WHO, &basic(&user, &theirs), None).0, 401, "replaced after the yes");
+    let (_, after_yes) = env_basic(&w, "oa");
+    assert_eq!(curl_status("GET", WHO, &basic(&user, &after_yes), None).0, 200);
+    // Theirs again, then --replace-token: a new token of ours, theirs revoked.
+    let (code, body) = curl_status(
+        "PATCH",
+        "/api/2.0/mlflow/users/access-token",
+        &format!("header = \"Authorization: Bearer {}\"", stdout(&other.run(&["token", "web"])).trim()),
+        Some(&format!(r#"{{"expiration": "{expiration}"}}"#)),
+    );
+    assert_eq!(code, 200, "{body}");
+    let theirs = serde_json::from_str::<Value>(&body).unwrap()["token"].as_str().unwrap().to_string();
     let out = sso_login(&w, "oa", &["--personal-token", "--replace-token"]);
     assert!(out.status.success(), "{}", text(&out));
     let (_, renewed) = env_basic(&w, "oa");
@@ -271,6 +289,28 @@ fn a_token_past_eighty_percent_of_its_life_is_renewed_by_the_next_command() {
     let out = w.run(&["env", "oa", "--format", "json"]);
     assert_eq!(out.status.code(), Some(3), "{}", text(&out));
     assert!(stderr(&out).contains("--personal-token"), "{}", text(&out));
+}
+
+/// `login oa --sso --personal-token` at a terminal (`script` gives it a pty), `answer`
+/// typed in; the terminal's output is stdout.
+fn sso_login_at_terminal(w: &World, answer: &str) -> Output {
+    assert!(which("script"), "script is missing: apt-get install util-linux");
+    let command = format!(
+        "{BIN} login oa --sso --personal-token --issuer {} --client-id {} --timeout 60",
+        fx("MLL_OIDC_ISSUER"),
+        fx("MLL_OIDC_CLIENT_ID")
+    );
+    let cmd = w.cmd();
+    let mut script = Command::new("script");
+    script.args(["-qec", &command, "/dev/null"]);
+    for (k, v) in cmd.get_envs() {
+        match v {
+            Some(v) => script.env(k, v),
+            None => script.env_remove(k),
+        };
+    }
+    script.env("BROWSER", fx("MLL_OIDC_BROWSER")).env("DISPLAY", ":99").env_remove("SSH_CONNECTION");
+    run_with(&mut script, answer)
 }
 
 /// `YYYY-MM-DDTHH:MM:SS` (UTC) of a Unix time, with the `date` command.
