@@ -153,7 +153,7 @@ impl Run for Login {
         }
         let report = if plan.server.auth == AuthKind::Sso {
             self.confirm_issuer(&config, known, &input, &plan.server)?;
-            if self.personal_token { self.personal_token(&logins, input) } else { self.sso(&logins, input) }
+            self.sso(&logins, input)
         } else {
             input.secret = read_secret(&plan.server, self.password_stdin)?;
             if self.no_verify {
@@ -207,7 +207,7 @@ impl Run for Login {
 impl Login {
     /// Single sign-on: core finds the identity provider and runs the flow; this prints the
     /// URL (always) or the device code, opens the browser unless told not to, and ends the
-    /// wait on Ctrl-C.
+    /// wait on Ctrl-C. With --personal-token, core then mints the token.
     fn sso(&self, logins: &Arc<Logins<KeyringVault>>, input: LoginInput) -> mlflow_login_core::Result<LoginReport> {
         if self.no_verify || self.password_stdin {
             ui::warning(
@@ -221,6 +221,7 @@ impl Login {
         };
         let flow = Flow::asked_or_default(asked);
         let ui = Terminal { open_browser: !self.no_browser && !self.device };
+        let sign_in = SsoSignIn { flow, ui: &ui };
         let sso_opts = LoginOptions { timeout: Duration::from_secs(self.timeout.max(1)), ..LoginOptions::default() };
         let cancel = async {
             if tokio::signal::ctrl_c().await.is_err() {
@@ -228,24 +229,12 @@ impl Login {
             }
         };
         let rt = runtime().map_err(|f| mlflow_login_core::Error::IdentityProvider(f.message))?;
-        rt.block_on(log_in_sso(
-            logins,
-            input,
-            SsoSignIn { flow, ui: &ui },
-            cancel,
-            &sso_opts,
-            &VerifyOptions::default(),
-        ))
-    }
-
-    /// Single sign-on, then a personal access token (core's [`pat::log_in`]): the question
-    /// about a token the user already has is asked at a terminal, else --replace-token
-    /// answers it.
-    fn personal_token(
-        &self,
-        logins: &Arc<Logins<KeyringVault>>,
-        input: LoginInput,
-    ) -> mlflow_login_core::Result<LoginReport> {
+        let opts = VerifyOptions::default();
+        if !self.personal_token {
+            return rt.block_on(log_in_sso(logins, input, sign_in, cancel, &sso_opts, &opts));
+        }
+        // Then a personal access token (core's `pat`): the question about a token the user
+        // already has is asked at a terminal, else --replace-token answers it.
         pat::validate_days(self.days)?;
         let ask = |existing: &pat::Existing| {
             let expires = existing.expires_at.as_deref().map(|e| format!(", expires {e}")).unwrap_or_default();
@@ -263,28 +252,8 @@ impl Login {
         } else {
             Replace::Refuse
         };
-        let flow = Flow::asked_or_default(match (self.device, self.no_browser) {
-            (true, _) => Some(Flow::Device),
-            (false, true) => Some(Flow::Browser),
-            (false, false) => None,
-        });
-        let ui = Terminal { open_browser: !self.no_browser && !self.device };
-        let sso_opts = LoginOptions { timeout: Duration::from_secs(self.timeout.max(1)), ..LoginOptions::default() };
-        let cancel = async {
-            if tokio::signal::ctrl_c().await.is_err() {
-                std::future::pending::<()>().await;
-            }
-        };
-        let rt = runtime().map_err(|f| mlflow_login_core::Error::IdentityProvider(f.message))?;
-        let report = rt.block_on(pat::log_in(
-            logins,
-            input,
-            SsoSignIn { flow, ui: &ui },
-            cancel,
-            &sso_opts,
-            &VerifyOptions::default(),
-            pat::Minting { days: self.days, replace },
-        ))?;
+        let minting = pat::Minting { days: self.days, replace };
+        let report = rt.block_on(pat::log_in(logins, input, sign_in, cancel, &sso_opts, &opts, minting))?;
         if let Some(token) = report.token {
             errln!(
                 "minted a personal access token, valid until {} (renewed from {} by the next command that uses it)",
