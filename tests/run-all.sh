@@ -60,8 +60,11 @@ step cargo test -p mlflow-login-core --lib vault::tests::real_keychain -- --igno
 # trust: project files without the hook, and a second local user's files (needs root).
 step cargo test -p mlflow-login --bins --test outcomes --test flow --test input --test servers --test import --test trust --test workspaces
 # MLflow's own access control, against its real basic-auth app: who the server says you
-# are, a user without permission, the password change.
+# are, a user without permission, the password change; single sign-on to the real
+# mlflow-oidc-auth (its identity with groups, personal access tokens). One at a time: a
+# minted personal token replaces the user's previous one.
 step cargo test -p mlflow-login --test identity
+step cargo test -p mlflow-login --test oidc_auth -- --test-threads 1
 # Single sign-on through the CLI: login with the scripted browser and with the device code,
 # fresh tokens in env/exec/token across an expiry, an ended session, logout's revocation.
 # One at a time: a test ends every session of the IdP's user.

@@ -173,7 +173,8 @@ impl ServerSettings {
     pub fn new(name: &str, server: &Server) -> Self {
         // The workspace is not a login setting: the servers window chooses it from the
         // server's own list.
-        let Server { url, username, auth, ca_bundle, client_cert, insecure_tls, sso, workspace: _ } = server.clone();
+        let Server { url, username, auth, ca_bundle, client_cert, insecure_tls, sso, workspace: _, personal_token: _ } =
+            server.clone();
         let sso = sso.unwrap_or_default();
         Self {
             name: name.to_string(),

@@ -181,6 +181,7 @@ fn log_in_again_keeps_every_setting_the_form_does_not_change() {
         insecure_tls: false,
         sso: None,
         workspace: None,
+        personal_token: None,
     };
     let token = mlflow_login_core::Secret::new("t0ken".into());
     h.state().logins().save("tok", server.clone(), Some(&token), mlflow_login_core::Activate::IfNone).unwrap();

@@ -90,6 +90,8 @@ describe("login dialog: single sign-on", () => {
         insecureTls: false,
         makeActive: true,
         trustIssuer: false,
+        personalToken: false,
+        replaceToken: false,
       },
     });
     await flush(5000);
@@ -158,6 +160,21 @@ describe("login dialog: single sign-on", () => {
     const last = calls.filter((c) => c.cmd === "login_sso").at(-1)!.args as { request: SsoLoginRequest };
     expect(last.request).toMatchObject({ issuer: "https://login.other.example", trustIssuer: false });
     expect($<HTMLInputElement>("#trust_issuer").checked).toBe(false);
+  });
+
+  it("asks for a personal access token for R, Java and curl, and whether to replace one made elsewhere", async () => {
+    const { calls } = await open({ login_sso: [{ emit: ["sso-prompt", PROMPT], delayMs: 10 }] });
+    await fillSso();
+    expect(document.querySelector("#replace-token"), "only once a token is asked for").toBeNull();
+    click("#personal-token");
+    await flush();
+    click("#replace-token");
+    click("#submit");
+    await flush();
+    const sent = calls.find((c) => c.cmd === "login_sso")!.args as { request: Record<string, unknown> };
+    expect(sent.request.personalToken).toBe(true);
+    expect(sent.request.replaceToken).toBe(true);
+    await flush(10);
   });
 
   it("Cancel ends the wait, says nothing, and leaves the dialog open", async () => {

@@ -112,6 +112,13 @@ pub async fn check_all_as<V: Vault + 'static>(
                         (Some(v), Some(sso))
                     }
                     Some(secret) => {
+                        // A personal access token due for renewal is renewed first (crate::pat).
+                        let secret = match server.personal_token {
+                            Some(_) => crate::fresh::fresh_credential(&logins, &name, &server)
+                                .await?
+                                .map_or(secret, |fresh| fresh.secret),
+                            None => secret,
+                        };
                         let v = verify(&server, Some(&secret), &opts).await;
                         (Some(workspaces::verify_active(&name, &server, Some(&secret), &opts, v).await), None)
                     }

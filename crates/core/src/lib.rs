@@ -48,6 +48,7 @@ pub mod logins;
 pub mod oidc;
 pub mod outcome;
 pub mod passwd;
+pub mod pat;
 pub mod project;
 pub mod proxy;
 pub mod secret;

@@ -231,7 +231,11 @@ impl LoginInput {
         });
         // The active workspace belongs to the server it was chosen on: kept unless it moved.
         let workspace = known.and_then(|k| k.workspace.clone()).filter(|_| !moved);
-        let server = Server { url, username, auth, ca_bundle, client_cert, insecure_tls, sso, workspace };
+        // A personal access token belongs to the Basic credential it is: kept by a login that
+        // keeps the kind, else gone (a single sign-on login makes a new one, see crate::pat).
+        let personal_token = known.and_then(|k| k.personal_token).filter(|_| auth == AuthKind::Basic && !moved);
+        let server =
+            Server { url, username, auth, ca_bundle, client_cert, insecure_tls, sso, workspace, personal_token };
         server.validate()?;
         Ok(Plan { server, dropped })
     }
@@ -426,6 +430,10 @@ pub struct LoggedOut {
     /// Single sign-on: the revocation of the refresh token at the identity provider
     /// (`None` for other servers). Its failure does not stop the logout.
     pub revoked: Option<Result<oidc::Revoked>>,
+    /// A personal access token: its deletion on the server (`Ok(false)`: the server listed
+    /// no such token any more). `None` for other servers. Its failure does not stop the
+    /// logout.
+    pub token_revoked: Option<Result<bool>>,
 }
 
 /// Logs out of `name`: for single sign-on, revokes the refresh token at the identity
@@ -438,8 +446,9 @@ pub async fn log_out<V: Vault + 'static>(
 ) -> Result<LoggedOut> {
     let key = name.to_string();
     let server = blocking(logins, move |l| Ok(l.config()?.resolve(Some(&key))?.1.clone())).await?;
-    // A refresh in flight must not write the session back after the logout.
-    let _lock = if server.auth == AuthKind::Sso {
+    // A refresh (or a personal token's renewal) in flight must not write the session back
+    // after the logout.
+    let _lock = if server.auth == AuthKind::Sso || server.personal_token.is_some() {
         Some(oidc::hold(&logins.entry(name, &server), logins.store().paths().dir()).await?)
     } else {
         None
@@ -453,10 +462,40 @@ pub async fn log_out<V: Vault + 'static>(
         }),
         _ => None,
     };
+    let (token_revoked, revoked) = match (&stored, server.personal_token) {
+        (Some(pat), Some(_)) => {
+            let opts = VerifyOptions { total_timeout: timeout, ..VerifyOptions::default() };
+            let deleted = crate::pat::revoke(&server, pat, &opts).await;
+            (Some(deleted), end_pat_session(logins, name, &server, timeout).await)
+        }
+        _ => (None, revoked),
+    };
     drop(stored);
     let key = name.to_string();
     let deleted = blocking(logins, move |l| l.logout(&key)).await?;
-    Ok(LoggedOut { deleted, revoked })
+    Ok(LoggedOut { deleted, revoked, token_revoked })
+}
+
+/// The single sign-on session kept for a personal access token's renewal: revoked at the
+/// identity provider, then deleted from the keychain (`None`: there was none).
+async fn end_pat_session<V: Vault + 'static>(
+    logins: &Arc<Logins<V>>,
+    name: &str,
+    server: &Server,
+    timeout: std::time::Duration,
+) -> Option<Result<oidc::Revoked>> {
+    let key = crate::pat::session_key(name, server);
+    let read = key.clone();
+    let stored = blocking(logins, move |l| l.vault().get(&read)).await.ok().flatten()?;
+    let revoked = match oidc::TokenSet::from_secret(&stored) {
+        Ok(tokens) => oidc::revoke(server, &tokens, timeout).await,
+        Err(e) => Err(e),
+    };
+    drop(stored);
+    if let Err(e) = blocking(logins, move |l| l.vault().delete(&key)).await {
+        return Some(Err(e));
+    }
+    Some(revoked)
 }
 
 /// Removes the server called `name` ([`Logins::remove`]); for single sign-on, first revokes
@@ -470,6 +509,18 @@ pub async fn remove<V: Vault + 'static>(
 ) -> Result<Option<Result<oidc::Revoked>>> {
     let key = name.to_string();
     let server = blocking(logins, move |l| Ok(l.config()?.get(&key)?.clone())).await?;
+    if server.personal_token.is_some() {
+        // Its token stops working on the server too; its single sign-on session ends.
+        let _lock = oidc::hold(&logins.entry(name, &server), logins.store().paths().dir()).await?;
+        let (n, s) = (name.to_string(), server.clone());
+        if let Some(pat) = blocking(logins, move |l| l.secret(&n, &s)).await? {
+            let opts = VerifyOptions { total_timeout: timeout, ..VerifyOptions::default() };
+            let _ = crate::pat::revoke(&server, &pat, &opts).await;
+        }
+        let ended = end_pat_session(logins, name, &server, timeout).await;
+        let key = name.to_string();
+        return blocking(logins, move |l| l.remove(&key)).await.map(|()| ended);
+    }
     if server.auth != AuthKind::Sso {
         let key = name.to_string();
         return blocking(logins, move |l| l.remove(&key)).await.map(|()| None);
@@ -553,6 +604,9 @@ fn pem_path(path: &Path, field: &'static str) -> Result<PathBuf> {
     }
     Ok(abs)
 }
+
+mod personal_token;
+pub use personal_token::{PatReport, log_in_personal_token};
 
 #[cfg(test)]
 mod tests;

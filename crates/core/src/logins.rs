@@ -385,15 +385,30 @@ impl<V: Vault> Logins<V> {
                     None => None,
                 }
             };
+            // A personal access token's single sign-on session is named by the server too.
+            let session = match server.personal_token {
+                Some(_) => {
+                    let (from, to) = (crate::pat::session_key(old, &server), crate::pat::session_key(new, &server));
+                    let _lock = crate::oidc::hold_blocking(&from, self.store.paths().dir())?;
+                    match self.vault.get(&from)? {
+                        Some(set) => {
+                            self.vault.set(&to, &set)?;
+                            Some(from)
+                        }
+                        None => None,
+                    }
+                }
+                None => None,
+            };
             config.servers.insert(new.to_string(), server);
             let was_active = config.active.as_deref() == Some(old);
             if was_active {
                 config.active = Some(new.to_string());
             }
-            let bump = was_active || moved.is_some();
-            Ok((moved, bump))
+            let bump = was_active || moved.is_some() || session.is_some();
+            Ok(((moved, session), bump))
         })?;
-        if let Some(from) = moved {
+        for from in [moved.0, moved.1].into_iter().flatten() {
             self.vault.delete(&from)?;
         }
         Ok(())

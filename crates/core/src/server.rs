@@ -98,6 +98,44 @@ pub struct Server {
     /// [`crate::workspaces`].
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub workspace: Option<String>,
+    /// The personal access token minted from single sign-on (mlflow-oidc-auth) that is this
+    /// Basic server's password: its dates, for renewal (see [`crate::pat`]); never the token.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub personal_token: Option<PersonalToken>,
+}
+
+/// A personal access token is renewed once this share of its life (in percent) has passed.
+pub const RENEW_AT_PERCENT: u64 = 80;
+
+/// A server's personal access token, as the config keeps it (never the token itself; see
+/// [`crate::pat`] for minting and renewing it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PersonalToken {
+    /// When it was minted (Unix seconds).
+    pub minted_at: u64,
+    /// When it stops working (Unix seconds), as the server said.
+    pub expires_at: u64,
+    /// The lifetime asked for, in days (renewals ask the same).
+    pub days: u32,
+}
+
+impl PersonalToken {
+    /// When it is renewed: at [`RENEW_AT_PERCENT`] of its life.
+    pub fn renew_at(&self) -> u64 {
+        let life = self.expires_at.saturating_sub(self.minted_at);
+        self.minted_at + life * RENEW_AT_PERCENT / 100
+    }
+
+    /// Whether it is due for renewal at `now` (Unix seconds).
+    pub fn due(&self, now: u64) -> bool {
+        now >= self.renew_at()
+    }
+
+    /// Whether it has expired at `now`.
+    pub fn expired(&self, now: u64) -> bool {
+        now >= self.expires_at
+    }
 }
 
 fn is_default<T: Default + PartialEq>(v: &T) -> bool {
@@ -140,6 +178,7 @@ impl Server {
             insecure_tls: false,
             sso: None,
             workspace: None,
+            personal_token: None,
         })
     }
 
@@ -157,7 +196,12 @@ impl Server {
             (_, Some(u)) => validate_username(u)?,
             (AuthKind::Bearer | AuthKind::Sso, None) => {}
         }
-        if self.sso.is_some() && self.auth != AuthKind::Sso {
+        // A personal access token is a Basic password minted through single sign-on: its
+        // server keeps the sso settings, for renewal.
+        if self.personal_token.is_some() && self.auth != AuthKind::Basic {
+            return Err(Error::invalid("auth", "a personal access token (personal_token) needs auth = \"basic\""));
+        }
+        if self.sso.is_some() && self.auth != AuthKind::Sso && self.personal_token.is_none() {
             return Err(Error::invalid("auth", "single sign-on settings (sso) need auth = \"sso\""));
         }
         if let Some(ws) = &self.workspace {

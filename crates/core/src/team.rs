@@ -207,6 +207,8 @@ pub fn resolve(name: &str, listed: &ListedServer, known: Option<&Server>, userna
             .filter(|k| k.url == listed.url)
             .and_then(|k| k.workspace.clone())
             .or_else(|| listed.workspace.clone()),
+        // A personal access token is personal: a team list never sets one.
+        personal_token: None,
     };
     server.validate().map_err(|e| match e {
         Error::InvalidInput { field: "username", .. } => {

@@ -17,6 +17,7 @@
 use mlflow_login_core::login::{SsoSignIn, log_in_sso};
 use mlflow_login_core::oidc::trust::{self, ForeignIssuer, IssuerSource};
 use mlflow_login_core::oidc::{self, Flow, Interaction, Prompt};
+use mlflow_login_core::pat;
 use mlflow_login_core::server::normalize_url;
 use mlflow_login_core::{Activate, AuthKind, Change, LoginInput, Secret, SsoSettings};
 use serde::{Deserialize, Serialize};
@@ -74,6 +75,13 @@ pub struct SsoLoginRequest {
     /// The user's yes to an identity provider the dialog asked about (`issuer_unconfirmed`).
     #[serde(default)]
     pub trust_issuer: bool,
+    /// After signing in, mint a personal access token (mlflow-oidc-auth) and keep it as the
+    /// server's Basic password, for R, Java and curl (core's `pat`).
+    #[serde(default)]
+    pub personal_token: bool,
+    /// Replace a personal access token the user has that MLflow Login did not mint.
+    #[serde(default)]
+    pub replace_token: bool,
 }
 
 /// What the dialog shows while it waits.
@@ -176,7 +184,8 @@ pub async fn login_sso<R: Runtime>(
     request: SsoLoginRequest,
 ) -> IpcResult<LoginResult> {
     let state = state.inner().clone();
-    let trusted = request.trust_issuer;
+    let (trusted, personal_token, replace_token) =
+        (request.trust_issuer, request.personal_token, request.replace_token);
     let input = LoginInput::from(request);
     confirm_issuer(&state, &input, trusted).await?;
     let (cancel_tx, cancel_rx) = oneshot::channel::<()>();
@@ -188,8 +197,17 @@ pub async fn login_sso<R: Runtime>(
         let _ = cancel_rx.await;
     };
     let sign_in = SsoSignIn { flow: Flow::Browser, ui: &ui };
-    let result = log_in_sso(state.logins(), input, sign_in, cancel, &state.sso_options(), state.verify_options()).await;
-    let report = result?;
+    let report = if personal_token {
+        // The question about a token minted elsewhere is the dialog's second checkbox.
+        let replace = if replace_token { pat::Replace::Yes } else { pat::Replace::Refuse };
+        let minting = pat::Minting { days: pat::DEFAULT_DAYS, replace };
+        let (sso, verify) = (state.sso_options(), state.verify_options());
+        mlflow_login_core::login::log_in_personal_token(state.logins(), input, sign_in, cancel, &sso, verify, minting)
+            .await?
+            .login
+    } else {
+        log_in_sso(state.logins(), input, sign_in, cancel, &state.sso_options(), state.verify_options()).await?
+    };
     saved_result(&app, &state, report, "with single sign-on".to_string()).await
 }
 

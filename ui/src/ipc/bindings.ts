@@ -362,7 +362,16 @@ makeActive: boolean,
 /**
  * The user's yes to an identity provider the dialog asked about (`issuer_unconfirmed`).
  */
-trustIssuer: boolean, };
+trustIssuer: boolean, 
+/**
+ * After signing in, mint a personal access token (mlflow-oidc-auth) and keep it as the
+ * server's Basic password, for R, Java and curl (core's `pat`).
+ */
+personalToken: boolean, 
+/**
+ * Replace a personal access token the user has that MLflow Login did not mint.
+ */
+replaceToken: boolean, };
 
 export type SsoPrompt = { "kind": "signingIn", 
 /**

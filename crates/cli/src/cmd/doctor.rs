@@ -8,6 +8,7 @@ use mlflow_login_core::env::MANAGED;
 use mlflow_login_core::env::SecretMode;
 use mlflow_login_core::import;
 use mlflow_login_core::passwd::{self, Repaired};
+use mlflow_login_core::pat;
 use mlflow_login_core::shell::{self, Shell, parse_function_env};
 use mlflow_login_core::{Config, EntryKey, ErrorKind, Vault};
 use mlflow_login_core::{KeyringVault, choose, project};
@@ -268,8 +269,11 @@ fn finish_password_changes(
 /// write the config) after it stored the password leaves one. Reported, never deleted:
 /// the user may still want that password.
 fn check_leftover_entries(config: &Config, vault: &dyn Vault) -> Vec<Finding> {
-    let named: Vec<EntryKey> =
+    let mut named: Vec<EntryKey> =
         config.servers.iter().flat_map(|(n, s)| [EntryKey::for_server(n, s), EntryKey::pending(n, s)]).collect();
+    // A personal access token's single sign-on session, kept for its renewal.
+    named
+        .extend(config.servers.iter().filter(|(_, s)| s.personal_token.is_some()).map(|(n, s)| pat::session_key(n, s)));
     // Entries of the older naming scheme that a server will move on its next use.
     let legacy: Vec<EntryKey> = config.servers.values().map(EntryKey::legacy).collect();
     match vault.entries() {

@@ -8,6 +8,7 @@ use clap::{Args, ValueEnum};
 use mlflow_login_core::choose::{self, Choice};
 use mlflow_login_core::oidc::trust::{self, IssuerSource};
 use mlflow_login_core::oidc::{Flow, Interaction, LoginOptions, Prompt};
+use mlflow_login_core::pat::{self, Replace};
 use mlflow_login_core::server::normalize_url;
 use mlflow_login_core::{
     Activate, AuthKind, Change, Config, Error, ErrorKind, KeyringVault, LoginInput, LoginMode, LoginReport, Logins,
@@ -104,6 +105,17 @@ pub struct Login {
     /// asking, even when its domain is not the server's (for scripts; check it first).
     #[arg(long)]
     trust_issuer: bool,
+    /// SSO: after signing in, mint a personal access token (mlflow-oidc-auth) and store it
+    /// as this server's Basic password, for R, Java, curl and CI; renewed at 80 % of its life.
+    #[arg(long, requires = "sso")]
+    personal_token: bool,
+    /// The personal access token's lifetime in days (1 to 366).
+    #[arg(long, value_name = "N", default_value_t = pat::DEFAULT_DAYS, requires = "personal_token")]
+    days: u32,
+    /// Replace a personal access token you already have that MLflow Login did not mint
+    /// (minting revokes it wherever it is used; without a terminal to ask, this confirms).
+    #[arg(long, requires = "personal_token")]
+    replace_token: bool,
     /// SSO: how long to wait for the sign-in, in seconds.
     #[arg(long, value_name = "SECONDS", default_value_t = 300)]
     timeout: u64,
@@ -153,6 +165,14 @@ impl Run for Login {
             ErrorKind::Cancelled => {
                 Failure::new(failure::CANCELLED, format!("the sign-in to \"{name}\" was cancelled; nothing was stored"))
             }
+            _ if matches!(&e, Error::InvalidInput { field, .. } if *field == pat::NOT_REPLACED_FIELD) => {
+                let help = if std::io::stdin().is_terminal() {
+                    "to replace it, log in again and answer yes"
+                } else {
+                    "to replace it without a terminal to ask, add --replace-token"
+                };
+                Failure::from(e).help(help)
+            }
             _ => Failure::context(format!("could not save the login for \"{name}\""), e),
         })?;
         let server = &report.server;
@@ -173,7 +193,7 @@ impl Run for Login {
         let saved = report.saved.unwrap_or(mlflow_login_core::Saved { created: false, active: false });
         let who = server.username.as_deref().map(|u| format!(" as {u}")).unwrap_or_default();
         let what = if saved.created { "added" } else { "updated" };
-        let secret = server.auth.secret_noun();
+        let secret = if server.personal_token.is_some() { "personal access token" } else { server.auth.secret_noun() };
         outln!("logged in to {name}{who} ({what}; {secret} stored in the keychain)")?;
         if saved.active {
             outln!("{name} is the active server")?;
@@ -187,7 +207,7 @@ impl Run for Login {
 impl Login {
     /// Single sign-on: core finds the identity provider and runs the flow; this prints the
     /// URL (always) or the device code, opens the browser unless told not to, and ends the
-    /// wait on Ctrl-C.
+    /// wait on Ctrl-C. With --personal-token, core then mints the token.
     fn sso(&self, logins: &Arc<Logins<KeyringVault>>, input: LoginInput) -> mlflow_login_core::Result<LoginReport> {
         if self.no_verify || self.password_stdin {
             ui::warning(
@@ -201,6 +221,7 @@ impl Login {
         };
         let flow = Flow::asked_or_default(asked);
         let ui = Terminal { open_browser: !self.no_browser && !self.device };
+        let sign_in = SsoSignIn { flow, ui: &ui };
         let sso_opts = LoginOptions { timeout: Duration::from_secs(self.timeout.max(1)), ..LoginOptions::default() };
         let cancel = async {
             if tokio::signal::ctrl_c().await.is_err() {
@@ -208,14 +229,41 @@ impl Login {
             }
         };
         let rt = runtime().map_err(|f| mlflow_login_core::Error::IdentityProvider(f.message))?;
-        rt.block_on(log_in_sso(
-            logins,
-            input,
-            SsoSignIn { flow, ui: &ui },
-            cancel,
-            &sso_opts,
-            &VerifyOptions::default(),
-        ))
+        let opts = VerifyOptions::default();
+        if !self.personal_token {
+            return rt.block_on(log_in_sso(logins, input, sign_in, cancel, &sso_opts, &opts));
+        }
+        // Then a personal access token (core's `pat`): the question about a token the user
+        // already has is asked at a terminal, else --replace-token answers it.
+        pat::validate_days(self.days)?;
+        let ask = |existing: &pat::Existing| {
+            let expires = existing.expires_at.as_deref().map(|e| format!(", expires {e}")).unwrap_or_default();
+            let used = existing.last_used_at.as_deref().map(|u| format!(", last used {u}")).unwrap_or_default();
+            ui::line(format_args!(
+                "you already have a personal access token on this server (\"{}\"{expires}{used}) that MLflow Login did not mint; a new one revokes it wherever it is used",
+                existing.name
+            ));
+            ui::ask("replace it? [y/N] ").is_ok_and(|a| matches!(a.trim(), "y" | "Y" | "yes"))
+        };
+        let replace = if self.replace_token {
+            Replace::Yes
+        } else if std::io::stdin().is_terminal() {
+            Replace::Ask(&ask)
+        } else {
+            Replace::Refuse
+        };
+        let minting = pat::Minting { days: self.days, replace };
+        let report = rt.block_on(mlflow_login_core::login::log_in_personal_token(
+            logins, input, sign_in, cancel, &sso_opts, &opts, minting,
+        ))?;
+        if let Some(token) = report.token {
+            errln!(
+                "minted a personal access token, valid until {} (renewed from {} by the next command that uses it)",
+                pat::date(token.expires_at),
+                pat::date(token.renew_at())
+            );
+        }
+        Ok(report.login)
     }
 
     /// Core's rule ([`trust`]): an identity provider that a project file or a team list

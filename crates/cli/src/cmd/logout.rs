@@ -11,7 +11,7 @@ use crate::ui;
 
 /// Delete a server's password from the keychain (the server stays configured). For single
 /// sign-on, the refresh token is revoked at the identity provider first, when it offers
-/// revocation.
+/// revocation; a personal access token minted from single sign-on is deleted on the server.
 #[derive(Debug, Args)]
 pub struct Logout {
     /// The server (default: the one this folder's project file selects, else the one
@@ -37,8 +37,18 @@ impl Run for Logout {
             let out = rt
                 .block_on(log_out(&logins, &name, Duration::from_secs(10)))
                 .map_err(|e| Failure::context(format!("could not log out of \"{name}\""), e))?;
+            match out.token_revoked {
+                Some(Ok(true)) => outln!("{name}: the server deleted the personal access token")?,
+                Some(Ok(false)) => ui::note(format!("{name}: the server lists no such personal access token any more")),
+                Some(Err(e)) => ui::warning(format!(
+                    "{name}: could not delete the personal access token on the server ({e}): it works until it expires; delete it in the server's web UI"
+                )),
+                None => {}
+            }
             report_revoked(&name, out.revoked)?;
-            let noun = config.servers.get(&name).map_or("password", |s| s.auth.secret_noun());
+            let noun = config.servers.get(&name).map_or("password", |s| {
+                if s.personal_token.is_some() { "personal access token" } else { s.auth.secret_noun() }
+            });
             if out.deleted {
                 outln!("logged out of {name} (its {noun} removed from the keychain)")?;
             } else {

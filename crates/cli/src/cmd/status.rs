@@ -3,6 +3,7 @@ use std::sync::Arc;
 use clap::Args;
 use mlflow_login_core::check::{RefreshState, SsoStatus, check_all_as};
 use mlflow_login_core::choose::{Choice, Chosen, Found};
+use mlflow_login_core::pat::{self, PersonalToken};
 use mlflow_login_core::project::Ignored;
 use mlflow_login_core::{Checked, OutcomeClass, OutcomeKind, Verification, VerifyOptions};
 use serde::Serialize;
@@ -44,6 +45,9 @@ struct Report {
     /// Single sign-on: issuer, token expiry, whether refresh works.
     #[serde(skip_serializing_if = "Option::is_none")]
     sso: Option<SsoStatus>,
+    /// A personal access token minted from single sign-on: minted, expires, days.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    personal_token: Option<PersonalToken>,
     #[serde(flatten)]
     result: Outcome,
 }
@@ -127,6 +131,7 @@ impl Report {
             url: server.url,
             username: server.username,
             workspace: server.workspace,
+            personal_token: server.personal_token,
             sso,
             result: match verification {
                 Some(v) => Outcome::Verified(v),
@@ -209,6 +214,14 @@ fn print_reports(reports: &[Report]) -> Result<(), Failure> {
         if let Some(sso) = &r.sso {
             // The issuer is the identity provider's own text.
             outln!("  {:width$}  {}", "", ui::shown(sso_line(sso)))?;
+        }
+        if let Some(t) = &r.personal_token {
+            outln!(
+                "  {:width$}  personal access token: valid until {}, renewed from {}",
+                "",
+                pat::date(t.expires_at),
+                pat::date(t.renew_at())
+            )?;
         }
         if let Outcome::Verified(Verification { identity: Some(id), .. }) = &r.result {
             outln!("  {:width$}  the server knows you as {}", "", id.describe())?;

@@ -41,6 +41,7 @@ fn known(f: &Files) -> Server {
         insecure_tls: true,
         sso: None,
         workspace: None,
+        personal_token: None,
     }
 }
 
@@ -222,6 +223,7 @@ fn merge_rules() {
                     insecure_tls: false,
                     sso: None,
                     workspace: None,
+                    personal_token: None,
                 };
                 (s, vec![])
             }),
@@ -280,6 +282,7 @@ fn sso_settings_follow_the_table() {
             from_team_list: false,
         }),
         workspace: None,
+        personal_token: None,
     };
     let sso = |i: &LoginInput| i.plan(Some(&known)).unwrap().server.sso.unwrap();
     // Log in again: everything kept.
@@ -470,6 +473,7 @@ fn the_sso_probe_follows_the_login_rules() {
         insecure_tls: true,
         sso: None,
         workspace: None,
+        personal_token: None,
     };
     let moved = LoginInput::sso_probe(Some(("a", &known)), "https://lookalike.example/mlflow").unwrap();
     assert_eq!((moved.ca_bundle, moved.client_cert, moved.insecure_tls), (None, None, false));

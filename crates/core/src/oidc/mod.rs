@@ -42,6 +42,7 @@ use std::time::Duration;
 pub use discovery::{Hints, Overrides, Provider, Source};
 pub use refresh::{RefreshOptions, Refreshed, Revoked, refresh_locked, revoke};
 pub(crate) use refresh::{hold, hold_blocking};
+pub(crate) use tokens::now_unix;
 pub use tokens::{Fingerprint, MAX_REFRESH_MARGIN_SECS, TokenSet};
 
 use crate::error::{Error, Result};

@@ -51,6 +51,7 @@ mod real {
             insecure_tls: false,
             sso: None,
             workspace: None,
+            personal_token: None,
         }
     }
 
