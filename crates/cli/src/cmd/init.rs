@@ -244,7 +244,7 @@ pub fn hook_exports(
         None => syntax.unset_env(project::PROJECT_ENV),
     });
     out.push_str(&render_state(shell, &state));
-    out.push_str(&render_due(shell, due));
+    out.push_str(&render_due(shell, due, now_unix()));
     out
 }
 

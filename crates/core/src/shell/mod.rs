@@ -408,10 +408,84 @@ pub fn render_state(shell: Shell, state: &str) -> String {
 /// `zsh/datetime`, fish's `path mtime`) and runs `hook-env` once it has passed.
 pub const DUE_VAR: &str = "__mll_due";
 
+/// bash: the glob of Unix seconds (ten characters) in which the unchanged prompt
+/// may skip the clock check: one block of [`clock_blocks`], [`ANY_SECOND`] when no token
+/// is due. The prompt matches `$EPOCHSECONDS` against it in the same compare as the state
+/// line and the folder, so a pending expiry costs one pattern, not a second test.
+pub const WHEN_VAR: &str = "__mll_when";
+
+/// bash: every block of [`clock_blocks`], each followed by `|`. When the clock left
+/// [`WHEN_VAR`]'s block before the refresh time, the hook moves on to the block that holds
+/// it, without running `mlflow-login`.
+pub const WHENS_VAR: &str = "__mll_whens";
+
+/// [`WHEN_VAR`] when no exported token expires: any ten-character clock.
+pub const ANY_SECOND: &str = "??????????";
+
+/// The seconds from `now` up to `due` (excluded) as globs of the clock's decimal digits,
+/// in time order: each a prefix, one bracketed range of digits and `?` for the rest
+/// (`179664[4-7]???` is 1796644000 to 1796647999). The first block may start before `now`
+/// (earlier seconds never come back), as long as it ends before `due`, so it is as wide
+/// as it can be. Every second a glob matches is before `due`: the prompt that matches
+/// needs no refresh. Seconds of another digit count than `now`'s get no glob (the hook
+/// then compares the clock in full). At most two globs per digit.
+pub fn clock_blocks(now: u64, due: u64) -> Vec<String> {
+    let digits = now.to_string().len() as u32;
+    let mut out = Vec::new();
+    if digits > 18 {
+        return out;
+    }
+    let due = due.min(10u64.pow(digits));
+    if now >= due {
+        return out;
+    }
+    // The widest aligned block that holds `now` and ends by `due`.
+    let mut lo = now;
+    for k in (0..digits).rev() {
+        let size = 10u64.pow(k);
+        let start = now - now % size;
+        if start + size <= due {
+            lo = start;
+            break;
+        }
+    }
+    while lo < due {
+        // The largest block size that `lo` is aligned to and that fits before `due`.
+        let mut k = 0;
+        while k + 1 < digits && lo.is_multiple_of(10u64.pow(k + 1)) && lo + 10u64.pow(k + 1) <= due {
+            k += 1;
+        }
+        let size = 10u64.pow(k);
+        let first = (lo / size) % 10;
+        let count = (10 - first).min((due - lo) / size);
+        let text = lo.to_string();
+        let prefix = &text[..(digits - k - 1) as usize];
+        let last = first + count - 1;
+        let range = if count == 1 { first.to_string() } else { format!("[{first}-{last}]") };
+        out.push(format!("{prefix}{range}{}", "?".repeat(k as usize)));
+        lo += count * size;
+    }
+    out
+}
+
 /// Records when the hook must run `hook-env` again although nothing changed: `due` (Unix
-/// seconds), for a token near expiry; `None` clears it. Follows [`render_state`].
-pub fn render_due(shell: Shell, due: Option<u64>) -> String {
-    shell.syntax().set_var(DUE_VAR, &due.map(|d| d.to_string()).unwrap_or_default())
+/// seconds), for a token near expiry; `None` clears it. bash also gets the clock's
+/// blocks from `now` ([`WHEN_VAR`], [`WHENS_VAR`]). Follows [`render_state`].
+pub fn render_due(shell: Shell, due: Option<u64>, now: u64) -> String {
+    let syntax = shell.syntax();
+    let mut out = syntax.set_var(DUE_VAR, &due.map(|d| d.to_string()).unwrap_or_default());
+    if shell.name() == "bash" {
+        let blocks = due.map(|d| clock_blocks(now, d)).unwrap_or_default();
+        let when = match (due, blocks.first()) {
+            (None, _) => ANY_SECOND,
+            (Some(_), Some(first)) => first.as_str(),
+            // Nothing before the refresh time: no glob, the clock is compared in full.
+            (Some(_), None) => "",
+        };
+        out.push_str(&syntax.set_var(WHEN_VAR, when));
+        out.push_str(&syntax.set_var(WHENS_VAR, &blocks.iter().map(|b| format!("{b}|")).collect::<String>()));
+    }
+    out
 }
 
 /// The shell variable that lists the project files whose "log in first" hint this shell

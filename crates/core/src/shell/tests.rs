@@ -48,8 +48,8 @@ fn env_snapshots_bearer_and_cleared() {
         let mut out = render_env(shell, &env::vars_for("ci", &server, Some(&tok), EnvOptions::default()));
         out.push_str(&render_env(shell, &env::vars_cleared(EnvOptions { secret: SecretMode::Plugin })));
         out.push_str(&render_state(shell, "1700000000.000000001.42"));
-        out.push_str(&render_due(shell, Some(1_700_003_540)));
-        out.push_str(&render_due(shell, None));
+        out.push_str(&render_due(shell, Some(1_700_003_540), 1_700_000_000));
+        out.push_str(&render_due(shell, None, 1_700_000_000));
         insta::assert_snapshot!(format!("env_bearer_cleared_{}", shell.name()), out);
     }
 }
@@ -346,7 +346,7 @@ fn shellcheck_bash_and_posix_output() {
         script.push_str(&render_env(shell, &sample_vars()));
         script.push_str(&render_env(shell, &env::vars_cleared(EnvOptions { secret: SecretMode::Plugin })));
         script.push_str(&render_state(shell, "1.2.3"));
-        script.push_str(&render_due(shell, Some(1_700_003_540)));
+        script.push_str(&render_due(shell, Some(1_700_003_540), 1_700_000_000));
         shellcheck(dialect, &format!("#!/bin/{dialect}\n{script}"));
     }
 }
@@ -622,4 +622,58 @@ mod props {
             }
         }
     }
+}
+
+/// Whether `t` (its decimal digits) matches one glob of [`clock_blocks`]: digits, at most
+/// one `[a-b]`, `?`s.
+fn block_matches(glob: &str, t: u64) -> bool {
+    let text = t.to_string();
+    let mut chars = text.chars();
+    let mut g = glob.chars().peekable();
+    while let Some(c) = g.next() {
+        let Some(d) = chars.next() else { return false };
+        match c {
+            '?' => {}
+            '[' => {
+                let (lo, _, hi, _) = (g.next().unwrap(), g.next(), g.next().unwrap(), g.next());
+                if d < lo || d > hi {
+                    return false;
+                }
+            }
+            _ if c != d => return false,
+            _ => {}
+        }
+    }
+    chars.next().is_none()
+}
+
+#[test]
+fn clock_blocks_cover_now_to_the_refresh_time_and_never_past_it() {
+    let mut rng = fastrand::Rng::with_seed(21);
+    let mut cases =
+        vec![(1_796_644_498, 1_796_648_038), (1_796_649_998, 1_796_653_538), (1_799_999_990, 1_800_000_010)];
+    for _ in 0..300 {
+        let now = rng.u64(1_000_000_000..9_999_000_000);
+        cases.push((now, now + rng.u64(1..20_000)));
+    }
+    for (now, due) in cases {
+        let blocks = clock_blocks(now, due);
+        assert!(blocks.len() <= 2 * 10, "{now}..{due}: {blocks:?}");
+        assert!(block_matches(&blocks[0], now), "{now}..{due}: the first block {} misses now", blocks[0]);
+        let mut last = 0;
+        for t in now.saturating_sub(50)..due + 50 {
+            let hits: Vec<usize> = (0..blocks.len()).filter(|&i| block_matches(&blocks[i], t)).collect();
+            assert!(hits.len() <= 1, "{t}: in two blocks of {blocks:?}");
+            if t >= due {
+                assert!(hits.is_empty(), "{t} is not before the refresh time {due}, yet in {blocks:?}");
+            } else if t >= now {
+                let i = *hits.first().unwrap_or_else(|| panic!("{t} (before {due}) is in no block of {blocks:?}"));
+                assert!(i >= last, "{t}: blocks out of time order: {blocks:?}");
+                last = i;
+            }
+        }
+    }
+    // Each first block is as wide as the refresh time allows.
+    assert_eq!(clock_blocks(1_796_644_498, 1_796_648_038), ["179664[4-7]???", "17966480[0-2]?", "179664803[0-7]"]);
+    assert!(clock_blocks(1_796_644_498, 1_796_644_498).is_empty());
 }
