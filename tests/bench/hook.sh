@@ -114,11 +114,15 @@ measure() { # shell setup hook n
 }
 
 q=$(printf '%q' "$bin")
-# A single sign-on token's refresh is pending (far ahead): the prompt compares the clock.
-due=99999999999
+# A single sign-on token's refresh is pending: the prompt compares the clock. Ten digits,
+# as hook-env renders them; for bash also the blocks of seconds before it, in the shape
+# hook-env renders (core's clock_blocks): the 10^4-second block that holds now, then the next.
+now=$(date +%s)
+due=$(((now / 10000 + 2) * 10000))
+when="${now:0:6}????" when2="$((${now:0:6} + 1))????"
 # shellcheck disable=SC2016 # the direnv lines are shell code, expanded by the shell under test
 declare -A setup=(
-    [mll_bash]="eval \"\$($q init bash)\"; __mll_due=$due"
+    [mll_bash]="eval \"\$($q init bash)\"; __mll_due=$due __mll_when='$when' __mll_whens='$when|$when2|'"
     [mll_zsh]="eval \"\$($q init zsh)\"; __mll_due=$due"
     [mll_fish]="$q init fish | source; set -g __mll_due $due"
     [direnv_bash]='eval "$(direnv hook bash)"'
