@@ -677,3 +677,57 @@ fn clock_blocks_cover_now_to_the_refresh_time_and_never_past_it() {
     assert_eq!(clock_blocks(1_796_644_498, 1_796_648_038), ["179664[4-7]???", "17966480[0-2]?", "179664803[0-7]"]);
     assert!(clock_blocks(1_796_644_498, 1_796_644_498).is_empty());
 }
+
+/// Real bash, a token due in an hour: the unchanged prompt matches the clock's block and
+/// never enters `__mll_changed`; once the clock left the block, the next prompt moves to the
+/// block that holds it without running `mlflow-login`; past the refresh time it runs
+/// `hook-env` once.
+#[test]
+fn bash_moves_through_the_clock_blocks_and_runs_hook_env_only_past_the_refresh_time() {
+    require("bash", "bash");
+    let dir = tempfile::tempdir().unwrap();
+    let (program, state, log) = (dir.path().join("mlflow-login"), dir.path().join("state"), dir.path().join("runs"));
+    std::fs::write(&program, format!("#!/bin/sh\necho hook-env >>'{}'\n", log.display())).unwrap();
+    std::fs::set_permissions(&program, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    std::fs::write(&state, "1.2.3\n").unwrap();
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
+    let due = now + 3600;
+    let mut script =
+        render_init(Shell::BASH, &InitOptions { program: &program, state_file: &state, ..init_opts() }).unwrap();
+    script.push_str(&render_state(Shell::BASH, "1.2.3"));
+    script.push_str(&render_due(Shell::BASH, Some(due), now));
+    script.push_str(
+        r#"__mll_hook
+eval "$(declare -f __mll_changed | sed '1s/__mll_changed/__mll_changed_real/')"
+calls=0
+__mll_changed() { ((calls += 1)); __mll_changed_real "$@"; }
+for _ in 1 2 3 4 5 6 7 8 9 10; do __mll_hook; done
+echo "unchanged:$calls"
+__mll_when='000000000?'
+__mll_hook
+echo "moved:$calls:$EPOCHSECONDS:$__mll_when"
+__mll_hook
+echo "then:$calls"
+__mll_due=$((EPOCHSECONDS - 1)) __mll_when='000000000?'
+__mll_hook
+echo "due:$calls"
+"#,
+    );
+    let mut cmd = Command::new("bash");
+    cmd.args(["--norc", "--noprofile", "-s"]).current_dir(dir.path());
+    let out = run_with_stdin(cmd, script.as_bytes());
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success() && out.stderr.is_empty(), "{text}\n{}", String::from_utf8_lossy(&out.stderr));
+    let line =
+        |key: &str| text.lines().find_map(|l| l.strip_prefix(key)).unwrap_or_else(|| panic!("no {key} in {text}"));
+    assert_eq!(line("unchanged:"), "0", "the unchanged prompt entered __mll_changed");
+    let moved: Vec<&str> = line("moved:").split(':').collect();
+    assert_eq!(moved[0], "1");
+    let clock: u64 = moved[1].parse().unwrap();
+    assert!(block_matches(moved[2], clock), "{} does not hold {clock}", moved[2]);
+    assert!(clock_blocks(now, due).iter().any(|b| b == moved[2]), "{} is not a block of {now}..{due}", moved[2]);
+    assert_eq!(line("then:"), "1", "the prompt after the move entered __mll_changed again");
+    assert_eq!(line("due:"), "2");
+    let runs = std::fs::read_to_string(&log).unwrap_or_default();
+    assert_eq!(runs.lines().count(), 1, "hook-env runs: {runs:?} (only the prompt past the refresh time runs it)");
+}
