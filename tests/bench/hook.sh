@@ -120,11 +120,28 @@ q=$(printf '%q' "$bin")
 now=$(date +%s)
 due=$(((now / 10000 + 2) * 10000))
 when="${now:0:6}????" when2="$((${now:0:6} + 1))????"
+# fish: the same refresh time in /proc/uptime seconds, in blocks of 10^k seconds (k as core's
+# uptime_blocks picks it): the leading digits and the `.`, one character a word.
+fish_due="set -g __mll_due $due"
+if [[ -r /proc/uptime ]]; then
+    read -r up _ </proc/uptime
+    up=${up%.*} left=$((due - now)) k=0
+    while ((k + 1 < ${#up} && 10 ** (k + 1) * 20 <= left)); do ((k += 1)); done
+    kept=$((${#up} - k)) b=$((up / 10 ** k)) whens=()
+    while (((b + 1) * 10 ** k <= up + left)); do
+        w=''
+        for ((i = 0; i < ${#b}; i++)); do w+="${b:i:1} "; done
+        whens+=("'$w.'")
+        ((b += 1))
+    done
+    fish_due+="; set -g __mll_i $(seq -s ' ' 1 "$kept") $((${#up} + 1)); set -g __mll_when ${whens[0]}"
+    fish_due+="; set -g __mll_whens ${whens[*]}; set -g __mll_up $((up + left))"
+fi
 # shellcheck disable=SC2016 # the direnv lines are shell code, expanded by the shell under test
 declare -A setup=(
     [mll_bash]="eval \"\$($q init bash)\"; __mll_due=$due __mll_when='$when' __mll_whens='$when|$when2|'"
     [mll_zsh]="eval \"\$($q init zsh)\"; __mll_due=$due"
-    [mll_fish]="$q init fish | source; set -g __mll_due $due"
+    [mll_fish]="$q init fish | source; $fish_due"
     [direnv_bash]='eval "$(direnv hook bash)"'
     [direnv_zsh]='eval "$(direnv hook zsh)"'
     [direnv_fish]='direnv hook fish | source'

@@ -468,22 +468,104 @@ pub fn clock_blocks(now: u64, due: u64) -> Vec<String> {
     out
 }
 
+/// The clocks [`render_due`] converts the refresh time with: Unix seconds, and the seconds
+/// since boot of `/proc/uptime` where there is one (fish reads that file with a builtin,
+/// having no clock of its own).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Now {
+    pub unix: u64,
+    pub uptime: Option<u64>,
+}
+
+impl Now {
+    /// The clocks now.
+    pub fn read() -> Now {
+        let unix = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
+        let uptime = std::fs::read_to_string("/proc/uptime")
+            .ok()
+            .and_then(|t| t.split('.').next().and_then(|s| s.trim().parse().ok()));
+        Now { unix, uptime }
+    }
+}
+
+/// fish: the seconds since boot (`/proc/uptime`) from `now` up to `due` (excluded) as blocks
+/// of equal size, each the leading digits of the seconds, then the `.` that ends them, one
+/// character a word as `read -a -d ''` splits the file: `1 3 3 .` is 13300 to 13399 while
+/// the seconds have five digits. Also the character positions (from 1) the prompt picks
+/// (the leading digits and the `.`, which makes a block never match a number with more
+/// digits). Blocks are a twentieth of the time left or less (a power of ten), the first
+/// holds `now`, and none reaches `due`; `None` when there is none.
+pub fn uptime_blocks(now: u64, due: u64) -> Option<(Vec<usize>, Vec<String>)> {
+    let digits = now.to_string().len() as u32;
+    if now >= due || digits > 18 {
+        return None;
+    }
+    let mut k = 0;
+    while k + 1 < digits && 10u64.pow(k + 1) * 20 <= due - now {
+        k += 1;
+    }
+    let size = 10u64.pow(k);
+    let kept = (digits - k) as usize;
+    let mut picks: Vec<usize> = (1..=kept).collect();
+    picks.push(digits as usize + 1);
+    let mut blocks = Vec::new();
+    let mut b = now / size;
+    while (b + 1) * size <= due && b * size < 10u64.pow(digits) {
+        let mut words: Vec<String> = b.to_string().chars().map(String::from).collect();
+        words.push(".".into());
+        blocks.push(words.join(" "));
+        b += 1;
+    }
+    (!blocks.is_empty()).then_some((picks, blocks))
+}
+
+/// fish: the deadline in `/proc/uptime` seconds while the prompt compares that clock; empty
+/// otherwise. The init script swaps the prompt's function when it changes.
+pub const UPTIME_DUE_VAR: &str = "__mll_up";
+
+/// fish: the character positions of `/proc/uptime` the prompt compares ([`uptime_blocks`]).
+pub const PICKS_VAR: &str = "__mll_i";
+
 /// Records when the hook must run `hook-env` again although nothing changed: `due` (Unix
 /// seconds), for a token near expiry; `None` clears it. bash also gets the clock's
-/// blocks from `now` ([`WHEN_VAR`], [`WHENS_VAR`]). Follows [`render_state`].
-pub fn render_due(shell: Shell, due: Option<u64>, now: u64) -> String {
+/// blocks from `now` ([`WHEN_VAR`], [`WHENS_VAR`]), fish the blocks of `/proc/uptime`
+/// ([`uptime_blocks`]). Follows [`render_state`].
+pub fn render_due(shell: Shell, due: Option<u64>, now: Now) -> String {
     let syntax = shell.syntax();
     let mut out = syntax.set_var(DUE_VAR, &due.map(|d| d.to_string()).unwrap_or_default());
-    if shell.name() == "bash" {
-        let blocks = due.map(|d| clock_blocks(now, d)).unwrap_or_default();
-        let when = match (due, blocks.first()) {
-            (None, _) => ANY_SECOND,
-            (Some(_), Some(first)) => first.as_str(),
-            // Nothing before the refresh time: no glob, the clock is compared in full.
-            (Some(_), None) => "",
-        };
-        out.push_str(&syntax.set_var(WHEN_VAR, when));
-        out.push_str(&syntax.set_var(WHENS_VAR, &blocks.iter().map(|b| format!("{b}|")).collect::<String>()));
+    match shell.name() {
+        "bash" => {
+            let blocks = due.map(|d| clock_blocks(now.unix, d)).unwrap_or_default();
+            let when = match (due, blocks.first()) {
+                (None, _) => ANY_SECOND,
+                (Some(_), Some(first)) => first.as_str(),
+                // Nothing before the refresh time: no glob, the clock is compared in full.
+                (Some(_), None) => "",
+            };
+            out.push_str(&syntax.set_var(WHEN_VAR, when));
+            out.push_str(&syntax.set_var(WHENS_VAR, &blocks.iter().map(|b| format!("{b}|")).collect::<String>()));
+        }
+        "fish" => {
+            // The deadline in uptime seconds: the same distance from now as the refresh time.
+            let up = match (due, now.uptime) {
+                (Some(d), Some(u)) => Some(u + d.saturating_sub(now.unix)),
+                _ => None,
+            };
+            let blocks = up.and_then(|d| uptime_blocks(now.uptime.unwrap_or_default(), d));
+            let list = |words: &[String]| words.iter().map(|w| format!(" {}", syntax.quote(w))).collect::<String>();
+            match (up, blocks) {
+                (Some(up), Some((picks, blocks))) => {
+                    let picks: Vec<String> = picks.iter().map(|p| p.to_string()).collect();
+                    out.push_str(&format!("set -g {PICKS_VAR}{}\n", list(&picks)));
+                    out.push_str(&syntax.set_var(WHEN_VAR, &blocks[0]));
+                    out.push_str(&format!("set -g {WHENS_VAR}{}\n", list(&blocks)));
+                    // Last: setting it swaps the prompt's function.
+                    out.push_str(&syntax.set_var(UPTIME_DUE_VAR, &up.to_string()));
+                }
+                _ => out.push_str(&syntax.set_var(UPTIME_DUE_VAR, "")),
+            }
+        }
+        _ => {}
     }
     out
 }

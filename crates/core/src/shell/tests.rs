@@ -48,8 +48,8 @@ fn env_snapshots_bearer_and_cleared() {
         let mut out = render_env(shell, &env::vars_for("ci", &server, Some(&tok), EnvOptions::default()));
         out.push_str(&render_env(shell, &env::vars_cleared(EnvOptions { secret: SecretMode::Plugin })));
         out.push_str(&render_state(shell, "1700000000.000000001.42"));
-        out.push_str(&render_due(shell, Some(1_700_003_540), 1_700_000_000));
-        out.push_str(&render_due(shell, None, 1_700_000_000));
+        out.push_str(&render_due(shell, Some(1_700_003_540), Now { unix: 1_700_000_000, uptime: Some(13_386) }));
+        out.push_str(&render_due(shell, None, Now { unix: 1_700_000_000, uptime: Some(13_386) }));
         insta::assert_snapshot!(format!("env_bearer_cleared_{}", shell.name()), out);
     }
 }
@@ -346,7 +346,7 @@ fn shellcheck_bash_and_posix_output() {
         script.push_str(&render_env(shell, &sample_vars()));
         script.push_str(&render_env(shell, &env::vars_cleared(EnvOptions { secret: SecretMode::Plugin })));
         script.push_str(&render_state(shell, "1.2.3"));
-        script.push_str(&render_due(shell, Some(1_700_003_540), 1_700_000_000));
+        script.push_str(&render_due(shell, Some(1_700_003_540), Now { unix: 1_700_000_000, uptime: Some(13_386) }));
         shellcheck(dialect, &format!("#!/bin/{dialect}\n{script}"));
     }
 }
@@ -695,7 +695,7 @@ fn bash_moves_through_the_clock_blocks_and_runs_hook_env_only_past_the_refresh_t
     let mut script =
         render_init(Shell::BASH, &InitOptions { program: &program, state_file: &state, ..init_opts() }).unwrap();
     script.push_str(&render_state(Shell::BASH, "1.2.3"));
-    script.push_str(&render_due(Shell::BASH, Some(due), now));
+    script.push_str(&render_due(Shell::BASH, Some(due), Now { unix: now, uptime: None }));
     script.push_str(
         r#"__mll_hook
 eval "$(declare -f __mll_changed | sed '1s/__mll_changed/__mll_changed_real/')"
@@ -730,4 +730,44 @@ echo "due:$calls"
     assert_eq!(line("due:"), "2");
     let runs = std::fs::read_to_string(&log).unwrap_or_default();
     assert_eq!(runs.lines().count(), 1, "hook-env runs: {runs:?} (only the prompt past the refresh time runs it)");
+}
+
+/// `/proc/uptime`'s characters at `picks`, one a word, as fish's prompt compares them.
+fn uptime_words(uptime: u64, picks: &[usize]) -> String {
+    let text: Vec<char> = format!("{uptime}.42 1234.56").chars().collect();
+    picks.iter().filter_map(|&p| text.get(p - 1)).map(|c| c.to_string()).collect::<Vec<_>>().join(" ")
+}
+
+#[test]
+fn uptime_blocks_hold_now_and_never_reach_the_refresh_time() {
+    let mut rng = fastrand::Rng::with_seed(19);
+    let mut cases = vec![(13_386, 16_926), (9_990, 10_500), (99_990, 100_027), (5, 32)];
+    for _ in 0..300 {
+        let now = rng.u64(1..2_000_000);
+        cases.push((now, now + rng.u64(1..20_000)));
+    }
+    for (now, due) in cases {
+        let Some((picks, blocks)) = uptime_blocks(now, due) else {
+            assert!(due - now < 2, "{now}..{due}: no block");
+            continue;
+        };
+        assert_eq!(uptime_words(now, &picks), blocks[0], "{now}..{due}: the first block misses now");
+        // Every second up to the refresh time and a little after, then samples up to a hundred
+        // times it (more digits: the `.` keeps a block from matching them).
+        let later = (0..2000).map(|_| rng.u64(due..due * 100 + 100));
+        for t in (now..due + 50).chain(later) {
+            let words = uptime_words(t, &picks);
+            if t >= due {
+                assert!(!blocks.contains(&words), "{t} (not before {due}) is in a block of {now}..{due}: {words}");
+            } else {
+                // Before the refresh time: in a block, or in the last stretch the blocks leave
+                // out, or of more digits than now (the hook then compares in full).
+                let longer = t.to_string().len() > now.to_string().len();
+                assert!(
+                    blocks.contains(&words) || words > *blocks.last().unwrap() || longer,
+                    "{t} before {due}: {words} in no block"
+                );
+            }
+        }
+    }
 }
