@@ -46,7 +46,7 @@ packages=(
     # UI page tests
     chromium
     # lint, bench, debugging
-    shellcheck hyperfine strace tmux
+    shellcheck hyperfine strace tmux valgrind
     # the local proxy's bench (latency percentiles, 64 concurrent clients)
     wrk
 )

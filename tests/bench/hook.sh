@@ -114,13 +114,36 @@ measure() { # shell setup hook n
 }
 
 q=$(printf '%q' "$bin")
-# A single sign-on token's refresh is pending (far ahead): the prompt compares the clock.
-due=99999999999
+# A single sign-on token's refresh is pending: the prompt compares the clock. Ten digits,
+# as hook-env renders them; for bash also the blocks of seconds before it, in the shape
+# hook-env renders (core's clock_blocks): the 10^4-second block that holds now, then the next.
+now=$(date +%s)
+due=$(((now / 10000 + 2) * 10000))
+when="${now:0:6}????" when2="$((${now:0:6} + 1))????"
+# fish: the same refresh time in /proc/uptime seconds, in blocks of 10^k seconds (k as core's
+# uptime_blocks picks it): the leading digits and the `.`, one character a word.
+fish_due="set -g __mll_due $due"
+if [[ -r /proc/uptime ]]; then
+    read -r up _ </proc/uptime
+    up=${up%.*} left=$((due - now)) k=0
+    while ((k + 1 < ${#up} && 10 ** (k + 1) * 20 <= left)); do ((k += 1)); done
+    kept=$((${#up} - k)) b=$((up / 10 ** k)) whens=()
+    while (((b + 1) * 10 ** k <= up + left)); do
+        w=''
+        for ((i = 0; i < ${#b}; i++)); do w+="${b:i:1} "; done
+        whens+=("'$w.'")
+        ((b += 1))
+    done
+    fish_due+="; set -g __mll_i $(seq -s ' ' 1 "$kept") $((${#up} + 1)); set -g __mll_when ${whens[0]}"
+    fish_due+="; set -g __mll_whens ${whens[*]}; set -g __mll_up $((up + left))"
+fi
 # shellcheck disable=SC2016 # the direnv lines are shell code, expanded by the shell under test
 declare -A setup=(
-    [mll_bash]="eval \"\$($q init bash)\"; __mll_due=$due"
+    [mll_bash]="eval \"\$($q init bash)\"; __mll_due=$due __mll_when='$when' __mll_whens='$when|$when2|'"
     [mll_zsh]="eval \"\$($q init zsh)\"; __mll_due=$due"
-    [mll_fish]="$q init fish | source; set -g __mll_due $due"
+    [mll_fish]="$q init fish | source; $fish_due"
+    # No token due (instruction counts only).
+    [plain_bash]="eval \"\$($q init bash)\"" [plain_zsh]="eval \"\$($q init zsh)\"" [plain_fish]="$q init fish | source"
     [direnv_bash]='eval "$(direnv hook bash)"'
     [direnv_zsh]='eval "$(direnv hook zsh)"'
     [direnv_fish]='direnv hook fish | source'
@@ -172,6 +195,43 @@ if [[ -n "$ref_bin" ]]; then
         ref_row "$sh"
     done
     echo
+fi
+# Instructions per unchanged prompt (valgrind's callgrind: the same count on a loaded box,
+# where the µs above move with the load): 2000 prompts minus none, every process of the run
+# counted (the init's command substitution is in both runs).
+instructions() { # shell setup hook -> instructions per prompt
+    local argv a b n=2000
+    count() { # script
+        rm -f "$work"/cg.*
+        shell_argv "$1" "$2"
+        valgrind --tool=callgrind --callgrind-out-file="$work/cg.%p" "${argv[@]}" >/dev/null 2>&1
+        cat "$work"/cg.* | awk '/^summary:/ { s += $2 } END { print s }'
+    }
+    a=$(count "$1" "$(script "$1" "$2" "$3" 0)")
+    b=$(count "$1" "$(script "$1" "$2" "$3" "$n")")
+    awk -v a="$a" -v b="$b" -v n="$n" 'BEGIN { printf "%.1f", (b - a) / n / 1000 }'
+}
+if [[ -n "$ref_bin" ]]; then
+    if command -v valgrind >/dev/null; then
+        printf '%-6s %12s %22s %28s\n' shell "ref kIr" "no SSO kIr (vs ref)" "SSO pending kIr (vs ref)"
+        for sh in bash zsh fish; do
+            ref_ir=$(instructions "$sh" "${setup[ref_$sh]}" "${hook[mll_$sh]}")
+            plain_ir=$(instructions "$sh" "${setup[plain_$sh]}" "${hook[mll_$sh]}")
+            sso_ir=$(instructions "$sh" "${setup[mll_$sh]}" "${hook[mll_$sh]}")
+            read -r v1 v2 < <(awk -v r="$ref_ir" -v p="$plain_ir" -v s="$sso_ir" 'BEGIN { printf "%.2f %.2f\n", p / r, s / r }')
+            printf '%-6s %12s %22s %28s\n' "$sh" "$ref_ir" "$plain_ir (${v1}x)" "$sso_ir (${v2}x)"
+            for v in "no SSO:$v1" "SSO pending:$v2"; do
+                if awk -v v="${v##*:}" 'BEGIN { exit !(v > 1.0) }'; then
+                    echo "MISSED: $sh: ${v%%:*}: ${v##*:}x the reference's instructions (target: at most 1.0x)" >&2
+                    status=1
+                fi
+            done
+        done
+        echo
+    else
+        echo "MISSED: valgrind is missing (instruction counts): apt-get install valgrind" >&2
+        status=1
+    fi
 fi
 qa=$(printf '%q' "$HOME/proj/src/a") qb=$(printf '%q' "$HOME/proj/src/b")
 for sh in bash zsh fish; do

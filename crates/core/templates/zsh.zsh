@@ -19,9 +19,10 @@ __mll_hook() {
     # `$(<file)` is a builtin read in zsh (no fork), and faster than `read`.
     [[ -f {{state_file}} ]] && __mll_s=$(<{{state_file}})
     # One string compare for the state and the folder (a state line holds no `/`, and $PWD
-    # starts with one); the clock only while a token is exported.
+    # starts with one); the clock only while a token is exported, as strings (both ten
+    # digits): `<` costs zsh less than `-ge`'s arithmetic, and a glob of the clock more.
     [[ "$__mll_s$PWD" != "${__mll_state-}${__mll_pwd-}" ||
-        -n ${__mll_due-} && ${EPOCHSECONDS:-$__mll_due} -ge $__mll_due ]] &&
+        -n ${__mll_due-} && ! ${EPOCHSECONDS-} < $__mll_due ]] &&
         __mll_changed "$__mll_s"
     return $__mll_rc
 }

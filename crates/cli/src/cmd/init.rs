@@ -11,7 +11,7 @@ use mlflow_login_core::fresh::fresh_now;
 use mlflow_login_core::oidc::RefreshOptions;
 use mlflow_login_core::project::{self, Ignored, Project};
 use mlflow_login_core::shell::{
-    HINTED_ENV, HINTED_VAR, InitOptions, Shell, pin_from_env, pin_workspace_from_env, render_due, render_env,
+    HINTED_ENV, HINTED_VAR, InitOptions, Now, Shell, pin_from_env, pin_workspace_from_env, render_due, render_env,
     render_init, render_state,
 };
 use mlflow_login_core::vault::Wait;
@@ -248,7 +248,7 @@ pub fn hook_exports(
         None => syntax.unset_env(project::PROJECT_ENV),
     });
     out.push_str(&render_state(shell, &state));
-    out.push_str(&render_due(shell, due));
+    out.push_str(&render_due(shell, due, Now::read()));
     out
 }
 

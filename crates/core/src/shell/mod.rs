@@ -407,10 +407,166 @@ pub fn render_state(shell: Shell, state: &str) -> String {
 /// `zsh/datetime`, fish's `path mtime`) and runs `hook-env` once it has passed.
 pub const DUE_VAR: &str = "__mll_due";
 
+/// bash: the glob of Unix seconds (ten characters) in which the unchanged prompt
+/// may skip the clock check: one block of [`clock_blocks`], [`ANY_SECOND`] when no token
+/// is due. The prompt matches `$EPOCHSECONDS` against it in the same compare as the state
+/// line and the folder, so a pending expiry costs one pattern, not a second test.
+pub const WHEN_VAR: &str = "__mll_when";
+
+/// bash: every block of [`clock_blocks`], each followed by `|`. When the clock left
+/// [`WHEN_VAR`]'s block before the refresh time, the hook moves on to the block that holds
+/// it, without running `mlflow-login`.
+pub const WHENS_VAR: &str = "__mll_whens";
+
+/// [`WHEN_VAR`] when no exported token expires: any ten-character clock.
+pub const ANY_SECOND: &str = "??????????";
+
+/// The seconds from `now` up to `due` (excluded) as globs of the clock's decimal digits,
+/// in time order: each a prefix, one bracketed range of digits and `?` for the rest
+/// (`179664[4-7]???` is 1796644000 to 1796647999). The first block may start before `now`
+/// (earlier seconds never come back), as long as it ends before `due`, so it is as wide
+/// as it can be. Every second a glob matches is before `due`: the prompt that matches
+/// needs no refresh. Seconds of another digit count than `now`'s get no glob (the hook
+/// then compares the clock in full). At most two globs per digit.
+pub fn clock_blocks(now: u64, due: u64) -> Vec<String> {
+    let digits = now.to_string().len() as u32;
+    let mut out = Vec::new();
+    if digits > 18 {
+        return out;
+    }
+    let due = due.min(10u64.pow(digits));
+    if now >= due {
+        return out;
+    }
+    // The widest aligned block that holds `now` and ends by `due`.
+    let mut lo = now;
+    for k in (0..digits).rev() {
+        let size = 10u64.pow(k);
+        let start = now - now % size;
+        if start + size <= due {
+            lo = start;
+            break;
+        }
+    }
+    while lo < due {
+        // The largest block size that `lo` is aligned to and that fits before `due`.
+        let mut k = 0;
+        while k + 1 < digits && lo.is_multiple_of(10u64.pow(k + 1)) && lo + 10u64.pow(k + 1) <= due {
+            k += 1;
+        }
+        let size = 10u64.pow(k);
+        let first = (lo / size) % 10;
+        let count = (10 - first).min((due - lo) / size);
+        let text = lo.to_string();
+        let prefix = &text[..(digits - k - 1) as usize];
+        let last = first + count - 1;
+        let range = if count == 1 { first.to_string() } else { format!("[{first}-{last}]") };
+        out.push(format!("{prefix}{range}{}", "?".repeat(k as usize)));
+        lo += count * size;
+    }
+    out
+}
+
+/// The clocks [`render_due`] converts the refresh time with: Unix seconds, and the seconds
+/// since boot of `/proc/uptime` where there is one (fish reads that file with a builtin,
+/// having no clock of its own).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Now {
+    pub unix: u64,
+    pub uptime: Option<u64>,
+}
+
+impl Now {
+    /// The clocks now.
+    pub fn read() -> Now {
+        let unix = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
+        let uptime = std::fs::read_to_string("/proc/uptime")
+            .ok()
+            .and_then(|t| t.split('.').next().and_then(|s| s.trim().parse().ok()));
+        Now { unix, uptime }
+    }
+}
+
+/// fish: the seconds since boot (`/proc/uptime`) from `now` up to `due` (excluded) as blocks
+/// of equal size, each the leading digits of the seconds, then the `.` that ends them, one
+/// character a word as `read -a -d ''` splits the file: `1 3 3 .` is 13300 to 13399 while
+/// the seconds have five digits. Also the character positions (from 1) the prompt picks
+/// (the leading digits and the `.`, which makes a block never match a number with more
+/// digits). Blocks are a twentieth of the time left or less (a power of ten), the first
+/// holds `now`, and none reaches `due`; `None` when there is none.
+pub fn uptime_blocks(now: u64, due: u64) -> Option<(Vec<usize>, Vec<String>)> {
+    let digits = now.to_string().len() as u32;
+    if now >= due || digits > 18 {
+        return None;
+    }
+    let mut k = 0;
+    while k + 1 < digits && 10u64.pow(k + 1) * 20 <= due - now {
+        k += 1;
+    }
+    let size = 10u64.pow(k);
+    let kept = (digits - k) as usize;
+    let mut picks: Vec<usize> = (1..=kept).collect();
+    picks.push(digits as usize + 1);
+    let mut blocks = Vec::new();
+    let mut b = now / size;
+    while (b + 1) * size <= due && b * size < 10u64.pow(digits) {
+        let mut words: Vec<String> = b.to_string().chars().map(String::from).collect();
+        words.push(".".into());
+        blocks.push(words.join(" "));
+        b += 1;
+    }
+    (!blocks.is_empty()).then_some((picks, blocks))
+}
+
+/// fish: the deadline in `/proc/uptime` seconds while the prompt compares that clock; empty
+/// otherwise. The init script swaps the prompt's function when it changes.
+pub const UPTIME_DUE_VAR: &str = "__mll_up";
+
+/// fish: the character positions of `/proc/uptime` the prompt compares ([`uptime_blocks`]).
+pub const PICKS_VAR: &str = "__mll_i";
+
 /// Records when the hook must run `hook-env` again although nothing changed: `due` (Unix
-/// seconds), for a token near expiry; `None` clears it. Follows [`render_state`].
-pub fn render_due(shell: Shell, due: Option<u64>) -> String {
-    shell.syntax().set_var(DUE_VAR, &due.map(|d| d.to_string()).unwrap_or_default())
+/// seconds), for a token near expiry; `None` clears it. bash also gets the clock's
+/// blocks from `now` ([`WHEN_VAR`], [`WHENS_VAR`]), fish the blocks of `/proc/uptime`
+/// ([`uptime_blocks`]). Follows [`render_state`].
+pub fn render_due(shell: Shell, due: Option<u64>, now: Now) -> String {
+    let syntax = shell.syntax();
+    let mut out = syntax.set_var(DUE_VAR, &due.map(|d| d.to_string()).unwrap_or_default());
+    match shell.name() {
+        "bash" => {
+            let blocks = due.map(|d| clock_blocks(now.unix, d)).unwrap_or_default();
+            let when = match (due, blocks.first()) {
+                (None, _) => ANY_SECOND,
+                (Some(_), Some(first)) => first.as_str(),
+                // Nothing before the refresh time: no glob, the clock is compared in full.
+                (Some(_), None) => "",
+            };
+            out.push_str(&syntax.set_var(WHEN_VAR, when));
+            out.push_str(&syntax.set_var(WHENS_VAR, &blocks.iter().map(|b| format!("{b}|")).collect::<String>()));
+        }
+        "fish" => {
+            // The deadline in uptime seconds: the same distance from now as the refresh time.
+            let up = match (due, now.uptime) {
+                (Some(d), Some(u)) => Some(u + d.saturating_sub(now.unix)),
+                _ => None,
+            };
+            let blocks = up.and_then(|d| uptime_blocks(now.uptime.unwrap_or_default(), d));
+            let list = |words: &[String]| words.iter().map(|w| format!(" {}", syntax.quote(w))).collect::<String>();
+            match (up, blocks) {
+                (Some(up), Some((picks, blocks))) => {
+                    let picks: Vec<String> = picks.iter().map(|p| p.to_string()).collect();
+                    out.push_str(&format!("set -g {PICKS_VAR}{}\n", list(&picks)));
+                    out.push_str(&syntax.set_var(WHEN_VAR, &blocks[0]));
+                    out.push_str(&format!("set -g {WHENS_VAR}{}\n", list(&blocks)));
+                    // Last: setting it swaps the prompt's function.
+                    out.push_str(&syntax.set_var(UPTIME_DUE_VAR, &up.to_string()));
+                }
+                _ => out.push_str(&syntax.set_var(UPTIME_DUE_VAR, "")),
+            }
+        }
+        _ => {}
+    }
+    out
 }
 
 /// The shell variable that lists the project files whose "log in first" hint this shell

@@ -47,8 +47,8 @@ fn env_snapshots_bearer_and_cleared() {
         let mut out = render_env(shell, &env::vars_for("ci", &server, Some(&tok), EnvOptions::default()));
         out.push_str(&render_env(shell, &env::vars_cleared(EnvOptions { secret: SecretMode::Plugin })));
         out.push_str(&render_state(shell, "1700000000.000000001.42"));
-        out.push_str(&render_due(shell, Some(1_700_003_540)));
-        out.push_str(&render_due(shell, None));
+        out.push_str(&render_due(shell, Some(1_700_003_540), Now { unix: 1_700_000_000, uptime: Some(13_386) }));
+        out.push_str(&render_due(shell, None, Now { unix: 1_700_000_000, uptime: Some(13_386) }));
         insta::assert_snapshot!(format!("env_bearer_cleared_{}", shell.name()), out);
     }
 }
@@ -345,7 +345,7 @@ fn shellcheck_bash_and_posix_output() {
         script.push_str(&render_env(shell, &sample_vars()));
         script.push_str(&render_env(shell, &env::vars_cleared(EnvOptions { secret: SecretMode::Plugin })));
         script.push_str(&render_state(shell, "1.2.3"));
-        script.push_str(&render_due(shell, Some(1_700_003_540)));
+        script.push_str(&render_due(shell, Some(1_700_003_540), Now { unix: 1_700_000_000, uptime: Some(13_386) }));
         shellcheck(dialect, &format!("#!/bin/{dialect}\n{script}"));
     }
 }
@@ -619,6 +619,154 @@ mod props {
             }
             if let Ok(text) = render_dotenv(&vars) {
                 prop_assert!(text.starts_with("MLFLOW_TRACKING_PASSWORD=") && text.ends_with('\n'));
+            }
+        }
+    }
+}
+
+/// Whether `t` (its decimal digits) matches one glob of [`clock_blocks`]: digits, at most
+/// one `[a-b]`, `?`s.
+fn block_matches(glob: &str, t: u64) -> bool {
+    let text = t.to_string();
+    let mut chars = text.chars();
+    let mut g = glob.chars().peekable();
+    while let Some(c) = g.next() {
+        let Some(d) = chars.next() else { return false };
+        match c {
+            '?' => {}
+            '[' => {
+                let (lo, _, hi, _) = (g.next().unwrap(), g.next(), g.next().unwrap(), g.next());
+                if d < lo || d > hi {
+                    return false;
+                }
+            }
+            _ if c != d => return false,
+            _ => {}
+        }
+    }
+    chars.next().is_none()
+}
+
+#[test]
+fn clock_blocks_cover_now_to_the_refresh_time_and_never_past_it() {
+    let mut rng = fastrand::Rng::with_seed(21);
+    let mut cases =
+        vec![(1_796_644_498, 1_796_648_038), (1_796_649_998, 1_796_653_538), (1_799_999_990, 1_800_000_010)];
+    for _ in 0..300 {
+        let now = rng.u64(1_000_000_000..9_999_000_000);
+        cases.push((now, now + rng.u64(1..20_000)));
+    }
+    for (now, due) in cases {
+        let blocks = clock_blocks(now, due);
+        assert!(blocks.len() <= 2 * 10, "{now}..{due}: {blocks:?}");
+        assert!(block_matches(&blocks[0], now), "{now}..{due}: the first block {} misses now", blocks[0]);
+        let mut last = 0;
+        for t in now.saturating_sub(50)..due + 50 {
+            let hits: Vec<usize> = (0..blocks.len()).filter(|&i| block_matches(&blocks[i], t)).collect();
+            assert!(hits.len() <= 1, "{t}: in two blocks of {blocks:?}");
+            if t >= due {
+                assert!(hits.is_empty(), "{t} is not before the refresh time {due}, yet in {blocks:?}");
+            } else if t >= now {
+                let i = *hits.first().unwrap_or_else(|| panic!("{t} (before {due}) is in no block of {blocks:?}"));
+                assert!(i >= last, "{t}: blocks out of time order: {blocks:?}");
+                last = i;
+            }
+        }
+    }
+    // Each first block is as wide as the refresh time allows.
+    assert_eq!(clock_blocks(1_796_644_498, 1_796_648_038), ["179664[4-7]???", "17966480[0-2]?", "179664803[0-7]"]);
+    assert!(clock_blocks(1_796_644_498, 1_796_644_498).is_empty());
+}
+
+/// Real bash, a token due in an hour: the unchanged prompt matches the clock's block and
+/// never enters `__mll_changed`; once the clock left the block, the next prompt moves to the
+/// block that holds it without running `mlflow-login`; past the refresh time it runs
+/// `hook-env` once.
+#[test]
+fn bash_moves_through_the_clock_blocks_and_runs_hook_env_only_past_the_refresh_time() {
+    require("bash", "bash");
+    let dir = tempfile::tempdir().unwrap();
+    let (program, state, log) = (dir.path().join("mlflow-login"), dir.path().join("state"), dir.path().join("runs"));
+    std::fs::write(&program, format!("#!/bin/sh\necho hook-env >>'{}'\n", log.display())).unwrap();
+    std::fs::set_permissions(&program, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    std::fs::write(&state, "1.2.3\n").unwrap();
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
+    let due = now + 3600;
+    let mut script =
+        render_init(Shell::BASH, &InitOptions { program: &program, state_file: &state, ..init_opts() }).unwrap();
+    script.push_str(&render_state(Shell::BASH, "1.2.3"));
+    script.push_str(&render_due(Shell::BASH, Some(due), Now { unix: now, uptime: None }));
+    script.push_str(
+        r#"__mll_hook
+eval "$(declare -f __mll_changed | sed '1s/__mll_changed/__mll_changed_real/')"
+calls=0
+__mll_changed() { ((calls += 1)); __mll_changed_real "$@"; }
+for _ in 1 2 3 4 5 6 7 8 9 10; do __mll_hook; done
+echo "unchanged:$calls"
+__mll_when='000000000?'
+__mll_hook
+echo "moved:$calls:$EPOCHSECONDS:$__mll_when"
+__mll_hook
+echo "then:$calls"
+__mll_due=$((EPOCHSECONDS - 1)) __mll_when='000000000?'
+__mll_hook
+echo "due:$calls"
+"#,
+    );
+    let mut cmd = Command::new("bash");
+    cmd.args(["--norc", "--noprofile", "-s"]).current_dir(dir.path());
+    let out = run_with_stdin(cmd, script.as_bytes());
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success() && out.stderr.is_empty(), "{text}\n{}", String::from_utf8_lossy(&out.stderr));
+    let line =
+        |key: &str| text.lines().find_map(|l| l.strip_prefix(key)).unwrap_or_else(|| panic!("no {key} in {text}"));
+    assert_eq!(line("unchanged:"), "0", "the unchanged prompt entered __mll_changed");
+    let moved: Vec<&str> = line("moved:").split(':').collect();
+    assert_eq!(moved[0], "1");
+    let clock: u64 = moved[1].parse().unwrap();
+    assert!(block_matches(moved[2], clock), "{} does not hold {clock}", moved[2]);
+    assert!(clock_blocks(now, due).iter().any(|b| b == moved[2]), "{} is not a block of {now}..{due}", moved[2]);
+    assert_eq!(line("then:"), "1", "the prompt after the move entered __mll_changed again");
+    assert_eq!(line("due:"), "2");
+    let runs = std::fs::read_to_string(&log).unwrap_or_default();
+    assert_eq!(runs.lines().count(), 1, "hook-env runs: {runs:?} (only the prompt past the refresh time runs it)");
+}
+
+/// `/proc/uptime`'s characters at `picks`, one a word, as fish's prompt compares them.
+fn uptime_words(uptime: u64, picks: &[usize]) -> String {
+    let text: Vec<char> = format!("{uptime}.42 1234.56").chars().collect();
+    picks.iter().filter_map(|&p| text.get(p - 1)).map(|c| c.to_string()).collect::<Vec<_>>().join(" ")
+}
+
+#[test]
+fn uptime_blocks_hold_now_and_never_reach_the_refresh_time() {
+    let mut rng = fastrand::Rng::with_seed(19);
+    let mut cases = vec![(13_386, 16_926), (9_990, 10_500), (99_990, 100_027), (5, 32)];
+    for _ in 0..300 {
+        let now = rng.u64(1..2_000_000);
+        cases.push((now, now + rng.u64(1..20_000)));
+    }
+    for (now, due) in cases {
+        let Some((picks, blocks)) = uptime_blocks(now, due) else {
+            assert!(due - now < 2, "{now}..{due}: no block");
+            continue;
+        };
+        assert_eq!(uptime_words(now, &picks), blocks[0], "{now}..{due}: the first block misses now");
+        // Every second up to the refresh time and a little after, then samples up to a hundred
+        // times it (more digits: the `.` keeps a block from matching them).
+        let later = (0..2000).map(|_| rng.u64(due..due * 100 + 100));
+        for t in (now..due + 50).chain(later) {
+            let words = uptime_words(t, &picks);
+            if t >= due {
+                assert!(!blocks.contains(&words), "{t} (not before {due}) is in a block of {now}..{due}: {words}");
+            } else {
+                // Before the refresh time: in a block, or in the last stretch the blocks leave
+                // out, or of more digits than now (the hook then compares in full).
+                let longer = t.to_string().len() > now.to_string().len();
+                assert!(
+                    blocks.contains(&words) || words > *blocks.last().unwrap() || longer,
+                    "{t} before {due}: {words} in no block"
+                );
             }
         }
     }
