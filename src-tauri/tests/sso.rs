@@ -1,7 +1,7 @@
 //! The login dialog's single sign-on command against the real identity provider
 //! (oidc-provider), its scripted browser as `$BROWSER` and the mod_auth_openidc proxy in
-//! front of MLflow (tests/fixtures/oidc). Ignored by a plain `cargo test`: they need the
-//! fixtures. tests/tray/run.sh runs them as
+//! front of MLflow (tests/fixtures/oidc), and mlflow-oidc-auth (tests/fixtures/oidc-auth.sh).
+//! Ignored by a plain `cargo test`: they need the fixtures. tests/tray/run.sh runs them as
 //!
 //!   BROWSER=$MLL_OIDC_BROWSER cargo test -p mlflow-login-tray --test sso -- --ignored
 #![allow(clippy::unwrap_used)]
@@ -121,4 +121,55 @@ fn a_foreign_issuer_from_a_team_list_is_signed_in_at_only_when_confirmed() {
     // Confirmed once: the settings are the user's now.
     let again = h.invoke("login", "login_sso", dialog(false)).unwrap();
     assert_eq!(again["saved"], true, "asked no more: {again}");
+}
+
+/// The status of `GET /users/current` at the fixture's mlflow-oidc-auth with Basic
+/// `user:password`, the credential given to curl on stdin, never in an argv.
+fn oidc_auth_who(user: &str, password: &str) -> u16 {
+    use std::io::Write;
+    let config =
+        format!("url = \"{}/api/2.0/mlflow/users/current\"\nuser = \"{user}:{password}\"\n", fx("MLL_OIDC_AUTH_URL"));
+    let mut child = Command::new("curl")
+        .args(["-s", "-o", "/dev/null", "--max-time", "20", "-w", "%{http_code}", "-K", "-"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("curl is missing: apt-get install curl");
+    child.stdin.take().unwrap().write_all(config.as_bytes()).unwrap();
+    let out = child.wait_with_output().unwrap();
+    String::from_utf8_lossy(&out.stdout).trim().parse().unwrap()
+}
+
+/// The dialog's "Personal access token for R, Java, curl" box against a real
+/// mlflow-oidc-auth (tests/fixtures/oidc-auth.sh): the sign-in mints a token, the server is
+/// saved as a Basic server with the username the server reports and the token as its
+/// password (curl is let in with it), and removing the server deletes the token on the
+/// server (curl is refused with it afterwards).
+#[test]
+#[ignore = "needs the SSO fixtures (with mlflow-oidc-auth) and BROWSER: tests/tray/run.sh"]
+fn the_dialogs_personal_token_box_mints_a_token_that_removing_the_server_deletes() {
+    require_scripted_browser();
+    let h = Harness::new();
+    let request = json!({"request": {
+        "mode": "add", "name": "oa", "url": fx("MLL_OIDC_AUTH_URL"), "issuer": fx("MLL_OIDC_ISSUER"),
+        "clientId": fx("MLL_OIDC_CLIENT_ID"), "scopes": [], "caBundle": null, "insecureTls": false,
+        "makeActive": true, "trustIssuer": false,
+        // A token another test minted for the fixture's one user may still be live.
+        "personalToken": true, "replaceToken": true,
+    }});
+    let done = h.invoke("login", "login_sso", request).unwrap();
+    assert_eq!(done["saved"], true, "{done}");
+
+    let logins = h.state().logins().clone();
+    let server = logins.config().unwrap().servers["oa"].clone();
+    assert_eq!(server.auth, mlflow_login_core::AuthKind::Basic, "{server:?}");
+    assert!(server.personal_token.is_some(), "its dates are kept for renewal: {server:?}");
+    let user = server.username.clone().expect("the username the server reports");
+    assert_eq!(user, "alice@example.test");
+    let token = logins.secret("oa", &server).unwrap().expect("the token is stored");
+    assert_eq!(oidc_auth_who(&user, token.expose()), 200, "curl is let in with the token");
+
+    h.servers("remove_server", json!({"name": "oa"})).unwrap();
+    assert!(!logins.config().unwrap().servers.contains_key("oa"));
+    assert_eq!(oidc_auth_who(&user, token.expose()), 401, "the token was deleted on the server");
 }
