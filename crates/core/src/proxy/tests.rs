@@ -158,7 +158,7 @@ fn the_clients_credentials_and_connection_headers_stay_behind() {
         ("cookie", "session=1"),
         ("origin", "http://127.0.0.1:4000"),
         ("referer", "http://127.0.0.1:4000/secret/x"),
-        ("connection", "keep-alive, x-private"),
+        ("connection", "keep-alive, X-Private"),
         ("x-private", "1"),
         ("expect", "100-continue"),
         ("range", "bytes=0-9"),
