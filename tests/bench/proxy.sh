@@ -3,16 +3,24 @@
 # reverse proxy, all three in front of the same MLflow fixture server:
 #   latency   one-row experiment search over one keep-alive connection, p50 and p99 (wrk);
 #             then the same in front of a static answer (nginx `return 200`), where the
-#             forwarding is all there is to measure (MLflow's own ~10 ms hide it above)
+#             forwarding is all there is to measure (MLflow's own ~10 ms hide it above).
+#             Also the CPU time each proxy process spent per request (utime + stime from
+#             /proc): what the hop costs, which a loaded machine moves much less than
+#             latency.
 #   1 GiB     an artifact uploaded and downloaded through MLflow's artifact proxy (curl),
-#             direct vs ours, and our proxy's peak RSS (VmHWM) after both
+#             direct vs ours, and our proxy's peak RSS (VmHWM) after all of them
 #   64 x N    64 concurrent keep-alive clients, N requests each through ours to the static
 #             answer (ab): failed requests (MLflow alone would take minutes for 64,000)
+# The machine may be shared: every measure runs in rounds, the candidates interleaved
+# within each round (a load that comes and goes hits them alike), and the table gives the
+# median and the range over the rounds, and the median of the per-round ratios. The load
+# average is printed before and after.
 # Targets: p50/p99 <= nginx's; transfers >= 0.9x direct; peak RSS <= 20 MB; 0 errors.
 # Runs under tests/fixtures/with-keyring.sh + with-servers.sh (tests/bench/run.sh does that).
 #
 #   tests/bench/proxy.sh [PATH/TO/release/mlflow-login]
-#   MLL_BENCH_SECONDS=10 MLL_BENCH_PROXY_REQUESTS=1000 MLL_BENCH_PROXY_MIB=1024 (defaults)
+#   MLL_BENCH_SECONDS=5 MLL_BENCH_ROUNDS=5 (latency), MLL_BENCH_PROXY_MIB=1024
+#   MLL_BENCH_TRANSFER_ROUNDS=3, MLL_BENCH_PROXY_REQUESTS=1000 (defaults)
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=$(cd "$here/../.." && pwd)
@@ -26,7 +34,9 @@ need ab "apt-get install apache2-utils"
 need nginx "apt-get install nginx"
 need curl "apt-get install curl"
 : "${MLL_MLFLOW_DIRECT_URL:?run under tests/fixtures/with-keyring.sh tests/fixtures/with-servers.sh}"
-secs=${MLL_BENCH_SECONDS:-10}
+secs=${MLL_BENCH_SECONDS:-5}
+rounds=${MLL_BENCH_ROUNDS:-5}
+transfer_rounds=${MLL_BENCH_TRANSFER_ROUNDS:-3}
 requests=${MLL_BENCH_PROXY_REQUESTS:-1000}
 mib=${MLL_BENCH_PROXY_MIB:-1024}
 
@@ -40,11 +50,13 @@ cleanup() {
 trap cleanup EXIT
 free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 
-# The start of an nginx.conf whose files all live under the folder $1 (made here).
+# The start of an nginx.conf whose files all live under the folder $1 (made before the
+# caller's output redirection opens $1/nginx.conf).
+mkdir -p "$work/nginx/logs" "$work/nginx/tmp" "$work/static/logs" "$work/static/tmp"
 nginx_prologue() {
-    mkdir -p "$1/logs" "$1/tmp"
     cat <<EOF
 worker_processes 1;
+master_process off;
 daemon off;
 pid $1/nginx.pid;
 error_log $1/logs/error.log;
@@ -118,18 +130,26 @@ pids+=($!)
 
 # Ours, for a server whose MLflow asks for no password (the credential is still added).
 export MLFLOW_LOGIN_CONFIG_DIR=$work/config MLFLOW_LOGIN_KEYCHAIN_PREFIX="mll-bench-$$:"
-start_proxy() { # name url -> prints the tracking URI
+start_proxy() { # name url; its two lines go to $work/NAME.out, its pid to $work/NAME.pid
     printf 'bench-pw' | "$bin" login "$1" --url "$2" --username bench --password-stdin --no-verify >/dev/null 2>&1
-    mkfifo "$work/$1.out"
+    # A file, not a pipe: a reader that closed a pipe after the first line would stop the
+    # proxy (it stops when its output cannot be written).
     "$bin" proxy "$1" >"$work/$1.out" 2>/dev/null &
     pids+=($!)
     echo $! >"$work/$1.pid"
 }
+tracking_uri() { # name -> the first line its proxy printed, once both are there
+    for _ in $(seq 100); do
+        (($(wc -l <"$work/$1.out") >= 2)) && break
+        sleep 0.1
+    done
+    head -n 1 "$work/$1.out"
+}
 start_proxy bench "$MLL_MLFLOW_DIRECT_URL"
-read -r ours <"$work/bench.out"
-proxy_pid=$(cat "$work/bench.pid")
 start_proxy static "http://127.0.0.1:$static_port"
-read -r ours_static <"$work/static.out"
+ours=$(tracking_uri bench)
+ours_static=$(tracking_uri static)
+proxy_pid=$(cat "$work/bench.pid")
 for _ in $(seq 50); do
     curl -fsS -o /dev/null "http://127.0.0.1:$nginx_port/health" 2>/dev/null && break
     sleep 0.1
@@ -137,42 +157,122 @@ done
 
 search='/api/2.0/mlflow/experiments/search?max_results=1'
 declare -A base=([direct]=$MLL_MLFLOW_DIRECT_URL [nginx]="http://127.0.0.1:$nginx_port" [ours]=$ours)
+# The process that does each candidate's forwarding (none for direct).
+declare -A pid_of=([nginx]=${pids[0]} [ours]=$proxy_pid [nginx-static]=${pids[0]} [ours-static]=$(cat "$work/static.pid"))
+rows=$work/rows.tsv
+: >"$rows"
 
-latency() { # title, then name=url pairs
-    echo "$1, one keep-alive connection, ${secs} s each (wrk)"
+cpu_ticks() { # pid -> its utime + stime so far, in clock ticks
+    awk '{print $14 + $15}' "/proc/$1/stat"
+}
+ticks_per_s=$(getconf CLK_TCK)
+
+# One wrk run: appends "measure candidate p50_us p99_us req/s cpu_us_per_request errors".
+wrk_row() { # measure candidate url [pid]
+    local out before after
+    [[ -n "${4:-}" ]] && before=$(cpu_ticks "$4")
+    out=$(wrk -t1 -c1 -d"${secs}s" --latency "$3")
+    [[ -n "${4:-}" ]] && after=$(cpu_ticks "$4")
+    awk -v m="$1" -v c="$2" -v b="${before:-}" -v a="${after:-}" -v hz="$ticks_per_s" -v secs="$secs" '
+        function us(v) { if (v ~ /us$/) return v + 0; if (v ~ /ms$/) return v * 1000; if (v ~ /s$/) return v * 1e6; return v }
+        /^ +50%/ { p50 = us($2) } /^ +99%/ { p99 = us($2) }
+        /^Requests\/sec/ { rps = $2 } /Non-2xx|Socket errors/ { err = 1 }
+        END {
+            cpu = (b == "" || rps == 0) ? "" : (a - b) / hz * 1e6 / (rps * secs)
+            printf "%s\t%s\t%.1f\t%.1f\t%.0f\t%s\t%d\n", m, c, p50, p99, rps, cpu, err
+        }' <<<"$out" >>"$rows"
+}
+
+latency() { # measure, then name=url pairs (the pid of each from pid_of[name or name-static])
+    local measure=$1 round pair i n
     shift
-    printf '%-8s %10s %10s %10s\n' "" "p50" "p99" "req/s"
-    for pair in "$@"; do
-        wrk -t1 -c1 -d1s "${pair#*=}" >/dev/null # warm-up
-        out=$(wrk -t1 -c1 -d"${secs}s" --latency "${pair#*=}")
-        printf '%-8s %10s %10s %10s %s\n' "${pair%%=*}" "$(awk '/^ +50%/ {print $2}' <<<"$out")" \
-            "$(awk '/^ +99%/ {print $2}' <<<"$out")" "$(awk '/^Requests\/sec/ {print $2}' <<<"$out")" \
-            "$(awk '/Non-2xx|Socket errors/' <<<"$out")"
+    local pairs=("$@")
+    n=${#pairs[@]}
+    for pair in "${pairs[@]}"; do wrk -t1 -c1 -d1s "${pair#*=}" >/dev/null; done # warm-up
+    for ((round = 0; round < rounds; round++)); do
+        for ((i = 0; i < n; i++)); do # each round starts with another candidate
+            pair=${pairs[$(((round + i) % n))]}
+            wrk_row "$measure" "${pair%%=*}" "${pair#*=}" "${pid_of[${pair%%=*}${suffix:-}]:-}"
+        done
     done
 }
-latency "a one-row experiment search at MLflow" "direct=${base[direct]}$search" "nginx=${base[nginx]}$search" \
-    "ours=${base[ours]}$search"
-echo
-latency "a static answer (forwarding cost alone)" "direct=http://127.0.0.1:$static_port$search" \
+
+echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg) ($(nproc) cores)"
+suffix="" latency search "direct=${base[direct]}$search" "nginx=${base[nginx]}$search" "ours=${base[ours]}$search"
+suffix=-static latency static "direct=http://127.0.0.1:$static_port$search" \
     "nginx=http://127.0.0.1:$static_proxy_port$search" "ours=$ours_static$search"
 
 if ((mib > 0)); then # MLL_BENCH_PROXY_MIB=0 leaves the transfers out
-    echo
-    echo "a ${mib} MiB artifact through MLflow's artifact proxy (curl; seconds, MiB/s)"
     head -c "$((mib << 20))" /dev/urandom >"$work/blob"
     want=$(sha256sum <"$work/blob" | cut -d' ' -f1)
-    printf '%-8s %10s %10s %10s %10s\n' "" "up s" "up MiB/s" "down s" "down MiB/s"
-    for which in direct ours; do
-        url="${base[$which]}/api/2.0/mlflow-artifacts/artifacts/bench-$$/$which.bin"
-        up=$(curl -fsS -T "$work/blob" -o /dev/null -w '%{time_total}' "$url")
-        down=$(curl -fsS -o "$work/back" -w '%{time_total}' "$url")
-        got=$(sha256sum <"$work/back" | cut -d' ' -f1)
-        [[ "$got" == "$want" ]] || die "the $which download differs from the upload"
-        rm -f "$work/back"
-        printf '%-8s %10.2f %10.0f %10.2f %10.0f\n' "$which" "$up" "$(bc -l <<<"$mib / $up")" "$down" "$(bc -l <<<"$mib / $down")"
+    for ((round = 0; round < transfer_rounds; round++)); do
+        order=(direct ours)
+        ((round % 2)) && order=(ours direct)
+        for which in "${order[@]}"; do
+            url="${base[$which]}/api/2.0/mlflow-artifacts/artifacts/bench-$$/$which-$round.bin"
+            [[ $which == ours ]] && before=$(cpu_ticks "$proxy_pid")
+            up=$(curl -fsS -T "$work/blob" -o /dev/null -w '%{time_total}' "$url")
+            [[ $which == ours ]] && mid=$(cpu_ticks "$proxy_pid")
+            down=$(curl -fsS -o "$work/back" -w '%{time_total}' "$url")
+            [[ $which == ours ]] && after=$(cpu_ticks "$proxy_pid")
+            got=$(sha256sum <"$work/back" | cut -d' ' -f1)
+            [[ "$got" == "$want" ]] || die "the $which download differs from the upload"
+            rm -f "$work/back"
+            cpu_up="" cpu_down=""
+            if [[ $which == ours ]]; then
+                cpu_up=$(bc -l <<<"($mid - $before) / $ticks_per_s")
+                cpu_down=$(bc -l <<<"($after - $mid) / $ticks_per_s")
+            fi
+            printf 'upload\t%s\t%s\t\t%s\t%s\t0\n' "$which" "$up" "$(bc -l <<<"$mib / $up")" "$cpu_up" >>"$rows"
+            printf 'download\t%s\t%s\t\t%s\t%s\t0\n' "$which" "$down" "$(bc -l <<<"$mib / $down")" "$cpu_down" >>"$rows"
+        done
     done
+    rm -f "$work/blob"
+fi
+echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
+
+python3 - "$rows" "$secs" "$rounds" "$transfer_rounds" "$mib" <<'PY'
+import statistics as st, sys
+path, secs, rounds, trounds, mib = sys.argv[1:]
+rows = [l.rstrip("\n").split("\t") for l in open(path) if l.strip()]
+def of(measure, cand, col):
+    return [float(r[col]) for r in rows if r[0] == measure and r[1] == cand and r[col] != ""]
+def span(xs, fmt):
+    if not xs:
+        return ""
+    return f"{fmt.format(st.median(xs))} [{fmt.format(min(xs))}-{fmt.format(max(xs))}]"
+def ratios(measure, a, b, col):
+    xa, xb = of(measure, a, col), of(measure, b, col)
+    return [x / y for x, y in zip(xa, xb) if y]
+titles = {"search": "a one-row experiment search at MLflow", "static": "a static answer (forwarding cost alone)"}
+for measure in ("search", "static"):
+    if not any(r[0] == measure for r in rows):
+        continue
+    print(f"\n{titles[measure]}: one keep-alive connection, {secs} s per run, {rounds} rounds interleaved (wrk);")
+    print("median [min-max] over the rounds; CPU = the proxy process's CPU time per request")
+    print(f"{'':8} {'p50 us':>22} {'p99 us':>24} {'req/s':>20} {'CPU us/req':>20} errors")
+    for cand in ("direct", "nginx", "ours"):
+        errs = sum(int(r[6]) for r in rows if r[0] == measure and r[1] == cand)
+        print(f"{cand:8} {span(of(measure, cand, 2), '{:.0f}'):>22} {span(of(measure, cand, 3), '{:.0f}'):>24} "
+              f"{span(of(measure, cand, 4), '{:.0f}'):>20} {span(of(measure, cand, 5), '{:.1f}'):>20} {errs}")
+    p50 = ratios(measure, "ours", "nginx", 2)
+    cpu = ratios(measure, "ours", "nginx", 5)
+    if p50:
+        print(f"ours / nginx per round: p50 {span(p50, '{:.2f}')}, p99 {span(ratios(measure, 'ours', 'nginx', 3), '{:.2f}')}"
+              + (f", CPU per request {span(cpu, '{:.2f}')}" if cpu else ""))
+for measure in ("upload", "download"):
+    if not any(r[0] == measure for r in rows):
+        continue
+    print(f"\n{mib} MiB artifact {measure} through MLflow's artifact proxy (curl), {trounds} rounds interleaved")
+    print(f"{'':8} {'s':>22} {'MiB/s':>20} {'proxy CPU s':>20}")
+    for cand in ("direct", "ours"):
+        print(f"{cand:8} {span(of(measure, cand, 2), '{:.2f}'):>22} {span(of(measure, cand, 4), '{:.0f}'):>20} "
+              f"{span(of(measure, cand, 5), '{:.2f}'):>20}")
+    print(f"ours / direct throughput per round: {span(ratios(measure, 'ours', 'direct', 4), '{:.2f}')} (target >= 0.9)")
+PY
+if ((mib > 0)); then
     hwm=$(awk '/^VmHWM/ {print $2}' "/proc/$proxy_pid/status")
-    echo "our proxy's peak RSS (VmHWM) after both: $((hwm / 1024)) MiB"
+    echo "our proxy's peak RSS (VmHWM) after all transfers: $((hwm / 1024)) MiB (target <= 20 MB)"
 fi
 echo
 echo "64 concurrent keep-alive clients x $requests requests each, through ours to the static answer (ab)"

@@ -15,6 +15,10 @@
 # The app is measured idle, with the login dialog open (opened from the menu), and idle
 # again after the dialog was closed. Targets: RSS, PSS <= 1.1x bare; 0 WebKit
 # processes with no window; no wake-ups but the slow timer; ready <= 300 ms.
+# Beside them, idle, the tray of a reference commit (MLL_BENCH_TRAY_REF, default 5797607:
+# main just before the local proxy was merged, built once by tests/bench/ref-build.sh):
+# a tray that has never been asked for a proxy must cost what it cost before proxies
+# existed (RSS, PSS and syscalls per minute; the table prints the ratios).
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=$(cd "$here/../.." && pwd)
@@ -43,6 +47,7 @@ if [[ "${MLL_BENCH_NO_BUILD:-}" != 1 ]]; then # 1: measure the binaries already 
     done
 fi
 rel=$CARGO_TARGET_DIR/release
+ref_tray=$("$here/ref-build.sh" mlflow-login-tray "${MLL_BENCH_TRAY_REF:-5797607}")
 
 # The app with one server and a stored password (a closed port: its start-up check fails
 # fast and the icon shows "failed"; no network while idle).
@@ -57,6 +62,8 @@ echo "==> bare tray (${idle} s idle)" >&2
 /usr/bin/python3 "$root/tests/tray/bench_driver.py" bare "$rel/bare-tray" "$idle" >>"$results"
 echo "==> tray-icon + tao tray, no Tauri (${idle} s idle)" >&2
 /usr/bin/python3 "$root/tests/tray/bench_driver.py" tao "$rel/tao-tray" "$idle" >>"$results"
+echo "==> mlflow-login-tray before the proxy (${MLL_BENCH_TRAY_REF:-5797607}, ${idle} s idle)" >&2
+/usr/bin/python3 "$root/tests/tray/bench_driver.py" ref "$ref_tray" "$idle" >>"$results"
 echo "==> mlflow-login-tray (${idle} s idle, login dialog, ${idle} s idle)" >&2
 /usr/bin/python3 "$root/tests/tray/bench_driver.py" app "$rel/mlflow-login-tray" "$idle" --login-dialog >>"$results"
 
@@ -71,6 +78,12 @@ for r in rows:
     rss, pss = r["rss_kb"] / 1024, r["pss_kb"] / 1024
     print(f"{name:28} {rss:8.1f} {r['rss_kb']/bare['rss_kb']:5.2f} {pss:8.1f} {r['pss_kb']/bare['pss_kb']:5.2f} "
           f"{r['processes']:5d} {r['webkit']:6d} {r['syscalls_per_min']:8.1f} {str(r.get('ready_ms', '')):>8}")
+ref = next((r for r in rows if r["app"] == "ref"), None)
+app = next((r for r in rows if r["app"] == "app" and r["phase"] == "idle"), None)
+if ref and app:
+    print(f"\nidle tray, today / before the proxy: RSS {app['rss_kb'] / ref['rss_kb']:.2f}x, "
+          f"PSS {app['pss_kb'] / ref['pss_kb']:.2f}x, syscalls per minute {app['syscalls_per_min']:.1f} vs "
+          f"{ref['syscalls_per_min']:.1f}")
 plain = bare.get("window_ready_ms")
 for r in rows:
     if "dialog_mapped_ms" in r:

@@ -2,7 +2,8 @@
 //! MLflow with `--enable-workspaces` behind its basic-auth app; wanda may use team-a and
 //! team-b, walt team-a only): `use NAME/WS` asks the server and refuses what it does not
 //! list, nothing changed; each server keeps its workspace; `workspaces`, `list`, `env`,
-//! `exec` and project files carry it; `exec` logs a run that lands in its workspace.
+//! `exec` and project files carry it; `exec` logs a run that lands in its workspace, and so
+//! does a run through `exec --proxy` (the proxy sends the workspace for clients that name none).
 
 #![allow(clippy::unwrap_used)]
 
@@ -141,6 +142,38 @@ fn exec_logs_a_run_into_the_workspace_and_a_project_pins_one() {
     assert_eq!(v["MLFLOW_WORKSPACE"], "team-a", "{v}");
     assert_eq!(env_var(&w, &[], "MLFLOW_WORKSPACE").as_deref(), Some("team-b"));
     assert_eq!(server_json(&w, "prod")["workspace"], "team-b", "the project changed no config");
+}
+
+#[test]
+fn a_run_through_the_proxy_lands_in_the_selected_workspace_unless_the_client_names_one() {
+    let w = World::new();
+    let url = fx("MLL_WS_URL");
+    let out = w.login("prod", &url, &fx("MLL_WS_BOTH_USER"), &fx("MLL_WS_BOTH_PW"), &[]);
+    assert!(out.status.success(), "{}", text(&out));
+    let out = w.run(&["use", "prod/team-b"]);
+    assert!(out.status.success(), "{}", text(&out));
+
+    // MLflow's Python client with only the proxy's URI (exec --proxy removes MLFLOW_WORKSPACE).
+    let experiment = format!("proxy-ws-{}", std::process::id());
+    let script = format!(
+        "import os, mlflow\nassert 'MLFLOW_WORKSPACE' not in os.environ\nmlflow.set_experiment({experiment:?})\n\
+         with mlflow.start_run():\n    mlflow.log_param('k', 'v')\n"
+    );
+    let out = w.run(&["exec", "--proxy", "--", &fx("MLL_MLFLOW_PYTHON"), "-c", &script]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(experiment_in(&url, "team-b", &experiment), 200, "the run landed in team-b");
+    assert_eq!(experiment_in(&url, "team-a", &experiment), 404, "and not in team-a");
+
+    // A client that names its workspace keeps it.
+    let own = format!("proxy-own-ws-{}", std::process::id());
+    let create = format!(
+        "curl -fsS -X POST -H 'X-MLFLOW-WORKSPACE: team-a' -H 'Content-Type: application/json' \
+         -d '{{\"name\": \"{own}\"}}' \"$MLFLOW_TRACKING_URI/api/2.0/mlflow/experiments/create\""
+    );
+    let out = w.run(&["exec", "--proxy", "--", "sh", "-c", &create]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(experiment_in(&url, "team-a", &own), 200, "the client's own workspace was kept");
+    assert_eq!(experiment_in(&url, "team-b", &own), 404);
 }
 
 /// `status --json` for `name`: its one report.

@@ -81,19 +81,16 @@ impl Served {
         let logins = logins()?;
         let config = logins.config()?;
         let (name, server) = super::project::resolve(&config, name)?;
-        let server = server.clone();
+        // With the workspace this shell uses (a project file's, a pin): the proxy sends it
+        // for clients that name none.
+        let server = super::workspaces::in_this_shell(&config, &name, server);
         if logins.secret(&name, &server)?.is_none() {
             let noun = server.auth.secret_noun();
             return Err(Failure::new(failure::REFUSED, format!("no {noun} stored for \"{name}\""))
                 .help(format!("mlflow-login login {name}")));
         }
         let runtime = super::runtime()?;
-        let started = runtime.block_on(proxy::start(
-            Arc::new(logins),
-            &name,
-            &server,
-            ProxyOptions { port, ..Default::default() },
-        ));
+        let started = runtime.block_on(proxy::start(Arc::new(logins), &name, &server, ProxyOptions { port }));
         let proxy = started.map_err(|e| Failure::context(format!("cannot start a proxy for \"{name}\""), e))?;
         Ok(Served { name, proxy, runtime })
     }

@@ -42,26 +42,24 @@ const CLIENT_ONLY: [HeaderName; 5] =
 /// the proxy makes, not to the client (whose cookies are never sent on).
 const SERVER_ONLY: [HeaderName; 2] = [header::WWW_AUTHENTICATE, header::SET_COOKIE];
 
-fn connection_named(headers: &HeaderMap) -> Vec<String> {
-    headers
-        .get_all(header::CONNECTION)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .map(|n| n.trim().to_ascii_lowercase())
-        .collect()
-}
-
-fn is_hop_by_hop(name: &HeaderName, named: &[String]) -> bool {
-    HOP_BY_HOP.contains(&name.as_str()) || named.iter().any(|n| n == name.as_str())
+/// Whether `name` is hop-by-hop: one of [`HOP_BY_HOP`], or named by the message's own
+/// `Connection` header. Looked up per header without copying the `Connection` list: this
+/// runs for every header of every request and answer.
+fn is_hop_by_hop(name: &HeaderName, headers: &HeaderMap) -> bool {
+    HOP_BY_HOP.contains(&name.as_str())
+        || headers
+            .get_all(header::CONNECTION)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .any(|n| n.trim().eq_ignore_ascii_case(name.as_str()))
 }
 
 /// The client's headers as sent on (without `Host`: the client sets the server's).
 pub(crate) fn upstream_headers(client: &HeaderMap) -> HeaderMap {
-    let named = connection_named(client);
     let mut out = HeaderMap::with_capacity(client.len());
     for (name, value) in client {
-        if name == header::HOST || CLIENT_ONLY.contains(name) || is_hop_by_hop(name, &named) {
+        if name == header::HOST || CLIENT_ONLY.contains(name) || is_hop_by_hop(name, client) {
             continue;
         }
         out.append(name.clone(), value.clone());
@@ -71,9 +69,8 @@ pub(crate) fn upstream_headers(client: &HeaderMap) -> HeaderMap {
 
 /// The server's headers as passed back, in place.
 pub(crate) fn downstream_headers(server: &mut HeaderMap) {
-    let named = connection_named(server);
     let drop: Vec<HeaderName> =
-        server.keys().filter(|name| SERVER_ONLY.contains(name) || is_hop_by_hop(name, &named)).cloned().collect();
+        server.keys().filter(|name| SERVER_ONLY.contains(name) || is_hop_by_hop(name, server)).cloned().collect();
     for name in drop {
         server.remove(name);
     }

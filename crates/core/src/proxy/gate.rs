@@ -69,6 +69,8 @@ pub(crate) fn random_token() -> Secret {
 /// The access rules of one proxy run.
 pub(crate) struct Gate {
     port: u16,
+    /// `127.0.0.1:PORT` and `localhost:PORT`: the authorities this proxy is reached at.
+    authorities: [String; 2],
     secret: Secret,
     cookie_name: String,
     cookie_value: Secret,
@@ -88,6 +90,7 @@ impl Gate {
     pub(crate) fn new(port: u16) -> Self {
         Gate {
             port,
+            authorities: [format!("127.0.0.1:{port}"), format!("localhost:{port}")],
             secret: random_token(),
             // Cookies are not kept apart by port: each proxy its own name, so two proxies
             // in one browser do not overwrite each other's.
@@ -119,10 +122,7 @@ impl Gate {
 
     /// The origins this proxy is reached at.
     fn is_own_authority(&self, authority: &str) -> bool {
-        let port = self.port.to_string();
-        ["127.0.0.1", "localhost"]
-            .iter()
-            .any(|host| authority.strip_prefix(host).and_then(|rest| rest.strip_prefix(':')).is_some_and(|p| p == port))
+        self.authorities.iter().any(|own| own == authority)
     }
 
     /// The verdict on a request. `path` is its raw path (no query) when its target is in

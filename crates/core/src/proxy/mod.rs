@@ -73,9 +73,6 @@ const HEADER_READ_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(
 pub struct ProxyOptions {
     /// The port on 127.0.0.1; 0 picks a free one.
     pub port: u16,
-    /// Headers added to every request sent on (e.g. `X-MLFLOW-WORKSPACE` for the
-    /// workspace the user selected). A client's own header of the same name is replaced.
-    pub extra_headers: HeaderMap,
 }
 
 /// A running proxy. Dropping it stops it: the port closes and open connections end.
@@ -123,7 +120,10 @@ struct Shared<V> {
     client: Client,
     gate: Arc<Gate>,
     credentials: Credentials<V>,
-    extra_headers: HeaderMap,
+    /// The server's selected workspace, sent as `X-MLFLOW-WORKSPACE` by requests that name
+    /// none (R, Java, curl): a client that names its own (MLflow's Python client with
+    /// `MLFLOW_WORKSPACE`, the UI's workspace switcher) keeps it.
+    workspace: Option<HeaderValue>,
 }
 
 /// Starts a proxy for the server `name` on the current tokio runtime (a single-threaded
@@ -155,7 +155,7 @@ pub async fn start<V: Vault + 'static>(
         client,
         gate: gate.clone(),
         credentials: Credentials::new(logins, name, server.clone()),
-        extra_headers: opts.extra_headers,
+        workspace: server.workspace.as_deref().and_then(|ws| HeaderValue::from_str(ws).ok()),
     });
     let (stop, stopped) = watch::channel(false);
     tokio::spawn(serve(listener, addr, shared, stopped));
@@ -281,8 +281,8 @@ async fn forward<V: Vault + 'static>(
     };
     let method = req.method().clone();
     let mut headers = upstream_headers(req.headers());
-    for (name, value) in &shared.extra_headers {
-        headers.insert(name.clone(), value.clone());
+    if let Some(workspace) = &shared.workspace {
+        headers.entry(crate::workspaces::HEADER).or_insert_with(|| workspace.clone());
     }
     let body = Body::read(req).await?;
     let client_failed = Arc::new(std::sync::atomic::AtomicBool::new(false));

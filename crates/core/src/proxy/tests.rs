@@ -158,7 +158,7 @@ fn the_clients_credentials_and_connection_headers_stay_behind() {
         ("cookie", "session=1"),
         ("origin", "http://127.0.0.1:4000"),
         ("referer", "http://127.0.0.1:4000/secret/x"),
-        ("connection", "keep-alive, x-private"),
+        ("connection", "keep-alive, X-Private"),
         ("x-private", "1"),
         ("expect", "100-continue"),
         ("range", "bytes=0-9"),
@@ -367,9 +367,15 @@ const PASSWORD: &str = "s3cret-pässword";
 
 /// A proxy in front of the recording server, for a Basic server with `PASSWORD` stored.
 async fn proxy_for(base: &Url) -> (Proxy, Arc<Logins<MemoryVault>>, tempfile::TempDir) {
+    proxy_in(base, None).await
+}
+
+/// [`proxy_for`], with a workspace selected for the server.
+async fn proxy_in(base: &Url, workspace: Option<&str>) -> (Proxy, Arc<Logins<MemoryVault>>, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
     let logins = Arc::new(Logins::new(ConfigStore::new(Paths::in_dir(dir.path().join("cfg"))), MemoryVault::default()));
-    let server = Server::new_basic(base.as_str(), "alice").unwrap();
+    let mut server = Server::new_basic(base.as_str(), "alice").unwrap();
+    server.workspace = workspace.map(str::to_owned);
     logins.save("rec", server.clone(), Some(&Secret::new(PASSWORD.into())), Activate::Yes).unwrap();
     let proxy = start(logins.clone(), "rec", &server, ProxyOptions::default()).await.unwrap();
     (proxy, logins, dir)
@@ -412,6 +418,24 @@ async fn requests_reach_the_server_with_its_credential_and_nothing_of_the_client
     );
     let everything = format!("{seen:?}");
     assert!(!everything.contains(&secret), "the secret reached the server");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_selected_workspace_goes_with_requests_that_name_none() {
+    let (base, seen) = recording_server().await;
+    let (proxy, _logins, _dir) = proxy_in(&base, Some("team-b")).await;
+    let uri = proxy.tracking_uri().expose().to_owned();
+    let c = client();
+    assert_eq!(c.get(format!("{uri}/api")).send().await.unwrap().status(), 200);
+    let own = c.get(format!("{uri}/api")).header(crate::workspaces::HEADER, "team-a").send().await.unwrap();
+    assert_eq!(own.status(), 200);
+    let sent: Vec<Vec<_>> = seen
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|r| r.headers.get_all(crate::workspaces::HEADER).iter().map(|v| v.to_str().unwrap().to_owned()).collect())
+        .collect();
+    assert_eq!(sent, [["team-b"], ["team-a"]], "the selected one by default, the client's own kept");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
