@@ -46,14 +46,18 @@ step cargo fmt --all --check
 step cargo clippy --workspace --all-targets -- -D warnings
 # Unit and snapshot tests of the workspace, the tray's tauri::test command tests.
 step cargo test --workspace --exclude mlflow-login
+# The ignored tests of core's lib are selected as the step above selects (the workspace but
+# the CLI), so they are built with the same features: `-p mlflow-login-core` alone would
+# compile every dependency again for core's own feature set (a minute and a half on a fresh
+# machine). The tray's lib has no test of these names.
 # The verifier against the real nginx + MLflow fixtures, row by row.
-step cargo test -p mlflow-login-core --lib verify::tests::real_fixture -- --ignored --exact
+step cargo test --workspace --exclude mlflow-login --lib verify::tests::real_fixture -- --ignored --exact
 # Single sign-on against the real IdP (oidc-provider), its scripted browser and the
 # mod_auth_openidc proxy: discovery, both flows, refresh rotation, replay, revocation. One
 # test at a time: the device test forces slow_down for the next poll of any client.
-step cargo test -p mlflow-login-core --lib oidc::tests::real -- --ignored --test-threads 1
+step cargo test --workspace --exclude mlflow-login --lib oidc::tests::real -- --ignored --test-threads 1
 # The vault (keyring 4) against the real Secret Service (gnome-keyring).
-step cargo test -p mlflow-login-core --lib vault::tests::real_keychain -- --ignored --exact
+step cargo test --workspace --exclude mlflow-login --lib vault::tests::real_keychain -- --ignored --exact
 # The CLI against the real keychain and the real nginx + MLflow fixtures (servers:
 # team lists exported and imported; import: plain-text credentials into the keychain;
 # workspaces: MLflow with --enable-workspaces behind its auth app;
