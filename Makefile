@@ -43,10 +43,7 @@ run: build ## build, then start the tray app (or show the CLI's help until it ex
 	fi
 
 test: ## everything CI runs: deps, then all suites (debug builds) against a private keychain and the real fixtures
-	scripts/install-deps.sh --tauri-driver
-	scripts/build-ui.sh
-	$(CARGO) build --workspace
-	tests/fixtures/with-keyring.sh tests/fixtures/with-servers.sh tests/run-all.sh
+	tests/make-test.sh
 
 stress: ## concurrent commands killed with SIGKILL mid-change, long (STRESS_CYCLES, default 400; make test runs 15)
 	$(CARGO) build -p mlflow-login
@@ -57,7 +54,7 @@ flaky: ## repeat the tray, WebDriver and real-shell suites RUNS times (default 1
 	tests/flaky.sh $${RUNS:-10}
 
 fuzz: ## the property tests with many cases (PROPTEST_CASES, default 5000; make test runs 64)
-	PROPTEST_CASES=$${PROPTEST_CASES:-5000} $(CARGO) test -p mlflow-login-core --lib -- proptests random_answers
+	PROPTEST_CASES=$${PROPTEST_CASES:-5000} $(CARGO) test --workspace --lib -- proptests random_answers
 
 fixtures-check: ## start the fixture servers, assert each answers as documented, stop them
 	tests/fixtures/with-servers.sh tests/fixtures/selfcheck.sh

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Install what the build and the test suite need, and nothing that is already there.
 #
-#   scripts/install-deps.sh                # Debian packages (+ cargo tools that are always needed)
+#   scripts/install-deps.sh                # Debian packages (cargo itself comes from rustup)
 #   scripts/install-deps.sh --tauri-driver # also `tauri-driver`, only the tray WebDriver e2e needs it
 #
 # Idempotent: packages are checked with dpkg-query first; `apt-get update` and
@@ -109,10 +109,6 @@ fi
 if ! command -v cargo >/dev/null 2>&1; then
     echo "install-deps.sh: cargo not found; install Rust with rustup first" >&2
     exit 1
-fi
-if ! cargo nextest --version >/dev/null 2>&1; then
-    echo "install-deps.sh: installing cargo-nextest"
-    cargo install cargo-nextest --locked
 fi
 if ((want_tauri_driver)); then
     if cargo install --list 2>/dev/null | grep -q "^tauri-driver v${TAURI_DRIVER_VERSION}:"; then

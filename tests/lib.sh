@@ -15,6 +15,15 @@ need() {
     command -v "$1" >/dev/null 2>&1 || die "'$1' not found: $2"
 }
 
+# cargo_test ARGS...: `cargo test` with the whole workspace selected; ARGS pick the tests
+# (--exclude, --lib, --bin NAME, --test NAME, a filter). Cargo resolves dependency features
+# for the packages selected, so `cargo test -p CRATE` alone would compile the shared
+# dependencies (tokio and the ~150 crates above it) once more for CRATE's own feature set,
+# two to three minutes on a fresh machine for each such set. One selection, one build.
+cargo_test() {
+    cargo test --workspace "$@"
+}
+
 # build_app PROFILE: builds the tray and the CLI, debug or release. A release CLI is built on
 # its own: built together, cargo would give it the tray's tokio features (see Cargo.toml).
 build_app() {

@@ -8,6 +8,9 @@
 # number of random batches (64 by default).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
+root=$PWD
+# shellcheck source=tests/lib.sh
+source tests/lib.sh
 
 PY_SPEC='python-dotenv==1.2.4'
 NPM_SPEC='dotenv@18.0.10'
@@ -50,4 +53,4 @@ export MLL_DOTENV_PYTHON=$py/bin/python MLL_DOTENV_NPM=$npm_dir
 export PROPTEST_CASES=${PROPTEST_CASES:-64}
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$cache/target}
 
-cargo test -p mlflow-login-core --lib shell::formats::tests::real_ -- --ignored
+cargo_test --lib shell::formats::tests::real_ -- --ignored

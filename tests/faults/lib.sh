@@ -9,6 +9,10 @@
 
 faults_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 repo_root=$(cd "$faults_dir/../.." && pwd)
+# cargo_test (its own need and fail follow).
+root=$repo_root
+# shellcheck source=tests/lib.sh
+source "$repo_root/tests/lib.sh"
 BIN=${MLL_BIN:-${CARGO_TARGET_DIR:-${MLL_CACHE:-$HOME/.cache/mlflow-login}/target}/debug/mlflow-login}
 KEYRING_PASSWORD=mll-faults-keyring
 

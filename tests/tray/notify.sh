@@ -38,4 +38,4 @@ done
 grep -q ready "$work/server.out" || die "the notification server never owned org.freedesktop.Notifications"
 
 cd "$root"
-cargo test -p mlflow-login-tray --lib notify -- --include-ignored
+cargo_test --lib notify -- --include-ignored

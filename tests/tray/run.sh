@@ -34,11 +34,13 @@ fi
 profile=${MLL_PROFILE:-release}
 cd "$root"
 
+# The tray's unit tests (its lib and bin) need none of this and run with the workspace's
+# (`cargo test --workspace`, the first test step of tests/run-all.sh).
 echo "==> tauri::test command tests"
-cargo test -p mlflow-login-tray
+cargo_test --test bindings --test commands
 
 echo "==> tauri::test single sign-on against the real IdP, its scripted browser as \$BROWSER"
-BROWSER=$MLL_OIDC_BROWSER cargo test -p mlflow-login-tray --test sso -- --ignored
+BROWSER=$MLL_OIDC_BROWSER cargo_test --test dialog_sso -- --ignored
 
 echo "==> build ($profile)"
 build_app "$profile"

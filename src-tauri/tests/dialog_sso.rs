@@ -3,7 +3,7 @@
 //! front of MLflow (tests/fixtures/oidc), and mlflow-oidc-auth (tests/fixtures/oidc-auth.sh).
 //! Ignored by a plain `cargo test`: they need the fixtures. tests/tray/run.sh runs them as
 //!
-//!   BROWSER=$MLL_OIDC_BROWSER cargo test -p mlflow-login-tray --test sso -- --ignored
+//!   BROWSER=$MLL_OIDC_BROWSER cargo test --workspace --test dialog_sso -- --ignored
 #![allow(clippy::unwrap_used)]
 
 mod common;
@@ -27,7 +27,7 @@ fn require_scripted_browser() {
     assert_eq!(
         std::env::var("BROWSER").ok(),
         Some(fx("MLL_OIDC_BROWSER")),
-        "run as tests/tray/run.sh does: BROWSER=$MLL_OIDC_BROWSER cargo test -p mlflow-login-tray --test sso -- --ignored"
+        "run as tests/tray/run.sh does: BROWSER=$MLL_OIDC_BROWSER cargo test --workspace --test dialog_sso -- --ignored"
     );
 }
 
