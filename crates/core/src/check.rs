@@ -89,40 +89,45 @@ pub async fn check_all_as<V: Vault + 'static>(
     opts: &VerifyOptions,
 ) -> Vec<(String, Result<Checked>)> {
     let keys = names.clone();
-    let resolved =
-        match blocking(logins, move |l| Ok(keys.iter().map(|n| l.resolve(Some(n))).collect::<Vec<_>>())).await {
-            Ok(r) => r,
-            Err(e) => return names.into_iter().map(|n| (n, Err(task_failed(&e)))).collect(),
-        };
+    // The configuration only: each server's credential is read once, below, through the one
+    // rule for a usable credential (crate::fresh: an SSO token refreshed when due, a
+    // personal access token renewed when due, else the stored secret).
+    let resolved = match blocking(logins, move |l| {
+        let config = l.config()?;
+        Ok(keys
+            .iter()
+            .map(|n| config.resolve(Some(n)).map(|(name, server)| (name, server.clone())))
+            .collect::<Vec<_>>())
+    })
+    .await
+    {
+        Ok(r) => r,
+        Err(e) => return names.into_iter().map(|n| (n, Err(task_failed(&e)))).collect(),
+    };
     let tasks: Vec<_> = resolved
         .into_iter()
         .map(|r| {
-            let r = r.map(|(name, configured, secret)| {
+            let r = r.map(|(name, configured)| {
                 let server = in_force(&name, &configured);
                 let own = server == configured;
-                (name, server, secret, own)
+                (name, server, own)
             });
             let (opts, logins) = (opts.clone(), Arc::clone(logins));
             tokio::spawn(async move {
-                let (name, server, secret, own) = r?;
-                let (verification, sso) = match secret {
-                    Some(stored) if server.auth == AuthKind::Sso => {
-                        drop(stored);
-                        let (v, sso) = verify_sso(&logins, &name, &server, &opts).await?;
-                        (Some(v), Some(sso))
+                let (name, server, own) = r?;
+                let (verification, sso) = if server.auth == AuthKind::Sso {
+                    match verify_sso(&logins, &name, &server, &opts).await? {
+                        Some((v, sso)) => (Some(v), Some(sso)),
+                        None => (None, None),
                     }
-                    Some(secret) => {
-                        // A personal access token due for renewal is renewed first (crate::pat).
-                        let secret = match server.personal_token {
-                            Some(_) => crate::fresh::fresh_credential(&logins, &name, &server)
-                                .await?
-                                .map_or(secret, |fresh| fresh.secret),
-                            None => secret,
-                        };
-                        let v = verify(&server, Some(&secret), &opts).await;
-                        (Some(workspaces::verify_active(&name, &server, Some(&secret), &opts, v).await), None)
+                } else {
+                    match crate::fresh::fresh_credential(&logins, &name, &server).await? {
+                        Some(fresh) => {
+                            let v = verify(&server, Some(&fresh.secret), &opts).await;
+                            (Some(workspaces::verify_active(&name, &server, Some(&fresh.secret), &opts, v).await), None)
+                        }
+                        None => (None, None),
                     }
-                    None => (None, None),
                 };
                 Ok::<_, Error>((name, server, verification, sso, own))
             })
@@ -143,13 +148,14 @@ pub async fn check_all_as<V: Vault + 'static>(
 /// An SSO server's check: a fresh access token (refreshed when near expiry), then the
 /// usual request. A token the server refuses although it should still be valid (revoked,
 /// clocks that disagree) is refreshed once and checked again, as the plugin does for a
-/// request. A refresh the identity provider refuses is the outcome "session ended".
+/// request. A refresh the identity provider refuses is the outcome "session ended". `None`
+/// when no tokens are stored (not signed in).
 async fn verify_sso<V: Vault + 'static>(
     logins: &Logins<V>,
     name: &str,
     server: &Server,
     opts: &VerifyOptions,
-) -> Result<(Verification, SsoStatus)> {
+) -> Result<Option<(Verification, SsoStatus)>> {
     // The issuer may come from a project file or a team list: cleaned before it is shown.
     let issuer = server.sso.as_ref().and_then(|s| s.issuer.as_deref()).map(|i| crate::text::clean(i, 200));
     let ended = |detail: String| Verification::new(Outcome::SessionEnded { detail }, 0);
@@ -175,10 +181,12 @@ async fn verify_sso<V: Vault + 'static>(
                     continue;
                 }
                 let sso = SsoStatus { issuer, expires_at: fresh.expires_at, can_refresh: fresh.refreshable, refresh };
-                return Ok((verification, sso));
+                return Ok(Some((verification, sso)));
             }
-            Ok(None) => return Ok((ended("no tokens are stored".into()), refused)),
-            Err(Error::LoginRequired(detail)) => return Ok((ended(crate::text::clean(&detail, 300)), refused)),
+            // Nothing stored: not signed in. Gone between the two reads: the session ended.
+            Ok(None) if refresh_opts.refused.is_none() => return Ok(None),
+            Ok(None) => return Ok(Some((ended("no tokens are stored".into()), refused))),
+            Err(Error::LoginRequired(detail)) => return Ok(Some((ended(crate::text::clean(&detail, 300)), refused))),
             Err(e) => return Err(e),
         }
     }

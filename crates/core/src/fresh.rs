@@ -77,10 +77,11 @@ pub async fn fresh_with<V: Vault>(
     if server.auth != AuthKind::Sso {
         return Ok(Some(Fresh::stored(stored)));
     }
-    drop(stored);
+    let stored = TokenSet::from_secret(&stored)?;
     let key = logins.entry(name, server);
     let dir = logins.store().paths().dir();
-    let (tokens, refreshed) = oidc::refresh_locked(server, logins.vault() as &dyn Vault, &key, dir, opts).await?;
+    let (tokens, refreshed) =
+        oidc::refresh_locked_from(server, logins.vault() as &dyn Vault, &key, dir, opts, stored).await?;
     Ok(Some(Fresh::from_tokens(tokens, refreshed)))
 }
 

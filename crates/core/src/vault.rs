@@ -374,6 +374,8 @@ pub struct MemoryVault {
     entries: std::sync::Mutex<std::collections::HashMap<EntryKey, Secret>>,
     /// When set, every call fails with this error kind (to test error paths).
     pub fail_with: std::sync::Mutex<Option<crate::ErrorKind>>,
+    /// How many times [`Vault::get`] was called: each is a keychain round trip in the real one.
+    pub gets: std::sync::atomic::AtomicUsize,
 }
 
 #[cfg(any(test, feature = "test-vault"))]
@@ -391,6 +393,7 @@ impl MemoryVault {
 #[cfg(any(test, feature = "test-vault"))]
 impl Vault for MemoryVault {
     fn get(&self, key: &EntryKey) -> Result<Option<Secret>> {
+        self.gets.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         self.check()?;
         Ok(self.entries.lock().unwrap_or_else(|e| e.into_inner()).get(key).cloned())
     }

@@ -414,6 +414,31 @@ async fn checks_are_recorded_for_every_front_end() {
     assert_eq!(again.previous.unwrap().kind, OutcomeKind::Ok);
 }
 
+/// A check reads each server's credential once: the keychain is a D-Bus round trip, and a
+/// locked one may prompt for each read.
+#[tokio::test]
+async fn a_check_reads_each_servers_credential_once() {
+    use std::sync::atomic::Ordering;
+    let (_d, l) = logins();
+    let ok = answering(MLFLOW_OK);
+    let mut sso = Server::new_basic(&ok, "alice").unwrap();
+    sso.auth = AuthKind::Sso;
+    sso.username = None;
+    sso.sso = Some(crate::server::SsoSettings::default());
+    let fresh = crate::oidc::tokens::tests::sample(crate::oidc::now_unix(), Some(3600));
+    l.save("sso", sso, Some(&fresh.to_secret()), Activate::IfNone).unwrap();
+    let mut pat = Server::new_basic(&ok, "alice").unwrap();
+    let now = crate::oidc::now_unix();
+    pat.personal_token = Some(crate::server::PersonalToken { minted_at: now, expires_at: now + 86_400, days: 1 });
+    l.save("pat", pat, Some(&Secret::new("token".into())), Activate::IfNone).unwrap();
+    l.save("basic", Server::new_basic(&ok, "bob").unwrap(), Some(&Secret::new("pw".into())), Activate::IfNone).unwrap();
+    for name in ["sso", "pat", "basic"] {
+        let before = l.vault().gets.load(Ordering::Relaxed);
+        crate::check::check(&l, name, &VerifyOptions::default()).await.unwrap();
+        assert_eq!(l.vault().gets.load(Ordering::Relaxed) - before, 1, "keychain reads of checking {name}");
+    }
+}
+
 #[tokio::test]
 async fn a_change_made_while_a_login_waits_is_never_overwritten() {
     let (d, l) = logins();

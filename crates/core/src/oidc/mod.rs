@@ -30,7 +30,7 @@ mod http;
 mod login;
 mod loopback;
 mod refresh;
-mod tokens;
+pub(crate) mod tokens;
 pub mod trust;
 
 #[cfg(test)]
@@ -40,7 +40,7 @@ use std::future::Future;
 use std::time::Duration;
 
 pub use discovery::{Hints, Overrides, Provider, Source};
-pub use refresh::{RefreshOptions, Refreshed, Revoked, refresh_locked, revoke};
+pub use refresh::{RefreshOptions, Refreshed, Revoked, refresh_locked, refresh_locked_from, revoke};
 pub(crate) use refresh::{hold, hold_blocking};
 pub(crate) use tokens::now_unix;
 pub use tokens::{Fingerprint, MAX_REFRESH_MARGIN_SECS, TokenSet};

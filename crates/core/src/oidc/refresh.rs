@@ -94,20 +94,34 @@ pub async fn refresh_locked(
     lock_dir: &Path,
     opts: &RefreshOptions,
 ) -> Result<(TokenSet, Refreshed)> {
-    let lock_path = lock_file(key, lock_dir);
-    refresh_at(vault, key, &lock_path, opts, || Http::for_server(server, opts.request_timeout)).await
+    let stored = read(vault, key)?;
+    refresh_locked_from(server, vault, key, lock_dir, opts, stored).await
 }
 
-/// [`refresh_locked`] with the lock file and the HTTP client given; `http` is made only
-/// when a refresh is needed.
+/// [`refresh_locked`] for a caller that has just read the stored token set `stored` from
+/// `key`: step 1 without a second keychain read (steps 2 to 4 read again, under the lock).
+pub async fn refresh_locked_from(
+    server: &Server,
+    vault: &dyn Vault,
+    key: &EntryKey,
+    lock_dir: &Path,
+    opts: &RefreshOptions,
+    stored: TokenSet,
+) -> Result<(TokenSet, Refreshed)> {
+    let lock_path = lock_file(key, lock_dir);
+    refresh_at(vault, key, &lock_path, opts, stored, || Http::for_server(server, opts.request_timeout)).await
+}
+
+/// [`refresh_locked_from`] with the lock file and the HTTP client given; `http` is made
+/// only when a refresh is needed.
 async fn refresh_at<H: Future<Output = Result<Http>>>(
     vault: &dyn Vault,
     key: &EntryKey,
     lock_path: &Path,
     opts: &RefreshOptions,
+    stored: TokenSet,
     http: impl FnOnce() -> H,
 ) -> Result<(TokenSet, Refreshed)> {
-    let stored = read(vault, key)?;
     let due = stored.is_near_expiry(now_unix());
     match &opts.refused {
         // The refused token was replaced already (by a refresh or a new login): no lock needed.
@@ -403,7 +417,9 @@ mod tests {
             let (vault, http, lock_path) = (vault.clone(), http.clone(), lock_path.clone());
             async move {
                 let opts = RefreshOptions { refused: Some(fingerprint), ..RefreshOptions::default() };
-                refresh_at(&*vault, &key(), &lock_path, &opts, || async { Ok(http) }).await.unwrap()
+                refresh_at(&*vault, &key(), &lock_path, &opts, read(&*vault, &key()).unwrap(), || async { Ok(http) })
+                    .await
+                    .unwrap()
             }
         };
         // Four processes refused together, each reading the keychain when it gets to it
@@ -431,7 +447,11 @@ mod tests {
         // A plain "refresh now" after that refresh cannot tell: it refreshes again.
         let opts = RefreshOptions { force: true, ..RefreshOptions::default() };
         let (set, refreshed) =
-            refresh_at(&*vault, &key(), &lock_path, &opts, || async { Ok(http.clone()) }).await.unwrap();
+            refresh_at(&*vault, &key(), &lock_path, &opts, read(&*vault, &key()).unwrap(), || async {
+                Ok(http.clone())
+            })
+            .await
+            .unwrap();
         assert_eq!((set.access_token.expose(), refreshed), ("at-3", Refreshed::Now));
     }
 
