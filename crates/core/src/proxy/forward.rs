@@ -178,6 +178,11 @@ impl Refusal {
     }
 }
 
+/// A request body sent in full.
+pub(crate) fn full_upstream(body: Bytes) -> super::upstream::UpstreamBody {
+    Full::new(body).map_err(|never| match never {}).boxed()
+}
+
 /// A body the proxy wrote itself.
 pub(crate) fn full(body: impl Into<Bytes>) -> ProxyBody {
     Full::new(body.into()).map_err(|never| match never {}).boxed_unsync()
