@@ -218,6 +218,8 @@ if ((mib > 0)); then # MLL_BENCH_PROXY_MIB=0 leaves the transfers out
             got=$(sha256sum <"$work/back" | cut -d' ' -f1)
             [[ "$got" == "$want" ]] || die "the $which download differs from the upload"
             rm -f "$work/back"
+            # Each round stores MIB more on the server's disk: gone before the next.
+            curl -fsS -X DELETE -o /dev/null "${base[direct]}/api/2.0/mlflow-artifacts/artifacts/bench-$$/$which-$round.bin"
             cpu_up="" cpu_down=""
             if [[ $which == ours ]]; then
                 cpu_up=$(bc -l <<<"($mid - $before) / $ticks_per_s")

@@ -6,20 +6,24 @@
 //! copies every request), so it forwards only where a system proxy (`HTTPS_PROXY` and the
 //! like) applies to the server, which hyper's client does not speak.
 
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 use bytes::Bytes;
 use http_body_util::BodyExt as _;
 use http_body_util::combinators::BoxBody;
 use hyper::Uri;
-use hyper_rustls::HttpsConnector;
+use hyper_rustls::{HttpsConnector, MaybeHttpsStream};
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::client::proxy::matcher::Matcher;
-use hyper_util::rt::{TokioExecutor, TokioTimer};
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use reqwest::Method;
 use reqwest::header::HeaderMap;
+use tokio::net::TcpStream;
 use url::Url;
 
 use super::forward::{Answer, BoxError};
@@ -38,7 +42,7 @@ const POOL_IDLE: Duration = Duration::from_secs(90);
 
 /// The proxy's client for one server.
 pub(crate) enum Upstream {
-    Direct(Box<Client<HttpsConnector<HttpConnector>, UpstreamBody>>),
+    Direct(Box<Client<Connector, UpstreamBody>>),
     ThroughSystemProxy(reqwest::Client),
 }
 
@@ -75,8 +79,7 @@ impl Upstream {
         let mut tcp = HttpConnector::new();
         tcp.enforce_http(false);
         tcp.set_nodelay(true);
-        tcp.set_connect_timeout(Some(opts.connect_timeout));
-        let connector = HttpsConnector::from((tcp, Arc::new(tls)));
+        let connector = Connector { inner: HttpsConnector::from((tcp, Arc::new(tls))), limit: opts.connect_timeout };
         let client = Client::builder(TokioExecutor::new())
             .pool_timer(TokioTimer::new())
             .pool_idle_timeout(POOL_IDLE)
@@ -115,5 +118,40 @@ impl Upstream {
                 Ok(reply.map(|body| body.map_err(Into::into).boxed_unsync()))
             }
         }
+    }
+}
+
+/// TCP and, for https, TLS to the server, within one time limit for both (as reqwest's
+/// connect timeout): a server that accepts and never finishes the handshake is a 502, not a
+/// request that hangs.
+#[derive(Clone)]
+pub(crate) struct Connector {
+    inner: HttpsConnector<HttpConnector>,
+    limit: Duration,
+}
+
+type Connecting = Pin<Box<dyn Future<Output = Result<MaybeHttpsStream<TokioIo<TcpStream>>, BoxError>> + Send>>;
+
+impl tower_service::Service<Uri> for Connector {
+    type Response = MaybeHttpsStream<TokioIo<TcpStream>>;
+    type Error = BoxError;
+    type Future = Connecting;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), BoxError>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, dst: Uri) -> Connecting {
+        let connecting = self.inner.call(dst);
+        let limit = self.limit;
+        Box::pin(async move {
+            match tokio::time::timeout(limit, connecting).await {
+                Ok(connected) => connected,
+                Err(_) => Err(Box::new(std::io::Error::new(
+                    std::io::ErrorKind::TimedOut,
+                    format!("no connection within {} s", limit.as_secs()),
+                )) as BoxError),
+            }
+        })
     }
 }
