@@ -16,9 +16,11 @@
 # median and the range over the rounds, and the median of the per-round ratios. The load
 # average is printed before and after.
 # Targets: p50/p99 <= nginx's; transfers >= 0.9x direct; peak RSS <= 20 MB; 0 errors.
+# With a second binary (a reference build, tests/bench/ref-build.sh), its proxy runs as one
+# more candidate, "ref", in the same rounds: a change's effect as a ratio of one run.
 # Runs under tests/fixtures/with-keyring.sh + with-servers.sh (tests/bench/run.sh does that).
 #
-#   tests/bench/proxy.sh [PATH/TO/release/mlflow-login]
+#   tests/bench/proxy.sh [PATH/TO/release/mlflow-login [PATH/TO/reference/mlflow-login]]
 #   MLL_BENCH_SECONDS=5 MLL_BENCH_ROUNDS=5 (latency), MLL_BENCH_PROXY_MIB=1024
 #   MLL_BENCH_TRANSFER_ROUNDS=3, MLL_BENCH_PROXY_REQUESTS=1000 (defaults)
 set -euo pipefail
@@ -29,6 +31,8 @@ source "$root/tests/lib.sh"
 
 bin=${1:-${CARGO_TARGET_DIR:-${MLL_CACHE:-$HOME/.cache/mlflow-login}/target}/release/mlflow-login}
 [[ -x "$bin" ]] || die "no release binary at $bin: run cargo build --release -p mlflow-login"
+ref_bin=${2:-}
+[[ -z "$ref_bin" || -x "$ref_bin" ]] || die "no reference binary at $ref_bin"
 need wrk "apt-get install wrk (or scripts/install-deps.sh)"
 need ab "apt-get install apache2-utils"
 need nginx "apt-get install nginx"
@@ -130,11 +134,12 @@ pids+=($!)
 
 # Ours, for a server whose MLflow asks for no password (the credential is still added).
 export MLFLOW_LOGIN_CONFIG_DIR=$work/config MLFLOW_LOGIN_KEYCHAIN_PREFIX="mll-bench-$$:"
-start_proxy() { # name url; its two lines go to $work/NAME.out, its pid to $work/NAME.pid
-    printf 'bench-pw' | "$bin" login "$1" --url "$2" --username bench --password-stdin --no-verify >/dev/null 2>&1
+start_proxy() { # name url [binary]; its two lines go to $work/NAME.out, its pid to $work/NAME.pid
+    local b=${3:-$bin}
+    printf 'bench-pw' | "$b" login "$1" --url "$2" --username bench --password-stdin --no-verify >/dev/null 2>&1
     # A file, not a pipe: a reader that closed a pipe after the first line would stop the
     # proxy (it stops when its output cannot be written).
-    "$bin" proxy "$1" >"$work/$1.out" 2>/dev/null &
+    "$b" proxy "$1" >"$work/$1.out" 2>/dev/null &
     pids+=($!)
     echo $! >"$work/$1.pid"
 }
@@ -149,6 +154,12 @@ start_proxy bench "$MLL_MLFLOW_DIRECT_URL"
 start_proxy static "http://127.0.0.1:$static_port"
 ours=$(tracking_uri bench)
 ours_static=$(tracking_uri static)
+if [[ -n "$ref_bin" ]]; then
+    start_proxy bench-ref "$MLL_MLFLOW_DIRECT_URL" "$ref_bin"
+    start_proxy static-ref "http://127.0.0.1:$static_port" "$ref_bin"
+    ref=$(tracking_uri bench-ref)
+    ref_static=$(tracking_uri static-ref)
+fi
 proxy_pid=$(cat "$work/bench.pid")
 for _ in $(seq 50); do
     curl -fsS -o /dev/null "http://127.0.0.1:$nginx_port/health" 2>/dev/null && break
@@ -159,6 +170,18 @@ search='/api/2.0/mlflow/experiments/search?max_results=1'
 declare -A base=([direct]=$MLL_MLFLOW_DIRECT_URL [nginx]="http://127.0.0.1:$nginx_port" [ours]=$ours)
 # The process that does each candidate's forwarding (none for direct).
 declare -A pid_of=([nginx]=${pids[0]} [ours]=$proxy_pid [nginx-static]=${pids[0]} [ours-static]=$(cat "$work/static.pid"))
+search_pairs=("direct=${base[direct]}$search" "nginx=${base[nginx]}$search" "ours=${base[ours]}$search")
+static_pairs=("direct=http://127.0.0.1:$static_port$search" "nginx=http://127.0.0.1:$static_proxy_port$search"
+    "ours=$ours_static$search")
+transfer_candidates=(direct ours)
+if [[ -n "$ref_bin" ]]; then
+    base[ref]=$ref
+    pid_of[ref]=$(cat "$work/bench-ref.pid")
+    pid_of[ref-static]=$(cat "$work/static-ref.pid")
+    search_pairs+=("ref=$ref$search")
+    static_pairs+=("ref=$ref_static$search")
+    transfer_candidates+=(ref)
+fi
 rows=$work/rows.tsv
 : >"$rows"
 
@@ -198,28 +221,30 @@ latency() { # measure, then name=url pairs (the pid of each from pid_of[name or 
 }
 
 echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg) ($(nproc) cores)"
-suffix="" latency search "direct=${base[direct]}$search" "nginx=${base[nginx]}$search" "ours=${base[ours]}$search"
-suffix=-static latency static "direct=http://127.0.0.1:$static_port$search" \
-    "nginx=http://127.0.0.1:$static_proxy_port$search" "ours=$ours_static$search"
+suffix="" latency search "${search_pairs[@]}"
+suffix=-static latency static "${static_pairs[@]}"
 
 if ((mib > 0)); then # MLL_BENCH_PROXY_MIB=0 leaves the transfers out
     head -c "$((mib << 20))" /dev/urandom >"$work/blob"
     want=$(sha256sum <"$work/blob" | cut -d' ' -f1)
     for ((round = 0; round < transfer_rounds; round++)); do
-        order=(direct ours)
-        ((round % 2)) && order=(ours direct)
-        for which in "${order[@]}"; do
+        n=${#transfer_candidates[@]}
+        for ((i = 0; i < n; i++)); do # each round starts with another candidate
+            which=${transfer_candidates[$(((round + i) % n))]}
             url="${base[$which]}/api/2.0/mlflow-artifacts/artifacts/bench-$$/$which-$round.bin"
-            [[ $which == ours ]] && before=$(cpu_ticks "$proxy_pid")
+            pid=${pid_of[$which]:-}
+            [[ -n "$pid" ]] && before=$(cpu_ticks "$pid")
             up=$(curl -fsS -T "$work/blob" -o /dev/null -w '%{time_total}' "$url")
-            [[ $which == ours ]] && mid=$(cpu_ticks "$proxy_pid")
+            [[ -n "$pid" ]] && mid=$(cpu_ticks "$pid")
             down=$(curl -fsS -o "$work/back" -w '%{time_total}' "$url")
-            [[ $which == ours ]] && after=$(cpu_ticks "$proxy_pid")
+            [[ -n "$pid" ]] && after=$(cpu_ticks "$pid")
             got=$(sha256sum <"$work/back" | cut -d' ' -f1)
             [[ "$got" == "$want" ]] || die "the $which download differs from the upload"
             rm -f "$work/back"
+            # Each round stores MIB more on the server's disk: gone before the next.
+            curl -fsS -X DELETE -o /dev/null "${base[direct]}/api/2.0/mlflow-artifacts/artifacts/bench-$$/$which-$round.bin"
             cpu_up="" cpu_down=""
-            if [[ $which == ours ]]; then
+            if [[ -n "$pid" ]]; then
                 cpu_up=$(bc -l <<<"($mid - $before) / $ticks_per_s")
                 cpu_down=$(bc -l <<<"($after - $mid) / $ticks_per_s")
             fi
@@ -244,6 +269,7 @@ def span(xs, fmt):
 def ratios(measure, a, b, col):
     xa, xb = of(measure, a, col), of(measure, b, col)
     return [x / y for x, y in zip(xa, xb) if y]
+has_ref = any(r[1] == "ref" for r in rows)
 titles = {"search": "a one-row experiment search at MLflow", "static": "a static answer (forwarding cost alone)"}
 for measure in ("search", "static"):
     if not any(r[0] == measure for r in rows):
@@ -251,7 +277,7 @@ for measure in ("search", "static"):
     print(f"\n{titles[measure]}: one keep-alive connection, {secs} s per run, {rounds} rounds interleaved (wrk);")
     print("median [min-max] over the rounds; CPU = the proxy process's CPU time per request")
     print(f"{'':8} {'p50 us':>22} {'p99 us':>24} {'req/s':>20} {'CPU us/req':>20} errors")
-    for cand in ("direct", "nginx", "ours"):
+    for cand in ("direct", "nginx", "ours") + (("ref",) if has_ref else ()):
         errs = sum(int(r[6]) for r in rows if r[0] == measure and r[1] == cand)
         print(f"{cand:8} {span(of(measure, cand, 2), '{:.0f}'):>22} {span(of(measure, cand, 3), '{:.0f}'):>24} "
               f"{span(of(measure, cand, 4), '{:.0f}'):>20} {span(of(measure, cand, 5), '{:.1f}'):>20} {errs}")
@@ -260,15 +286,22 @@ for measure in ("search", "static"):
     if p50:
         print(f"ours / nginx per round: p50 {span(p50, '{:.2f}')}, p99 {span(ratios(measure, 'ours', 'nginx', 3), '{:.2f}')}"
               + (f", CPU per request {span(cpu, '{:.2f}')}" if cpu else ""))
+    if has_ref:
+        print(f"ref / nginx per round: p50 {span(ratios(measure, 'ref', 'nginx', 2), '{:.2f}')}, "
+              f"CPU per request {span(ratios(measure, 'ref', 'nginx', 5), '{:.2f}')}")
+        print(f"ours / ref per round: p50 {span(ratios(measure, 'ours', 'ref', 2), '{:.2f}')}, "
+              f"CPU per request {span(ratios(measure, 'ours', 'ref', 5), '{:.2f}')}")
 for measure in ("upload", "download"):
     if not any(r[0] == measure for r in rows):
         continue
     print(f"\n{mib} MiB artifact {measure} through MLflow's artifact proxy (curl), {trounds} rounds interleaved")
     print(f"{'':8} {'s':>22} {'MiB/s':>20} {'proxy CPU s':>20}")
-    for cand in ("direct", "ours"):
+    for cand in ("direct", "ours") + (("ref",) if has_ref else ()):
         print(f"{cand:8} {span(of(measure, cand, 2), '{:.2f}'):>22} {span(of(measure, cand, 4), '{:.0f}'):>20} "
               f"{span(of(measure, cand, 5), '{:.2f}'):>20}")
     print(f"ours / direct throughput per round: {span(ratios(measure, 'ours', 'direct', 4), '{:.2f}')} (target >= 0.9)")
+    if has_ref:
+        print(f"ref / direct throughput per round: {span(ratios(measure, 'ref', 'direct', 4), '{:.2f}')}")
 PY
 if ((mib > 0)); then
     hwm=$(awk '/^VmHWM/ {print $2}' "/proc/$proxy_pid/status")

@@ -174,6 +174,36 @@ fn curl_and_mlflows_python_client_log_runs_through_the_proxy_to_nginx_basic_and_
 }
 
 #[test]
+fn a_server_over_https_is_reached_with_its_ca_bundle_client_certificate_and_insecure_flag() {
+    let w = World::new();
+    let (ca, cert) = (fx("MLL_TLS_CA"), fx("MLL_TLS_CLIENT_CERT"));
+    // A server behind nginx asking for a client certificate, with the TLS settings `tls`:
+    // its proxy and what a search through it gets.
+    let searched = |name: &str, tls: &[&str]| {
+        let out = w.login(name, &fx("MLL_NGINX_MTLS_URL"), "alice", &fx("MLL_ALICE_PW"), tls);
+        assert!(out.status.success(), "{}", text(&out));
+        let p = Running::start(&w, name);
+        let (code, body) = curl(&[&search(&p.uri)]);
+        (p, code, body)
+    };
+    // The private CA and the client certificate: a run with an artifact.
+    let (p, code, body) = searched("mtls", &["--ca-bundle", &ca, "--client-cert", &cert]);
+    assert_eq!(code, 200, "{body}");
+    python_run_round_trips(&p.uri, 4 << 20);
+    // No client certificate: nginx's own refusal comes back.
+    let (_, code, body) = searched("nocert", &["--ca-bundle", &ca, "--no-verify"]);
+    assert_eq!(code, 400, "{body}");
+    assert!(body.contains("No required SSL certificate was sent"), "{body}");
+    // Without the CA bundle the server's certificate is not trusted: 502, saying why.
+    let (_, code, body) = searched("noca", &["--client-cert", &cert, "--no-verify"]);
+    assert_eq!(code, 502, "{body}");
+    assert!(body.to_lowercase().contains("certificate"), "{body}");
+    // The insecure flag instead of the CA bundle: let in.
+    let (_, code, body) = searched("insecure", &["--client-cert", &cert, "--insecure-tls"]);
+    assert_eq!(code, 200, "{body}");
+}
+
+#[test]
 fn mlflows_basic_auth_app_and_the_bearer_only_sso_proxy_are_served_too() {
     let w = World::new();
     let out = w.login("app", &fx("MLL_MLFLOW_AUTH_URL"), &fx("MLL_MLFLOW_ADMIN_USER"), &fx("MLL_MLFLOW_ADMIN_PW"), &[]);

@@ -9,7 +9,15 @@ use std::io::Read as _;
 use std::path::Path;
 use std::time::Duration;
 
-use reqwest::{Certificate, Client, ClientBuilder, Identity};
+use std::sync::Arc;
+
+use reqwest::{Client, ClientBuilder};
+use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
+use rustls::crypto::{CryptoProvider, ring};
+use rustls::pki_types::pem::PemObject as _;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName, UnixTime};
+use rustls::{ClientConfig, DigitallySignedStruct, SignatureScheme};
+use rustls_platform_verifier::Verifier;
 use url::Url;
 use zeroize::Zeroizing;
 
@@ -17,7 +25,7 @@ use crate::outcome::{Outcome, TlsFile, TlsFix, TlsProblem, UnreachableReason};
 use crate::server::{Server, is_loopback};
 use crate::text::clean;
 
-const USER_AGENT: &str = concat!("mlflow-login/", env!("CARGO_PKG_VERSION"));
+pub(crate) const USER_AGENT: &str = concat!("mlflow-login/", env!("CARGO_PKG_VERSION"));
 
 /// A CA bundle or client certificate larger than this is not one (and `/dev/zero` ends).
 const MAX_TLS_FILE: u64 = 4 * 1024 * 1024;
@@ -70,7 +78,7 @@ pub(crate) fn endpoint(base: &Url, suffix: &str, query: Option<&str>) -> Url {
     url
 }
 
-fn base_url(url: &str) -> Result<Url, Outcome> {
+pub(crate) fn base_url(url: &str) -> Result<Url, Outcome> {
     let invalid = |detail: String| Outcome::InvalidUrl { detail: clean(&detail, 300) };
     let parsed = Url::parse(url).map_err(|e| invalid(format!("{e}: {url}")))?;
     if !matches!(parsed.scheme(), "http" | "https") {
@@ -106,14 +114,14 @@ fn read_tls_file(path: &Path, setting: TlsFile) -> Result<Vec<u8>, Outcome> {
     Ok(bytes)
 }
 
-fn ca_certs(path: &Path) -> Result<Vec<Certificate>, Outcome> {
+fn ca_certs(path: &Path) -> Result<Vec<CertificateDer<'static>>, Outcome> {
     let bytes = read_tls_file(path, TlsFile::CaBundle)?;
     let bad = |detail: &str| Outcome::BadTlsFile {
         setting: TlsFile::CaBundle,
         path: clean(&path.display().to_string(), 300),
         detail: detail.into(),
     };
-    match Certificate::from_pem_bundle(&bytes) {
+    match CertificateDer::pem_slice_iter(&bytes).collect::<Result<Vec<_>, _>>() {
         Ok(certs) if certs.is_empty() => {
             Err(bad("no certificate in it (a PEM file has -----BEGIN CERTIFICATE----- blocks)"))
         }
@@ -122,22 +130,124 @@ fn ca_certs(path: &Path) -> Result<Vec<Certificate>, Outcome> {
     }
 }
 
-fn identity(path: &Path) -> Result<Identity, Outcome> {
+/// A client certificate file: its certificate chain and its private key, both PEM.
+fn identity(path: &Path) -> Result<(Vec<CertificateDer<'static>>, PrivateKeyDer<'static>), Outcome> {
     let bytes = Zeroizing::new(read_tls_file(path, TlsFile::ClientCert)?);
-    Identity::from_pem(&bytes).map_err(|_| Outcome::BadTlsFile {
+    let bad = |detail: &str| Outcome::BadTlsFile {
         setting: TlsFile::ClientCert,
         path: clean(&path.display().to_string(), 300),
-        detail: "it must hold a PEM certificate and its unencrypted private key".into(),
-    })
+        detail: detail.into(),
+    };
+    let unusable = || bad("it must hold a PEM certificate and its unencrypted private key");
+    let certs = CertificateDer::pem_slice_iter(&bytes).collect::<Result<Vec<_>, _>>().map_err(|_| unusable())?;
+    let key = PrivateKeyDer::from_pem_slice(&bytes).map_err(|_| unusable())?;
+    if certs.is_empty() {
+        return Err(unusable());
+    }
+    Ok((certs, key))
+}
+
+/// The rustls configuration of a server's TLS settings, the one place they become one: the
+/// OS trust store (rustls-platform-verifier, as reqwest uses it) with the server's CA
+/// bundle added, not instead; its client certificate; with `insecure_tls`, any server
+/// certificate (the handshake's signatures are still checked). ALPN is the caller's.
+/// Every client of a server uses it: reqwest's, and the proxy's own. Blocking: it reads
+/// the files and loads the trust store.
+pub(crate) fn tls_config(server: &Server, base: &Url) -> Result<ClientConfig, Outcome> {
+    install_ring();
+    let provider = CryptoProvider::get_default().cloned().unwrap_or_else(|| Arc::new(ring::default_provider()));
+    let certs = match &server.ca_bundle {
+        Some(path) => ca_certs(path)?,
+        None => Vec::new(),
+    };
+    let identity = match &server.client_cert {
+        Some(path) => Some(identity(path)?),
+        None => None,
+    };
+    let bad_file = |setting, path: &Option<std::path::PathBuf>, detail: String| Outcome::BadTlsFile {
+        setting,
+        path: path.as_deref().map(|p| clean(&p.display().to_string(), 300)).unwrap_or_default(),
+        detail: clean(&detail, 300),
+    };
+    let versions = ClientConfig::builder_with_provider(provider.clone())
+        .with_protocol_versions(rustls::ALL_VERSIONS)
+        .map_err(|e| Outcome::ClientSetup { detail: clean(&e.to_string(), 300) })?;
+    let verified = if server.insecure_tls {
+        versions.dangerous().with_custom_certificate_verifier(Arc::new(AnyCertificate(provider)))
+    } else {
+        let verifier = match Verifier::new_with_extra_roots(certs.iter().cloned(), provider.clone()) {
+            Ok(verifier) => Arc::new(verifier),
+            Err(e) if !certs.is_empty() && Verifier::new(provider.clone()).is_ok() => {
+                return Err(bad_file(TlsFile::CaBundle, &server.ca_bundle, e.to_string()));
+            }
+            // No usable system trust store (a minimal container): a plain-http server needs none.
+            Err(_) if base.scheme() == "http" => {
+                let none = versions.with_root_certificates(rustls::RootCertStore::empty());
+                return Ok(none.with_no_client_auth());
+            }
+            Err(e) => return Err(Outcome::ClientSetup { detail: clean(&e.to_string(), 300) }),
+        };
+        versions.dangerous().with_custom_certificate_verifier(verifier)
+    };
+    match identity {
+        Some((chain, key)) => verified
+            .with_client_auth_cert(chain, key)
+            .map_err(|e| bad_file(TlsFile::ClientCert, &server.client_cert, e.to_string())),
+        None => Ok(verified.with_no_client_auth()),
+    }
+}
+
+/// `insecure_tls`: any certificate is taken as the server's, but the handshake's signatures
+/// are checked with the provider's algorithms as usual.
+#[derive(Debug)]
+struct AnyCertificate(Arc<CryptoProvider>);
+
+impl ServerCertVerifier for AnyCertificate {
+    fn verify_server_cert(
+        &self,
+        _end_entity: &CertificateDer<'_>,
+        _intermediates: &[CertificateDer<'_>],
+        _server_name: &ServerName<'_>,
+        _ocsp_response: &[u8],
+        _now: UnixTime,
+    ) -> Result<ServerCertVerified, rustls::Error> {
+        Ok(ServerCertVerified::assertion())
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls12_signature(message, cert, dss, &self.0.signature_verification_algorithms)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls13_signature(message, cert, dss, &self.0.signature_verification_algorithms)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.0.signature_verification_algorithms.supported_schemes()
+    }
+}
+
+/// reqwest is built without a default provider (see the workspace Cargo.toml); it takes
+/// the process default. An Err means one is installed already, which is as good.
+fn install_ring() {
+    static RING: std::sync::Once = std::sync::Once::new();
+    RING.call_once(|| {
+        let _ = ring::default_provider().install_default();
+    });
 }
 
 pub(crate) fn builder(opts: &VerifyOptions, base: &Url) -> ClientBuilder {
-    // reqwest is built without a default provider (see the workspace Cargo.toml); it takes
-    // the process default. An Err means one is installed already, which is as good.
-    static RING: std::sync::Once = std::sync::Once::new();
-    RING.call_once(|| {
-        let _ = rustls::crypto::ring::default_provider().install_default();
-    });
+    install_ring();
     let mut builder = Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .connect_timeout(opts.connect_timeout)
@@ -151,61 +261,14 @@ pub(crate) fn builder(opts: &VerifyOptions, base: &Url) -> ClientBuilder {
     if is_loopback(base) { builder.no_proxy() } else { builder }
 }
 
-fn build(
-    server: &Server,
-    opts: &VerifyOptions,
-    base: &Url,
-    certs: &[Certificate],
-    identity: Option<&Identity>,
-) -> reqwest::Result<Client> {
-    let mut builder = builder(opts, base);
-    if server.insecure_tls {
-        builder = builder.tls_danger_accept_invalid_certs(true);
-    }
-    if !certs.is_empty() {
-        // Added to the OS trust store (rustls-platform-verifier), not instead of it.
-        builder = builder.tls_certs_merge(certs.iter().cloned());
-    }
-    if let Some(identity) = identity {
-        builder = builder.identity(identity.clone());
-    }
-    builder.build()
-}
-
-/// Reads the TLS files and builds the client; on failure, finds the setting at fault by
-/// leaving settings out. Blocking.
+/// The client for a server: its TLS settings ([`tls_config`]) with HTTP/2 offered. Blocking.
 fn client(server: &Server, opts: &VerifyOptions, base: &Url) -> Result<Client, Outcome> {
-    let certs = match &server.ca_bundle {
-        Some(path) => ca_certs(path)?,
-        None => Vec::new(),
-    };
-    let identity = match &server.client_cert {
-        Some(path) => Some(identity(path)?),
-        None => None,
-    };
-    let err = match build(server, opts, base, &certs, identity.as_ref()) {
-        Ok(client) => return Ok(client),
-        Err(err) => err,
-    };
-    let detail = clean(&error_chain(&err), 300);
-    let bad_file = |setting, path: &Option<std::path::PathBuf>| Outcome::BadTlsFile {
-        setting,
-        path: path.as_deref().map(|p| clean(&p.display().to_string(), 300)).unwrap_or_default(),
-        detail: detail.clone(),
-    };
-    if identity.is_some() && build(server, opts, base, &certs, None).is_ok() {
-        return Err(bad_file(TlsFile::ClientCert, &server.client_cert));
-    }
-    if !certs.is_empty() && build(server, opts, base, &[], None).is_ok() {
-        return Err(bad_file(TlsFile::CaBundle, &server.ca_bundle));
-    }
-    if base.scheme() == "http" {
-        // No usable system trust store (a minimal container): a plain-http check needs none.
-        if let Ok(client) = builder(opts, base).tls_certs_only(Vec::new()).build() {
-            return Ok(client);
-        }
-    }
-    Err(Outcome::ClientSetup { detail })
+    let mut tls = tls_config(server, base)?;
+    tls.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+    builder(opts, base)
+        .tls_backend_preconfigured(tls)
+        .build()
+        .map_err(|e| Outcome::ClientSetup { detail: clean(&error_chain(&e), 300) })
 }
 
 /// A transport error as an outcome: TLS first (its errors are also connect errors), then

@@ -19,16 +19,16 @@ pub(crate) type Answer = hyper::Response<ProxyBody>;
 
 /// Headers that describe one connection, not the message (RFC 9110 7.6.1), and `Expect`:
 /// the proxy answers `100 Continue` itself when it reads the body.
-const HOP_BY_HOP: [&str; 9] = [
-    "connection",
-    "keep-alive",
-    "proxy-connection",
-    "te",
-    "trailer",
-    "transfer-encoding",
-    "upgrade",
-    "expect",
-    "proxy-authenticate",
+const HOP_BY_HOP: [HeaderName; 9] = [
+    header::CONNECTION,
+    HeaderName::from_static("keep-alive"),
+    HeaderName::from_static("proxy-connection"),
+    header::TE,
+    header::TRAILER,
+    header::TRANSFER_ENCODING,
+    header::UPGRADE,
+    header::EXPECT,
+    header::PROXY_AUTHENTICATE,
 ];
 
 /// The client's headers that never reach the server: its own credentials (the server's
@@ -42,24 +42,28 @@ const CLIENT_ONLY: [HeaderName; 5] =
 /// the proxy makes, not to the client (whose cookies are never sent on).
 const SERVER_ONLY: [HeaderName; 2] = [header::WWW_AUTHENTICATE, header::SET_COOKIE];
 
-/// Whether `name` is hop-by-hop: one of [`HOP_BY_HOP`], or named by the message's own
-/// `Connection` header. Looked up per header without copying the `Connection` list: this
-/// runs for every header of every request and answer.
-fn is_hop_by_hop(name: &HeaderName, headers: &HeaderMap) -> bool {
-    HOP_BY_HOP.contains(&name.as_str())
-        || headers
-            .get_all(header::CONNECTION)
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .flat_map(|v| v.split(','))
-            .any(|n| n.trim().eq_ignore_ascii_case(name.as_str()))
+/// Whether a header of `headers` is hop-by-hop: one of [`HOP_BY_HOP`], or named by the
+/// message's own `Connection` header. This runs for every header of every request and
+/// answer: the `Connection` header is looked up once per message, its list never copied,
+/// and the names compare as `HeaderName`s (standard ones by their tag, not as strings).
+fn hop_by_hop(headers: &HeaderMap) -> impl Fn(&HeaderName) -> bool + '_ {
+    let connection = headers.get_all(header::CONNECTION);
+    move |name| {
+        HOP_BY_HOP.contains(name)
+            || connection
+                .iter()
+                .filter_map(|v| v.to_str().ok())
+                .flat_map(|v| v.split(','))
+                .any(|n| n.trim().eq_ignore_ascii_case(name.as_str()))
+    }
 }
 
 /// The client's headers as sent on (without `Host`: the client sets the server's).
 pub(crate) fn upstream_headers(client: &HeaderMap) -> HeaderMap {
     let mut out = HeaderMap::with_capacity(client.len());
+    let is_hop_by_hop = hop_by_hop(client);
     for (name, value) in client {
-        if name == header::HOST || CLIENT_ONLY.contains(name) || is_hop_by_hop(name, client) {
+        if name == header::HOST || CLIENT_ONLY.contains(name) || is_hop_by_hop(name) {
             continue;
         }
         out.append(name.clone(), value.clone());
@@ -69,8 +73,10 @@ pub(crate) fn upstream_headers(client: &HeaderMap) -> HeaderMap {
 
 /// The server's headers as passed back, in place.
 pub(crate) fn downstream_headers(server: &mut HeaderMap) {
-    let drop: Vec<HeaderName> =
-        server.keys().filter(|name| SERVER_ONLY.contains(name) || is_hop_by_hop(name, server)).cloned().collect();
+    let drop: Vec<HeaderName> = {
+        let is_hop_by_hop = hop_by_hop(server);
+        server.keys().filter(|name| SERVER_ONLY.contains(name) || is_hop_by_hop(name)).cloned().collect()
+    };
     for name in drop {
         server.remove(name);
     }
@@ -176,6 +182,11 @@ impl Refusal {
         answer.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
         answer
     }
+}
+
+/// A request body sent in full.
+pub(crate) fn full_upstream(body: Bytes) -> super::upstream::UpstreamBody {
+    Full::new(body).map_err(|never| match never {}).boxed()
 }
 
 /// A body the proxy wrote itself.

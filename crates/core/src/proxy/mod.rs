@@ -3,9 +3,10 @@
 //! each request on to the server with the server's credential added.
 //!
 //! Design: a hyper HTTP/1.1 server (keep-alive, chunked bodies) on `127.0.0.1` only; the
-//! server is reached through the client the verifier builds for it (its CA bundle, client
-//! certificate, no proxy for loopback; no redirects followed, no overall timeout so that
-//! gigabyte artifacts pass). Bodies stream both ways, frame by frame, with the socket's
+//! server is reached through hyper's pooled client with the TLS settings every request to
+//! the server uses ([`upstream`]: its CA bundle, client certificate, insecure flag; no
+//! system proxy for loopback; no redirects followed, no overall timeout so that gigabyte
+//! artifacts pass). Bodies stream both ways, frame by frame, with the socket's
 //! own back-pressure: memory stays bounded whatever their size. `Range` and every other
 //! header pass as they are.
 //!
@@ -28,6 +29,7 @@ mod gate;
 mod peer;
 #[cfg(test)]
 mod tests;
+mod upstream;
 
 use std::convert::Infallible;
 use std::net::{Ipv4Addr, SocketAddr};
@@ -40,15 +42,15 @@ use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
 use reqwest::header::{self, HeaderMap, HeaderValue};
-use reqwest::{Client, Method, StatusCode};
+use reqwest::{Method, StatusCode};
 use tokio::sync::watch;
 use url::Url;
 
 use self::credential::{Credentials, Header};
 use self::forward::{Answer, Refusal, downstream_headers, rewrite_location, upstream_headers, upstream_url};
 use self::gate::{Gate, Verdict, Via};
+use self::upstream::{Upstream, UpstreamBody};
 use crate::error::{Error, ErrorKind, Result};
-use crate::http::error_chain;
 use crate::logins::Logins;
 use crate::secret::Secret;
 use crate::server::Server;
@@ -117,7 +119,7 @@ struct Shared<V> {
     name: String,
     server: Server,
     base: Url,
-    client: Client,
+    upstream: Upstream,
     gate: Arc<Gate>,
     credentials: Credentials<V>,
     /// The server's selected workspace, sent as `X-MLFLOW-WORKSPACE` by requests that name
@@ -135,9 +137,9 @@ pub async fn start<V: Vault + 'static>(
     opts: ProxyOptions,
 ) -> Result<Proxy> {
     let verify = VerifyOptions { total_timeout: crate::http::NO_TOTAL_TIMEOUT, ..VerifyOptions::default() };
-    let (client, base) = crate::http::server_client(server, &verify)
-        .await
-        .map_err(|outcome| Error::invalid("url", outcome.summary()))?;
+    let invalid = |outcome: crate::outcome::Outcome| Error::invalid("url", outcome.summary());
+    let base = crate::http::base_url(&server.url).map_err(invalid)?;
+    let upstream = Upstream::new(server, &base, &verify).await.map_err(invalid)?;
     // std's bind, not tokio's: tokio sets SO_REUSEADDR, and a port in use must fail.
     let listener = std::net::TcpListener::bind((Ipv4Addr::LOCALHOST, opts.port))
         .and_then(|l| l.set_nonblocking(true).map(|()| l))
@@ -152,7 +154,7 @@ pub async fn start<V: Vault + 'static>(
         name: name.to_owned(),
         server: server.clone(),
         base: base.clone(),
-        client,
+        upstream,
         gate: gate.clone(),
         credentials: Credentials::new(logins, name, server.clone()),
         workspace: server.workspace.as_deref().and_then(|ws| HeaderValue::from_str(ws).ok()),
@@ -284,18 +286,19 @@ async fn forward<V: Vault + 'static>(
     if let Some(workspace) = &shared.workspace {
         headers.entry(crate::workspaces::HEADER).or_insert_with(|| workspace.clone());
     }
+    headers.entry(header::USER_AGENT).or_insert(HeaderValue::from_static(crate::http::USER_AGENT));
     let body = Body::read(req).await?;
     let client_failed = Arc::new(std::sync::atomic::AtomicBool::new(false));
     let credential = credential(shared, shared.credentials.current().await)?;
     let (replay, first) = match body {
-        Body::Replayable(bytes) => (Some(bytes.clone()), reqwest::Body::from(bytes)),
+        Body::Replayable(bytes) => (Some(bytes.clone()), forward::full_upstream(bytes)),
         Body::Streaming(incoming) => {
             let failed = client_failed.clone();
-            let incoming = incoming.map_err(move |e| {
+            let incoming = incoming.map_err(move |e| -> forward::BoxError {
                 failed.store(true, std::sync::atomic::Ordering::Relaxed);
-                e
+                e.into()
             });
-            (None, reqwest::Body::wrap(incoming))
+            (None, incoming.boxed())
         }
     };
     let mut reply = send(shared, &method, &url, &headers, &credential, first).await.map_err(|stop| {
@@ -314,7 +317,7 @@ async fn forward<V: Vault + 'static>(
         let renewed = again.as_ref().is_some_and(|again| again.value != credential.value);
         match (replay, again) {
             (Some(bytes), Some(again)) if renewed => {
-                reply = send(shared, &method, &url, &headers, &again, reqwest::Body::from(bytes)).await?;
+                reply = send(shared, &method, &url, &headers, &again, forward::full_upstream(bytes)).await?;
             }
             // The body streamed and is gone; the next attempt gets the new credential.
             (None, _) if renewed => {
@@ -338,17 +341,16 @@ async fn forward<V: Vault + 'static>(
 }
 
 /// The server's answer as the client gets it.
-fn answer<V>(shared: &Shared<V>, reply: reqwest::Response, asked: &Url, via: Via, client_path: &str) -> Answer {
-    let reply: hyper::Response<reqwest::Body> = reply.into();
-    let (mut parts, body) = reply.into_parts();
-    downstream_headers(&mut parts.headers);
-    if let Some(location) = parts.headers.get(header::LOCATION) {
+fn answer<V>(shared: &Shared<V>, mut reply: Answer, asked: &Url, via: Via, client_path: &str) -> Answer {
+    let headers = reply.headers_mut();
+    downstream_headers(headers);
+    if let Some(location) = headers.get(header::LOCATION) {
         match rewrite_location(location, asked, &shared.base, via, client_path) {
-            Some(v) => parts.headers.insert(header::LOCATION, v),
-            None => parts.headers.remove(header::LOCATION),
+            Some(v) => headers.insert(header::LOCATION, v),
+            None => headers.remove(header::LOCATION),
         };
     }
-    hyper::Response::from_parts(parts, body.map_err(Into::into).boxed_unsync())
+    reply
 }
 
 async fn send<V>(
@@ -357,16 +359,12 @@ async fn send<V>(
     url: &Url,
     headers: &HeaderMap,
     credential: &Header,
-    body: reqwest::Body,
-) -> std::result::Result<reqwest::Response, Stop> {
-    let request = shared
-        .client
-        .request(method.clone(), url.clone())
-        .headers(headers.clone())
-        .header(header::AUTHORIZATION, credential.value.clone())
-        .body(body);
-    request.send().await.map_err(|e| {
-        let detail = clean(&std::error::Error::source(&e).map_or_else(|| e.to_string(), error_chain), 300);
+    body: UpstreamBody,
+) -> std::result::Result<Answer, Stop> {
+    let mut headers = headers.clone();
+    headers.insert(header::AUTHORIZATION, credential.value.clone());
+    shared.upstream.send(method.clone(), url, headers, body).await.map_err(|detail| {
+        let detail = clean(&detail, 300);
         Stop(Refusal::BadGateway, format!("could not reach the server of \"{}\": {detail}", shared.name))
     })
 }

@@ -686,3 +686,18 @@ async fn a_streamed_body_refused_just_before_a_renewed_credential_is_answered_se
     let message = body["message"].as_str().unwrap();
     assert!(message.contains("send the request again") && !message.contains("log in again"), "{body}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_that_never_finishes_the_tls_handshake_is_a_502_after_the_connect_timeout() {
+    // Accepts connections (the kernel's backlog) and never says a word.
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let base = Url::parse(&format!("https://{}/", silent.local_addr().unwrap())).unwrap();
+    let (proxy, _logins, _dir) = proxy_for(&base).await;
+    let uri = proxy.tracking_uri().expose().to_owned();
+    // Far above the proxy's connect timeout: a proxy without one fails here, not hangs.
+    let patient = reqwest::Client::builder().no_proxy().timeout(std::time::Duration::from_secs(60)).build().unwrap();
+    let (status, body) = json(patient.get(format!("{uri}/api")).send().await.unwrap()).await;
+    assert_eq!(status, StatusCode::BAD_GATEWAY, "{body}");
+    assert!(body["message"].as_str().unwrap().contains("no connection within"), "{body}");
+    drop(silent);
+}
