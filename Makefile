@@ -54,7 +54,7 @@ flaky: ## repeat the tray, WebDriver and real-shell suites RUNS times (default 1
 	tests/flaky.sh $${RUNS:-10}
 
 fuzz: ## the property tests with many cases (PROPTEST_CASES, default 5000; make test runs 64)
-	PROPTEST_CASES=$${PROPTEST_CASES:-5000} $(CARGO) test --workspace --lib -- proptests random_answers
+	PROPTEST_CASES=$${PROPTEST_CASES:-5000} $(CARGO) test --workspace --lib --bins -- proptests random_answers
 
 fixtures-check: ## start the fixture servers, assert each answers as documented, stop them
 	tests/fixtures/with-servers.sh tests/fixtures/selfcheck.sh

@@ -20,6 +20,8 @@ need() {
 # for the packages selected, so `cargo test -p CRATE` alone would compile the shared
 # dependencies (tokio and the ~150 crates above it) once more for CRATE's own feature set,
 # two to three minutes on a fresh machine for each such set. One selection, one build.
+# A selection of --lib alone leaves the CLI (a binary, no library) out of the resolve and
+# is another set again: name --bins with it (or an integration test).
 cargo_test() {
     cargo test --workspace "$@"
 }

@@ -37,9 +37,10 @@ step shellcheck "${scripts[@]}"
 one_selection() {
     local found
     found=$(grep -nE '^[^#]*cargo[[:space:]]+test[^#]*[[:space:]](-p|--package)[[:space:]]' "${scripts[@]}" Makefile || true)
+    found+=$(grep -nE '^[^#]*(cargo_test|cargo[[:space:]]+test)[^#]*[[:space:]]--lib([[:space:]]|$)' "${scripts[@]}" Makefile | grep -v -- '--bins' || true)
     [[ -z "$found" ]] || {
         printf '%s\n' "$found"
-        echo "test builds select the workspace: use cargo_test (tests/lib.sh) with --lib/--bin/--test and a filter"
+        echo "test builds select the workspace: use cargo_test (tests/lib.sh) with --lib --bins, --bin or --test, and a filter"
         return 1
     }
 }
@@ -71,13 +72,13 @@ step cargo clippy --workspace --all-targets -- -D warnings
 step cargo_test --lib --bins --test plugin_contract --test structure --test bindings --test commands
 # The tray's lib has no test of the names below.
 # The verifier against the real nginx + MLflow fixtures, row by row.
-step cargo_test --lib verify::tests::real_fixture -- --ignored --exact
+step cargo_test --lib --bins verify::tests::real_fixture -- --ignored --exact
 # Single sign-on against the real IdP (oidc-provider), its scripted browser and the
 # mod_auth_openidc proxy: discovery, both flows, refresh rotation, replay, revocation. One
 # test at a time: the device test forces slow_down for the next poll of any client.
-step cargo_test --lib oidc::tests::real -- --ignored --test-threads 1
+step cargo_test --lib --bins oidc::tests::real -- --ignored --test-threads 1
 # The vault (keyring 4) against the real Secret Service (gnome-keyring).
-step cargo_test --lib vault::tests::real_keychain -- --ignored --exact
+step cargo_test --lib --bins vault::tests::real_keychain -- --ignored --exact
 # The CLI against the real keychain and the real nginx + MLflow fixtures (servers:
 # team lists exported and imported; import: plain-text credentials into the keychain;
 # workspaces: MLflow with --enable-workspaces behind its auth app;

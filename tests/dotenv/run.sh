@@ -53,4 +53,4 @@ export MLL_DOTENV_PYTHON=$py/bin/python MLL_DOTENV_NPM=$npm_dir
 export PROPTEST_CASES=${PROPTEST_CASES:-64}
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$cache/target}
 
-cargo_test --lib shell::formats::tests::real_ -- --ignored
+cargo_test --lib --bins shell::formats::tests::real_ -- --ignored

@@ -88,7 +88,7 @@ scenario_killed() {
 scenario_restart() {
     world_up restart
     keyring_up
-    MLL_FAULTS_KEYRING_PASSWORD=$KEYRING_PASSWORD cargo_test -q --lib \
+    MLL_FAULTS_KEYRING_PASSWORD=$KEYRING_PASSWORD cargo_test -q --lib --bins \
         vault::tests::reopens_the_store_after_a_keyring_restart -- --ignored --exact >"$W/out" 2>&1 ||
         fail "the vault did not survive a keyring restart"
     owner_pid org.freedesktop.secrets >>"$W/keyring.pid"

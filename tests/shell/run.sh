@@ -29,7 +29,7 @@ export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-${MLL_CACHE:-$HOME/.cache/mlflow-log
 # The property tests' random batches: a fixed count here, more under `make fuzz`.
 export PROPTEST_CASES=${PROPTEST_CASES:-64}
 
-cargo_test --lib shell::
+cargo_test --lib --bins shell::
 cargo_test --bin mlflow-login doctor
 # The tmux/strace tests are timing-sensitive on 2 cores: two at a time is plenty.
 cargo_test --test shell -- --test-threads 2

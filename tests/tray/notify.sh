@@ -38,4 +38,4 @@ done
 grep -q ready "$work/server.out" || die "the notification server never owned org.freedesktop.Notifications"
 
 cd "$root"
-cargo_test --lib notify -- --include-ignored
+cargo_test --lib --bins notify -- --include-ignored

@@ -37,7 +37,7 @@ cd "$root"
 # The tray's unit tests (its lib and bin) need none of this and run with the workspace's
 # (`cargo test --workspace`, the first test step of tests/run-all.sh).
 echo "==> tauri::test command tests"
-cargo_test --test bindings --test commands
+cargo_test --bins --test bindings --test commands
 
 echo "==> tauri::test single sign-on against the real IdP, its scripted browser as \$BROWSER"
 BROWSER=$MLL_OIDC_BROWSER cargo_test --test dialog_sso -- --ignored
