@@ -1253,13 +1253,16 @@ mod random_answers {
         let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
         rt.block_on(async move {
             let mut bytes = answer.bytes.clone();
+            // A server can echo only what was sent: with a token, its echoes are the token's
+            // (the password and its Basic forms were never sent, so showing them would be no
+            // leak, and the check below would blame the verifier); with a password, the
+            // echoed token is the password.
             if bearer {
-                // A server can echo only what was sent: with a token, its echoes are the
-                // token's (the password and its Basic forms were never sent, so showing
-                // them would be no leak, and the check below would blame the verifier).
                 for sent in [BASIC.to_string(), format!("{USER}:{PASSWORD}"), PASSWORD.to_string()] {
                     bytes = replace_bytes(&bytes, sent.as_bytes(), b"tok-123");
                 }
+            } else {
+                bytes = replace_bytes(&bytes, b"tok-123", PASSWORD.as_bytes());
             }
             if let Some(cut) = answer.cut {
                 bytes.truncate(cut.index(bytes.len().max(1)));
