@@ -129,8 +129,17 @@ class Menu:
         return None
 
     def click(self, label):
-        item = self.find(label)
-        if item is None:
-            raise AssertionError(f"no menu item {label!r} in {[i['label'] for i in self.items()]}")
-        self.proxy.Event(item["id"], "clicked", dbus.Int32(0, variant_level=1), dbus.UInt32(int(time.time())))
-        return item
+        # The tray rebuilds its menu when its state changes, with new item ids: an id read
+        # just before a rebuild is gone by the click. Read the layout again and click once
+        # more (a few times at most); a label that is missing fails at once.
+        for attempt in range(3):
+            item = self.find(label)
+            if item is None:
+                raise AssertionError(f"no menu item {label!r} in {[i['label'] for i in self.items()]}")
+            try:
+                self.proxy.Event(item["id"], "clicked", dbus.Int32(0, variant_level=1), dbus.UInt32(int(time.time())))
+                return item
+            except dbus.exceptions.DBusException as e:
+                if "does not refer to a menu item" not in str(e) or attempt == 2:
+                    raise
+                time.sleep(0.2)
