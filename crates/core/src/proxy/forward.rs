@@ -44,18 +44,28 @@ const SERVER_ONLY: [HeaderName; 2] = [header::WWW_AUTHENTICATE, header::SET_COOK
 
 /// Whether a header of `headers` is hop-by-hop: one of [`HOP_BY_HOP`], or named by the
 /// message's own `Connection` header. This runs for every header of every request and
-/// answer: the `Connection` header is looked up once per message, its list never copied,
-/// and the names compare as `HeaderName`s (standard ones by their tag, not as strings).
+/// answer: the `Connection` header is read once per message, and only the names it lists
+/// beyond `close` and `keep-alive` (nearly always none) are compared as strings; the others
+/// compare as `HeaderName`s (standard ones by their tag).
 fn hop_by_hop(headers: &HeaderMap) -> impl Fn(&HeaderName) -> bool + '_ {
     let connection = headers.get_all(header::CONNECTION);
-    move |name| {
-        HOP_BY_HOP.contains(name)
-            || connection
-                .iter()
-                .filter_map(|v| v.to_str().ok())
-                .flat_map(|v| v.split(','))
-                .any(|n| n.trim().eq_ignore_ascii_case(name.as_str()))
-    }
+    let mut values = connection.iter();
+    let only_keep_alive_or_close = match (values.next(), values.next()) {
+        (None, _) => true,
+        (Some(v), None) => {
+            v.as_bytes().eq_ignore_ascii_case(b"keep-alive") || v.as_bytes().eq_ignore_ascii_case(b"close")
+        }
+        _ => false,
+    };
+    let listed: Vec<&str> = connection
+        .iter()
+        .filter(|_| !only_keep_alive_or_close)
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(str::trim)
+        .filter(|n| !n.is_empty() && !n.eq_ignore_ascii_case("close") && !n.eq_ignore_ascii_case("keep-alive"))
+        .collect();
+    move |name| HOP_BY_HOP.contains(name) || listed.iter().any(|n| n.eq_ignore_ascii_case(name.as_str()))
 }
 
 /// The client's headers as sent on (without `Host`: the client sets the server's).
@@ -82,25 +92,60 @@ pub(crate) fn downstream_headers(server: &mut HeaderMap) {
     }
 }
 
-/// The server URL for a request's `path` and `query`: the proxy mirrors the server's paths
-/// (so the MLflow UI's absolute links work under a sub-path), and forwards only what lies
-/// under the server's URL. `None` for anything else (after `..` is resolved), and for an
-/// encoded `/` or `\` (`%2F`, `%5C`): a server that decodes them would resolve a `..%2F`
-/// outside its sub-path.
-pub(crate) fn upstream_url(base: &Url, path: &str, query: Option<&str>) -> Option<Url> {
-    let lower = path.to_ascii_lowercase();
-    if lower.contains("%2f") || lower.contains("%5c") {
+/// The request target (`/path?query`) to send to the server for a request's `path` and
+/// `query`: the proxy mirrors the server's paths (so the MLflow UI's absolute links work
+/// under a sub-path), and forwards only what lies under the server's URL. `None` for
+/// anything else (after `.` and `..` segments are resolved, as `url` resolves them), and
+/// for an encoded `/` or `\` (`%2F`, `%5C`): a server that decodes them would resolve a
+/// `..%2F` outside its sub-path. A path with no dot segment and no `\` goes as it came,
+/// without a trip through `url` (the common case, on every request).
+pub(crate) fn upstream_target(base: &Url, path: &str, query: Option<&str>) -> Option<String> {
+    let bytes = path.as_bytes();
+    let encoded = |at: usize| bytes.get(at + 1..at + 3).map(|h| [h[0], h[1].to_ascii_lowercase()]);
+    let mut plain = true;
+    for (at, &b) in bytes.iter().enumerate() {
+        match b {
+            b'%' => match encoded(at) {
+                Some([b'2', b'f'] | [b'5', b'c']) => return None,
+                Some([b'2', b'e']) => plain = false,
+                _ => {}
+            },
+            b'\\' => plain = false,
+            b'.' if at == 0 || bytes[at - 1] == b'/' => plain = false,
+            _ => {}
+        }
+    }
+    let resolved: std::borrow::Cow<'_, str> = if plain {
+        path.into()
+    } else {
+        let mut url = base.clone();
+        url.set_path(path);
+        url.path().to_owned().into()
+    };
+    let prefix = base.path().trim_end_matches('/');
+    let inside = prefix.is_empty()
+        || resolved == prefix
+        || resolved.strip_prefix(prefix).is_some_and(|rest| rest.starts_with('/'));
+    if !inside {
         return None;
     }
+    let mut target = String::with_capacity(resolved.len() + query.map_or(0, |q| q.len() + 1));
+    target.push_str(&resolved);
+    if let Some(query) = query {
+        target.push('?');
+        target.push_str(query);
+    }
+    Some(target)
+}
+
+/// The server's URL for a request target of [`upstream_target`].
+pub(crate) fn target_url(base: &Url, target: &str) -> Url {
+    let (path, query) = target.split_once('?').map_or((target, None), |(p, q)| (p, Some(q)));
     let mut url = base.clone();
     url.set_path(path);
     url.set_query(query);
     url.set_fragment(None);
-    let prefix = base.path().trim_end_matches('/');
-    let inside = prefix.is_empty()
-        || url.path() == prefix
-        || url.path().strip_prefix(prefix).is_some_and(|rest| rest.starts_with('/'));
-    inside.then_some(url)
+    url
 }
 
 /// A server's `Location` as the client should see it. A target on the server's origin is

@@ -46,9 +46,9 @@ pub(crate) enum Via {
 
 /// What to do with a request.
 #[derive(Debug, PartialEq, Eq)]
-pub(crate) enum Verdict {
+pub(crate) enum Verdict<'a> {
     /// Send it on; `path` is the request's path with the secret taken off (starts with `/`).
-    Forward { via: Via, path: String },
+    Forward { via: Via, path: &'a str },
     /// A valid one-time link: set the cookie.
     OpenLink,
     /// Refuse with 403 and this reason; nothing is sent on.
@@ -127,7 +127,7 @@ impl Gate {
 
     /// The verdict on a request. `path` is its raw path (no query) when its target is in
     /// origin form, else the whole target (`*`, `http://...`, `host:port`).
-    pub(crate) fn check(&self, method: &Method, path: &str, headers: &HeaderMap) -> Verdict {
+    pub(crate) fn check<'a>(&self, method: &Method, path: &'a str, headers: &HeaderMap) -> Verdict<'a> {
         if *method == Method::TRACE || *method == Method::CONNECT || method.as_str() == "TRACK" {
             return Verdict::NotAllowed("this proxy does not pass TRACE, TRACK or CONNECT on");
         }
@@ -149,9 +149,10 @@ impl Gate {
             return Verdict::Refuse("the request comes from a page of another site");
         }
         if let Some(rest) = path.strip_prefix('/') {
-            let (first, tail) = rest.split_once('/').map_or((rest, ""), |(f, t)| (f, t));
-            if same(first.as_bytes(), self.secret.expose().as_bytes()) {
-                return Verdict::Forward { via: Via::Secret, path: format!("/{tail}") };
+            let end = rest.find('/').unwrap_or(rest.len());
+            if same(&rest.as_bytes()[..end], self.secret.expose().as_bytes()) {
+                let tail = &rest[end..];
+                return Verdict::Forward { via: Via::Secret, path: if tail.is_empty() { "/" } else { tail } };
             }
         }
         if let Some(token) = path.strip_prefix(LINK_PREFIX) {
@@ -173,7 +174,7 @@ impl Gate {
             if site.is_some_and(|s| s != b"same-origin" && s != b"none") {
                 return Verdict::Refuse("the request comes from a page of another site");
             }
-            return Verdict::Forward { via: Via::Cookie, path: path.to_owned() };
+            return Verdict::Forward { via: Via::Cookie, path };
         }
         Verdict::Refuse(
             "this proxy needs the tracking URI it printed (with its secret), or a browser opened from its link",

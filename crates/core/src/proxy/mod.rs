@@ -34,6 +34,7 @@ mod upstream;
 use std::convert::Infallible;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
 use bytes::Bytes;
 use http_body_util::{BodyExt as _, Limited};
@@ -41,13 +42,13 @@ use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
+use reqwest::StatusCode;
 use reqwest::header::{self, HeaderMap, HeaderValue};
-use reqwest::{Method, StatusCode};
 use tokio::sync::watch;
 use url::Url;
 
 use self::credential::{Credentials, Header};
-use self::forward::{Answer, Refusal, downstream_headers, rewrite_location, upstream_headers, upstream_url};
+use self::forward::{Answer, Refusal, downstream_headers, rewrite_location, upstream_headers, upstream_target};
 use self::gate::{Gate, Verdict, Via};
 use self::upstream::{Upstream, UpstreamBody};
 use crate::error::{Error, ErrorKind, Result};
@@ -66,9 +67,9 @@ const REPLAYABLE_BODY: usize = 64 * 1024;
 /// (a browser opens six), far below the process's file descriptor limit.
 const MAX_CONNECTIONS: usize = 512;
 
-/// How long a client may take to send a request's headers, and how long an idle
-/// keep-alive connection stays open waiting for the next request.
-const HEADER_READ_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+/// A connection that has read nothing for this long with no request in flight is closed
+/// (between one and two of these after its last byte: see [`Watched`]).
+const IDLE: std::time::Duration = std::time::Duration::from_secs(30);
 
 /// Settings of one proxy run.
 #[derive(Debug, Clone, Default)]
@@ -200,21 +201,154 @@ async fn serve<V: Vault + 'static>(
             // Reading the kernel's socket table is file I/O: off the runtime's threads, so a
             // slow read does not hold up other connections.
             let own_user = tokio::task::spawn_blocking(move || peer::is_own_user(peer, local)).await.unwrap_or(false);
+            let activity = Arc::new(Activity::default());
+            let in_flight = activity.clone();
             let service = service_fn(move |req| {
                 let shared = shared.clone();
-                async move { Ok::<_, Infallible>(handle(&shared, own_user, req).await) }
+                let busy = Busy::start(&in_flight);
+                async move { Ok::<_, Infallible>(handle(&shared, own_user, req).await.map(|body| busy.till_end_of(body))) }
             });
             let conn = http1::Builder::new()
-                .timer(hyper_util::rt::TokioTimer::new())
-                .header_read_timeout(HEADER_READ_TIMEOUT)
+                // No header-read timer: hyper's arms one per request, and each costs a wake-up
+                // of tokio's driver (a system call); `idle` closes what it would have.
+                .header_read_timeout(None)
                 // Another user's connection gets its 403 and is closed.
                 .keep_alive(own_user)
-                .serve_connection(TokioIo::new(stream), service);
+                .serve_connection(TokioIo::new(Watched { io: stream, activity: activity.clone() }), service);
             tokio::select! {
+                biased;
                 _ = conn => {}
                 _ = stopped.changed() => {}
+                () = idle(&activity) => {}
             }
         });
+    }
+}
+
+/// What a connection did lately: a count of its reads (not a time: counting costs no clock
+/// call per read) and its requests in flight.
+#[derive(Default)]
+struct Activity {
+    reads: AtomicU64,
+    busy: AtomicUsize,
+}
+
+/// Ends when the connection has been idle for [`IDLE`]: no read, no request in flight. One
+/// timer per connection and [`IDLE`], none per request.
+async fn idle(activity: &Activity) {
+    let mut seen = activity.reads.load(Ordering::Relaxed);
+    loop {
+        tokio::time::sleep(IDLE).await;
+        let now = activity.reads.load(Ordering::Relaxed);
+        if now == seen && activity.busy.load(Ordering::Relaxed) == 0 {
+            return;
+        }
+        seen = now;
+    }
+}
+
+/// A request in flight, from its head until its answer's body is dropped (sent in full, or
+/// abandoned): a slow server or a long download is not an idle connection.
+struct Busy(Arc<Activity>);
+
+impl Busy {
+    fn start(activity: &Arc<Activity>) -> Busy {
+        activity.busy.fetch_add(1, Ordering::Relaxed);
+        Busy(activity.clone())
+    }
+
+    fn till_end_of(self, body: forward::ProxyBody) -> forward::ProxyBody {
+        Tracked { body, _busy: self }.boxed_unsync()
+    }
+}
+
+impl Drop for Busy {
+    fn drop(&mut self) {
+        self.0.busy.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+/// An answer's body that holds its request's [`Busy`].
+struct Tracked {
+    body: forward::ProxyBody,
+    _busy: Busy,
+}
+
+impl hyper::body::Body for Tracked {
+    type Data = Bytes;
+    type Error = forward::BoxError;
+
+    fn poll_frame(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<std::result::Result<hyper::body::Frame<Bytes>, forward::BoxError>>> {
+        std::pin::Pin::new(&mut self.body).poll_frame(cx)
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.body.is_end_stream()
+    }
+
+    fn size_hint(&self) -> hyper::body::SizeHint {
+        self.body.size_hint()
+    }
+}
+
+/// The client's socket, counting its reads for [`idle`].
+struct Watched {
+    io: tokio::net::TcpStream,
+    activity: Arc<Activity>,
+}
+
+impl tokio::io::AsyncRead for Watched {
+    fn poll_read(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &mut tokio::io::ReadBuf<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        let polled = std::pin::Pin::new(&mut self.io).poll_read(cx, buf);
+        if polled.is_ready() {
+            // One writer (this connection's task): a load and a store, no locked add.
+            let reads = &self.activity.reads;
+            reads.store(reads.load(Ordering::Relaxed).wrapping_add(1), Ordering::Relaxed);
+        }
+        polled
+    }
+}
+
+impl tokio::io::AsyncWrite for Watched {
+    fn poll_write(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &[u8],
+    ) -> std::task::Poll<std::io::Result<usize>> {
+        std::pin::Pin::new(&mut self.io).poll_write(cx, buf)
+    }
+
+    fn poll_write_vectored(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        bufs: &[std::io::IoSlice<'_>],
+    ) -> std::task::Poll<std::io::Result<usize>> {
+        std::pin::Pin::new(&mut self.io).poll_write_vectored(cx, bufs)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.io.is_write_vectored()
+    }
+
+    fn poll_flush(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.io).poll_flush(cx)
+    }
+
+    fn poll_shutdown(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.io).poll_shutdown(cx)
     }
 }
 
@@ -225,11 +359,10 @@ enum Body {
 }
 
 impl Body {
-    async fn read(req: hyper::Request<Incoming>) -> std::result::Result<Body, Stop> {
+    async fn read(headers: &HeaderMap, body: Incoming) -> std::result::Result<Body, Stop> {
         let declared: Option<u64> =
-            req.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse().ok());
-        let chunked = req.headers().contains_key(header::TRANSFER_ENCODING);
-        let body = req.into_body();
+            headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse().ok());
+        let chunked = headers.contains_key(header::TRANSFER_ENCODING);
         match (declared, chunked) {
             (None | Some(0), false) => Ok(Body::Replayable(Bytes::new())),
             (Some(n), false) if n <= REPLAYABLE_BODY as u64 => {
@@ -247,16 +380,21 @@ async fn handle<V: Vault + 'static>(shared: &Shared<V>, own_user: bool, req: hyp
     if !own_user {
         return Refusal::Forbidden.answer("this proxy serves only the user who started it");
     }
-    let target = req.uri();
-    let origin_form = target.scheme().is_none() && target.authority().is_none();
-    let path = if origin_form { target.path().to_owned() } else { target.to_string() };
-    let verdict = shared.gate.check(req.method(), &path, req.headers());
-    match verdict {
+    let (client, body) = req.into_parts();
+    let target = &client.uri;
+    let whole;
+    let path = if target.scheme().is_none() && target.authority().is_none() {
+        target.path()
+    } else {
+        whole = target.to_string();
+        &whole
+    };
+    match shared.gate.check(&client.method, path, &client.headers) {
         Verdict::Refuse(reason) => Refusal::Forbidden.answer(reason),
         Verdict::NotAllowed(reason) => Refusal::MethodNotAllowed.answer(reason),
         Verdict::OpenLink => open_link(shared),
         Verdict::Forward { via, path } => {
-            let mut answer = forward(shared, req, via, &path)
+            let mut answer = forward(shared, &client, body, via, path)
                 .await
                 .unwrap_or_else(|Stop(refusal, message)| refusal.answer(&message));
             if via == Via::Secret {
@@ -274,20 +412,15 @@ struct Stop(Refusal, String);
 
 async fn forward<V: Vault + 'static>(
     shared: &Shared<V>,
-    req: hyper::Request<Incoming>,
+    client: &hyper::http::request::Parts,
+    body: Incoming,
     via: Via,
     path: &str,
 ) -> std::result::Result<Answer, Stop> {
-    let Some(url) = upstream_url(&shared.base, path, req.uri().query()) else {
+    let Some(target) = upstream_target(&shared.base, path, client.uri.query()) else {
         return Err(Stop(Refusal::NotFound, "this path is outside the server's URL".into()));
     };
-    let method = req.method().clone();
-    let mut headers = upstream_headers(req.headers());
-    if let Some(workspace) = &shared.workspace {
-        headers.entry(crate::workspaces::HEADER).or_insert_with(|| workspace.clone());
-    }
-    headers.entry(header::USER_AGENT).or_insert(HeaderValue::from_static(crate::http::USER_AGENT));
-    let body = Body::read(req).await?;
+    let body = Body::read(&client.headers, body).await?;
     let client_failed = Arc::new(std::sync::atomic::AtomicBool::new(false));
     let credential = credential(shared, shared.credentials.current().await)?;
     let (replay, first) = match body {
@@ -301,7 +434,7 @@ async fn forward<V: Vault + 'static>(
             (None, incoming.boxed())
         }
     };
-    let mut reply = send(shared, &method, &url, &headers, &credential, first).await.map_err(|stop| {
+    let mut reply = send(shared, client, &target, &credential, first, replay.as_ref()).await.map_err(|stop| {
         // A body the client stopped sending, or sent malformed, is the client's fault.
         if client_failed.load(std::sync::atomic::Ordering::Relaxed) {
             Stop(Refusal::BadRequest, "the request's body could not be read".into())
@@ -317,7 +450,8 @@ async fn forward<V: Vault + 'static>(
         let renewed = again.as_ref().is_some_and(|again| again.value != credential.value);
         match (replay, again) {
             (Some(bytes), Some(again)) if renewed => {
-                reply = send(shared, &method, &url, &headers, &again, forward::full_upstream(bytes)).await?;
+                let body = forward::full_upstream(bytes.clone());
+                reply = send(shared, client, &target, &again, body, Some(&bytes)).await?;
             }
             // The body streamed and is gone; the next attempt gets the new credential.
             (None, _) if renewed => {
@@ -337,15 +471,16 @@ async fn forward<V: Vault + 'static>(
             ));
         }
     }
-    Ok(answer(shared, reply, &url, via, path))
+    Ok(answer(shared, reply, &target, via, path))
 }
 
 /// The server's answer as the client gets it.
-fn answer<V>(shared: &Shared<V>, mut reply: Answer, asked: &Url, via: Via, client_path: &str) -> Answer {
+fn answer<V>(shared: &Shared<V>, mut reply: Answer, target: &str, via: Via, client_path: &str) -> Answer {
     let headers = reply.headers_mut();
     downstream_headers(headers);
     if let Some(location) = headers.get(header::LOCATION) {
-        match rewrite_location(location, asked, &shared.base, via, client_path) {
+        let asked = forward::target_url(&shared.base, target);
+        match rewrite_location(location, &asked, &shared.base, via, client_path) {
             Some(v) => headers.insert(header::LOCATION, v),
             None => headers.remove(header::LOCATION),
         };
@@ -353,20 +488,41 @@ fn answer<V>(shared: &Shared<V>, mut reply: Answer, asked: &Url, via: Via, clien
     reply
 }
 
+/// One request to the server, with the client's headers as they go on and `credential`.
+/// A kept-alive connection that the server had just closed makes an idempotent request
+/// with a body at hand (`replay`) go once more.
 async fn send<V>(
     shared: &Shared<V>,
-    method: &Method,
-    url: &Url,
-    headers: &HeaderMap,
+    client: &hyper::http::request::Parts,
+    target: &str,
     credential: &Header,
     body: UpstreamBody,
+    replay: Option<&Bytes>,
 ) -> std::result::Result<Answer, Stop> {
-    let mut headers = headers.clone();
-    headers.insert(header::AUTHORIZATION, credential.value.clone());
-    shared.upstream.send(method.clone(), url, headers, body).await.map_err(|detail| {
-        let detail = clean(&detail, 300);
-        Stop(Refusal::BadGateway, format!("could not reach the server of \"{}\": {detail}", shared.name))
-    })
+    let attempt = |body| {
+        let mut headers = upstream_headers(&client.headers);
+        if let Some(workspace) = &shared.workspace {
+            headers.entry(crate::workspaces::HEADER).or_insert_with(|| workspace.clone());
+        }
+        headers.entry(header::USER_AGENT).or_insert(HeaderValue::from_static(crate::http::USER_AGENT));
+        headers.insert(header::AUTHORIZATION, credential.value.clone());
+        shared.upstream.send(client.method.clone(), &shared.base, target.to_owned(), headers, body)
+    };
+    let failed = match attempt(body).await {
+        Ok(answer) => return Ok(answer),
+        Err(failed) => failed,
+    };
+    let failed = match replay {
+        Some(bytes) if failed.stale && client.method.is_idempotent() => {
+            match attempt(forward::full_upstream(bytes.clone())).await {
+                Ok(answer) => return Ok(answer),
+                Err(failed) => failed,
+            }
+        }
+        _ => failed,
+    };
+    let detail = clean(&failed.detail, 300);
+    Err(Stop(Refusal::BadGateway, format!("could not reach the server of \"{}\": {detail}", shared.name)))
 }
 
 /// A credential read, or why there is none.

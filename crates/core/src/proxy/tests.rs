@@ -13,7 +13,7 @@ use reqwest::header::{self, HeaderMap, HeaderValue};
 use reqwest::{Method, StatusCode};
 use url::Url;
 
-use super::forward::{rewrite_location, upstream_headers, upstream_url};
+use super::forward::{rewrite_location, upstream_headers, upstream_target};
 use super::gate::{Gate, LINK_PREFIX, Verdict, Via};
 use super::*;
 use crate::config::{ConfigStore, Paths};
@@ -38,11 +38,11 @@ fn the_secret_path_prefix_lets_a_request_through_without_it() {
     let h = headers(&[("host", "127.0.0.1:4000")]);
     assert_eq!(
         gate.check(&Method::POST, &format!("/{secret}/api/2.0/mlflow/runs/create"), &h),
-        Verdict::Forward { via: Via::Secret, path: "/api/2.0/mlflow/runs/create".into() }
+        Verdict::Forward { via: Via::Secret, path: "/api/2.0/mlflow/runs/create" }
     );
     assert_eq!(
         gate.check(&Method::GET, &format!("/{secret}"), &h),
-        Verdict::Forward { via: Via::Secret, path: "/".into() }
+        Verdict::Forward { via: Via::Secret, path: "/" }
     );
 }
 
@@ -83,7 +83,7 @@ fn a_browser_link_works_once_and_its_cookie_lets_the_browser_in() {
     let with_cookie = headers(&[("host", "127.0.0.1:4000"), ("cookie", &format!("other=1; {pair}"))]);
     assert_eq!(
         gate.check(&Method::GET, "/#/experiments", &with_cookie),
-        Verdict::Forward { via: Via::Cookie, path: "/#/experiments".into() }
+        Verdict::Forward { via: Via::Cookie, path: "/#/experiments" }
     );
     let wrong = headers(&[("host", "127.0.0.1:4000"), ("cookie", &format!("{pair}x"))]);
     assert!(matches!(gate.check(&Method::GET, "/", &wrong), Verdict::Refuse(_)));
@@ -172,15 +172,29 @@ fn the_clients_credentials_and_connection_headers_stay_behind() {
 #[test]
 fn only_paths_under_the_servers_url_are_forwarded() {
     let base = Url::parse("https://h.example/mlflow").unwrap();
-    let ok = upstream_url(&base, "/mlflow/api/2.0/x", Some("a=1")).unwrap();
-    assert_eq!(ok.as_str(), "https://h.example/mlflow/api/2.0/x?a=1");
-    assert!(upstream_url(&base, "/mlflow", None).is_some());
-    for outside in ["/", "/other", "/mlflowx/api", "/mlflow/../admin", "/mlflow/..%2fadmin", "/mlflow/..%5Cadmin"] {
-        assert!(upstream_url(&base, outside, None).is_none(), "{outside}");
+    let ok = upstream_target(&base, "/mlflow/api/2.0/x", Some("a=1")).unwrap();
+    assert_eq!(ok, "/mlflow/api/2.0/x?a=1");
+    assert_eq!(upstream_target(&base, "/mlflow", None).unwrap(), "/mlflow");
+    for outside in [
+        "/",
+        "/other",
+        "/mlflowx/api",
+        "/mlflow/../admin",
+        "/mlflow/%2e%2E/admin",
+        "/mlflow/.%2e/admin",
+        "/mlflow\\..\\admin",
+        "/mlflow/..%2fadmin",
+        "/mlflow/..%5Cadmin",
+        "/mlflow/x/../../admin",
+    ] {
+        assert!(upstream_target(&base, outside, None).is_none(), "{outside}");
     }
+    // Dot segments that stay inside are resolved, as the server would resolve them.
+    assert_eq!(upstream_target(&base, "/mlflow/a/../b/./c", Some("q")).unwrap(), "/mlflow/b/c?q");
+    assert_eq!(upstream_target(&base, "/mlflow/.well-known/x", None).unwrap(), "/mlflow/.well-known/x");
     let root = Url::parse("http://h.example:5000/").unwrap();
-    assert!(upstream_url(&root, "/anything", None).is_some());
-    assert!(upstream_url(&root, "/a%2Fb", None).is_none(), "a server may decode it to a path separator");
+    assert_eq!(upstream_target(&root, "/anything", None).unwrap(), "/anything");
+    assert!(upstream_target(&root, "/a%2Fb", None).is_none(), "a server may decode it to a path separator");
 }
 
 #[test]
@@ -700,4 +714,153 @@ async fn a_server_that_never_finishes_the_tls_handshake_is_a_502_after_the_conne
     assert_eq!(status, StatusCode::BAD_GATEWAY, "{body}");
     assert!(body["message"].as_str().unwrap().contains("no connection within"), "{body}");
     drop(silent);
+}
+
+// ---- connections: the server's kept, the client's closed when idle --------------------
+
+/// A server written by hand, so that the test decides when a connection ends: it answers
+/// by path (`/empty` 204, `/chunked` a chunked body, anything else "ok"; a `HEAD` no body),
+/// waits `delay` before each answer, and counts the connections it accepted. After
+/// `per_connection` answers it reads one more request and closes the connection without
+/// a word, as a server whose keep-alive time ran out just as the request came.
+async fn counting_server(
+    per_connection: usize,
+    delay: std::time::Duration,
+) -> (Url, Arc<std::sync::atomic::AtomicUsize>) {
+    use tokio::io::{AsyncBufReadExt as _, AsyncWriteExt as _};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = Url::parse(&format!("http://{}/", listener.local_addr().unwrap())).unwrap();
+    let accepted = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let count = accepted.clone();
+    tokio::spawn(async move {
+        loop {
+            let (stream, _) = listener.accept().await.unwrap();
+            count.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            tokio::spawn(async move {
+                let mut stream = tokio::io::BufReader::new(stream);
+                for answered in 0..=per_connection {
+                    let mut head = Vec::new();
+                    loop {
+                        let mut line = String::new();
+                        if stream.read_line(&mut line).await.unwrap_or(0) == 0 {
+                            return;
+                        }
+                        if line == "\r\n" {
+                            break;
+                        }
+                        head.push(line);
+                    }
+                    let length = head
+                        .iter()
+                        .find_map(|l| {
+                            l.to_ascii_lowercase().strip_prefix("content-length:").map(|n| n.trim().to_owned())
+                        })
+                        .map_or(0, |n| n.parse().unwrap());
+                    let mut body = vec![0; length];
+                    tokio::io::AsyncReadExt::read_exact(&mut stream, &mut body).await.unwrap();
+                    if answered == per_connection {
+                        return;
+                    }
+                    tokio::time::sleep(delay).await;
+                    let answer: &[u8] = match head[0].split(' ').take(2).collect::<Vec<_>>()[..] {
+                        ["HEAD", _] => b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n",
+                        [_, "/empty"] => b"HTTP/1.1 204 No Content\r\n\r\n",
+                        [_, "/chunked"] => b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\n0\r\n\r\n",
+                        _ => b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok",
+                    };
+                    stream.get_mut().write_all(answer).await.unwrap();
+                }
+            });
+        }
+    });
+    (url, accepted)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_servers_connection_serves_request_after_request_and_one_it_closed_is_replaced() {
+    let (base, accepted) = counting_server(1000, std::time::Duration::ZERO).await;
+    let (proxy, _logins, _dir) = proxy_for(&base).await;
+    let uri = proxy.tracking_uri().expose().to_owned();
+    let client = client();
+    for (method, path, body) in [
+        (Method::GET, "/a", "ok"),
+        (Method::HEAD, "/a", ""),
+        (Method::GET, "/empty", ""),
+        (Method::GET, "/chunked", "ok"),
+        (Method::POST, "/a", "ok"),
+        (Method::GET, "/a", "ok"),
+    ] {
+        let r = client.request(method.clone(), format!("{uri}{path}")).body("x").send().await.unwrap();
+        assert!(r.status().is_success(), "{method} {path}: {}", r.status());
+        assert_eq!(r.text().await.unwrap(), body, "{method} {path}");
+    }
+    // Bodies of every kind, none, and none by the method: each gave the connection back.
+    assert_eq!(accepted.load(std::sync::atomic::Ordering::SeqCst), 1);
+
+    // A server that closes each connection when a second request comes on it: an
+    // idempotent request goes again on a new connection, and the client sees no error; a
+    // POST may have been acted on, so it is not sent twice.
+    let (base, accepted) = counting_server(1, std::time::Duration::ZERO).await;
+    let (proxy, _logins, _dir) = proxy_for(&base).await;
+    let uri = proxy.tracking_uri().expose().to_owned();
+    for method in [Method::GET, Method::GET, Method::PUT, Method::DELETE, Method::HEAD] {
+        let r = client.request(method.clone(), format!("{uri}/a")).body("x").send().await.unwrap();
+        assert_eq!(r.status(), StatusCode::OK, "{method}");
+    }
+    // Each request after the first went out on the kept connection, which closed, and
+    // then on a new one.
+    assert_eq!(accepted.load(std::sync::atomic::Ordering::SeqCst), 5);
+    let (status, body) = json(client.post(format!("{uri}/a")).body("x").send().await.unwrap()).await;
+    assert_eq!(status, StatusCode::BAD_GATEWAY, "{body}");
+    assert!(body["message"].as_str().unwrap().contains("could not reach the server"), "{body}");
+}
+
+/// The proxy's answer on a connection kept open (no `Connection: close`): its head and a
+/// `Content-Length` body.
+async fn answer_on(stream: &mut tokio::io::BufReader<tokio::net::TcpStream>) -> String {
+    use tokio::io::{AsyncBufReadExt as _, AsyncReadExt as _};
+    let mut head = String::new();
+    let mut length = 0;
+    loop {
+        let mut line = String::new();
+        stream.read_line(&mut line).await.unwrap();
+        if let Some(n) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+            length = n.trim().parse().unwrap();
+        }
+        head.push_str(&line);
+        if line == "\r\n" {
+            break;
+        }
+    }
+    let mut body = vec![0; length];
+    stream.read_exact(&mut body).await.unwrap();
+    head + &String::from_utf8_lossy(&body)
+}
+
+/// Virtual time (`start_paused`): the clock jumps to the next timer whenever every task
+/// waits, so minutes pass in no time.
+#[tokio::test(start_paused = true)]
+async fn an_idle_client_connection_is_closed_and_a_slow_answer_is_not_cut() {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let slow = 3 * IDLE;
+    let (base, _accepted) = counting_server(1000, slow).await;
+    let (proxy, _logins, _dir) = proxy_for(&base).await;
+    let uri = proxy.tracking_uri().expose().to_owned();
+    let secret = uri.split('/').nth(3).unwrap().to_owned();
+    let mut stream = tokio::io::BufReader::new(connect(&proxy).await);
+    let asked = tokio::time::Instant::now();
+    let request = format!("GET /{secret}/a HTTP/1.1\r\nHost: {}\r\n\r\n", proxy.addr());
+    stream.get_mut().write_all(request.as_bytes()).await.unwrap();
+    // Nothing crosses the client's connection while the server thinks: it stays open.
+    let answer = answer_on(&mut stream).await;
+    assert!(answer.starts_with("HTTP/1.1 200") && answer.ends_with("ok"), "{answer}");
+    assert!(asked.elapsed() >= slow);
+
+    // Then idle: closed after one to two idle periods.
+    let answered = tokio::time::Instant::now();
+    let mut rest = Vec::new();
+    stream.read_to_end(&mut rest).await.unwrap();
+    assert!(rest.is_empty(), "{rest:?}");
+    let waited = answered.elapsed();
+    assert!(waited >= IDLE && waited <= 2 * IDLE + std::time::Duration::from_secs(1), "{waited:?}");
 }
