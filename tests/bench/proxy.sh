@@ -11,6 +11,10 @@
 #             direct vs ours, and our proxy's peak RSS (VmHWM) after all of them
 #   64 x N    64 concurrent keep-alive clients, N requests each through ours to the static
 #             answer (ab): failed requests (MLflow alone would take minutes for 64,000)
+#   Ir        instructions per forwarded request of the static answer (valgrind's
+#             callgrind: a count that the machine's load does not move): nginx, ours and
+#             the reference, each started under callgrind and counted over N keep-alive
+#             requests after 200 uncounted ones (MLL_BENCH_PROXY_IR_REQUESTS, 3000)
 # The machine may be shared: every measure runs in rounds, the candidates interleaved
 # within each round (a load that comes and goes hits them alike), and the table gives the
 # median and the range over the rounds, and the median of the per-round ratios. The load
@@ -314,3 +318,70 @@ grep -E '^(Complete requests|Failed requests|Non-2xx responses|Requests per seco
 failed=$(awk '/^Failed requests/ {print $3}' <<<"$out")
 non2xx=$(awk '/^Non-2xx responses/ {print $3}' <<<"$out")
 echo "errors: $((failed + ${non2xx:-0}))"
+
+# Instructions per forwarded request: each proxy of the static answer started once more,
+# under callgrind, its count reset after a warm-up and dumped after N requests.
+ir_requests=${MLL_BENCH_PROXY_IR_REQUESTS:-3000}
+if ! command -v valgrind >/dev/null; then
+    echo "MISSED: valgrind is missing (instruction counts): apt-get install valgrind" >&2
+    exit 1
+fi
+mkdir -p "$work/cg-nginx/logs" "$work/cg-nginx/tmp"
+cg_nginx_port=$(free_port)
+{
+    nginx_prologue "$work/cg-nginx"
+    cat <<EOF
+    upstream static { server 127.0.0.1:$static_port; keepalive 64; }
+    server {
+        listen 127.0.0.1:$cg_nginx_port;
+        keepalive_requests 1000000;
+        location / {
+            proxy_pass http://static;
+            proxy_http_version 1.1;
+            proxy_set_header Connection "";
+            proxy_buffering off;
+        }
+    }
+}
+EOF
+} >"$work/cg-nginx/nginx.conf"
+instructions() { # name url-of-the-running-proxy pid -> instructions per request (k)
+    ab -q -k -c 1 -n 200 "$2$search" >/dev/null
+    callgrind_control -z "$3" >/dev/null 2>&1
+    ab -q -k -c 1 -n "$ir_requests" "$2$search" >/dev/null
+    callgrind_control -d "$3" >/dev/null 2>&1
+    sleep 0.5
+    kill "$3"
+    wait "$3" 2>/dev/null || true
+    cat "$work/cg.$1".* | awk -v n="$ir_requests" '/^summary:/ { s += $2 } END { printf "%.1f", s / n / 1000 }'
+}
+echo
+echo "instructions per forwarded request of the static answer (callgrind, $ir_requests keep-alive requests)"
+valgrind --tool=callgrind --callgrind-out-file="$work/cg.nginx.%p" \
+    nginx -c "$work/cg-nginx/nginx.conf" -p "$work/cg-nginx" 2>/dev/null &
+cg_pid=$!
+pids+=("$cg_pid")
+for _ in $(seq 100); do
+    curl -fsS -o /dev/null "http://127.0.0.1:$cg_nginx_port/" 2>/dev/null && break
+    sleep 0.1
+done
+nginx_ir=$(instructions nginx "http://127.0.0.1:$cg_nginx_port" "$cg_pid")
+cg_proxy() { # name binary -> instructions per request
+    valgrind --tool=callgrind --callgrind-out-file="$work/cg.$1.%p" "$2" proxy static >"$work/cg-$1.out" 2>/dev/null &
+    local pid=$!
+    pids+=("$pid")
+    for _ in $(seq 300); do
+        (($(wc -l <"$work/cg-$1.out") >= 2)) && break
+        sleep 0.1
+    done
+    instructions "$1" "$(head -n 1 "$work/cg-$1.out")" "$pid"
+}
+ours_ir=$(cg_proxy ours "$bin")
+printf '%-8s %8s kIr\n%-8s %8s kIr (%sx nginx)\n' nginx "$nginx_ir" ours "$ours_ir" \
+    "$(awk -v a="$ours_ir" -v b="$nginx_ir" 'BEGIN { printf "%.2f", a / b }')"
+if [[ -n "$ref_bin" ]]; then
+    ref_ir=$(cg_proxy ref "$ref_bin")
+    printf '%-8s %8s kIr (%sx nginx; ours / ref %s)\n' ref "$ref_ir" \
+        "$(awk -v a="$ref_ir" -v b="$nginx_ir" 'BEGIN { printf "%.2f", a / b }')" \
+        "$(awk -v a="$ours_ir" -v b="$ref_ir" 'BEGIN { printf "%.2f", a / b }')"
+fi

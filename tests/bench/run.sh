@@ -23,9 +23,9 @@ ref_bin=$(tests/bench/ref-cli.sh) || { echo "(could not build the reference CLI)
 [[ -x tests/bench/hook.sh ]] && run "shell hook per prompt" tests/bench/hook.sh "$bin" ${ref_bin:+"$ref_bin"}
 [[ -x tests/bench/plugin.sh ]] && run "MLflow auth plugin per request" env MLFLOW_LOGIN_BIN="$bin" tests/bench/plugin.sh
 [[ -x tests/bench/tray.sh ]] && run "tray app idle" tests/bench/tray.sh
-# The proxy beside a reference commit's (MLL_BENCH_PROXY_REF, default 216ae0a: forwarding
-# through reqwest's client, before hyper's), built once.
-proxy_ref=$(tests/bench/ref-build.sh mlflow-login "${MLL_BENCH_PROXY_REF:-216ae0a}") ||
+# The proxy beside a reference commit's (MLL_BENCH_PROXY_REF, default 7212e3b: forwarding
+# through hyper-util's pooled client, before the proxy's own pool), built once.
+proxy_ref=$(tests/bench/ref-build.sh mlflow-login "${MLL_BENCH_PROXY_REF:-7212e3b}") ||
     { echo "(could not build the reference proxy)"; status=1; proxy_ref=""; }
 run "local proxy vs direct and nginx" tests/bench/proxy.sh "$bin" ${proxy_ref:+"$proxy_ref"}
 exit $status
