@@ -40,10 +40,7 @@ fn the_secret_path_prefix_lets_a_request_through_without_it() {
         gate.check(&Method::POST, &format!("/{secret}/api/2.0/mlflow/runs/create"), &h),
         Verdict::Forward { via: Via::Secret, path: "/api/2.0/mlflow/runs/create" }
     );
-    assert_eq!(
-        gate.check(&Method::GET, &format!("/{secret}"), &h),
-        Verdict::Forward { via: Via::Secret, path: "/" }
-    );
+    assert_eq!(gate.check(&Method::GET, &format!("/{secret}"), &h), Verdict::Forward { via: Via::Secret, path: "/" });
 }
 
 #[test]
@@ -254,6 +251,24 @@ fn dual_stack_client(to: SocketAddr) -> std::net::TcpStream {
     let stream = std::net::TcpStream::connect(mapped).unwrap();
     assert!(stream.local_addr().unwrap().is_ipv6(), "an AF_INET6 socket");
     stream
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn the_kernel_names_a_connections_owner_over_netlink_plain_and_dual_stack() {
+    let me = nix::unistd::geteuid().as_raw();
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let local = listener.local_addr().unwrap();
+    let plain = std::net::TcpStream::connect(local).unwrap();
+    let (_a, peer) = listener.accept().unwrap();
+    assert_eq!(peer::sock_diag::owner(peer, local), Some(me));
+    let dual = dual_stack_client(local);
+    let (_b, dual_peer) = listener.accept().unwrap();
+    assert_eq!(peer::sock_diag::owner(dual_peer, local), Some(me));
+    // No such connection: the kernel says so, and nobody owns it.
+    let nobody: SocketAddr = "127.0.0.1:1".parse().unwrap();
+    assert_eq!(peer::sock_diag::owner(nobody, local), None);
+    drop((plain, dual));
 }
 
 #[cfg(target_os = "linux")]
