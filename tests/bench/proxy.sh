@@ -346,18 +346,22 @@ cg_nginx_port=$(free_port)
 EOF
 } >"$work/cg-nginx/nginx.conf"
 instructions() { # name url-of-the-running-proxy pid -> instructions per request (k)
+    [[ "$2" == http://* ]] || die "$1 under callgrind printed no address"
     ab -q -k -c 1 -n 200 "$2$search" >/dev/null
-    callgrind_control -z "$3" >/dev/null 2>&1
+    # Counting starts here (--instr-atstart=no): start-up and warm-up are not counted.
+    callgrind_control -i on "$3" >/dev/null 2>&1 || die "callgrind_control could not reach $1"
     ab -q -k -c 1 -n "$ir_requests" "$2$search" >/dev/null
-    callgrind_control -d "$3" >/dev/null 2>&1
-    sleep 0.5
+    callgrind_control -d "$3" >/dev/null 2>&1 || die "callgrind_control could not reach $1"
     kill "$3"
     wait "$3" 2>/dev/null || true
-    cat "$work/cg.$1".* | awk -v n="$ir_requests" '/^summary:/ { s += $2 } END { printf "%.1f", s / n / 1000 }'
+    # The dump (.1) only: the file written at exit holds the shutdown.
+    local dump
+    dump=$(ls "$work/cg.$1".*.1 2>/dev/null) || die "no callgrind dump of $1"
+    awk -v n="$ir_requests" '/^summary:/ { s += $2 } END { printf "%.1f", s / n / 1000 }' "$dump"
 }
 echo
 echo "instructions per forwarded request of the static answer (callgrind, $ir_requests keep-alive requests)"
-valgrind --tool=callgrind --callgrind-out-file="$work/cg.nginx.%p" \
+valgrind --tool=callgrind --instr-atstart=no --callgrind-out-file="$work/cg.nginx.%p" \
     nginx -c "$work/cg-nginx/nginx.conf" -p "$work/cg-nginx" 2>/dev/null &
 cg_pid=$!
 pids+=("$cg_pid")
@@ -367,9 +371,13 @@ for _ in $(seq 100); do
 done
 nginx_ir=$(instructions nginx "http://127.0.0.1:$cg_nginx_port" "$cg_pid")
 cg_proxy() { # name binary -> instructions per request
-    valgrind --tool=callgrind --callgrind-out-file="$work/cg.$1.%p" "$2" proxy static >"$work/cg-$1.out" 2>/dev/null &
+    valgrind --tool=callgrind --instr-atstart=no --callgrind-out-file="$work/cg.$1.%p" "$2" proxy static \
+        >"$work/cg-$1.out" 2>/dev/null &
     local pid=$!
-    pids+=("$pid")
+    # A command substitution runs this: the script's cleanup does not see the pid, so this
+    # subshell ends it when it exits, however it exits.
+    # shellcheck disable=SC2064 # the pid, now
+    trap "kill $pid 2>/dev/null" EXIT
     for _ in $(seq 300); do
         (($(wc -l <"$work/cg-$1.out") >= 2)) && break
         sleep 0.1

@@ -97,7 +97,8 @@ pub(crate) fn downstream_headers(server: &mut HeaderMap) {
 /// under a sub-path), and forwards only what lies under the server's URL. `None` for
 /// anything else (after `.` and `..` segments are resolved, as `url` resolves them), and
 /// for an encoded `/` or `\` (`%2F`, `%5C`): a server that decodes them would resolve a
-/// `..%2F` outside its sub-path. A path with no dot segment and no `\` goes as it came,
+/// `..%2F` outside its sub-path; for `..;` (a `..` to servers that cut path parameters) and
+/// an encoded NUL (`%00`, where some servers end the path). A path with no dot segment and no `\` goes as it came,
 /// without a trip through `url` (the common case, on every request).
 pub(crate) fn upstream_target(base: &Url, path: &str, query: Option<&str>) -> Option<String> {
     let bytes = path.as_bytes();
@@ -106,7 +107,7 @@ pub(crate) fn upstream_target(base: &Url, path: &str, query: Option<&str>) -> Op
     for (at, &b) in bytes.iter().enumerate() {
         match b {
             b'%' => match encoded(at) {
-                Some([b'2', b'f'] | [b'5', b'c']) => return None,
+                Some([b'2', b'f'] | [b'5', b'c'] | [b'0', b'0']) => return None,
                 Some([b'2', b'e']) => plain = false,
                 _ => {}
             },
@@ -118,6 +119,11 @@ pub(crate) fn upstream_target(base: &Url, path: &str, query: Option<&str>) -> Op
     let resolved: std::borrow::Cow<'_, str> = if plain {
         path.into()
     } else {
+        // `..;x` is `..` to servers that cut path parameters (Tomcat), not to `url`.
+        let dots = path.to_ascii_lowercase().replace("%2e", ".");
+        if dots.contains("/..;") {
+            return None;
+        }
         let mut url = base.clone();
         url.set_path(path);
         url.path().to_owned().into()

@@ -3,8 +3,8 @@
 //! each request on to the server with the server's credential added.
 //!
 //! Design: a hyper HTTP/1.1 server (keep-alive, chunked bodies) on `127.0.0.1` only; the
-//! server is reached through hyper's pooled client with the TLS settings every request to
-//! the server uses ([`upstream`]: its CA bundle, client certificate, insecure flag; no
+//! server is reached over HTTP/1.1 connections of the proxy's own pool with the TLS settings
+//! every request to the server uses ([`upstream`]: its CA bundle, client certificate, insecure flag; no
 //! system proxy for loopback; no redirects followed, no overall timeout so that gigabyte
 //! artifacts pass). Bodies stream both ways, frame by frame, with the socket's
 //! own back-pressure: memory stays bounded whatever their size. `Range` and every other
@@ -34,7 +34,7 @@ mod upstream;
 use std::convert::Infallible;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 
 use bytes::Bytes;
 use http_body_util::{BodyExt as _, Limited};
@@ -67,9 +67,13 @@ const REPLAYABLE_BODY: usize = 64 * 1024;
 /// (a browser opens six), far below the process's file descriptor limit.
 const MAX_CONNECTIONS: usize = 512;
 
-/// A connection that has read nothing for this long with no request in flight is closed
-/// (between one and two of these after its last byte: see [`Watched`]).
+/// A connection that has read nothing for this long with no request in flight and nothing
+/// waiting to be written is closed (between one and two of these after its last byte: see
+/// [`idle`]).
 const IDLE: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// How long a connection of another local user may stay, whatever it does (it gets 403).
+const FOREIGN_LIMIT: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// Settings of one proxy run.
 #[derive(Debug, Clone, Default)]
@@ -198,8 +202,8 @@ async fn serve<V: Vault + 'static>(
         let mut stopped = stopped.clone();
         tokio::spawn(async move {
             let _slot = slot;
-            // Reading the kernel's socket table is file I/O: off the runtime's threads, so a
-            // slow read does not hold up other connections.
+            // Asking the kernel whose socket it is blocks (netlink, or the socket tables'
+            // file I/O): off the runtime's threads, so it does not hold up other connections.
             let own_user = tokio::task::spawn_blocking(move || peer::is_own_user(peer, local)).await.unwrap_or(false);
             let activity = Arc::new(Activity::default());
             let in_flight = activity.clone();
@@ -215,32 +219,44 @@ async fn serve<V: Vault + 'static>(
                 // Another user's connection gets its 403 and is closed.
                 .keep_alive(own_user)
                 .serve_connection(TokioIo::new(Watched { io: stream, activity: activity.clone() }), service);
+            // Another user's connection gets `FOREIGN_LIMIT` in all: it cannot hold a slot by
+            // sending its request a byte at a time.
+            let foreign = async {
+                if own_user {
+                    std::future::pending::<()>().await;
+                }
+                tokio::time::sleep(FOREIGN_LIMIT).await;
+            };
             tokio::select! {
                 biased;
                 _ = conn => {}
                 _ = stopped.changed() => {}
                 () = idle(&activity) => {}
+                () = foreign => {}
             }
         });
     }
 }
 
 /// What a connection did lately: a count of its reads (not a time: counting costs no clock
-/// call per read) and its requests in flight.
+/// call per read), its requests in flight, and whether a write waits for the client to read.
 #[derive(Default)]
 struct Activity {
     reads: AtomicU64,
     busy: AtomicUsize,
+    writing: AtomicBool,
 }
 
-/// Ends when the connection has been idle for [`IDLE`]: no read, no request in flight. One
-/// timer per connection and [`IDLE`], none per request.
+/// Ends when the connection has been idle for [`IDLE`]: no read, no request in flight, no
+/// write waiting (hyper drops an answer's body once its last bytes are buffered, before they
+/// reach a client that reads slowly). One timer per connection and [`IDLE`], none per request.
 async fn idle(activity: &Activity) {
     let mut seen = activity.reads.load(Ordering::Relaxed);
     loop {
         tokio::time::sleep(IDLE).await;
         let now = activity.reads.load(Ordering::Relaxed);
-        if now == seen && activity.busy.load(Ordering::Relaxed) == 0 {
+        let quiet = activity.busy.load(Ordering::Relaxed) == 0 && !activity.writing.load(Ordering::Relaxed);
+        if now == seen && quiet {
             return;
         }
         seen = now;
@@ -316,13 +332,22 @@ impl tokio::io::AsyncRead for Watched {
     }
 }
 
+impl Watched {
+    /// Notes whether a write waits for the client to read.
+    fn wrote<T>(&self, polled: std::task::Poll<T>) -> std::task::Poll<T> {
+        self.activity.writing.store(polled.is_pending(), Ordering::Relaxed);
+        polled
+    }
+}
+
 impl tokio::io::AsyncWrite for Watched {
     fn poll_write(
         mut self: std::pin::Pin<&mut Self>,
         cx: &mut std::task::Context<'_>,
         buf: &[u8],
     ) -> std::task::Poll<std::io::Result<usize>> {
-        std::pin::Pin::new(&mut self.io).poll_write(cx, buf)
+        let polled = std::pin::Pin::new(&mut self.io).poll_write(cx, buf);
+        self.wrote(polled)
     }
 
     fn poll_write_vectored(
@@ -330,7 +355,8 @@ impl tokio::io::AsyncWrite for Watched {
         cx: &mut std::task::Context<'_>,
         bufs: &[std::io::IoSlice<'_>],
     ) -> std::task::Poll<std::io::Result<usize>> {
-        std::pin::Pin::new(&mut self.io).poll_write_vectored(cx, bufs)
+        let polled = std::pin::Pin::new(&mut self.io).poll_write_vectored(cx, bufs);
+        self.wrote(polled)
     }
 
     fn is_write_vectored(&self) -> bool {
@@ -341,7 +367,8 @@ impl tokio::io::AsyncWrite for Watched {
         mut self: std::pin::Pin<&mut Self>,
         cx: &mut std::task::Context<'_>,
     ) -> std::task::Poll<std::io::Result<()>> {
-        std::pin::Pin::new(&mut self.io).poll_flush(cx)
+        let polled = std::pin::Pin::new(&mut self.io).poll_flush(cx);
+        self.wrote(polled)
     }
 
     fn poll_shutdown(
@@ -499,22 +526,22 @@ async fn send<V>(
     body: UpstreamBody,
     replay: Option<&Bytes>,
 ) -> std::result::Result<Answer, Stop> {
-    let attempt = |body| {
+    let attempt = |body, fresh| {
         let mut headers = upstream_headers(&client.headers);
         if let Some(workspace) = &shared.workspace {
             headers.entry(crate::workspaces::HEADER).or_insert_with(|| workspace.clone());
         }
         headers.entry(header::USER_AGENT).or_insert(HeaderValue::from_static(crate::http::USER_AGENT));
         headers.insert(header::AUTHORIZATION, credential.value.clone());
-        shared.upstream.send(client.method.clone(), &shared.base, target.to_owned(), headers, body)
+        shared.upstream.send(client.method.clone(), &shared.base, target.to_owned(), headers, body, fresh)
     };
-    let failed = match attempt(body).await {
+    let failed = match attempt(body, false).await {
         Ok(answer) => return Ok(answer),
         Err(failed) => failed,
     };
     let failed = match replay {
         Some(bytes) if failed.stale && client.method.is_idempotent() => {
-            match attempt(forward::full_upstream(bytes.clone())).await {
+            match attempt(forward::full_upstream(bytes.clone()), true).await {
                 Ok(answer) => return Ok(answer),
                 Err(failed) => failed,
             }

@@ -44,7 +44,6 @@ pub(crate) mod sock_diag {
 
     const SOCK_DIAG_BY_FAMILY: u16 = 20;
     const NLM_F_REQUEST: u16 = 1;
-    const NLMSG_ERROR: u16 = 2;
     /// `nlmsghdr` (16 bytes) and `inet_diag_req_v2` (56).
     const REQUEST_LEN: usize = 72;
     /// Where `idiag_uid` lies in the answer: after the `nlmsghdr` and 64 bytes of
@@ -60,8 +59,10 @@ pub(crate) mod sock_diag {
         let request = request(peer, local)?;
         sendto(fd.as_raw_fd(), &request, &NetlinkAddr::new(0, 0), MsgFlags::empty()).ok()?;
         let mut answer = [0u8; 512];
-        let n = recv(fd.as_raw_fd(), &mut answer, MsgFlags::empty()).ok()?;
-        uid_of(&answer[..n])
+        // The kernel answers before `sendto` returns; a system that does not (an emulation
+        // with the socket but not the answer) leaves nothing to wait for.
+        let n = recv(fd.as_raw_fd(), &mut answer, MsgFlags::MSG_DONTWAIT).ok()?;
+        uid_of(&answer[..n], peer, local)
     }
 
     /// The request for one socket: its family, TCP, any state, its address and port
@@ -94,11 +95,40 @@ pub(crate) mod sock_diag {
         Some(r)
     }
 
-    /// The uid in the kernel's answer; `None` for an error answer (no such socket) or one
-    /// too short.
-    pub(crate) fn uid_of(answer: &[u8]) -> Option<u32> {
+    /// The uid in the kernel's answer, if it is the connected socket asked for: `None` for
+    /// an error answer (no such socket), one too short, one of another state (a lookup by
+    /// address falls back to a listening socket on the client's address, and a closed
+    /// socket's TIME_WAIT entry has no owner) or of other addresses.
+    pub(crate) fn uid_of(answer: &[u8], peer: SocketAddr, local: SocketAddr) -> Option<u32> {
+        const LISTEN: u8 = 10;
+        const TIME_WAIT: u8 = 6;
+        const NEW_SYN_RECV: u8 = 12;
+        let len = u32::from_ne_bytes(answer.get(0..4)?.try_into().ok()?) as usize;
         let kind = u16::from_ne_bytes(answer.get(4..6)?.try_into().ok()?);
-        if kind != SOCK_DIAG_BY_FAMILY || kind == NLMSG_ERROR {
+        if kind != SOCK_DIAG_BY_FAMILY || len < UID_AT + 4 || len > answer.len() {
+            return None;
+        }
+        let (family, state) = (answer[16], answer[17]);
+        if matches!(state, LISTEN | TIME_WAIT | NEW_SYN_RECV) {
+            return None;
+        }
+        // The socket id: source port, destination port (big-endian), source and destination
+        // addresses (16 bytes each; an IPv6 socket shows an IPv4 peer IPv4-mapped).
+        let address = |addr: SocketAddr| -> Option<[u8; 16]> {
+            let mut out = [0u8; 16];
+            match (addr.ip(), family) {
+                (IpAddr::V4(v4), libc_consts::AF_INET) => out[..4].copy_from_slice(&v4.octets()),
+                (IpAddr::V4(v4), libc_consts::AF_INET6) => out = v4.to_ipv6_mapped().octets(),
+                (IpAddr::V6(v6), libc_consts::AF_INET6) => out = v6.octets(),
+                _ => return None,
+            }
+            Some(out)
+        };
+        let same = answer[20..22] == peer.port().to_be_bytes()
+            && answer[22..24] == local.port().to_be_bytes()
+            && answer[24..40] == address(peer)?
+            && answer[40..56] == address(local)?;
+        if !same {
             return None;
         }
         Some(u32::from_ne_bytes(answer.get(UID_AT..UID_AT + 4)?.try_into().ok()?))

@@ -183,6 +183,9 @@ fn only_paths_under_the_servers_url_are_forwarded() {
         "/mlflow/..%2fadmin",
         "/mlflow/..%5Cadmin",
         "/mlflow/x/../../admin",
+        "/mlflow/..;/admin",
+        "/mlflow/%2E%2e;x/admin",
+        "/mlflow/a%00.json",
     ] {
         assert!(upstream_target(&base, outside, None).is_none(), "{outside}");
     }
@@ -269,6 +272,43 @@ fn the_kernel_names_a_connections_owner_over_netlink_plain_and_dual_stack() {
     let nobody: SocketAddr = "127.0.0.1:1".parse().unwrap();
     assert_eq!(peer::sock_diag::owner(nobody, local), None);
     drop((plain, dual));
+}
+
+/// An answer of the kernel's (`inet_diag_msg` after its `nlmsghdr`) for a socket in `state`
+/// at `src` connected to `dst`, owned by `uid`.
+fn diag_answer(state: u8, src: SocketAddr, dst: SocketAddr, uid: u32) -> Vec<u8> {
+    let mut a = vec![0u8; 88];
+    a[0..4].copy_from_slice(&88u32.to_ne_bytes());
+    a[4..6].copy_from_slice(&20u16.to_ne_bytes());
+    a[16] = 2;
+    a[17] = state;
+    a[20..22].copy_from_slice(&src.port().to_be_bytes());
+    a[22..24].copy_from_slice(&dst.port().to_be_bytes());
+    let v4 = |s: SocketAddr| match s.ip() {
+        std::net::IpAddr::V4(v4) => v4.octets(),
+        std::net::IpAddr::V6(_) => unreachable!(),
+    };
+    a[24..28].copy_from_slice(&v4(src));
+    a[40..44].copy_from_slice(&v4(dst));
+    a[80..84].copy_from_slice(&uid.to_ne_bytes());
+    a
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn only_the_connected_socket_asked_for_counts_in_the_kernels_answer() {
+    let peer: SocketAddr = "127.0.0.1:54321".parse().unwrap();
+    let local: SocketAddr = "127.0.0.1:4000".parse().unwrap();
+    let established = 1;
+    assert_eq!(peer::sock_diag::uid_of(&diag_answer(established, peer, local, 1001), peer, local), Some(1001));
+    // A listening socket on the client's address (the lookup's fallback when the client's
+    // socket is gone), a TIME_WAIT entry (no owner), another socket, a short answer.
+    for state in [10, 6, 12] {
+        assert_eq!(peer::sock_diag::uid_of(&diag_answer(state, peer, local, 1001), peer, local), None, "{state}");
+    }
+    let other: SocketAddr = "127.0.0.1:5".parse().unwrap();
+    assert_eq!(peer::sock_diag::uid_of(&diag_answer(established, other, local, 1001), peer, local), None);
+    assert_eq!(peer::sock_diag::uid_of(&diag_answer(established, peer, local, 1001)[..60], peer, local), None);
 }
 
 #[cfg(target_os = "linux")]
@@ -828,6 +868,18 @@ async fn the_servers_connection_serves_request_after_request_and_one_it_closed_i
     let (status, body) = json(client.post(format!("{uri}/a")).body("x").send().await.unwrap()).await;
     assert_eq!(status, StatusCode::BAD_GATEWAY, "{body}");
     assert!(body["message"].as_str().unwrap().contains("could not reach the server"), "{body}");
+
+    // Two kept connections that the server will both close: the request goes once more on
+    // a new connection, not on the other kept one.
+    let (base, accepted) = counting_server(1, std::time::Duration::from_millis(200)).await;
+    let (proxy, _logins, _dir) = proxy_for(&base).await;
+    let uri = proxy.tracking_uri().expose().to_owned();
+    let (a, b) = tokio::join!(client.get(format!("{uri}/a")).send(), client.get(format!("{uri}/a")).send());
+    assert_eq!((a.unwrap().status(), b.unwrap().status()), (StatusCode::OK, StatusCode::OK));
+    assert_eq!(accepted.load(std::sync::atomic::Ordering::SeqCst), 2);
+    let r = client.get(format!("{uri}/a")).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(accepted.load(std::sync::atomic::Ordering::SeqCst), 3);
 }
 
 /// The proxy's answer on a connection kept open (no `Connection: close`): its head and a
@@ -850,6 +902,21 @@ async fn answer_on(stream: &mut tokio::io::BufReader<tokio::net::TcpStream>) -> 
     let mut body = vec![0; length];
     stream.read_exact(&mut body).await.unwrap();
     head + &String::from_utf8_lossy(&body)
+}
+
+/// A connection waiting for its client to read what is written is not idle, whatever else.
+#[tokio::test(start_paused = true)]
+async fn a_connection_whose_client_reads_slowly_is_not_idle() {
+    let activity = Arc::new(Activity::default());
+    activity.writing.store(true, std::sync::atomic::Ordering::Relaxed);
+    let watched = activity.clone();
+    let watch = tokio::spawn(async move { idle(&watched).await });
+    tokio::time::sleep(5 * IDLE).await;
+    assert!(!watch.is_finished(), "closed while a write waited");
+    activity.writing.store(false, std::sync::atomic::Ordering::Relaxed);
+    let since = tokio::time::Instant::now();
+    watch.await.unwrap();
+    assert!(since.elapsed() <= 2 * IDLE);
 }
 
 /// Virtual time (`start_paused`): the clock jumps to the next timer whenever every task

@@ -118,7 +118,7 @@ impl Upstream {
     }
 
     /// Sends one request for `target` (`/path?query`, under `base`); the answer's body
-    /// streams.
+    /// streams. `fresh`: on a new connection, not a kept one.
     pub(crate) async fn send(
         &self,
         method: Method,
@@ -126,6 +126,7 @@ impl Upstream {
         target: String,
         headers: HeaderMap,
         body: UpstreamBody,
+        fresh: bool,
     ) -> Result<Answer, Failed> {
         match self {
             Upstream::Direct(pool) => {
@@ -136,7 +137,7 @@ impl Upstream {
                 *request.uri_mut() = target;
                 *request.headers_mut() = headers;
                 request.headers_mut().insert(HOST, pool.host.clone());
-                pool.send(request).await
+                pool.send(request, fresh).await
             }
             Upstream::ThroughSystemProxy(client) => {
                 let reply = client
@@ -168,8 +169,9 @@ pub(crate) struct Pool {
 }
 
 impl Pool {
-    async fn send(self: &Arc<Self>, request: Request<UpstreamBody>) -> Result<Answer, Failed> {
-        let (mut sender, pooled) = match self.checkout() {
+    async fn send(self: &Arc<Self>, request: Request<UpstreamBody>, fresh: bool) -> Result<Answer, Failed> {
+        let kept = if fresh { None } else { self.checkout() };
+        let (mut sender, pooled) = match kept {
             Some(sender) => (sender, true),
             None => (self.connect().await?, false),
         };
