@@ -343,8 +343,9 @@ struct Seen {
 }
 
 /// A server that records every request and answers by path: `/echo` streams the request
-/// body back, `/redirect-here` and `/redirect-away` redirect, `/refuse` answers 401 with
-/// a challenge, `/big?n=BYTES` streams that many bytes; anything else 200 "ok".
+/// body back, `/upload` reads the whole body first, `/redirect-here` and `/redirect-away`
+/// redirect, `/refuse` answers 401 with a challenge, `/big?n=BYTES` streams that many
+/// bytes; anything else 200 "ok".
 async fn recording_server() -> (Url, Arc<Mutex<Vec<Seen>>>) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
@@ -361,6 +362,12 @@ async fn recording_server() -> (Url, Arc<Mutex<Vec<Seen>>>) {
                         log.lock()
                             .unwrap()
                             .push(Seen { target: req.uri().to_string(), headers: req.headers().clone() });
+                        if req.uri().path() == "/base/upload" {
+                            // Reads the whole body before it answers, as an upload does.
+                            let stored = req.into_body().collect().await.is_ok();
+                            let answer = forward::full(if stored { "stored" } else { "broken" });
+                            return Ok::<_, std::convert::Infallible>(hyper::Response::new(answer));
+                        }
                         Ok::<_, std::convert::Infallible>(reply(req, addr))
                     }
                 });
@@ -699,9 +706,11 @@ async fn a_body_the_client_does_not_finish_is_a_400() {
     let (proxy, _logins, _dir) = proxy_for(&base).await;
     let uri = proxy.tracking_uri().expose().to_owned();
     let secret = uri.split('/').nth(3).unwrap().to_owned();
-    // A chunk size that is not hexadecimal: the body breaks off after its first chunk.
+    // A chunk size that is not hexadecimal: the body breaks off after its first chunk. The
+    // server answers once it has the whole body (an echo would answer at its first chunk,
+    // and the client would get that answer, cut short).
     let request = format!(
-        "POST /{secret}/base/echo HTTP/1.1\r\nHost: {}\r\nConnection: close\r\nTransfer-Encoding: chunked\r\n\r\n\
+        "POST /{secret}/base/upload HTTP/1.1\r\nHost: {}\r\nConnection: close\r\nTransfer-Encoding: chunked\r\n\r\n\
          5\r\nhello\r\nzz\r\n",
         proxy.addr()
     );
