@@ -3,10 +3,10 @@ with one server whose port is closed (its start-up check fails at once), a Statu
 host on the session bus and the private gnome-keyring.
 
 From start until the check's result is on the menu line, the OS trust store is read once:
-for the check's client. The workspaces are asked of a server only once a check found it
-signed in (a server that is down lists none), so no second client is built beside the
-check; an idle tray keeps the memory each one used. And nothing listens: the local
-proxies start on first use.
+for the check's client. The workspaces are asked of a server only once a check is done
+and the server answered it (a server that is down lists none), so no second client is
+built beside the check; an idle tray keeps the memory each one used. And nothing
+listens: the local proxies start on first use.
 
 The trust store is the PEM file in SSL_CERT_FILE (a copy of the system's, so that its opens
 are told apart), which rustls-native-certs reads instead of the system's.
