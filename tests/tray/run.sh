@@ -6,7 +6,9 @@
 # workspaces fixture (the workspace submenu, and a hooked bash that follows it), a
 # StatusNotifier host and a notification server on the private bus, the menu through
 # com.canonical.dbusmenu; then the tray on a bus of its own where the Secret Service never
-# answers (tests/tray/tray_hung_keychain_test.py).
+# answers (tests/tray/tray_hung_keychain_test.py); then the idle tray under strace: one
+# trust store read from start to its first check's result, no listening socket
+# (tests/tray/tray_idle_test.py).
 #
 #   tests/tray/run.sh                 # wraps itself in with-keyring.sh, with-servers.sh, xvfb-run
 #   MLL_PROFILE=debug tests/tray/run.sh   # test a debug build (default: release, as make build)
@@ -19,6 +21,7 @@ source "$root/tests/lib.sh"
 need xvfb-run "apt-get install xvfb"
 need /usr/bin/python3 "apt-get install python3"
 need xsel "apt-get install xsel"
+need strace "apt-get install strace"
 /usr/bin/python3 -c 'import dbus, gi' 2>/dev/null ||
     die "python3-dbus and python3-gi are missing: apt-get install python3-dbus python3-gi"
 
@@ -52,3 +55,6 @@ echo "==> tray menu through dbusmenu"
 
 echo "==> tray menu with a Secret Service that never answers"
 /usr/bin/python3 "$here/tray_hung_keychain_test.py"
+
+echo "==> the idle tray: one trust store read at start, nothing listening"
+/usr/bin/python3 "$here/tray_idle_test.py"

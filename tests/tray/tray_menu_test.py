@@ -334,7 +334,10 @@ def workspaces(env, menu, notifications):
     cli(env, "login", "walt", "--url", os.environ["MLL_WS_URL"], "--username", os.environ["MLL_WS_A_USER"],
         "--password-stdin", stdin=os.environ["MLL_WS_A_PW"])
     cli(env, "use", "--no-verify", "walt/team-b")
-    wait_for(lambda: workspace_items(menu) == ["Workspace: team-b"], 20, "walt's workspace submenu")
+    # The workspaces are asked once the switch's check is done: wait for walt's own list,
+    # not ws's (whose submenu has the same title).
+    wait_for(lambda: menu.items()[0]["label"].startswith("walt / team-b — ")
+             and workspace_items(menu) == ["Workspace: team-b"], 20, "walt's workspace submenu")
     wait_for(lambda: menu.find("team-a") is not None, 5, "team-a, the one walt may use")
     # The switch's check rebuilds the menu when it ends: click after it, not during it.
     wait_for(lambda: menu.items()[0]["label"].startswith("walt / team-b — ")

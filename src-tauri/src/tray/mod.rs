@@ -10,8 +10,13 @@
 //!
 //! The active server's workspaces (MLflow 3.10+) are asked of the server off the menu's
 //! path ([`Listed`]): the menu shows the last list, and a workspace submenu only once the
-//! server listed some. The list is asked again when the active server changes and after
-//! each check of it that the server accepted. Choosing one is core's rule (`workspaces::select`, as `use NAME/WS`).
+//! server listed some. The list is asked after each check of the active server that the
+//! server accepted, and of a server that answered its last check (a workspace it refuses
+//! still lists those it allows) when the list is not about it yet; never beside a check,
+//! nor of a server that could not be asked (down, TLS, time-out): the check says so, and
+//! each ask builds a client, reading and parsing the OS trust store on a thread of its
+//! own, whose malloc arena the idle tray then keeps.
+//! Choosing one is core's rule (`workspaces::select`, as `use NAME/WS`).
 //!
 //! The active single sign-on server's token is renewed in the background before it
 //! expires ([`renew`]). Local proxies for other MLflow clients and the browser start on
@@ -241,7 +246,7 @@ fn show<R: Runtime>(app: &AppHandle<R>) {
     );
     renew::schedule(app, snap.active.as_ref());
     let active = snap.active.as_ref().map(|a| (a.name.clone(), a.server.workspace.clone()));
-    let to_list = snap.active.as_ref().map(|a| (a.name.clone(), a.server.clone()));
+    let to_list = snap.active.as_ref().filter(|a| answered(a)).map(|a| (a.name.clone(), a.server.clone()));
     let switched = {
         let mut last = state.last_active.lock().unwrap_or_else(|e| e.into_inner());
         let switched = *last != active;
@@ -254,12 +259,18 @@ fn show<R: Runtime>(app: &AppHandle<R>) {
         let _ = app.run_on_main_thread(move || apply(&handle, &snap));
     }
     drop(shown);
-    if let Some((name, server)) = to_list {
-        list_workspaces(app, &name, &server, false);
-    }
+    // A switch's check lists the workspaces when the server accepts it (`check`).
     if switched && let Some((name, _)) = active {
         check(app, name);
+    } else if let Some((name, server)) = to_list {
+        list_workspaces(app, &name, &server, false);
     }
+}
+
+/// Whether the server answered the last check of its current settings (accepted or
+/// refused it), rather than could not be asked.
+fn answered(active: &view::Active) -> bool {
+    active.last.as_ref().is_some_and(|last| last.class != CheckClass::Unchecked)
 }
 
 /// Asks the server of `name` for the user's workspaces on a thread of its own, and shows the
