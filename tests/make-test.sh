@@ -25,9 +25,12 @@ prepare_log=$(mktemp "${TMPDIR:-/tmp}/mll-prepare.XXXXXX")
 ) &
 prepare=$!
 
+# The name the table shows for the wait (a pid would say nothing).
+wait_for_fixture_downloads() { wait "$prepare"; }
+
 step scripts/build-ui.sh
 step cargo build --workspace
-if ! step wait "$prepare"; then
+if ! step wait_for_fixture_downloads; then
     cat "$prepare_log" >&2
     die "the fixtures' downloads failed (tests/fixtures/prepare.sh; its output is above)"
 fi
