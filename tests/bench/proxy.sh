@@ -79,6 +79,23 @@ http {
 EOF
 }
 
+# nginx's server block that passes the static answer on, listening on port $1.
+static_proxy() {
+    cat <<EOF
+    upstream static { server 127.0.0.1:$static_port; keepalive 64; }
+    server {
+        listen 127.0.0.1:$1;
+        keepalive_requests 1000000;
+        location / {
+            proxy_pass http://static;
+            proxy_http_version 1.1;
+            proxy_set_header Connection "";
+            proxy_buffering off;
+        }
+    }
+EOF
+}
+
 # nginx as a plain reverse proxy to MLflow: no auth, keep-alive upstream, no buffering.
 nginx_port=$(free_port)
 static_port=$(free_port)
@@ -89,17 +106,9 @@ upstream=${MLL_MLFLOW_DIRECT_URL#http://}
     cat <<EOF
     client_max_body_size 0;
     upstream mlflow { server $upstream; keepalive 64; }
-    upstream static { server 127.0.0.1:$static_port; keepalive 64; }
-    server {
-        listen 127.0.0.1:$static_proxy_port;
-        keepalive_requests 1000000;
-        location / {
-            proxy_pass http://static;
-            proxy_http_version 1.1;
-            proxy_set_header Connection "";
-            proxy_buffering off;
-        }
-    }
+EOF
+    static_proxy "$static_proxy_port"
+    cat <<EOF
     server {
         listen 127.0.0.1:$nginx_port;
         keepalive_requests 1000000;
@@ -330,20 +339,8 @@ mkdir -p "$work/cg-nginx/logs" "$work/cg-nginx/tmp"
 cg_nginx_port=$(free_port)
 {
     nginx_prologue "$work/cg-nginx"
-    cat <<EOF
-    upstream static { server 127.0.0.1:$static_port; keepalive 64; }
-    server {
-        listen 127.0.0.1:$cg_nginx_port;
-        keepalive_requests 1000000;
-        location / {
-            proxy_pass http://static;
-            proxy_http_version 1.1;
-            proxy_set_header Connection "";
-            proxy_buffering off;
-        }
-    }
-}
-EOF
+    static_proxy "$cg_nginx_port"
+    echo "}"
 } >"$work/cg-nginx/nginx.conf"
 instructions() { # name url-of-the-running-proxy pid -> instructions per request (k)
     [[ "$2" == http://* ]] || die "$1 under callgrind printed no address"

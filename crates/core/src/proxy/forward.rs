@@ -57,14 +57,17 @@ fn hop_by_hop(headers: &HeaderMap) -> impl Fn(&HeaderName) -> bool + '_ {
         }
         _ => false,
     };
-    let listed: Vec<&str> = connection
-        .iter()
-        .filter(|_| !only_keep_alive_or_close)
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .map(str::trim)
-        .filter(|n| !n.is_empty() && !n.eq_ignore_ascii_case("close") && !n.eq_ignore_ascii_case("keep-alive"))
-        .collect();
+    let listed: Vec<&str> = if only_keep_alive_or_close {
+        Vec::new()
+    } else {
+        connection
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .map(str::trim)
+            .filter(|n| !n.is_empty() && !n.eq_ignore_ascii_case("close") && !n.eq_ignore_ascii_case("keep-alive"))
+            .collect()
+    };
     move |name| HOP_BY_HOP.contains(name) || listed.iter().any(|n| n.eq_ignore_ascii_case(name.as_str()))
 }
 
