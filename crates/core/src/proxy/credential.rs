@@ -6,6 +6,11 @@
 //! it stale wait for the one read under way instead of starting their own. A new password,
 //! a refresh by another process or a logout is thus seen within [`REUSE`]; a server's 401
 //! is seen at once (the next request reads again).
+//!
+//! While requests keep coming, none of them waits for the keychain: the first request
+//! after half of [`REUSE`] starts the next read in the background and goes on with the
+//! answer in hand, which is still within its [`REUSE`]. Only a request after a quiet spell
+//! (the answer past its time) or at a token's refresh time waits for the read.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -42,33 +47,96 @@ type Answer = Option<Header>;
 #[derive(Debug)]
 struct Cached {
     answer: Answer,
+    /// Served until then.
     until: Instant,
+    /// The first request from then on starts the next read in the background; `None` once
+    /// it has (or when the answer's time is too short for one).
+    renew_at: Option<Instant>,
+    /// Which read this is: a background read keeps its answer only if no other answer
+    /// came meanwhile (a refresh after a 401 is newer than a read that started before it).
+    generation: u64,
+}
+
+#[derive(Debug, Default)]
+struct Cache {
+    cached: Option<Cached>,
+    /// Answers kept so far.
+    generation: u64,
+}
+
+impl Cache {
+    fn keep(&mut self, answer: Result<(Answer, Instant)>, reuse: Duration) -> Result<Answer> {
+        self.generation += 1;
+        match answer {
+            Ok((answer, until)) => {
+                let renew_at = Instant::now() + reuse / 2;
+                let renew_at = (renew_at < until).then_some(renew_at);
+                self.cached = Some(Cached { answer: answer.clone(), until, renew_at, generation: self.generation });
+                Ok(answer)
+            }
+            Err(e) => {
+                self.cached = None;
+                Err(e)
+            }
+        }
+    }
+}
+
+/// What a read needs, for a read on a task of its own.
+#[derive(Debug)]
+struct Source<V> {
+    logins: Arc<Logins<V>>,
+    name: String,
+    server: Server,
 }
 
 /// The proxy's credential source for one server.
 #[derive(Debug)]
 pub(crate) struct Credentials<V> {
-    logins: Arc<Logins<V>>,
-    name: String,
-    server: Server,
-    cache: tokio::sync::Mutex<Option<Cached>>,
+    source: Arc<Source<V>>,
+    cache: Arc<tokio::sync::Mutex<Cache>>,
+    /// How long one answer serves: [`REUSE`] (shorter in tests).
+    reuse: Duration,
 }
 
 impl<V: Vault + 'static> Credentials<V> {
     pub(crate) fn new(logins: Arc<Logins<V>>, name: &str, server: Server) -> Self {
-        Self { logins, name: name.to_owned(), server, cache: tokio::sync::Mutex::new(None) }
+        Self::reusing(logins, name, server, REUSE)
+    }
+
+    fn reusing(logins: Arc<Logins<V>>, name: &str, server: Server, reuse: Duration) -> Self {
+        let source = Arc::new(Source { logins, name: name.to_owned(), server });
+        Self { source, cache: Arc::default(), reuse }
     }
 
     /// The header to send now.
     pub(crate) async fn current(&self) -> Result<Answer> {
         let mut cache = self.cache.lock().await;
-        if let Some(c) = cache.as_ref()
-            && Instant::now() < c.until
+        let now = Instant::now();
+        if let Some(c) = cache.cached.as_mut()
+            && now < c.until
         {
+            if c.renew_at.is_some_and(|at| now >= at) {
+                c.renew_at = None;
+                self.renew(c.generation);
+            }
             return Ok(c.answer.clone());
         }
-        let answer = self.read(RefreshOptions::default()).await;
-        Self::keep(&mut cache, answer)
+        let answer = self.source.read(RefreshOptions::default(), self.reuse).await;
+        cache.keep(answer, self.reuse)
+    }
+
+    /// Reads the next answer on a task of its own, kept if the answer of `generation` is
+    /// still the newest when it comes (an error too: the next request reads and reports it).
+    fn renew(&self, generation: u64) {
+        let (source, cache, reuse) = (self.source.clone(), self.cache.clone(), self.reuse);
+        tokio::spawn(async move {
+            let answer = source.read(RefreshOptions::default(), reuse).await;
+            let mut cache = cache.lock().await;
+            if cache.cached.as_ref().is_some_and(|c| c.generation == generation) {
+                let _ = cache.keep(answer, reuse);
+            }
+        });
     }
 
     /// The server refused `sent`: for single sign-on, a token other than the refused one
@@ -76,39 +144,30 @@ impl<V: Vault + 'static> Credentials<V> {
     /// together); for the others, the keychain read again.
     pub(crate) async fn after_refusal(&self, sent: &Header) -> Result<Answer> {
         let mut cache = self.cache.lock().await;
-        if let Some(Cached { answer: Some(h), .. }) = cache.as_ref()
+        if let Some(Cached { answer: Some(h), .. }) = cache.cached.as_ref()
             && h.value != sent.value
         {
             return Ok(Some(h.clone()));
         }
         let opts = RefreshOptions { refused: sent.fingerprint.clone(), ..RefreshOptions::default() };
-        let answer = self.read(opts).await;
-        Self::keep(&mut cache, answer)
+        let answer = self.source.read(opts, self.reuse).await;
+        cache.keep(answer, self.reuse)
     }
+}
 
-    fn keep(cache: &mut Option<Cached>, answer: Result<(Answer, Instant)>) -> Result<Answer> {
-        match answer {
-            Ok((answer, until)) => {
-                *cache = Some(Cached { answer: answer.clone(), until });
-                Ok(answer)
-            }
-            Err(e) => {
-                *cache = None;
-                Err(e)
-            }
-        }
-    }
-
+impl<V: Vault + 'static> Source<V> {
     /// One read through core. The keychain calls block, so they run on a blocking thread
     /// (the proxy may run on a single-threaded runtime that also serves every connection).
-    async fn read(&self, opts: RefreshOptions) -> Result<(Answer, Instant)> {
-        let (logins, name, server) = (self.logins.clone(), self.name.clone(), self.server.clone());
+    async fn read(self: &Arc<Self>, opts: RefreshOptions, reuse: Duration) -> Result<(Answer, Instant)> {
+        let source = self.clone();
         let handle = tokio::runtime::Handle::current();
-        let fresh = tokio::task::spawn_blocking(move || handle.block_on(fresh_with(&logins, &name, &server, &opts)))
-            .await
-            .map_err(|_| Error::Cancelled)??;
-        let Some(fresh) = fresh else { return Ok((None, Instant::now() + REUSE)) };
-        let mut until = Instant::now() + REUSE;
+        let fresh = tokio::task::spawn_blocking(move || {
+            handle.block_on(fresh_with(&source.logins, &source.name, &source.server, &opts))
+        })
+        .await
+        .map_err(|_| Error::Cancelled)??;
+        let Some(fresh) = fresh else { return Ok((None, Instant::now() + reuse)) };
+        let mut until = Instant::now() + reuse;
         if let Some(at) = fresh.refresh_at {
             until = until.min(Instant::now() + Duration::from_secs(at.saturating_sub(unix_now())));
         }
@@ -130,4 +189,96 @@ impl<V: Vault + 'static> Credentials<V> {
 
 fn unix_now() -> u64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs())
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
+
+    use super::*;
+    use crate::config::{ConfigStore, Paths};
+    use crate::logins::Activate;
+    use crate::secret::Secret;
+    use crate::vault::{EntryKey, MemoryVault};
+
+    /// A keychain whose reads hang while `held` is set.
+    #[derive(Debug, Default)]
+    struct HeldVault {
+        inner: MemoryVault,
+        held: AtomicBool,
+    }
+
+    impl Vault for HeldVault {
+        fn get(&self, key: &EntryKey) -> Result<Option<Secret>> {
+            self.inner.gets.fetch_add(1, Relaxed);
+            while self.held.load(Relaxed) {
+                std::thread::sleep(Duration::from_millis(2));
+            }
+            self.inner.gets.fetch_sub(1, Relaxed);
+            self.inner.get(key)
+        }
+        fn set(&self, key: &EntryKey, secret: &Secret) -> Result<()> {
+            self.inner.set(key, secret)
+        }
+        fn delete(&self, key: &EntryKey) -> Result<bool> {
+            self.inner.delete(key)
+        }
+        fn entries(&self) -> Result<Vec<EntryKey>> {
+            self.inner.entries()
+        }
+    }
+
+    async fn until(what: &str, done: impl Fn() -> bool) {
+        for _ in 0..500 {
+            if done() {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        panic!("{what} did not happen within 2.5 s");
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn while_requests_come_none_waits_for_the_keychain_and_a_new_password_comes_early() {
+        let dir = tempfile::tempdir().unwrap();
+        let vault: &'static HeldVault = Box::leak(Box::default());
+        let logins = Arc::new(Logins::new(ConfigStore::new(Paths::in_dir(dir.path().join("cfg"))), vault));
+        let server = Server::new_basic("http://127.0.0.1:9/", "alice").unwrap();
+        logins.save("s", server.clone(), Some(&Secret::new("one".into())), Activate::Yes).unwrap();
+        let credentials = Credentials::reusing(logins.clone(), "s", server.clone(), REUSE);
+        let reads = || vault.inner.gets.load(Relaxed);
+        let value = |answer: Result<Answer>| answer.unwrap().unwrap().value;
+
+        let started = Instant::now();
+        let first = value(credentials.current().await);
+        let after_first = reads();
+        assert_eq!(value(credentials.current().await), first);
+        assert_eq!(reads(), after_first, "a request within the first half read the keychain");
+
+        // A new password; then, past half the answer's time, the keychain hangs.
+        logins.save("s", server, Some(&Secret::new("two".into())), Activate::Yes).unwrap();
+        let reads_before = reads();
+        tokio::time::sleep((REUSE / 2).saturating_sub(started.elapsed())).await;
+        vault.held.store(true, Relaxed);
+        let answered = tokio::time::timeout(REUSE / 4, credentials.current()).await;
+        assert_eq!(value(answered.expect("a request waited for the keychain")), first);
+        // It started one read, in the background; the next requests start none.
+        until("the background read", || vault.inner.gets.load(Relaxed) > reads_before).await;
+        for _ in 0..3 {
+            let answered = tokio::time::timeout(REUSE / 4, credentials.current()).await;
+            assert_eq!(value(answered.expect("a request waited for the keychain")), first);
+        }
+        assert_eq!(reads(), reads_before + 1, "more than one read at a time");
+
+        // Its answer (the new password) serves the next requests, before the old one's time.
+        vault.held.store(false, Relaxed);
+        let cache = credentials.cache.clone();
+        until("the read's answer", || cache.try_lock().is_ok_and(|c| c.generation == 2)).await;
+        let second = value(credentials.current().await);
+        assert_ne!(second, first);
+        assert!(started.elapsed() < REUSE, "the test ran too slowly to tell");
+        assert_eq!(reads(), reads_before + 1);
+    }
 }
