@@ -6,8 +6,8 @@ lets whatever a proxy does every few seconds (a keychain read) fall on a request
 
     python3 steady.py SECONDS TICK PATH NAME=URL...
 
-Prints, per candidate: requests, p50, p99, the slowest, and how many took over 1 ms more
-than that candidate's own p50.
+Prints, per candidate: requests, p50, p90, p99, the slowest, and how many took over 1 ms
+more than that candidate's own p50.
 """
 
 import http.client
@@ -39,12 +39,12 @@ def main() -> None:
             errors[i] += answer.status != 200
         order.reverse()
         time.sleep(tick)
-    print(f"{'':8} {'requests':>8} {'p50 us':>8} {'p99 us':>8} {'max us':>8} {'> p50+1ms':>10} errors")
+    print(f"{'':8} {'requests':>8} {'p50 us':>8} {'p90 us':>8} {'p99 us':>8} {'max us':>8} {'> p50+1ms':>10} errors")
     for name, xs, err in zip(names, took, errors):
         xs.sort()
         at = lambda q: xs[min(len(xs) - 1, int(q * len(xs)))]  # noqa: E731
         slow = sum(x > at(0.5) + 1000 for x in xs)
-        print(f"{name:8} {len(xs):8} {at(0.5):8.0f} {at(0.99):8.0f} {xs[-1]:8.0f} {slow:10} {err}")
+        print(f"{name:8} {len(xs):8} {at(0.5):8.0f} {at(0.9):8.0f} {at(0.99):8.0f} {xs[-1]:8.0f} {slow:10} {err}")
 
 
 if __name__ == "__main__":
