@@ -38,9 +38,17 @@ if [[ ! -x "$bin" ]]; then
         git worktree add --detach "$src" "$sha" >&2
     fi
     target=${MLL_BENCH_REF_TARGET:-$cache/target}
+    # A target folder shared with today's build holds today's binary at the path the
+    # reference's lands on, and cargo does not put it back on its next (fresh) build: kept
+    # aside and restored, or the benchmark would measure the reference twice.
+    today=$target/release/$package
+    [[ -e "$today" ]] && cp -p "$today" "$bin.today"
     echo "ref-build.sh: building $package at ${sha:0:12} (once; kept in $cache)" >&2
-    (cd "$src" && CARGO_TARGET_DIR=$target cargo build --release --locked -p "$package" >&2)
-    cp "$target/release/$package" "$bin.tmp"
+    built=0
+    (cd "$src" && CARGO_TARGET_DIR=$target cargo build --release --locked -p "$package" >&2) && built=1
+    ((built)) && cp "$today" "$bin.tmp"
+    if [[ -e "$bin.today" ]]; then mv "$bin.today" "$today"; fi
+    ((built)) || exit 1
     mv "$bin.tmp" "$bin"
     git worktree remove --force "$src"
 fi

@@ -7,10 +7,13 @@
 //! a refresh by another process or a logout is thus seen within [`REUSE`]; a server's 401
 //! is seen at once (the next request reads again).
 //!
-//! While requests keep coming, none of them waits for the keychain: the first request
-//! after half of [`REUSE`] starts the next read in the background and goes on with the
-//! answer in hand, which is still within its [`REUSE`]. Only a request after a quiet spell
-//! (the answer past its time) or at a token's refresh time waits for the read.
+//! While requests keep coming, none of them waits for the keychain: the first request in
+//! the last quarter of an answer's time starts the next read in the background and goes on
+//! with the answer in hand, still within its time. The read starts [`RENEW_DELAY`] later,
+//! after that request's own round trip: a keychain read wakes the D-Bus daemon and the
+//! secret service, and on a machine with few cores they would take the CPU from it. Only a
+//! request after a quiet spell (the answer past its time) or at a token's refresh time
+//! waits for the read.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -27,6 +30,9 @@ use crate::vault::Vault;
 
 /// How long one keychain answer serves.
 pub(crate) const REUSE: Duration = Duration::from_secs(2);
+
+/// How long after the request that starts a background read the read begins.
+const RENEW_DELAY: Duration = Duration::from_millis(20);
 
 /// The `Authorization` value to send, and what names it to the refused-token rule.
 #[derive(Clone)]
@@ -69,8 +75,9 @@ impl Cache {
         self.generation += 1;
         match answer {
             Ok((answer, until)) => {
-                let renew_at = Instant::now() + reuse / 2;
-                let renew_at = (renew_at < until).then_some(renew_at);
+                // The last quarter of the answer's time (of `reuse`, or less for a token
+                // due sooner): long enough for a read, short enough not to read more often.
+                let renew_at = until.checked_sub(reuse / 4).filter(|at| *at > Instant::now());
                 self.cached = Some(Cached { answer: answer.clone(), until, renew_at, generation: self.generation });
                 Ok(answer)
             }
@@ -131,6 +138,7 @@ impl<V: Vault + 'static> Credentials<V> {
     fn renew(&self, generation: u64) {
         let (source, cache, reuse) = (self.source.clone(), self.cache.clone(), self.reuse);
         tokio::spawn(async move {
+            tokio::time::sleep(RENEW_DELAY).await;
             let answer = source.read(RefreshOptions::default(), reuse).await;
             let mut cache = cache.lock().await;
             if cache.cached.as_ref().is_some_and(|c| c.generation == generation) {
@@ -257,17 +265,18 @@ mod tests {
         assert_eq!(value(credentials.current().await), first);
         assert_eq!(reads(), after_first, "a request within the first half read the keychain");
 
-        // A new password; then, past half the answer's time, the keychain hangs.
+        // A new password; then, in the last quarter of the answer's time, the keychain hangs.
         logins.save("s", server, Some(&Secret::new("two".into())), Activate::Yes).unwrap();
         let reads_before = reads();
-        tokio::time::sleep((REUSE / 2).saturating_sub(started.elapsed())).await;
+        let renewing = REUSE * 3 / 4 + Duration::from_millis(50);
+        tokio::time::sleep(renewing.saturating_sub(started.elapsed())).await;
         vault.held.store(true, Relaxed);
-        let answered = tokio::time::timeout(REUSE / 4, credentials.current()).await;
+        let answered = tokio::time::timeout(REUSE / 8, credentials.current()).await;
         assert_eq!(value(answered.expect("a request waited for the keychain")), first);
         // It started one read, in the background; the next requests start none.
         until("the background read", || vault.inner.gets.load(Relaxed) > reads_before).await;
         for _ in 0..3 {
-            let answered = tokio::time::timeout(REUSE / 4, credentials.current()).await;
+            let answered = tokio::time::timeout(REUSE / 16, credentials.current()).await;
             assert_eq!(value(answered.expect("a request waited for the keychain")), first);
         }
         assert_eq!(reads(), reads_before + 1, "more than one read at a time");
