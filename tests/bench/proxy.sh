@@ -245,7 +245,7 @@ if ((steady_secs > 0)); then # MLL_BENCH_STEADY_SECONDS=0 leaves it out
     echo
     echo "the static answer at a steady pace: one request per candidate every 250 ms for $steady_secs s, in turn"
     echo "(a user's pace: what a proxy does every few seconds, such as a keychain read, falls on a request)"
-    python3 "$here/steady.py" "$steady_secs" 0.25 "$search" "${static_pairs[@]/%$search/}"
+    python3 "$here/steady.py" "$steady_secs" 0.25 "$search" "${static_pairs[@]/%"$search"/}"
 fi
 
 if ((mib > 0)); then # MLL_BENCH_PROXY_MIB=0 leaves the transfers out

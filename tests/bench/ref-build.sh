@@ -38,17 +38,32 @@ if [[ ! -x "$bin" ]]; then
         git worktree add --detach "$src" "$sha" >&2
     fi
     target=${MLL_BENCH_REF_TARGET:-$cache/target}
-    # A target folder shared with today's build holds today's binary at the path the
-    # reference's lands on, and cargo does not put it back on its next (fresh) build: kept
-    # aside and restored, or the benchmark would measure the reference twice.
     today=$target/release/$package
-    [[ -e "$today" ]] && cp -p "$today" "$bin.today"
+    if [[ -n "${MLL_BENCH_REF_TARGET:-}" ]]; then
+        # A target folder shared with today's build: cargo names the workspace's own crates
+        # by their path in the workspace, so the reference's build takes the place of
+        # today's, and today's next build finds it fresh (it is newer than today's sources)
+        # and puts the reference's binary at today's path. So the workspace's crates are
+        # cleaned out of it after the build (today's next build compiles them again), and
+        # today's binary is kept aside and put back, however this script ends.
+        if [[ -e "$today" ]]; then cp -p "$today" "$bin.today"; fi
+        put_back_today() {
+            trap - EXIT
+            local packages=()
+            mapfile -t packages < <(cd "$src" && cargo metadata --no-deps --format-version 1 |
+                python3 -c 'import json, sys; print("\n".join("-p\n" + p["name"] for p in json.load(sys.stdin)["packages"]))')
+            if ((${#packages[@]} == 0)) ||
+                ! (cd "$src" && CARGO_TARGET_DIR=$target cargo clean -q --release "${packages[@]}" >&2); then
+                echo "ref-build.sh: could not clean the reference's crates out of $target: cargo clean there" >&2
+            fi
+            if [[ -e "$bin.today" ]]; then mv "$bin.today" "$today"; else rm -f "$today"; fi
+        }
+        trap put_back_today EXIT
+    fi
     echo "ref-build.sh: building $package at ${sha:0:12} (once; kept in $cache)" >&2
-    built=0
-    (cd "$src" && CARGO_TARGET_DIR=$target cargo build --release --locked -p "$package" >&2) && built=1
-    ((built)) && cp "$today" "$bin.tmp"
-    if [[ -e "$bin.today" ]]; then mv "$bin.today" "$today"; fi
-    ((built)) || exit 1
+    (cd "$src" && CARGO_TARGET_DIR=$target cargo build --release --locked -p "$package" >&2)
+    cp "$today" "$bin.tmp"
+    if [[ -n "${MLL_BENCH_REF_TARGET:-}" ]]; then put_back_today; fi
     mv "$bin.tmp" "$bin"
     git worktree remove --force "$src"
 fi

@@ -1,8 +1,10 @@
 """Steady traffic through each candidate, as a user makes it (a page of the MLflow UI, a
 training loop's log calls): one request per candidate every TICK seconds for SECONDS, over
-one keep-alive connection each, the candidates in turn (the order alternates each tick, so
-a load that comes and goes hits them alike). Unlike wrk's back-to-back requests, this pace
-lets whatever a proxy does every few seconds (a keychain read) fall on a request.
+one keep-alive connection each (opened by an untimed first request), the candidates in
+turn. The order rotates each tick, so each candidate is as often the first after the
+pause (a cold wake-up) as the others, and a load that comes and goes hits them alike.
+Unlike wrk's back-to-back requests, this pace lets whatever a proxy does every few seconds
+(a keychain read) fall on a request. A connection that breaks is an error, and reopened.
 
     python3 steady.py SECONDS TICK PATH NAME=URL...
 
@@ -11,6 +13,7 @@ more than that candidate's own p50.
 """
 
 import http.client
+import math
 import sys
 import time
 import urllib.parse
@@ -27,22 +30,35 @@ def main() -> None:
         paths.append(parts.path.rstrip("/") + path)
     took = [[] for _ in names]
     errors = [0 for _ in names]
-    order = list(range(len(names)))
-    end = time.monotonic() + seconds
-    while time.monotonic() < end:
-        for i in order:
-            start = time.perf_counter_ns()
+
+    def ask(i: int) -> bool:
+        try:
             conns[i].request("GET", paths[i])
             answer = conns[i].getresponse()
             answer.read()
-            took[i].append((time.perf_counter_ns() - start) / 1000)
-            errors[i] += answer.status != 200
-        order.reverse()
-        time.sleep(tick)
+            return answer.status == 200
+        except (OSError, http.client.HTTPException):
+            conns[i].close()
+            return False
+
+    for i in range(len(names)):
+        ask(i)
+    order = list(range(len(names)))
+    start = time.monotonic()
+    ticks = 0
+    while time.monotonic() < start + seconds:
+        for i in order:
+            began = time.perf_counter_ns()
+            ok = ask(i)
+            took[i].append((time.perf_counter_ns() - began) / 1000)
+            errors[i] += not ok
+        order = order[1:] + order[:1]
+        ticks += 1
+        time.sleep(max(0.0, start + ticks * tick - time.monotonic()))
     print(f"{'':8} {'requests':>8} {'p50 us':>8} {'p90 us':>8} {'p99 us':>8} {'max us':>8} {'> p50+1ms':>10} errors")
     for name, xs, err in zip(names, took, errors):
         xs.sort()
-        at = lambda q: xs[min(len(xs) - 1, int(q * len(xs)))]  # noqa: E731
+        at = lambda q: xs[max(0, math.ceil(q * len(xs)) - 1)]  # noqa: E731
         slow = sum(x > at(0.5) + 1000 for x in xs)
         print(f"{name:8} {len(xs):8} {at(0.5):8.0f} {at(0.9):8.0f} {at(0.99):8.0f} {xs[-1]:8.0f} {slow:10} {err}")
 
