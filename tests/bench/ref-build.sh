@@ -8,8 +8,9 @@
 # The commit is checked out as a git worktree in the cache and built with its own
 # Cargo.lock (--locked); the binary is kept per package and commit, so a second run builds
 # nothing. Built into $MLL_BENCH_REF_TARGET if set (a target folder that already holds
-# today's release dependencies builds only the workspace's crates), else a target folder of
-# its own in the cache. The tray is built with the placeholder page its build script writes
+# today's release dependencies builds only the workspace's crates; they are cleaned out of
+# it afterwards and today's binary put back, so today's next build compiles them again),
+# else a target folder of its own in the cache. The tray is built with the placeholder page its build script writes
 # when ui/dist is missing: the idle tray opens no window, so it never loads a page.
 # Progress goes to stderr.
 set -euo pipefail
