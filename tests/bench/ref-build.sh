@@ -10,8 +10,9 @@
 # nothing. Built into $MLL_BENCH_REF_TARGET if set (a target folder that already holds
 # today's release dependencies builds only the workspace's crates; they are cleaned out of
 # it afterwards and today's binary put back, so today's next build compiles them again),
-# else a target folder of its own in the cache. The tray is built with the placeholder page its build script writes
-# when ui/dist is missing: the idle tray opens no window, so it never loads a page.
+# else a target folder of its own in the cache. The tray is built with the placeholder
+# page its build script writes when ui/dist is missing: the idle tray opens no window, so
+# it never loads a page.
 # Progress goes to stderr.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."

@@ -74,13 +74,13 @@ struct Cache {
 }
 
 impl Cache {
-    fn keep(&mut self, answer: Result<(Answer, Instant)>, reuse: Duration) -> Result<Answer> {
+    fn keep(&mut self, answer: Result<(Answer, Instant)>) -> Result<Answer> {
         self.generation += 1;
         match answer {
             Ok((answer, until)) => {
-                // A quarter of `reuse` before the answer's time ends: long enough for a
+                // A quarter of `REUSE` before the answer's time ends: long enough for a
                 // read, short enough to read no more than a third more often.
-                let renew_at = until.checked_sub(reuse / 4).filter(|at| *at > Instant::now());
+                let renew_at = until.checked_sub(REUSE / 4).filter(|at| *at > Instant::now());
                 self.cached = Some(Cached { answer: answer.clone(), until, renew_at, generation: self.generation });
                 Ok(answer)
             }
@@ -105,18 +105,12 @@ struct Source<V> {
 pub(crate) struct Credentials<V> {
     source: Arc<Source<V>>,
     cache: Arc<tokio::sync::Mutex<Cache>>,
-    /// How long one answer serves: [`REUSE`] (shorter in tests).
-    reuse: Duration,
 }
 
 impl<V: Vault + 'static> Credentials<V> {
     pub(crate) fn new(logins: Arc<Logins<V>>, name: &str, server: Server) -> Self {
-        Self::reusing(logins, name, server, REUSE)
-    }
-
-    fn reusing(logins: Arc<Logins<V>>, name: &str, server: Server, reuse: Duration) -> Self {
         let source = Arc::new(Source { logins, name: name.to_owned(), server });
-        Self { source, cache: Arc::default(), reuse }
+        Self { source, cache: Arc::default() }
     }
 
     /// The header to send now.
@@ -132,8 +126,8 @@ impl<V: Vault + 'static> Credentials<V> {
             }
             return Ok(c.answer.clone());
         }
-        let answer = self.source.read(RefreshOptions::default(), self.reuse).await;
-        cache.keep(answer, self.reuse)
+        let answer = self.source.read(RefreshOptions::default()).await;
+        cache.keep(answer)
     }
 
     /// Reads the next answer on a task of its own, kept if the answer of `generation` is
@@ -141,16 +135,16 @@ impl<V: Vault + 'static> Credentials<V> {
     /// its time, and the request after that reads and reports it. A proxy that stopped
     /// meanwhile is not read for (the task holds it weakly).
     fn renew(&self, generation: u64) {
-        let (source, cache, reuse) = (Arc::downgrade(&self.source), Arc::downgrade(&self.cache), self.reuse);
+        let (source, cache) = (Arc::downgrade(&self.source), Arc::downgrade(&self.cache));
         tokio::spawn(async move {
             tokio::time::sleep(RENEW_DELAY).await;
             let Some(source) = source.upgrade() else { return };
-            let Ok(answer) = source.read(RefreshOptions::default(), reuse).await else { return };
+            let Ok(answer) = source.read(RefreshOptions::default()).await else { return };
             drop(source);
             let Some(cache) = cache.upgrade() else { return };
             let mut cache = cache.lock().await;
             if cache.cached.as_ref().is_some_and(|c| c.generation == generation) {
-                let _ = cache.keep(Ok(answer), reuse);
+                let _ = cache.keep(Ok(answer));
             }
         });
     }
@@ -166,15 +160,15 @@ impl<V: Vault + 'static> Credentials<V> {
             return Ok(Some(h.clone()));
         }
         let opts = RefreshOptions { refused: sent.fingerprint.clone(), ..RefreshOptions::default() };
-        let answer = self.source.read(opts, self.reuse).await;
-        cache.keep(answer, self.reuse)
+        let answer = self.source.read(opts).await;
+        cache.keep(answer)
     }
 }
 
 impl<V: Vault + 'static> Source<V> {
     /// One read through core. The keychain calls block, so they run on a blocking thread
     /// (the proxy may run on a single-threaded runtime that also serves every connection).
-    async fn read(self: &Arc<Self>, opts: RefreshOptions, reuse: Duration) -> Result<(Answer, Instant)> {
+    async fn read(self: &Arc<Self>, opts: RefreshOptions) -> Result<(Answer, Instant)> {
         let source = self.clone();
         let handle = tokio::runtime::Handle::current();
         let fresh = tokio::task::spawn_blocking(move || {
@@ -182,8 +176,8 @@ impl<V: Vault + 'static> Source<V> {
         })
         .await
         .map_err(|_| Error::Cancelled)??;
-        let Some(fresh) = fresh else { return Ok((None, Instant::now() + reuse)) };
-        let mut until = Instant::now() + reuse;
+        let Some(fresh) = fresh else { return Ok((None, Instant::now() + REUSE)) };
+        let mut until = Instant::now() + REUSE;
         if let Some(at) = fresh.refresh_at {
             until = until.min(Instant::now() + Duration::from_secs(at.saturating_sub(unix_now())));
         }
@@ -294,7 +288,7 @@ mod tests {
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn while_requests_come_none_waits_for_the_keychain_and_a_new_password_comes_early() {
         let (_dir, vault, logins, server) = setup();
-        let credentials = Credentials::reusing(logins.clone(), "s", server.clone(), REUSE);
+        let credentials = Credentials::new(logins.clone(), "s", server.clone());
         let reads = || vault.inner.gets.load(Relaxed);
         let value = |answer: Result<Answer>| answer.unwrap().unwrap().value;
 
@@ -312,7 +306,7 @@ mod tests {
         let answered = tokio::time::timeout(REUSE / 8, credentials.current()).await;
         assert_eq!(value(answered.expect("a request waited for the keychain")), first);
         // It started one read, in the background; the next requests start none.
-        until("the background read", || vault.inner.gets.load(Relaxed) > reads_before).await;
+        until("the background read", || reads() > reads_before).await;
         for _ in 0..3 {
             let answered = tokio::time::timeout(REUSE / 16, credentials.current()).await;
             assert_eq!(value(answered.expect("a request waited for the keychain")), first);
@@ -332,7 +326,7 @@ mod tests {
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_background_read_that_fails_leaves_the_answer_in_hand_to_its_time() {
         let (_dir, vault, logins, server) = setup();
-        let credentials = Credentials::reusing(logins, "s", server, REUSE);
+        let credentials = Credentials::new(logins, "s", server);
         let first = credentials.current().await.unwrap().unwrap().value;
         let renew_at = renew_at(&credentials).await;
         tokio::time::sleep_until((renew_at + Duration::from_millis(10)).into()).await;
